@@ -1,0 +1,18 @@
+using System.CommandLine;
+
+namespace TrustedLaunch.Cli.Commands;
+
+/// <summary>Every top-level verb of <c>tl</c>; each area builds its own subtree in its own folder.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All() =>
+    [
+        EventLog.EventLogCommands.Create(),
+        Tpm.TpmCommands.Create(),
+        Uefi.UefiCommands.Create(),
+        SecureBoot.SecureBootCommands.Create(),
+        Module.ModuleCommands.Create(),
+        Ca.CaCommands.Create(),
+        Vtpm.VtpmCommands.Create(),
+    ];
+}

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace TrustedLaunch.Cli.Commands.SecureBoot;
+
+internal static class SecureBootCommands
+{
+    public static Command Create()
+    {
+        var command = new Command("secureboot", "Predict Secure Boot verdicts offline, as the firmware would.");
+        return command;
+    }
+}

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace TrustedLaunch.Cli.Commands.Tpm;
+
+internal static class TpmCommands
+{
+    public static Command Create()
+    {
+        var command = new Command("tpm", "TPM 2.0 tools: quote verification and more.");
+        return command;
+    }
+}

@@ -1,0 +1,23 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TrustedLaunch.Cli;
+
+/// <summary>The one JSON shape of every <c>--json</c> output: camelCase, enums as strings, indented.</summary>
+internal static class CliJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public static void Write<T>(T value, TextWriter? writer = null)
+    {
+        (writer ?? Console.Out).WriteLine(JsonSerializer.Serialize(value, Options));
+    }
+}
