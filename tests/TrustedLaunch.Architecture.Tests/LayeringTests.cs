@@ -13,6 +13,7 @@ public class LayeringTests
         ["TrustedLaunch.Tcg.EventLog"] = ["TrustedLaunch.Tpm.Protocol", "TrustedLaunch.Uefi.Format"],
         ["TrustedLaunch.Pe.Authenticode"] = ["System.Security.Cryptography.Pkcs"],
         ["TrustedLaunch.Linux.ModuleSignature"] = ["System.Security.Cryptography.Pkcs"],
+        ["TrustedLaunch.Vmgs.Format"] = [],
     };
 
     public static TheoryData<string> FormatLibraryNames => new(FormatLibraries.Keys);
@@ -43,7 +44,8 @@ public class LayeringTests
         [
             "TrustedLaunch.Tpm.Protocol", "TrustedLaunch.Tpm.Transport", "TrustedLaunch.Uefi.Format", "TrustedLaunch.Tcg.EventLog",
             "TrustedLaunch.Uefi.VariableStore", "TrustedLaunch.Pe.Authenticode", "TrustedLaunch.SecureBoot",
-            "TrustedLaunch.Linux.ModuleSignature", "TrustedLaunch.Storage", "TrustedLaunch.VTpm",
+            "TrustedLaunch.Linux.ModuleSignature", "TrustedLaunch.Storage", "TrustedLaunch.VTpm", "TrustedLaunch.Vmgs.Format", "TrustedLaunch.Vmgs",
+            "TrustedLaunch.Runtime", "TrustedLaunch.Images",
         ];
         foreach (var name in libraries)
         {

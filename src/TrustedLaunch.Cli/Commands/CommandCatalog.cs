@@ -14,5 +14,8 @@ internal static class CommandCatalog
         Module.ModuleCommands.Create(),
         Ca.CaCommands.Create(),
         Vtpm.VtpmCommands.Create(),
+        Vmgs.VmgsCommands.Create(),
+        Image.ImageCommands.Create(),
+        Boot.BootCommands.Create(),
     ];
 }
