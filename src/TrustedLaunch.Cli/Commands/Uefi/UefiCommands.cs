@@ -7,6 +7,10 @@ internal static class UefiCommands
     public static Command Create()
     {
         var command = new Command("uefi", "UEFI variable stores: inspect, create and sign updates.");
+        var vars = new Command("vars", "Per-VM OVMF variable stores (OVMF_VARS*.fd): show, create, sign and apply authenticated updates.");
+        vars.Subcommands.Add(VarsShowCommand.Create());
+        vars.Subcommands.Add(VarsCreateCommand.Create());
+        command.Subcommands.Add(vars);
         return command;
     }
 }
