@@ -1,0 +1,99 @@
+using System.Globalization;
+using TrustedLaunch.Runtime.Acceleration;
+
+namespace TrustedLaunch.Runtime.Qemu;
+
+/// <summary>Turns a <see cref="QemuLaunchSpec"/> into the argument list of <c>qemu-system-x86_64</c>.</summary>
+public static class QemuCommandLine
+{
+    /// <summary>The name the guest agent looks for under <c>/dev/virtio-ports/</c>.</summary>
+    public const string AgentPortName = "org.trustedlaunch.agent.0";
+
+    public static IReadOnlyList<string> Build(QemuLaunchSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Disks.Count == 0)
+            throw new VmRuntimeException(VmRuntimeFailure.BadInput, "A VM needs at least one disk.");
+        if (spec.MemoryMiB is < 128 or > 1024 * 1024)
+            throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"Memory {spec.MemoryMiB} MiB is out of range (128 MiB to 1 TiB).");
+        if (spec.Cpus is < 1 or > 288)
+            throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"CPU count {spec.Cpus} is out of range (1 to 288).");
+
+        var args = new List<string>();
+        void Add(params string[] values) => args.AddRange(values);
+
+        if (spec.Name is not null)
+            Add("-name", $"{Escape(spec.Name)},debug-threads=on");
+        if (spec.Uuid is Guid uuid)
+            Add("-uuid", uuid.ToString("D"));
+
+        // q35 is the only QEMU machine with SMM emulation OVMF's SMM_REQUIRE build accepts; smm=on puts the variable
+        // driver out of the OS's reach, which is what makes Secure Boot variables tamper-proof from the guest.
+        Add("-machine", $"q35,smm={(spec.Firmware.SecureBoot ? "on" : "off")},vmport=off");
+        Add("-accel", spec.Accelerator == Accelerator.Kvm ? "kvm" : (spec.Cpus > 1 ? "tcg,thread=multi" : "tcg"));
+        if (spec.Accelerator == Accelerator.Kvm)
+            Add("-cpu", "host");
+        Add("-m", spec.MemoryMiB.ToString(CultureInfo.InvariantCulture));
+        Add("-smp", spec.Cpus.ToString(CultureInfo.InvariantCulture));
+
+        if (spec.Firmware.SecureBoot)
+        {
+            // Only SMM code may write the variable flash (edk2 OvmfPkg/README "SMM support").
+            Add("-global", "driver=cfi.pflash01,property=secure,value=on");
+        }
+
+        Add("-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={Escape(spec.Firmware.CodePath)}");
+        Add("-drive", $"if=pflash,format=raw,unit=1,file={Escape(spec.VariableStoreCopy)}");
+
+        for (int i = 0; i < spec.Disks.Count; i++)
+        {
+            VmDisk disk = spec.Disks[i];
+            string format = disk.Format == DiskImageFormat.Qcow2 ? "qcow2" : "raw";
+            string readOnly = disk.ReadOnly ? ",readonly=on" : "";
+            Add("-drive", $"if=none,id=disk{i},format={format},cache=writeback,file={Escape(disk.Path)}{readOnly}");
+            Add("-device", $"virtio-blk-pci,drive=disk{i}{(i == 0 ? ",bootindex=1" : "")}");
+        }
+
+        if (spec.VTpmControlSocket is not null)
+        {
+            // vtpm.md §2.5: QEMU's emulator backend speaks the swtpm control protocol on this socket and hands the
+            // vTPM a socketpair for TPM commands (CMD_SET_DATAFD). CRB is the TPM 2.0-only interface Azure exposes.
+            Add("-chardev", $"socket,id=chrtpm,path={Escape(spec.VTpmControlSocket)}");
+            Add("-tpmdev", "emulator,id=tpm0,chardev=chrtpm");
+            Add("-device", "tpm-crb,tpmdev=tpm0");
+        }
+
+        if (spec.AgentSocket is not null)
+        {
+            Add("-device", "virtio-serial-pci,id=vser0");
+            Add("-chardev", $"socket,id=agent0,path={Escape(spec.AgentSocket)},server=on,wait=off");
+            Add("-device", $"virtserialport,bus=vser0.0,chardev=agent0,name={AgentPortName}");
+        }
+
+        Add("-chardev", $"file,id=console0,path={Escape(spec.ConsoleLog)}");
+        Add("-serial", "chardev:console0");
+        Add("-qmp", $"unix:{Escape(spec.QmpSocket)},server=on,wait=off");
+
+        if (spec.Network)
+        {
+            Add("-netdev", "user,id=net0");
+            Add("-device", "virtio-net-pci,netdev=net0,romfile=");
+        }
+        else
+        {
+            Add("-nic", "none");
+        }
+
+        Add("-display", "none");
+        Add("-monitor", "none");
+        Add("-parallel", "none");
+        Add("-nodefaults");
+        Add("-vga", "none");
+        if (spec.ExitOnReboot)
+            Add("-no-reboot");
+        return args;
+    }
+
+    // QEMU option values are comma-separated key=value lists; a literal comma is written as two.
+    private static string Escape(string value) => value.Replace(",", ",,", StringComparison.Ordinal);
+}

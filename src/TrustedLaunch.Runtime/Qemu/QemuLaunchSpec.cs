@@ -1,0 +1,54 @@
+using TrustedLaunch.Runtime.Acceleration;
+using TrustedLaunch.Runtime.Firmware;
+
+namespace TrustedLaunch.Runtime.Qemu;
+
+/// <summary>Everything the QEMU command line is made from, with every path already resolved.</summary>
+public sealed record QemuLaunchSpec
+{
+    public required Accelerator Accelerator { get; init; }
+
+    public required OvmfFirmware Firmware { get; init; }
+
+    /// <summary>The VM's private, writable copy of its variable store (never the VMGS or a shared template).</summary>
+    public required string VariableStoreCopy { get; init; }
+
+    public required IReadOnlyList<VmDisk> Disks { get; init; }
+
+    public required int MemoryMiB { get; init; }
+
+    public required int Cpus { get; init; }
+
+    /// <summary>The serial console (COM1) goes to this file.</summary>
+    public required string ConsoleLog { get; init; }
+
+    /// <summary>The QMP control socket the supervisor drives.</summary>
+    public required string QmpSocket { get; init; }
+
+    /// <summary>Host end of the guest agent's virtio-serial port; null leaves the port out.</summary>
+    public string? AgentSocket { get; init; }
+
+    /// <summary>The vTPM's control socket (swtpm protocol); null runs the VM without a TPM.</summary>
+    public string? VTpmControlSocket { get; init; }
+
+    /// <summary>A user-mode NIC (virtio-net); off unless asked, so a test VM has no network at all.</summary>
+    public bool Network { get; init; }
+
+    /// <summary>Exit instead of resetting when the guest reboots or panics (one boot per launch).</summary>
+    public bool ExitOnReboot { get; init; } = true;
+
+    public string? Name { get; init; }
+
+    /// <summary>SMBIOS system UUID (the VM identity the guest and the event log see).</summary>
+    public Guid? Uuid { get; init; }
+}
+
+/// <summary>One virtio block disk; the first one is the boot disk.</summary>
+public sealed record VmDisk(string Path, DiskImageFormat Format, bool ReadOnly = false);
+
+/// <summary>Disk image container formats QEMU is told explicitly (never probed, a guest could forge a header).</summary>
+public enum DiskImageFormat
+{
+    Raw,
+    Qcow2,
+}

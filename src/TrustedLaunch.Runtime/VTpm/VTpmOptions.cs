@@ -1,0 +1,54 @@
+namespace TrustedLaunch.Runtime.VTpm;
+
+/// <summary>Which command-line dialect the vTPM program speaks; both serve the same swtpm control protocol.</summary>
+public enum VTpmFlavor
+{
+    /// <summary>TrustedLaunch's <c>tl-vtpm</c>: state in one encrypted file (<c>--state FILE --key-file KEY</c>).</summary>
+    TlVtpm,
+
+    /// <summary>The reference <c>swtpm</c> (state in a directory or a linear file), for comparison and as a fallback.</summary>
+    Swtpm,
+}
+
+/// <summary>How to run the VM's vTPM process.</summary>
+public sealed record VTpmOptions
+{
+    /// <summary>The program (a name on PATH or a path).</summary>
+    public required string Program { get; init; }
+
+    public required VTpmFlavor Flavor { get; init; }
+
+    /// <summary>
+    /// The vTPM state: for <c>tl-vtpm</c> its state file (required), for <c>swtpm</c> a linear state file
+    /// (<c>backend-uri=file://</c>); null for swtpm means a fresh, throw-away TPM in the VM's run folder.
+    /// </summary>
+    public string? StatePath { get; init; }
+
+    /// <summary>The key file sealing <see cref="StatePath"/> (tl-vtpm only).</summary>
+    public string? KeyPath { get; init; }
+
+    /// <summary>How long to wait for the control socket to answer.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The default: <c>tl-vtpm</c> when it is installed (beside <c>tl</c>, on PATH, or named by <c>TL_VTPM</c>) and a state
+    /// file is given; otherwise <c>swtpm</c>.
+    /// </summary>
+    public static VTpmOptions Default(string? statePath, string? keyPath)
+    {
+        string? tlVtpm = FindTlVtpm();
+        if (tlVtpm is not null && statePath is not null && keyPath is not null)
+            return new VTpmOptions { Program = tlVtpm, Flavor = VTpmFlavor.TlVtpm, StatePath = statePath, KeyPath = keyPath };
+        return new VTpmOptions { Program = "swtpm", Flavor = VTpmFlavor.Swtpm, StatePath = statePath };
+    }
+
+    /// <summary><c>tl-vtpm</c>'s location, or null when it is not installed.</summary>
+    public static string? FindTlVtpm()
+    {
+        string? fromEnvironment = Environment.GetEnvironmentVariable("TL_VTPM");
+        if (!string.IsNullOrEmpty(fromEnvironment))
+            return File.Exists(fromEnvironment) ? Path.GetFullPath(fromEnvironment) : null;
+        string besideUs = Path.Combine(AppContext.BaseDirectory, "tl-vtpm");
+        return File.Exists(besideUs) ? besideUs : Processes.ExecutableSearch.Find("tl-vtpm");
+    }
+}

@@ -1,0 +1,154 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using TrustedLaunch.Runtime.Processes;
+
+namespace TrustedLaunch.Runtime.VTpm;
+
+/// <summary>
+/// A running vTPM: a swtpm-compatible program serving the control protocol on a Unix socket that QEMU's
+/// <c>-tpmdev emulator</c> connects to. Ready means the socket answers CMD_GET_CAPABILITY with every capability QEMU
+/// requires (vtpm.md §2.5), not merely that the file exists.
+/// </summary>
+public sealed class VTpmProcess : IAsyncDisposable
+{
+    // vtpm.md §2.2: PTM_CAP_INIT|SHUTDOWN|GET_TPMESTABLISHED|SET_LOCALITY|RESET_TPMESTABLISHED|SET_DATAFD|STOP|SET_BUFFERSIZE.
+    internal const ulong CapabilitiesQemuRequires = 0x1 | 0x2 | 0x4 | 0x8 | 0x80 | 0x1000 | 0x400 | 0x2000;
+    private const uint CmdGetCapability = 0x01;
+
+    private VTpmProcess(ChildProcess process, string controlSocket, ulong capabilities)
+    {
+        Process = process;
+        ControlSocket = controlSocket;
+        Capabilities = capabilities;
+    }
+
+    public ChildProcess Process { get; }
+
+    public string ControlSocket { get; }
+
+    /// <summary>The PTM_CAP_* bits the vTPM reported.</summary>
+    public ulong Capabilities { get; }
+
+    /// <summary>The argument list for <paramref name="options"/> (swtpm <c>socket</c> syntax, vtpm.md §5.1).</summary>
+    public static IReadOnlyList<string> BuildArguments(VTpmOptions options, string controlSocket, string runDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var args = new List<string> { "socket", "--tpm2", "--ctrl", $"type=unixio,path={controlSocket}" };
+        switch (options.Flavor)
+        {
+            case VTpmFlavor.TlVtpm:
+                if (options.StatePath is null || options.KeyPath is null)
+                    throw new VmRuntimeException(VmRuntimeFailure.BadInput, "tl-vtpm needs a state file and its key file.");
+                args.AddRange(["--state", options.StatePath, "--key-file", options.KeyPath]);
+                break;
+            case VTpmFlavor.Swtpm:
+                if (options.StatePath is null)
+                {
+                    string stateDirectory = Path.Combine(runDirectory, "tpm");
+                    Directory.CreateDirectory(stateDirectory);
+                    args.AddRange(["--tpmstate", $"dir={stateDirectory}"]);
+                }
+                else
+                {
+                    args.AddRange(["--tpmstate", $"backend-uri=file://{Path.GetFullPath(options.StatePath)}"]);
+                }
+
+                break;
+            default:
+                throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"Unknown vTPM flavor {options.Flavor}.");
+        }
+
+        args.AddRange(["--log", $"file={Path.Combine(runDirectory, "vtpm.log")},level=1"]);
+        return args;
+    }
+
+    /// <summary>Starts the vTPM and waits until its control socket answers.</summary>
+    public static async Task<VTpmProcess> StartAsync(VTpmOptions options, string runDirectory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string program = ExecutableSearch.Require(options.Program, options.Flavor == VTpmFlavor.Swtpm ? "swtpm" : "trustedlaunch (tl-vtpm)");
+        string controlSocket = Path.Combine(runDirectory, "vtpm.ctrl");
+        ChildProcess process = ChildProcess.Start(program, BuildArguments(options, controlSocket, runDirectory),
+            Path.Combine(runDirectory, "vtpm.stdout.log"));
+        try
+        {
+            ulong caps = await WaitUntilReadyAsync(process, controlSocket, options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+            if ((caps & CapabilitiesQemuRequires) != CapabilitiesQemuRequires)
+            {
+                throw new VmRuntimeException(VmRuntimeFailure.ComponentFailed,
+                    $"{process.DisplayName} lacks control-protocol capabilities QEMU needs (has 0x{caps:X}, needs 0x{CapabilitiesQemuRequires:X}).");
+            }
+
+            return new VTpmProcess(process, controlSocket, caps);
+        }
+        catch
+        {
+            await process.StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sends PTM_GET_CAPABILITY on a fresh control connection and returns the capability bits.</summary>
+    internal static async Task<ulong> GetCapabilitiesAsync(string controlSocket, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(controlSocket), cancellationToken).ConfigureAwait(false);
+        byte[] request = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(request, CmdGetCapability);
+        await socket.SendAsync(request, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        byte[] response = new byte[8];
+        int read = 0;
+        while (read < response.Length)
+        {
+            int n = await socket.ReceiveAsync(response.AsMemory(read), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+                throw new VmRuntimeException(VmRuntimeFailure.ComponentFailed, "The vTPM closed its control socket before answering GET_CAPABILITY.");
+            read += n;
+        }
+
+        // vtpm.md §2.2: the response is ptm_res (0) then the caps word; QEMU reads both as one big-endian u64.
+        return BinaryPrimitives.ReadUInt64BigEndian(response);
+    }
+
+    private static async Task<ulong> WaitUntilReadyAsync(ChildProcess process, string controlSocket, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        Exception? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (process.HasExited)
+            {
+                throw new VmRuntimeException(VmRuntimeFailure.ComponentFailed,
+                    $"{process.DisplayName} exited with code {await process.Exited.ConfigureAwait(false)} before it was ready: {process.StandardErrorTail}");
+            }
+
+            if (File.Exists(controlSocket))
+            {
+                try
+                {
+                    return await GetCapabilitiesAsync(controlSocket, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SocketException e)
+                {
+                    last = e;
+                }
+            }
+
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
+
+        throw new VmRuntimeException(VmRuntimeFailure.ComponentFailed,
+            $"{process.DisplayName} did not answer on {controlSocket} within {timeout.TotalSeconds:0} s.", last);
+    }
+
+    /// <summary>Stops the vTPM: SIGTERM (it saves state and exits), SIGKILL after <paramref name="grace"/>.</summary>
+    public Task StopAsync(TimeSpan grace) => Process.StopAsync(grace);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Process.StopAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+        Process.Dispose();
+    }
+}

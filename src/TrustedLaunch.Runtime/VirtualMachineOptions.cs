@@ -1,0 +1,58 @@
+using TrustedLaunch.Runtime.Acceleration;
+using TrustedLaunch.Runtime.Qemu;
+using TrustedLaunch.Runtime.VTpm;
+using TrustedLaunch.Storage;
+
+namespace TrustedLaunch.Runtime;
+
+/// <summary>One VM to launch. Plain data: the CLI, the host agent and tests fill it in.</summary>
+public sealed record VirtualMachineOptions
+{
+    /// <summary>The boot disk (raw or qcow2).</summary>
+    public required string Disk { get; init; }
+
+    /// <summary>The disk's format; null reads it from the file's magic.</summary>
+    public DiskImageFormat? DiskFormat { get; init; }
+
+    /// <summary>
+    /// Where the UEFI variable store lives between boots (a file, or a VMGS entry). It is restored into a private
+    /// temporary flash file that QEMU writes, and persisted back (atomically, by the store) after QEMU exits.
+    /// </summary>
+    public required INonVolatileStore VariableStore { get; init; }
+
+    /// <summary>Run the secure-boot OVMF build (SMM, image verification); false runs the plain build.</summary>
+    public bool SecureBoot { get; init; } = true;
+
+    /// <summary>The vTPM; null launches the VM without a TPM.</summary>
+    public VTpmOptions? VTpm { get; init; }
+
+    public int MemoryMiB { get; init; } = 1024;
+
+    public int Cpus { get; init; } = 1;
+
+    public bool Network { get; init; }
+
+    /// <summary>Serial console log; null keeps it in the run folder (removed with it).</summary>
+    public string? ConsoleLog { get; init; }
+
+    /// <summary>Host socket of the guest agent port; null puts it in the run folder.</summary>
+    public string? AgentSocket { get; init; }
+
+    /// <summary>Forces an accelerator; null probes /dev/kvm.</summary>
+    public Accelerator? Accelerator { get; init; }
+
+    public string QemuProgram { get; init; } = "qemu-system-x86_64";
+
+    /// <summary>Where OVMF builds are looked up.</summary>
+    public string FirmwareDirectory { get; init; } = Firmware.OvmfFirmware.DebianDirectory;
+
+    public string? Name { get; init; }
+
+    public Guid? Uuid { get; init; }
+
+    /// <summary>Exit when the guest reboots or panics instead of resetting.</summary>
+    public bool ExitOnReboot { get; init; } = true;
+
+    /// <summary>Human-readable progress lines (launching the vTPM, QEMU, …).</summary>
+    public IProgress<string>? Progress { get; init; }
+}
