@@ -100,7 +100,7 @@ public sealed class SwtpmProcess : IDisposable
         if (options.UseUnixSockets)
         {
             dataSocket = Path.Combine(work, "data.sock");
-            controlSocket = Path.Combine(work, "ctrl.sock");
+            controlSocket = dataSocket + ".ctrl"; // tpm2-tss swtpm TCTI: control socket = path + ".ctrl"
             args.AddRange(["--server", $"type=unixio,path={dataSocket}", "--ctrl", $"type=unixio,path={controlSocket}"]);
         }
         else
