@@ -1,3 +1,18 @@
-// tl-vtpm: the per-VM vTPM process. Implemented under issue 3 (vTPM).
-await Console.Error.WriteLineAsync("tl-vtpm: not built yet.").ConfigureAwait(false);
-return 3;
+// tl-vtpm: one TPM 2.0 per VM — libtpms behind the swtpm socket protocol, state sealed in one file.
+using TrustedLaunch.VTpm.Host;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+try
+{
+    HostCommandLine options = HostCommandLine.Parse(args);
+    using var host = new VTpmHostProcess(options);
+    return host.Run();
+}
+catch (UsageException e)
+{
+    if (e.Message is { Length: > 0 } message && e.Message != new UsageException().Message)
+        await Console.Error.WriteLineAsync($"tl-vtpm: {message}").ConfigureAwait(false);
+    await Console.Error.WriteLineAsync(HostCommandLine.Usage).ConfigureAwait(false);
+    return 2;
+}

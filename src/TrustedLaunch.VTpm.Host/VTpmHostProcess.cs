@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using TrustedLaunch.Storage;
+using TrustedLaunch.VTpm.Device;
+using TrustedLaunch.VTpm.Engine;
+using TrustedLaunch.VTpm.Host.Channels;
+using TrustedLaunch.VTpm.State;
+
+namespace TrustedLaunch.VTpm.Host;
+
+/// <summary>Exit codes of <c>tl-vtpm</c> (docs/vtpm.md).</summary>
+internal enum HostExitCode
+{
+    Ok = 0,
+    RuntimeFailure = 1,
+    Usage = 2,
+    Environment = 3,
+    StateRefused = 4,
+}
+
+/// <summary>
+/// The composition root: key file + sealed state file → <see cref="LibTpmsEngine"/> → <see cref="VTpmDevice"/> →
+/// control/data listeners. Refuses to start on any state problem before a socket exists, so a supervisor sees
+/// a non-zero exit and the message, never a vTPM with a different identity.
+/// </summary>
+internal sealed partial class VTpmHostProcess : IDisposable
+{
+    private readonly HostCommandLine _options;
+    private readonly ManualResetEventSlim _exit = new(false);
+    private readonly Lock _dataGate = new();
+    private Socket? _attachedData;
+
+    public VTpmHostProcess(HostCommandLine options) => _options = options;
+
+    public int Run()
+    {
+        using var log = new HostLog(_options.LogFile, _options.LogLevel);
+        VTpmDevice device;
+        try
+        {
+            SealingKey key = SealingKey.Load(_options.KeyPath);
+            VTpmStateStore store = VTpmStateFile.Open(_options.StatePath, key);
+            VTpmStateImage image = store.Load(LibTpmsEngine.LibraryVersion);
+            device = new VTpmDevice(LibTpmsEngine.Open(store, image), _options.Device);
+        }
+        catch (SealingKeyException e)
+        {
+            return Fail(log, HostExitCode.StateRefused, e.Message);
+        }
+        catch (VTpmStateException e)
+        {
+            return Fail(log, HostExitCode.StateRefused, e.Message);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return Fail(log, HostExitCode.Environment, $"libtpms cannot be loaded ({e.Message}); install libtpms0");
+        }
+
+        using (device)
+        {
+            if (_options.NotNeedInit && device.Init(deleteVolatile: false) != LibTpmsResult.Success)
+                return Fail(log, HostExitCode.StateRefused, $"libtpms rejected the state in {_options.StatePath}: {device.InitFailure?.Message}");
+
+            var control = new SwtpmControlServer(device) { AttachDataFd = fd => AttachDataFd(fd, device, log) };
+            var listeners = new List<ChannelListener>();
+            try
+            {
+                listeners.Add(ChannelListener.Start(_options.Control, "ctrl", s => ControlConnection.Serve(s, control, log, () => _exit.Set())));
+                if (_options.Server is not null)
+                    listeners.Add(ChannelListener.Start(_options.Server, "server", s => DataConnection.Serve(s, device, log)));
+            }
+            catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+            {
+                listeners.ForEach(l => l.Dispose());
+                return Fail(log, HostExitCode.Environment, $"cannot listen: {e.Message}");
+            }
+
+            using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Exit);
+            using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Exit);
+            using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Exit);
+            if (_options.PidFile is not null)
+                File.WriteAllText(_options.PidFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
+            log.Info($"ready: state {_options.StatePath}, ctrl {_options.Control}, server {_options.Server?.ToString() ?? "(via SET_DATAFD)"}, libtpms {VTpmStateStore.LibTpmsVersionText(LibTpmsEngine.LibraryVersion)}");
+
+            _exit.Wait();
+            log.Info("stopping: TPM2_Shutdown, state stored");
+            listeners.ForEach(l => l.Dispose());
+            device.Stop(); // auto TPM2_Shutdown + Terminate; every NV change was already stored when it happened
+            if (_options.PidFile is not null)
+                File.Delete(_options.PidFile);
+            return (int)HostExitCode.Ok;
+        }
+    }
+
+    private void Exit(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        _exit.Set();
+    }
+
+    private uint AttachDataFd(int fd, VTpmDevice device, HostLog log)
+    {
+        lock (_dataGate)
+        {
+            if (_attachedData is not null && _attachedData.Connected)
+            {
+                _ = Close(fd);
+                return LibTpmsResult.IoError; // swtpm: SET_DATAFD when a data fd exists
+            }
+
+            var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+            _attachedData = socket;
+            new Thread(() => DataConnection.Serve(socket, device, log)) { IsBackground = true, Name = "tl-vtpm data fd" }.Start();
+            return LibTpmsResult.Success;
+        }
+    }
+
+    private static int Fail(HostLog log, HostExitCode code, string message)
+    {
+        log.Error(message);
+        Console.Error.WriteLine($"tl-vtpm: {message}");
+        return (int)code;
+    }
+
+    public void Dispose() => _exit.Dispose();
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
+}
