@@ -10,6 +10,8 @@ internal static class UefiCommands
         var vars = new Command("vars", "Per-VM OVMF variable stores (OVMF_VARS*.fd): show, create, sign and apply authenticated updates.");
         vars.Subcommands.Add(VarsShowCommand.Create());
         vars.Subcommands.Add(VarsCreateCommand.Create());
+        vars.Subcommands.Add(VarsSignUpdateCommand.Create());
+        vars.Subcommands.Add(VarsApplyUpdateCommand.Create());
         command.Subcommands.Add(vars);
         return command;
     }
