@@ -7,6 +7,8 @@ packages=(
   qemu-system-x86 qemu-utils ovmf          # the VM runtime and the Secure Boot firmware
   swtpm swtpm-tools libtpms0 tpm2-tools    # libtpms is our vTPM engine; swtpm and tpm2-tools are peers/oracles
   sbsigntool openssl xxd                   # Authenticode oracle (sbverify/sbsign), PKI oracle
+  hyperfine                                # benchmarks: whole-process side-by-side runs against peer tools
+  mtools cpio fdisk                        # guest image: ESP via mtools; cpio and sfdisk are its test oracles
   efitools                                 # sign-efi-sig-list/cert-to-efi-sig-list: independent EFI_VARIABLE_AUTHENTICATION_2 peer
   "$@"
 )

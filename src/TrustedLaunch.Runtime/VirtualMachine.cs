@@ -278,13 +278,14 @@ public sealed class VirtualMachine : IAsyncDisposable
     private async Task<bool> WaitExitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         await Task.WhenAny(_qemu.Exited, Task.Delay(timeout, cancellationToken)).ConfigureAwait(false) == _qemu.Exited;
 
-    internal static DiskImageFormat DetectFormat(string path)
+    /// <summary>raw or qcow2, from the file's magic.</summary>
+    public static DiskImageFormat DetectFormat(string path)
     {
         Span<byte> magic = stackalloc byte[4];
         using var stream = File.OpenRead(path);
         int read = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
         // qcow2 header: magic "QFI\xfb" (QEMU docs/interop/qcow2.txt).
-        return read == 4 && magic.SequenceEqual("QFI\xfb"u8) ? DiskImageFormat.Qcow2 : DiskImageFormat.Raw;
+        return read == 4 && magic.SequenceEqual((ReadOnlySpan<byte>)[0x51, 0x46, 0x49, 0xFB]) ? DiskImageFormat.Qcow2 : DiskImageFormat.Raw;
     }
 
     private static string CreateRunDirectory()

@@ -86,6 +86,12 @@ public sealed partial class ConsoleVerdictParser
     public BootVerdict Conclude(BootOutcome outcome, string reason)
     {
         Flush();
+        if (Verdict is null && Refusals.Count > 0)
+        {
+            // A refused boot disk followed by silence (another boot option hanging, PXE) is still a refusal.
+            Refuse(Refusals[0]);
+        }
+
         Verdict ??= new BootVerdict
         {
             Outcome = outcome,
@@ -122,26 +128,37 @@ public sealed partial class ConsoleVerdictParser
             string words = m.Groups["status"].Value;
             // edk2 BmBoot.c: an image refused by DxeImageVerificationLib fails LoadImage with EFI_ACCESS_DENIED or
             // EFI_SECURITY_VIOLATION; other statuses (Not Found, …) are not Secure Boot's doing.
-            if (words is "Access Denied" or "Security Violation")
+            // The firmware then tries the next boot option, so a refusal is not decisive yet. Refusals of the firmware's
+            // own built-in applications (device path "Fv(...)", e.g. the unsigned EFI shell in Debian's secboot build)
+            // are not about the guest's disk and are not counted.
+            string path = m.Groups["path"].Value;
+            if (words is "Access Denied" or "Security Violation" && !path.StartsWith("Fv(", StringComparison.Ordinal))
             {
-                string image = $"{m.Groups["option"].Value} \"{m.Groups["description"].Value}\" from {m.Groups["path"].Value}";
-                Refuse(new SecureBootRefusal(RefusingComponent.Firmware, image, $"BdsDxe: failed to {m.Groups["verb"].Value} {m.Groups["option"].Value}: {words}"));
+                string image = $"{m.Groups["option"].Value} \"{m.Groups["description"].Value}\" from {path}";
+                Refusals.Add(new SecureBootRefusal(RefusingComponent.Firmware, image,
+                    $"BdsDxe: failed to {m.Groups["verb"].Value} {m.Groups["option"].Value}: {words}"));
             }
         }
         else if (line.StartsWith("BdsDxe: No bootable option or device was found", StringComparison.Ordinal))
         {
-            Decide(BootOutcome.NoBootableDevice, "the firmware found no bootable option or device");
+            if (Refusals.Count > 0)
+                Refuse(Refusals[0]);
+            else
+                Decide(BootOutcome.NoBootableDevice, "the firmware found no bootable option or device");
         }
         else if ((m = ShimVerificationFailed().Match(line)).Success)
         {
             // shim (shim.c verify_image / console_error) draws this in a dialog; the image is its second stage.
+            // shim waits in that dialog for a key, so this is decisive.
             string image = $"the second stage shim loads (\\EFI\\BOOT\\grubx64.efi by default) for {_currentBootOption ?? "the boot option"}";
-            Refuse(new SecureBootRefusal(RefusingComponent.Shim, image, m.Value.Trim()));
+            Refusals.Add(new SecureBootRefusal(RefusingComponent.Shim, image, m.Value.Trim()));
+            Refuse(Refusals[^1]);
         }
         else if (line.Contains("bad shim signature", StringComparison.Ordinal) ||
                  line.Contains("prohibited by secure boot policy", StringComparison.Ordinal))
         {
-            Refuse(new SecureBootRefusal(RefusingComponent.Grub, "the kernel GRUB was told to load", line));
+            Refusals.Add(new SecureBootRefusal(RefusingComponent.Grub, "the kernel GRUB was told to load", line));
+            Refuse(Refusals[^1]);
         }
         else if (line.Contains("Welcome to GRUB!", StringComparison.Ordinal))
         {
@@ -187,7 +204,6 @@ public sealed partial class ConsoleVerdictParser
 
     private void Refuse(SecureBootRefusal refusal)
     {
-        Refusals.Add(refusal);
         Decide(BootOutcome.SecureBootViolation, $"Secure Boot refused {refusal.Image} ({refusal.RefusedBy}: {refusal.Message})", refusal);
     }
 

@@ -1,4 +1,9 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using TrustedLaunch.Runtime;
+using TrustedLaunch.Runtime.Console;
+using TrustedLaunch.Runtime.VTpm;
+using TrustedLaunch.Storage;
 
 namespace TrustedLaunch.Cli.Commands.Boot;
 
@@ -6,7 +11,161 @@ internal static class BootCommands
 {
     public static Command Create()
     {
-        var command = new Command("boot", "Boot one VM in the foreground and report the boot verdict.");
+        var image = new Option<string>("--image") { Description = "The boot disk (raw or qcow2).", Required = true };
+        var vmgs = new Option<string?>("--vmgs") { Description = "The VM's guest-state file (UEFI variable store + vTPM). Not yet wired: use --vars/--vtpm-state." };
+        var vars = new Option<string?>("--vars") { Description = "UEFI variable store file (OVMF flash layout); written back atomically after the VM exits." };
+        var vtpmState = new Option<string?>("--vtpm-state") { Description = "vTPM state file (tl-vtpm; with swtpm a linear state file). Default: a fresh throw-away TPM." };
+        var vtpmKey = new Option<string?>("--vtpm-key") { Description = "Key file sealing --vtpm-state (tl-vtpm)." };
+        var vtpmProgram = new Option<string?>("--vtpm-program") { Description = "swtpm-compatible vTPM program: tl-vtpm, swtpm or a path (default: tl-vtpm when installed and a state file is given, else swtpm)." };
+        var secureBoot = new Option<string>("--secure-boot") { Description = "on: secure-boot OVMF build (SMM, image verification); off: plain OVMF build.", DefaultValueFactory = _ => "on" };
+        secureBoot.AcceptOnlyFromAmong("on", "off");
+        var vtpm = new Option<string>("--vtpm") { Description = "on: give the VM a vTPM (TPM 2.0 CRB); off: no TPM.", DefaultValueFactory = _ => "on" };
+        vtpm.AcceptOnlyFromAmong("on", "off");
+        var memory = new Option<int>("--memory") { Description = "Memory in MiB.", DefaultValueFactory = _ => 1024 };
+        var cpus = new Option<int>("--cpus") { Description = "Virtual CPUs.", DefaultValueFactory = _ => 1 };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for a verdict.", DefaultValueFactory = _ => 300 };
+        var console = new Option<string?>("--console") { Description = "Keep the serial console log in this file." };
+        var network = new Option<bool>("--network") { Description = "Give the VM a user-mode NIC (off by default)." };
+        var keep = new Option<bool>("--keep-running") { Description = "After a 'booted' verdict keep the VM in the foreground until it powers off or Ctrl-C." };
+        var json = new Option<bool>("--json") { Description = "Print the verdict as JSON." };
+        var command = new Command("boot", "Boot one VM in the foreground and report the boot verdict (exit 0 booted, 1 refused/failed/timeout, 2 bad input, 3 environment).")
+        {
+            image, vmgs, vars, vtpmState, vtpmKey, vtpmProgram, secureBoot, vtpm, memory, cpus, timeout, console, network, keep, json,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (parse.GetValue(vmgs) is string vmgsPath)
+            {
+                throw new CliException(ExitCode.EnvironmentProblem,
+                    $"--vmgs {vmgsPath}: the VMGS library is not available in this build yet; pass --vars (and --vtpm-state/--vtpm-key) instead.");
+            }
+
+            string varsPath = parse.GetValue(vars) ?? throw new CliException(ExitCode.BadInput, "Give the VM's variable store with --vars (or --vmgs).");
+            if (!File.Exists(varsPath))
+                throw new CliException(ExitCode.BadInput, $"Variable store {varsPath} does not exist.");
+            VTpmOptions? vtpmOptions = parse.GetValue(vtpm) == "on"
+                ? ChooseVTpm(parse.GetValue(vtpmProgram), parse.GetValue(vtpmState), parse.GetValue(vtpmKey))
+                : null;
+            var options = new VirtualMachineOptions
+            {
+                Disk = parse.GetValue(image)!,
+                VariableStore = new FileNonVolatileStore(varsPath),
+                SecureBoot = parse.GetValue(secureBoot) == "on",
+                VTpm = vtpmOptions,
+                MemoryMiB = parse.GetValue(memory),
+                Cpus = parse.GetValue(cpus),
+                Network = parse.GetValue(network),
+                ConsoleLog = parse.GetValue(console),
+                Progress = new ProgressLines(),
+            };
+            return await BootAsync(options, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(keep), parse.GetValue(json), cancellationToken)
+                .ConfigureAwait(false);
+        });
         return command;
+    }
+
+    private static VTpmOptions ChooseVTpm(string? program, string? state, string? key)
+    {
+        if (state is not null && !File.Exists(state))
+            throw new CliException(ExitCode.BadInput, $"vTPM state {state} does not exist (create it with 'tl vtpm manufacture').");
+        if (key is not null && !File.Exists(key))
+            throw new CliException(ExitCode.BadInput, $"vTPM key file {key} does not exist.");
+        if (program is null)
+            return VTpmOptions.Default(state, key);
+        bool isSwtpm = Path.GetFileName(program) == "swtpm";
+        if (!isSwtpm && (state is null || key is null))
+            throw new CliException(ExitCode.BadInput, "tl-vtpm needs --vtpm-state and --vtpm-key.");
+        return new VTpmOptions { Program = program, Flavor = isSwtpm ? VTpmFlavor.Swtpm : VTpmFlavor.TlVtpm, StatePath = state, KeyPath = key };
+    }
+
+    private static async Task<int> BootAsync(VirtualMachineOptions options, TimeSpan timeout, bool keepRunning, bool json, CancellationToken cancellationToken)
+    {
+        // SIGINT/SIGTERM: shut the VM down gracefully instead of dying with it (the children would get SIGTERM anyway).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        });
+        VirtualMachine vm;
+        try
+        {
+            vm = await VirtualMachine.StartAsync(options, stop.Token).ConfigureAwait(false);
+        }
+        catch (VmRuntimeException e)
+        {
+            throw new CliException(e.Failure switch
+            {
+                VmRuntimeFailure.BadInput => ExitCode.BadInput,
+                VmRuntimeFailure.Environment => ExitCode.EnvironmentProblem,
+                _ => ExitCode.VerificationFailed,
+            }, e.Message, e);
+        }
+
+        await using (vm.ConfigureAwait(false))
+        {
+            BootVerdict verdict;
+            try
+            {
+                verdict = await vm.WaitForVerdictAsync(timeout, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("tl boot: interrupted, shutting the VM down");
+                await vm.ShutdownAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+                return (int)ExitCode.VerificationFailed;
+            }
+
+            Print(verdict, json);
+            VmStopReport report;
+            if (verdict.Outcome == BootOutcome.Booted && keepRunning)
+            {
+                Console.Error.WriteLine($"tl boot: running; agent port at {vm.AgentSocket}; Ctrl-C to shut down");
+                try
+                {
+                    report = await vm.WaitForExitAsync(stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    report = await vm.ShutdownAsync(TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                report = await vm.ShutdownAsync(TimeSpan.FromSeconds(verdict.Outcome == BootOutcome.Booted ? 20 : 1), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            Console.Error.WriteLine($"tl boot: stopped ({report.How}); variable store {(report.VariableStorePersisted ? "written back" : "unchanged")}");
+            return verdict.Outcome == BootOutcome.Booted ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
+        }
+    }
+
+    private static void Print(BootVerdict verdict, bool json)
+    {
+        if (json)
+        {
+            CliJson.Write(verdict);
+            return;
+        }
+
+        string outcome = verdict.Outcome switch
+        {
+            BootOutcome.Booted => "booted",
+            BootOutcome.SecureBootViolation => "secure-boot-violation",
+            BootOutcome.NoBootableDevice => "no-bootable-device",
+            BootOutcome.Timeout => "timeout",
+            _ => "failed",
+        };
+        Console.Out.WriteLine($"verdict: {outcome} ({verdict.Elapsed.TotalSeconds:0.0} s)");
+        Console.Out.WriteLine($"  {verdict.Summary}");
+        if (verdict.Refusal is SecureBootRefusal refusal)
+            Console.Out.WriteLine($"  refused image: {refusal.Image}\n  refused by: {refusal.RefusedBy}: {refusal.Message}");
+        foreach (var (key, value) in verdict.GuestFacts)
+            Console.Out.WriteLine($"  guest {key}: {value}");
+    }
+
+    private sealed class ProgressLines : IProgress<string>
+    {
+        public void Report(string value) => Console.Error.WriteLine($"tl boot: {value}");
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TrustedLaunch.Images;
 
 namespace TrustedLaunch.Cli.Commands.Image;
 
@@ -7,6 +8,122 @@ internal static class ImageCommands
     public static Command Create()
     {
         var command = new Command("image", "Build and inspect guest disk images.");
+        command.Subcommands.Add(CreateBuild());
+        command.Subcommands.Add(CreateInspect());
         return command;
     }
+
+    private static Command CreateBuild()
+    {
+        var distribution = new Argument<string>("distribution") { Description = "The guest to build: debian-12." };
+        var output = new Option<string?>("--out") { Description = "Write the image here (default: print the cached image's path)." };
+        var format = new Option<string>("--format") { Description = "Format of --out: qcow2 or raw.", DefaultValueFactory = _ => "qcow2" };
+        format.AcceptOnlyFromAmong("qcow2", "raw");
+        var unsignedGrub = new Option<bool>("--unsigned-grub") { Description = "Deliberately untrusted: grubx64.efi without its signature (shim refuses it under Secure Boot)." };
+        var unsignedShim = new Option<bool>("--unsigned-shim") { Description = "Deliberately untrusted: BOOTX64.EFI (shim) without its signature (the firmware refuses it)." };
+        var agent = new Option<string?>("--agent") { Description = "A tl-guest-agent binary to include as /usr/bin/tl-guest-agent." };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var command = new Command("build", "Build a bootable GPT disk (ESP with Debian's signed shim, GRUB and kernel, busybox initramfs); cached under TL_HOME/images.")
+        {
+            distribution, output, format, unsignedGrub, unsignedShim, agent, json,
+        };
+        command.SetAction(parse =>
+        {
+            string name = parse.GetValue(distribution)!;
+            if (name != DebianImageBuilder.Distribution)
+                throw new CliException(ExitCode.BadInput, $"Unknown distribution '{name}'; supported: {DebianImageBuilder.Distribution}.");
+            if (parse.GetValue(unsignedGrub) && parse.GetValue(unsignedShim))
+                throw new CliException(ExitCode.BadInput, "--unsigned-grub and --unsigned-shim are exclusive.");
+            string? agentPath = parse.GetValue(agent);
+            if (agentPath is not null && !File.Exists(agentPath))
+                throw new CliException(ExitCode.BadInput, $"Guest agent {agentPath} does not exist.");
+            var request = new DebianImageRequest
+            {
+                Untrusted = parse.GetValue(unsignedGrub) ? UntrustedComponent.Grub : parse.GetValue(unsignedShim) ? UntrustedComponent.Shim : UntrustedComponent.None,
+                GuestAgent = agentPath,
+            };
+            DebianImage image = Run(() => DebianImageBuilder.Build(request, new SynchronousProgress(line => Console.Error.WriteLine($"tl image: {line}"))));
+            string result = image.RawPath;
+            string? outPath = parse.GetValue(output);
+            if (outPath is not null)
+            {
+                string fmt = parse.GetValue(format)!;
+                Run(() => DebianImageBuilder.Export(image, outPath, fmt));
+                result = Path.GetFullPath(outPath);
+            }
+
+            if (parse.GetValue(json))
+                CliJson.Write(new { image = result, cached = image.RawPath, fromCache = image.FromCache, manifest = image.Manifest });
+            else
+                Console.Out.WriteLine(result);
+            return (int)ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateInspect()
+    {
+        var disk = new Argument<string>("disk") { Description = "The disk image (raw or qcow2)." };
+        var vars = new Option<string?>("--vars") { Description = "Variable store to judge EFI binaries against (default: OVMF's Microsoft-keys template)." };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var command = new Command("inspect", "Show a disk's partitions, the ESP's boot files and, per EFI binary, whether Secure Boot will let it start.")
+        {
+            disk, vars, json,
+        };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(disk)!;
+            if (!File.Exists(path))
+                throw new CliException(ExitCode.BadInput, $"Disk image {path} does not exist.");
+            string? varsPath = parse.GetValue(vars);
+            if (varsPath is not null && !File.Exists(varsPath))
+                throw new CliException(ExitCode.BadInput, $"Variable store {varsPath} does not exist.");
+            ImageInspection inspection = Run(() => ImageInspector.Inspect(path, SecureBootVerifierBridge.TryCreate(varsPath)));
+            if (parse.GetValue(json))
+            {
+                CliJson.Write(inspection);
+                return (int)ExitCode.Ok;
+            }
+
+            Console.Out.WriteLine($"{inspection.Disk} ({inspection.Format}), GPT disk {inspection.DiskId}");
+            foreach (var p in inspection.Partitions)
+            {
+                string kind = p.IsEfiSystemPartition ? "EFI System Partition" : p.Type.ToString();
+                Console.Out.WriteLine($"  partition {p.Index}: {kind}, LBA {p.FirstLba}-{p.LastLba} ({p.Length / (1024 * 1024)} MiB) \"{p.Name}\"");
+            }
+
+            foreach (var f in inspection.EspFiles)
+            {
+                string verdict = f.IsEfiBinary ? $"  [{f.Verdict ?? "not verified"}{(f.Reason is null ? "" : ": " + f.Reason)}]" : "";
+                Console.Out.WriteLine($"  {f.Path,-24} {f.Size,10} sha256:{f.Sha256[..16]}…{verdict}");
+            }
+
+            return (int)ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static T Run<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (ImageException e)
+        {
+            throw new CliException(e.Failure == ImageFailure.Environment ? ExitCode.EnvironmentProblem : ExitCode.BadInput, e.Message, e);
+        }
+    }
+
+    private static void Run(Action action) => Run(() =>
+    {
+        action();
+        return 0;
+    });
+}
+
+/// <summary>Reports progress on the calling thread at once (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
+internal sealed class SynchronousProgress(Action<string> report) : IProgress<string>
+{
+    public void Report(string value) => report(value);
 }

@@ -1,0 +1,246 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TrustedLaunch.Images.Disk;
+using TrustedLaunch.Images.Initramfs;
+using TrustedLaunch.Images.Packages;
+using TrustedLaunch.Images.Signatures;
+
+namespace TrustedLaunch.Images;
+
+/// <summary>Which boot file to leave unsigned on purpose (an untrusted image for Secure Boot tests).</summary>
+public enum UntrustedComponent
+{
+    None,
+
+    /// <summary>grubx64.efi without its Debian signature: shim refuses it under Secure Boot.</summary>
+    Grub,
+
+    /// <summary>BOOTX64.EFI (shim) without its Microsoft signature: the firmware refuses it under Secure Boot.</summary>
+    Shim,
+}
+
+/// <summary>What to build.</summary>
+public sealed record DebianImageRequest
+{
+    public UntrustedComponent Untrusted { get; init; } = UntrustedComponent.None;
+
+    /// <summary>A <c>tl-guest-agent</c> binary to put at /usr/bin/tl-guest-agent; null builds without it.</summary>
+    public string? GuestAgent { get; init; }
+
+    /// <summary>Kernel command line (the console must stay on ttyS0 for the verdict).</summary>
+    public string KernelCommandLine { get; init; } = "console=ttyS0 quiet panic=-1";
+
+    /// <summary>Cache folder for images; null means <c>TL_HOME/images</c>.</summary>
+    public string? ImageCache { get; init; }
+
+    /// <summary>Cache folder for downloaded .deb files; null means <c>TL_HOME/cache/debs</c>.</summary>
+    public string? PackageCache { get; init; }
+}
+
+/// <summary>The built (or cached) image and what it is made of.</summary>
+public sealed record DebianImage(string RawPath, string ManifestPath, ImageManifest Manifest, bool FromCache);
+
+/// <summary>Provenance of an image, written beside it as JSON.</summary>
+public sealed record ImageManifest
+{
+    public required string Distribution { get; init; }
+
+    public required string CacheKey { get; init; }
+
+    public required IReadOnlyList<DebianPackage> Packages { get; init; }
+
+    public required string KernelVersion { get; init; }
+
+    public required string KernelCommandLine { get; init; }
+
+    public required UntrustedComponent Untrusted { get; init; }
+
+    public string? GuestAgentSha256 { get; init; }
+
+    /// <summary>ESP path → SHA-256 of the file put there.</summary>
+    public required IReadOnlyDictionary<string, string> Files { get; init; }
+}
+
+/// <summary>
+/// Builds the Debian 12 guest disk: a GPT disk whose only partition is an EFI System Partition holding Debian's signed
+/// shim (removable-media path \EFI\BOOT\BOOTX64.EFI), signed GRUB, the signed kernel and a busybox initramfs
+/// (docs/images.md). The image is cached under TL_HOME/images keyed by the package versions and the build inputs.
+/// </summary>
+public static class DebianImageBuilder
+{
+    /// <summary>Bumped when the layout or the init changes, so cached images are rebuilt.</summary>
+    public const int LayoutVersion = 1;
+
+    public const string Distribution = "debian-12";
+    private const long DiskBytes = 64L * 1024 * 1024;
+    private const long EspFirstLba = 2048; // 1 MiB alignment
+    private static readonly DateTime FixedTime = new(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    public static DebianImage Build(DebianImageRequest request, IProgress<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string imageCache = request.ImageCache ?? Runtime.TlHome.Images;
+        var apt = new AptRepository(request.PackageCache ?? Path.Combine(Runtime.TlHome.Cache, "debs"));
+
+        progress?.Report("resolve: package versions (apt-cache)");
+        string kernelPackage = AptRepository.ResolveDependency("linux-image-amd64", "linux-image-");
+        DebianPackage[] packages =
+        [
+            AptRepository.Resolve("shim-signed"),
+            AptRepository.Resolve("grub-efi-amd64-signed"),
+            AptRepository.Resolve(kernelPackage),
+            AptRepository.Resolve("busybox-static"),
+        ];
+        string? agentHash = request.GuestAgent is null ? null : Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(request.GuestAgent)));
+        string key = CacheKey(packages, request, agentHash);
+        string raw = Path.Combine(imageCache, $"{Distribution}-{key}.raw");
+        string manifestPath = Path.ChangeExtension(raw, ".json");
+        if (File.Exists(raw) && File.Exists(manifestPath))
+        {
+            progress?.Report($"cached: {raw}");
+            return new DebianImage(raw, manifestPath, ReadManifest(manifestPath), FromCache: true);
+        }
+
+        Directory.CreateDirectory(imageCache);
+        string work = Path.Combine(Path.GetTempPath(), $"tl-image-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(work);
+        try
+        {
+            string root = Path.Combine(work, "root");
+            foreach (DebianPackage package in packages)
+            {
+                string deb = apt.Download(package, progress);
+                progress?.Report($"unpack: {package.Name}");
+                AptRepository.Extract(deb, root);
+            }
+
+            string kernelVersion = kernelPackage["linux-image-".Length..];
+            var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            string Stage(string espPath, byte[] content)
+            {
+                string host = Path.Combine(work, "esp", espPath.TrimStart('/').Replace('/', '_'));
+                Directory.CreateDirectory(Path.GetDirectoryName(host)!);
+                File.WriteAllBytes(host, content);
+                File.SetLastWriteTimeUtc(host, FixedTime);
+                files[espPath] = Convert.ToHexStringLower(SHA256.HashData(content));
+                return host;
+            }
+
+            byte[] shim = File.ReadAllBytes(Path.Combine(root, "usr/lib/shim/shimx64.efi.signed"));
+            byte[] grub = File.ReadAllBytes(Path.Combine(root, "usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed"));
+            if (request.Untrusted == UntrustedComponent.Shim)
+                shim = SignatureStripper.StripAuthenticode(shim);
+            if (request.Untrusted == UntrustedComponent.Grub)
+                grub = SignatureStripper.StripAuthenticode(grub);
+            byte[] kernel = File.ReadAllBytes(Path.Combine(root, "boot", $"vmlinuz-{kernelVersion}"));
+
+            progress?.Report("initramfs: busybox, init, modules (newc + gzip)");
+            using var initrd = new MemoryStream();
+            GuestInitramfs.Build(root, kernelVersion, request.GuestAgent, initrd);
+            string grubConfig = $"set timeout=0\nmenuentry \"TrustedLaunch {Distribution}\" {{\n  linux /vmlinuz {request.KernelCommandLine}\n  initrd /initrd.gz\n}}\n";
+
+            var staged = new List<(string Host, string Esp)>
+            {
+                (Stage("/EFI/BOOT/BOOTX64.EFI", shim), "/EFI/BOOT/BOOTX64.EFI"),
+                (Stage("/EFI/BOOT/grubx64.efi", grub), "/EFI/BOOT/grubx64.efi"),
+                // Debian's signed GRUB reads its configuration from /EFI/debian (its embedded prefix).
+                (Stage("/EFI/BOOT/grub.cfg", Encoding.ASCII.GetBytes(grubConfig)), "/EFI/BOOT/grub.cfg"),
+                (Stage("/EFI/debian/grub.cfg", Encoding.ASCII.GetBytes(grubConfig)), "/EFI/debian/grub.cfg"),
+                (Stage("/vmlinuz", kernel), "/vmlinuz"),
+                (Stage("/initrd.gz", initrd.ToArray()), "/initrd.gz"),
+            };
+
+            progress?.Report("disk: GPT + FAT ESP (mtools)");
+            string partial = Path.Combine(work, "disk.raw");
+            WriteDisk(partial, key, staged);
+
+            var manifest = new ImageManifest
+            {
+                Distribution = Distribution,
+                CacheKey = key,
+                Packages = packages,
+                KernelVersion = kernelVersion,
+                KernelCommandLine = request.KernelCommandLine,
+                Untrusted = request.Untrusted,
+                GuestAgentSha256 = agentHash,
+                Files = files,
+            };
+            File.WriteAllText(Path.Combine(work, "manifest.json"), JsonSerializer.Serialize(manifest, ImageJsonContext.Default.ImageManifest));
+            // Publish atomically: the image first, then the manifest whose presence marks the cache entry complete.
+            File.Move(partial, raw, overwrite: true);
+            File.Move(Path.Combine(work, "manifest.json"), manifestPath, overwrite: true);
+            progress?.Report($"built: {raw}");
+            return new DebianImage(raw, manifestPath, manifest, FromCache: false);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>Writes the image to <paramref name="output"/> as raw (a copy) or qcow2 (<c>qemu-img convert</c>).</summary>
+    public static void Export(DebianImage image, string output, string format)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        string full = Path.GetFullPath(output);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        switch (format)
+        {
+            case "raw":
+                File.Copy(image.RawPath, full, overwrite: true);
+                break;
+            case "qcow2":
+                string temporary = full + ".partial";
+                ExternalCommand.Run("qemu-img", "qemu-utils", ["convert", "-q", "-f", "raw", "-O", "qcow2", image.RawPath, temporary]);
+                File.Move(temporary, full, overwrite: true);
+                break;
+            default:
+                throw new ImageException($"Unknown image format '{format}' (raw or qcow2).");
+        }
+    }
+
+    internal static string CacheKey(IEnumerable<DebianPackage> packages, DebianImageRequest request, string? agentHash)
+    {
+        var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"layout={LayoutVersion}\n");
+        foreach (DebianPackage p in packages)
+            text.Append(CultureInfo.InvariantCulture, $"{p}\n");
+        text.Append(CultureInfo.InvariantCulture, $"untrusted={request.Untrusted}\ncmdline={request.KernelCommandLine}\nagent={agentHash}\n");
+        text.Append(GuestInit.Script).Append(GuestInit.PowerButton);
+        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
+        return request.Untrusted == UntrustedComponent.None ? hash : $"unsigned-{request.Untrusted.ToString().ToLowerInvariant()}-{hash}";
+    }
+
+    private static void WriteDisk(string path, string key, IReadOnlyList<(string Host, string Esp)> files)
+    {
+        long totalSectors = DiskBytes / GuidPartitionTable.SectorSize;
+        long lastLba = totalSectors - 34 - 1; // leave the backup entry array and header
+        // Identifiers derived from the cache key: the same inputs give the same disk.
+        byte[] seed = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        var diskId = new Guid(seed.AsSpan(0, 16));
+        var partId = new Guid(seed.AsSpan(16, 16));
+        using (var disk = new FileStream(path, FileMode.Create, FileAccess.ReadWrite))
+        {
+            disk.SetLength(DiskBytes);
+            GuidPartitionTable.Write(disk, totalSectors, diskId,
+                [new GptPartition(1, GptPartition.EfiSystemPartition, partId, EspFirstLba, lastLba, 0, "EFI System Partition")]);
+        }
+
+        var esp = new EspFileSystem(path, EspFirstLba * GuidPartitionTable.SectorSize);
+        esp.Format(lastLba - EspFirstLba + 1, BitConverter.ToUInt32(seed, 0), "TL-ESP");
+        foreach (string dir in new[] { "/EFI", "/EFI/BOOT", "/EFI/debian" })
+            esp.CreateDirectory(dir);
+        foreach (var (host, espPath) in files)
+            esp.CopyIn(host, espPath);
+    }
+
+    private static ImageManifest ReadManifest(string path) =>
+        JsonSerializer.Deserialize(File.ReadAllText(path), ImageJsonContext.Default.ImageManifest)
+        ?? throw new ImageException($"Image manifest {path} is empty.");
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(ImageManifest))]
+internal sealed partial class ImageJsonContext : JsonSerializerContext;
