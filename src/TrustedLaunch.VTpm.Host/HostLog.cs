@@ -27,6 +27,9 @@ internal sealed class HostLog : IDisposable
         }
     }
 
+    /// <summary>True when a log file was given (stderr is then left to the caller's own messages).</summary>
+    public bool HasFile => _ownsWriter;
+
     public void Error(string message) => Write(0, "error", message);
 
     public void Info(string message) => Write(1, "info", message);

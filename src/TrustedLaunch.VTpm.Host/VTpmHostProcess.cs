@@ -118,7 +118,8 @@ internal sealed partial class VTpmHostProcess : IDisposable
 
     private static int Fail(HostLog log, HostExitCode code, string message)
     {
-        log.Error(message);
+        if (log.HasFile)
+            log.Error(message);
         Console.Error.WriteLine($"tl-vtpm: {message}");
         return (int)code;
     }
