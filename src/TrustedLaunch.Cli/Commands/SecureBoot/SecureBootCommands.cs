@@ -7,6 +7,7 @@ internal static class SecureBootCommands
     public static Command Create()
     {
         var command = new Command("secureboot", "Predict Secure Boot verdicts offline, as the firmware would.");
+        command.Subcommands.Add(SecureBootVerifyCommand.Create());
         return command;
     }
 }
