@@ -1,0 +1,140 @@
+using TrustedLaunch.Tpm.Protocol;
+
+namespace TrustedLaunch.Tcg.EventLog;
+
+/// <summary>
+/// The boot state a log attests to, derived ONLY from events whose digest is part of a PCR value that matched
+/// (<see cref="PcrComparison.ReplayedBank"/>) and, where the spec defines the digest over the data, whose data
+/// hashes to that digest. Everything else is listed in <see cref="ExcludedEvents"/>, never interpreted.
+/// </summary>
+public sealed record BootStateSummary
+{
+    /// <summary>False when no TPM PCR values were given: the log was only checked against itself.</summary>
+    public required bool PcrValuesVerified { get; init; }
+
+    /// <summary>Firmware's EV_S_CRTM_VERSION (PCR0), e.g. "GCE Virtual Firmware v1" or an OVMF build string.</summary>
+    public string? FirmwareVersion { get; init; }
+
+    public required SecureBootState SecureBoot { get; init; }
+
+    /// <summary>EV_EFI_VARIABLE_AUTHORITY events after the PCR7 separator: what admitted boot code, in order.</summary>
+    public required IReadOnlyList<BootAuthority> Authorities { get; init; }
+
+    /// <summary>EV_EFI_BOOT_SERVICES_APPLICATION events in PCR4, in order.</summary>
+    public required IReadOnlyList<BootApplication> BootApplications { get; init; }
+
+    /// <summary>PCI option ROMs and other drivers measured into PCR2 (EV_EFI_BOOT_SERVICES_DRIVER).</summary>
+    public required IReadOnlyList<BootApplication> BootServicesDrivers { get; init; }
+
+    /// <summary>GRUB's executed commands (PCR8), in order.</summary>
+    public required IReadOnlyList<string> GrubCommands { get; init; }
+
+    /// <summary>Files GRUB read (PCR9), with their content digest.</summary>
+    public required IReadOnlyList<MeasuredFile> GrubFiles { get; init; }
+
+    /// <summary>The last kernel command line measured (GRUB kernel_cmdline or systemd-boot LoadOptions), without trailing NUL.</summary>
+    public string? KernelCommandLine { get; init; }
+
+    /// <summary>Every kernel command line measured, in order (a boot may load several kernels).</summary>
+    public required IReadOnlyList<string> KernelCommandLines { get; init; }
+
+    public ShimState? Shim { get; init; }
+
+    public WindowsBootState? Windows { get; init; }
+
+    /// <summary>True when "Exit Boot Services Invocation" was measured into PCR5 (control reached the OS).</summary>
+    public required bool ExitBootServicesMeasured { get; init; }
+
+    /// <summary>Events in attestation-relevant PCRs whose (PCR, type) this summary does not interpret; a strict appraisal fails on them.</summary>
+    public required IReadOnlyList<EventReference> UninterpretedEvents { get; init; }
+
+    /// <summary>Events left out because they did not replay, their digest does not match their data, or their data is malformed.</summary>
+    public required IReadOnlyList<ExcludedEvent> ExcludedEvents { get; init; }
+
+    /// <summary>Findings about the log's shape (PCR7 order, duplicate variables, error separators, …).</summary>
+    public required IReadOnlyList<string> Warnings { get; init; }
+}
+
+/// <summary>Secure Boot configuration as measured into PCR7 (PFP §10.4.4, fact sheet §4.6).</summary>
+public sealed record SecureBootState
+{
+    /// <summary>The SecureBoot variable: true (1), false (0), or null when not measured or not one byte.</summary>
+    public bool? Enabled { get; init; }
+
+    public SignatureDatabase? Pk { get; init; }
+
+    public SignatureDatabase? Kek { get; init; }
+
+    public SignatureDatabase? Db { get; init; }
+
+    public SignatureDatabase? Dbx { get; init; }
+
+    public SignatureDatabase? Dbt { get; init; }
+
+    /// <summary>The firmware logged EV_EFI_ACTION "UEFI Debug Mode": a debugger was enabled; attestation must fail.</summary>
+    public bool DebugMode { get; init; }
+
+    /// <summary>The firmware logged EV_EFI_ACTION "DMA Protection Disabled" (PCR7).</summary>
+    public bool DmaProtectionDisabled { get; init; }
+}
+
+/// <summary>An EV_EFI_VARIABLE_AUTHORITY event: the db/MokList entry, vendor certificate or setting that admitted code.</summary>
+public sealed record BootAuthority(int EventIndex, string VariableName, Guid VendorGuid, SignatureEntry? Entry, string? Text)
+{
+    public string Describe() => Entry is not null ? $"{VariableName}: {Entry.Describe()}" :
+        Text is not null ? $"{VariableName}: \"{TcgEventData.Printable(Text)}\"" : VariableName;
+}
+
+/// <summary>A PE image measured by its Authenticode digest (PCR4 application or PCR2 driver).</summary>
+public sealed record BootApplication
+{
+    public required int EventIndex { get; init; }
+
+    /// <summary>The bank the digests were taken from (the strongest that replayed).</summary>
+    public required TpmAlgId Bank { get; init; }
+
+    /// <summary>The image's Authenticode digest in <see cref="Bank"/>, hex.</summary>
+    public required string AuthenticodeDigest { get; init; }
+
+    /// <summary>Every bank's digest (hex) for this event.</summary>
+    public required IReadOnlyDictionary<string, string> Digests { get; init; }
+
+    /// <summary>edk2 device-path text; null when the image was loaded from memory.</summary>
+    public string? DevicePath { get; init; }
+
+    /// <summary>The authority logged for this image (the last authority event since the previous image); null with Secure Boot off.</summary>
+    public BootAuthority? Authority { get; init; }
+
+    /// <summary>
+    /// True when no authority was logged right before this image and <see cref="Authority"/> is the most recent earlier one:
+    /// firmware and shim measure each distinct authority once, so an image admitted by an already-used authority logs none.
+    /// </summary>
+    public bool AuthorityInherited { get; init; }
+
+    /// <summary>True when the image ran before "Calling EFI Application from Boot Option" (e.g. QEMU -kernel, vendor tools).</summary>
+    public bool BeforeBootOptionCall { get; init; }
+}
+
+/// <summary>A file a boot loader measured: its path and content digest.</summary>
+public sealed record MeasuredFile(string Path, string Digest);
+
+/// <summary>shim's measurements: PCR14 MOK variables (digest = content) and SbatLevel (PCR7 authority).</summary>
+public sealed record ShimState
+{
+    public string? SbatLevel { get; init; }
+
+    /// <summary>Names of the MOK variables shim measured into PCR14 (MokList, MokListX, MokListTrusted, MokSBState, …).</summary>
+    public required IReadOnlyList<string> MeasuredVariables { get; init; }
+}
+
+/// <summary>A pointer to one event.</summary>
+public sealed record EventReference(int EventIndex, uint PcrIndex, TcgEventType Type)
+{
+    public string TypeName => TcgEventTypeNames.Name(Type);
+}
+
+/// <summary>An event left out of the summary and why.</summary>
+public sealed record ExcludedEvent(int EventIndex, uint PcrIndex, TcgEventType Type, string Reason)
+{
+    public string TypeName => TcgEventTypeNames.Name(Type);
+}
