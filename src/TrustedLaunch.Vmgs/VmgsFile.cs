@@ -83,6 +83,48 @@ public sealed class VmgsFile : IDisposable
         return Open(full, kek, writable: true);
     }
 
+    /// <summary>
+    /// Builds a complete new file in memory (<paramref name="populate"/> writes its entries), checks it opens,
+    /// then writes it to <paramref name="path"/> as a mode-0600 temp file, fsync, rename, directory fsync:
+    /// the path gets the whole populated file or nothing, never a half-provisioned one.
+    /// </summary>
+    public static VmgsHeader CreateWith(string path, VmgsKeyEncryptionKey kek, Action<VmgsFile> populate, Guid? fileId = null)
+    {
+        ArgumentNullException.ThrowIfNull(populate);
+        string full = Path.GetFullPath(path);
+        if (File.Exists(full))
+            throw new IOException($"{full} already exists; refusing to replace a guest-state file.");
+        var memory = new MemoryBlockStorage();
+        VmgsHeader header;
+        using (VmgsFile file = Format(memory, kek, fileId ?? Guid.NewGuid()))
+        {
+            populate(file);
+            header = file.Header;
+        }
+
+        byte[] image = memory.ToArray();
+        using (Open(new MemoryBlockStorage(image), kek)) { } // the image must open before it replaces anything
+        string directory = Path.GetDirectoryName(full)!;
+        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            using (var storage = FileBlockStorage.CreateNew(temporary))
+            {
+                storage.Write(0, image);
+                storage.Flush();
+            }
+
+            File.Move(temporary, full, overwrite: false);
+            FileLocking.FsyncDirectory(directory);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+
+        return header;
+    }
+
     /// <summary>Formats empty <paramref name="storage"/> (which the returned file then owns) with a fresh data key.</summary>
     public static VmgsFile Create(IBlockStorage storage, VmgsKeyEncryptionKey kek, Guid? fileId = null) =>
         Format(storage, kek, fileId ?? Guid.NewGuid());
