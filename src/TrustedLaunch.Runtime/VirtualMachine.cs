@@ -83,7 +83,12 @@ public sealed class VirtualMachine : IAsyncDisposable
 
         byte[] variableStore = await options.VariableStore.RestoreAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new VmRuntimeException(VmRuntimeFailure.BadInput, "The VM has no UEFI variable store; create one first (tl vmgs create or tl uefi vars create).");
-        OvmfFirmware firmware = OvmfFirmware.Locate(options.SecureBoot, variableStore.Length, options.FirmwareDirectory);
+        // Debian's plain OVMF builds also verify images once PK is enrolled, so "Secure Boot off" cannot be a firmware
+        // choice alone: the VM boots the same SMM build from the firmware's key-less template (setup mode, nothing
+        // enforced, as in the corpus capture ovmf4m-nokeys-sboff-crb), and its own store is left untouched.
+        OvmfFirmware firmware = OvmfFirmware.Locate(secureBoot: true, variableStore.Length, options.FirmwareDirectory);
+        if (!options.SecureBoot)
+            variableStore = await File.ReadAllBytesAsync(firmware.VarsTemplatePath, cancellationToken).ConfigureAwait(false);
 
         AcceleratorChoice accelerator = options.Accelerator is Accelerator forced
             ? new AcceleratorChoice(forced, "forced by the caller")
@@ -243,7 +248,7 @@ public sealed class VirtualMachine : IAsyncDisposable
 
             bool persisted = false;
             byte[] after = await File.ReadAllBytesAsync(VariableStoreCopy).ConfigureAwait(false);
-            if (after.Length == _initialVariableStore.Length && !after.AsSpan().SequenceEqual(_initialVariableStore))
+            if (_options.SecureBoot && after.Length == _initialVariableStore.Length && !after.AsSpan().SequenceEqual(_initialVariableStore))
             {
                 // The edk2 fault-tolerant-write layout keeps the flash consistent across power loss, so a store written
                 // up to a kill is as good as after a clean power-off; the store's own PersistAsync is atomic.

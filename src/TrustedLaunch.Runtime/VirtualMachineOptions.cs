@@ -20,7 +20,10 @@ public sealed record VirtualMachineOptions
     /// </summary>
     public required INonVolatileStore VariableStore { get; init; }
 
-    /// <summary>Run the secure-boot OVMF build (SMM, image verification); false runs the plain build.</summary>
+    /// <summary>
+    /// Enforce Secure Boot with the VM's own store; false boots the same SMM firmware from its key-less template (setup
+    /// mode, nothing verified) and leaves the VM's store untouched.
+    /// </summary>
     public bool SecureBoot { get; init; } = true;
 
     /// <summary>The vTPM; null launches the VM without a TPM.</summary>

@@ -59,7 +59,7 @@ internal static class GuestInit
     /// <summary>busybox acpid runs <c>/etc/acpi/PWRF/00000080</c> for the power button (EV_KEY KEY_POWER).</summary>
     public const string PowerButton = """
         #!/bin/sh
-        echo "TL-GUEST: power-button"
+        echo "TL-GUEST: power-button" > /dev/console
         sync
         poweroff -f
         """;

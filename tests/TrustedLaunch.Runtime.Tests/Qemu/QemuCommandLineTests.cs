@@ -1,0 +1,88 @@
+using TrustedLaunch.Runtime.Acceleration;
+using TrustedLaunch.Runtime.Firmware;
+using TrustedLaunch.Runtime.Qemu;
+
+namespace TrustedLaunch.Runtime.Tests.Qemu;
+
+public sealed class QemuCommandLineTests
+{
+    private static QemuLaunchSpec Spec(bool secureBoot = true, string? tpm = "/run/x/vtpm.ctrl", bool network = false) => new()
+    {
+        Accelerator = Accelerator.Tcg,
+        Firmware = OvmfFirmware.Locate(secureBoot),
+        VariableStoreCopy = "/run/x/vars,1.fd",
+        Disks = [new VmDisk("/images/d.qcow2", DiskImageFormat.Qcow2)],
+        MemoryMiB = 512,
+        Cpus = 1,
+        ConsoleLog = "/run/x/console.log",
+        QmpSocket = "/run/x/qmp.sock",
+        AgentSocket = "/run/x/agent.sock",
+        VTpmControlSocket = tpm,
+        Network = network,
+    };
+
+    [Fact]
+    public void Build_TrustedLaunch_SmmSecurePflashTpmCrbAgentPort()
+    {
+        string line = string.Join(' ', QemuCommandLine.Build(Spec()));
+        Assert.Contains("-machine q35,smm=on", line, StringComparison.Ordinal);
+        Assert.Contains("-global driver=cfi.pflash01,property=secure,value=on", line, StringComparison.Ordinal);
+        Assert.Contains("OVMF_CODE_4M.secboot.fd", line, StringComparison.Ordinal);
+        Assert.Contains("file=/run/x/vars,,1.fd", line, StringComparison.Ordinal); // comma escaped
+        Assert.Contains("-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-crb,tpmdev=tpm0", line, StringComparison.Ordinal);
+        Assert.Contains("name=org.trustedlaunch.agent.0", line, StringComparison.Ordinal);
+        Assert.Contains("format=qcow2", line, StringComparison.Ordinal);
+        Assert.Contains("-nic none", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_WithoutTrustedLaunch_PlainFirmwareNoTpm()
+    {
+        string line = string.Join(' ', QemuCommandLine.Build(Spec(secureBoot: false, tpm: null, network: true)));
+        Assert.DoesNotContain("secboot", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("property=secure", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("tpm", line, StringComparison.Ordinal);
+        Assert.Contains("-netdev user,id=net0", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_QemuAcceptsIt()
+    {
+        // QEMU itself is the oracle: with -S it parses and realizes every device and option, then we quit at once.
+        string dir = Testing.RepositoryPaths.NewTempDirectory();
+        var spec = Spec(tpm: null) with
+        {
+            Disks = [new VmDisk("/dev/null", DiskImageFormat.Raw, ReadOnly: true)],
+            VariableStoreCopy = CopyVars(),
+            AgentSocket = Path.Combine(dir, "agent.sock"),
+            QmpSocket = Path.Combine(dir, "qmp.sock"),
+            ConsoleLog = Path.Combine(dir, "console.log"),
+        };
+        var args = QemuCommandLine.Build(spec).Concat(["-S"]).ToList();
+        using var qemu = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("qemu-system-x86_64", args)
+        {
+            RedirectStandardError = true,
+        })!;
+        bool exited = qemu.WaitForExit(3000);
+        if (!exited)
+            qemu.Kill();
+        qemu.WaitForExit();
+        Assert.False(exited, "QEMU rejected the command line: " + qemu.StandardError.ReadToEnd());
+    }
+
+    [Theory]
+    [InlineData(64, 1)]
+    [InlineData(512, 0)]
+    public void Build_OutOfRange_Throws(int memory, int cpus)
+    {
+        var e = Assert.Throws<VmRuntimeException>(() => QemuCommandLine.Build(Spec() with { MemoryMiB = memory, Cpus = cpus }));
+        Assert.Equal(VmRuntimeFailure.BadInput, e.Failure);
+    }
+
+    private static string CopyVars()
+    {
+        string path = Path.Combine(Testing.RepositoryPaths.NewTempDirectory(), "vars.fd");
+        File.Copy(OvmfFirmware.Locate(true).MicrosoftVarsTemplatePath, path);
+        return path;
+    }
+}
