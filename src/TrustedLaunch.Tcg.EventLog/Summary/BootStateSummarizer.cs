@@ -178,7 +178,7 @@ public static class BootStateSummarizer
                     _shimVariables.Add(ipl.Text);
                     return true;
                 case ( >= 12 and <= 14, TcgEventType.EventTag, TaggedEventData { Sipa: { } sipa }):
-                    _windows.Add(sipa);
+                    _windows.Add(sipa, ev.PcrIndex);
                     return true;
                 default:
                     return false;

@@ -83,6 +83,19 @@ public sealed record WindowsLoadedModule
 
     public bool? ImageValidated { get; init; }
 
+    internal WindowsLoadedModule Merge(WindowsLoadedModule other) => this with
+    {
+        FilePath = FilePath ?? other.FilePath,
+        HashAlgorithm = HashAlgorithm ?? other.HashAlgorithm,
+        ImageBase = ImageBase ?? other.ImageBase,
+        ImageSize = ImageSize ?? other.ImageSize,
+        AuthorityIssuer = AuthorityIssuer ?? other.AuthorityIssuer,
+        AuthorityPublisher = AuthorityPublisher ?? other.AuthorityPublisher,
+        AuthoritySerial = AuthoritySerial ?? other.AuthoritySerial,
+        AuthoritySha1Thumbprint = AuthoritySha1Thumbprint ?? other.AuthoritySha1Thumbprint,
+        ImageValidated = ImageValidated ?? other.ImageValidated,
+    };
+
     internal static WindowsLoadedModule From(SipaRecord aggregation)
     {
         var m = new WindowsLoadedModule();

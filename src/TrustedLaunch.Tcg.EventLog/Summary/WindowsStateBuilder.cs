@@ -10,19 +10,19 @@ internal sealed class WindowsStateBuilder
     private WindowsBootState _state = new() { BitLockerUnlocks = [], TransferControls = [], ElamDrivers = [], LoadedModules = [] };
     private bool _any;
 
-    public void Add(IReadOnlyList<SipaRecord> records)
+    public void Add(IReadOnlyList<SipaRecord> records, uint pcr)
     {
         foreach (var top in records)
         {
             foreach (var r in top.Descendants())
             {
                 _any = true;
-                Apply(r);
+                Apply(r, pcr);
             }
         }
     }
 
-    private void Apply(SipaRecord r)
+    private void Apply(SipaRecord r, uint pcr)
     {
         bool? flag = r.IntegerValue is ulong v ? v != 0 : null;
         switch (r.Type)
@@ -72,14 +72,22 @@ internal sealed class WindowsStateBuilder
             case SipaNames.VbsHvciPolicy:
                 _state = _state with { HvciPolicy = r.IntegerValue };
                 break;
-            case SipaNames.BitLockerUnlock:
+            case SipaNames.BitLockerUnlock when pcr != 13:
+                // Windows logs each BitLocker unlock in PCR12 and again in PCR13 (go-attestation win_events.go).
                 _bitLocker.Add((uint)(r.IntegerValue ?? 0));
                 break;
             case SipaNames.TransferControl:
                 _transfers.Add((uint)(r.IntegerValue ?? 0));
                 break;
             case SipaNames.LoadedModuleAggregation:
-                _modules.Add(WindowsLoadedModule.From(r));
+                // A module can be logged more than once (PCR12 and PCR13, with and without its path); keep one entry per
+                // Authenticode hash and fill in what each record adds, as go-attestation's map keyed by hash does.
+                var module = WindowsLoadedModule.From(r);
+                int existing = _modules.FindIndex(m => m.AuthenticodeHash is not null && m.AuthenticodeHash == module.AuthenticodeHash);
+                if (existing < 0)
+                    _modules.Add(module);
+                else
+                    _modules[existing] = _modules[existing].Merge(module);
                 break;
             case SipaNames.ElamAggregation:
                 string? key = r.Children?.FirstOrDefault(c => c.Type == SipaNames.ElamKeyName)?.Utf16Value;
