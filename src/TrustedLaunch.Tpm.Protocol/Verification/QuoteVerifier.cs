@@ -49,7 +49,7 @@ public static class QuoteVerifier
             return new(QuoteFailure.NotAQuote, $"attestation type is 0x{(ushort)parsed.Type:X4}, not TPM_ST_ATTEST_QUOTE.", parsed);
         if (checkQualifyingData && !CryptographicOperations.FixedTimeEquals(parsed.ExtraData, qualifyingData))
             return new(QuoteFailure.QualifyingDataMismatch,
-                $"extraData {Convert.ToHexString(parsed.ExtraData)} differs from the expected {Convert.ToHexString(qualifyingData)}.", parsed);
+                $"extraData {HexOrEmpty(parsed.ExtraData)} differs from the expected {HexOrEmpty(qualifyingData)}.", parsed);
         if (pcrValues is null)
             return new(QuoteFailure.None, "signature, magic, type and qualifying data verified; PCR values not supplied.", parsed);
 
@@ -87,6 +87,8 @@ public static class QuoteVerifier
         missing = null;
         return hash.GetHashAndReset();
     }
+
+    private static string HexOrEmpty(ReadOnlySpan<byte> bytes) => bytes.IsEmpty ? "(empty)" : Convert.ToHexString(bytes);
 
     /// <summary>Checks <paramref name="sig"/> over <paramref name="message"/> with <paramref name="key"/>.</summary>
     public static (QuoteFailure Failure, string Detail) CheckSignature(TpmtPublic key, ReadOnlySpan<byte> message, TpmtSignature sig)
