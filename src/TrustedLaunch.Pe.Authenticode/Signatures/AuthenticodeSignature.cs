@@ -43,11 +43,25 @@ public sealed class AuthenticodeSignature
     /// </summary>
     public HashAlgorithmName? FirmwareDigestAlgorithm => FirmwareDigestAlgorithmOf(Encoded.Span);
 
-    /// <summary>Every certificate embedded in the SignedData.</summary>
-    public X509Certificate2Collection Certificates => _cms.Certificates;
 
     /// <summary>The signer certificate of each SignerInfo, or null where it is not among the embedded certificates.</summary>
-    public IReadOnlyList<X509Certificate2?> Signers => [.. _cms.SignerInfos.Cast<SignerInfo>().Select(s => s.Certificate)];
+    public IReadOnlyList<X509Certificate2?> Signers => [.. _cms.SignerInfos.Cast<SignerInfo>().Select(SignerCertificate)];
+
+    /// <summary>Every embedded certificate that parses (a corrupt one is skipped, as OpenSSL would fail to use it).</summary>
+    public IReadOnlyList<X509Certificate2> ParsableCertificates
+    {
+        get
+        {
+            try
+            {
+                return [.. _cms.Certificates];
+            }
+            catch (CryptographicException)
+            {
+                return [];
+            }
+        }
+    }
 
     /// <summary>Decodes a PKCS#7 ContentInfo(SignedData(SpcIndirectDataContent)).</summary>
     public static AuthenticodeSignature Decode(ReadOnlyMemory<byte> pkcs7)
@@ -68,11 +82,14 @@ public sealed class AuthenticodeSignature
                 $"SignedData content type is {cms.ContentInfo.ContentType.Value}, not SpcIndirectDataContent ({SpcIndirectDataOid}).");
         }
 
-        if (cms.SignerInfos.Count == 0)
-            throw new AuthenticodeException(AuthenticodeFailure.MalformedSignature, "SignedData has no SignerInfo.");
-
         try
         {
+            // SignerInfos and their attributes decode lazily; touch them here so a corrupt one is a typed error now.
+            if (cms.SignerInfos.Count == 0)
+                throw new AuthenticodeException(AuthenticodeFailure.MalformedSignature, "SignedData has no SignerInfo.");
+            foreach (SignerInfo signer in cms.SignerInfos)
+                _ = signer.SignedAttributes.Count;
+
             // SpcIndirectDataContent ::= SEQUENCE { data SpcAttributeTypeAndOptionalValue, messageDigest DigestInfo }
             ReadOnlyMemory<byte> content = cms.ContentInfo.Content;
             var outer = new AsnReader(content, AsnEncodingRules.BER);
@@ -87,6 +104,10 @@ public sealed class AuthenticodeSignature
         catch (AsnContentException e)
         {
             throw new AuthenticodeException(AuthenticodeFailure.MalformedSignature, "SpcIndirectDataContent is malformed: " + e.Message, e);
+        }
+        catch (CryptographicException e)
+        {
+            throw new AuthenticodeException(AuthenticodeFailure.MalformedSignature, "SignerInfo is malformed: " + e.Message, e);
         }
     }
 
@@ -108,9 +129,10 @@ public sealed class AuthenticodeSignature
     {
         foreach (SignerInfo signer in _cms.SignerInfos)
         {
-            if (signer.Certificate is null)
+            var certificate = SignerCertificate(signer);
+            if (certificate is null)
             {
-                error = "the signer certificate is not embedded in the signature";
+                error = "the signer certificate is not embedded in the signature (or does not parse)";
                 return false;
             }
 
@@ -120,7 +142,7 @@ public sealed class AuthenticodeSignature
             }
             catch (CryptographicException e)
             {
-                error = $"the signature of {signer.Certificate.Subject} does not verify: {e.Message}";
+                error = $"the signature of {certificate.Subject} does not verify: {e.Message}";
                 return false;
             }
         }
@@ -138,7 +160,7 @@ public sealed class AuthenticodeSignature
         while (chain.Count < MaxChainDepth)
         {
             X509Certificate2? next = null;
-            foreach (var candidate in _cms.Certificates)
+            foreach (var candidate in ParsableCertificates)
             {
                 if (!chain.Any(c => c.RawData.AsSpan().SequenceEqual(candidate.RawData)) && CertificateIssuance.IsIssuedBy(current, candidate))
                 {
@@ -165,10 +187,10 @@ public sealed class AuthenticodeSignature
         ArgumentNullException.ThrowIfNull(anchor);
         foreach (SignerInfo signer in _cms.SignerInfos)
         {
-            if (signer.Certificate is null)
+            if (SignerCertificate(signer) is not { } certificate)
                 return false;
             bool reached = false;
-            foreach (var link in SignerChain(signer.Certificate))
+            foreach (var link in SignerChain(certificate))
             {
                 if (link.RawData.AsSpan().SequenceEqual(anchor.RawData) || CertificateIssuance.IsIssuedBy(link, anchor))
                 {
@@ -182,6 +204,18 @@ public sealed class AuthenticodeSignature
         }
 
         return true;
+    }
+
+    private static X509Certificate2? SignerCertificate(SignerInfo signer)
+    {
+        try
+        {
+            return signer.Certificate;
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The image-hash algorithm edk2 reads from a raw PKCS#7 (see <see cref="FirmwareDigestAlgorithm"/>), without decoding it.</summary>
