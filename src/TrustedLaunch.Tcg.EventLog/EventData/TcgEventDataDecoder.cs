@@ -60,6 +60,8 @@ public static class TcgEventDataDecoder
             case TcgEventType.Action:
                 return new TextEventData(Encoding.ASCII.GetString(span).TrimEnd('\0'), EventTextEncoding.Ascii);
             case TcgEventType.SCrtmVersion:
+                if (span.Length % 2 == 0 && span.Length > 0 && span.IndexOfAnyExcept((byte)0) < 0)
+                    return new TextEventData("", EventTextEncoding.Utf16);   // OVMF's empty PcdFirmwareVersionString: L""
                 if (LooksUtf16(span))
                     return new TextEventData(Utf16UpToNul(span), EventTextEncoding.Utf16);
                 if (span.Length == 16)
