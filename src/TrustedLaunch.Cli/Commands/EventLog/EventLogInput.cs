@@ -19,6 +19,24 @@ internal static class EventLogInput
 
     public static Option<bool> JsonOption() => new("--json") { Description = "Print everything as JSON." };
 
+    /// <summary>
+    /// Runs a command body and maps <see cref="CliException"/> to its exit code with the message on stderr. The shared
+    /// runner relies on System.CommandLine letting exceptions through, but its default handler catches them and exits 1.
+    /// </summary>
+    public static int Guard(Func<int> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        try
+        {
+            return body();
+        }
+        catch (CliException e)
+        {
+            Console.Error.WriteLine($"tl: {e.Message}");
+            return (int)e.Code;
+        }
+    }
+
     public static TcgEventLog Load(FileInfo file)
     {
         byte[] bytes = Read(file);

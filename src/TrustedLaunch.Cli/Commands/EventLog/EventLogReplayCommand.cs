@@ -21,7 +21,7 @@ internal static class EventLogReplayCommand
         {
             log, pcrs, json,
         };
-        command.SetAction(parse => Run(parse.GetValue(log)!, parse.GetValue(pcrs), parse.GetValue(json)));
+        command.SetAction(parse => EventLogInput.Guard(() => Run(parse.GetValue(log)!, parse.GetValue(pcrs), parse.GetValue(json))));
         return command;
     }
 
