@@ -4,6 +4,8 @@ using TrustedLaunch.SecureBoot;
 using TrustedLaunch.Uefi.Format;
 using TrustedLaunch.Uefi.VariableStore;
 
+using TrustedLaunch.Cli.Commands.Uefi;
+
 namespace TrustedLaunch.Cli.Commands.SecureBoot;
 
 /// <summary><c>tl secureboot verify FILE --vars VARSTORE [--json]</c>: the firmware's ALLOWED/DENIED for one EFI binary.</summary>
@@ -22,7 +24,7 @@ internal static class SecureBootVerifyCommand
         {
             file, vars, json,
         };
-        command.SetAction(parse =>
+        command.SetAction(parse => GuardedAction.Run(() =>
         {
             string imagePath = parse.GetValue(file)!;
             var databases = LoadDatabases(parse.GetValue(vars)!);
@@ -34,7 +36,7 @@ internal static class SecureBootVerifyCommand
             if (verdict.Reason == VerdictReason.MalformedImage)
                 return (int)ExitCode.BadInput;
             return verdict.Allowed ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
-        });
+        }));
         return command;
     }
 
