@@ -40,7 +40,8 @@ public static class FirmwareImageVerifier
             return Denied(VerdictReason.MalformedImage, $"Not a valid PE/COFF image: {error.Message}", null, null, [], null);
 
         SbatMetadata? sbat = image.FindSectionData(".sbat") is { } section ? SbatMetadata.Parse(section.Span) : null;
-        string? sha256 = TryDigest(image, HashAlgorithmName.SHA256) is { } d ? Convert.ToHexStringLower(d) : null;
+        var digests = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
+        string? sha256 = CachedDigest(digests, image, HashAlgorithmName.SHA256) is { } d ? Convert.ToHexStringLower(d) : null;
 
         if (!image.HasCertificateTable)
             return EvaluateUnsigned(image, databases, sha256, sbat);
@@ -67,7 +68,7 @@ public static class FirmwareImageVerifier
                 continue;
             }
 
-            var outcome = EvaluateSignature(image, entry, databases, verified, report);
+            var outcome = EvaluateSignature(image, entry, databases, verified, report, digests);
             reports.Add(outcome.Report);
             if (outcome.Report.Outcome is SignatureOutcome.TrustedByDb or SignatureOutcome.ImageHashInDb && !verified)
             {
@@ -133,14 +134,15 @@ public static class FirmwareImageVerifier
 
     private readonly record struct SignatureEvaluation(SignatureReport Report, DatabaseEntry? Match, VerdictReason? Stop);
 
-    private static SignatureEvaluation EvaluateSignature(PeImage image, WinCertificate entry, ImageSecurityDatabases databases, bool alreadyVerified, SignatureReport report)
+    private static SignatureEvaluation EvaluateSignature(
+        PeImage image, WinCertificate entry, ImageSecurityDatabases databases, bool alreadyVerified, SignatureReport report, Dictionary<string, byte[]?> digests)
     {
         if (AuthenticodeSignature.FirmwareDigestAlgorithmOf(entry.Pkcs7.Span) is not { } algorithm)
         {
             return new(report with { Outcome = SignatureOutcome.Skipped, Detail = "the firmware does not recognise this signature's digest algorithm (or its DER length form)" }, null, null);
         }
 
-        byte[]? digest = TryDigest(image, algorithm);
+        byte[]? digest = CachedDigest(digests, image, algorithm);
         if (digest is null)
             return new(report with { Outcome = SignatureOutcome.HashFailed, DigestAlgorithm = algorithm.Name, Detail = "the image cannot be hashed" }, null, null);
         report = report with { DigestAlgorithm = algorithm.Name, ImageDigest = Convert.ToHexStringLower(digest) };
@@ -238,6 +240,14 @@ public static class FirmwareImageVerifier
     {
         Allowed = false, Reason = reason, Message = "Denied: " + message, MatchedEntry = entry, Sha256 = sha256, Signatures = reports, Sbat = sbat,
     };
+
+    /// <summary>The image digest per algorithm, computed once: several signatures usually share SHA-256.</summary>
+    private static byte[]? CachedDigest(Dictionary<string, byte[]?> digests, PeImage image, HashAlgorithmName algorithm)
+    {
+        if (!digests.TryGetValue(algorithm.Name!, out byte[]? digest))
+            digests[algorithm.Name!] = digest = TryDigest(image, algorithm);
+        return digest;
+    }
 
     private static byte[]? TryDigest(PeImage image, HashAlgorithmName algorithm)
     {
