@@ -18,7 +18,8 @@ internal static class CommandRunner
 
         try
         {
-            return await parse.InvokeAsync().ConfigureAwait(false);
+            // The default handler would catch CliException first, print a stack trace and exit 1 ("verification failed").
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
         catch (CliException e)
         {
