@@ -1,3 +1,4 @@
+using TrustedLaunch.Tpm.Protocol.Swtpm;
 using System.Buffers.Binary;
 using System.Text;
 using TrustedLaunch.VTpm.Engine;
