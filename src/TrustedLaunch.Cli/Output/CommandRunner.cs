@@ -26,7 +26,7 @@ internal static class CommandRunner
             await Console.Error.WriteLineAsync($"tl: {e.Message}").ConfigureAwait(false);
             return (int)e.Code;
         }
-        catch (IOException e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (IOException e)
         {
             await Console.Error.WriteLineAsync($"tl: {e.Message}").ConfigureAwait(false);
             return (int)ExitCode.BadInput;

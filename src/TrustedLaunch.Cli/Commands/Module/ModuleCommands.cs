@@ -27,7 +27,7 @@ internal static class ModuleCommands
         {
             file, certs, json,
         };
-        command.SetAction(parse => GuardedAction.Run(() =>
+        command.SetAction(parse =>
         {
             string path = parse.GetValue(file)!;
             var trusted = LoadCertificates(parse.GetValue(certs)!);
@@ -46,7 +46,7 @@ internal static class ModuleCommands
                 ModuleSignatureStatus.Malformed or ModuleSignatureStatus.Compressed => (int)ExitCode.BadInput,
                 _ => (int)ExitCode.VerificationFailed,
             };
-        }));
+        });
         return command;
     }
 
@@ -60,7 +60,7 @@ internal static class ModuleCommands
         {
             file, outDir, json,
         };
-        command.SetAction(parse => GuardedAction.Run(() =>
+        command.SetAction(parse =>
         {
             string path = parse.GetValue(file)!;
             KernelPayload payload;
@@ -87,7 +87,7 @@ internal static class ModuleCommands
             else
                 rows.ForEach(r => Console.Out.WriteLine($"{r.Index}: {r.Subject} (serial {r.SerialNumber}, sha256 {r.Sha256})"));
             return certificates.Count > 0 ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
-        }));
+        });
         return command;
     }
 

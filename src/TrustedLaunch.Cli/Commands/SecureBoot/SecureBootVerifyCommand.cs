@@ -24,7 +24,7 @@ internal static class SecureBootVerifyCommand
         {
             file, vars, json,
         };
-        command.SetAction(parse => GuardedAction.Run(() =>
+        command.SetAction(parse =>
         {
             string imagePath = parse.GetValue(file)!;
             var databases = LoadDatabases(parse.GetValue(vars)!);
@@ -36,7 +36,7 @@ internal static class SecureBootVerifyCommand
             if (verdict.Reason == VerdictReason.MalformedImage)
                 return (int)ExitCode.BadInput;
             return verdict.Allowed ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
-        }));
+        });
         return command;
     }
 

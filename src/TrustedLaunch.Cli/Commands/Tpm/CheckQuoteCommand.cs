@@ -26,9 +26,9 @@ internal static class CheckQuoteCommand
         {
             publicKey, message, signature, pcrs, qualification, hash, format, json,
         };
-        command.SetAction(parse => TpmActionGuard.Run(() => Run(
+        command.SetAction(parse => Run(
             parse.GetValue(publicKey)!, parse.GetValue(message)!, parse.GetValue(signature)!, parse.GetValue(pcrs),
-            parse.GetValue(qualification), parse.GetValue(hash), parse.GetValue(format), parse.GetValue(json))));
+            parse.GetValue(qualification), parse.GetValue(hash), parse.GetValue(format), parse.GetValue(json)));
         return command;
     }
 

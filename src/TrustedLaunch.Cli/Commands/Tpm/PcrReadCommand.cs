@@ -14,7 +14,7 @@ internal static class PcrReadCommand
         var tcti = new Option<string>("--tcti", "-T") { Description = "TPM to talk to: swtpm:host=H,port=P | swtpm:path=SOCK | mssim:… | device:/dev/tpmrm0 (default: $TPM2TOOLS_TCTI, else device)." };
         var json = new Option<bool>("--json") { Description = "Print the values as JSON." };
         var command = new Command("pcrread", "Read PCR values from a TPM (like tpm2_pcrread). Exit 0 ok, 2 bad selection, 3 TPM unreachable.") { selection, tcti, json };
-        command.SetAction(parse => TpmActionGuard.Run(() => Run(parse.GetValue(selection)!, parse.GetValue(tcti), parse.GetValue(json))));
+        command.SetAction(parse => Run(parse.GetValue(selection)!, parse.GetValue(tcti), parse.GetValue(json)));
         return command;
     }
 

@@ -21,7 +21,7 @@ internal static class VarsApplyUpdateCommand
         {
             file, variable, update, append, output, force, dryRun, json,
         };
-        command.SetAction(parse => GuardedAction.Run(() =>
+        command.SetAction(parse =>
         {
             string path = parse.GetValue(file)!;
             var target = WellKnownVariables.FromShortName(parse.GetValue(variable)!)
@@ -70,7 +70,7 @@ internal static class VarsApplyUpdateCommand
             }
 
             return applied ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
-        }));
+        });
         return command;
     }
 }

@@ -29,7 +29,7 @@ internal static class VarsCreateCommand
         {
             template, pk, pkKeyOut, kek, db, dbx, microsoft, owner, size, output, force, json,
         };
-        command.SetAction(parse => GuardedAction.Run(() =>
+        command.SetAction(parse =>
         {
             var kind = parse.GetValue(template) switch
             {
@@ -93,7 +93,7 @@ internal static class VarsCreateCommand
             else
                 Console.Out.Write(VariableStoreReport.From(outPath, written, includeDead: false).ToText());
             return (int)ExitCode.Ok;
-        }));
+        });
         return command;
     }
 

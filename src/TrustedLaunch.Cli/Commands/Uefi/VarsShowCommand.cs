@@ -17,7 +17,7 @@ internal static class VarsShowCommand
         {
             file, json, all, export,
         };
-        command.SetAction(parse => GuardedAction.Run(() =>
+        command.SetAction(parse =>
         {
             string path = parse.GetValue(file)!;
             var store = Load(path);
@@ -29,7 +29,7 @@ internal static class VarsShowCommand
             else
                 Console.Out.Write(report.ToText());
             return (int)ExitCode.Ok;
-        }));
+        });
         return command;
     }
 

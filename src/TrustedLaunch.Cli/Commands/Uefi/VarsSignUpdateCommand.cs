@@ -26,7 +26,7 @@ internal static class VarsSignUpdateCommand
         {
             variable, key, cert, append, input, add, delete, owner, time, output, force, json,
         };
-        command.SetAction(parse => GuardedAction.Run(() =>
+        command.SetAction(parse =>
         {
             var target = WellKnownVariables.FromShortName(parse.GetValue(variable)!)
                 ?? throw new CliException(ExitCode.BadInput, $"--var must be PK, KEK, db, dbx or dbt, not '{parse.GetValue(variable)}'.");
@@ -71,7 +71,7 @@ internal static class VarsSignUpdateCommand
                 Console.Out.WriteLine($"Wrote {outPath}: {(summary.Append ? "append to" : payload.Length == 0 ? "delete" : "replace")} {target.Name} " +
                     $"({payload.Length}-byte value, attributes 0x{summary.Attributes:X}), timestamp {summary.TimeStamp}, signed by {signer.Subject}.");
             return (int)ExitCode.Ok;
-        }));
+        });
         return command;
     }
 
