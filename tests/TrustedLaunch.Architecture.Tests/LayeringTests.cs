@@ -9,7 +9,7 @@ public class LayeringTests
     private static readonly Dictionary<string, string[]> FormatLibraries = new()
     {
         ["TrustedLaunch.Tpm.Protocol"] = [],
-        ["TrustedLaunch.Uefi.Format"] = [],
+        ["TrustedLaunch.Uefi.Format"] = ["System.IO.Hashing"],
         ["TrustedLaunch.Tcg.EventLog"] = ["TrustedLaunch.Tpm.Protocol", "TrustedLaunch.Uefi.Format"],
         ["TrustedLaunch.Pe.Authenticode"] = ["System.Security.Cryptography.Pkcs"],
         ["TrustedLaunch.Linux.ModuleSignature"] = ["System.Security.Cryptography.Pkcs"],

@@ -55,7 +55,7 @@ public static class GuidPartitionTable
             Encoding.Unicode.GetBytes(p.Name.Length > 36 ? p.Name[..36] : p.Name, e[56..128]);
         }
 
-        uint entriesCrc = Crc32.Compute(entries);
+        uint entriesCrc = System.IO.Hashing.Crc32.HashToUInt32(entries);
         long backupEntries = totalSectors - 1 - EntryArraySectors;
 
         // UEFI 2.10 §5.2.3: protective MBR, one partition of type 0xEE covering the disk (capped at 2^32-1 sectors).
@@ -89,7 +89,7 @@ public static class GuidPartitionTable
         uint storedCrc = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(16));
         byte[] check = header.AsSpan(0, (int)headerSize).ToArray();
         BinaryPrimitives.WriteUInt32LittleEndian(check.AsSpan(16), 0);
-        if (Crc32.Compute(check) != storedCrc)
+        if (System.IO.Hashing.Crc32.HashToUInt32(check) != storedCrc)
             throw new ImageException("GPT header CRC32 does not match.");
         diskId = new Guid(header.AsSpan(56, 16));
         long entriesLba = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(72));
@@ -98,7 +98,7 @@ public static class GuidPartitionTable
         if (count > 1024 || size is < 128 or > 1024 || entriesLba < 2 || entriesLba * SectorSize > disk.Length)
             throw new ImageException($"GPT entry array ({count} × {size} at LBA {entriesLba}) is implausible.");
         byte[] entries = ReadAt(disk, entriesLba * SectorSize, (int)(count * size));
-        if (Crc32.Compute(entries) != BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(88)))
+        if (System.IO.Hashing.Crc32.HashToUInt32(entries) != BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(88)))
             throw new ImageException("GPT partition entry array CRC32 does not match.");
 
         var partitions = new List<GptPartition>();
@@ -132,7 +132,7 @@ public static class GuidPartitionTable
         BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(80), EntryCount);
         BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(84), EntrySize);
         BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(88), entriesCrc);
-        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(16), Crc32.Compute(h.AsSpan(0, HeaderSize)));
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(16), System.IO.Hashing.Crc32.HashToUInt32(h.AsSpan(0, HeaderSize)));
         return h;
     }
 

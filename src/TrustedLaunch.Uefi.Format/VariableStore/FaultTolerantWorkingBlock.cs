@@ -131,7 +131,7 @@ public sealed record FaultTolerantWorkingBlock
         header[..HeaderSize].CopyTo(copy);
         BinaryPrimitives.WriteUInt32LittleEndian(copy[16..], 0xFFFFFFFF);
         copy[20] = 0xFF;
-        return Crc32.Compute(copy);
+        return System.IO.Hashing.Crc32.HashToUInt32(copy);
     }
 
     private static FaultTolerantWorkingBlock NotInitialised(int offset, uint crc, ulong queueSize, string detail) => new()
