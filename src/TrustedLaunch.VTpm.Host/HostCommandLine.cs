@@ -11,25 +11,34 @@ internal sealed record ChannelSpec(string? UnixPath, int? TcpPort, IPAddress Bin
 }
 
 /// <summary>
-/// <c>tl-vtpm socket --tpm2 --state FILE --key-file KEY --ctrl SPEC [--server SPEC] [--pid file=F]
+/// <c>tl-vtpm socket --tpm2 (--state FILE --key-file KEY | --vmgs FILE --kek-file KEK) --ctrl SPEC [--server SPEC] [--pid file=F]
 /// [--log file=F,level=N] [--flags not-need-init,startup-clear|startup-state,disable-auto-shutdown]
 /// [--locality reject-locality-4]</c>, modelled on <c>swtpm socket</c> so tooling can swap it in.
 /// </summary>
 internal sealed record HostCommandLine
 {
     public const string Usage = """
-        usage: tl-vtpm socket --tpm2 --state FILE --key-file KEYFILE
+        usage: tl-vtpm socket --tpm2 (--state FILE --key-file KEYFILE | --vmgs FILE --kek-file KEKFILE)
                               --ctrl type=unixio,path=P[,mode=0600] | type=tcp,port=N[,bindaddr=127.0.0.1]
                               [--server type=unixio,path=P | type=tcp,port=N]
                               [--pid file=F] [--log file=F[,level=N]]
                               [--flags not-need-init[,startup-clear|startup-state][,disable-auto-shutdown]]
                               [--locality reject-locality-4]
-        The state file is made by 'tl vtpm manufacture'; tl-vtpm never creates a TPM.
+        The state file is made by 'tl vtpm manufacture', a VMGS by 'tl vmgs create'; tl-vtpm never creates a TPM.
+        With --vmgs the state lives in the VMGS 'vtpm' entry; tl-vtpm holds the VMGS writer lock while it runs.
         exit codes: 0 stopped cleanly, 1 runtime failure, 2 usage, 3 environment (socket, libtpms), 4 state refused
         """;
 
-    public required string StatePath { get; init; }
-    public required string KeyPath { get; init; }
+    /// <summary>The sealed state file (with <see cref="KeyPath"/>), or null when the state lives in a VMGS.</summary>
+    public string? StatePath { get; init; }
+    public string? KeyPath { get; init; }
+
+    /// <summary>The VM's guest-state file whose vTPM entry holds the state (with <see cref="KekPath"/>).</summary>
+    public string? VmgsPath { get; init; }
+    public string? KekPath { get; init; }
+
+    /// <summary>Where the state lives, for log lines and messages.</summary>
+    public string StateDescription => VmgsPath is not null ? $"VMGS {VmgsPath}" : StatePath ?? "(none)";
     public required ChannelSpec Control { get; init; }
     public ChannelSpec? Server { get; init; }
     public string? PidFile { get; init; }
@@ -43,7 +52,7 @@ internal sealed record HostCommandLine
     {
         if (args.Count == 0 || args[0] != "socket")
             throw new UsageException("the first argument must be 'socket' (the only interface tl-vtpm has)");
-        string? state = null, key = null, pid = null, log = null;
+        string? state = null, key = null, vmgs = null, kek = null, pid = null, log = null;
         ChannelSpec? control = null, server = null;
         int level = 1;
         bool tpm2 = false, notNeedInit = false, rejectLocality4 = false, disableAutoShutdown = false;
@@ -62,6 +71,12 @@ internal sealed record HostCommandLine
                     break;
                 case "--key-file":
                     key = Value();
+                    break;
+                case "--vmgs":
+                    vmgs = Value();
+                    break;
+                case "--kek-file":
+                    kek = Value();
                     break;
                 case "--ctrl":
                     control = ParseChannel(option, Value());
@@ -117,14 +132,25 @@ internal sealed record HostCommandLine
 
         if (!tpm2)
             throw new UsageException("--tpm2 is required (tl-vtpm is a TPM 2.0 only)");
-        if (state is null || key is null)
-            throw new UsageException("--state and --key-file are required");
+        if (vmgs is not null || kek is not null)
+        {
+            if (state is not null || key is not null)
+                throw new UsageException("--vmgs/--kek-file and --state/--key-file are two places for one state; give one pair");
+            if (vmgs is null || kek is null)
+                throw new UsageException("--vmgs and --kek-file go together");
+        }
+        else if (state is null || key is null)
+        {
+            throw new UsageException("--state and --key-file (or --vmgs and --kek-file) are required");
+        }
         if (control is null)
             throw new UsageException("--ctrl is required");
         return new HostCommandLine
         {
             StatePath = state,
             KeyPath = key,
+            VmgsPath = vmgs,
+            KekPath = kek,
             Control = control,
             Server = server,
             PidFile = pid,

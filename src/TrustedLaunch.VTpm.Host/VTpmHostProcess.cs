@@ -20,7 +20,7 @@ internal enum HostExitCode
 }
 
 /// <summary>
-/// The composition root: key file + sealed state file → <see cref="LibTpmsEngine"/> → <see cref="VTpmDevice"/> →
+/// The composition root: key file + sealed state file (or KEK + VMGS vtpm entry) → <see cref="LibTpmsEngine"/> → <see cref="VTpmDevice"/> →
 /// control/data listeners. Refuses to start on any state problem before a socket exists, so a supervisor sees
 /// a non-zero exit and the message, never a vTPM with a different identity.
 /// </summary>
@@ -37,30 +37,35 @@ internal sealed partial class VTpmHostProcess : IDisposable
     {
         using var log = new HostLog(_options.LogFile, _options.LogLevel);
         VTpmDevice device;
+        VTpmStateSource? source = null;
         try
         {
-            SealingKey key = SealingKey.Load(_options.KeyPath);
-            VTpmStateStore store = VTpmStateFile.Open(_options.StatePath, key);
-            VTpmStateImage image = store.Load(LibTpmsEngine.LibraryVersion);
-            device = new VTpmDevice(LibTpmsEngine.Open(store, image), _options.Device);
+            source = VTpmStateSource.Open(_options);
+            VTpmStateImage image = source.Store.Load(LibTpmsEngine.LibraryVersion);
+            device = new VTpmDevice(LibTpmsEngine.Open(source.Store, image), _options.Device);
         }
         catch (SealingKeyException e)
         {
+            source?.Dispose();
             return Fail(log, HostExitCode.StateRefused, e.Message);
         }
         catch (VTpmStateException e)
         {
+            source?.Dispose();
             return Fail(log, HostExitCode.StateRefused, e.Message);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
+            source?.Dispose();
             return Fail(log, HostExitCode.Environment, $"libtpms cannot be loaded ({e.Message}); install libtpms0");
         }
 
+        // Disposal order: the device stores its last state before the VMGS (and its writer lock) is released.
+        using (source)
         using (device)
         {
             if (_options.NotNeedInit && device.Init(deleteVolatile: false) != LibTpmsResult.Success)
-                return Fail(log, HostExitCode.StateRefused, $"libtpms rejected the state in {_options.StatePath}: {device.InitFailure?.Message}");
+                return Fail(log, HostExitCode.StateRefused, $"libtpms rejected the state in {_options.StateDescription}: {device.InitFailure?.Message}");
 
             var control = new SwtpmControlServer(device) { AttachDataFd = fd => AttachDataFd(fd, device, log) };
             var listeners = new List<ChannelListener>();
@@ -81,7 +86,7 @@ internal sealed partial class VTpmHostProcess : IDisposable
             using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Exit);
             if (_options.PidFile is not null)
                 File.WriteAllText(_options.PidFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
-            log.Info($"ready: state {_options.StatePath}, ctrl {_options.Control}, server {_options.Server?.ToString() ?? "(via SET_DATAFD)"}, libtpms {VTpmStateStore.LibTpmsVersionText(LibTpmsEngine.LibraryVersion)}");
+            log.Info($"ready: state {_options.StateDescription}, ctrl {_options.Control}, server {_options.Server?.ToString() ?? "(via SET_DATAFD)"}, libtpms {VTpmStateStore.LibTpmsVersionText(LibTpmsEngine.LibraryVersion)}");
 
             _exit.Wait();
             log.Info("stopping: TPM2_Shutdown, state stored");
