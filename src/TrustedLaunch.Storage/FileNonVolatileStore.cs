@@ -89,12 +89,14 @@ public sealed class FileNonVolatileStore : INonVolatileStore
 }
 
 /// <summary>fsync(2) on a directory, which .NET has no API for; makes a completed rename durable.</summary>
-internal static partial class DirectorySync
+public static partial class DirectorySync
 {
     private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY (Linux x86-64/arm64)
 
     public static void Fsync(string directory)
     {
+        if (!OperatingSystem.IsLinux())
+            return;
         int fd = Open(directory, ReadOnlyDirectory);
         if (fd < 0)
             throw new IOException($"open({directory}) failed: errno {Marshal.GetLastPInvokeError()}.");

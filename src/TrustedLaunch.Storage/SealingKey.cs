@@ -22,6 +22,12 @@ public sealed class SealingKey
 
     internal byte[] Key { get; }
 
+    /// <summary>
+    /// Copies the key out, for a consumer that keys its own cipher from the same kind of file (the VMGS KEK), so the
+    /// file rules and parsing stay here. The caller zeroes its copy.
+    /// </summary>
+    public void CopyTo(Span<byte> destination) => Key.CopyTo(destination);
+
     /// <summary>First 16 bytes of HMAC-SHA256(key, label): identifies the key without revealing it.</summary>
     public byte[] KeyCheckValue { get; }
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using TrustedLaunch.Storage;
 using TrustedLaunch.Vmgs.Format;
 using TrustedLaunch.Vmgs.Keys;
 using TrustedLaunch.Vmgs.Storage;
@@ -73,7 +74,7 @@ public sealed class VmgsFile : IDisposable
             using (var storage = FileBlockStorage.CreateNew(temporary))
                 Format(storage, kek, fileId ?? Guid.NewGuid()).Dispose();
             File.Move(temporary, full, overwrite: false); // rename(2): the file appears complete or not at all
-            FileLocking.FsyncDirectory(directory);
+            DirectorySync.Fsync(directory);
         }
         finally
         {
@@ -115,7 +116,7 @@ public sealed class VmgsFile : IDisposable
             }
 
             File.Move(temporary, full, overwrite: false);
-            FileLocking.FsyncDirectory(directory);
+            DirectorySync.Fsync(directory);
         }
         finally
         {

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using TrustedLaunch.Storage;
 using TrustedLaunch.Vmgs.Format;
 
@@ -42,18 +41,9 @@ public sealed class VmgsKeyEncryptionKey : IDisposable
     /// <exception cref="SealingKeyException">Missing, unreadable, too open, or not a 256-bit key.</exception>
     public static VmgsKeyEncryptionKey Load(string path)
     {
-        _ = SealingKey.Load(path); // enforces the shared key-file rules and gives their error messages
-        byte[] content = File.ReadAllBytes(path);
-        try
-        {
-            if (content.Length == VmgsLayout.DataKeyLength)
-                return new VmgsKeyEncryptionKey(content.ToArray(), path);
-            return new VmgsKeyEncryptionKey(Convert.FromHexString(Encoding.ASCII.GetString(content).Trim()), path);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(content);
-        }
+        var key = new byte[SealingKey.KeyLength];
+        SealingKey.Load(path).CopyTo(key);
+        return new VmgsKeyEncryptionKey(key, path);
     }
 
     /// <summary>Creates a random KEK file (hex, mode 0600, never overwrites) and returns the key.</summary>

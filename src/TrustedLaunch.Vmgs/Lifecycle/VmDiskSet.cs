@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using TrustedLaunch.Storage;
 using TrustedLaunch.Vmgs.Storage;
 
 namespace TrustedLaunch.Vmgs.Lifecycle;
@@ -22,7 +23,7 @@ public sealed record VmDiskSet(string OsDiskPath, string VmgsPath)
             File.Delete(OsDiskPath);
         }
 
-        FileLocking.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(VmgsPath))!);
+        DirectorySync.Fsync(Path.GetDirectoryName(Path.GetFullPath(VmgsPath))!);
     }
 
     /// <summary>Copies both files into <c>snapshotsDirectory/ID/</c> under one snapshot id; the folder appears complete or not at all.</summary>
@@ -53,9 +54,9 @@ public sealed record VmDiskSet(string OsDiskPath, string VmgsPath)
             }
 
             WriteDurably(Path.Combine(staging, VmDiskSnapshot.ManifestName), snapshot.ToJson());
-            FileLocking.FsyncDirectory(staging);
+            DirectorySync.Fsync(staging);
             Directory.Move(staging, final);
-            FileLocking.FsyncDirectory(Path.GetDirectoryName(final)!);
+            DirectorySync.Fsync(Path.GetDirectoryName(final)!);
             return snapshot;
         }
         finally
@@ -85,7 +86,7 @@ public sealed record VmDiskSet(string OsDiskPath, string VmgsPath)
             }
 
             WriteDurably(JournalPath, System.Text.Encoding.UTF8.GetBytes(snapshot.SnapshotId));
-            FileLocking.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(JournalPath))!);
+            DirectorySync.Fsync(Path.GetDirectoryName(Path.GetFullPath(JournalPath))!);
             CompleteRenames();
         }
     }
@@ -110,11 +111,11 @@ public sealed record VmDiskSet(string OsDiskPath, string VmgsPath)
         {
             if (File.Exists(target + ".restore"))
                 File.Move(target + ".restore", target, overwrite: true);
-            FileLocking.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
+            DirectorySync.Fsync(Path.GetDirectoryName(Path.GetFullPath(target))!);
         }
 
         File.Delete(JournalPath);
-        FileLocking.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(JournalPath))!);
+        DirectorySync.Fsync(Path.GetDirectoryName(Path.GetFullPath(JournalPath))!);
     }
 
     private FileBlockStorage LockVmgs() => FileBlockStorage.Open(VmgsPath, writable: true);
