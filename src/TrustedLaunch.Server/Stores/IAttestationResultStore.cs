@@ -1,0 +1,48 @@
+namespace TrustedLaunch.Server.Stores;
+
+/// <summary>The outcome of one attestation.</summary>
+public enum AttestationVerdict
+{
+    Pass,
+    Fail,
+}
+
+/// <summary>
+/// One stored attestation result. A failure carries the verifier's reason (an <c>AttestationFailureReason</c> name such
+/// as <c>BaselineDeviation</c>), the component that failed and a human message; a pass carries the issued token's id.
+/// </summary>
+public sealed record AttestationRecord
+{
+    /// <summary>Store-assigned, increasing per store; 0 before the record is added.</summary>
+    public long Id { get; init; }
+
+    public required Guid VmId { get; init; }
+
+    public required DateTimeOffset At { get; init; }
+
+    public required AttestationVerdict Verdict { get; init; }
+
+    public string? Reason { get; init; }
+
+    public string? Component { get; init; }
+
+    public string? Message { get; init; }
+
+    /// <summary>The token claims (pass) or the appraisal summary (fail) as a JSON object, when there is one.</summary>
+    public string? ClaimsJson { get; init; }
+
+    /// <summary>The <c>jti</c> of the token issued for a pass.</summary>
+    public string? TokenId { get; init; }
+}
+
+/// <summary>Every attestation result, passed or failed, kept for audit and for <c>GET …/attestations</c>.</summary>
+public interface IAttestationResultStore
+{
+    /// <summary>Stores <paramref name="record"/> and returns it with its assigned <see cref="AttestationRecord.Id"/>.</summary>
+    Task<AttestationRecord> AddAsync(AttestationRecord record, CancellationToken cancellationToken);
+
+    /// <summary>The newest <paramref name="limit"/> results of a VM, newest first.</summary>
+    Task<IReadOnlyList<AttestationRecord>> ListAsync(Guid vmId, int limit, CancellationToken cancellationToken);
+
+    Task<AttestationRecord?> GetLatestAsync(Guid vmId, CancellationToken cancellationToken);
+}

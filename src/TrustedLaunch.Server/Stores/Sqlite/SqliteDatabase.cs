@@ -1,0 +1,159 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace TrustedLaunch.Server.Stores.Sqlite;
+
+/// <summary>
+/// The service's SQLite database: opens pooled connections in WAL mode (readers do not block the writer, and the
+/// CLI can register a VM while <c>tl server</c> runs) and brings the schema to <see cref="SchemaVersion"/> through
+/// numbered, idempotent migrations recorded in <c>schema_version</c>. Every statement uses parameters.
+/// </summary>
+public sealed class SqliteDatabase
+{
+    /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
+    public const int SchemaVersion = 1;
+
+    // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE IF NOT EXISTS vms (
+            vm_id TEXT PRIMARY KEY NOT NULL,
+            ak_ca_pem TEXT NULL,
+            registered_at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS nonces (
+            nonce BLOB PRIMARY KEY NOT NULL,
+            vm_id TEXT NOT NULL,
+            issued_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            consumed_at INTEGER NULL);
+        CREATE INDEX IF NOT EXISTS nonces_expires_at ON nonces (expires_at);
+        CREATE TABLE IF NOT EXISTS attestation_results (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            vm_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            verdict TEXT NOT NULL,
+            reason TEXT NULL,
+            component TEXT NULL,
+            message TEXT NULL,
+            claims_json TEXT NULL,
+            token_id TEXT NULL);
+        CREATE INDEX IF NOT EXISTS attestation_results_vm ON attestation_results (vm_id, id);
+        CREATE TABLE IF NOT EXISTS baselines (
+            vm_id TEXT PRIMARY KEY NOT NULL,
+            baseline_json TEXT NOT NULL,
+            learned_at INTEGER NOT NULL,
+            relearn_requested_at INTEGER NULL);
+        """,
+    ];
+
+    private readonly string _connectionString;
+
+    private SqliteDatabase(string path)
+    {
+        Path = path;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>Opens (creating when absent) the database at <paramref name="path"/> and migrates its schema.</summary>
+    /// <exception cref="StoreException">The database is from a newer version of the service, or cannot be opened.</exception>
+    public static SqliteDatabase Open(string path)
+    {
+        string? directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (directory is not null)
+            Directory.CreateDirectory(directory);
+        var database = new SqliteDatabase(path);
+        try
+        {
+            database.Migrate();
+        }
+        catch (SqliteException e)
+        {
+            throw new StoreException($"Cannot open the database {path}: {e.Message}", e);
+        }
+
+        return database;
+    }
+
+    /// <summary>The schema version recorded in the database.</summary>
+    public int ReadSchemaVersion()
+    {
+        using SqliteConnection connection = OpenConnection();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+        return Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A new open connection from the pool, with the per-connection pragmas set.</summary>
+    public SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using SqliteCommand pragmas = connection.CreateCommand();
+        // busy_timeout: a second process (the CLI) holding the write lock makes us wait, not fail.
+        pragmas.CommandText = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+        pragmas.ExecuteNonQuery();
+        return connection;
+    }
+
+    internal static long ToUnixMilliseconds(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
+
+    internal static DateTimeOffset FromUnixMilliseconds(long value) => DateTimeOffset.FromUnixTimeMilliseconds(value);
+
+    private void Migrate()
+    {
+        using SqliteConnection connection = OpenConnection();
+        using (SqliteCommand wal = connection.CreateCommand())
+        {
+            // WAL is a property of the file: set once, every later connection inherits it.
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        // BEGIN IMMEDIATE takes the write lock first, so two processes starting at once migrate one after the other.
+        using SqliteTransaction transaction = connection.BeginTransaction(deferred: false);
+        using (SqliteCommand create = connection.CreateCommand())
+        {
+            create.Transaction = transaction;
+            create.CommandText = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY NOT NULL, applied_at INTEGER NOT NULL)";
+            create.ExecuteNonQuery();
+        }
+
+        int current;
+        using (SqliteCommand read = connection.CreateCommand())
+        {
+            read.Transaction = transaction;
+            read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+            current = Convert.ToInt32(read.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        if (current > SchemaVersion)
+            throw new StoreException($"The database {Path} has schema version {current}; this service understands up to {SchemaVersion}.");
+
+        for (int version = current; version < SchemaVersion; version++)
+        {
+            using SqliteCommand migrate = connection.CreateCommand();
+            migrate.Transaction = transaction;
+            migrate.CommandText = Migrations[version];
+            migrate.ExecuteNonQuery();
+            using SqliteCommand record = connection.CreateCommand();
+            record.Transaction = transaction;
+            record.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES ($version, $at)";
+            record.Parameters.AddWithValue("$version", version + 1);
+            record.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            record.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+}
