@@ -1,0 +1,126 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+
+namespace TrustedLaunch.Attestation;
+
+/// <summary>One broken rule of a reference policy: the component and what is wrong.</summary>
+public sealed record PolicyViolation(string Component, string Message);
+
+/// <summary>
+/// An explicit, named reference state (Keylime's measured-boot policy in spirit): allowed Secure Boot state,
+/// authorities, boot-application digests and a kernel command-line pattern. Lists that are null allow anything;
+/// an empty list allows nothing. Every rule is evaluated on the appraised (replayed) boot only.
+/// </summary>
+public sealed record ReferencePolicy
+{
+    private Regex? _commandLine;
+
+    /// <summary>The built-in minimum every attestation meets when no policy is named: Secure Boot on, no debuggers, a strictly interpretable log.</summary>
+    public static ReferencePolicy Minimum { get; } = new() { Name = "minimum" };
+
+    /// <summary>Policy name, reported in results and tokens.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Require the SecureBoot variable = 1 (default true).</summary>
+    public bool RequireSecureBoot { get; init; } = true;
+
+    /// <summary>Require KEK and db to be the Microsoft defaults.</summary>
+    public bool RequireDefaultSecureBootKeys { get; init; }
+
+    /// <summary>Allow UEFI debug mode (default false).</summary>
+    public bool AllowFirmwareDebugMode { get; init; }
+
+    /// <summary>Allow kernel debugger options on the command line (default false).</summary>
+    public bool AllowKernelDebug { get; init; }
+
+    /// <summary>Allow log anomalies (uninterpretable events, missing separators). Default false: rewritten event types fail.</summary>
+    public bool AllowAnomalies { get; init; }
+
+    /// <summary>Authorities that may admit boot applications: certificate common names or SHA-256 thumbprints (hex).</summary>
+    public IReadOnlyList<string>? AllowedAuthorities { get; init; }
+
+    /// <summary>Authenticode digests (hex, in the component's bank) a boot application may have.</summary>
+    public IReadOnlyList<string>? AllowedBootApplicationDigests { get; init; }
+
+    /// <summary>A regular expression the whole measured kernel command line must match (evaluated without backtracking).</summary>
+    public string? KernelCommandLinePattern { get; init; }
+
+    /// <summary>Evaluates the policy; returns every violation (empty when the boot complies).</summary>
+    public IReadOnlyList<PolicyViolation> Evaluate(AttestedBootState boot)
+    {
+        ArgumentNullException.ThrowIfNull(boot);
+        var violations = new List<PolicyViolation>();
+        if (RequireSecureBoot && boot.SecureBootEnabled != true)
+            violations.Add(new("PCR 7", boot.SecureBootEnabled == false ? "PCR 7: Secure Boot disabled" : "PCR 7: Secure Boot state not measured"));
+        if (RequireDefaultSecureBootKeys && !boot.DefaultSecureBootKeys)
+            violations.Add(new("PCR 7", "PCR 7: KEK/db are not the Microsoft default keys"));
+        if (!AllowFirmwareDebugMode && boot.FirmwareDebugMode)
+            violations.Add(new("PCR 7", "PCR 7: firmware logged UEFI Debug Mode"));
+        if (!AllowKernelDebug && boot.KernelDebugEnabled)
+            violations.Add(new("PCR 8", $"PCR 8: kernel command line enables a debugger: '{boot.KernelCommandLine}'"));
+        if (!AllowAnomalies)
+        {
+            foreach (string anomaly in boot.Anomalies)
+                violations.Add(new(anomaly.StartsWith("PCR ", StringComparison.Ordinal) ? anomaly[..anomaly.IndexOf(':', StringComparison.Ordinal)] : "event log", anomaly));
+        }
+
+        foreach (BootComponent component in boot.BootChain)
+        {
+            string name = $"PCR {component.Pcr}: {component.Name}";
+            if (AllowedAuthorities is not null && !AllowedAuthorities.Any(a => Matches(a, component)))
+                violations.Add(new(name, $"{name} admitted by {component.Authority ?? "no logged authority"}, which the policy does not allow"));
+            if (AllowedBootApplicationDigests is not null && !AllowedBootApplicationDigests.Contains(component.Digest, StringComparer.OrdinalIgnoreCase))
+                violations.Add(new(name, $"{name} digest {component.Digest} is not an allowed boot application"));
+        }
+
+        if (KernelCommandLinePattern is not null)
+        {
+            _commandLine ??= new Regex(KernelCommandLinePattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            string cmdline = boot.KernelCommandLine ?? "";
+            Match match = _commandLine.Match(cmdline);
+            if (!match.Success || match.Index != 0 || match.Length != cmdline.Length)
+                violations.Add(new("PCR 8", $"PCR 8: kernel command line '{cmdline}' does not match '{KernelCommandLinePattern}'"));
+        }
+
+        return violations;
+    }
+
+    private static bool Matches(string allowed, BootComponent component) =>
+        string.Equals(allowed, component.AuthorityName, StringComparison.Ordinal) ||
+        string.Equals(allowed, component.AuthoritySha256, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Serializes to UTF-8 JSON.</summary>
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, AttestationJsonContext.Default.ReferencePolicy);
+
+    /// <summary>Reads a policy; validates its pattern.</summary>
+    /// <exception cref="FormatException">Not a policy, or the pattern is not a valid regular expression.</exception>
+    public static ReferencePolicy FromJson(ReadOnlySpan<byte> utf8Json)
+    {
+        ReferencePolicy? policy;
+        try
+        {
+            policy = JsonSerializer.Deserialize(utf8Json, AttestationJsonContext.Default.ReferencePolicy);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"not a reference policy: {e.Message}", e);
+        }
+
+        if (policy is null || string.IsNullOrWhiteSpace(policy.Name))
+            throw new FormatException("a reference policy needs a name");
+        if (policy.KernelCommandLinePattern is not null)
+        {
+            try
+            {
+                _ = new Regex(policy.KernelCommandLinePattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
+            }
+            catch (ArgumentException e)
+            {
+                throw new FormatException($"kernelCommandLinePattern is not a valid regular expression: {e.Message}", e);
+            }
+        }
+
+        return policy;
+    }
+}

@@ -1,0 +1,95 @@
+namespace TrustedLaunch.Attestation;
+
+/// <summary>
+/// Claim names in attestation tokens: the Azure Attestation <c>azurevm</c> vocabulary (attestation.md §3.1) where
+/// the meaning is the same, and <c>x-tl-*</c> for what Azure has no name for.
+/// </summary>
+public static class AttestationClaims
+{
+    /// <summary>Issuer (RFC 7519 §4.1.1).</summary>
+    public const string Issuer = "iss";
+
+    /// <summary>Issued at.</summary>
+    public const string IssuedAt = "iat";
+
+    /// <summary>Not before.</summary>
+    public const string NotBefore = "nbf";
+
+    /// <summary>Expiry (iat + 8 h).</summary>
+    public const string Expiry = "exp";
+
+    /// <summary>Unique token id.</summary>
+    public const string TokenId = "jti";
+
+    /// <summary>Secure Boot was on (PCR 7 SecureBoot = 1).</summary>
+    public const string SecureBoot = "secureboot";
+
+    /// <summary>Always <c>azurevm</c>: the token describes a VM with a vTPM.</summary>
+    public const string AttestationType = "x-ms-attestation-type";
+
+    /// <summary>Protocol version of the evidence.</summary>
+    public const string ProtocolVersion = "x-ms-azurevm-attestation-protocol-ver";
+
+    /// <summary>The VM id the AK certificate proved.</summary>
+    public const string VmId = "x-ms-azurevm-vmid";
+
+    /// <summary>PCR indices quoted in every bank and replayed.</summary>
+    public const string AttestedPcrs = "x-ms-azurevm-attested-pcrs";
+
+    /// <summary>db was measured and admitted the boot chain.</summary>
+    public const string DbValidated = "x-ms-azurevm-dbvalidated";
+
+    /// <summary>dbx was measured and not empty.</summary>
+    public const string DbxValidated = "x-ms-azurevm-dbxvalidated";
+
+    /// <summary>KEK and db are the Microsoft defaults.</summary>
+    public const string DefaultSecureBootKeysValidated = "x-ms-azurevm-default-securebootkeysvalidated";
+
+    /// <summary>A kernel debugger is enabled on the measured command line.</summary>
+    public const string KernelDebugEnabled = "x-ms-azurevm-kerneldebug-enabled";
+
+    /// <summary>UEFI debug mode was logged.</summary>
+    public const string BootDebugEnabled = "x-ms-azurevm-bootdebug-enabled";
+
+    /// <summary>Whether the OS is Windows (false: a Linux boot chain was measured).</summary>
+    public const string IsWindows = "x-ms-azurevm-is-windows";
+
+    /// <summary>OS distribution as the guest reports it (os-release ID).</summary>
+    public const string OsDistro = "x-ms-azurevm-osdistro";
+
+    /// <summary><c>Linux</c> when a Linux kernel command line was measured.</summary>
+    public const string OsType = "x-ms-azurevm-ostype";
+
+    /// <summary>Major OS version as the guest reports it.</summary>
+    public const string OsVersionMajor = "x-ms-azurevm-osversion-major";
+
+    /// <summary>Minor OS version as the guest reports it.</summary>
+    public const string OsVersionMinor = "x-ms-azurevm-osversion-minor";
+
+    /// <summary>Token format version.</summary>
+    public const string Version = "x-ms-ver";
+
+    /// <summary>Early-boot baseline verdict: pass, fail or none.</summary>
+    public const string BaselineEarly = "x-tl-baseline-early";
+
+    /// <summary>Late-boot baseline verdict: pass, fail or none.</summary>
+    public const string BaselineLate = "x-tl-baseline-late";
+
+    /// <summary>The measured boot chain: name, digest and admitting authority per stage.</summary>
+    public const string BootComponents = "x-tl-boot-components";
+
+    /// <summary>Guest findings (refused or tainting modules, lockdown).</summary>
+    public const string Findings = "x-tl-findings";
+
+    /// <summary>The reference policy applied.</summary>
+    public const string Policy = "x-tl-policy";
+
+    /// <summary>The measured kernel command line.</summary>
+    public const string KernelCommandLine = "x-tl-kernel-cmdline";
+
+    /// <summary>The <c>x-ms-attestation-type</c> value.</summary>
+    public const string AzureVmType = "azurevm";
+
+    /// <summary>Token lifetime, as Azure Attestation issues them.</summary>
+    public static TimeSpan Lifetime { get; } = TimeSpan.FromHours(8);
+}

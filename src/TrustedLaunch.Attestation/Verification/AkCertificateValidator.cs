@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using TrustedLaunch.Tpm.Protocol;
+
+namespace TrustedLaunch.Attestation;
+
+/// <summary>
+/// Decides whether an AK certificate is the platform's statement about this VM's attestation key: it chains to a
+/// trust anchor in the expected AK CA set through a CA in that set, carries the TCG AK EKU (so an EK certificate
+/// from the same PKI does not pass), names the expected VM in its subject CN (as <c>TpmCertificateBuilder</c>
+/// issues it), and certifies exactly the key that signed the quote.
+/// </summary>
+internal static class AkCertificateValidator
+{
+    // TCG EK Credential Profile §3.2.16: tcg-kp-AIKCertificate.
+    internal const string AikCertificateEku = "2.23.133.8.3";
+
+    private const int CacheCapacity = 4096;
+
+    // A chain build with two P-384 signature checks costs milliseconds; re-attesting VMs present the same certificate
+    // every time. The cache key binds the certificate bytes and the anchor set; entries expire with the certificate.
+    private static readonly ConcurrentDictionary<ChainKey, DateTimeOffset> s_validChains = new();
+
+    public static AttestationFailure? Validate(byte[] certificateDer, TpmtPublic akPublic, AttestationExpectations expected, DateTimeOffset now)
+    {
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509CertificateLoader.LoadCertificate(certificateDer);
+        }
+        catch (CryptographicException e)
+        {
+            return new AttestationFailure(AttestationFailureReason.EvidenceMalformed, "AK certificate", $"not a DER X.509 certificate: {e.Message}");
+        }
+
+        using (certificate)
+        {
+            if (ChainFailure(certificate, certificateDer, expected.AkCaCertificates, now) is string chainProblem)
+                return new AttestationFailure(AttestationFailureReason.AkNotFromThisVm, "AK certificate: chain", chainProblem);
+
+            string commonName = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+            if (!Guid.TryParse(commonName, out Guid vmId) || vmId != expected.VmId)
+            {
+                return new AttestationFailure(AttestationFailureReason.AkNotFromThisVm, "AK certificate: VM id",
+                    $"the AK certificate belongs to VM '{commonName}', not {expected.VmId:D}");
+            }
+
+            byte[] certified = certificate.PublicKey.ExportSubjectPublicKeyInfo();
+            byte[]? quoting = SubjectPublicKeyInfo(akPublic);
+            if (quoting is null || !certified.AsSpan().SequenceEqual(quoting))
+            {
+                return new AttestationFailure(AttestationFailureReason.AkNotFromThisVm, "AK certificate: public key",
+                    "the certificate certifies a different key than the AK public area in the evidence");
+            }
+        }
+
+        return null;
+    }
+
+    private static string? ChainFailure(X509Certificate2 certificate, byte[] der, X509Certificate2Collection authorities, DateTimeOffset now)
+    {
+        bool hasEku = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>()
+            .Any(e => e.EnhancedKeyUsages.Cast<Oid>().Any(o => o.Value == AikCertificateEku));
+        if (!hasEku)
+            return "the certificate lacks the TCG AK EKU (2.23.133.8.3): it is not an attestation-key certificate";
+        if (now < certificate.NotBefore.ToUniversalTime() || now > certificate.NotAfter.ToUniversalTime())
+            return $"the certificate is not valid at {now:O} (valid {certificate.NotBefore.ToUniversalTime():O} to {certificate.NotAfter.ToUniversalTime():O})";
+
+        var key = new ChainKey(Convert.ToHexString(SHA256.HashData(der)), AnchorSetId(authorities));
+        if (s_validChains.TryGetValue(key, out DateTimeOffset validUntil) && now <= validUntil)
+            return null;
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
+        chain.ChainPolicy.VerificationTimeIgnored = false;
+        foreach (X509Certificate2 authority in authorities)
+        {
+            if (authority.SubjectName.RawData.AsSpan().SequenceEqual(authority.IssuerName.RawData))
+                chain.ChainPolicy.CustomTrustStore.Add(authority);
+            else
+                chain.ChainPolicy.ExtraStore.Add(authority);
+        }
+
+        if (chain.ChainPolicy.CustomTrustStore.Count == 0)
+            return "no trust anchor (self-signed root) among the expected AK CA certificates";
+        if (!chain.Build(certificate))
+        {
+            string status = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0));
+            return $"the certificate issued by '{certificate.Issuer}' does not chain to the platform AK CA: {status}";
+        }
+
+        // The issuer must be one of the given CAs (the AK CA), not merely some CA under the same root (e.g. the EK CA).
+        X509Certificate2 issuer = chain.ChainElements[Math.Min(1, chain.ChainElements.Count - 1)].Certificate;
+        if (!authorities.Cast<X509Certificate2>().Any(a => a.RawData.AsSpan().SequenceEqual(issuer.RawData)))
+            return $"the certificate was issued by '{issuer.Subject}', which is not among the expected AK CAs";
+
+        DateTimeOffset until = chain.ChainElements.Cast<X509ChainElement>().Min(e => new DateTimeOffset(e.Certificate.NotAfter.ToUniversalTime()));
+        if (s_validChains.Count >= CacheCapacity)
+            s_validChains.Clear();
+        s_validChains[key] = until;
+        return null;
+    }
+
+    private static string AnchorSetId(X509Certificate2Collection authorities)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (string thumbprint in authorities.Select(a => a.GetCertHashString(HashAlgorithmName.SHA256)).Order(StringComparer.Ordinal))
+            hash.AppendData(System.Text.Encoding.ASCII.GetBytes(thumbprint));
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    private static byte[]? SubjectPublicKeyInfo(TpmtPublic key)
+    {
+        try
+        {
+            switch (key.Type)
+            {
+                case TpmAlgId.Rsa:
+                {
+                    using RSA rsa = key.ToRsa();
+                    return rsa.ExportSubjectPublicKeyInfo();
+                }
+
+                case TpmAlgId.Ecc:
+                {
+                    using ECDsa ecdsa = key.ToECDsa();
+                    return ecdsa.ExportSubjectPublicKeyInfo();
+                }
+
+                default:
+                    return null;
+            }
+        }
+        catch (Exception e) when (e is CryptographicException or InvalidOperationException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    private readonly record struct ChainKey(string Certificate, string Anchors);
+}

@@ -1,0 +1,228 @@
+using System.Globalization;
+using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.Tcg.EventLog;
+using TrustedLaunch.Tpm.Protocol;
+
+namespace TrustedLaunch.Attestation;
+
+/// <summary>
+/// Verifies one evidence bundle in the reference order (attestation.md §6): evidence well-formed → AK certificate
+/// chains to the platform AK CA, names this VM and certifies the quoting key → quote (signature, magic, type, nonce,
+/// PCR selection, PCR digest) → event-log replay in every quoted bank → appraisal of replayed events only →
+/// baseline → reference policy. The first failed step decides the <see cref="AttestationFailure"/>; no step trusts
+/// anything an earlier step has not verified. Pure and thread-safe: no I/O, no clock unless none is given.
+/// </summary>
+public static class AttestationVerifier
+{
+    /// <summary>Verifies <paramref name="evidence"/> against what the verifier expects.</summary>
+    public static AttestationResult Verify(AttestationEvidence evidence, AttestationExpectations expectations)
+    {
+        ArgumentNullException.ThrowIfNull(evidence);
+        ArgumentNullException.ThrowIfNull(expectations);
+        try
+        {
+            EvidenceJson.Validate(evidence);
+        }
+        catch (EvidenceFormatException e)
+        {
+            return AttestationResult.Fail(AttestationFailureReason.EvidenceMalformed, e.Field, e.Message);
+        }
+
+        TpmEvidence tpm = evidence.Tpm;
+        TpmtPublic ak;
+        try
+        {
+            var reader = new TpmReader(tpm.AkPublic);
+            ak = TpmtPublic.ReadSized(ref reader, out _);
+            reader.ExpectEnd("TPM2B_PUBLIC");
+        }
+        catch (TpmFormatException e)
+        {
+            return AttestationResult.Fail(AttestationFailureReason.EvidenceMalformed, "$.tpm.akPublic", $"not a TPM2B_PUBLIC: {e.Message}");
+        }
+
+        // go-attestation CheckAKParameters: an AK is a restricted signing key the TPM generated and cannot export.
+        const TpmaObject required = TpmaObject.Restricted | TpmaObject.Sign | TpmaObject.FixedTpm | TpmaObject.FixedParent | TpmaObject.SensitiveDataOrigin;
+        if ((ak.ObjectAttributes & required) != required || (ak.ObjectAttributes & TpmaObject.Decrypt) != 0)
+        {
+            return AttestationResult.Fail(AttestationFailureReason.AkNotFromThisVm, "AK attributes",
+                $"attributes 0x{(uint)ak.ObjectAttributes:X8} are not those of a restricted, TPM-bound signing key");
+        }
+
+        DateTimeOffset now = expectations.VerificationTime ?? DateTimeOffset.UtcNow;
+        if (AkCertificateValidator.Validate(tpm.AkCertificate, ak, expectations, now) is { } akFailure)
+            return AttestationResult.Fail(akFailure.Reason, akFailure.Component, akFailure.Message);
+
+        QuotedPcrs? quoted = VerifyQuote(tpm, ak, expectations.Nonce.Span, out AttestationFailure? quoteFailure);
+        if (quoted is null)
+            return AttestationResult.Fail(quoteFailure!.Reason, quoteFailure.Component, quoteFailure.Message);
+
+        PcrComparison? comparison = Replay(evidence.TcgLog, quoted, out AttestationFailure? replayFailure);
+        if (comparison is null)
+            return AttestationResult.Fail(replayFailure!.Reason, replayFailure.Component, replayFailure.Message) with { VmId = expectations.VmId };
+
+        AttestedBootState boot = BootAppraiser.Appraise(comparison, quoted.AttestedIndices, quoted.Hex);
+        return Appraise(evidence, expectations, boot);
+    }
+
+    private static AttestationResult Appraise(AttestationEvidence evidence, AttestationExpectations expectations, AttestedBootState boot)
+    {
+        IReadOnlyList<BaselineDeviation> deviations = expectations.Baseline?.Compare(boot) ?? [];
+        BaselineVerdict early = Verdict(expectations.Baseline, deviations, BootStage.Early);
+        BaselineVerdict late = Verdict(expectations.Baseline, deviations, BootStage.Late);
+        ReferencePolicy policy = expectations.Policy ?? ReferencePolicy.Minimum;
+        IReadOnlyList<PolicyViolation> violations = policy.Evaluate(boot);
+
+        AttestationFailure? failure = null;
+        if (deviations.Count > 0)
+        {
+            failure = new AttestationFailure(AttestationFailureReason.BaselineDeviation,
+                string.Create(CultureInfo.InvariantCulture, $"PCR {deviations[0].Pcr}"), string.Join("; ", deviations.Select(d => d.Description)));
+        }
+        else if (violations.Count > 0)
+        {
+            failure = new AttestationFailure(AttestationFailureReason.PolicyDeviation, violations[0].Component,
+                $"policy '{policy.Name}': " + string.Join("; ", violations.Select(v => v.Message)));
+        }
+
+        return new AttestationResult
+        {
+            Passed = failure is null,
+            Failure = failure,
+            VmId = expectations.VmId,
+            BootState = boot,
+            EarlyBoot = early,
+            LateBoot = late,
+            Deviations = deviations,
+            PolicyViolations = violations,
+            PolicyName = policy.Name,
+            Findings = evidence.Findings,
+            Os = evidence.Os,
+        };
+    }
+
+    private static BaselineVerdict Verdict(AttestationBaseline? baseline, IReadOnlyList<BaselineDeviation> deviations, BootStage stage) =>
+        baseline is null ? BaselineVerdict.NotEvaluated : deviations.Any(d => d.Stage == stage) ? BaselineVerdict.Fail : BaselineVerdict.Pass;
+
+    private static QuotedPcrs? VerifyQuote(TpmEvidence tpm, TpmtPublic ak, ReadOnlySpan<byte> nonce, out AttestationFailure? failure)
+    {
+        var values = new Dictionary<(TpmAlgId Hash, int Index), byte[]>();
+        foreach (PcrBankValues bank in tpm.Pcrs)
+        {
+            if (!EvidenceJson.TryParseBank(bank.Bank, out TpmAlgId alg))
+                continue; // EvidenceJson.Validate has rejected unknown banks already
+            foreach ((int index, string text) in bank.Values)
+                values[(alg, index)] = Convert.FromHexString(text);
+        }
+
+        QuoteVerification verification = QuoteVerifier.Verify(ak, tpm.Quote, tpm.Signature, nonce, checkQualifyingData: true, values);
+        if (!verification.IsValid)
+        {
+            failure = verification.Failure switch
+            {
+                QuoteFailure.MalformedAttest => new(AttestationFailureReason.EvidenceMalformed, "$.tpm.quote", verification.Detail),
+                QuoteFailure.MalformedSignature => new(AttestationFailureReason.EvidenceMalformed, "$.tpm.signature", verification.Detail),
+                QuoteFailure.KeySignatureMismatch or QuoteFailure.BadSignature => new(AttestationFailureReason.QuoteInvalid, "quote: signature", verification.Detail),
+                QuoteFailure.NotTpmGenerated => new(AttestationFailureReason.QuoteInvalid, "quote: magic", verification.Detail),
+                QuoteFailure.NotAQuote => new(AttestationFailureReason.QuoteInvalid, "quote: type", verification.Detail),
+                QuoteFailure.QualifyingDataMismatch => new(AttestationFailureReason.QuoteInvalid, "quote: nonce",
+                    "the quote was made for a different nonce (replayed from an earlier challenge or forged): " + verification.Detail),
+                QuoteFailure.PcrValuesMissing => new(AttestationFailureReason.QuoteInvalid, "quote: PCR values", verification.Detail),
+                QuoteFailure.PcrDigestMismatch => new(AttestationFailureReason.QuoteInvalid, "quote: PCR digest",
+                    "the PCR values in the evidence are not the ones the TPM quoted: " + verification.Detail),
+                _ => new(AttestationFailureReason.QuoteInvalid, "quote", verification.Detail),
+            };
+            return null;
+        }
+
+        var selection = ((TpmsQuoteInfo)verification.Attest!.Attested).PcrSelect;
+        var banks = selection.Selections.Where(s => s.Indices.Count > 0).ToArray();
+        foreach (TpmsPcrSelection bank in banks)
+        {
+            int[] missing = BootAppraiser.AttestedPcrIndices.Where(i => !bank.Indices.Contains(i)).ToArray();
+            if (missing.Length > 0)
+            {
+                failure = new(AttestationFailureReason.QuoteInvalid, "quote: PCR selection",
+                    $"the quote's {TpmHashAlgorithm.BankName(bank.Hash)} selection lacks PCR {string.Join(", ", missing)} (PCRs 0-9 and 14 are required)");
+                return null;
+            }
+        }
+
+        if (banks.Length == 0)
+        {
+            failure = new(AttestationFailureReason.QuoteInvalid, "quote: PCR selection", "the quote selects no PCR");
+            return null;
+        }
+
+        var quotedValues = new List<PcrValue>();
+        var hex = new Dictionary<string, IReadOnlyDictionary<int, string>>(StringComparer.Ordinal);
+        foreach (TpmsPcrSelection bank in banks)
+        {
+            string name = TpmHashAlgorithm.BankName(bank.Hash) ?? bank.Hash.ToString();
+            var bankHex = new SortedDictionary<int, string>();
+            foreach (int index in bank.Indices)
+            {
+                byte[] value = values[(bank.Hash, index)];
+                quotedValues.Add(new PcrValue(bank.Hash, index, value));
+                bankHex[index] = Convert.ToHexStringLower(value);
+            }
+
+            hex[name] = bankHex;
+        }
+
+        int[] common = banks.Select(b => (IEnumerable<int>)b.Indices).Aggregate((a, b) => a.Intersect(b)).Order().ToArray();
+        failure = null;
+        return new QuotedPcrs(quotedValues, hex, common);
+    }
+
+    private static PcrComparison? Replay(byte[]? tcgLog, QuotedPcrs quoted, out AttestationFailure? failure)
+    {
+        if (tcgLog is null || tcgLog.Length == 0)
+        {
+            failure = new(AttestationFailureReason.EventLogDoesNotReplay, "event log",
+                "the evidence carries no TCG event log, so the quoted PCRs cannot be explained or appraised");
+            return null;
+        }
+
+        TcgEventLog log;
+        try
+        {
+            log = TcgEventLog.Parse(tcgLog);
+        }
+        catch (TcgEventLogFormatException e)
+        {
+            failure = new(AttestationFailureReason.EvidenceMalformed, "$.tcgLog", e.Message);
+            return null;
+        }
+
+        PcrComparison comparison = EventLogReplay.Replay(log).CompareWith(quoted.Values);
+        foreach (PcrCheck check in comparison.Checks)
+        {
+            string component = string.Create(CultureInfo.InvariantCulture, $"PCR {check.Index} ({check.BankName})");
+            switch (check.Verdict)
+            {
+                case PcrVerdict.Match:
+                case PcrVerdict.MissingExitBootServices:
+                    break;
+                case PcrVerdict.Mismatch:
+                    failure = new(AttestationFailureReason.EventLogDoesNotReplay, component,
+                        $"replaying the log's {check.EventCount} events gives {Convert.ToHexStringLower(check.Replayed.Span)}, the quote says {Convert.ToHexStringLower(check.Expected.Span)}");
+                    return null;
+                case PcrVerdict.NotCovered when check.ExpectedIsResetValue:
+                    break;
+                case PcrVerdict.NotCovered:
+                    failure = new(AttestationFailureReason.EventLogDoesNotReplay, component,
+                        $"the quote says {Convert.ToHexStringLower(check.Expected.Span)} but the log cannot reproduce it ({check.Detail ?? "no events"})");
+                    return null;
+                default:
+                    failure = new(AttestationFailureReason.EventLogDoesNotReplay, component, $"unknown replay verdict {check.Verdict}");
+                    return null;
+            }
+        }
+
+        failure = null;
+        return comparison;
+    }
+
+    private sealed record QuotedPcrs(IReadOnlyList<PcrValue> Values, IReadOnlyDictionary<string, IReadOnlyDictionary<int, string>> Hex, IReadOnlyList<int> AttestedIndices);
+}
