@@ -1,0 +1,104 @@
+using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.GuestAgent.KernelLog;
+using TrustedLaunch.Tpm.Protocol;
+
+namespace TrustedLaunch.GuestAgent.Evidence;
+
+/// <summary>
+/// Assembles one <see cref="AttestationEvidence"/>: a single TPM2_Quote by the AK over the requested PCRs in every
+/// active bank (one multi-bank TPML_PCR_SELECTION, TPM 2.0 Part 3 §18.4), the PCR values it covers, the AK public area
+/// and certificate, the firmware and IMA logs, OS identity and the kernel findings so far.
+/// </summary>
+public sealed class EvidenceCollector(Func<ITpmTransport> openTpm, GuestSystem system, Func<IReadOnlyList<GuestFinding>> findings, TimeProvider time)
+{
+    /// <summary>Logs are capped below the evidence's own limit so a bundle always fits one frame.</summary>
+    public const int MaxLogBytes = EvidenceJson.MaxLogBytes;
+
+    private const int QuoteAttempts = 4;
+
+    public uint AkHandle { get; init; } = TpmHandles.WellKnown.AzureAkPersistent;
+
+    public uint AkCertificateIndex { get; init; } = TpmHandles.WellKnown.AzureAkCertificateNv;
+
+    public string AgentVersion { get; init; } = AgentOptions.Version;
+
+    public AttestationEvidence Collect(byte[] nonce, IReadOnlyList<int> pcrs)
+    {
+        ArgumentNullException.ThrowIfNull(nonce);
+        ArgumentNullException.ThrowIfNull(pcrs);
+        TpmEvidence tpmEvidence;
+        using (var tpm = new TpmClient(openTpm()))
+            tpmEvidence = CollectTpm(tpm, nonce, pcrs);
+        var all = new List<GuestFinding>(findings());
+        if (system.ReadTaint() is ulong mask and not 0)
+            all.Add(new GuestFinding { Kind = GuestFinding.Kinds.Taint, Message = KernelTaint.Describe(mask), At = time.GetUtcNow() });
+        return new AttestationEvidence
+        {
+            Version = AttestationEvidence.CurrentVersion,
+            VmId = system.ReadVmId(),
+            Nonce = nonce,
+            Tpm = tpmEvidence,
+            TcgLog = system.ReadBytes(GuestSystem.TcgLogPath, MaxLogBytes),
+            ImaLog = system.ReadBytes(GuestSystem.ImaBinaryLogPath, MaxLogBytes),
+            Os = system.ReadOsIdentity(),
+            Findings = all,
+            Agent = new AgentInfo { Version = AgentVersion, CollectedAt = time.GetUtcNow() },
+        };
+    }
+
+    /// <summary>The requested PCRs in every bank the TPM has allocated (TPM_CAP_PCRS) and that evidence can name.</summary>
+    public static TpmlPcrSelection SelectActiveBanks(TpmlPcrSelection allocated, IReadOnlyList<int> pcrs)
+    {
+        ArgumentNullException.ThrowIfNull(allocated);
+        var selections = allocated.Selections
+            .Where(bank => bank.Indices.Count > 0 && EvidenceJson.TryParseBank(TpmHashAlgorithm.BankName(bank.Hash) ?? "", out _))
+            .Select(bank => new TpmsPcrSelection(bank.Hash, pcrs.Where(bank.Indices.Contains).Order().ToArray()))
+            .Where(bank => bank.Indices.Count > 0)
+            .ToArray();
+        if (selections.Length == 0)
+            throw new TpmResponseException($"The TPM has no active SHA-1/SHA-2 PCR bank covering PCRs {string.Join(',', pcrs)} (allocated: {allocated}).");
+        return new TpmlPcrSelection(selections);
+    }
+
+    private TpmEvidence CollectTpm(TpmClient tpm, byte[] nonce, IReadOnlyList<int> pcrs)
+    {
+        TpmlPcrSelection selection = SelectActiveBanks(tpm.GetPcrBanks(), pcrs);
+        ReadPublicResult ak = tpm.ReadPublic(AkHandle);
+        byte[] certificate = tpm.NvReadAll(AkCertificateIndex);
+        for (int attempt = 1; ; attempt++)
+        {
+            AttestationResult quote = tpm.Quote(AkHandle, nonce, selection);
+            IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]> values = tpm.ReadPcrs(selection);
+            // A PCR extended between TPM2_Quote and TPM2_PCR_Read would make the values disagree with the signed digest.
+            var quoted = (TpmsQuoteInfo)quote.Attest.Attested;
+            byte[]? digest = QuoteVerifier.ComputePcrDigest(quote.Signature.Hash, quoted.PcrSelect, values, out _);
+            if (digest is not null && digest.AsSpan().SequenceEqual(quoted.PcrDigest))
+                return new TpmEvidence
+                {
+                    AkPublic = Tpm2bPublic(ak.PublicBytes),
+                    AkCertificate = certificate,
+                    Quote = quote.AttestBytes,
+                    Signature = quote.SignatureBytes,
+                    Pcrs = ToBanks(selection, values),
+                };
+            if (attempt == QuoteAttempts)
+                throw new TpmResponseException($"PCR values kept changing between TPM2_Quote and TPM2_PCR_Read ({QuoteAttempts} attempts).");
+        }
+    }
+
+    // TPM 2.0 Part 2 §12.2.5: TPM2B_PUBLIC = UINT16 size (big-endian) + TPMT_PUBLIC.
+    private static byte[] Tpm2bPublic(byte[] tpmtPublic)
+    {
+        var sized = new byte[tpmtPublic.Length + 2];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(sized, (ushort)tpmtPublic.Length);
+        tpmtPublic.CopyTo(sized, 2);
+        return sized;
+    }
+
+    private static List<PcrBankValues> ToBanks(TpmlPcrSelection selection, IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]> values) =>
+        selection.Selections.Select(bank => new PcrBankValues
+        {
+            Bank = TpmHashAlgorithm.BankName(bank.Hash)!,
+            Values = bank.Indices.ToDictionary(i => i, i => Convert.ToHexStringLower(values[(bank.Hash, i)])),
+        }).ToList();
+}
