@@ -4,6 +4,7 @@ using TrustedLaunch.Runtime.Firmware;
 using TrustedLaunch.Runtime.Processes;
 using TrustedLaunch.Runtime.Qemu;
 using TrustedLaunch.Runtime.VTpm;
+using TrustedLaunch.Storage;
 
 namespace TrustedLaunch.Runtime;
 
@@ -24,6 +25,7 @@ public sealed class VirtualMachine : IAsyncDisposable
     private readonly SemaphoreSlim _finishGate = new(1, 1);
     private readonly DateTime _startedAt;
     private bool _finished;
+    private string? _vtpmLost;
 
     private VirtualMachine(VirtualMachineOptions options, string runDirectory, AcceleratorChoice accelerator, OvmfFirmware firmware,
         IReadOnlyList<string> arguments, VTpmProcess? vtpm, ChildProcess qemu, QmpClient? qmp, byte[] initialVariableStore,
@@ -43,6 +45,8 @@ public sealed class VirtualMachine : IAsyncDisposable
         VariableStoreCopy = variableStoreCopy;
         _startedAt = startedAt;
         _console = new ConsoleFollower(consoleLog, qemu, startedAt);
+        if (vtpm is not null)
+            _ = StopIfVTpmDiesAsync(vtpm);
     }
 
     public string RunDirectory { get; }
@@ -66,6 +70,9 @@ public sealed class VirtualMachine : IAsyncDisposable
 
     /// <summary>Completes with QEMU's exit code.</summary>
     public Task<int> Exited => _qemu.Exited;
+
+    /// <summary>Set when the vTPM exited while QEMU still ran (the VM was then stopped): its exit code and stderr.</summary>
+    public string? VTpmLost => Volatile.Read(ref _vtpmLost);
 
     /// <summary>The console as parsed so far.</summary>
     public ConsoleVerdictParser Console => _console.Parser;
@@ -247,22 +254,48 @@ public sealed class VirtualMachine : IAsyncDisposable
             }
 
             bool persisted = false;
+            string? persistFailure = null;
             byte[] after = await File.ReadAllBytesAsync(VariableStoreCopy).ConfigureAwait(false);
             if (_options.SecureBoot && after.Length == _initialVariableStore.Length && !after.AsSpan().SequenceEqual(_initialVariableStore))
             {
                 // The edk2 fault-tolerant-write layout keeps the flash consistent across power loss, so a store written
-                // up to a kill is as good as after a clean power-off; the store's own PersistAsync is atomic.
-                await _options.VariableStore.PersistAsync(after).ConfigureAwait(false);
-                persisted = true;
+                // up to a kill is as good as after a clean power-off; the store's own PersistAsync is atomic. The vTPM has
+                // exited by now, so a VMGS-backed store can take the writer lock tl-vtpm held (VmgsGuestState).
+                try
+                {
+                    await _options.VariableStore.PersistAsync(after).ConfigureAwait(false);
+                    persisted = true;
+                }
+                catch (NonVolatileStoreException e)
+                {
+                    persistFailure = e.Message;
+                    _options.Progress?.Report($"variable store: {e.Message}");
+                }
             }
 
             DeleteRunDirectory(RunDirectory, keep: _options.ConsoleLog is null ? null : ConsoleLog);
-            return new VmStopReport(how, exitCode, persisted);
+            if (VTpmLost is not null)
+                how = $"{how} (vTPM lost: {VTpmLost})";
+            return new VmStopReport(how, exitCode, persisted, persistFailure);
         }
         finally
         {
             _finishGate.Release();
         }
+    }
+
+    /// <summary>
+    /// A VM whose vTPM died cannot measure or attest any more, and its guest would see TPM errors it cannot explain: stop
+    /// it. QEMU's own exit makes the vTPM end (CMD_SHUTDOWN), so a vTPM exit is only "first" if QEMU outlives it by a grace.
+    /// </summary>
+    private async Task StopIfVTpmDiesAsync(VTpmProcess vtpm)
+    {
+        int code = await vtpm.Process.Exited.ConfigureAwait(false);
+        if (await Task.WhenAny(_qemu.Exited, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false) == _qemu.Exited)
+            return;
+        Volatile.Write(ref _vtpmLost, $"{vtpm.Process.DisplayName} exited with code {code} while the VM ran: {vtpm.Process.StandardErrorTail.Trim()}");
+        _options.Progress?.Report($"vtpm: exited (code {code}) while the VM ran; stopping QEMU");
+        await _qemu.KillAsync().ConfigureAwait(false);
     }
 
     private async Task TryQmpAsync(string command)
@@ -322,5 +355,8 @@ public sealed class VirtualMachine : IAsyncDisposable
     }
 }
 
-/// <summary>How a VM ended: the path taken, QEMU's exit code, whether the variable store was written back.</summary>
-public sealed record VmStopReport(string How, int? QemuExitCode, bool VariableStorePersisted);
+/// <summary>
+/// How a VM ended: the path taken, QEMU's exit code, whether the variable store was written back (and if writing it
+/// failed, why: the store then still holds the previous boot's variables).
+/// </summary>
+public sealed record VmStopReport(string How, int? QemuExitCode, bool VariableStorePersisted, string? VariableStoreFailure = null);

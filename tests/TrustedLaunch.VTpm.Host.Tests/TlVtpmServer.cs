@@ -12,7 +12,7 @@ namespace TrustedLaunch.VTpm.Host.Tests;
 /// <summary>A manufactured vTPM on disk: its state file, key file and identity.</summary>
 public sealed record ManufacturedVTpm(string Directory, string StatePath, string KeyPath, VTpmIdentity Identity)
 {
-    private static readonly Lock ManufactureGate = new();
+    internal static readonly Lock ManufactureGate = new();
     private static readonly Lazy<FilePlatformCa> SharedCa = new(() =>
         FilePlatformCa.Create(Path.Combine(RepositoryPaths.NewTempDirectory("tl-vtpm-ca"), "pki"), "TrustedLaunch Test"));
 
@@ -77,9 +77,32 @@ public sealed class TlVtpmServer : IDisposable
         string work = RepositoryPaths.NewTempDirectory("tl-vtpm-run");
         string data = Path.Combine(work, "tpm.sock");
         string log = Path.Combine(work, "tl-vtpm.log");
+        return Launch(Arguments(statePath, keyPath, data, notNeedInit, log), data, log);
+    }
+
+    /// <summary>tl-vtpm on the vtpm entry of a VMGS (<c>--vmgs FILE --kek-file KEK</c>).</summary>
+    public static TlVtpmServer StartVmgs(string vmgsPath, string kekPath, bool notNeedInit = true)
+    {
+        string work = RepositoryPaths.NewTempDirectory("tl-vtpm-run");
+        string data = Path.Combine(work, "tpm.sock");
+        string log = Path.Combine(work, "tl-vtpm.log");
+        return Launch(VmgsArguments(vmgsPath, kekPath, data, notNeedInit, log), data, log);
+    }
+
+    /// <summary>The tl-vtpm command line on a VMGS (after <c>dotnet tl-vtpm.dll</c>).</summary>
+    public static List<string> VmgsArguments(string vmgsPath, string kekPath, string dataSocket, bool notNeedInit, string logPath)
+    {
+        List<string> args = Arguments("-", "-", dataSocket, notNeedInit, logPath);
+        args.RemoveRange(2, 4); // --state - --key-file -
+        args.InsertRange(2, ["--vmgs", vmgsPath, "--kek-file", kekPath]);
+        return args;
+    }
+
+    private static TlVtpmServer Launch(IEnumerable<string> arguments, string data, string log)
+    {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         psi.ArgumentList.Add(HostDll);
-        foreach (string a in Arguments(statePath, keyPath, data, notNeedInit, log))
+        foreach (string a in arguments)
             psi.ArgumentList.Add(a);
         var process = Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start");
         var server = new TlVtpmServer(process, data, log);

@@ -27,6 +27,15 @@ public sealed record VTpmOptions
     /// <summary>The key file sealing <see cref="StatePath"/> (tl-vtpm only).</summary>
     public string? KeyPath { get; init; }
 
+    /// <summary>
+    /// The VM's guest-state file whose <c>vtpm</c> entry holds the state (tl-vtpm only, with <see cref="KekPath"/>, instead of
+    /// <see cref="StatePath"/>/<see cref="KeyPath"/>). tl-vtpm holds the VMGS writer lock while it runs.
+    /// </summary>
+    public string? VmgsPath { get; init; }
+
+    /// <summary>The host key-encryption key that unwraps <see cref="VmgsPath"/>'s data key.</summary>
+    public string? KekPath { get; init; }
+
     /// <summary>How long to wait for the control socket to answer.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
@@ -40,6 +49,24 @@ public sealed record VTpmOptions
         if (tlVtpm is not null && statePath is not null && keyPath is not null)
             return new VTpmOptions { Program = tlVtpm, Flavor = VTpmFlavor.TlVtpm, StatePath = statePath, KeyPath = keyPath };
         return new VTpmOptions { Program = "swtpm", Flavor = VTpmFlavor.Swtpm, StatePath = statePath };
+    }
+
+    /// <summary>
+    /// tl-vtpm on a VMGS. swtpm cannot read a VMGS, so there is no fallback: a missing tl-vtpm is an environment problem.
+    /// </summary>
+    /// <param name="program">tl-vtpm's path; null finds it (<see cref="FindTlVtpm"/>).</param>
+    /// <exception cref="VmRuntimeException">tl-vtpm is not installed.</exception>
+    public static VTpmOptions ForVmgs(string vmgsPath, string kekPath, string? program = null)
+    {
+        string tlVtpm = program ?? FindTlVtpm() ?? throw new VmRuntimeException(VmRuntimeFailure.Environment,
+            "tl-vtpm is not installed (beside tl, on PATH, or named by TL_VTPM); a VMGS's vTPM runs only in tl-vtpm.");
+        return new VTpmOptions
+        {
+            Program = tlVtpm,
+            Flavor = VTpmFlavor.TlVtpm,
+            VmgsPath = Path.GetFullPath(vmgsPath),
+            KekPath = Path.GetFullPath(kekPath),
+        };
     }
 
     /// <summary><c>tl-vtpm</c>'s location, or null when it is not installed.</summary>

@@ -36,12 +36,19 @@ public sealed class VTpmProcess : IAsyncDisposable
         var args = new List<string> { "socket", "--tpm2", "--ctrl", $"type=unixio,path={controlSocket}" };
         switch (options.Flavor)
         {
+            case VTpmFlavor.TlVtpm when options.VmgsPath is not null:
+                if (options.KekPath is null || options.StatePath is not null)
+                    throw new VmRuntimeException(VmRuntimeFailure.BadInput, "tl-vtpm on a VMGS needs its key-encryption key and no separate state file.");
+                args.AddRange(["--vmgs", options.VmgsPath, "--kek-file", options.KekPath]);
+                break;
             case VTpmFlavor.TlVtpm:
                 if (options.StatePath is null || options.KeyPath is null)
                     throw new VmRuntimeException(VmRuntimeFailure.BadInput, "tl-vtpm needs a state file and its key file.");
                 args.AddRange(["--state", options.StatePath, "--key-file", options.KeyPath]);
                 break;
             case VTpmFlavor.Swtpm:
+                if (options.VmgsPath is not null)
+                    throw new VmRuntimeException(VmRuntimeFailure.BadInput, "swtpm cannot keep its state in a VMGS; use tl-vtpm.");
                 if (options.StatePath is null)
                 {
                     string stateDirectory = Path.Combine(runDirectory, "tpm");
