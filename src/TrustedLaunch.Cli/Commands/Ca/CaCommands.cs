@@ -21,7 +21,7 @@ internal static class CaCommands
         {
             directory, organization, json,
         };
-        command.SetAction(parse => Guard(() =>
+        command.SetAction(parse =>
         {
             string dir = parse.GetValue(directory)!;
             FilePlatformCa ca;
@@ -53,7 +53,7 @@ internal static class CaCommands
             }
 
             return (int)ExitCode.Ok;
-        }));
+        });
         return command;
     }
 
@@ -64,19 +64,4 @@ internal static class CaCommands
 #pragma warning disable IDE1006 // camelCase members: they are the JSON field names
     private sealed record CaFiles(string subject, string certificate, string key, DateTime notAfter);
 #pragma warning restore IDE1006
-
-    // System.CommandLine's default handler turns any exception into exit 1 with a stack trace; map CliException
-    // to its documented exit code and a one-line message here.
-    private static int Guard(Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (CliException e)
-        {
-            Console.Error.WriteLine($"tl: {e.Message}");
-            return (int)e.Code;
-        }
-    }
 }

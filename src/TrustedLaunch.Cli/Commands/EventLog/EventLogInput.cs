@@ -19,22 +19,15 @@ internal static class EventLogInput
 
     public static Option<bool> JsonOption() => new("--json") { Description = "Print everything as JSON." };
 
-    /// <summary>
-    /// Runs a command body and maps <see cref="CliException"/> to its exit code with the message on stderr. The shared
-    /// runner relies on System.CommandLine letting exceptions through, but its default handler catches them and exits 1.
-    /// </summary>
-    public static int Guard(Func<int> body)
+    /// <summary>A subcommand over <c>LOG [--pcrs FILE] [--json]</c>, the shape replay and summary share.</summary>
+    public static Command LogAndPcrsCommand(string name, string description, Func<FileInfo, FileInfo?, bool, int> run)
     {
-        ArgumentNullException.ThrowIfNull(body);
-        try
-        {
-            return body();
-        }
-        catch (CliException e)
-        {
-            Console.Error.WriteLine($"tl: {e.Message}");
-            return (int)e.Code;
-        }
+        var log = LogArgument();
+        var pcrs = PcrsOption();
+        var json = JsonOption();
+        var command = new Command(name, description) { log, pcrs, json };
+        command.SetAction(parse => run(parse.GetValue(log)!, parse.GetValue(pcrs), parse.GetValue(json)));
+        return command;
     }
 
     public static TcgEventLog Load(FileInfo file)

@@ -11,19 +11,9 @@ namespace TrustedLaunch.Cli.Commands.EventLog;
 /// </summary>
 internal static class EventLogReplayCommand
 {
-    public static Command Create()
-    {
-        var log = EventLogInput.LogArgument();
-        var pcrs = EventLogInput.PcrsOption();
-        var json = EventLogInput.JsonOption();
-        var command = new Command("replay",
-            "Replay the log in every bank and compare with PCR values. Exit 0 all given PCRs match (or no --pcrs), 1 some mismatch, 2 malformed input.")
-        {
-            log, pcrs, json,
-        };
-        command.SetAction(parse => EventLogInput.Guard(() => Run(parse.GetValue(log)!, parse.GetValue(pcrs), parse.GetValue(json))));
-        return command;
-    }
+    public static Command Create() => EventLogInput.LogAndPcrsCommand("replay",
+        "Replay the log in every bank and compare with PCR values. Exit 0 all given PCRs match (or no --pcrs), 1 some mismatch, 2 malformed input.",
+        Run);
 
     private static int Run(FileInfo file, FileInfo? pcrFile, bool json)
     {

@@ -12,7 +12,7 @@ internal static class EventLogShowCommand
         var log = EventLogInput.LogArgument();
         var json = EventLogInput.JsonOption();
         var command = new Command("show", "List every event with its PCR, type, digest and decoded data. Exit 0 ok, 2 malformed log.") { log, json };
-        command.SetAction(parse => EventLogInput.Guard(() => Run(parse.GetValue(log)!, parse.GetValue(json))));
+        command.SetAction(parse => Run(parse.GetValue(log)!, parse.GetValue(json)));
         return command;
     }
 

@@ -9,19 +9,9 @@ namespace TrustedLaunch.Cli.Commands.EventLog;
 /// </summary>
 internal static class EventLogSummaryCommand
 {
-    public static Command Create()
-    {
-        var log = EventLogInput.LogArgument();
-        var pcrs = EventLogInput.PcrsOption();
-        var json = EventLogInput.JsonOption();
-        var command = new Command("summary",
-            "Summarise the boot (Secure Boot, keys, authorities, boot applications, grub, kernel command line, Windows claims) from replayed events only. Exit 0 ok, 1 PCR mismatch with --pcrs, 2 malformed input.")
-        {
-            log, pcrs, json,
-        };
-        command.SetAction(parse => EventLogInput.Guard(() => Run(parse.GetValue(log)!, parse.GetValue(pcrs), parse.GetValue(json))));
-        return command;
-    }
+    public static Command Create() => EventLogInput.LogAndPcrsCommand("summary",
+        "Summarise the boot (Secure Boot, keys, authorities, boot applications, grub, kernel command line, Windows claims) from replayed events only. Exit 0 ok, 1 PCR mismatch with --pcrs, 2 malformed input.",
+        Run);
 
     private static int Run(FileInfo file, FileInfo? pcrFile, bool json)
     {

@@ -22,7 +22,7 @@ internal static class VtpmCommands
     {
         var output = new Option<string>("--out") { Description = "Key file to create (64 hex characters, mode 0600).", Required = true };
         var command = new Command("keygen", "Create a random AES-256 key file for sealing vTPM state. Exit 0 ok, 2 the file exists.") { output };
-        command.SetAction(parse => Guard(() =>
+        command.SetAction(parse =>
         {
             string path = parse.GetValue(output)!;
             try
@@ -36,7 +36,7 @@ internal static class VtpmCommands
 
             Console.WriteLine($"Key written to {Path.GetFullPath(path)} (mode 0600)");
             return (int)ExitCode.Ok;
-        }));
+        });
         return command;
     }
 
@@ -55,7 +55,7 @@ internal static class VtpmCommands
         {
             state, keyFile, ca, vmId, banks, createKey, json,
         };
-        command.SetAction(parse => Guard(() =>
+        command.SetAction(parse =>
         {
             string statePath = parse.GetValue(state)!;
             string keyPath = parse.GetValue(keyFile)!;
@@ -87,7 +87,7 @@ internal static class VtpmCommands
             });
             Print(identity, parse.GetValue(json), $"Manufactured vTPM {identity.VmId} into {Path.GetFullPath(statePath)}");
             return (int)ExitCode.Ok;
-        }));
+        });
         return command;
     }
 
@@ -102,7 +102,7 @@ internal static class VtpmCommands
         {
             state, keyFile, json,
         };
-        command.SetAction(parse => Guard(() =>
+        command.SetAction(parse =>
         {
             SealingKey key = LoadKey(parse.GetValue(keyFile)!, create: false);
             string statePath = parse.GetValue(state)!;
@@ -117,7 +117,7 @@ internal static class VtpmCommands
             });
             Print(identity, parse.GetValue(json), $"vTPM state {Path.GetFullPath(statePath)}");
             return (int)ExitCode.Ok;
-        }));
+        });
         return command;
     }
 
@@ -194,21 +194,6 @@ internal static class VtpmCommands
             Console.WriteLine($"    certificate  NV {key.CertificateIndex}: {key.CertificateSubject ?? "absent"}");
             if (key.CertificateIssuer is not null)
                 Console.WriteLine($"    issuer       {key.CertificateIssuer} (serial {key.CertificateSerial}, until {key.CertificateNotAfter:yyyy-MM-dd})");
-        }
-    }
-
-    // System.CommandLine's default handler turns any exception into exit 1 with a stack trace; map CliException
-    // to its documented exit code and a one-line message here.
-    private static int Guard(Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (CliException e)
-        {
-            Console.Error.WriteLine($"tl: {e.Message}");
-            return (int)e.Code;
         }
     }
 }
