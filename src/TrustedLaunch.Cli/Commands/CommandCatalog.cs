@@ -17,5 +17,6 @@ internal static class CommandCatalog
         Vmgs.VmgsCommands.Create(),
         Image.ImageCommands.Create(),
         Boot.BootCommands.Create(),
+        Server.ServerCommands.Create(),
     ];
 }

@@ -1,0 +1,157 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using TrustedLaunch.Attestation;
+using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.Server.Stores;
+
+namespace TrustedLaunch.Server;
+
+/// <summary>
+/// The attestation workflow behind the HTTP API, independent of HTTP: issue a challenge, take evidence (parse, spend
+/// the nonce, verify with the library verifier against the VM's CA and baseline, learn the baseline on the first pass
+/// or on request, issue a token), and record every result. Holds no per-VM state in memory, so replicas sharing the
+/// stores are interchangeable.
+/// </summary>
+public sealed class AttestationService(
+    INonceStore nonces,
+    IAttestationResultStore results,
+    IBaselineStore baselines,
+    IVmRegistry vms,
+    ServiceTrust trust,
+    TokenService tokens,
+    AttestationServiceOptions options,
+    TimeProvider time,
+    ILogger<AttestationService> logger)
+{
+    /// <summary>A fresh single-use nonce for a registered VM; null when the VM is unknown.</summary>
+    public async Task<IssuedNonce?> IssueChallengeAsync(Guid vmId, CancellationToken cancellationToken)
+    {
+        if (await vms.GetAsync(vmId, cancellationToken) is null)
+            return null;
+        DateTimeOffset now = time.GetUtcNow();
+        var nonce = new IssuedNonce(vmId, RandomNumberGenerator.GetBytes(options.NonceBytes), now, now + options.NonceLifetime);
+        await nonces.AddAsync(nonce, cancellationToken);
+        return nonce;
+    }
+
+    /// <summary>Appraises one evidence body (UTF-8 JSON) for <paramref name="vmId"/> and records the result.</summary>
+    public async Task<AttestationOutcome> AttestAsync(Guid vmId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        RegisteredVm? vm = await vms.GetAsync(vmId, cancellationToken);
+        if (vm is null)
+            return new AttestationOutcome { Kind = AttestationOutcomeKind.UnknownVm, Reason = "UnknownVm", Message = $"VM {vmId} is not registered." };
+
+        // Resolved before the nonce is spent: a VM without a usable CA is a configuration error, not the VM's fault.
+        X509Certificate2Collection akCa = trust.AkCaFor(vm);
+        DateTimeOffset now = time.GetUtcNow();
+        AttestationEvidence evidence;
+        try
+        {
+            evidence = EvidenceJson.Parse(body.Span);
+        }
+        catch (EvidenceFormatException e)
+        {
+            Log.EvidenceMalformed(logger, vmId, e.Field);
+            string component = "evidence: " + e.Field;
+            AttestationRecord malformed = await RecordFailureAsync(vmId, now, nameof(AttestationFailureReason.EvidenceMalformed), component, e.Message, null, cancellationToken);
+            return new AttestationOutcome
+            {
+                Kind = AttestationOutcomeKind.Malformed, Record = malformed, Reason = malformed.Reason, Component = component, Message = e.Message,
+            };
+        }
+
+        NonceConsumption consumption = await nonces.ConsumeAsync(vmId, evidence.Nonce, now, cancellationToken);
+        if (consumption != NonceConsumption.Consumed)
+        {
+            string message = consumption switch
+            {
+                NonceConsumption.AlreadyUsed => "The nonce was already used by an earlier attestation (replay).",
+                NonceConsumption.Expired => "The nonce expired; request a new challenge.",
+                _ => "The nonce was not issued to this VM by this service.",
+            };
+            Log.NonceRejected(logger, vmId, consumption);
+            AttestationRecord rejected = await RecordFailureAsync(vmId, now, "NonceRejected", "nonce: " + consumption, message, null, cancellationToken);
+            return new AttestationOutcome
+            {
+                Kind = AttestationOutcomeKind.NonceRejected, Record = rejected, Reason = rejected.Reason, Component = rejected.Component, Message = message,
+            };
+        }
+
+        StoredBaseline? stored = await baselines.GetAsync(vmId, cancellationToken);
+        bool learn = stored is null || stored.RelearnRequested;
+        var expectations = new AttestationExpectations
+        {
+            VmId = vmId,
+            Nonce = evidence.Nonce,
+            AkCaCertificates = akCa,
+            Baseline = learn ? null : AttestationBaseline.FromJson(Encoding.UTF8.GetBytes(stored!.BaselineJson)),
+            VerificationTime = now,
+        };
+        AttestationResult result = AttestationVerifier.Verify(evidence, expectations);
+        if (!result.Passed)
+        {
+            AttestationFailure failure = result.Failure!;
+            Log.AttestationFailed(logger, vmId, failure.Reason, failure.Component);
+            AttestationRecord failed = await RecordFailureAsync(vmId, now, failure.Reason.ToString(), failure.Component, failure.Message,
+                SummaryJson(result), cancellationToken);
+            return new AttestationOutcome
+            {
+                Kind = failure.Reason == AttestationFailureReason.EvidenceMalformed ? AttestationOutcomeKind.Malformed : AttestationOutcomeKind.Failed,
+                Record = failed, Result = result, Reason = failed.Reason, Component = failure.Component, Message = failure.Message,
+            };
+        }
+
+        if (learn)
+            await baselines.SaveAsync(vmId, Encoding.UTF8.GetString(AttestationBaseline.Learn(result, time).ToJson()), now, cancellationToken);
+
+        IssuedToken token = tokens.Issue(result, vmId);
+        AttestationRecord passed = await results.AddAsync(new AttestationRecord
+        {
+            VmId = vmId, At = now, Verdict = AttestationVerdict.Pass, ClaimsJson = token.ClaimsJson, TokenId = token.Id,
+        }, cancellationToken);
+        Log.AttestationPassed(logger, vmId, passed.Id, learn);
+        return new AttestationOutcome
+        {
+            Kind = AttestationOutcomeKind.Passed, Record = passed, Result = result, Token = token.Jws, BaselineLearned = learn,
+        };
+    }
+
+    /// <summary>Records that the host-side relay got no answer from the VM's guest agent; null when the VM is unknown.</summary>
+    public async Task<AttestationRecord?> RecordAgentUnresponsiveAsync(Guid vmId, string? detail, CancellationToken cancellationToken)
+    {
+        if (await vms.GetAsync(vmId, cancellationToken) is null)
+            return null;
+        string message = string.IsNullOrWhiteSpace(detail) ? "The guest attestation agent did not answer the challenge." : detail.Trim();
+        Log.AgentUnresponsive(logger, vmId);
+        return await RecordFailureAsync(vmId, time.GetUtcNow(), nameof(AttestationFailureReason.AgentUnresponsive), "guest agent",
+            message, null, cancellationToken);
+    }
+
+    /// <summary>Asks for the VM's baseline to be learned again at its next pass; false when the VM is unknown.</summary>
+    public async Task<bool> RequestRelearnAsync(Guid vmId, CancellationToken cancellationToken)
+    {
+        if (await vms.GetAsync(vmId, cancellationToken) is null)
+            return false;
+        await baselines.RequestRelearnAsync(vmId, time.GetUtcNow(), cancellationToken);
+        Log.RelearnRequested(logger, vmId);
+        return true;
+    }
+
+    private Task<AttestationRecord> RecordFailureAsync(Guid vmId, DateTimeOffset at, string reason, string component, string message,
+        string? summaryJson, CancellationToken cancellationToken) =>
+        results.AddAsync(new AttestationRecord
+        {
+            VmId = vmId, At = at, Verdict = AttestationVerdict.Fail, Reason = reason, Component = component, Message = message, ClaimsJson = summaryJson,
+        }, cancellationToken);
+
+    // What a failed result still tells (deviations, policy violations, early/late verdicts), kept with the record.
+    private static string SummaryJson(AttestationResult result) =>
+        JsonSerializer.Serialize(new FailureSummary(result.EarlyBoot.ToString(), result.LateBoot.ToString(),
+            result.Deviations.Select(d => d.Description).ToArray(),
+            result.PolicyViolations.Select(v => v.ToString()).ToArray()), ServiceJson.Options);
+
+    private sealed record FailureSummary(string EarlyBoot, string LateBoot, string[] Deviations, string[] PolicyViolations);
+}

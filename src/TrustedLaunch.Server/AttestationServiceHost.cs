@@ -1,0 +1,138 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TrustedLaunch.Server.Endpoints;
+using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Server.Stores.Sqlite;
+
+namespace TrustedLaunch.Server;
+
+/// <summary>
+/// Builds the attestation service: Kestrel on <see cref="AttestationServiceOptions.Listen"/> (loopback by default), the
+/// SQLite stores, the token-signing key from the data folder, and the minimal-API endpoints. Every error becomes an
+/// <c>application/problem+json</c> response; no request can stop the service.
+/// </summary>
+public static class AttestationServiceHost
+{
+    /// <exception cref="StoreException">The database cannot be opened or is from a newer version.</exception>
+    /// <exception cref="TrustAnchorException">The <c>--ca</c> folder has no readable AK CA.</exception>
+    /// <exception cref="ArgumentException">The listen URL is not an absolute http URL.</exception>
+    public static WebApplication Build(AttestationServiceOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!Uri.TryCreate(options.Listen, UriKind.Absolute, out Uri? listen) || listen.Scheme != Uri.UriSchemeHttp)
+            throw new ArgumentException($"The listen URL '{options.Listen}' must be an absolute http:// URL (TLS belongs to a fronting proxy).", nameof(options));
+
+        CreatePrivateDirectory(options.DataDirectory);
+        SqliteDatabase database = SqliteDatabase.Open(options.DatabasePath);
+        var trust = new ServiceTrust(options.CaDirectory);
+
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = options.DataDirectory,
+            EnvironmentName = "Production",
+        });
+        builder.WebHost.UseUrls(options.Listen);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        });
+        builder.Logging.ClearProviders();
+        if (configureLogging is null)
+            builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+        else
+            configureLogging(builder.Logging);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        builder.Services.ConfigureHttpJsonOptions(json => ServiceJson.Configure(json.SerializerOptions));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(time ?? TimeProvider.System);
+        builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton(trust);
+        builder.Services.AddSingleton<INonceStore, SqliteNonceStore>();
+        builder.Services.AddSingleton<IAttestationResultStore, SqliteAttestationResultStore>();
+        builder.Services.AddSingleton<IBaselineStore, SqliteBaselineStore>();
+        builder.Services.AddSingleton<IVmRegistry, SqliteVmRegistry>();
+        builder.Services.AddSingleton(services => TokenService.Open(options, () => ResolveIssuer(options, services),
+            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<TokenService>>()));
+        builder.Services.AddSingleton<AttestationService>();
+        builder.Services.AddHostedService<NoncePurger>();
+
+        WebApplication app = builder.Build();
+        app.Use(ProblemOnErrorAsync);
+        VmAttestationEndpoints.Map(app);
+        MetadataEndpoints.Map(app);
+        app.MapFallback(() => VmAttestationEndpoints.Problem(StatusCodes.Status404NotFound, ServiceProblem.TypePrefix + "NoSuchEndpoint",
+            "No such endpoint", "See docs/server.md for the API."));
+
+        // Create (or load) the signing key now, so a bad key file fails the start, not the first attestation.
+        _ = app.Services.GetRequiredService<TokenService>();
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AttestationServiceHost).FullName!);
+            Log.Listening(logger, string.Join(", ", BoundAddresses(app.Services)), options.DataDirectory);
+            if (!IsLoopback(listen))
+                logger.LogWarning("Listening on a non-loopback address: the API has no authentication; put it behind an authenticating proxy.");
+        });
+        return app;
+    }
+
+    /// <summary>The addresses Kestrel actually bound (port 0 resolved), once the app has started.</summary>
+    public static IReadOnlyList<string> BoundAddresses(IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        return services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
+    }
+
+    private static string ResolveIssuer(AttestationServiceOptions options, IServiceProvider services) =>
+        options.Issuer ?? (BoundAddresses(services) is [string first, ..] ? first : options.Listen);
+
+    private static bool IsLoopback(Uri listen) =>
+        listen.IsLoopback || (IPAddress.TryParse(listen.Host.Trim('[', ']'), out IPAddress? address) && IPAddress.IsLoopback(address));
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+            Directory.CreateDirectory(path);
+        else
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    // The last line of defence: whatever a request does, it gets a problem document and the service keeps serving.
+    private static async Task ProblemOnErrorAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            (int status, string type, string title, string detail) = e switch
+            {
+                BadHttpRequestException bad => (bad.StatusCode, ServiceProblem.BadRequest, "Bad request", bad.Message),
+                StoreException or Microsoft.Data.Sqlite.SqliteException => (StatusCodes.Status503ServiceUnavailable, ServiceProblem.StoreUnavailable,
+                    "Store unavailable", "The database could not be used; retry later."),
+                TrustAnchorException trust => (StatusCodes.Status503ServiceUnavailable, ServiceProblem.TypePrefix + "NoTrustAnchor",
+                    "No AK CA for this VM", trust.Message),
+                _ => (StatusCodes.Status500InternalServerError, ServiceProblem.Internal, "Internal error", "The request failed; see the service log."),
+            };
+            if (status >= 500)
+            {
+                ILogger logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AttestationServiceHost).FullName!);
+                Log.UnhandledError(logger, e, context.Request.Method, context.Request.Path);
+            }
+
+            context.Response.Clear();
+            await VmAttestationEndpoints.Problem(status, type, title, detail).ExecuteAsync(context);
+        }
+    }
+}

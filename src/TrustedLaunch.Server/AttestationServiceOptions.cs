@@ -1,0 +1,47 @@
+using TrustedLaunch.Attestation.Evidence;
+
+namespace TrustedLaunch.Server;
+
+/// <summary>Configuration of one <c>tl server</c> instance; immutable once the host is built.</summary>
+public sealed record AttestationServiceOptions
+{
+    /// <summary>Where <c>tl server</c> listens unless told otherwise: loopback only.</summary>
+    public const string DefaultListen = "http://127.0.0.1:5380";
+
+    /// <summary>The database file inside <see cref="DataDirectory"/>.</summary>
+    public const string DatabaseFileName = "tl.db";
+
+    /// <summary>Holds the SQLite database and the token-signing key (mode 0600).</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>The Kestrel URL, e.g. <c>http://127.0.0.1:5380</c>; port 0 picks a free port.</summary>
+    public string Listen { get; init; } = DefaultListen;
+
+    /// <summary>
+    /// The platform CA folder (<c>tl ca init</c>): its vTPM AK CA and root are trusted for every VM registered
+    /// without a CA of its own. Null: every VM must be registered with its CA.
+    /// </summary>
+    public string? CaDirectory { get; init; }
+
+    /// <summary>The token signature algorithm: <c>ES256</c> (default) or <c>RS256</c>.</summary>
+    public string TokenAlgorithm { get; init; } = "ES256";
+
+    /// <summary>The token issuer (<c>iss</c>, OpenID <c>issuer</c>); null: the first address the server listens on.</summary>
+    public string? Issuer { get; init; }
+
+    /// <summary>How long a challenge nonce stays valid (Keylime's <c>challenge_lifetime</c>).</summary>
+    public TimeSpan NonceLifetime { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Bytes of nonce per challenge.</summary>
+    public int NonceBytes { get; init; } = 32;
+
+    /// <summary>Largest request body accepted; the evidence limit, which equals the guest channel's frame limit.</summary>
+    public long MaxRequestBodyBytes { get; init; } = EvidenceJson.MaxDocumentBytes;
+
+    /// <summary>Default and largest <c>limit</c> of <c>GET …/attestations</c>.</summary>
+    public int DefaultListLimit { get; init; } = 20;
+
+    public int MaxListLimit { get; init; } = 500;
+
+    public string DatabasePath => Path.Combine(DataDirectory, DatabaseFileName);
+}

@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Http;
+
+namespace TrustedLaunch.Server.Endpoints;
+
+/// <summary>Reads a request body into memory up to a limit, refusing larger ones before and while reading.</summary>
+internal static class RequestBody
+{
+    /// <summary>The whole body, or null when it is (or announces itself as) larger than <paramref name="limit"/>.</summary>
+    public static async Task<byte[]?> ReadAsync(HttpContext context, long limit, CancellationToken cancellationToken)
+    {
+        if (context.Request.ContentLength is long announced && announced > limit)
+            return null;
+        using var buffer = new MemoryStream(context.Request.ContentLength is long length ? (int)Math.Min(length, limit) : 4096);
+        byte[] chunk = new byte[81920];
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await context.Request.Body.ReadAsync(chunk, cancellationToken);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return null; // Kestrel's own limit (chunked bodies without Content-Length)
+            }
+
+            if (read == 0)
+                return buffer.ToArray();
+            if (buffer.Length + read > limit)
+                return null;
+            buffer.Write(chunk, 0, read);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Hosting;
+using TrustedLaunch.Server.Stores;
+
+namespace TrustedLaunch.Server;
+
+/// <summary>
+/// Deletes nonces an hour after they expired, every few minutes. Until then a late attempt is told "expired" rather
+/// than "unknown"; after it the nonce is gone, which is just as safe (an unknown nonce is refused too).
+/// </summary>
+internal sealed class NoncePurger(INonceStore nonces, TimeProvider time) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan Grace = TimeSpan.FromHours(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await nonces.PurgeExpiredAsync(time.GetUtcNow() - Grace, stoppingToken);
+                }
+                catch (StoreException)
+                {
+                    // A busy or unavailable database: the next tick tries again; nonces are refused by expiry regardless.
+                }
+                catch (Microsoft.Data.Sqlite.SqliteException)
+                {
+                    // As above.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}
