@@ -65,26 +65,34 @@ public sealed class EvidenceCollector(Func<ITpmTransport> openTpm, GuestSystem s
         TpmlPcrSelection selection = SelectActiveBanks(tpm.GetPcrBanks(), pcrs);
         ReadPublicResult ak = tpm.ReadPublic(AkHandle);
         byte[] certificate = tpm.NvReadAll(AkCertificateIndex);
+        IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]> before = tpm.ReadPcrs(selection);
         for (int attempt = 1; ; attempt++)
         {
             AttestationResult quote = tpm.Quote(AkHandle, nonce, selection);
-            IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]> values = tpm.ReadPcrs(selection);
-            // A PCR extended between TPM2_Quote and TPM2_PCR_Read would make the values disagree with the signed digest.
-            var quoted = (TpmsQuoteInfo)quote.Attest.Attested;
-            byte[]? digest = QuoteVerifier.ComputePcrDigest(quote.Signature.Hash, quoted.PcrSelect, values, out _);
-            if (digest is not null && digest.AsSpan().SequenceEqual(quoted.PcrDigest))
+            IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]> after = tpm.ReadPcrs(selection);
+            // PCRs 0-23 only ever change by extension (16 and 23 can also be reset, and are not quoted by default), so
+            // equal values before and after TPM2_Quote are the values it signed. Comparing them instead of recomputing the
+            // quote's pcrDigest keeps hashing (OpenSSL, which a libc-only guest lacks) out of the agent.
+            if (SameValues(before, after))
+            {
                 return new TpmEvidence
                 {
                     AkPublic = Tpm2bPublic(ak.PublicBytes),
                     AkCertificate = certificate,
                     Quote = quote.AttestBytes,
                     Signature = quote.SignatureBytes,
-                    Pcrs = ToBanks(selection, values),
+                    Pcrs = ToBanks(selection, after),
                 };
+            }
+
             if (attempt == QuoteAttempts)
-                throw new TpmResponseException($"PCR values kept changing between TPM2_Quote and TPM2_PCR_Read ({QuoteAttempts} attempts).");
+                throw new TpmResponseException($"PCR values kept changing around TPM2_Quote ({QuoteAttempts} attempts).");
+            before = after;
         }
     }
+
+    private static bool SameValues(IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]> a, IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]> b) =>
+        a.Count == b.Count && a.All(pair => b.TryGetValue(pair.Key, out byte[]? other) && pair.Value.AsSpan().SequenceEqual(other));
 
     // TPM 2.0 Part 2 §12.2.5: TPM2B_PUBLIC = UINT16 size (big-endian) + TPMT_PUBLIC.
     private static byte[] Tpm2bPublic(byte[] tpmtPublic)
