@@ -52,13 +52,18 @@ internal static class BootAppraiser
         for (int i = 0; i < summary.BootApplications.Count; i++)
         {
             BootApplication app = summary.BootApplications[i];
+            // SHA-256 is the digest sbsign/pesign print and policies list; the strongest replayed bank otherwise.
+            // Only when that bank was quoted (and so replayed): a digest in an unquoted bank is unverified.
+            (string bank, string digest) = pcrs.ContainsKey("sha256") && app.Digests.TryGetValue("sha256", out string? sha256)
+                ? ("sha256", sha256)
+                : (TpmHashAlgorithm.BankName(app.Bank) ?? app.Bank.ToString(), app.AuthenticodeDigest);
             chain.Add(new BootComponent
             {
                 Pcr = 4,
-                Name = FileName(app.DevicePath) ?? string.Create(CultureInfo.InvariantCulture, $"image-{i + 1}"),
+                Name = FileName(app.DevicePath) ?? MemoryImageName(chain, i),
                 Path = app.DevicePath,
-                Bank = TpmHashAlgorithm.BankName(app.Bank) ?? app.Bank.ToString(),
-                Digest = app.AuthenticodeDigest.ToLowerInvariant(),
+                Bank = bank,
+                Digest = digest.ToLowerInvariant(),
                 Authority = app.Authority?.Describe(),
                 AuthorityName = app.Authority?.Entry is { } entry ? entry.Certificate?.CommonName ?? entry.Kind.ToString() : null,
                 AuthoritySha256 = app.Authority?.Entry?.Fingerprint.ToLowerInvariant(),
@@ -132,6 +137,12 @@ internal static class BootAppraiser
             hash.AppendData(e.Data.Span);
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    // GRUB hands the kernel to shim's verifier and LoadImage from memory (no device path): name it for what it is.
+    private static string MemoryImageName(List<BootComponent> earlier, int index) =>
+        earlier.Any(c => c.Name.StartsWith("grub", StringComparison.OrdinalIgnoreCase))
+            ? "kernel"
+            : string.Create(CultureInfo.InvariantCulture, $"image-{index + 1}");
 
     private static string? FileName(string? devicePath)
     {
