@@ -57,7 +57,7 @@ public sealed class VmgsGuestState
     /// <param name="program">tl-vtpm's path; null finds it beside tl, on PATH or through <c>TL_VTPM</c>.</param>
     public VTpmOptions VTpm(string? program = null) => VTpmOptions.ForVmgs(Path, KekPath, program);
 
-    /// <summary>Checks the VMGS and reads what the launch needs. Nothing is written.</summary>
+    /// <summary>Checks the VMGS (every entry decrypts, no other writer holds it) and reads what the launch needs. Nothing is written.</summary>
     /// <exception cref="VmgsGuestStateException">The file is missing, malformed, corrupt, keyed differently, or incomplete.</exception>
     public static VmgsGuestState Open(string vmgsPath, string kekPath)
     {
@@ -66,7 +66,9 @@ public sealed class VmgsGuestState
         string path = System.IO.Path.GetFullPath(vmgsPath);
         if (!File.Exists(path))
             throw new VmgsGuestStateException(VmgsGuestStateProblem.Missing, $"VMGS {vmgsPath} does not exist; create it with 'tl vmgs create'.");
-        return Read(path, kekPath, file =>
+        // Opened for writing, though nothing is written: taking the writer lock for a moment tells "another VM or tl command
+        // holds this VMGS" here, with its own exit code, rather than as tl-vtpm's refusal after the launch began.
+        return WithFile(path, kekPath, writable: true, file =>
         {
             byte[] nvram = file.ReadEntry(VmgsEntryId.UefiNvram)
                 ?? throw new VmgsGuestStateException(VmgsGuestStateProblem.Incomplete, $"VMGS {vmgsPath} has no uefi-nvram entry (import one with 'tl vmgs import --entry uefi-nvram').");

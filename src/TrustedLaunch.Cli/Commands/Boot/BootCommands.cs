@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.Console;
+using TrustedLaunch.Runtime.GuestState;
 using TrustedLaunch.Runtime.VTpm;
 using TrustedLaunch.Storage;
 
@@ -12,7 +13,8 @@ internal static class BootCommands
     public static Command Create()
     {
         var image = new Option<string>("--image") { Description = "The boot disk (raw or qcow2).", Required = true };
-        var vmgs = new Option<string?>("--vmgs") { Description = "The VM's guest-state file (UEFI variable store + vTPM). Not yet wired: use --vars/--vtpm-state." };
+        var vmgs = new Option<string?>("--vmgs") { Description = "The VM's guest-state file (made by 'tl vmgs create'): the UEFI variable store comes out of it and goes back at shutdown, tl-vtpm keeps the vTPM in it, its VM id becomes the guest's SMBIOS UUID. Needs --kek-file." };
+        var kekFile = new Option<string?>("--kek-file") { Description = "Host key-encryption key that unwraps --vmgs (the --key-file given to 'tl vmgs create')." };
         var vars = new Option<string?>("--vars") { Description = "UEFI variable store file (OVMF flash layout); written back atomically after the VM exits." };
         var vtpmState = new Option<string?>("--vtpm-state") { Description = "vTPM state file (tl-vtpm; with swtpm a linear state file). Default: a fresh throw-away TPM." };
         var vtpmKey = new Option<string?>("--vtpm-key") { Description = "Key file sealing --vtpm-state (tl-vtpm)." };
@@ -30,16 +32,40 @@ internal static class BootCommands
         var json = new Option<bool>("--json") { Description = "Print the verdict as JSON." };
         var command = new Command("boot", "Boot one VM in the foreground and report the boot verdict (exit 0 booted, 1 refused/failed/timeout, 2 bad input, 3 environment).")
         {
-            image, vmgs, vars, vtpmState, vtpmKey, vtpmProgram, secureBoot, vtpm, memory, cpus, timeout, console, network, keep, json,
+            image, vmgs, kekFile, vars, vtpmState, vtpmKey, vtpmProgram, secureBoot, vtpm, memory, cpus, timeout, console, network, keep, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (parse.GetValue(vmgs) is string vmgsPath)
             {
-                throw new CliException(ExitCode.EnvironmentProblem,
-                    $"--vmgs {vmgsPath}: the VMGS library is not available in this build yet; pass --vars (and --vtpm-state/--vtpm-key) instead.");
+                if (parse.GetValue(vars) is not null || parse.GetValue(vtpmState) is not null || parse.GetValue(vtpmKey) is not null)
+                    throw new CliException(ExitCode.BadInput, "--vmgs holds the variable store and the vTPM; do not also give --vars, --vtpm-state or --vtpm-key.");
+                string kek = parse.GetValue(kekFile) ?? throw new CliException(ExitCode.BadInput, "--vmgs needs --kek-file (the key the VMGS was created with).");
+                VmgsGuestState state = VmgsLaunch.Open(vmgsPath, kek);
+                string? program = parse.GetValue(vtpmProgram);
+                if (program is not null && Path.GetFileName(program) == "swtpm")
+                    throw new CliException(ExitCode.BadInput, "swtpm cannot keep its state in a VMGS; the VMGS's vTPM runs in tl-vtpm.");
+                var fromVmgs = new VirtualMachineOptions
+                {
+                    Disk = parse.GetValue(image)!,
+                    VariableStore = state.VariableStore,
+                    SecureBoot = parse.GetValue(secureBoot) == "on",
+                    VTpm = parse.GetValue(vtpm) == "on" ? VmgsLaunch.VTpm(state, program) : null,
+                    MemoryMiB = parse.GetValue(memory),
+                    Cpus = parse.GetValue(cpus),
+                    Network = parse.GetValue(network),
+                    ConsoleLog = parse.GetValue(console),
+                    Name = $"tl-{state.VmId}",
+                    Uuid = state.VmUuid,
+                    Progress = new ProgressLines(),
+                };
+                fromVmgs.Progress.Report($"vmgs: {state.Path}: VM {state.VmId}{(state.VmUuid is null ? " (not a UUID: no -uuid)" : "")}, template {state.SecureBootTemplate ?? "unknown"}");
+                return await BootAsync(fromVmgs, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(keep), parse.GetValue(json), cancellationToken)
+                    .ConfigureAwait(false);
             }
 
+            if (parse.GetValue(kekFile) is not null)
+                throw new CliException(ExitCode.BadInput, "--kek-file goes with --vmgs.");
             string varsPath = parse.GetValue(vars) ?? throw new CliException(ExitCode.BadInput, "Give the VM's variable store with --vars (or --vmgs).");
             if (!File.Exists(varsPath))
                 throw new CliException(ExitCode.BadInput, $"Variable store {varsPath} does not exist.");
@@ -101,6 +127,10 @@ internal static class BootCommands
                 _ => ExitCode.VerificationFailed,
             }, e.Message, e);
         }
+        catch (NonVolatileStoreException e)
+        {
+            throw new CliException(ExitCode.VerificationFailed, e.Message, e);
+        }
 
         await using (vm.ConfigureAwait(false))
         {
@@ -135,7 +165,10 @@ internal static class BootCommands
                 report = await vm.ShutdownAsync(TimeSpan.FromSeconds(verdict.Outcome == BootOutcome.Booted ? 20 : 1), CancellationToken.None).ConfigureAwait(false);
             }
 
-            Console.Error.WriteLine($"tl boot: stopped ({report.How}); variable store {(report.VariableStorePersisted ? "written back" : "unchanged")}");
+            Console.Error.WriteLine($"tl boot: stopped ({report.How}); variable store " +
+                (report.VariableStoreFailure is { } failure ? $"NOT written back: {failure}" : report.VariableStorePersisted ? "written back" : "unchanged"));
+            if (report.VariableStoreFailure is not null && verdict.Outcome == BootOutcome.Booted)
+                return (int)ExitCode.EnvironmentProblem;
             return verdict.Outcome == BootOutcome.Booted ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
         }
     }
