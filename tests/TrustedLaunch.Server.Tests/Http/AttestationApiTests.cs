@@ -1,0 +1,305 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.Attestation.Tests.Fixtures;
+
+namespace TrustedLaunch.Server.Tests.Http;
+
+/// <summary>One swtpm-backed evidence factory shared by every class that attests through HTTP.</summary>
+[CollectionDefinition(Name)]
+public sealed class ServerEvidenceGroup : ICollectionFixture<GenuineEvidenceFactory>
+{
+    public const string Name = "server-genuine-evidence";
+}
+
+/// <summary>The HTTP API end to end: real Kestrel on loopback, real HttpClient, evidence quoted by swtpm over real boot logs.</summary>
+[Collection(ServerEvidenceGroup.Name)]
+public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : IAsyncLifetime
+{
+    internal const string SecureBootCapture = "ovmf4m-ms-sb-crb";
+    internal const string ChangedCmdlineCapture = "ovmf4m-ms-sb-crb-cmdline2";
+    private ServiceUnderTest _service = null!;
+
+    private Guid VmId => factory.VmId;
+
+    public async Task InitializeAsync()
+    {
+        _service = await ServiceUnderTest.StartAsync(factory.CaDirectory);
+        await _service.RegisterAsync(VmId);
+    }
+
+    public async Task DisposeAsync() => await _service.DisposeAsync();
+
+    private async Task<(byte[] Nonce, byte[] Body)> ChallengeAndQuoteAsync(string capture = SecureBootCapture)
+    {
+        byte[] nonce = await _service.ChallengeAsync(VmId);
+        byte[] body = EvidenceJson.Serialize(factory.Attest(GenuineEvidenceFactory.CaptureLog(capture), nonce));
+        return (nonce, body);
+    }
+
+    private async Task<(HttpStatusCode Status, JsonElement Body, string? ContentType)> AttestAsync(byte[] body)
+    {
+        using HttpResponseMessage response = await _service.PostEvidenceAsync(VmId, body);
+        string text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(), response.Content.Headers.ContentType?.MediaType);
+    }
+
+    private async Task<JsonElement> AttestExpectingAsync(HttpStatusCode expected, string capture = SecureBootCapture)
+    {
+        (_, byte[] body) = await ChallengeAndQuoteAsync(capture);
+        (HttpStatusCode status, JsonElement json, _) = await AttestAsync(body);
+        Assert.True(status == expected, $"expected {(int)expected}, got {(int)status}: {json}");
+        return json;
+    }
+
+    [Fact]
+    public async Task Attest_GenuineEvidence_PassTokenVerifiesAgainstPublishedJwks()
+    {
+        JsonElement pass = await AttestExpectingAsync(HttpStatusCode.OK);
+
+        Assert.Equal("pass", pass.GetProperty("verdict").GetString());
+        Assert.True(pass.GetProperty("baselineLearned").GetBoolean());
+        string token = pass.GetProperty("token").GetString()!;
+        JsonElement metadata = await _service.GetJsonAsync("/.well-known/openid-configuration");
+        string issuer = metadata.GetProperty("issuer").GetString()!;
+        Assert.Equal(_service.BaseAddress.ToString().TrimEnd('/'), issuer.TrimEnd('/'));
+        string jwksUri = metadata.GetProperty("jwks_uri").GetString()!;
+        var jwks = new JsonWebKeySet(await _service.Client.GetStringAsync(new Uri(jwksUri)));
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = issuer,
+            ValidateAudience = false,
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+            ValidAlgorithms = metadata.GetProperty("id_token_signing_alg_values_supported").EnumerateArray().Select(a => a.GetString()!).ToArray(),
+        };
+        var handler = new JsonWebTokenHandler();
+
+        TokenValidationResult valid = await handler.ValidateTokenAsync(token, parameters);
+        Assert.True(valid.IsValid, valid.Exception?.ToString());
+        Assert.Equal(VmId.ToString(), valid.Claims["x-ms-azurevm-vmid"].ToString(), ignoreCase: true);
+        Assert.Equal(true, valid.Claims["secureboot"]);
+        Assert.Equal(pass.GetProperty("claims").GetProperty("jti").GetString(), valid.Claims["jti"].ToString());
+
+        // The validator is not a rubber stamp: one changed payload character breaks the signature.
+        string[] parts = token.Split('.');
+        char flipped = parts[1][10] == 'A' ? 'B' : 'A';
+        string tampered = $"{parts[0]}.{parts[1][..10]}{flipped}{parts[1][11..]}.{parts[2]}";
+        Assert.False((await handler.ValidateTokenAsync(tampered, parameters)).IsValid);
+    }
+
+    [Fact]
+    public async Task Attest_SameNonceTwice_SecondIs409Replay()
+    {
+        (_, byte[] body) = await ChallengeAndQuoteAsync();
+        Assert.Equal(HttpStatusCode.OK, (await AttestAsync(body)).Status);
+
+        (HttpStatusCode status, JsonElement problem, string? type) = await AttestAsync(body);
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("application/problem+json", type);
+        Assert.Equal(ServiceProblem.NonceRejected, problem.GetProperty("type").GetString());
+        Assert.Equal("nonce: AlreadyUsed", problem.GetProperty("component").GetString());
+    }
+
+    [Fact]
+    public async Task Attest_NonceExpired_409ThenFreshChallengePasses()
+    {
+        (_, byte[] body) = await ChallengeAndQuoteAsync();
+        _service.Clock.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
+
+        (HttpStatusCode status, JsonElement problem, _) = await AttestAsync(body);
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("nonce: Expired", problem.GetProperty("component").GetString());
+        await AttestExpectingAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Attest_NonceNeverIssued_409()
+    {
+        byte[] body = EvidenceJson.Serialize(factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), RandomNumberGenerator.GetBytes(32)));
+
+        (HttpStatusCode status, JsonElement problem, _) = await AttestAsync(body);
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("nonce: Unknown", problem.GetProperty("component").GetString());
+    }
+
+    [Fact]
+    public async Task Attest_GarbageTruncatedAndBadFields_400TypedAndServiceKeepsServing()
+    {
+        (_, byte[] good) = await ChallengeAndQuoteAsync();
+        string goodText = Encoding.UTF8.GetString(good);
+        var bad = new (string Label, byte[] Body)[]
+        {
+            ("empty", []),
+            ("random bytes", RandomNumberGenerator.GetBytes(4096)),
+            ("truncated in half", good[..(good.Length / 2)]),
+            ("truncated by one byte", good[..^1]),
+            ("JSON array", "[1,2,3]"u8.ToArray()),
+            ("bad base64 nonce", Encoding.UTF8.GetBytes(ReplaceJsonString(goodText, "nonce", "!!not base64!!"))),
+            ("deep nesting", Encoding.UTF8.GetBytes(new string('[', 100_000))),
+        };
+        foreach ((string label, byte[] body) in bad)
+        {
+            (HttpStatusCode status, JsonElement problem, string? type) = await AttestAsync(body);
+            Assert.True(status == HttpStatusCode.BadRequest, $"{label}: {(int)status} {problem}");
+            Assert.Equal("application/problem+json", type);
+            Assert.Equal("EvidenceMalformed", problem.GetProperty("reason").GetString());
+            Assert.StartsWith("evidence: ", problem.GetProperty("component").GetString(), StringComparison.Ordinal);
+        }
+
+        // The good evidence's nonce was never spent by the bad requests: it still passes.
+        Assert.Equal(HttpStatusCode.OK, (await AttestAsync(good)).Status);
+    }
+
+    [Fact]
+    public async Task Attest_OversizedBody_413TypedAndServiceKeepsServing()
+    {
+        byte[] huge = new byte[EvidenceJson.MaxDocumentBytes + 1];
+        huge.AsSpan().Fill((byte)' ');
+        // Expect: 100-continue lets the service refuse by Content-Length before the client sends 16 MiB.
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/vms/{VmId}/attestations") { Content = new ByteArrayContent(huge) };
+        request.Headers.ExpectContinue = true;
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using HttpResponseMessage response = await _service.Client.SendAsync(request);
+        JsonElement problem = (await response.Content.ReadFromJsonAsync<JsonElement>())!;
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(ServiceProblem.RequestTooLarge, problem.GetProperty("type").GetString());
+        await AttestExpectingAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Endpoints_UnknownVm_404AndBadVmId_400()
+    {
+        var stranger = Guid.NewGuid();
+        using HttpResponseMessage challenge = await _service.Client.PostAsync($"/v1/vms/{stranger}/challenges", null);
+        using HttpResponseMessage evidence = await _service.PostEvidenceAsync(stranger, "{}"u8.ToArray());
+        using HttpResponseMessage list = await _service.Client.GetAsync($"/v1/vms/{stranger}/attestations");
+        using HttpResponseMessage relearn = await _service.Client.PostAsync($"/v1/vms/{stranger}/baseline:relearn", null);
+        using HttpResponseMessage badId = await _service.Client.PostAsync("/v1/vms/not-a-uuid/challenges", null);
+
+        Assert.All([challenge, evidence, list, relearn], r => Assert.Equal(HttpStatusCode.NotFound, r.StatusCode));
+        JsonElement problem = (await evidence.Content.ReadFromJsonAsync<JsonElement>())!;
+        Assert.Equal(ServiceProblem.UnknownVm, problem.GetProperty("type").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, badId.StatusCode);
+    }
+
+    [Fact]
+    public async Task Attest_EvidenceFromAnotherVmsAk_422AkNotFromThisVm()
+    {
+        // A second registered VM presents the first VM's genuine evidence (its AK certificate names the first VM).
+        var other = Guid.NewGuid();
+        await _service.RegisterAsync(other);
+        byte[] nonce = await _service.ChallengeAsync(other);
+        byte[] body = EvidenceJson.Serialize(factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), nonce));
+
+        using HttpResponseMessage response = await _service.PostEvidenceAsync(other, body);
+        JsonElement problem = (await response.Content.ReadFromJsonAsync<JsonElement>())!;
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("AkNotFromThisVm", problem.GetProperty("reason").GetString());
+        Assert.Equal(ServiceProblem.ForReason("AkNotFromThisVm"), problem.GetProperty("type").GetString());
+        Assert.Equal("fail", problem.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
+    public async Task Baseline_LearnedOnFirstPass_ChangedBootDeviates_RelearnAcceptsIt()
+    {
+        JsonElement first = await AttestExpectingAsync(HttpStatusCode.OK);
+        Assert.True(first.GetProperty("baselineLearned").GetBoolean());
+        JsonElement second = await AttestExpectingAsync(HttpStatusCode.OK);
+        Assert.False(second.GetProperty("baselineLearned").GetBoolean());
+
+        JsonElement deviation = await AttestExpectingAsync(HttpStatusCode.UnprocessableEntity, ChangedCmdlineCapture);
+        Assert.Equal("BaselineDeviation", deviation.GetProperty("reason").GetString());
+        Assert.Contains("PCR", deviation.GetProperty("component").GetString(), StringComparison.Ordinal);
+        JsonElement[] deviations = deviation.GetProperty("deviations").EnumerateArray().ToArray();
+        Assert.Contains(deviations, d => d.GetProperty("pcr").GetInt32() is 8 or 9);
+
+        using HttpResponseMessage relearn = await _service.Client.PostAsync($"/v1/vms/{VmId}/baseline:relearn", null);
+        Assert.Equal(HttpStatusCode.Accepted, relearn.StatusCode);
+        JsonElement relearned = await AttestExpectingAsync(HttpStatusCode.OK, ChangedCmdlineCapture);
+        Assert.True(relearned.GetProperty("baselineLearned").GetBoolean());
+        await AttestExpectingAsync(HttpStatusCode.OK, ChangedCmdlineCapture);
+        // The old boot is now the deviation.
+        await AttestExpectingAsync(HttpStatusCode.UnprocessableEntity, SecureBootCapture);
+    }
+
+    [Fact]
+    public async Task Results_ListedNewestFirstWithReasons_LatestAndLimit()
+    {
+        await AttestExpectingAsync(HttpStatusCode.OK);
+        await AttestExpectingAsync(HttpStatusCode.UnprocessableEntity, ChangedCmdlineCapture);
+        using (HttpResponseMessage unresponsive = await _service.Client.PostAsJsonAsync($"/v1/vms/{VmId}/attestations:agent-unresponsive",
+            new { message = "no evidence within 30 s" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, unresponsive.StatusCode);
+        }
+
+        JsonElement list = await _service.GetJsonAsync($"/v1/vms/{VmId}/attestations");
+        JsonElement[] results = list.GetProperty("results").EnumerateArray().ToArray();
+        JsonElement latest = await _service.GetJsonAsync($"/v1/vms/{VmId}/attestations/latest");
+        JsonElement limited = await _service.GetJsonAsync($"/v1/vms/{VmId}/attestations?limit=1");
+
+        Assert.Equal(["fail", "fail", "pass"], results.Select(r => r.GetProperty("verdict").GetString()));
+        Assert.Equal("AgentUnresponsive", results[0].GetProperty("reason").GetString());
+        Assert.Equal("no evidence within 30 s", results[0].GetProperty("message").GetString());
+        Assert.Equal("BaselineDeviation", results[1].GetProperty("reason").GetString());
+        Assert.False(string.IsNullOrEmpty(results[2].GetProperty("tokenId").GetString()));
+        Assert.Equal(VmId.ToString(), results[2].GetProperty("claims").GetProperty("x-ms-azurevm-vmid").GetString(), ignoreCase: true);
+        Assert.Equal(results[0].GetProperty("id").GetInt64(), latest.GetProperty("id").GetInt64());
+        Assert.Single(limited.GetProperty("results").EnumerateArray());
+        using HttpResponseMessage badLimit = await _service.Client.GetAsync($"/v1/vms/{VmId}/attestations?limit=0");
+        Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
+    }
+
+    [Fact]
+    public async Task Restart_KeepsNoncesResultsBaselineAndSigningKey()
+    {
+        await AttestExpectingAsync(HttpStatusCode.OK);
+        (_, byte[] pending) = await ChallengeAndQuoteAsync(ChangedCmdlineCapture);
+        (_, byte[] spent) = await ChallengeAndQuoteAsync();
+        Assert.Equal(HttpStatusCode.OK, (await AttestAsync(spent)).Status);
+        string jwksBefore = await _service.Client.GetStringAsync("/certs");
+
+        await _service.RestartAsync();
+
+        Assert.Equal(jwksBefore, await _service.Client.GetStringAsync("/certs"));
+        Assert.Equal(HttpStatusCode.Conflict, (await AttestAsync(spent)).Status);
+        // The nonce issued before the restart is still good, and the learned baseline still applies.
+        (HttpStatusCode status, JsonElement body, _) = await AttestAsync(pending);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        Assert.Equal("BaselineDeviation", body.GetProperty("reason").GetString());
+        JsonElement list = await _service.GetJsonAsync($"/v1/vms/{VmId}/attestations");
+        Assert.Equal(["fail", "fail", "pass", "pass"], list.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("verdict").GetString()));
+    }
+
+    [Fact]
+    public async Task Attest_ConcurrentClients_AllPassEachNonceOnce()
+    {
+        (byte[] Nonce, byte[] Body)[] prepared = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => ChallengeAndQuoteAsync()));
+
+        HttpStatusCode[] first = await Task.WhenAll(prepared.Select(async p => (await AttestAsync(p.Body)).Status));
+        HttpStatusCode[] replays = await Task.WhenAll(prepared.Select(async p => (await AttestAsync(p.Body)).Status));
+
+        Assert.All(first, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.All(replays, s => Assert.Equal(HttpStatusCode.Conflict, s));
+    }
+
+    private static string ReplaceJsonString(string json, string property, string value)
+    {
+        using JsonDocument document = JsonDocument.Parse(json);
+        var root = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        root[property] = value;
+        return root.ToJsonString();
+    }
+}
