@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using TrustedLaunch.Images.Agent;
 using TrustedLaunch.Images.Disk;
 using TrustedLaunch.Images.Initramfs;
 using TrustedLaunch.Images.Packages;
@@ -94,7 +95,8 @@ public static class DebianImageBuilder
             AptRepository.Resolve(kernelPackage),
             AptRepository.Resolve("busybox-static"),
         ];
-        string? agentHash = request.GuestAgent is null ? null : Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(request.GuestAgent)));
+        IReadOnlyList<SharedLibrary> agentLibraries = request.GuestAgent is null ? [] : SharedLibraries.Of(request.GuestAgent);
+        string? agentHash = request.GuestAgent is null ? null : AgentDigest(request.GuestAgent, agentLibraries);
         string key = CacheKey(packages, request, agentHash);
         string raw = Path.Combine(imageCache, $"{Distribution}-{key}.raw");
         string manifestPath = Path.ChangeExtension(raw, ".json");
@@ -139,7 +141,7 @@ public static class DebianImageBuilder
 
             progress?.Report("initramfs: busybox, init, modules (newc + gzip)");
             using var initrd = new MemoryStream();
-            GuestInitramfs.Build(root, kernelVersion, request.GuestAgent, initrd);
+            GuestInitramfs.Build(root, kernelVersion, request.GuestAgent, initrd, agentLibraries);
             string grubConfig = $"set timeout=0\nmenuentry \"TrustedLaunch {Distribution}\" {{\n  linux /vmlinuz {request.KernelCommandLine}\n  initrd /initrd.gz\n}}\n";
 
             var staged = new List<(string Host, string Esp)>
@@ -165,7 +167,7 @@ public static class DebianImageBuilder
                 KernelVersion = kernelVersion,
                 KernelCommandLine = request.KernelCommandLine,
                 Untrusted = request.Untrusted,
-                GuestAgentSha256 = agentHash,
+                GuestAgentSha256 = agentHash?[..64],
                 Files = files,
             };
             File.WriteAllText(Path.Combine(work, "manifest.json"), JsonSerializer.Serialize(manifest, ImageJsonContext.Default.ImageManifest));
@@ -200,6 +202,18 @@ public static class DebianImageBuilder
             default:
                 throw new ImageException($"Unknown image format '{format}' (raw or qcow2).");
         }
+    }
+
+    /// <summary>SHA-256 of the agent binary, then (when it is dynamically linked) of each library it brings into the image.</summary>
+    internal static string AgentDigest(string agent, IReadOnlyList<SharedLibrary> libraries)
+    {
+        string digest = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(agent)));
+        if (libraries.Count == 0)
+            return digest;
+        var text = new StringBuilder(digest);
+        foreach (SharedLibrary library in libraries)
+            text.Append(CultureInfo.InvariantCulture, $"\n{library.GuestPath}={Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(library.HostPath)))}");
+        return $"{digest}+libs:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16]}";
     }
 
     internal static string CacheKey(IEnumerable<DebianPackage> packages, DebianImageRequest request, string? agentHash)

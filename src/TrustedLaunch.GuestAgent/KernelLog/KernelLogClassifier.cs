@@ -61,7 +61,12 @@ public static class KernelLogClassifier
         {
             string body = line[LockdownPrefix.Length..^LockdownSuffix.Length]; // "comm: reason"
             int colon = body.IndexOf(": ", StringComparison.Ordinal);
+            string comm = colon < 0 ? "" : body[..colon];
             string reason = colon < 0 ? body : body[(colon + 2)..];
+            // The kernel's own init task noting a feature lockdown disables (hibernation at every Secure Boot start)
+            // is configuration, not something a program attempted.
+            if (comm.StartsWith("swapper/", StringComparison.Ordinal))
+                return null;
             return reason == ModuleLoadingReason
                 ? new KernelEvent(KernelEventKind.ModuleRejected, null, reason, line)
                 : new KernelEvent(KernelEventKind.Lockdown, null, reason, line);

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using TrustedLaunch.Images.Agent;
 using TrustedLaunch.Images.Signatures;
 
 namespace TrustedLaunch.Images.Initramfs;
@@ -12,8 +13,11 @@ internal static class GuestInitramfs
 
     public const string UnsignedModule = "ttyprintk";
 
-    /// <summary>Writes the archive to <paramref name="output"/>; <paramref name="agent"/> is added as /usr/bin/tl-guest-agent.</summary>
-    public static void Build(string packageRoot, string kernelVersion, string? agent, Stream output)
+    /// <summary>
+    /// Writes the archive to <paramref name="output"/>; <paramref name="agent"/> is added as /usr/bin/tl-guest-agent with the
+    /// host's copies of the shared libraries it links (<paramref name="agentLibraries"/>, from ldd) at the same paths.
+    /// </summary>
+    public static void Build(string packageRoot, string kernelVersion, string? agent, Stream output, IReadOnlyList<SharedLibrary>? agentLibraries = null)
     {
         string moduleRoot = Path.Combine(packageRoot, "lib", "modules", kernelVersion, "kernel");
         Dictionary<string, string> modules = IndexModules(moduleRoot);
@@ -39,8 +43,27 @@ internal static class GuestInitramfs
         cpio.AddFile($"/lib/modules/unsigned/{UnsignedModule}.ko",
             SignatureStripper.StripModuleSignature(File.ReadAllBytes(Find(modules, UnsignedModule))));
         if (agent is not null)
+        {
             cpio.AddFile(GuestInit.AgentPath, File.ReadAllBytes(agent), 0x1ED);
+            var directories = new HashSet<string>(StringComparer.Ordinal) { "/", "/lib", "/usr", "/usr/bin" };
+            foreach (SharedLibrary library in agentLibraries ?? [])
+            {
+                AddParents(cpio, directories, library.GuestPath);
+                cpio.AddFile(library.GuestPath, File.ReadAllBytes(library.HostPath), 0x1ED); // ReadAllBytes follows the host's symlinks
+            }
+        }
+
         cpio.Finish();
+    }
+
+    private static void AddParents(CpioNewcWriter cpio, HashSet<string> added, string path)
+    {
+        string? parent = Path.GetDirectoryName(path);
+        if (parent is null || added.Contains(parent))
+            return;
+        AddParents(cpio, added, parent);
+        cpio.AddDirectory(parent);
+        added.Add(parent);
     }
 
     /// <summary>Load order for <paramref name="wanted"/>: each module after everything its .modinfo depends on.</summary>

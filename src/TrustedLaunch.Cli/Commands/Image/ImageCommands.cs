@@ -1,5 +1,6 @@
 using System.CommandLine;
 using TrustedLaunch.Images;
+using TrustedLaunch.Images.Agent;
 
 namespace TrustedLaunch.Cli.Commands.Image;
 
@@ -21,11 +22,12 @@ internal static class ImageCommands
         format.AcceptOnlyFromAmong("qcow2", "raw");
         var unsignedGrub = new Option<bool>("--unsigned-grub") { Description = "Deliberately untrusted: grubx64.efi without its signature (shim refuses it under Secure Boot)." };
         var unsignedShim = new Option<bool>("--unsigned-shim") { Description = "Deliberately untrusted: BOOTX64.EFI (shim) without its signature (the firmware refuses it)." };
-        var agent = new Option<string?>("--agent") { Description = "A tl-guest-agent binary to include as /usr/bin/tl-guest-agent." };
+        var agent = new Option<string?>("--agent") { Description = "A tl-guest-agent binary to include as /usr/bin/tl-guest-agent (default: published from this source tree, NativeAOT, cached by source hash)." };
+        var noAgent = new Option<bool>("--no-agent") { Description = "Build the image without the guest attestation agent." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("build", "Build a bootable GPT disk (ESP with Debian's signed shim, GRUB and kernel, busybox initramfs); cached under TL_HOME/images.")
         {
-            distribution, output, format, unsignedGrub, unsignedShim, agent, json,
+            distribution, output, format, unsignedGrub, unsignedShim, agent, noAgent, json,
         };
         command.SetAction(parse =>
         {
@@ -35,14 +37,19 @@ internal static class ImageCommands
             if (parse.GetValue(unsignedGrub) && parse.GetValue(unsignedShim))
                 throw new CliException(ExitCode.BadInput, "--unsigned-grub and --unsigned-shim are exclusive.");
             string? agentPath = parse.GetValue(agent);
+            if (agentPath is not null && parse.GetValue(noAgent))
+                throw new CliException(ExitCode.BadInput, "--agent and --no-agent are exclusive.");
             if (agentPath is not null && !File.Exists(agentPath))
                 throw new CliException(ExitCode.BadInput, $"Guest agent {agentPath} does not exist.");
+            var progress = new SynchronousProgress(line => Console.Error.WriteLine($"tl image: {line}"));
+            if (agentPath is null && !parse.GetValue(noAgent))
+                agentPath = Run(() => LocateGuestAgent(progress));
             var request = new DebianImageRequest
             {
                 Untrusted = parse.GetValue(unsignedGrub) ? UntrustedComponent.Grub : parse.GetValue(unsignedShim) ? UntrustedComponent.Shim : UntrustedComponent.None,
                 GuestAgent = agentPath,
             };
-            DebianImage image = Run(() => DebianImageBuilder.Build(request, new SynchronousProgress(line => Console.Error.WriteLine($"tl image: {line}"))));
+            DebianImage image = Run(() => DebianImageBuilder.Build(request, progress));
             string result = image.RawPath;
             string? outPath = parse.GetValue(output);
             if (outPath is not null)
@@ -59,6 +66,22 @@ internal static class ImageCommands
             return (int)ExitCode.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The agent for the image: published from the source tree tl runs from (cached by source hash), else a
+    /// <c>tl-guest-agent</c> installed beside tl or on PATH.
+    /// </summary>
+    private static string LocateGuestAgent(IProgress<string> progress)
+    {
+        string? source = GuestAgentPublisher.FindSourceRoot();
+        if (source is not null)
+            return GuestAgentPublisher.Publish(source, progress: progress);
+        string beside = Path.Combine(AppContext.BaseDirectory, GuestAgentPublisher.BinaryName);
+        if (File.Exists(beside))
+            return beside;
+        return Runtime.Processes.ExecutableSearch.Find(GuestAgentPublisher.BinaryName) ?? throw new ImageException(ImageFailure.Environment,
+            "No tl-guest-agent: not in a TrustedLaunch source tree, not beside tl, not on PATH. Pass --agent FILE or --no-agent.");
     }
 
     private static Command CreateInspect()

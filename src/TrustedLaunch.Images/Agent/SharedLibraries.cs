@@ -1,0 +1,53 @@
+namespace TrustedLaunch.Images.Agent;
+
+/// <summary>One shared object a dynamically linked program needs: where the loader looks for it, and the host file.</summary>
+public sealed record SharedLibrary(string GuestPath, string HostPath);
+
+/// <summary>
+/// The shared libraries a host executable needs at run time, from <c>ldd</c> (glibc's loader in list mode), so the
+/// guest initramfs can carry exactly those (the busybox guest has no libc of its own).
+/// </summary>
+public static class SharedLibraries
+{
+    /// <summary>Runs ldd on <paramref name="executable"/>; an empty list for a static executable.</summary>
+    public static IReadOnlyList<SharedLibrary> Of(string executable)
+    {
+        string output;
+        try
+        {
+            output = ExternalCommand.Run("ldd", "libc-bin", [executable]);
+        }
+        catch (ImageException e) when (e.Message.Contains("not a dynamic executable", StringComparison.Ordinal))
+        {
+            return [];
+        }
+
+        return Parse(output);
+    }
+
+    /// <summary>
+    /// Parses ldd output: "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" (searched by name, found at that path) and
+    /// "/lib64/ld-linux-x86-64.so.2 (0x…)" (the interpreter, loaded by its absolute path). linux-vdso has no file.
+    /// </summary>
+    public static IReadOnlyList<SharedLibrary> Parse(string lddOutput)
+    {
+        ArgumentNullException.ThrowIfNull(lddOutput);
+        var result = new List<SharedLibrary>();
+        foreach (string raw in lddOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string line = raw;
+            int paren = line.LastIndexOf(" (0x", StringComparison.Ordinal);
+            if (paren > 0)
+                line = line[..paren];
+            int arrow = line.IndexOf(" => ", StringComparison.Ordinal);
+            string path = arrow >= 0 ? line[(arrow + 4)..].Trim() : line.Trim();
+            if (path.Contains("not found", StringComparison.Ordinal))
+                throw new ImageException(ImageFailure.Environment, $"ldd: a library the guest agent needs is missing on this host: {raw}");
+            if (!path.StartsWith('/'))
+                continue; // linux-vdso.so.1: provided by the kernel
+            result.Add(new SharedLibrary(path, path));
+        }
+
+        return result;
+    }
+}
