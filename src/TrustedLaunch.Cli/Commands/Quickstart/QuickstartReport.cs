@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using TrustedLaunch.Attestation;
+using TrustedLaunch.Runtime.Console;
+
+namespace TrustedLaunch.Cli.Commands.Quickstart;
+
+/// <summary>One vTPM identity key as <c>tl vmgs create</c> reported it.</summary>
+internal sealed record QuickstartVTpmKey(string Role, string? Subject, string? Issuer, string? Serial);
+
+/// <summary>Everything quickstart found out, for <c>--json</c> and for the text report.</summary>
+internal sealed record QuickstartReport
+{
+    public required Guid VmId { get; init; }
+    public required string VmDirectory { get; init; }
+    public required string Vmgs { get; init; }
+    public required string Disk { get; init; }
+    public required string Image { get; init; }
+    public required string Accelerator { get; init; }
+    public required IReadOnlyList<QuickstartVTpmKey> VTpm { get; init; }
+    public required BootVerdict Verdict { get; init; }
+    public QuickstartAttestationReport? Attestation { get; init; }
+    public string? AttestationSkipped { get; init; }
+    public string? Stopped { get; init; }
+    public string? AgentSocket { get; init; }
+
+    public bool Booted => Verdict.Outcome == BootOutcome.Booted;
+
+    public static IReadOnlyList<QuickstartVTpmKey> ReadVTpmKeys(JsonElement vmgsReport)
+    {
+        var keys = new List<QuickstartVTpmKey>();
+        if (vmgsReport.TryGetProperty("vTpm", out JsonElement vtpm) && vtpm.TryGetProperty("keys", out JsonElement list))
+        {
+            foreach (JsonElement key in list.EnumerateArray())
+            {
+                string? Text(string name) => key.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+                keys.Add(new QuickstartVTpmKey(Text("role") ?? "?", Text("certificateSubject"), Text("certificateIssuer"), Text("certificateSerial")));
+            }
+        }
+
+        return keys;
+    }
+
+    public string ToText()
+    {
+        var t = new StringBuilder();
+        string Fact(string key) => Verdict.GuestFacts.TryGetValue(key, out string? v) ? v : "(not reported)";
+        void Section(string title) => t.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"── {title} {new string('─', Math.Max(0, 66 - title.Length))}");
+        void Row(string name, string? value) => t.AppendLine(CultureInfo.InvariantCulture, $"  {name,-22} {value}");
+
+        t.AppendLine(CultureInfo.InvariantCulture, $"TrustedLaunch quickstart: VM {VmId}");
+        Row("guest state", Vmgs);
+        Row("disk", $"{Disk} (overlay on {Image})");
+        Row("accelerator", Accelerator);
+
+        Section("Boot");
+        Row("verdict", $"{Outcome(Verdict.Outcome)} in {Verdict.Elapsed.TotalSeconds:0.0} s: {Verdict.Summary}");
+        if (Verdict.Refusal is { } refusal)
+            Row("refused", $"{refusal.Image} by {refusal.RefusedBy}: {refusal.Message}");
+        Row("Secure Boot (guest)", Fact("secure-boot"));
+        Row("kernel lockdown", Fact("lockdown"));
+        Row("TPM (guest)", Fact("tpm") == "2.0" ? "TPM 2.0 present" : Fact("tpm"));
+        Row("event log (guest)", Fact("event-log"));
+        Row("unsigned module", Fact("module-unsigned"));
+        Row("SMBIOS UUID (guest)", Fact("product-uuid"));
+
+        Section("vTPM identity (platform-certified)");
+        foreach (QuickstartVTpmKey key in VTpm)
+            Row(key.Role, $"{key.Subject}\n{"",25}issued by {key.Issuer}");
+
+        Section("Attestation");
+        if (Attestation is null)
+        {
+            Row("result", $"not performed: {AttestationSkipped}");
+        }
+        else
+        {
+            Row("result", Attestation.Passed ? $"PASSED ({Attestation.Seconds:0.0} s, fresh nonce {Attestation.NonceHex?[..16]}…)" : $"FAILED: {Attestation.Failure}");
+            if (Attestation.Result is { } result)
+                AppendAttestation(t, Row, result);
+            if (Attestation.TokenClaims is { } claims)
+            {
+                Row("token", $"JWS ES256, {Attestation.Token!.Length} chars, issuer {Attestation.TokenIssuer}");
+                foreach (JsonProperty claim in claims.EnumerateObject().Where(c => c.Value.ValueKind is not (JsonValueKind.Array or JsonValueKind.Object)))
+                    Row($"  {claim.Name}", claim.Value.ToString());
+            }
+        }
+
+        if (Stopped is not null)
+        {
+            Section("Shutdown");
+            Row("stopped", Stopped);
+        }
+
+        return t.ToString();
+    }
+
+    private static void AppendAttestation(StringBuilder t, Action<string, string?> row, AttestationResult result)
+    {
+        if (result.BootState is not { } boot)
+            return;
+        row("Secure Boot (quoted)", boot.SecureBootEnabled switch { true => "enabled (PCR 7)", false => "disabled (PCR 7)", _ => "not measured" });
+        row("default MS keys", boot.DefaultSecureBootKeys ? "yes (KEK and db are the Microsoft defaults)" : "no");
+        row("measured boot chain", "");
+        foreach (BootComponent c in boot.BootChain)
+            row($"  PCR {c.Pcr} {c.Name}", $"sha256:{c.Digest[..16]}… admitted by {c.AuthorityName ?? c.Authority ?? "(no authority logged)"}");
+        row("kernel command line", boot.KernelCommandLine);
+        if (boot.Pcrs.TryGetValue("sha256", out IReadOnlyDictionary<int, string>? pcrs))
+        {
+            foreach ((int index, string value) in pcrs.OrderBy(p => p.Key))
+                row($"  PCR {index,2} sha256", value);
+        }
+
+        foreach (var finding in result.Findings)
+            row($"guest {finding.Kind}", $"{finding.Module} {finding.Message}".Trim());
+        if (result.Os is { } os)
+            row("guest OS", $"{os.PrettyName}, kernel {os.KernelRelease}");
+    }
+
+    private static string Outcome(BootOutcome outcome) => outcome switch
+    {
+        BootOutcome.Booted => "booted",
+        BootOutcome.SecureBootViolation => "secure-boot-violation",
+        BootOutcome.NoBootableDevice => "no-bootable-device",
+        BootOutcome.Timeout => "timeout",
+        _ => "failed",
+    };
+}
