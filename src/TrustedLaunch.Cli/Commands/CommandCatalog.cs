@@ -18,5 +18,6 @@ internal static class CommandCatalog
         Image.ImageCommands.Create(),
         Boot.BootCommands.Create(),
         Server.ServerCommands.Create(),
+        Quickstart.QuickstartCommand.Create(),
     ];
 }
