@@ -14,6 +14,8 @@ public class LayeringTests
         ["TrustedLaunch.Pe.Authenticode"] = ["System.Security.Cryptography.Pkcs"],
         ["TrustedLaunch.Linux.ModuleSignature"] = ["System.Security.Cryptography.Pkcs"],
         ["TrustedLaunch.Vmgs.Format"] = [],
+        ["TrustedLaunch.Attestation.Evidence"] = ["TrustedLaunch.Tpm.Protocol"],
+        ["TrustedLaunch.GuestChannel"] = ["TrustedLaunch.Attestation.Evidence"],
     };
 
     public static TheoryData<string> FormatLibraryNames => new(FormatLibraries.Keys);
@@ -45,13 +47,32 @@ public class LayeringTests
             "TrustedLaunch.Tpm.Protocol", "TrustedLaunch.Tpm.Transport", "TrustedLaunch.Uefi.Format", "TrustedLaunch.Tcg.EventLog",
             "TrustedLaunch.Uefi.VariableStore", "TrustedLaunch.Pe.Authenticode", "TrustedLaunch.SecureBoot",
             "TrustedLaunch.Linux.ModuleSignature", "TrustedLaunch.Storage", "TrustedLaunch.VTpm", "TrustedLaunch.Vmgs.Format", "TrustedLaunch.Vmgs",
-            "TrustedLaunch.Runtime", "TrustedLaunch.Images",
+            "TrustedLaunch.Runtime", "TrustedLaunch.Images", "TrustedLaunch.Attestation.Evidence", "TrustedLaunch.Attestation",
+            "TrustedLaunch.GuestChannel",
         ];
         foreach (var name in libraries)
         {
             var refs = Assembly.Load(name).GetReferencedAssemblies().Select(a => a.Name!).ToList();
             Assert.DoesNotContain(refs, n => n == "System.CommandLine" || n.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public void AttestationVerifier_HasNoHostingStorageOrRuntime()
+    {
+        // The verifier is pure: the server and the CLI give it evidence and expectations, it never reaches a store.
+        var refs = Assembly.Load("TrustedLaunch.Attestation").GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        Assert.DoesNotContain(refs, n => n is "TrustedLaunch.Server" or "TrustedLaunch.Runtime" or "TrustedLaunch.Storage" or "Microsoft.Data.Sqlite");
+    }
+
+    [Fact]
+    public void GuestAgent_CarriesOnlyWhatTheGuestNeeds()
+    {
+        // tl-guest-agent runs in a libc-only initramfs: no verifier, no host libraries, no OpenSSL-backed crypto packages.
+        var refs = Assembly.Load("tl-guest-agent").GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        string[] allowed = ["TrustedLaunch.GuestChannel", "TrustedLaunch.Attestation.Evidence", "TrustedLaunch.Tpm.Protocol", "TrustedLaunch.Tpm.Transport"];
+        var offending = refs.Where(n => n.StartsWith("TrustedLaunch.", StringComparison.Ordinal) && !allowed.Contains(n)).ToList();
+        Assert.True(offending.Count == 0, $"tl-guest-agent references {string.Join(", ", offending)}");
     }
 
     private static bool IsBcl(string name) =>
