@@ -113,9 +113,12 @@ internal static class BaselineDescriber
                 added.Add(item);
         }
 
-        changes.AddRange(added.Select(a => $"{what} added '{a}'"));
-        changes.AddRange(remaining.Select(r => $"{what} removed '{r}'"));
+        // Multi-line GRUB commands (menuentry blocks) are shown on one line.
+        changes.AddRange(added.Select(a => $"{what} added '{OneLine(a)}'"));
+        changes.AddRange(remaining.Select(r => $"{what} removed '{OneLine(r)}'"));
     }
+
+    private static string OneLine(string text) => string.Join(" ", text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 
     private static string Short(string hex) => hex.Length > 16 ? hex[..16] + "…" : hex;
 }
