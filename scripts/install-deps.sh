@@ -10,6 +10,7 @@ packages=(
   hyperfine                                # benchmarks: whole-process side-by-side runs against peer tools
   mtools cpio fdisk                        # guest image: ESP via mtools; cpio and sfdisk are its test oracles
   efitools                                 # sign-efi-sig-list/cert-to-efi-sig-list: independent EFI_VARIABLE_AUTHENTICATION_2 peer
+  clang llvm                               # NativeAOT publish of tl-guest-agent (clang links it, llvm-objcopy strips it)
   "$@"
 )
 

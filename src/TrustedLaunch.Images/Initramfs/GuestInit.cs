@@ -50,7 +50,10 @@ internal static class GuestInit
         if [ -e /dev/virtio-ports/org.trustedlaunch.agent.0 ]; then say "agent-port=/dev/virtio-ports/org.trustedlaunch.agent.0"
         else say "agent-port=missing"; fi
         acpid -c /etc/acpi -l /var/log/acpid.log
-        if [ -x /usr/bin/tl-guest-agent ]; then /usr/bin/tl-guest-agent </dev/null >/dev/console 2>&1 & say "agent=started pid $!"
+        # The attestation agent, restarted if it ever exits (it does not on bad input; this covers a crash or OOM kill).
+        if [ -x /usr/bin/tl-guest-agent ]; then
+          ( while true; do /usr/bin/tl-guest-agent </dev/null >/dev/console 2>&1; echo "tl-init: tl-guest-agent exited ($?), restarting" >/dev/console; sleep 2; done ) &
+          say "agent=started pid $!"
         else say "agent=absent"; fi
         # For replay checks without the agent: the VM id QEMU was given, the PCRs as the guest kernel reads them, then the
         # firmware event log (base64 between markers). Nothing extends PCRs 0-9 after the firmware hands over.
