@@ -109,7 +109,7 @@ internal static class QuickstartCommand
                 Vmgs = created.VmgsPath,
                 Disk = created.DiskPath,
                 Image = image.RawPath,
-                Accelerator = $"{vm.Accelerator.Accelerator} ({vm.Accelerator.Reason})",
+                Accelerator = $"{vm.Accelerator.Accelerator.ToString().ToUpperInvariant()} ({vm.Accelerator.Reason})",
                 VTpm = QuickstartReport.ReadVTpmKeys(created.VmgsReport),
                 Verdict = verdict,
                 Attestation = attestation,

@@ -83,7 +83,7 @@ internal sealed record QuickstartReport
             {
                 Row("token", $"JWS ES256, {Attestation.Token!.Length} chars, issuer {Attestation.TokenIssuer}");
                 foreach (JsonProperty claim in claims.EnumerateObject().Where(c => c.Value.ValueKind is not (JsonValueKind.Array or JsonValueKind.Object)))
-                    Row($"  {claim.Name}", claim.Value.ToString());
+                    t.AppendLine(CultureInfo.InvariantCulture, $"    {claim.Name,-46} {(claim.Value.ValueKind == JsonValueKind.String ? claim.Value.GetString() : claim.Value.GetRawText())}");
             }
         }
 
@@ -106,14 +106,17 @@ internal sealed record QuickstartReport
         foreach (BootComponent c in boot.BootChain)
             row($"  PCR {c.Pcr} {c.Name}", $"sha256:{c.Digest[..16]}… admitted by {c.AuthorityName ?? c.Authority ?? "(no authority logged)"}");
         row("kernel command line", boot.KernelCommandLine);
+        row("quoted PCRs", "");
         if (boot.Pcrs.TryGetValue("sha256", out IReadOnlyDictionary<int, string>? pcrs))
         {
             foreach ((int index, string value) in pcrs.OrderBy(p => p.Key))
                 row($"  PCR {index,2} sha256", value);
         }
 
+        if (result.Findings.Count > 0)
+            row("guest findings", "(reported by the agent from the kernel log; not covered by the quote)");
         foreach (var finding in result.Findings)
-            row($"guest {finding.Kind}", $"{finding.Module} {finding.Message}".Trim());
+            row($"  {finding.Kind}", $"{finding.Module} {finding.Message}".Trim());
         if (result.Os is { } os)
             row("guest OS", $"{os.PrettyName}, kernel {os.KernelRelease}");
     }
