@@ -96,11 +96,11 @@ public sealed partial class VmgsBootTests(BootFixture images, ITestOutputHelper 
         return file.ReadEntry(entry) ?? throw new InvalidOperationException($"no {entry} entry");
     }
 
-    /// <summary>The base64 lines between the guest's event-log markers, decoded; null when the markers are missing.</summary>
+    /// <summary>The gzip+base64 lines between the guest's event-log markers, decoded; null when the markers are missing.</summary>
     internal static byte[]? GuestEventLog(string console)
     {
-        int begin = console.IndexOf("TL-GUEST: event-log-base64-begin", StringComparison.Ordinal);
-        int end = console.IndexOf("TL-GUEST: event-log-base64-end", StringComparison.Ordinal);
+        int begin = console.IndexOf("TL-GUEST: event-log-gzip-base64-begin", StringComparison.Ordinal);
+        int end = console.IndexOf("TL-GUEST: event-log-gzip-base64-end", StringComparison.Ordinal);
         if (begin < 0 || end < begin)
             return null;
         var base64 = new System.Text.StringBuilder();
@@ -111,7 +111,10 @@ public sealed partial class VmgsBootTests(BootFixture images, ITestOutputHelper 
                 base64.Append(text);
         }
 
-        return Convert.FromBase64String(base64.ToString());
+        using var gzip = new System.IO.Compression.GZipStream(new MemoryStream(Convert.FromBase64String(base64.ToString())), System.IO.Compression.CompressionMode.Decompress);
+        using var log = new MemoryStream();
+        gzip.CopyTo(log);
+        return log.ToArray();
     }
 
     [GeneratedRegex("^[A-Za-z0-9+/=]+$")]
