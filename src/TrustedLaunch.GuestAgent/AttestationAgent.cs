@@ -69,7 +69,18 @@ public sealed class AttestationAgent : IDisposable
 
             lastAbsence = null;
             Sessions++;
-            bool heardFromHost = await ServeAsync(stream, cancellationToken).ConfigureAwait(false);
+            bool heardFromHost;
+            try
+            {
+                heardFromHost = await ServeAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A bug must cost a session, not the agent: the platform would see "agent unresponsive" for good.
+                _log($"session failed ({e.GetType().Name}: {e.Message}); reconnecting");
+                heardFromHost = false;
+            }
+
             if (heardFromHost)
                 backoff = _options.InitialBackoff;
             else
@@ -217,9 +228,10 @@ public sealed class AttestationAgent : IDisposable
         {
             return new ErrorMessage(attest.Id, GuestErrorCodes.TpmFailure, e.Message);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EvidenceFormatException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            return new ErrorMessage(attest.Id, GuestErrorCodes.Internal, e.Message);
+            // Whatever else went wrong (an unexpected TPM answer, a file that vanished) is this request's failure only.
+            return new ErrorMessage(attest.Id, GuestErrorCodes.Internal, $"{e.GetType().Name}: {e.Message}");
         }
         finally
         {
