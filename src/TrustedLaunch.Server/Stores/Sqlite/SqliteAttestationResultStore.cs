@@ -10,7 +10,8 @@ public sealed class SqliteAttestationResultStore(SqliteDatabase database) : IAtt
     public async Task<AttestationRecord> AddAsync(AttestationRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        SqliteConnection connection = writer.Connection;
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO attestation_results (vm_id, at, verdict, reason, component, message, claims_json, token_id)

@@ -21,7 +21,8 @@ public sealed class SqliteBaselineStore(SqliteDatabase database) : IBaselineStor
     public async Task SaveAsync(Guid vmId, string baselineJson, DateTimeOffset learnedAt, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(baselineJson);
-        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        SqliteConnection connection = writer.Connection;
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO baselines (vm_id, baseline_json, learned_at, relearn_requested_at) VALUES ($vm, $json, $at, NULL)
@@ -36,7 +37,8 @@ public sealed class SqliteBaselineStore(SqliteDatabase database) : IBaselineStor
 
     public async Task RequestRelearnAsync(Guid vmId, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        SqliteConnection connection = writer.Connection;
         await using SqliteCommand command = connection.CreateCommand();
         // A VM without a baseline learns at its next pass anyway; the flag only matters for an existing one.
         command.CommandText = "UPDATE baselines SET relearn_requested_at = $at WHERE vm_id = $vm";

@@ -8,7 +8,8 @@ public sealed class SqliteNonceStore(SqliteDatabase database) : INonceStore
     public async Task AddAsync(IssuedNonce nonce, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(nonce);
-        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        SqliteConnection connection = writer.Connection;
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = "INSERT INTO nonces (nonce, vm_id, issued_at, expires_at) VALUES ($nonce, $vm, $issued, $expires)";
         command.Parameters.AddWithValue("$nonce", nonce.Value);
@@ -22,7 +23,8 @@ public sealed class SqliteNonceStore(SqliteDatabase database) : INonceStore
     {
         byte[] value = nonce.ToArray();
         long nowMs = SqliteDatabase.ToUnixMilliseconds(now);
-        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        SqliteConnection connection = writer.Connection;
         await using (SqliteCommand spend = connection.CreateCommand())
         {
             // The one statement that decides: only an unused, unexpired nonce of this VM changes, and only once.
@@ -50,7 +52,8 @@ public sealed class SqliteNonceStore(SqliteDatabase database) : INonceStore
 
     public async Task<int> PurgeExpiredAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
-        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        SqliteConnection connection = writer.Connection;
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = "DELETE FROM nonces WHERE expires_at <= $before";
         command.Parameters.AddWithValue("$before", SqliteDatabase.ToUnixMilliseconds(before));

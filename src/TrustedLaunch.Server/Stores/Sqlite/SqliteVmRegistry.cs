@@ -8,7 +8,8 @@ public sealed class SqliteVmRegistry(SqliteDatabase database) : IVmRegistry
     public async Task RegisterAsync(RegisteredVm vm, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(vm);
-        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        SqliteConnection connection = writer.Connection;
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO vms (vm_id, ak_ca_pem, registered_at) VALUES ($vm, $ca, $at)
@@ -44,7 +45,8 @@ public sealed class SqliteVmRegistry(SqliteDatabase database) : IVmRegistry
 
     public async Task<bool> RemoveAsync(Guid vmId, CancellationToken cancellationToken)
     {
-        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        SqliteConnection connection = writer.Connection;
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = "DELETE FROM vms WHERE vm_id = $vm";
         command.Parameters.AddWithValue("$vm", SqliteNonceStore.VmKey(vmId));
