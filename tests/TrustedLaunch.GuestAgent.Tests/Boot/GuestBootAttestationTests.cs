@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using TrustedLaunch.Attestation;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.GuestChannel.Host;
 using TrustedLaunch.Images;
@@ -120,6 +121,17 @@ public sealed class GuestBootAttestationTests
         Assert.Equal("ttyprintk", refused.Module);
         Assert.Contains(host.Findings, f => f is { Kind: GuestFinding.Kinds.ModuleRejected, Module: "ttyprintk" });
         Assert.NotEmpty(host.Heartbeats);
+
+        // And the platform's verifier accepts the same bundle: AK chain and VM identity, quote, the TCG log replayed in
+        // every quoted bank, the Secure Boot appraisal; the finding travels through to its result.
+        TrustedLaunch.Attestation.AttestationResult appraisal = AttestationVerifier.Verify(evidence, new AttestationExpectations
+        {
+            VmId = vmId,
+            Nonce = nonce,
+            AkCaCertificates = [ProvisionedSwtpm.Ca.RootCertificate, ProvisionedSwtpm.Ca.AttestationKeyCa.Certificate],
+        });
+        Assert.True(appraisal.Passed, appraisal.Failure?.ToString());
+        Assert.Contains(appraisal.Findings, f => f.Module == "ttyprintk");
 
         await vm.ShutdownAsync(TimeSpan.FromSeconds(60));
     }
