@@ -64,9 +64,9 @@ internal static class BootAppraiser
                 Path = app.DevicePath,
                 Bank = bank,
                 Digest = digest.ToLowerInvariant(),
-                Authority = app.Authority?.Describe(),
-                AuthorityName = app.Authority?.Entry is { } entry ? entry.Certificate?.CommonName ?? entry.Kind.ToString() : null,
-                AuthoritySha256 = app.Authority?.Entry?.Fingerprint.ToLowerInvariant(),
+                Authority = app.Authority is null ? null : CertificateNames.Describe(app.Authority),
+                AuthorityName = app.Authority?.Entry is { } entry ? CertificateNames.Describe(entry).Name : null,
+                AuthoritySha256 = app.Authority?.Entry is { } admitting ? CertificateNames.Describe(admitting).Sha256 : null,
             });
         }
 
@@ -88,7 +88,7 @@ internal static class BootAppraiser
             DefaultSecureBootKeys = defaultKeys,
             DbValidated = dbValidated,
             DbxValidated = secureBoot && keys.DbxCount > 0,
-            Authorities = summary.Authorities.Select(a => a.Describe()).ToArray(),
+            Authorities = summary.Authorities.Select(CertificateNames.Describe).ToArray(),
             BootChain = chain,
             GrubCommands = summary.GrubCommands,
             GrubFiles = summary.GrubFiles.Select(f => new MeasuredFileDigest(f.Path, f.Digest.ToLowerInvariant())).ToArray(),
@@ -126,9 +126,7 @@ internal static class BootAppraiser
     private static bool IsPlatformVendorKek(KeyEntry kek, IReadOnlyList<KeyEntry> pk) => pk.Any(p => string.Equals(p.Sha256, kek.Sha256, StringComparison.OrdinalIgnoreCase));
 
     private static KeyEntry[] Entries(SignatureDatabase? database) => database is null ? [] :
-        database.Entries.Select(e => e.IsCertificate
-            ? new KeyEntry(e.Certificate?.CommonName ?? "undecodable certificate", e.Fingerprint.ToLowerInvariant())
-            : new KeyEntry(e.Kind.ToString(), e.Fingerprint.ToLowerInvariant())).ToArray();
+        database.Entries.Select(CertificateNames.Describe).ToArray();
 
     private static string DatabaseDigest(SignatureDatabase database)
     {

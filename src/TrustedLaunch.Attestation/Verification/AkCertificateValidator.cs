@@ -18,12 +18,24 @@ internal static class AkCertificateValidator
 
     private const int CacheCapacity = 4096;
 
-    // A chain build with two P-384 signature checks costs milliseconds; re-attesting VMs present the same certificate
-    // every time. The cache key binds the certificate bytes and the anchor set; entries expire with the certificate.
-    private static readonly ConcurrentDictionary<ChainKey, DateTimeOffset> s_validChains = new();
+    // Decoding the certificate and building its chain (two P-384 signature checks) costs more than the rest of a
+    // verification; a re-attesting VM presents the same certificate and AK every time. An entry records that this
+    // certificate chains to this anchor set with the right EKU and certifies exactly this AK public area; it holds
+    // from the certificate's notBefore to the earliest notAfter in the chain. The VM id is checked on every call.
+    private static readonly ConcurrentDictionary<ChainKey, Validated> s_validated = new();
 
-    public static AttestationFailure? Validate(byte[] certificateDer, TpmtPublic akPublic, AttestationExpectations expected, DateTimeOffset now)
+    /// <param name="certificateDer">The AK certificate from the evidence.</param>
+    /// <param name="akPublicArea">The evidence's TPM2B_PUBLIC bytes of the AK.</param>
+    /// <param name="akPublic">The same, parsed.</param>
+    /// <param name="expected">Expected VM id and AK CA certificates.</param>
+    /// <param name="now">Validity time.</param>
+    public static AttestationFailure? Validate(byte[] certificateDer, byte[] akPublicArea, TpmtPublic akPublic, AttestationExpectations expected, DateTimeOffset now)
     {
+        var key = new ChainKey(Convert.ToHexString(SHA256.HashData(certificateDer)), Convert.ToHexString(SHA256.HashData(akPublicArea)),
+            AnchorSetId(expected.AkCaCertificates));
+        if (s_validated.TryGetValue(key, out Validated? cached) && now >= cached.NotBefore && now <= cached.NotAfter)
+            return CheckVmId(cached.CommonName, expected.VmId);
+
         X509Certificate2 certificate;
         try
         {
@@ -36,15 +48,8 @@ internal static class AkCertificateValidator
 
         using (certificate)
         {
-            if (ChainFailure(certificate, certificateDer, expected.AkCaCertificates, now) is string chainProblem)
+            if (ChainFailure(certificate, expected.AkCaCertificates, now, out DateTimeOffset chainNotAfter) is string chainProblem)
                 return new AttestationFailure(AttestationFailureReason.AkNotFromThisVm, "AK certificate: chain", chainProblem);
-
-            string commonName = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
-            if (!Guid.TryParse(commonName, out Guid vmId) || vmId != expected.VmId)
-            {
-                return new AttestationFailure(AttestationFailureReason.AkNotFromThisVm, "AK certificate: VM id",
-                    $"the AK certificate belongs to VM '{commonName}', not {expected.VmId:D}");
-            }
 
             byte[] certified = certificate.PublicKey.ExportSubjectPublicKeyInfo();
             byte[]? quoting = SubjectPublicKeyInfo(akPublic);
@@ -53,23 +58,30 @@ internal static class AkCertificateValidator
                 return new AttestationFailure(AttestationFailureReason.AkNotFromThisVm, "AK certificate: public key",
                     "the certificate certifies a different key than the AK public area in the evidence");
             }
-        }
 
-        return null;
+            string commonName = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+            if (s_validated.Count >= CacheCapacity)
+                s_validated.Clear();
+            s_validated[key] = new Validated(new DateTimeOffset(certificate.NotBefore.ToUniversalTime()), chainNotAfter, commonName);
+            return CheckVmId(commonName, expected.VmId);
+        }
     }
 
-    private static string? ChainFailure(X509Certificate2 certificate, byte[] der, X509Certificate2Collection authorities, DateTimeOffset now)
+    private static AttestationFailure? CheckVmId(string commonName, Guid expected) =>
+        Guid.TryParse(commonName, out Guid vmId) && vmId == expected
+            ? null
+            : new AttestationFailure(AttestationFailureReason.AkNotFromThisVm, "AK certificate: VM id",
+                $"the AK certificate belongs to VM '{commonName}', not {expected:D}");
+
+    private static string? ChainFailure(X509Certificate2 certificate, X509Certificate2Collection authorities, DateTimeOffset now, out DateTimeOffset notAfter)
     {
+        notAfter = default;
         bool hasEku = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>()
             .Any(e => e.EnhancedKeyUsages.Cast<Oid>().Any(o => o.Value == AikCertificateEku));
         if (!hasEku)
             return "the certificate lacks the TCG AK EKU (2.23.133.8.3): it is not an attestation-key certificate";
         if (now < certificate.NotBefore.ToUniversalTime() || now > certificate.NotAfter.ToUniversalTime())
             return $"the certificate is not valid at {now:O} (valid {certificate.NotBefore.ToUniversalTime():O} to {certificate.NotAfter.ToUniversalTime():O})";
-
-        var key = new ChainKey(Convert.ToHexString(SHA256.HashData(der)), AnchorSetId(authorities));
-        if (s_validChains.TryGetValue(key, out DateTimeOffset validUntil) && now <= validUntil)
-            return null;
 
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -97,10 +109,7 @@ internal static class AkCertificateValidator
         if (!authorities.Cast<X509Certificate2>().Any(a => a.RawData.AsSpan().SequenceEqual(issuer.RawData)))
             return $"the certificate was issued by '{issuer.Subject}', which is not among the expected AK CAs";
 
-        DateTimeOffset until = chain.ChainElements.Cast<X509ChainElement>().Min(e => new DateTimeOffset(e.Certificate.NotAfter.ToUniversalTime()));
-        if (s_validChains.Count >= CacheCapacity)
-            s_validChains.Clear();
-        s_validChains[key] = until;
+        notAfter = chain.ChainElements.Cast<X509ChainElement>().Min(e => new DateTimeOffset(e.Certificate.NotAfter.ToUniversalTime()));
         return null;
     }
 
@@ -140,5 +149,7 @@ internal static class AkCertificateValidator
         }
     }
 
-    private readonly record struct ChainKey(string Certificate, string Anchors);
+    private readonly record struct ChainKey(string Certificate, string AkPublic, string Anchors);
+
+    private sealed record Validated(DateTimeOffset NotBefore, DateTimeOffset NotAfter, string CommonName);
 }

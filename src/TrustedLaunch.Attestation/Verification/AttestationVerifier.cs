@@ -50,7 +50,7 @@ public static class AttestationVerifier
         }
 
         DateTimeOffset now = expectations.VerificationTime ?? DateTimeOffset.UtcNow;
-        if (AkCertificateValidator.Validate(tpm.AkCertificate, ak, expectations, now) is { } akFailure)
+        if (AkCertificateValidator.Validate(tpm.AkCertificate, tpm.AkPublic, ak, expectations, now) is { } akFailure)
             return AttestationResult.Fail(akFailure.Reason, akFailure.Component, akFailure.Message);
 
         QuotedPcrs? quoted = VerifyQuote(tpm, ak, expectations.Nonce.Span, out AttestationFailure? quoteFailure);

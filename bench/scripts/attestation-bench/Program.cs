@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(TrustedLaunch.Benchmarks.Attestation.AttestationVerifierBenchmarks).Assembly).Run(args);

@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using TrustedLaunch.Tcg.EventLog;
+
+namespace TrustedLaunch.Attestation;
+
+/// <summary>
+/// Common names of the certificates found in signature databases and authority events, cached by SHA-256 of the
+/// DER: a fleet's logs carry the same handful of certificates (Microsoft, distribution, platform keys), and
+/// decoding X.509 costs more than the rest of an appraisal.
+/// </summary>
+internal static class CertificateNames
+{
+    private const int Capacity = 1024;
+    private static readonly ConcurrentDictionary<string, string> s_names = new(StringComparer.Ordinal);
+
+    /// <summary>The entry's display name (certificate CN, or the hash kind) and its SHA-256 fingerprint, lowercase hex.</summary>
+    public static KeyEntry Describe(SignatureEntry entry)
+    {
+        if (!entry.IsCertificate)
+            return new KeyEntry(entry.Kind.ToString(), Convert.ToHexStringLower(entry.Data.Span));
+        string fingerprint = Convert.ToHexStringLower(SHA256.HashData(entry.Data.Span));
+        if (!s_names.TryGetValue(fingerprint, out string? name))
+        {
+            name = CertificateInfo.TryDecode(entry.Data.Span)?.CommonName ?? "undecodable certificate";
+            if (s_names.Count >= Capacity)
+                s_names.Clear();
+            s_names[fingerprint] = name;
+        }
+
+        return new KeyEntry(name, fingerprint);
+    }
+
+    /// <summary>An authority event in words: <c>db: Microsoft Corporation UEFI CA 2011</c>.</summary>
+    public static string Describe(BootAuthority authority) => authority.Entry is { } entry
+        ? $"{authority.VariableName}: {Describe(entry).Name}"
+        : authority.Describe(); // no certificate: Describe decodes nothing
+}
