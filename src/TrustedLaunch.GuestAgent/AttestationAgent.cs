@@ -151,7 +151,9 @@ public sealed class AttestationAgent : IDisposable
             outbox.Writer.TryComplete();
             await Task.WhenAny(writer, Task.Delay(TimeSpan.FromSeconds(2), _time, CancellationToken.None)).ConfigureAwait(false);
             await session.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(writer, ticker).ConfigureAwait(false);
+            // A write to a virtio port whose host end went away blocks in the kernel until a host returns; cancellation
+            // cannot interrupt it, so do not wait for it forever: the next open retries (EBUSY) until that write is done.
+            await Task.WhenAny(Task.WhenAll(writer, ticker), Task.Delay(TimeSpan.FromSeconds(5), _time, CancellationToken.None)).ConfigureAwait(false);
         }
 
         return heard;
