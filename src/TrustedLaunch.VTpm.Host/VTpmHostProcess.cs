@@ -116,7 +116,22 @@ internal sealed partial class VTpmHostProcess : IDisposable
 
             var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
             _attachedData = socket;
-            new Thread(() => DataConnection.Serve(socket, device, log)) { IsBackground = true, Name = "tl-vtpm data fd" }.Start();
+            new Thread(() =>
+            {
+                DataConnection.Serve(socket, device, log);
+                // The fd QEMU handed over with SET_DATAFD reached end of file: QEMU is gone (it does not always send
+                // CMD_SHUTDOWN on a guest power-off), and nobody else can reach this channel. End as on CMD_SHUTDOWN, so the
+                // supervisor sees the vTPM exit with QEMU instead of waiting and signalling. Every NV change is stored already.
+                try
+                {
+                    log.Info("data fd closed by its peer (QEMU exited): stopping");
+                    _exit.Set();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // CMD_SHUTDOWN got there first and the process is already ending.
+                }
+            }) { IsBackground = true, Name = "tl-vtpm data fd" }.Start();
             return LibTpmsResult.Success;
         }
     }

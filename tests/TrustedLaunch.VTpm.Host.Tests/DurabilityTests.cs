@@ -77,6 +77,12 @@ public sealed class DurabilityTests(ITestOutputHelper output)
                         // the server was killed under us: expected
                     }
                 });
+                // Kill while writes are flowing: first let at least one write complete (a loaded machine can take longer
+                // than the random delay just to start), then a random moment into the following ones.
+                int before = Volatile.Read(ref totalAcks);
+                var started = Stopwatch.StartNew();
+                while (Volatile.Read(ref totalAcks) == before && !workload.IsCompleted && started.ElapsedMilliseconds < 3000)
+                    Thread.Sleep(1);
                 Thread.Sleep(delayMs);
                 server.Kill();
                 workload.Wait(TimeSpan.FromSeconds(10));

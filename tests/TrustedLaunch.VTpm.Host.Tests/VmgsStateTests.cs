@@ -216,6 +216,10 @@ public sealed class VmgsStateTests(ITestOutputHelper output)
                     // killed under us: expected
                 }
             });
+            int before = Volatile.Read(ref acks);
+            var started = Stopwatch.StartNew();
+            while (Volatile.Read(ref acks) == before && !workload.IsCompleted && started.ElapsedMilliseconds < 3000)
+                await Task.Delay(1); // at least one write lands before the random kill moment, however loaded the machine
             await Task.Delay(random.Next(2, 80));
             server.Kill();
             await workload.WaitAsync(TimeSpan.FromSeconds(10));
