@@ -1,0 +1,71 @@
+using System.Security.Cryptography;
+using BenchmarkDotNet.Attributes;
+using Microsoft.Data.Sqlite;
+using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Server.Stores.Sqlite;
+
+namespace TrustedLaunch.Benchmarks.Server;
+
+/// <summary>
+/// The SQLite work of one attestation on a real file (WAL, synchronous=NORMAL): issue a nonce, spend it, read the VM and
+/// its baseline, store the result; and the result listing behind <c>GET …/attestations</c>.
+/// Run: dotnet run -c Release --project bench/TrustedLaunch.Benchmarks -- --filter '*AttestationStoreBenchmarks*' --job short
+/// </summary>
+[MemoryDiagnoser]
+public class AttestationStoreBenchmarks
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 29, 10, 0, 0, TimeSpan.Zero);
+    private readonly Guid _vm = Guid.NewGuid();
+    private string _directory = "";
+    private SqliteDatabase _database = null!;
+    private SqliteNonceStore _nonces = null!;
+    private SqliteAttestationResultStore _results = null!;
+    private SqliteBaselineStore _baselines = null!;
+    private SqliteVmRegistry _vms = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _directory = Path.Combine(Path.GetTempPath(), $"tl-store-bench-{Guid.NewGuid():N}");
+        _database = SqliteDatabase.Open(Path.Combine(_directory, "tl.db"));
+        _nonces = new SqliteNonceStore(_database);
+        _results = new SqliteAttestationResultStore(_database);
+        _baselines = new SqliteBaselineStore(_database);
+        _vms = new SqliteVmRegistry(_database);
+        _vms.RegisterAsync(new RegisteredVm(_vm, null, T0), default).GetAwaiter().GetResult();
+        _baselines.SaveAsync(_vm, new string('x', 8192), T0, default).GetAwaiter().GetResult();
+        for (int i = 0; i < 1000; i++)
+            _results.AddAsync(Record(), default).GetAwaiter().GetResult();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _database.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>Every store call one passing attestation makes, in the service's order.</summary>
+    [Benchmark]
+    public async Task<AttestationRecord> OneAttestation()
+    {
+        byte[] nonce = RandomNumberGenerator.GetBytes(32);
+        await _vms.GetAsync(_vm, default);
+        await _nonces.AddAsync(new IssuedNonce(_vm, nonce, T0, T0.AddMinutes(5)), default);
+        await _vms.GetAsync(_vm, default);
+        if (await _nonces.ConsumeAsync(_vm, nonce, T0.AddSeconds(1), default) != NonceConsumption.Consumed)
+            throw new InvalidOperationException("nonce not consumed");
+        await _baselines.GetAsync(_vm, default);
+        return await _results.AddAsync(Record(), default);
+    }
+
+    [Benchmark]
+    public Task<IReadOnlyList<AttestationRecord>> ListLatest20() => _results.ListAsync(_vm, 20, default);
+
+    private AttestationRecord Record() => new()
+    {
+        VmId = _vm, At = T0, Verdict = AttestationVerdict.Pass, TokenId = Guid.NewGuid().ToString("N"),
+        ClaimsJson = "{\"secureboot\":true,\"x-ms-attestation-type\":\"azurevm\",\"x-ms-azurevm-vmid\":\"" + _vm + "\"}",
+    };
+}
