@@ -252,6 +252,21 @@ public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
         Assert.Equal("PCR 8", result.Failure.Component);
     }
 
+    [Fact]
+    public void Verify_CachedAkCertificate_StillChecksVmIdAndValidity()
+    {
+        byte[] nonce = Nonce();
+        AttestationEvidence evidence = factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), nonce);
+        Assert.True(AttestationVerifier.Verify(evidence, factory.Expect(nonce)).Passed); // now cached
+
+        AssertFailure(AttestationVerifier.Verify(evidence, factory.Expect(nonce) with { VmId = Guid.NewGuid() }),
+            AttestationFailureReason.AkNotFromThisVm, "AK certificate: VM id");
+        AssertFailure(AttestationVerifier.Verify(evidence, factory.Expect(nonce) with { VerificationTime = DateTimeOffset.UtcNow.AddYears(30) }),
+            AttestationFailureReason.AkNotFromThisVm, "AK certificate: chain");
+        AssertFailure(AttestationVerifier.Verify(evidence, factory.Expect(nonce) with { VerificationTime = DateTimeOffset.UtcNow.AddDays(-1) }),
+            AttestationFailureReason.AkNotFromThisVm, "AK certificate: chain");
+    }
+
     [Theory]
     [InlineData("akPublic")]
     [InlineData("quote")]
