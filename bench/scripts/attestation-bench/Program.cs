@@ -1,3 +1,0 @@
-using BenchmarkDotNet.Running;
-
-BenchmarkSwitcher.FromAssembly(typeof(TrustedLaunch.Benchmarks.Attestation.AttestationVerifierBenchmarks).Assembly).Run(args);
