@@ -14,7 +14,7 @@ internal static class BootCommands
     {
         var image = new Option<string>("--image") { Description = "The boot disk (raw or qcow2).", Required = true };
         var vmgs = new Option<string?>("--vmgs") { Description = "The VM's guest-state file (made by 'tl vmgs create'): the UEFI variable store comes out of it and goes back at shutdown, tl-vtpm keeps the vTPM in it, its VM id becomes the guest's SMBIOS UUID. Needs --kek-file." };
-        var kekFile = new Option<string?>("--kek-file") { Description = "Host key-encryption key that unwraps --vmgs (the --key-file given to 'tl vmgs create')." };
+        var kekFile = new Option<string?>("--kek-file", "--key-file") { Description = "Host key-encryption key that unwraps --vmgs (the --key-file given to 'tl vmgs create')." };
         var vars = new Option<string?>("--vars") { Description = "UEFI variable store file (OVMF flash layout); written back atomically after the VM exits." };
         var vtpmState = new Option<string?>("--vtpm-state") { Description = "vTPM state file (tl-vtpm; with swtpm a linear state file). Default: a fresh throw-away TPM." };
         var vtpmKey = new Option<string?>("--vtpm-key") { Description = "Key file sealing --vtpm-state (tl-vtpm)." };
