@@ -113,24 +113,7 @@ internal static class BootCommands
             context.Cancel = true;
             stop.Cancel();
         });
-        VirtualMachine vm;
-        try
-        {
-            vm = await VirtualMachine.StartAsync(options, stop.Token).ConfigureAwait(false);
-        }
-        catch (VmRuntimeException e)
-        {
-            throw new CliException(e.Failure switch
-            {
-                VmRuntimeFailure.BadInput => ExitCode.BadInput,
-                VmRuntimeFailure.Environment => ExitCode.EnvironmentProblem,
-                _ => ExitCode.VerificationFailed,
-            }, e.Message, e);
-        }
-        catch (NonVolatileStoreException e)
-        {
-            throw new CliException(ExitCode.VerificationFailed, e.Message, e);
-        }
+        VirtualMachine vm = await VirtualMachineStart.StartAsync(options, stop.Token).ConfigureAwait(false);
 
         await using (vm.ConfigureAwait(false))
         {

@@ -5,7 +5,6 @@ using TrustedLaunch.Images;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.Console;
 using TrustedLaunch.Runtime.GuestState;
-using TrustedLaunch.Storage;
 using TrustedLaunch.VTpm.Identity;
 
 namespace TrustedLaunch.Cli.Commands.Quickstart;
@@ -67,24 +66,7 @@ internal static class QuickstartCommand
             Progress = new ProgressLines(),
         };
 
-        VirtualMachine vm;
-        try
-        {
-            vm = await VirtualMachine.StartAsync(options, stop.Token).ConfigureAwait(false);
-        }
-        catch (VmRuntimeException e)
-        {
-            throw new CliException(e.Failure switch
-            {
-                VmRuntimeFailure.BadInput => ExitCode.BadInput,
-                VmRuntimeFailure.Environment => ExitCode.EnvironmentProblem,
-                _ => ExitCode.VerificationFailed,
-            }, e.Message, e);
-        }
-        catch (NonVolatileStoreException e)
-        {
-            throw new CliException(ExitCode.VerificationFailed, e.Message, e);
-        }
+        VirtualMachine vm = await VirtualMachineStart.StartAsync(options, stop.Token).ConfigureAwait(false);
 
         await using (vm.ConfigureAwait(false))
         {
