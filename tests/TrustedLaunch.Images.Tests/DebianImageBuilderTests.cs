@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using TrustedLaunch.Images.Disk;
 using TrustedLaunch.Testing;
@@ -79,14 +78,13 @@ public sealed class DebianImageBuilderTests(GuestImageFixture images)
     }
 
     [Fact]
-    public void Build_SecondTime_ComesFromCacheQuickly()
+    public void Build_SecondTime_ComesFromCacheUntouched()
     {
-        _ = images.Trusted;
-        var watch = Stopwatch.StartNew();
+        DateTime written = File.GetLastWriteTimeUtc(images.Trusted.RawPath);
         DebianImage again = GuestImageFixture.Build(UntrustedComponent.None);
         Assert.True(again.FromCache);
         Assert.Equal(images.Trusted.RawPath, again.RawPath);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"cached build took {watch.Elapsed}");
+        Assert.Equal(written, File.GetLastWriteTimeUtc(again.RawPath)); // served, not rebuilt (no timing: benchmarks measure speed)
     }
 
     [Fact]
