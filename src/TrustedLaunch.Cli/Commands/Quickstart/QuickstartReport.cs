@@ -82,8 +82,8 @@ internal sealed record QuickstartReport
             if (Attestation.TokenClaims is { } claims)
             {
                 Row("token", $"JWS ES256, {Attestation.Token!.Length} chars, issuer {Attestation.TokenIssuer}");
-                foreach (JsonProperty claim in claims.EnumerateObject().Where(c => c.Value.ValueKind is not (JsonValueKind.Array or JsonValueKind.Object)))
-                    t.AppendLine(CultureInfo.InvariantCulture, $"    {claim.Name,-46} {(claim.Value.ValueKind == JsonValueKind.String ? claim.Value.GetString() : claim.Value.GetRawText())}");
+                foreach (JsonProperty claim in claims.EnumerateObject())
+                    t.AppendLine(CultureInfo.InvariantCulture, $"    {claim.Name,-46} {ClaimText(claim.Value)}");
             }
         }
 
@@ -128,5 +128,16 @@ internal sealed record QuickstartReport
         BootOutcome.NoBootableDevice => "no-bootable-device",
         BootOutcome.Timeout => "timeout",
         _ => "failed",
+    };
+
+    /// <summary>Scalars as they are, arrays of scalars inline (e.g. the attested PCRs), structured claims by size.</summary>
+    private static string? ClaimText(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.Array when value.EnumerateArray().All(e => e.ValueKind is not (JsonValueKind.Array or JsonValueKind.Object)) =>
+            "[" + string.Join(", ", value.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText())) + "]",
+        JsonValueKind.Array => value.GetArrayLength() == 1 ? "(1 entry; see --json)" : $"({value.GetArrayLength()} entries; see --json)",
+        JsonValueKind.Object => "(object; see --json)",
+        _ => value.GetRawText(),
     };
 }
