@@ -103,7 +103,7 @@ public static class QuoteVerifier
             {
                 case (TpmAlgId.Rsa, TpmAlgId.RsaSsa):
                 {
-                    using RSA rsa = key.ToRsa();
+                    RSA rsa = VerificationKeyCache.Rsa(key);
                     bool ok = sig.Signature.Length == key.Unique.Length &&
                         rsa.VerifyData(message, sig.Signature, TpmHashAlgorithm.ToHashAlgorithmName(sig.Hash), RSASignaturePadding.Pkcs1);
                     return ok ? (QuoteFailure.None, "RSASSA signature verified.") : (QuoteFailure.BadSignature, "RSASSA signature does not verify.");
@@ -111,14 +111,14 @@ public static class QuoteVerifier
 
                 case (TpmAlgId.Rsa, TpmAlgId.RsaPss):
                 {
-                    using RSA rsa = key.ToRsa();
+                    RSA rsa = VerificationKeyCache.Rsa(key);
                     bool ok = RsaPrimitives.PssVerify(rsa.ExportParameters(false), sig.Hash, message, sig.Signature);
                     return ok ? (QuoteFailure.None, "RSAPSS signature verified.") : (QuoteFailure.BadSignature, "RSAPSS signature does not verify.");
                 }
 
                 case (TpmAlgId.Ecc, TpmAlgId.EcDsa):
                 {
-                    using ECDsa ecdsa = key.ToECDsa();
+                    ECDsa ecdsa = VerificationKeyCache.Ecdsa(key);
                     int size = TpmtPublic.CoordinateSize(key.EccCurve);
                     var rs = new byte[2 * size];
                     TpmtPublic.LeftPad(sig.Signature, size).CopyTo(rs, 0);
