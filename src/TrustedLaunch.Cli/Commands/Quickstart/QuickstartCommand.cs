@@ -92,7 +92,7 @@ internal static class QuickstartCommand
                 Disk = created.DiskPath,
                 Image = image.RawPath,
                 Accelerator = $"{vm.Accelerator.Accelerator.ToString().ToUpperInvariant()} ({vm.Accelerator.Reason})",
-                VTpm = QuickstartReport.ReadVTpmKeys(created.VmgsReport),
+                VTpm = QuickstartReport.ReadVTpmKeys(created.VTpm),
                 Verdict = verdict,
                 Attestation = attestation,
                 AttestationSkipped = skipped,

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using TrustedLaunch.Attestation;
 using TrustedLaunch.Runtime.Console;
+using TrustedLaunch.VTpm.Identity;
 
 namespace TrustedLaunch.Cli.Commands.Quickstart;
 
@@ -27,20 +28,8 @@ internal sealed record QuickstartReport
 
     public bool Booted => Verdict.Outcome == BootOutcome.Booted;
 
-    public static IReadOnlyList<QuickstartVTpmKey> ReadVTpmKeys(JsonElement vmgsReport)
-    {
-        var keys = new List<QuickstartVTpmKey>();
-        if (vmgsReport.TryGetProperty("vTpm", out JsonElement vtpm) && vtpm.TryGetProperty("keys", out JsonElement list))
-        {
-            foreach (JsonElement key in list.EnumerateArray())
-            {
-                string? Text(string name) => key.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-                keys.Add(new QuickstartVTpmKey(Text("role") ?? "?", Text("certificateSubject"), Text("certificateIssuer"), Text("certificateSerial")));
-            }
-        }
-
-        return keys;
-    }
+    public static IReadOnlyList<QuickstartVTpmKey> ReadVTpmKeys(VTpmIdentity identity) =>
+        [.. identity.Keys.Select(k => new QuickstartVTpmKey(k.Role, k.CertificateSubject, k.CertificateIssuer, k.CertificateSerial))];
 
     public string ToText()
     {

@@ -12,7 +12,7 @@ using TrustedLaunch.VTpm.Identity;
 namespace TrustedLaunch.Cli.Commands.Quickstart;
 
 /// <summary>A new VM's files under <c>TL_HOME/vms/&lt;id&gt;/</c>: its KEK, its VMGS and its disk (an overlay on the cached image).</summary>
-internal sealed record QuickstartVm(Guid Id, string Directory, string KekPath, string VmgsPath, string DiskPath, JsonElement VmgsReport);
+internal sealed record QuickstartVm(Guid Id, string Directory, string KekPath, string VmgsPath, string DiskPath, VTpmIdentity VTpm);
 
 /// <summary>
 /// The steps before the boot, each reusing what is already there: OS packages (scripts/install-deps.sh, which installs only
@@ -92,32 +92,21 @@ internal static class QuickstartSetup
         string kek = Path.Combine(dir, "host.kek");
         string vmgs = Path.Combine(dir, "vm.vmgs");
         progress($"vm {id}: guest state (Microsoft Secure Boot template, freshly manufactured vTPM) in {vmgs}");
-        var output = new StringWriter();
-        TextWriter stdout = Console.Out;
-        int code;
-        Console.SetOut(output); // vmgs create prints its report; quickstart reads it instead
-        try
+        VTpmIdentity? vtpm = null;
+        int code = VmgsGuard.Run(() => // the same exit-code mapping and messages as 'tl vmgs create'
         {
-            code = new RootCommand { VmgsCommands.Create() }
-                .Parse(["vmgs", "create", "--out", vmgs, "--template", "microsoft", "--ca", pki, "--key-file", kek, "--create-key",
-                    "--vm-id", id.ToString(), "--json"])
-                .Invoke();
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-        }
-
+            vtpm = VmgsCreateCommand.CreateFile(vmgs, kek, createKey: true, id.ToString(), "microsoft", pk: null, kek: [], db: [], twoMegabytes: false, pki);
+            return 0;
+        });
         if (code != 0)
-            throw new CliException((ExitCode)code, $"tl vmgs create failed for {vmgs} (exit {code}).");
-        JsonElement report = JsonDocument.Parse(output.ToString()).RootElement.Clone();
+            throw new CliException((ExitCode)code, $"creating the guest state {vmgs} failed (exit {code}).");
 
         // The cached image stays pristine: the VM writes to its own qcow2 overlay, which lives and dies with its VMGS.
         string disk = Path.Combine(dir, "disk.qcow2");
         ToolRun overlay = RunTool("qemu-img", ["create", "-q", "-f", "qcow2", "-b", image.RawPath, "-F", "raw", disk], inheritOutput: false);
         if (overlay.ExitCode != 0)
             throw new CliException(ExitCode.EnvironmentProblem, $"qemu-img create {disk}: {overlay.StandardError.Trim()}");
-        return new QuickstartVm(id, dir, kek, vmgs, disk, report);
+        return new QuickstartVm(id, dir, kek, vmgs, disk, vtpm!);
     }
 
     private sealed record ToolRun(int ExitCode, string StandardError);

@@ -44,26 +44,35 @@ internal static class VmgsCreateCommand
         command.SetAction(parse => VmgsGuard.Run(() =>
         {
             string outPath = parse.GetValue(output)!;
-            if (File.Exists(outPath))
-                throw new CliException(ExitCode.BadInput, $"{outPath} exists; guest state is never overwritten (delete it first if you mean to).");
             string keyPath = parse.GetValue(keyFile)!;
-            if (parse.GetValue(createKey) && !File.Exists(keyPath))
-                VmgsKeyEncryptionKey.Generate(keyPath).Dispose();
-            using VmgsKeyEncryptionKey hostKey = VmgsGuard.LoadKey(keyPath);
-            string id = parse.GetValue(vmId) ?? Guid.NewGuid().ToString();
-            string templateName = parse.GetValue(template)!;
-
-            byte[] nvram = BuildVariableStore(templateName, parse.GetValue(pk), parse.GetValue(kek) ?? [], parse.GetValue(db) ?? [], parse.GetValue(size) == "2m");
-            (byte[] tpmState, VTpmIdentity tpm) = Manufacture(parse.GetValue(ca)!, id);
-            VmgsFile.CreateWith(outPath, hostKey, file =>
-            {
-                file.WriteEntry(VmgsEntryId.UefiNvram, nvram);
-                file.WriteEntry(VmgsEntryId.VTpmState, tpmState);
-                file.WriteEntry(VmgsEntryId.VmIdentity, IdentityJson(id, templateName, tpm));
-            });
+            CreateFile(outPath, keyPath, parse.GetValue(createKey), parse.GetValue(vmId) ?? Guid.NewGuid().ToString(), parse.GetValue(template)!,
+                parse.GetValue(pk), parse.GetValue(kek) ?? [], parse.GetValue(db) ?? [], parse.GetValue(size) == "2m", parse.GetValue(ca)!);
             return VmgsGuard.Run(() => ShowCreated(outPath, keyPath, parse.GetValue(json)));
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Writes a new VMGS: a fresh variable store from the template, a freshly manufactured vTPM (certified by the CA in
+    /// <paramref name="caDirectory"/>) and the VM identity; returns the vTPM's identity. Never overwrites.
+    /// </summary>
+    internal static VTpmIdentity CreateFile(string outPath, string keyPath, bool createKey, string id, string templateName,
+        string? pk, string[] kek, string[] db, bool twoMegabytes, string caDirectory)
+    {
+        if (File.Exists(outPath))
+            throw new CliException(ExitCode.BadInput, $"{outPath} exists; guest state is never overwritten (delete it first if you mean to).");
+        if (createKey && !File.Exists(keyPath))
+            VmgsKeyEncryptionKey.Generate(keyPath).Dispose();
+        using VmgsKeyEncryptionKey hostKey = VmgsGuard.LoadKey(keyPath);
+        byte[] nvram = BuildVariableStore(templateName, pk, kek, db, twoMegabytes);
+        (byte[] tpmState, VTpmIdentity tpm) = Manufacture(caDirectory, id);
+        VmgsFile.CreateWith(outPath, hostKey, file =>
+        {
+            file.WriteEntry(VmgsEntryId.UefiNvram, nvram);
+            file.WriteEntry(VmgsEntryId.VTpmState, tpmState);
+            file.WriteEntry(VmgsEntryId.VmIdentity, IdentityJson(id, templateName, tpm));
+        });
+        return tpm;
     }
 
     private static int ShowCreated(string path, string keyPath, bool json)
