@@ -57,6 +57,7 @@ internal static class BootAppraiser
             (string bank, string digest) = pcrs.ContainsKey("sha256") && app.Digests.TryGetValue("sha256", out string? sha256)
                 ? ("sha256", sha256)
                 : (TpmHashAlgorithm.BankName(app.Bank) ?? app.Bank.ToString(), app.AuthenticodeDigest);
+            KeyEntry? admitting = app.Authority?.Entry is { } entry ? CertificateNames.Describe(entry) : null;
             chain.Add(new BootComponent
             {
                 Pcr = 4,
@@ -64,9 +65,9 @@ internal static class BootAppraiser
                 Path = app.DevicePath,
                 Bank = bank,
                 Digest = digest.ToLowerInvariant(),
-                Authority = app.Authority is null ? null : CertificateNames.Describe(app.Authority),
-                AuthorityName = app.Authority?.Entry is { } entry ? CertificateNames.Describe(entry).Name : null,
-                AuthoritySha256 = app.Authority?.Entry is { } admitting ? CertificateNames.Describe(admitting).Sha256 : null,
+                Authority = app.Authority is null ? null : CertificateNames.Describe(app.Authority, admitting),
+                AuthorityName = admitting?.Name,
+                AuthoritySha256 = admitting?.Sha256,
             });
         }
 

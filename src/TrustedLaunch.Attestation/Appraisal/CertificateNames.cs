@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using TrustedLaunch.Tcg.EventLog;
+using TrustedLaunch.Tpm.Protocol;
 
 namespace TrustedLaunch.Attestation;
 
@@ -19,7 +19,9 @@ internal static class CertificateNames
     {
         if (!entry.IsCertificate)
             return new KeyEntry(entry.Kind.ToString(), Convert.ToHexStringLower(entry.Data.Span));
-        string fingerprint = Convert.ToHexStringLower(SHA256.HashData(entry.Data.Span));
+        Span<byte> digest = stackalloc byte[32];
+        TpmHashAlgorithm.Hash(TpmAlgId.Sha256, entry.Data.Span, digest);
+        string fingerprint = Convert.ToHexStringLower(digest);
         if (!s_names.TryGetValue(fingerprint, out string? name))
         {
             name = CertificateInfo.TryDecode(entry.Data.Span)?.CommonName ?? "undecodable certificate";
@@ -32,7 +34,11 @@ internal static class CertificateNames
     }
 
     /// <summary>An authority event in words: <c>db: Microsoft Corporation UEFI CA 2011</c>.</summary>
-    public static string Describe(BootAuthority authority) => authority.Entry is { } entry
-        ? $"{authority.VariableName}: {Describe(entry).Name}"
+    public static string Describe(BootAuthority authority) =>
+        Describe(authority, authority.Entry is { } entry ? Describe(entry) : null);
+
+    /// <summary>The same, reusing <paramref name="entry"/> when the caller has described the authority's certificate already.</summary>
+    public static string Describe(BootAuthority authority, KeyEntry? entry) => entry is not null
+        ? $"{authority.VariableName}: {entry.Name}"
         : authority.Describe(); // no certificate: Describe decodes nothing
 }
