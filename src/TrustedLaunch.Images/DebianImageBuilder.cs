@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using TrustedLaunch.Images.Agent;
 using TrustedLaunch.Images.Disk;
+using TrustedLaunch.Images.Grub;
 using TrustedLaunch.Images.Initramfs;
 using TrustedLaunch.Images.Packages;
 using TrustedLaunch.Images.Signatures;
@@ -31,8 +32,14 @@ public sealed record DebianImageRequest
     /// <summary>A <c>tl-guest-agent</c> binary to put at /usr/bin/tl-guest-agent; null builds without it.</summary>
     public string? GuestAgent { get; init; }
 
-    /// <summary>Kernel command line (the console must stay on ttyS0 for the verdict).</summary>
-    public string KernelCommandLine { get; init; } = "console=ttyS0 quiet panic=-1";
+    /// <summary>The command line the image boots with unless told otherwise.</summary>
+    public const string DefaultKernelCommandLine = "console=ttyS0 quiet panic=-1";
+
+    /// <summary>Kernel command line (the console must stay on ttyS0 for the verdict); one line.</summary>
+    public string KernelCommandLine { get; init; } = DefaultKernelCommandLine;
+
+    /// <summary>The GRUB commands that load the kernel and initramfs.</summary>
+    public GrubKernelLoader KernelLoader { get; init; } = GrubKernelLoader.Linux;
 
     /// <summary>Cache folder for images; null means <c>TL_HOME/images</c>.</summary>
     public string? ImageCache { get; init; }
@@ -56,6 +63,9 @@ public sealed record ImageManifest
     public required string KernelVersion { get; init; }
 
     public required string KernelCommandLine { get; init; }
+
+    /// <summary>The GRUB commands grub.cfg loads the kernel with.</summary>
+    public GrubKernelLoader KernelLoader { get; init; }
 
     public required UntrustedComponent Untrusted { get; init; }
 
@@ -83,6 +93,7 @@ public static class DebianImageBuilder
     public static DebianImage Build(DebianImageRequest request, IProgress<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(request);
+        string grubConfig = GrubConfiguration.Render($"TrustedLaunch {Distribution}", request.KernelLoader, request.KernelCommandLine);
         string imageCache = request.ImageCache ?? Runtime.TlHome.Images;
         var apt = new AptRepository(request.PackageCache ?? Path.Combine(Runtime.TlHome.Cache, "debs"));
 
@@ -142,7 +153,6 @@ public static class DebianImageBuilder
             progress?.Report("initramfs: busybox, init, modules (newc + gzip)");
             using var initrd = new MemoryStream();
             GuestInitramfs.Build(root, kernelVersion, request.GuestAgent, initrd, agentLibraries);
-            string grubConfig = $"set timeout=0\nmenuentry \"TrustedLaunch {Distribution}\" {{\n  linux /vmlinuz {request.KernelCommandLine}\n  initrd /initrd.gz\n}}\n";
 
             var staged = new List<(string Host, string Esp)>
             {
@@ -166,6 +176,7 @@ public static class DebianImageBuilder
                 Packages = packages,
                 KernelVersion = kernelVersion,
                 KernelCommandLine = request.KernelCommandLine,
+                KernelLoader = request.KernelLoader,
                 Untrusted = request.Untrusted,
                 GuestAgentSha256 = agentHash?[..64],
                 Files = files,
@@ -221,7 +232,7 @@ public static class DebianImageBuilder
         var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"layout={LayoutVersion}\n");
         foreach (DebianPackage p in packages)
             text.Append(CultureInfo.InvariantCulture, $"{p}\n");
-        text.Append(CultureInfo.InvariantCulture, $"untrusted={request.Untrusted}\ncmdline={request.KernelCommandLine}\nagent={agentHash}\n");
+        text.Append(CultureInfo.InvariantCulture, $"untrusted={request.Untrusted}\ncmdline={request.KernelCommandLine}\nloader={request.KernelLoader}\nagent={agentHash}\n");
         text.Append(GuestInit.Script).Append(GuestInit.PowerButton);
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
         return request.Untrusted == UntrustedComponent.None ? hash : $"unsigned-{request.Untrusted.ToString().ToLowerInvariant()}-{hash}";

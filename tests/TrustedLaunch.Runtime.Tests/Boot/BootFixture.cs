@@ -1,4 +1,5 @@
 using TrustedLaunch.Images;
+using TrustedLaunch.Images.Agent;
 using TrustedLaunch.Runtime.Firmware;
 using TrustedLaunch.Testing;
 
@@ -7,12 +8,22 @@ namespace TrustedLaunch.Runtime.Tests.Boot;
 /// <summary>Builds (or takes from the shared test cache) the guest images once for all boot tests.</summary>
 public sealed class BootFixture
 {
-    private readonly Lazy<DebianImage> _trusted = new(() => Build(UntrustedComponent.None));
-    private readonly Lazy<DebianImage> _unsignedGrub = new(() => Build(UntrustedComponent.Grub));
+    private readonly Lazy<DebianImage> _trusted = new(() => Build(new DebianImageRequest()));
+    private readonly Lazy<DebianImage> _unsignedGrub = new(() => Build(new DebianImageRequest { Untrusted = UntrustedComponent.Grub }));
+    private readonly Lazy<string> _guestAgent = new(() => GuestAgentPublisher.Publish(RepositoryPaths.RepositoryRoot, Path.Combine(CacheRoot, "guest-agent")));
+    private readonly Lazy<DebianImage> _withAgent;
+
+    public BootFixture() => _withAgent = new(() => Build(new DebianImageRequest { GuestAgent = GuestAgent }));
 
     public DebianImage Trusted => _trusted.Value;
 
     public DebianImage UnsignedGrub => _unsignedGrub.Value;
+
+    /// <summary>The NativeAOT <c>tl-guest-agent</c> published from this source tree (cached by source hash).</summary>
+    public string GuestAgent => _guestAgent.Value;
+
+    /// <summary>The trusted image with <see cref="GuestAgent"/> in it.</summary>
+    public DebianImage WithAgent => _withAgent.Value;
 
     /// <summary>A private copy of Debian's Microsoft-keys variable store template.</summary>
     public static string MicrosoftVars()
@@ -22,16 +33,14 @@ public sealed class BootFixture
         return path;
     }
 
-    private static DebianImage Build(UntrustedComponent untrusted)
+    /// <summary>Builds <paramref name="request"/> into the shared test cache (TL_TEST_IMAGE_CACHE or /tmp/tl-test-images).</summary>
+    public static DebianImage Build(DebianImageRequest request) => DebianImageBuilder.Build(request with
     {
-        string cache = Environment.GetEnvironmentVariable("TL_TEST_IMAGE_CACHE") is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "tl-test-images");
-        return DebianImageBuilder.Build(new DebianImageRequest
-        {
-            Untrusted = untrusted,
-            ImageCache = Path.Combine(cache, "images"),
-            PackageCache = Path.Combine(cache, "debs"),
-        });
-    }
+        ImageCache = Path.Combine(CacheRoot, "images"),
+        PackageCache = Path.Combine(CacheRoot, "debs"),
+    });
+
+    private static string CacheRoot => Environment.GetEnvironmentVariable("TL_TEST_IMAGE_CACHE") is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "tl-test-images");
 }
 
 /// <summary>Boots run one after another: two TCG guests at once on two cores only make both slower.</summary>

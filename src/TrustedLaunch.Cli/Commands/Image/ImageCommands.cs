@@ -1,6 +1,7 @@
 using System.CommandLine;
 using TrustedLaunch.Images;
 using TrustedLaunch.Images.Agent;
+using TrustedLaunch.Images.Grub;
 
 namespace TrustedLaunch.Cli.Commands.Image;
 
@@ -24,10 +25,17 @@ internal static class ImageCommands
         var unsignedShim = new Option<bool>("--unsigned-shim") { Description = "Deliberately untrusted: BOOTX64.EFI (shim) without its signature (the firmware refuses it)." };
         var agent = new Option<string?>("--agent") { Description = "A tl-guest-agent binary to include as /usr/bin/tl-guest-agent (default: published from this source tree, NativeAOT, cached by source hash)." };
         var noAgent = new Option<bool>("--no-agent") { Description = "Build the image without the guest attestation agent." };
+        var kernelArgs = new Option<string?>("--kernel-args") { Description = $"Extra kernel command-line arguments, appended to '{DebianImageRequest.DefaultKernelCommandLine}' (one line)." };
+        var grubLoader = new Option<string>("--grub-loader")
+        {
+            Description = "GRUB commands that load the kernel: linux (Debian's; without Secure Boot the kernel then gets no TCG event log) or linuxefi (always the kernel's EFI stub).",
+            DefaultValueFactory = _ => "linux",
+        };
+        grubLoader.AcceptOnlyFromAmong("linux", "linuxefi");
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("build", "Build a bootable GPT disk (ESP with Debian's signed shim, GRUB and kernel, busybox initramfs); cached under TL_HOME/images.")
         {
-            distribution, output, format, unsignedGrub, unsignedShim, agent, noAgent, json,
+            distribution, output, format, unsignedGrub, unsignedShim, agent, noAgent, kernelArgs, grubLoader, json,
         };
         command.SetAction(parse =>
         {
@@ -48,6 +56,8 @@ internal static class ImageCommands
             {
                 Untrusted = parse.GetValue(unsignedGrub) ? UntrustedComponent.Grub : parse.GetValue(unsignedShim) ? UntrustedComponent.Shim : UntrustedComponent.None,
                 GuestAgent = agentPath,
+                KernelCommandLine = parse.GetValue(kernelArgs) is { Length: > 0 } extra ? $"{DebianImageRequest.DefaultKernelCommandLine} {extra}" : DebianImageRequest.DefaultKernelCommandLine,
+                KernelLoader = parse.GetValue(grubLoader) == "linuxefi" ? GrubKernelLoader.LinuxEfi : GrubKernelLoader.Linux,
             };
             DebianImage image = Run(() => DebianImageBuilder.Build(request, progress));
             string result = image.RawPath;
