@@ -20,6 +20,9 @@ public sealed record AttestationExpectations
     /// <summary>A named reference policy; null applies <see cref="ReferencePolicy.Minimum"/>.</summary>
     public ReferencePolicy? Policy { get; init; }
 
+    /// <summary>The clock of the VM's last accepted quote; the new quote must not be older (see <see cref="QuoteClock.RegressionFrom"/>). Null: not checked.</summary>
+    public QuoteClock? PreviousQuoteClock { get; init; }
+
     /// <summary>The time certificate validity is judged at; null means now.</summary>
     public DateTimeOffset? VerificationTime { get; init; }
 }

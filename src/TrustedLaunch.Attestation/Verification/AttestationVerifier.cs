@@ -8,7 +8,7 @@ namespace TrustedLaunch.Attestation;
 /// <summary>
 /// Verifies one evidence bundle in the reference order (attestation.md §6): evidence well-formed → AK certificate
 /// chains to the platform AK CA, names this VM and certifies the quoting key → quote (signature, magic, type, nonce,
-/// PCR selection, PCR digest) → event-log replay in every quoted bank → appraisal of replayed events only →
+/// PCR selection, PCR digest; clock not older than the last accepted quote's) → event-log replay in every quoted bank → appraisal of replayed events only →
 /// baseline → reference policy. The first failed step decides the <see cref="AttestationFailure"/>; no step trusts
 /// anything an earlier step has not verified. Pure and thread-safe: no I/O, no clock unless none is given.
 /// </summary>
@@ -57,12 +57,16 @@ public static class AttestationVerifier
         if (quoted is null)
             return AttestationResult.Fail(quoteFailure!.Reason, quoteFailure.Component, quoteFailure.Message);
 
+        // The clock is signed with the rest of the quote, so it is only read once the signature verified.
+        if (expectations.PreviousQuoteClock is { } previous && quoted.Clock.RegressionFrom(previous) is string regression)
+            return AttestationResult.Fail(AttestationFailureReason.QuoteInvalid, "quote: clock", regression) with { VmId = expectations.VmId, QuoteClock = quoted.Clock };
+
         PcrComparison? comparison = Replay(evidence.TcgLog, quoted, out AttestationFailure? replayFailure);
         if (comparison is null)
-            return AttestationResult.Fail(replayFailure!.Reason, replayFailure.Component, replayFailure.Message) with { VmId = expectations.VmId };
+            return AttestationResult.Fail(replayFailure!.Reason, replayFailure.Component, replayFailure.Message) with { VmId = expectations.VmId, QuoteClock = quoted.Clock };
 
         AttestedBootState boot = BootAppraiser.Appraise(comparison, quoted.AttestedIndices, quoted.Hex);
-        return Appraise(evidence, expectations, boot);
+        return Appraise(evidence, expectations, boot) with { QuoteClock = quoted.Clock };
     }
 
     private static AttestationResult Appraise(AttestationEvidence evidence, AttestationExpectations expectations, AttestedBootState boot)
@@ -172,7 +176,7 @@ public static class AttestationVerifier
 
         int[] common = banks.Select(b => (IEnumerable<int>)b.Indices).Aggregate((a, b) => a.Intersect(b)).Order().ToArray();
         failure = null;
-        return new QuotedPcrs(quotedValues, hex, common);
+        return new QuotedPcrs(quotedValues, hex, common, QuoteClock.From(verification.Attest.ClockInfo));
     }
 
     private static PcrComparison? Replay(byte[]? tcgLog, QuotedPcrs quoted, out AttestationFailure? failure)
@@ -224,5 +228,6 @@ public static class AttestationVerifier
         return comparison;
     }
 
-    private sealed record QuotedPcrs(IReadOnlyList<PcrValue> Values, IReadOnlyDictionary<string, IReadOnlyDictionary<int, string>> Hex, IReadOnlyList<int> AttestedIndices);
+    private sealed record QuotedPcrs(IReadOnlyList<PcrValue> Values, IReadOnlyDictionary<string, IReadOnlyDictionary<int, string>> Hex,
+        IReadOnlyList<int> AttestedIndices, QuoteClock Clock);
 }
