@@ -11,15 +11,17 @@ namespace TrustedLaunch.Server;
 
 /// <summary>
 /// The attestation workflow behind the HTTP API, independent of HTTP: issue a challenge, take evidence (parse, spend
-/// the nonce, verify with the library verifier against the VM's CA and baseline, learn the baseline on the first pass
-/// or on request, issue a token), and record every result. Holds no per-VM state in memory, so replicas sharing the
-/// stores are interchangeable.
+/// the nonce, verify with the library verifier against the VM's CA, baseline and reference policy, learn the baseline
+/// on the first pass or on request, issue a token), and record every result. Holds no per-VM state in memory (parsed
+/// policies are cached, but checked against the store on every use), so replicas sharing the stores are interchangeable.
 /// </summary>
 public sealed class AttestationService(
     INonceStore nonces,
     IAttestationResultStore results,
     IBaselineStore baselines,
     IVmRegistry vms,
+    IPolicyStore policies,
+    ReferencePolicyCache policyCache,
     ServiceTrust trust,
     TokenService tokens,
     AttestationServiceOptions options,
@@ -44,8 +46,9 @@ public sealed class AttestationService(
         if (vm is null)
             return new AttestationOutcome { Kind = AttestationOutcomeKind.UnknownVm, Reason = "UnknownVm", Message = $"VM {vmId} is not registered." };
 
-        // Resolved before the nonce is spent: a VM without a usable CA is a configuration error, not the VM's fault.
+        // Resolved before the nonce is spent: a VM without a usable CA or policy is a configuration error, not the VM's fault.
         X509Certificate2Collection akCa = trust.AkCaFor(vm);
+        ReferencePolicy? policy = await PolicyForAsync(vm, cancellationToken);
         DateTimeOffset now = time.GetUtcNow();
         AttestationEvidence evidence;
         try
@@ -88,6 +91,7 @@ public sealed class AttestationService(
             Nonce = evidence.Nonce,
             AkCaCertificates = akCa,
             Baseline = learn ? null : AttestationBaseline.FromJson(Encoding.UTF8.GetBytes(stored!.BaselineJson)),
+            Policy = policy,
             VerificationTime = now,
         };
         AttestationResult result = AttestationVerifier.Verify(evidence, expectations);
@@ -140,6 +144,17 @@ public sealed class AttestationService(
         return true;
     }
 
+    // Null: the verifier's built-in minimum. A named policy that is gone means the database was edited around the
+    // stores (they refuse to remove a policy in use): fail closed, as for a missing CA, rather than attest to less.
+    private async Task<ReferencePolicy?> PolicyForAsync(RegisteredVm vm, CancellationToken cancellationToken)
+    {
+        if (vm.PolicyName is null)
+            return null;
+        StoredPolicy stored = await policies.GetAsync(vm.PolicyName, cancellationToken)
+            ?? throw new StoreException($"VM {vm.VmId} names the policy '{vm.PolicyName}', which is not stored.");
+        return policyCache.Get(stored);
+    }
+
     private Task<AttestationRecord> RecordFailureAsync(Guid vmId, DateTimeOffset at, string reason, string component, string message,
         string? summaryJson, CancellationToken cancellationToken) =>
         results.AddAsync(new AttestationRecord
@@ -150,8 +165,8 @@ public sealed class AttestationService(
     // What a failed result still tells (deviations, policy violations, early/late verdicts), kept with the record.
     private static string SummaryJson(AttestationResult result) =>
         JsonSerializer.Serialize(new FailureSummary(result.EarlyBoot.ToString(), result.LateBoot.ToString(),
-            result.Deviations.Select(d => d.Description).ToArray(),
-            result.PolicyViolations.Select(v => v.ToString()).ToArray()), ServiceJson.Options);
+            result.Deviations.Select(d => d.Description).ToArray(), result.PolicyName,
+            result.PolicyViolations.Select(v => v.Message).ToArray()), ServiceJson.Options);
 
-    private sealed record FailureSummary(string EarlyBoot, string LateBoot, string[] Deviations, string[] PolicyViolations);
+    private sealed record FailureSummary(string EarlyBoot, string LateBoot, string[] Deviations, string? Policy, string[] PolicyViolations);
 }

@@ -62,6 +62,8 @@ public static class AttestationServiceHost
         builder.Services.AddSingleton<IAttestationResultStore, SqliteAttestationResultStore>();
         builder.Services.AddSingleton<IBaselineStore, SqliteBaselineStore>();
         builder.Services.AddSingleton<IVmRegistry, SqliteVmRegistry>();
+        builder.Services.AddSingleton<IPolicyStore, SqlitePolicyStore>();
+        builder.Services.AddSingleton<ReferencePolicyCache>();
         builder.Services.AddSingleton(services => TokenService.Open(options, () => ResolveIssuer(options, services),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<TokenService>>()));
         builder.Services.AddSingleton<AttestationService>();
@@ -70,6 +72,7 @@ public static class AttestationServiceHost
         WebApplication app = builder.Build();
         app.Use(ProblemOnErrorAsync);
         VmAttestationEndpoints.Map(app);
+        PolicyEndpoints.Map(app);
         MetadataEndpoints.Map(app);
         app.MapFallback(() => VmAttestationEndpoints.Problem(StatusCodes.Status404NotFound, ServiceProblem.TypePrefix + "NoSuchEndpoint",
             "No such endpoint", "See docs/server.md for the API."));

@@ -36,4 +36,13 @@ internal static partial class Log
 
     [LoggerMessage(6008, LogLevel.Information, "Created token-signing key {Path} ({Algorithm})")]
     public static partial void SigningKeyCreated(ILogger logger, string path, string algorithm);
+
+    [LoggerMessage(6009, LogLevel.Information, "Reference policy {Name} {Write}")]
+    public static partial void PolicyStored(ILogger logger, string name, PolicyWrite write);
+
+    [LoggerMessage(6010, LogLevel.Information, "Reference policy {Name} removed")]
+    public static partial void PolicyRemoved(ILogger logger, string name);
+
+    [LoggerMessage(6011, LogLevel.Information, "VM {VmId}: reference policy set to {Name}")]
+    public static partial void PolicyAssigned(ILogger logger, Guid vmId, string name);
 }

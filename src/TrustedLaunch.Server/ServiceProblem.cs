@@ -14,6 +14,9 @@ public static class ServiceProblem
     public const string BadRequest = TypePrefix + "BadRequest";
     public const string StoreUnavailable = TypePrefix + "StoreUnavailable";
     public const string Internal = TypePrefix + "Internal";
+    public const string UnknownPolicy = TypePrefix + "UnknownPolicy";
+    public const string PolicyInvalid = TypePrefix + "PolicyInvalid";
+    public const string PolicyInUse = TypePrefix + "PolicyInUse";
 
     /// <summary>The type of a verifier failure reason, e.g. <c>urn:trustedlaunch:problem:QuoteInvalid</c>.</summary>
     public static string ForReason(string reason) => TypePrefix + reason;

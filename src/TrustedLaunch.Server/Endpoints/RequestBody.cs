@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
 namespace TrustedLaunch.Server.Endpoints;
@@ -30,5 +31,16 @@ internal static class RequestBody
                 return null;
             buffer.Write(chunk, 0, read);
         }
+    }
+
+    /// <summary>The string <paramref name="property"/> of a JSON object body; null when the body is not an object or lacks it.</summary>
+    /// <exception cref="JsonException">The body is not JSON.</exception>
+    public static string? StringProperty(byte[] body, string property)
+    {
+        using JsonDocument document = JsonDocument.Parse(body);
+        return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(property, out JsonElement value)
+            && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
     }
 }

@@ -59,7 +59,7 @@ internal static class VmAttestationEndpoints
                 outcome.Message!, outcome.Reason, outcome.Component, outcome.Record?.Id),
             AttestationOutcomeKind.Failed => Problem(StatusCodes.Status422UnprocessableEntity, ServiceProblem.ForReason(outcome.Reason!),
                 "Attestation failed", outcome.Message!, outcome.Reason, outcome.Component, outcome.Record?.Id,
-                outcome.Result?.Deviations.ToArray()),
+                outcome.Result?.Deviations, outcome.Result?.PolicyViolations),
             _ => throw new InvalidOperationException($"Unhandled outcome {outcome.Kind}."),
         };
     }
@@ -104,10 +104,7 @@ internal static class VmAttestationEndpoints
         {
             try
             {
-                using JsonDocument report = JsonDocument.Parse(body);
-                if (report.RootElement.ValueKind == JsonValueKind.Object && report.RootElement.TryGetProperty("message", out JsonElement m)
-                    && m.ValueKind == JsonValueKind.String)
-                    detail = m.GetString();
+                detail = RequestBody.StringProperty(body, "message");
             }
             catch (JsonException e)
             {
@@ -128,7 +125,7 @@ internal static class VmAttestationEndpoints
             : UnknownVm(id);
     }
 
-    private static bool TryParseVmId(string text, out Guid vmId, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out IResult? problem)
+    internal static bool TryParseVmId(string text, out Guid vmId, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out IResult? problem)
     {
         if (Guid.TryParseExact(text, "D", out vmId))
         {
@@ -140,11 +137,11 @@ internal static class VmAttestationEndpoints
         return false;
     }
 
-    private static IResult UnknownVm(Guid vmId) =>
+    internal static IResult UnknownVm(Guid vmId) =>
         Problem(StatusCodes.Status404NotFound, ServiceProblem.UnknownVm, "Unknown VM", $"VM {vmId} is not registered (tl server vm add).", reason: "UnknownVm");
 
     internal static IResult Problem(int status, string type, string title, string detail, string? reason = null, string? component = null,
-        long? resultId = null, IReadOnlyList<BaselineDeviation>? deviations = null)
+        long? resultId = null, IReadOnlyList<BaselineDeviation>? deviations = null, IReadOnlyList<PolicyViolation>? violations = null)
     {
         var extensions = new Dictionary<string, object?>(StringComparer.Ordinal);
         // A stored failing result (malformed evidence, rejected nonce, failed verification) carries verdict "fail".
@@ -156,8 +153,11 @@ internal static class VmAttestationEndpoints
             extensions["component"] = component;
         if (resultId is not null)
             extensions["resultId"] = resultId;
+        // Baseline deviations and policy violations are both reported when both were found; the reason names the first.
         if (deviations is { Count: > 0 })
             extensions["deviations"] = deviations;
+        if (violations is { Count: > 0 })
+            extensions["violations"] = violations;
         return Results.Problem(detail: detail, statusCode: status, title: title, type: type, extensions: extensions);
     }
 

@@ -61,6 +61,102 @@ public sealed partial class ServerCliTests : IDisposable
         ExpectExit(result, 2);
     }
 
+    [Fact]
+    public void Policy_AddShowAssignRemove_ExitCodes()
+    {
+        string vm = Guid.NewGuid().ToString();
+        string policy = Path.Combine(_directory, "strict.json");
+        File.WriteAllText(policy, """{"name":"strict","requireDefaultSecureBootKeys":true}""");
+
+        ExpectExit(Tl("server", "policy", "add", "--data", Data, "--file", policy), 0);
+        ExpectExit(Tl("server", "vm", "add", "--data", Data, "--vm-id", vm, "--policy", "absent"), 1);
+        ToolResult added = Tl("server", "vm", "add", "--data", Data, "--vm-id", vm, "--policy", "strict", "--json");
+        ExpectExit(added, 0);
+        using (JsonDocument json = JsonDocument.Parse(added.StandardOutput))
+            Assert.Equal("strict", json.RootElement.GetProperty("policy").GetString());
+        ToolResult shown = Tl("server", "policy", "show", "strict", "--data", Data, "--json");
+        ExpectExit(shown, 0);
+        using (JsonDocument json = JsonDocument.Parse(shown.StandardOutput))
+        {
+            Assert.Equal(vm, Assert.Single(json.RootElement.GetProperty("vms").EnumerateArray().ToArray()).GetString());
+            // Stored with the rules it leaves out at their defaults: Secure Boot is still required.
+            Assert.True(json.RootElement.GetProperty("policy").GetProperty("requireSecureBoot").GetBoolean());
+        }
+
+        ToolResult inUse = Tl("server", "policy", "remove", "strict", "--data", Data);
+        ExpectExit(inUse, 2);
+        Assert.Contains(vm, inUse.StandardError, StringComparison.Ordinal);
+        ExpectExit(Tl("server", "vm", "set-policy", "--data", Data, "--vm-id", vm, "--none"), 0);
+        ExpectExit(Tl("server", "policy", "remove", "strict", "--data", Data), 0);
+        ExpectExit(Tl("server", "policy", "show", "strict", "--data", Data), 1);
+        ExpectExit(Tl("server", "policy", "remove", "strict", "--data", Data), 1);
+        ToolResult list = Tl("server", "policy", "list", "--data", Data, "--json");
+        ExpectExit(list, 0);
+        Assert.Equal(0, JsonDocument.Parse(list.StandardOutput).RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    public void Policy_AddReplacesAndSetPolicySwitches()
+    {
+        string vm = Guid.NewGuid().ToString();
+        string policy = Path.Combine(_directory, "p.json");
+        File.WriteAllText(policy, """{"name":"p"}""");
+        ExpectExit(Tl("server", "policy", "add", "--data", Data, "--file", policy), 0);
+        File.WriteAllText(policy, """{"name":"p","allowKernelDebug":true}""");
+
+        ToolResult replaced = Tl("server", "policy", "add", "--data", Data, "--file", policy);
+        ExpectExit(Tl("server", "vm", "add", "--data", Data, "--vm-id", vm), 0);
+        ExpectExit(Tl("server", "vm", "set-policy", "--data", Data, "--vm-id", vm, "--policy", "p"), 0);
+        ToolResult vms = Tl("server", "vm", "list", "--data", Data, "--json");
+
+        ExpectExit(replaced, 0);
+        Assert.Contains("Replaced policy p", replaced.StandardOutput, StringComparison.Ordinal);
+        ExpectExit(vms, 0);
+        using JsonDocument json = JsonDocument.Parse(vms.StandardOutput);
+        Assert.Equal("p", Assert.Single(json.RootElement.EnumerateArray().ToArray()).GetProperty("policy").GetString());
+        ToolResult shown = Tl("server", "policy", "show", "p", "--data", Data, "--json");
+        using JsonDocument policyJson = JsonDocument.Parse(shown.StandardOutput);
+        Assert.True(policyJson.RootElement.GetProperty("policy").GetProperty("allowKernelDebug").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("not JSON", "{\"name\":", "not a reference policy")]
+    [InlineData("bad regex", """{"name":"p","kernelCommandLinePattern":"("}""", "kernelCommandLinePattern")]
+    [InlineData("misspelt rule", """{"name":"p","requireSecureBot":true}""", "'requireSecureBot' is not a reference policy property")]
+    [InlineData("reserved name", """{"name":"minimum"}""", "built-in")]
+    public void PolicyAdd_InvalidFile_Exit2WithReason(string label, string content, string reason)
+    {
+        string policy = Path.Combine(_directory, "bad.json");
+        File.WriteAllText(policy, content);
+
+        ToolResult result = Tl("server", "policy", "add", "--data", Data, "--file", policy);
+
+        ExpectExit(result, 2);
+        Assert.True(result.StandardError.Contains(reason, StringComparison.Ordinal), $"{label}: {result}");
+    }
+
+    [Theory]
+    [InlineData("--policy", "p", "--none")]
+    [InlineData("--policy", "bad name", null)]
+    [InlineData(null, null, null)]
+    public void VmSetPolicy_BadOptions_Exit2(string? option, string? value, string? none)
+    {
+        string[] args = new[] { "server", "vm", "set-policy", "--data", Data, "--vm-id", Guid.NewGuid().ToString(), option, value, none }
+            .OfType<string>().ToArray();
+
+        ExpectExit(Tl(args), 2);
+    }
+
+    [Fact]
+    public void VmSetPolicy_UnknownVmOrPolicy_Exit1()
+    {
+        string vm = Guid.NewGuid().ToString();
+        ExpectExit(Tl("server", "vm", "add", "--data", Data, "--vm-id", vm), 0);
+
+        ExpectExit(Tl("server", "vm", "set-policy", "--data", Data, "--vm-id", vm, "--policy", "absent"), 1);
+        ExpectExit(Tl("server", "vm", "set-policy", "--data", Data, "--vm-id", Guid.NewGuid().ToString(), "--none"), 1);
+    }
+
     [Theory]
     [InlineData("--listen", "https://127.0.0.1:0")]
     [InlineData("--token-alg", "HS256")]

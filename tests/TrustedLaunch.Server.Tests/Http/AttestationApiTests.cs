@@ -19,43 +19,18 @@ public sealed class ServerEvidenceGroup : ICollectionFixture<GenuineEvidenceFact
 
 /// <summary>The HTTP API end to end: real Kestrel on loopback, real HttpClient, evidence quoted by swtpm over real boot logs.</summary>
 [Collection(ServerEvidenceGroup.Name)]
-public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : IAsyncLifetime
+public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : RegisteredVmServiceTests(factory)
 {
     internal const string SecureBootCapture = "ovmf4m-ms-sb-crb";
     internal const string ChangedCmdlineCapture = "ovmf4m-ms-sb-crb-cmdline2";
-    private ServiceUnderTest _service = null!;
 
-    private Guid VmId => factory.VmId;
+    private Task<(byte[] Nonce, byte[] Body)> ChallengeAndQuoteAsync(string capture = SecureBootCapture) =>
+        Service.ChallengeAndQuoteAsync(Factory, capture);
 
-    public async Task InitializeAsync()
-    {
-        _service = await ServiceUnderTest.StartAsync(factory.CaDirectory);
-        await _service.RegisterAsync(VmId);
-    }
+    private Task<(HttpStatusCode Status, JsonElement Body, string? ContentType)> AttestAsync(byte[] body) => Service.AttestAsync(VmId, body);
 
-    public async Task DisposeAsync() => await _service.DisposeAsync();
-
-    private async Task<(byte[] Nonce, byte[] Body)> ChallengeAndQuoteAsync(string capture = SecureBootCapture)
-    {
-        byte[] nonce = await _service.ChallengeAsync(VmId);
-        byte[] body = EvidenceJson.Serialize(factory.Attest(GenuineEvidenceFactory.CaptureLog(capture), nonce));
-        return (nonce, body);
-    }
-
-    private async Task<(HttpStatusCode Status, JsonElement Body, string? ContentType)> AttestAsync(byte[] body)
-    {
-        using HttpResponseMessage response = await _service.PostEvidenceAsync(VmId, body);
-        string text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(), response.Content.Headers.ContentType?.MediaType);
-    }
-
-    private async Task<JsonElement> AttestExpectingAsync(HttpStatusCode expected, string capture = SecureBootCapture)
-    {
-        (_, byte[] body) = await ChallengeAndQuoteAsync(capture);
-        (HttpStatusCode status, JsonElement json, _) = await AttestAsync(body);
-        Assert.True(status == expected, $"expected {(int)expected}, got {(int)status}: {json}");
-        return json;
-    }
+    private Task<JsonElement> AttestExpectingAsync(HttpStatusCode expected, string capture = SecureBootCapture) =>
+        Service.AttestExpectingAsync(Factory, expected, capture);
 
     [Fact]
     public async Task Attest_GenuineEvidence_PassTokenVerifiesAgainstPublishedJwks()
@@ -65,11 +40,11 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : IAsync
         Assert.Equal("pass", pass.GetProperty("verdict").GetString());
         Assert.True(pass.GetProperty("baselineLearned").GetBoolean());
         string token = pass.GetProperty("token").GetString()!;
-        JsonElement metadata = await _service.GetJsonAsync("/.well-known/openid-configuration");
+        JsonElement metadata = await Service.GetJsonAsync("/.well-known/openid-configuration");
         string issuer = metadata.GetProperty("issuer").GetString()!;
-        Assert.Equal(_service.BaseAddress.ToString().TrimEnd('/'), issuer.TrimEnd('/'));
+        Assert.Equal(Service.BaseAddress.ToString().TrimEnd('/'), issuer.TrimEnd('/'));
         string jwksUri = metadata.GetProperty("jwks_uri").GetString()!;
-        var jwks = new JsonWebKeySet(await _service.Client.GetStringAsync(new Uri(jwksUri)));
+        var jwks = new JsonWebKeySet(await Service.Client.GetStringAsync(new Uri(jwksUri)));
         var parameters = new TokenValidationParameters
         {
             ValidIssuer = issuer,
@@ -110,7 +85,7 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : IAsync
     public async Task Attest_NonceExpired_409ThenFreshChallengePasses()
     {
         (_, byte[] body) = await ChallengeAndQuoteAsync();
-        _service.Clock.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
+        Service.Clock.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
 
         (HttpStatusCode status, JsonElement problem, _) = await AttestAsync(body);
 
@@ -122,7 +97,7 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : IAsync
     [Fact]
     public async Task Attest_NonceNeverIssued_409()
     {
-        byte[] body = EvidenceJson.Serialize(factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), RandomNumberGenerator.GetBytes(32)));
+        byte[] body = EvidenceJson.Serialize(Factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), RandomNumberGenerator.GetBytes(32)));
 
         (HttpStatusCode status, JsonElement problem, _) = await AttestAsync(body);
 
@@ -168,7 +143,7 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : IAsync
         request.Headers.ExpectContinue = true;
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
 
-        using HttpResponseMessage response = await _service.Client.SendAsync(request);
+        using HttpResponseMessage response = await Service.Client.SendAsync(request);
         JsonElement problem = (await response.Content.ReadFromJsonAsync<JsonElement>())!;
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
@@ -181,11 +156,11 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : IAsync
     public async Task Endpoints_UnknownVm_404AndBadVmId_400()
     {
         var stranger = Guid.NewGuid();
-        using HttpResponseMessage challenge = await _service.Client.PostAsync($"/v1/vms/{stranger}/challenges", null);
-        using HttpResponseMessage evidence = await _service.PostEvidenceAsync(stranger, "{}"u8.ToArray());
-        using HttpResponseMessage list = await _service.Client.GetAsync($"/v1/vms/{stranger}/attestations");
-        using HttpResponseMessage relearn = await _service.Client.PostAsync($"/v1/vms/{stranger}/baseline:relearn", null);
-        using HttpResponseMessage badId = await _service.Client.PostAsync("/v1/vms/not-a-uuid/challenges", null);
+        using HttpResponseMessage challenge = await Service.Client.PostAsync($"/v1/vms/{stranger}/challenges", null);
+        using HttpResponseMessage evidence = await Service.PostEvidenceAsync(stranger, "{}"u8.ToArray());
+        using HttpResponseMessage list = await Service.Client.GetAsync($"/v1/vms/{stranger}/attestations");
+        using HttpResponseMessage relearn = await Service.Client.PostAsync($"/v1/vms/{stranger}/baseline:relearn", null);
+        using HttpResponseMessage badId = await Service.Client.PostAsync("/v1/vms/not-a-uuid/challenges", null);
 
         Assert.All([challenge, evidence, list, relearn], r => Assert.Equal(HttpStatusCode.NotFound, r.StatusCode));
         JsonElement problem = (await evidence.Content.ReadFromJsonAsync<JsonElement>())!;
@@ -198,11 +173,11 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : IAsync
     {
         // A second registered VM presents the first VM's genuine evidence (its AK certificate names the first VM).
         var other = Guid.NewGuid();
-        await _service.RegisterAsync(other);
-        byte[] nonce = await _service.ChallengeAsync(other);
-        byte[] body = EvidenceJson.Serialize(factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), nonce));
+        await Service.RegisterAsync(other);
+        byte[] nonce = await Service.ChallengeAsync(other);
+        byte[] body = EvidenceJson.Serialize(Factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), nonce));
 
-        using HttpResponseMessage response = await _service.PostEvidenceAsync(other, body);
+        using HttpResponseMessage response = await Service.PostEvidenceAsync(other, body);
         JsonElement problem = (await response.Content.ReadFromJsonAsync<JsonElement>())!;
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
@@ -225,7 +200,7 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : IAsync
         JsonElement[] deviations = deviation.GetProperty("deviations").EnumerateArray().ToArray();
         Assert.Contains(deviations, d => d.GetProperty("pcr").GetInt32() is 8 or 9);
 
-        using HttpResponseMessage relearn = await _service.Client.PostAsync($"/v1/vms/{VmId}/baseline:relearn", null);
+        using HttpResponseMessage relearn = await Service.Client.PostAsync($"/v1/vms/{VmId}/baseline:relearn", null);
         Assert.Equal(HttpStatusCode.Accepted, relearn.StatusCode);
         JsonElement relearned = await AttestExpectingAsync(HttpStatusCode.OK, ChangedCmdlineCapture);
         Assert.True(relearned.GetProperty("baselineLearned").GetBoolean());
@@ -239,16 +214,16 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : IAsync
     {
         await AttestExpectingAsync(HttpStatusCode.OK);
         await AttestExpectingAsync(HttpStatusCode.UnprocessableEntity, ChangedCmdlineCapture);
-        using (HttpResponseMessage unresponsive = await _service.Client.PostAsJsonAsync($"/v1/vms/{VmId}/attestations:agent-unresponsive",
+        using (HttpResponseMessage unresponsive = await Service.Client.PostAsJsonAsync($"/v1/vms/{VmId}/attestations:agent-unresponsive",
             new { message = "no evidence within 30 s" }))
         {
             Assert.Equal(HttpStatusCode.Created, unresponsive.StatusCode);
         }
 
-        JsonElement list = await _service.GetJsonAsync($"/v1/vms/{VmId}/attestations");
+        JsonElement list = await Service.GetJsonAsync($"/v1/vms/{VmId}/attestations");
         JsonElement[] results = list.GetProperty("results").EnumerateArray().ToArray();
-        JsonElement latest = await _service.GetJsonAsync($"/v1/vms/{VmId}/attestations/latest");
-        JsonElement limited = await _service.GetJsonAsync($"/v1/vms/{VmId}/attestations?limit=1");
+        JsonElement latest = await Service.GetJsonAsync($"/v1/vms/{VmId}/attestations/latest");
+        JsonElement limited = await Service.GetJsonAsync($"/v1/vms/{VmId}/attestations?limit=1");
 
         Assert.Equal(["fail", "fail", "pass"], results.Select(r => r.GetProperty("verdict").GetString()));
         Assert.Equal("AgentUnresponsive", results[0].GetProperty("reason").GetString());
@@ -258,7 +233,7 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : IAsync
         Assert.Equal(VmId.ToString(), results[2].GetProperty("claims").GetProperty("x-ms-azurevm-vmid").GetString(), ignoreCase: true);
         Assert.Equal(results[0].GetProperty("id").GetInt64(), latest.GetProperty("id").GetInt64());
         Assert.Single(limited.GetProperty("results").EnumerateArray());
-        using HttpResponseMessage badLimit = await _service.Client.GetAsync($"/v1/vms/{VmId}/attestations?limit=0");
+        using HttpResponseMessage badLimit = await Service.Client.GetAsync($"/v1/vms/{VmId}/attestations?limit=0");
         Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
     }
 
@@ -269,17 +244,17 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : IAsync
         (_, byte[] pending) = await ChallengeAndQuoteAsync(ChangedCmdlineCapture);
         (_, byte[] spent) = await ChallengeAndQuoteAsync();
         Assert.Equal(HttpStatusCode.OK, (await AttestAsync(spent)).Status);
-        string jwksBefore = await _service.Client.GetStringAsync("/certs");
+        string jwksBefore = await Service.Client.GetStringAsync("/certs");
 
-        await _service.RestartAsync();
+        await Service.RestartAsync();
 
-        Assert.Equal(jwksBefore, await _service.Client.GetStringAsync("/certs"));
+        Assert.Equal(jwksBefore, await Service.Client.GetStringAsync("/certs"));
         Assert.Equal(HttpStatusCode.Conflict, (await AttestAsync(spent)).Status);
         // The nonce issued before the restart is still good, and the learned baseline still applies.
         (HttpStatusCode status, JsonElement body, _) = await AttestAsync(pending);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
         Assert.Equal("BaselineDeviation", body.GetProperty("reason").GetString());
-        JsonElement list = await _service.GetJsonAsync($"/v1/vms/{VmId}/attestations");
+        JsonElement list = await Service.GetJsonAsync($"/v1/vms/{VmId}/attestations");
         Assert.Equal(["fail", "fail", "pass", "pass"], list.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("verdict").GetString()));
     }
 

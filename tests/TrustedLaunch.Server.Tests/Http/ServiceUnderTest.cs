@@ -1,9 +1,12 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.Attestation.Tests.Fixtures;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Testing;
 
@@ -73,6 +76,32 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         return Client.PostAsync($"/v1/vms/{vmId}/attestations", content);
+    }
+
+    /// <summary>A challenge for the factory's VM, then evidence of <paramref name="capture"/>'s boot quoted by swtpm with its nonce.</summary>
+    public async Task<(byte[] Nonce, byte[] Body)> ChallengeAndQuoteAsync(GenuineEvidenceFactory factory, string capture)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        byte[] nonce = await ChallengeAsync(factory.VmId);
+        byte[] body = EvidenceJson.Serialize(factory.Attest(GenuineEvidenceFactory.CaptureLog(capture), nonce));
+        return (nonce, body);
+    }
+
+    /// <summary>POST …/attestations: the status, the JSON body (a pass or a problem) and its media type.</summary>
+    public async Task<(HttpStatusCode Status, JsonElement Body, string? ContentType)> AttestAsync(Guid vmId, byte[] body)
+    {
+        using HttpResponseMessage response = await PostEvidenceAsync(vmId, body);
+        string text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(), response.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>Challenge, quote and attest <paramref name="capture"/>'s boot for the factory's VM, asserting the status.</summary>
+    public async Task<JsonElement> AttestExpectingAsync(GenuineEvidenceFactory factory, HttpStatusCode expected, string capture)
+    {
+        (_, byte[] body) = await ChallengeAndQuoteAsync(factory, capture);
+        (HttpStatusCode status, JsonElement json, _) = await AttestAsync(factory.VmId, body);
+        Assert.True(status == expected, $"expected {(int)expected}, got {(int)status}: {json}");
+        return json;
     }
 
     public async Task<JsonElement> GetJsonAsync(string path)

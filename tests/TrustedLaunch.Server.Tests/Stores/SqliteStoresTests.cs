@@ -59,6 +59,43 @@ public sealed class SqliteStoresTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_Version1Database_MigratesKeepingVmsResultsAndBaselines()
+    {
+        // The schema as version 1 shipped it (spelt out here, not taken from SqliteDatabase, so that an edit to a shipped
+        // migration breaks this test), with a VM, a result and a baseline in it.
+        var vm = Guid.NewGuid();
+        using (var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            connection.Open();
+            using SqliteCommand v1 = connection.CreateCommand();
+            v1.CommandText = $"""
+                CREATE TABLE schema_version (version INTEGER PRIMARY KEY NOT NULL, applied_at INTEGER NOT NULL);
+                CREATE TABLE vms (vm_id TEXT PRIMARY KEY NOT NULL, ak_ca_pem TEXT NULL, registered_at INTEGER NOT NULL);
+                CREATE TABLE nonces (nonce BLOB PRIMARY KEY NOT NULL, vm_id TEXT NOT NULL, issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, consumed_at INTEGER NULL);
+                CREATE INDEX nonces_expires_at ON nonces (expires_at);
+                CREATE TABLE attestation_results (id INTEGER PRIMARY KEY AUTOINCREMENT, vm_id TEXT NOT NULL, at INTEGER NOT NULL, verdict TEXT NOT NULL, reason TEXT NULL, component TEXT NULL, message TEXT NULL, claims_json TEXT NULL, token_id TEXT NULL);
+                CREATE INDEX attestation_results_vm ON attestation_results (vm_id, id);
+                CREATE TABLE baselines (vm_id TEXT PRIMARY KEY NOT NULL, baseline_json TEXT NOT NULL, learned_at INTEGER NOT NULL, relearn_requested_at INTEGER NULL);
+                INSERT INTO schema_version VALUES (1, 0);
+                INSERT INTO vms VALUES ('{vm:D}', 'pem', {T0.ToUnixTimeMilliseconds()});
+                INSERT INTO attestation_results (vm_id, at, verdict, reason) VALUES ('{vm:D}', {T0.ToUnixTimeMilliseconds()}, 'fail', 'QuoteInvalid');
+                INSERT INTO baselines VALUES ('{vm:D}', '[]', {T0.ToUnixTimeMilliseconds()}, NULL);
+                """;
+            v1.ExecuteNonQuery();
+        }
+
+        SqliteDatabase migrated = SqliteDatabase.Open(DatabasePath);
+        var vms = new SqliteVmRegistry(migrated);
+
+        Assert.Equal(2, migrated.ReadSchemaVersion());
+        Assert.Equal(new RegisteredVm(vm, "pem", T0, PolicyName: null), await vms.GetAsync(vm, default));
+        Assert.Equal("QuoteInvalid", (await new SqliteAttestationResultStore(migrated).GetLatestAsync(vm, default))!.Reason);
+        Assert.NotNull(await new SqliteBaselineStore(migrated).GetAsync(vm, default));
+        await new SqlitePolicyStore(migrated).SaveAsync(new StoredPolicy("strict", "{}", T0), default);
+        Assert.Equal(PolicyAssignment.Assigned, await vms.SetPolicyAsync(vm, "strict", default));
+    }
+
+    [Fact]
     public void Open_FileIsNotADatabase_ThrowsStoreException()
     {
         File.WriteAllBytes(DatabasePath, new byte[4096].Select((_, i) => (byte)(i * 7)).ToArray());

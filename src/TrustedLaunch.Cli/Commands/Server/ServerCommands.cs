@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Server;
 using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Server.Stores.Sqlite;
 
 namespace TrustedLaunch.Cli.Commands.Server;
 
@@ -30,6 +31,7 @@ internal static class ServerCommands
             data, listen, ca, tokenAlg, issuer, nonceLifetime,
         };
         command.Subcommands.Add(VmCommands.Create());
+        command.Subcommands.Add(PolicyCommands.Create());
         command.SetAction(async (parse, cancellationToken) =>
         {
             int lifetime = parse.GetValue(nonceLifetime);
@@ -69,6 +71,24 @@ internal static class ServerCommands
     {
         Description = $"Service data folder (database tl.db, token-signing key); default TL_HOME ({TlHome.EnvironmentVariable}, /var/lib/trustedlaunch as root).",
     };
+
+    /// <summary>The service database in <paramref name="dataDirectory"/> (default TL_HOME), opened and migrated, for the commands that write it directly.</summary>
+    internal static SqliteDatabase OpenDatabase(string? dataDirectory)
+    {
+        string data = Path.GetFullPath(dataDirectory ?? TlHome.Path);
+        try
+        {
+            return SqliteDatabase.Open(Path.Combine(data, AttestationServiceOptions.DatabaseFileName));
+        }
+        catch (StoreException e)
+        {
+            throw new CliException(ExitCode.EnvironmentProblem, e.Message);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new CliException(ExitCode.EnvironmentProblem, $"Cannot create {data}: {e.Message}");
+        }
+    }
 
     private static WebApplication Build(AttestationServiceOptions options)
     {

@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sqlite;
 public sealed class SqliteDatabase : IDisposable
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     private static readonly string[] Migrations =
@@ -44,6 +44,16 @@ public sealed class SqliteDatabase : IDisposable
             baseline_json TEXT NOT NULL,
             learned_at INTEGER NOT NULL,
             relearn_requested_at INTEGER NULL);
+        """,
+        // 2: named reference policies; a VM may name one (NULL: the built-in minimum). The conditional statements of
+        // the stores keep the reference valid; the foreign key (enforced by every connection) is the second line.
+        """
+        CREATE TABLE policies (
+            name TEXT PRIMARY KEY NOT NULL,
+            policy_json TEXT NOT NULL,
+            updated_at INTEGER NOT NULL);
+        ALTER TABLE vms ADD COLUMN policy_name TEXT NULL REFERENCES policies (name);
+        CREATE INDEX vms_policy_name ON vms (policy_name);
         """,
     ];
 
@@ -104,8 +114,9 @@ public sealed class SqliteDatabase : IDisposable
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         using SqliteCommand pragmas = connection.CreateCommand();
-        // busy_timeout: a second process (the CLI) holding the write lock makes us wait, not fail.
-        pragmas.CommandText = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+        // busy_timeout: a second process (the CLI) holding the write lock makes us wait, not fail. foreign_keys is off
+        // in SQLite unless each connection turns it on.
+        pragmas.CommandText = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
         pragmas.ExecuteNonQuery();
         return connection;
     }
