@@ -12,6 +12,7 @@ public sealed record PolicyViolation(string Component, string Message);
 /// authorities, boot-application digests and a kernel command-line pattern. Lists that are null allow anything;
 /// an empty list allows nothing. Every rule is evaluated on the appraised (replayed) boot only.
 /// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)] // a misspelt rule must not silently weaken a policy
 public sealed record ReferencePolicy
 {
     private Regex? _commandLine;
@@ -86,6 +87,32 @@ public sealed record ReferencePolicy
         return violations;
     }
 
+    private static void RejectNullEntries(string property, IReadOnlyList<string>? list)
+    {
+        if (list is null)
+            return;
+        for (int i = 0; i < list.Count; i++)
+        {
+            // A null authority would match every component that has no logged authority.
+            if (list[i] is null)
+                throw new FormatException($"{property}[{i}] is null; list a name or digest, or leave the whole list out");
+        }
+    }
+
+    private static bool HasTopLevelProperty(ReadOnlySpan<byte> utf8Json, string name)
+    {
+        var reader = new Utf8JsonReader(utf8Json);
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals(name))
+                return true;
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && reader.CurrentDepth >= 1)
+                reader.Skip();
+        }
+
+        return false;
+    }
+
     private static bool Matches(string allowed, BootComponent component) =>
         string.Equals(allowed, component.AuthorityName, StringComparison.Ordinal) ||
         string.Equals(allowed, component.AuthoritySha256, StringComparison.OrdinalIgnoreCase);
@@ -109,18 +136,23 @@ public sealed record ReferencePolicy
 
         if (policy is null || string.IsNullOrWhiteSpace(policy.Name))
             throw new FormatException("a reference policy needs a name");
+        RejectNullEntries("allowedAuthorities", policy.AllowedAuthorities);
+        RejectNullEntries("allowedBootApplicationDigests", policy.AllowedBootApplicationDigests);
         if (policy.KernelCommandLinePattern is not null)
         {
             try
             {
                 _ = new Regex(policy.KernelCommandLinePattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or NotSupportedException)
             {
+                // NotSupportedException: a construct (lookaround, backreference) the non-backtracking engine cannot run.
                 throw new FormatException($"kernelCommandLinePattern is not a valid regular expression: {e.Message}", e);
             }
         }
 
-        return policy;
+        // The source-generated reader gives an absent init-only property its type's default, not the declared one;
+        // "Secure Boot required unless said otherwise" must hold for a policy that does not mention it.
+        return HasTopLevelProperty(utf8Json, "requireSecureBoot") ? policy : policy with { RequireSecureBoot = true };
     }
 }

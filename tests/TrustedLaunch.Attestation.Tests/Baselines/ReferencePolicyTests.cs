@@ -72,4 +72,24 @@ public sealed class ReferencePolicyTests(GenuineEvidenceFactory factory)
         Assert.Throws<FormatException>(() => ReferencePolicy.FromJson("{\"name\":\"x\",\"kernelCommandLinePattern\":\"(\"}"u8));
         Assert.Throws<FormatException>(() => ReferencePolicy.FromJson("{\"requireSecureBoot\":true}"u8));
     }
+
+    [Fact]
+    public void FromJson_RuleLeftOut_KeepsItsDeclaredDefault()
+    {
+        ReferencePolicy policy = ReferencePolicy.FromJson("{\"name\":\"p\",\"allowedAuthorities\":[\"requireSecureBoot\"]}"u8);
+        Assert.True(policy.RequireSecureBoot);
+        Assert.False(policy.AllowKernelDebug);
+        Assert.False(ReferencePolicy.FromJson("{\"name\":\"p\",\"requireSecureBoot\":false}"u8).RequireSecureBoot);
+    }
+
+    [Theory]
+    [InlineData("{\"name\":\"p\",\"requireSecureBot\":false}", "requireSecureBot")]
+    [InlineData("{\"name\":\"p\",\"allowedAuthorities\":[null]}", "allowedAuthorities[0] is null")]
+    [InlineData("{\"name\":\"p\",\"allowedBootApplicationDigests\":[\"ab\",null]}", "allowedBootApplicationDigests[1] is null")]
+    [InlineData("{\"name\":\"p\",\"kernelCommandLinePattern\":\"(?=quiet).*\"}", "kernelCommandLinePattern")]
+    public void FromJson_PolicyThatWouldNotMeanWhatItSays_FormatExceptionNamingIt(string json, string named)
+    {
+        var e = Assert.Throws<FormatException>(() => ReferencePolicy.FromJson(Encoding.UTF8.GetBytes(json)));
+        Assert.Contains(named, e.Message, StringComparison.Ordinal);
+    }
 }
