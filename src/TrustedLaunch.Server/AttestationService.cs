@@ -19,6 +19,7 @@ public sealed class AttestationService(
     INonceStore nonces,
     IAttestationResultStore results,
     IBaselineStore baselines,
+    IQuoteClockStore quoteClocks,
     IVmRegistry vms,
     IPolicyStore policies,
     ReferencePolicyCache policyCache,
@@ -66,7 +67,7 @@ public sealed class AttestationService(
             };
         }
 
-        NonceConsumption consumption = await nonces.ConsumeAsync(vmId, evidence.Nonce, now, cancellationToken);
+        (NonceConsumption consumption, DateTimeOffset? nonceIssuedAt) = await nonces.ConsumeAsync(vmId, evidence.Nonce, now, cancellationToken);
         if (consumption != NonceConsumption.Consumed)
         {
             string message = consumption switch
@@ -84,6 +85,10 @@ public sealed class AttestationService(
         }
 
         StoredBaseline? stored = await baselines.GetAsync(vmId, cancellationToken);
+        // The quote answers a nonce issued at nonceIssuedAt, so the TPM made it after that instant: it must be later than
+        // every quote accepted before it. A quote accepted since then may be a concurrent attestation's, made later.
+        StoredQuoteClock? lastClock = await quoteClocks.GetAsync(vmId, cancellationToken);
+        QuoteClock? previousClock = lastClock is not null && lastClock.SeenAt < nonceIssuedAt ? lastClock.Clock : null;
         bool learn = stored is null || stored.RelearnRequested;
         var expectations = new AttestationExpectations
         {
@@ -92,9 +97,15 @@ public sealed class AttestationService(
             AkCaCertificates = akCa,
             Baseline = learn ? null : AttestationBaseline.FromJson(Encoding.UTF8.GetBytes(stored!.BaselineJson)),
             Policy = policy,
+            PreviousQuoteClock = previousClock,
             VerificationTime = now,
         };
         AttestationResult result = AttestationVerifier.Verify(evidence, expectations);
+
+        // Every quote that verified moves the VM's clock on, passed or failed later (baseline, policy): it is genuine
+        // and fresh. The one QuoteInvalid result that carries a clock is the clock regression itself.
+        if (result.QuoteClock is { } clock && result.Failure?.Reason != AttestationFailureReason.QuoteInvalid)
+            await quoteClocks.AdvanceAsync(vmId, clock, now, cancellationToken);
         if (!result.Passed)
         {
             AttestationFailure failure = result.Failure!;

@@ -54,7 +54,7 @@ public class AttestationStoreBenchmarks
         await _vms.GetAsync(_vm, default);
         await _nonces.AddAsync(new IssuedNonce(_vm, nonce, T0, T0.AddMinutes(5)), default);
         await _vms.GetAsync(_vm, default);
-        if (await _nonces.ConsumeAsync(_vm, nonce, T0.AddSeconds(1), default) != NonceConsumption.Consumed)
+        if ((await _nonces.ConsumeAsync(_vm, nonce, T0.AddSeconds(1), default)).Result != NonceConsumption.Consumed)
             throw new InvalidOperationException("nonce not consumed");
         await _baselines.GetAsync(_vm, default);
         return await _results.AddAsync(Record(), default);

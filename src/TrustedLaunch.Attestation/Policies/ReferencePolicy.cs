@@ -144,10 +144,13 @@ public sealed record ReferencePolicy
             {
                 _ = new Regex(policy.KernelCommandLinePattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
             }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException)
+            catch (ArgumentException e)
             {
-                // NotSupportedException: a construct (lookaround, backreference) the non-backtracking engine cannot run.
                 throw new FormatException($"kernelCommandLinePattern is not a valid regular expression: {e.Message}", e);
+            }
+            catch (NotSupportedException e)
+            {
+                throw new FormatException($"kernelCommandLinePattern uses a construct (lookaround, backreference) the non-backtracking regex engine cannot run: {e.Message}", e);
             }
         }
 

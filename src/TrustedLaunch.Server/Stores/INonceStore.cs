@@ -19,6 +19,9 @@ public enum NonceConsumption
     Expired,
 }
 
+/// <summary>The outcome of presenting a nonce, and when it was issued (known when it was <see cref="NonceConsumption.Consumed"/>).</summary>
+public readonly record struct NonceSpend(NonceConsumption Result, DateTimeOffset? IssuedAt);
+
 /// <summary>
 /// Persisted challenges, so that any replica can check a nonce another replica issued. Consumption is atomic: of
 /// two concurrent attestations presenting one nonce, exactly one sees <see cref="NonceConsumption.Consumed"/>.
@@ -28,7 +31,7 @@ public interface INonceStore
     Task AddAsync(IssuedNonce nonce, CancellationToken cancellationToken);
 
     /// <summary>Spends <paramref name="nonce"/> for <paramref name="vmId"/> if it is valid at <paramref name="now"/>.</summary>
-    Task<NonceConsumption> ConsumeAsync(Guid vmId, ReadOnlyMemory<byte> nonce, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<NonceSpend> ConsumeAsync(Guid vmId, ReadOnlyMemory<byte> nonce, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Deletes nonces that expired before <paramref name="before"/>; returns how many.</summary>
     Task<int> PurgeExpiredAsync(DateTimeOffset before, CancellationToken cancellationToken);

@@ -6,7 +6,9 @@ using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.Attestation;
 using TrustedLaunch.Attestation.Tests.Fixtures;
+using TrustedLaunch.Server.Stores;
 
 namespace TrustedLaunch.Server.Tests.Http;
 
@@ -268,6 +270,32 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : Regist
 
         Assert.All(first, s => Assert.Equal(HttpStatusCode.OK, s));
         Assert.All(replays, s => Assert.Equal(HttpStatusCode.Conflict, s));
+    }
+
+    [Fact]
+    public async Task Attest_QuoteClock_AdvancesOnPassAndAnOlderVTpmStateIsRefused()
+    {
+        IQuoteClockStore clocks = Service.Service<IQuoteClockStore>();
+        await AttestExpectingAsync(HttpStatusCode.OK);
+        StoredQuoteClock accepted = (await clocks.GetAsync(VmId, default))!;
+        Service.Clock.Advance(TimeSpan.FromSeconds(1));
+        await AttestExpectingAsync(HttpStatusCode.OK);
+        StoredQuoteClock next = (await clocks.GetAsync(VmId, default))!;
+        Assert.Null(next.Clock.RegressionFrom(accepted.Clock));
+        Assert.NotEqual(accepted.Clock, next.Clock);
+
+        // History in which this VM's vTPM had already been through 10 more resets: the genuine quote it gives now is
+        // what a vTPM restored from an older copy of its state would give.
+        Service.Clock.Advance(TimeSpan.FromSeconds(1));
+        QuoteClock ahead = next.Clock with { ResetCount = next.Clock.ResetCount + 10 };
+        await clocks.AdvanceAsync(VmId, ahead, Service.Clock.GetUtcNow(), default);
+        Service.Clock.Advance(TimeSpan.FromSeconds(1));
+        JsonElement problem = await AttestExpectingAsync(HttpStatusCode.UnprocessableEntity);
+
+        Assert.Equal("QuoteInvalid", problem.GetProperty("reason").GetString());
+        Assert.Equal("quote: clock", problem.GetProperty("component").GetString());
+        Assert.Contains("reset count went back", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(ahead, (await clocks.GetAsync(VmId, default))!.Clock); // the refused quote does not move it back
     }
 
     private static string ReplaceJsonString(string json, string property, string value)

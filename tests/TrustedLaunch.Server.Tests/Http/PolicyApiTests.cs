@@ -174,8 +174,8 @@ public sealed class PolicyApiTests(GenuineEvidenceFactory factory) : RegisteredV
     [InlineData("regex construct without a non-backtracking form", """{"name":"p","kernelCommandLinePattern":"(?=quiet).*"}""", "non-backtracking")]
     [InlineData("name differs from the URL", """{"name":"q"}""", "names the policy 'q', not 'p'")]
     [InlineData("no name", """{"requireSecureBoot":true}""", "not a reference policy")]
-    [InlineData("misspelt rule", """{"name":"p","allowedAuthority":["Debian Secure Boot CA"]}""", "'allowedAuthority' is not a reference policy property")]
-    [InlineData("null in an allow-list", """{"name":"p","allowedAuthorities":[null]}""", "allowedAuthorities[0] must be a string")]
+    [InlineData("misspelt rule", """{"name":"p","allowedAuthority":["Debian Secure Boot CA"]}""", "'allowedAuthority' could not be mapped")]
+    [InlineData("null in an allow-list", """{"name":"p","allowedAuthorities":[null]}""", "allowedAuthorities[0] is null")]
     [InlineData("wrong type", """{"name":"p","requireSecureBoot":"yes"}""", "not a reference policy")]
     public async Task PutPolicy_InvalidDocument_400NamingWhatIsWrong(string label, string json, string reason)
     {

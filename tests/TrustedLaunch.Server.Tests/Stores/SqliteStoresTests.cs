@@ -87,12 +87,13 @@ public sealed class SqliteStoresTests : IDisposable
         SqliteDatabase migrated = SqliteDatabase.Open(DatabasePath);
         var vms = new SqliteVmRegistry(migrated);
 
-        Assert.Equal(2, migrated.ReadSchemaVersion());
+        Assert.Equal(3, migrated.ReadSchemaVersion());
         Assert.Equal(new RegisteredVm(vm, "pem", T0, PolicyName: null), await vms.GetAsync(vm, default));
         Assert.Equal("QuoteInvalid", (await new SqliteAttestationResultStore(migrated).GetLatestAsync(vm, default))!.Reason);
         Assert.NotNull(await new SqliteBaselineStore(migrated).GetAsync(vm, default));
         await new SqlitePolicyStore(migrated).SaveAsync(new StoredPolicy("strict", "{}", T0), default);
         Assert.Equal(PolicyAssignment.Assigned, await vms.SetPolicyAsync(vm, "strict", default));
+        await new SqliteQuoteClockStore(migrated).AdvanceAsync(vm, new TrustedLaunch.Attestation.QuoteClock(1, 1, 0, true), T0, default);
     }
 
     [Fact]
@@ -111,8 +112,8 @@ public sealed class SqliteStoresTests : IDisposable
         byte[] nonce = [1, 2, 3, 4, 5, 6, 7, 8];
         await store.AddAsync(new IssuedNonce(vm, nonce, T0, T0.AddMinutes(5)), default);
 
-        Assert.Equal(NonceConsumption.Consumed, await store.ConsumeAsync(vm, nonce, T0.AddMinutes(1), default));
-        Assert.Equal(NonceConsumption.AlreadyUsed, await store.ConsumeAsync(vm, nonce, T0.AddMinutes(2), default));
+        Assert.Equal(NonceConsumption.Consumed, (await store.ConsumeAsync(vm, nonce, T0.AddMinutes(1), default)).Result);
+        Assert.Equal(NonceConsumption.AlreadyUsed, (await store.ConsumeAsync(vm, nonce, T0.AddMinutes(2), default)).Result);
     }
 
     [Fact]
@@ -123,8 +124,8 @@ public sealed class SqliteStoresTests : IDisposable
         byte[] nonce = [9, 9, 9, 9];
         await store.AddAsync(new IssuedNonce(vm, nonce, T0, T0.AddMinutes(5)), default);
 
-        Assert.Equal(NonceConsumption.Expired, await store.ConsumeAsync(vm, nonce, T0.AddMinutes(5), default));
-        Assert.Equal(NonceConsumption.Expired, await store.ConsumeAsync(vm, nonce, T0.AddMinutes(6), default));
+        Assert.Equal(NonceConsumption.Expired, (await store.ConsumeAsync(vm, nonce, T0.AddMinutes(5), default)).Result);
+        Assert.Equal(NonceConsumption.Expired, (await store.ConsumeAsync(vm, nonce, T0.AddMinutes(6), default)).Result);
     }
 
     [Fact]
@@ -135,9 +136,9 @@ public sealed class SqliteStoresTests : IDisposable
         byte[] nonce = [4, 3, 2, 1];
         await store.AddAsync(new IssuedNonce(vm, nonce, T0, T0.AddMinutes(5)), default);
 
-        Assert.Equal(NonceConsumption.Unknown, await store.ConsumeAsync(Guid.NewGuid(), nonce, T0, default));
-        Assert.Equal(NonceConsumption.Unknown, await store.ConsumeAsync(vm, new byte[] { 4, 3, 2, 0 }, T0, default));
-        Assert.Equal(NonceConsumption.Consumed, await store.ConsumeAsync(vm, nonce, T0, default));
+        Assert.Equal(NonceConsumption.Unknown, (await store.ConsumeAsync(Guid.NewGuid(), nonce, T0, default)).Result);
+        Assert.Equal(NonceConsumption.Unknown, (await store.ConsumeAsync(vm, new byte[] { 4, 3, 2, 0 }, T0, default)).Result);
+        Assert.Equal(NonceConsumption.Consumed, (await store.ConsumeAsync(vm, nonce, T0, default)).Result);
     }
 
     [Fact]
@@ -150,11 +151,11 @@ public sealed class SqliteStoresTests : IDisposable
         var second = new SqliteNonceStore(SqliteDatabase.Open(DatabasePath));
         await first.AddAsync(new IssuedNonce(vm, nonce, T0, T0.AddMinutes(5)), default);
 
-        NonceConsumption[] outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+        NonceSpend[] outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
             Task.Run(() => (i % 2 == 0 ? first : second).ConsumeAsync(vm, nonce, T0.AddSeconds(1), default))));
 
-        Assert.Equal(1, outcomes.Count(o => o == NonceConsumption.Consumed));
-        Assert.Equal(15, outcomes.Count(o => o == NonceConsumption.AlreadyUsed));
+        Assert.Equal(T0, Assert.Single(outcomes, o => o.Result == NonceConsumption.Consumed).IssuedAt);
+        Assert.Equal(15, outcomes.Count(o => o.Result == NonceConsumption.AlreadyUsed));
     }
 
     [Fact]
@@ -166,8 +167,8 @@ public sealed class SqliteStoresTests : IDisposable
         await store.AddAsync(new IssuedNonce(vm, [2], T0, T0.AddMinutes(10)), default);
 
         Assert.Equal(1, await store.PurgeExpiredAsync(T0.AddMinutes(5), default));
-        Assert.Equal(NonceConsumption.Unknown, await store.ConsumeAsync(vm, new byte[] { 1 }, T0, default));
-        Assert.Equal(NonceConsumption.Consumed, await store.ConsumeAsync(vm, new byte[] { 2 }, T0.AddMinutes(6), default));
+        Assert.Equal(NonceConsumption.Unknown, (await store.ConsumeAsync(vm, new byte[] { 1 }, T0, default)).Result);
+        Assert.Equal(NonceConsumption.Consumed, (await store.ConsumeAsync(vm, new byte[] { 2 }, T0.AddMinutes(6), default)).Result);
     }
 
     [Fact]
@@ -252,8 +253,8 @@ public sealed class SqliteStoresTests : IDisposable
         SqliteDatabase reopened = SqliteDatabase.Open(DatabasePath);
         var reopenedNonces = new SqliteNonceStore(reopened);
 
-        Assert.Equal(NonceConsumption.AlreadyUsed, await reopenedNonces.ConsumeAsync(vm, spent, T0, default));
-        Assert.Equal(NonceConsumption.Consumed, await reopenedNonces.ConsumeAsync(vm, fresh, T0, default));
+        Assert.Equal(NonceConsumption.AlreadyUsed, (await reopenedNonces.ConsumeAsync(vm, spent, T0, default)).Result);
+        Assert.Equal(NonceConsumption.Consumed, (await reopenedNonces.ConsumeAsync(vm, fresh, T0, default)).Result);
         Assert.Equal("QuoteInvalid", (await new SqliteAttestationResultStore(reopened).GetLatestAsync(vm, default))!.Reason);
         Assert.NotNull(await new SqliteBaselineStore(reopened).GetAsync(vm, default));
         Assert.NotNull(await new SqliteVmRegistry(reopened).GetAsync(vm, default));

@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sqlite;
 public sealed class SqliteDatabase : IDisposable
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     private static readonly string[] Migrations =
@@ -54,6 +54,16 @@ public sealed class SqliteDatabase : IDisposable
             updated_at INTEGER NOT NULL);
         ALTER TABLE vms ADD COLUMN policy_name TEXT NULL REFERENCES policies (name);
         CREATE INDEX vms_policy_name ON vms (policy_name);
+        """,
+        // 3: the clock of each VM's latest genuine quote (QuoteClock), so a rolled-back vTPM's older quote is refused.
+        """
+        CREATE TABLE quote_clocks (
+            vm_id TEXT PRIMARY KEY NOT NULL,
+            reset_count INTEGER NOT NULL,
+            restart_count INTEGER NOT NULL,
+            clock INTEGER NOT NULL,
+            safe INTEGER NOT NULL,
+            seen_at INTEGER NOT NULL);
         """,
     ];
 

@@ -19,7 +19,7 @@ public sealed class SqliteNonceStore(SqliteDatabase database) : INonceStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<NonceConsumption> ConsumeAsync(Guid vmId, ReadOnlyMemory<byte> nonce, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<NonceSpend> ConsumeAsync(Guid vmId, ReadOnlyMemory<byte> nonce, DateTimeOffset now, CancellationToken cancellationToken)
     {
         byte[] value = nonce.ToArray();
         long nowMs = SqliteDatabase.ToUnixMilliseconds(now);
@@ -31,12 +31,13 @@ public sealed class SqliteNonceStore(SqliteDatabase database) : INonceStore
             spend.CommandText = """
                 UPDATE nonces SET consumed_at = $now
                 WHERE nonce = $nonce AND vm_id = $vm AND consumed_at IS NULL AND expires_at > $now
+                RETURNING issued_at
                 """;
             spend.Parameters.AddWithValue("$now", nowMs);
             spend.Parameters.AddWithValue("$nonce", value);
             spend.Parameters.AddWithValue("$vm", VmKey(vmId));
-            if (await spend.ExecuteNonQueryAsync(cancellationToken) == 1)
-                return NonceConsumption.Consumed;
+            if (await spend.ExecuteScalarAsync(cancellationToken) is long issuedAt)
+                return new NonceSpend(NonceConsumption.Consumed, SqliteDatabase.FromUnixMilliseconds(issuedAt));
         }
 
         // Not spent: say why (for the caller's error message only; the decision above is already made).
@@ -46,8 +47,8 @@ public sealed class SqliteNonceStore(SqliteDatabase database) : INonceStore
         why.Parameters.AddWithValue("$vm", VmKey(vmId));
         await using SqliteDataReader reader = await why.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
-            return NonceConsumption.Unknown;
-        return !reader.IsDBNull(0) ? NonceConsumption.AlreadyUsed : NonceConsumption.Expired;
+            return new NonceSpend(NonceConsumption.Unknown, null);
+        return new NonceSpend(!reader.IsDBNull(0) ? NonceConsumption.AlreadyUsed : NonceConsumption.Expired, null);
     }
 
     public async Task<int> PurgeExpiredAsync(DateTimeOffset before, CancellationToken cancellationToken)
