@@ -68,10 +68,27 @@ public static class EventDigestVerifier
 
     private static bool HashEquals(TpmAlgId bank, ReadOnlySpan<byte> data, ReadOnlySpan<byte> digest)
     {
+        if (data.Length >= RememberedDataBytes)
+        {
+            // PK/KEK/db/dbx and authority data: kilobytes that every log of a fleet repeats.
+            if (!s_digests.TryGet((int)bank, data, out byte[]? remembered))
+            {
+                remembered = new byte[TpmHashAlgorithm.DigestSize(bank)];
+                TpmHashAlgorithm.Hash(bank, data, remembered);
+                s_digests.Add((int)bank, data, remembered);
+            }
+
+            return remembered!.AsSpan().SequenceEqual(digest);
+        }
+
         Span<byte> computed = stackalloc byte[64];
         int n = TpmHashAlgorithm.Hash(bank, data, computed);
         return computed[..n].SequenceEqual(digest);
     }
+
+    private const int RememberedDataBytes = 256;
+
+    private static readonly ContentCache<byte[]> s_digests = new(maxEntries: 4096, maxTotalBytes: 16 << 20, maxContentBytes: 256 << 10);
 
     private static (int Start, int Length)? VariableDataOf(ReadOnlySpan<byte> data)
     {

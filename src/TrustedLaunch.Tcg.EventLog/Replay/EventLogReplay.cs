@@ -15,6 +15,10 @@ public sealed class EventLogReplay
 
     public const string ExitBootServicesFailed = "Exit Boot Services Returned with Failure";
 
+    // A VM re-attesting within one boot sends the same log every time, and VMs of one image and template send the
+    // same log: the replay of identical bytes is identical (ContentCache compares them in full).
+    private static readonly ContentCache<PcrBankReplay[]> s_replays = new(maxEntries: 256, maxTotalBytes: 32 << 20, maxContentBytes: 1 << 20);
+
     private readonly PcrBankReplay[] _banks;
 
     private EventLogReplay(TcgEventLog log, PcrBankReplay[] banks)
@@ -42,9 +46,12 @@ public sealed class EventLogReplay
     public static EventLogReplay Replay(TcgEventLog log)
     {
         ArgumentNullException.ThrowIfNull(log);
+        if (s_replays.TryGet(0, log.Bytes.Span, out PcrBankReplay[]? remembered))
+            return new EventLogReplay(log, remembered!);
         var banks = new PcrBankReplay[log.Algorithms.Count];
         for (int b = 0; b < banks.Length; b++)
             banks[b] = ReplayBank(log, log.Algorithms[b]);
+        s_replays.Add(0, log.Bytes.Span, banks);
         return new EventLogReplay(log, banks);
     }
 

@@ -38,6 +38,54 @@ public class CorpusReplayTests
     }
 
     [Fact]
+    public void Replay_SameLengthLogWithOneDigestByteChanged_NotTheRememberedReplay()
+    {
+        // Replays are remembered by content (ContentCache): a log of the same length differing in one byte of one
+        // event's digest must be replayed afresh and mismatch its PCR.
+        var corpus = CorpusLog.Qemu("ovmf4m-ms-sb-crb");
+        TcgEventLog genuine = corpus.Parse();
+        Assert.True(EventLogReplay.Replay(genuine).CompareWith(corpus.Pcrs!).Passed);
+        TcgEvent grub = genuine.Events.First(e => e.PcrIndex == 4 && e.Type == TcgEventType.EfiBootServicesApplication);
+        byte[] edited = corpus.Bytes!.ToArray();
+        ReadOnlyMemory<byte> digest = grub.Digests.Single(d => d.Algorithm == TpmAlgId.Sha256).Value;
+        int offset = FindOffset(edited, digest.Span);
+        edited[offset] ^= 0x01;
+
+        PcrComparison comparison = EventLogReplay.Replay(TcgEventLog.Parse(edited)).CompareWith(corpus.Pcrs!);
+
+        Assert.Contains(comparison.Mismatches, c => c.Bank == TpmAlgId.Sha256 && c.Index == 4);
+        Assert.True(EventLogReplay.Replay(TcgEventLog.Parse(corpus.Bytes!.ToArray())).CompareWith(corpus.Pcrs!).Passed);
+    }
+
+    [Fact]
+    public void DigestCheck_RememberedVariableDataThenOneByteChanged_Mismatch()
+    {
+        // Digests of large event data are remembered by content too: after the genuine db event verified, the same
+        // event with one data byte changed must not.
+        var corpus = CorpusLog.Qemu("ovmf4m-ms-sb-crb");
+        IReadOnlyList<TcgEvent> events = corpus.Parse().Events;
+        int position = events.ToList().FindIndex(e => e.PcrIndex == 7 && e.Type == TcgEventType.EfiVariableDriverConfig && e.Data.Length > 1000);
+        TcgEvent db = events[position];
+        Assert.Equal(EventDigestCheck.Verified, EventDigestVerifier.Check(db, TpmAlgId.Sha256));
+        byte[] edited = corpus.Bytes!.ToArray();
+        int offset = FindOffset(edited, db.Data.Span);
+        edited[offset + db.Data.Length - 1] ^= 0x01;
+
+        TcgEvent tampered = TcgEventLog.Parse(edited).Events[position];
+
+        Assert.Equal(db.Data.Length, tampered.Data.Length);
+        Assert.Equal(EventDigestCheck.Mismatch, EventDigestVerifier.Check(tampered, TpmAlgId.Sha256));
+        Assert.Equal(EventDigestCheck.Verified, EventDigestVerifier.Check(db, TpmAlgId.Sha256));
+    }
+
+    private static int FindOffset(byte[] haystack, ReadOnlySpan<byte> needle)
+    {
+        int offset = haystack.AsSpan().IndexOf(needle);
+        Assert.True(offset >= 0);
+        return offset;
+    }
+
+    [Fact]
     public void QemuCaptures_Sha256OnlyCapture_LogCarriesOnlySha256()
     {
         var log = CorpusLog.Qemu("ovmf4m-ms-sb-crb-sha256only").Parse();
