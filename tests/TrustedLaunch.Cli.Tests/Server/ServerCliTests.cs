@@ -122,7 +122,7 @@ public sealed partial class ServerCliTests : IDisposable
     [Theory]
     [InlineData("not JSON", "{\"name\":", "not a reference policy")]
     [InlineData("bad regex", """{"name":"p","kernelCommandLinePattern":"("}""", "kernelCommandLinePattern")]
-    [InlineData("misspelt rule", """{"name":"p","requireSecureBot":true}""", "'requireSecureBot' is not a reference policy property")]
+    [InlineData("misspelt rule", """{"name":"p","requireSecureBot":true}""", "'requireSecureBot' could not be mapped")]
     [InlineData("reserved name", """{"name":"minimum"}""", "built-in")]
     public void PolicyAdd_InvalidFile_Exit2WithReason(string label, string content, string reason)
     {
