@@ -6,24 +6,13 @@ using TrustedLaunch.Testing;
 namespace TrustedLaunch.Server.Tests.Stores;
 
 /// <summary>Named policies and the VMs' references to them: a VM never names a policy that is not stored.</summary>
-public sealed class SqlitePolicyStoreTests : IDisposable
+public sealed class SqlitePolicyStoreTests() : SqliteDatabaseTests("tl-server-policy")
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 29, 10, 0, 0, TimeSpan.Zero);
-    private readonly string _directory = RepositoryPaths.NewTempDirectory("tl-server-policy");
-    private readonly SqliteDatabase _database;
 
-    public SqlitePolicyStoreTests() => _database = SqliteDatabase.Open(Path.Combine(_directory, "tl.db"));
+    private SqlitePolicyStore Policies => new(Database);
 
-    private SqlitePolicyStore Policies => new(_database);
-
-    private SqliteVmRegistry Vms => new(_database);
-
-    public void Dispose()
-    {
-        _database.Dispose();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
+    private SqliteVmRegistry Vms => new(Database);
 
     [Fact]
     public async Task SaveAsync_NewThenSameName_CreatedThenReplaced()
@@ -109,7 +98,7 @@ public sealed class SqlitePolicyStoreTests : IDisposable
         var vm = Guid.NewGuid();
         await Policies.SaveAsync(new StoredPolicy("strict", "{}", T0), default);
         await Vms.RegisterAsync(new RegisteredVm(vm, null, T0, "strict"), default);
-        using SqliteConnection connection = _database.OpenConnection();
+        using SqliteConnection connection = Database.OpenConnection();
         using SqliteCommand delete = connection.CreateCommand();
         delete.CommandText = "DELETE FROM policies WHERE name = 'strict'";
 
@@ -122,7 +111,7 @@ public sealed class SqlitePolicyStoreTests : IDisposable
     public async Task SetPolicyAndRemove_Concurrently_NeverLeaveAVmNamingAMissingPolicy()
     {
         // Two database objects over one file stand in for tl server and the CLI racing on one policy.
-        using SqliteDatabase other = SqliteDatabase.Open(_database.Path);
+        using SqliteDatabase other = SqliteDatabase.Open(Database.Path);
         Guid[] vms = Enumerable.Range(0, 8).Select(_ => Guid.NewGuid()).ToArray();
         foreach (Guid vm in vms)
             await Vms.RegisterAsync(new RegisteredVm(vm, null, T0), default);

@@ -1,28 +1,15 @@
-using Microsoft.Data.Sqlite;
 using TrustedLaunch.Attestation;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sqlite;
-using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Server.Tests.Stores;
 
 /// <summary>Each VM's latest quote clock: it only ever moves forward, in QuoteClock's order.</summary>
-public sealed class SqliteQuoteClockStoreTests : IDisposable
+public sealed class SqliteQuoteClockStoreTests() : SqliteDatabaseTests("tl-server-clock")
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 3, 10, 0, 0, TimeSpan.Zero);
-    private readonly string _directory = RepositoryPaths.NewTempDirectory("tl-server-clock");
-    private readonly SqliteDatabase _database;
 
-    public SqliteQuoteClockStoreTests() => _database = SqliteDatabase.Open(Path.Combine(_directory, "tl.db"));
-
-    private SqliteQuoteClockStore Clocks => new(_database);
-
-    public void Dispose()
-    {
-        _database.Dispose();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
+    private SqliteQuoteClockStore Clocks => new(Database);
 
     [Fact]
     public async Task AdvanceAsync_LaterClocksReplaceOlderOnesNever()
