@@ -49,13 +49,31 @@ public sealed class FileBlockStorage : IBlockStorage
         if (mode == FileMode.CreateNew && !OperatingSystem.IsWindows())
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         var stream = new FileStream(full, options);
-        if (writable && !FileLocking.TryLockExclusive(stream.SafeFileHandle))
+        if (writable && !TryLockWithin(stream, LockContentionGrace))
         {
             stream.Dispose();
             throw new VmgsFileInUseException($"{full} is open for writing by another process or handle (a running VM's tl-vtpm, or another tl command).");
         }
 
         return new FileBlockStorage(stream, full, writable);
+    }
+
+    // A process forked elsewhere in this process shares our open file descriptions until its exec closes them
+    // (O_CLOEXEC), and with them the OFD lock of a file we just closed: a hold of microseconds. A real writer (a
+    // running VM's tl-vtpm) holds the lock for as long as it runs, far beyond this grace.
+    private static readonly TimeSpan LockContentionGrace = TimeSpan.FromMilliseconds(100);
+
+    private static bool TryLockWithin(FileStream stream, TimeSpan grace)
+    {
+        long deadline = Environment.TickCount64 + (long)grace.TotalMilliseconds;
+        while (!FileLocking.TryLockExclusive(stream.SafeFileHandle))
+        {
+            if (Environment.TickCount64 >= deadline)
+                return false;
+            Thread.Sleep(5);
+        }
+
+        return true;
     }
 
     public int Read(long offset, Span<byte> destination)
