@@ -16,9 +16,7 @@ public sealed class PublishedAgentTests
 {
     private static readonly string[] LibcOnly = ["ld-linux-x86-64.so.2", "libc.so.6", "libm.so.6"];
 
-    private static string CacheRoot => Environment.GetEnvironmentVariable("TL_TEST_IMAGE_CACHE") is { Length: > 0 } dir
-        ? dir
-        : Path.Combine(Path.GetTempPath(), "tl-test-images");
+    private static string CacheRoot => RepositoryPaths.TestImageCache;
 
     [Fact]
     public void Publish_SameSource_IsCachedAndNeedsOnlyLibc()

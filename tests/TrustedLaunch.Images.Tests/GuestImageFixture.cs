@@ -17,9 +17,7 @@ public sealed class GuestImageFixture
         _unsignedGrub = new(() => Build(UntrustedComponent.Grub));
     }
 
-    public static string CacheRoot => Environment.GetEnvironmentVariable("TL_TEST_IMAGE_CACHE") is { Length: > 0 } dir
-        ? dir
-        : Path.Combine(Path.GetTempPath(), "tl-test-images");
+    public static string CacheRoot => RepositoryPaths.TestImageCache;
 
     public DebianImage Trusted => _signed.Value;
 

@@ -21,6 +21,14 @@ public static class RepositoryPaths
         }
     }
 
+    /// <summary>
+    /// The cache of guest images, Debian packages and published guest agents that boot tests share across test
+    /// projects and runs: <c>TL_TEST_IMAGE_CACHE</c>, else <c>/tmp/tl-test-images</c>.
+    /// </summary>
+    public static string TestImageCache => Environment.GetEnvironmentVariable("TL_TEST_IMAGE_CACHE") is { Length: > 0 } dir
+        ? dir
+        : Path.Combine(Path.GetTempPath(), "tl-test-images");
+
     /// <summary>Folders of real QEMU boot captures (<c>corpus/qemu/*</c>).</summary>
     public static IEnumerable<string> QemuCaptures =>
         Directory.EnumerateDirectories(Path.Combine(CorpusRoot, "qemu")).Order(StringComparer.Ordinal);

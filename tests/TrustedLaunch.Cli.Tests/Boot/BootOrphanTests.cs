@@ -9,7 +9,7 @@ public sealed class BootOrphanTests
     [Fact]
     public async Task TlBoot_KilledWithSigkillMidBoot_QemuAndVTpmDieToo()
     {
-        string cache = Environment.GetEnvironmentVariable("TL_TEST_IMAGE_CACHE") is { Length: > 0 } c ? c : Path.Combine(Path.GetTempPath(), "tl-test-images");
+        string cache = RepositoryPaths.TestImageCache;
         DebianImage image = DebianImageBuilder.Build(new DebianImageRequest
         {
             ImageCache = Path.Combine(cache, "images"),

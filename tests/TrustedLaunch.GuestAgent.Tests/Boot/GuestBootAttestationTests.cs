@@ -26,9 +26,7 @@ public sealed class GuestBootAttestationTests
 {
     private static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(5);
 
-    private static string CacheRoot => Environment.GetEnvironmentVariable("TL_TEST_IMAGE_CACHE") is { Length: > 0 } dir
-        ? dir
-        : Path.Combine(Path.GetTempPath(), "tl-test-images");
+    private static string CacheRoot => RepositoryPaths.TestImageCache;
 
     [Fact]
     public async Task Boot_DebianWithAgentSecureBootTlVtpm_HostGetsEvidenceThatVerifiesAndTheRefusedModule()

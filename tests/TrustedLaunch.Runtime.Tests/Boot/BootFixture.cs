@@ -40,7 +40,7 @@ public sealed class BootFixture
         PackageCache = Path.Combine(CacheRoot, "debs"),
     });
 
-    private static string CacheRoot => Environment.GetEnvironmentVariable("TL_TEST_IMAGE_CACHE") is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "tl-test-images");
+    private static string CacheRoot => RepositoryPaths.TestImageCache;
 }
 
 /// <summary>Boots run one after another: two TCG guests at once on two cores only make both slower.</summary>
