@@ -103,8 +103,8 @@ public sealed class AttestationService(
         AttestationResult result = AttestationVerifier.Verify(evidence, expectations);
 
         // Every quote that verified moves the VM's clock on, passed or failed later (baseline, policy): it is genuine
-        // and fresh. The one QuoteInvalid result that carries a clock is the clock regression itself.
-        if (result.QuoteClock is { } clock && result.Failure?.Reason != AttestationFailureReason.QuoteInvalid)
+        // and fresh. An older quote carries no clock.
+        if (result.QuoteClock is { } clock)
             await quoteClocks.AdvanceAsync(vmId, clock, now, cancellationToken);
         if (!result.Passed)
         {

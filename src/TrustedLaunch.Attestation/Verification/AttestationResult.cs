@@ -27,7 +27,10 @@ public sealed record AttestationResult
     /// <summary>The VM id the AK certificate proved; null when the AK was not verified.</summary>
     public Guid? VmId { get; init; }
 
-    /// <summary>The verified quote's clock state, for the next attestation's <see cref="AttestationExpectations.PreviousQuoteClock"/>; null when the quote did not verify.</summary>
+    /// <summary>
+    /// The verified quote's clock state, for the next attestation's <see cref="AttestationExpectations.PreviousQuoteClock"/>:
+    /// set once the quote verified and was not older than the previous one (whatever fails after), else null.
+    /// </summary>
     public QuoteClock? QuoteClock { get; init; }
 
     /// <summary>The appraised boot; null when the evidence failed before the event log replayed.</summary>

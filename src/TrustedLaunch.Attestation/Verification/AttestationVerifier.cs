@@ -59,17 +59,17 @@ public static class AttestationVerifier
 
         // The clock is signed with the rest of the quote, so it is only read once the signature verified.
         if (expectations.PreviousQuoteClock is { } previous && quoted.Clock.RegressionFrom(previous) is string regression)
-            return AttestationResult.Fail(AttestationFailureReason.QuoteInvalid, "quote: clock", regression) with { VmId = expectations.VmId, QuoteClock = quoted.Clock };
+            return AttestationResult.Fail(AttestationFailureReason.QuoteInvalid, "quote: clock", regression) with { VmId = expectations.VmId };
 
         PcrComparison? comparison = Replay(evidence.TcgLog, quoted, out AttestationFailure? replayFailure);
         if (comparison is null)
             return AttestationResult.Fail(replayFailure!.Reason, replayFailure.Component, replayFailure.Message) with { VmId = expectations.VmId, QuoteClock = quoted.Clock };
 
         AttestedBootState boot = BootAppraiser.Appraise(comparison, quoted.AttestedIndices, quoted.Hex);
-        return Appraise(evidence, expectations, boot) with { QuoteClock = quoted.Clock };
+        return Appraise(evidence, expectations, boot, quoted.Clock);
     }
 
-    private static AttestationResult Appraise(AttestationEvidence evidence, AttestationExpectations expectations, AttestedBootState boot)
+    private static AttestationResult Appraise(AttestationEvidence evidence, AttestationExpectations expectations, AttestedBootState boot, QuoteClock clock)
     {
         IReadOnlyList<BaselineDeviation> deviations = expectations.Baseline?.Compare(boot) ?? [];
         BaselineVerdict early = Verdict(expectations.Baseline, deviations, BootStage.Early);
@@ -91,6 +91,7 @@ public static class AttestationVerifier
 
         return new AttestationResult
         {
+            QuoteClock = clock,
             Passed = failure is null,
             Failure = failure,
             VmId = expectations.VmId,

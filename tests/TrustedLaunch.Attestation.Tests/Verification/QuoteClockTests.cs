@@ -49,6 +49,7 @@ public sealed class QuoteClockTests(GenuineEvidenceFactory factory)
         Assert.Equal(AttestationFailureReason.QuoteInvalid, older.Failure!.Reason);
         Assert.Equal("quote: clock", older.Failure.Component);
         Assert.Contains("clock went back", older.Failure.Message, StringComparison.Ordinal);
+        Assert.Null(older.QuoteClock); // nothing to move the VM's record on with
     }
 
     [Fact]
