@@ -31,8 +31,7 @@ internal static class AkCertificateValidator
     /// <param name="now">Validity time.</param>
     public static AttestationFailure? Validate(byte[] certificateDer, byte[] akPublicArea, TpmtPublic akPublic, AttestationExpectations expected, DateTimeOffset now)
     {
-        var key = new ChainKey(Convert.ToHexString(SHA256.HashData(certificateDer)), Convert.ToHexString(SHA256.HashData(akPublicArea)),
-            AnchorSetId(expected.AkCaCertificates));
+        var key = new ChainKey(Sha256Hex(certificateDer), Sha256Hex(akPublicArea), AnchorSetId(expected.AkCaCertificates));
         if (s_validated.TryGetValue(key, out Validated? cached) && now >= cached.NotBefore && now <= cached.NotAfter)
             return CheckVmId(cached.CommonName, expected.VmId);
 
@@ -111,6 +110,14 @@ internal static class AkCertificateValidator
 
         notAfter = chain.ChainElements.Cast<X509ChainElement>().Min(e => new DateTimeOffset(e.Certificate.NotAfter.ToUniversalTime()));
         return null;
+    }
+
+    // On every verification, so through the direct OpenSSL digest rather than the BCL's per-call EVP set-up.
+    private static string Sha256Hex(ReadOnlySpan<byte> data)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        TpmHashAlgorithm.Hash(TpmAlgId.Sha256, data, digest);
+        return Convert.ToHexString(digest);
     }
 
     private static string AnchorSetId(X509Certificate2Collection authorities)
