@@ -59,7 +59,7 @@ public sealed class ProvisionedSwtpm : IDisposable
                 tpm.FlushContext(ak.Handle);
                 using RSA akKey = ak.Public.ToRsa();
                 var description = new TpmDescription("IBM", "swtpm", "0.7", "2.0", 0, 164);
-                X509Certificate2 certificate = TpmCertificateBuilder.IssueAttestationKeyCertificate(akKey, vmId, description, Ca.AttestationKeyCa,
+                X509Certificate2 certificate = TpmCertificateBuilder.IssueAttestationKeyCertificate(akKey, Guid.Parse(vmId), description, Ca.AttestationKeyCa,
                     DateTimeOffset.UtcNow.AddMinutes(-5));
                 byte[] der = certificate.RawData;
                 tpm.NvDefineSpace(new TpmsNvPublic(VTpmLayout.Ak.CertificateIndex, TpmAlgId.Sha256, VTpmLayout.CertificateIndexAttributes, [], (ushort)der.Length),

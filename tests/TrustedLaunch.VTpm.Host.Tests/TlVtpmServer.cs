@@ -28,7 +28,7 @@ public sealed record ManufacturedVTpm(string Directory, string StatePath, string
         lock (ManufactureGate)
         {
             VTpmIdentity identity = VTpmManufacturer.Manufacture(VTpmStateFile.Open(state, sealingKey), Ca,
-                new VTpmManufactureOptions { VmId = vmId, PcrBanks = banks ?? VTpmLayout.DefaultBanks });
+                new VTpmManufactureOptions { VmId = TestVmIds.For(vmId), PcrBanks = banks ?? VTpmLayout.DefaultBanks });
             return new ManufacturedVTpm(dir, state, key, identity);
         }
     }

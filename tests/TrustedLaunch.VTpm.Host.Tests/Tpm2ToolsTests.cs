@@ -58,7 +58,7 @@ public sealed class Tpm2ToolsTests
             string der = Path.Combine(dir, slot.Role + ".der");
             Tool(server, "tpm2_nvread", $"0x{slot.CertificateIndex:X8}", "-C", "o", "-o", der);
             using var certificate = X509CertificateLoader.LoadCertificateFromFile(der);
-            Assert.Contains("CN=vm-certs", certificate.Subject, StringComparison.Ordinal);
+            Assert.Contains($"CN={TestVmIds.For("vm-certs"):D}", certificate.Subject, StringComparison.Ordinal);
             string pem = Path.Combine(dir, slot.Role + ".pem");
             File.WriteAllText(pem, certificate.ExportCertificatePem());
             ToolResult verify = ExternalTool.Run("openssl", ["verify", "-CAfile", root, "-untrusted",

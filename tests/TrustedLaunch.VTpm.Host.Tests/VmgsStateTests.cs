@@ -27,7 +27,7 @@ public sealed record ManufacturedVmgs(string Directory, string VmgsPath, string 
         var memory = new EphemeralNonVolatileStore();
         VTpmIdentity identity;
         lock (ManufacturedVTpm.ManufactureGate)
-            identity = VTpmManufacturer.Manufacture(new VTpmStateStore(memory, "test VMGS vtpm entry"), ManufacturedVTpm.Ca, new VTpmManufactureOptions { VmId = vmId });
+            identity = VTpmManufacturer.Manufacture(new VTpmStateStore(memory, "test VMGS vtpm entry"), ManufacturedVTpm.Ca, new VTpmManufactureOptions { VmId = TestVmIds.For(vmId) });
         byte[] state = memory.RestoreAsync().AsTask().GetAwaiter().GetResult()!;
         VmgsFile.CreateWith(vmgs, kek, file =>
         {
@@ -59,7 +59,7 @@ public sealed class VmgsStateTests(ITestOutputHelper output)
         string der = Path.Combine(dir, "ek.der");
         Tool(server, "tpm2_nvread", $"0x{VTpmLayout.EkRsa.CertificateIndex:X8}", "-C", "o", "-o", der);
         using var certificate = X509CertificateLoader.LoadCertificateFromFile(der);
-        Assert.Contains("CN=vm-vmgs-tools", certificate.Subject, StringComparison.Ordinal);
+        Assert.Contains($"CN={TestVmIds.For("vm-vmgs-tools"):D}", certificate.Subject, StringComparison.Ordinal);
         string pem = Path.Combine(dir, "ek.pem");
         File.WriteAllText(pem, certificate.ExportCertificatePem());
         ToolResult verify = ExternalTool.Run("openssl", ["verify", "-CAfile", Path.Combine(ca.Directory, FilePlatformCa.RootName + ".crt"),

@@ -40,7 +40,7 @@ public class VTpmWorkloadBenchmarks
             string key = Path.Combine(_work, "vtpm.key");
             string ca = Path.Combine(_work, "pki");
             VTpmManufacturer.Manufacture(VTpmStateFile.Open(state, SealingKey.Generate(key)), FilePlatformCa.Create(ca, "Bench"),
-                new VTpmManufactureOptions { VmId = "bench" });
+                new VTpmManufactureOptions { VmId = Guid.Parse("5f0b1a2c-3d4e-4f50-8a6b-7c8d9e0f1a2b") });
             psi.FileName = Environment.GetEnvironmentVariable("TL_VTPM_AOT") ?? "/tmp/tl-vtpm-aot/tl-vtpm";
             foreach (string a in (string[])["socket", "--tpm2", "--state", state, "--key-file", key, .. channels])
                 psi.ArgumentList.Add(a);

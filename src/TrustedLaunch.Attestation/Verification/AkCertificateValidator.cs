@@ -33,7 +33,7 @@ internal static class AkCertificateValidator
     {
         var key = new ChainKey(Sha256Hex(certificateDer), Sha256Hex(akPublicArea), AnchorSetId(expected.AkCaCertificates));
         if (s_validated.TryGetValue(key, out Validated? cached) && now >= cached.NotBefore && now <= cached.NotAfter)
-            return CheckVmId(cached.CommonName, expected.VmId);
+            return CheckVmId(cached.CommonNames, expected.VmId);
 
         X509Certificate2 certificate;
         try
@@ -58,19 +58,48 @@ internal static class AkCertificateValidator
                     "the certificate certifies a different key than the AK public area in the evidence");
             }
 
-            string commonName = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+            string[] commonNames = CommonNames(certificate.SubjectName);
             if (s_validated.Count >= CacheCapacity)
                 s_validated.Clear();
-            s_validated[key] = new Validated(new DateTimeOffset(certificate.NotBefore.ToUniversalTime()), chainNotAfter, commonName);
-            return CheckVmId(commonName, expected.VmId);
+            s_validated[key] = new Validated(new DateTimeOffset(certificate.NotBefore.ToUniversalTime()), chainNotAfter, commonNames);
+            return CheckVmId(commonNames, expected.VmId);
         }
     }
 
-    private static AttestationFailure? CheckVmId(string commonName, Guid expected) =>
-        Guid.TryParse(commonName, out Guid vmId) && vmId == expected
-            ? null
-            : new AttestationFailure(AttestationFailureReason.AkNotFromThisVm, "AK certificate: VM id",
-                $"the AK certificate belongs to VM '{commonName}', not {expected:D}");
+    // The subject must hold exactly one CN, and it must be the VM id in its canonical form: a subject with a second CN
+    // (or an id with text around it) is not a statement about this VM, whichever CN a library would pick first.
+    private static AttestationFailure? CheckVmId(string[] commonNames, Guid expected)
+    {
+        if (commonNames.Length == 1 && string.Equals(commonNames[0], expected.ToString("D"), StringComparison.OrdinalIgnoreCase))
+            return null;
+        string named = commonNames.Length == 0 ? "no common name" : string.Join(", ", commonNames.Select(n => $"'{n}'"));
+        return new AttestationFailure(AttestationFailureReason.AkNotFromThisVm, "AK certificate: VM id",
+            commonNames.Length > 1
+                ? $"the AK certificate's subject holds {commonNames.Length} common names ({named}); exactly one, the VM id {expected:D}, is required"
+                : $"the AK certificate belongs to VM {named}, not {expected:D}");
+    }
+
+    // RFC 5280 §4.1.2.6: every CN attribute of every RDN, in order.
+    private static string[] CommonNames(X500DistinguishedName subject)
+    {
+        var names = new List<string>();
+        foreach (X500RelativeDistinguishedName rdn in subject.EnumerateRelativeDistinguishedNames())
+        {
+            if (rdn.HasMultipleElements)
+            {
+                // A multi-valued RDN may hide a CN beside another attribute: count it as one CN we cannot read.
+                names.Add("(multi-valued RDN)");
+                continue;
+            }
+
+            if (rdn.GetSingleElementType().Value == CommonNameOid)
+                names.Add(rdn.GetSingleElementValue() ?? "");
+        }
+
+        return names.ToArray();
+    }
+
+    private const string CommonNameOid = "2.5.4.3";
 
     private static string? ChainFailure(X509Certificate2 certificate, X509Certificate2Collection authorities, DateTimeOffset now, out DateTimeOffset notAfter)
     {
@@ -85,6 +114,8 @@ internal static class AkCertificateValidator
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        // The certificate is the attacker's input: never fetch what its AIA extension names (a stall per request, before any check).
+        chain.ChainPolicy.DisableCertificateDownloads = true;
         chain.ChainPolicy.VerificationTime = now.UtcDateTime;
         chain.ChainPolicy.VerificationTimeIgnored = false;
         foreach (X509Certificate2 authority in authorities)
@@ -158,5 +189,5 @@ internal static class AkCertificateValidator
 
     private readonly record struct ChainKey(string Certificate, string AkPublic, string Anchors);
 
-    private sealed record Validated(DateTimeOffset NotBefore, DateTimeOffset NotAfter, string CommonName);
+    private sealed record Validated(DateTimeOffset NotBefore, DateTimeOffset NotAfter, string[] CommonNames);
 }

@@ -25,29 +25,38 @@ public static class TpmCertificateBuilder
     private const string OidSubjectDirectoryAttributes = "2.5.29.9";
 
     /// <summary>An EK certificate: keyEncipherment for RSA, keyAgreement for ECC (EK Credential Profile §3.2.9).</summary>
-    public static X509Certificate2 IssueEndorsementKeyCertificate(AsymmetricAlgorithm ekPublic, string vmId, TpmDescription tpm,
+    public static X509Certificate2 IssueEndorsementKeyCertificate(AsymmetricAlgorithm ekPublic, Guid vmId, TpmDescription tpm,
         ICertificateAuthority ca, DateTimeOffset notBefore)
     {
         X509KeyUsageFlags usage = ekPublic is RSA ? X509KeyUsageFlags.KeyEncipherment : X509KeyUsageFlags.KeyAgreement;
-        return Issue(ekPublic, $"CN={vmId}, OU=vTPM Endorsement Key", vmId, tpm, ca, notBefore, usage, OidEkCertificate);
+        return Issue(ekPublic, Subject(vmId, "vTPM Endorsement Key"), tpm, ca, notBefore, usage, OidEkCertificate);
     }
 
     /// <summary>An AK certificate: digitalSignature, EKU tcg-kp-AIKCertificate (as Azure's vTPM AK certificates carry).</summary>
-    public static X509Certificate2 IssueAttestationKeyCertificate(AsymmetricAlgorithm akPublic, string vmId, TpmDescription tpm,
+    public static X509Certificate2 IssueAttestationKeyCertificate(AsymmetricAlgorithm akPublic, Guid vmId, TpmDescription tpm,
         ICertificateAuthority ca, DateTimeOffset notBefore) =>
-        Issue(akPublic, $"CN={vmId}, OU=vTPM Attestation Key", vmId, tpm, ca, notBefore, X509KeyUsageFlags.DigitalSignature, OidAikCertificate);
+        Issue(akPublic, Subject(vmId, "vTPM Attestation Key"), tpm, ca, notBefore, X509KeyUsageFlags.DigitalSignature, OidAikCertificate);
 
-    private static X509Certificate2 Issue(AsymmetricAlgorithm publicKey, string subject, string vmId, TpmDescription tpm,
+    // Built attribute by attribute, never from text: the VM id is a GUID and the subject holds exactly one CN, which
+    // the verifier requires (an id spliced into "CN=…" text could add RDNs of its own).
+    private static X500DistinguishedName Subject(Guid vmId, string keyKind)
+    {
+        var builder = new X500DistinguishedNameBuilder();
+        builder.AddOrganizationalUnitName(keyKind);
+        builder.AddCommonName(vmId.ToString("D"));
+        return builder.Build();
+    }
+
+    private static X509Certificate2 Issue(AsymmetricAlgorithm publicKey, X500DistinguishedName subject, TpmDescription tpm,
         ICertificateAuthority ca, DateTimeOffset notBefore, X509KeyUsageFlags usage, string ekuOid)
     {
-        ArgumentException.ThrowIfNullOrEmpty(vmId);
         PublicKey key = publicKey switch
         {
             RSA rsa => new PublicKey(rsa),
             ECDsa ecdsa => new PublicKey(ecdsa),
             _ => throw new ArgumentException($"Unsupported key type {publicKey.GetType().Name}.", nameof(publicKey)),
         };
-        var request = new CertificateRequest(new X500DistinguishedName(subject), key, ca.SignatureHash);
+        var request = new CertificateRequest(subject, key, ca.SignatureHash);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ekuOid)], false));

@@ -11,7 +11,7 @@ namespace TrustedLaunch.VTpm.Identity;
 public sealed record VTpmManufactureOptions
 {
     /// <summary>The VM this vTPM belongs to; goes into every certificate's subject.</summary>
-    public required string VmId { get; init; }
+    public required Guid VmId { get; init; }
 
     /// <summary>Active PCR banks (default SHA-256 + SHA-1); every other implemented bank is deallocated.</summary>
     public IReadOnlyList<TpmAlgId> PcrBanks { get; init; } = VTpmLayout.DefaultBanks;

@@ -14,8 +14,10 @@ public sealed class VmgsCliFixture : IDisposable
         Directory = RepositoryPaths.NewTempDirectory("tl-vmgs-cli");
         Tl("ca", "init", P("ca")).ExpectExit(0);
         Tl("vmgs", "keygen", "--out", P("host.kek")).ExpectExit(0);
-        Created = Tl("vmgs", "create", "--out", P("vm.vmgs"), "--template", "microsoft", "--ca", P("ca"), "--vm-id", "vm-cli-1", "--key-file", P("host.kek"), "--json");
+        Created = Tl("vmgs", "create", "--out", P("vm.vmgs"), "--template", "microsoft", "--ca", P("ca"), "--vm-id", VmId, "--key-file", P("host.kek"), "--json");
     }
+
+    public const string VmId = "3c9a5e1f-7b2d-4e6a-9f0c-1d2e3f4a5b6c";
 
     public string Directory { get; }
 
@@ -55,11 +57,24 @@ public sealed class VmgsCliTests(VmgsCliFixture fixture) : IClassFixture<VmgsCli
         Assert.True(uefi.GetProperty("secureBootEnforced").GetBoolean());
         Assert.True(uefi.GetProperty("db").GetInt32() >= 2, "Windows PCA 2011 + UEFI CA 2011");
         JsonElement tpm = root.GetProperty("vTpm");
-        Assert.Equal("vm-cli-1", tpm.GetProperty("vmId").GetString());
-        Assert.Contains(tpm.GetProperty("keys").EnumerateArray(), k => k.GetProperty("certificateSubject").GetString()?.Contains("vm-cli-1", StringComparison.Ordinal) == true);
-        Assert.Equal("vm-cli-1", root.GetProperty("identity").GetProperty("vmId").GetString());
+        Assert.Equal(VmgsCliFixture.VmId, tpm.GetProperty("vmId").GetString());
+        Assert.Contains(tpm.GetProperty("keys").EnumerateArray(), k => k.GetProperty("certificateSubject").GetString()?.Contains(VmgsCliFixture.VmId, StringComparison.Ordinal) == true);
+        Assert.Equal(VmgsCliFixture.VmId, root.GetProperty("identity").GetProperty("vmId").GetString());
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(fixture.P("vm.vmgs")));
         Tl("vmgs", "create", "--out", fixture.P("vm.vmgs"), "--template", "empty", "--ca", fixture.P("ca"), "--key-file", fixture.P("host.kek")).ExpectExit(2);
+    }
+
+    // Issue 11 class 9: a VM id goes into certificate subjects, so only a GUID is taken; text that would add RDNs is refused.
+    [Theory]
+    [InlineData("vm-cli-2")]
+    [InlineData("3c9a5e1f-7b2d-4e6a-9f0c-1d2e3f4a5b6c, CN=6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b")]
+    public void Create_VmIdNotAGuid_Exits2AndWritesNothing(string vmId)
+    {
+        string output = fixture.P($"bad-{Guid.NewGuid():N}.vmgs");
+        ToolResult r = Tl("vmgs", "create", "--out", output, "--template", "microsoft", "--ca", fixture.P("ca"), "--vm-id", vmId, "--key-file", fixture.P("host.kek"));
+        r.ExpectExit(2);
+        Assert.Contains("is not a UUID", r.StandardError, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public sealed class GuestBootAttestationTests
         string key = Path.Combine(work, "vtpm.key");
         VTpmManufacturer.Manufacture(VTpmStateFile.Open(state, SealingKey.Generate(key)), ProvisionedSwtpm.Ca, new VTpmManufactureOptions
         {
-            VmId = vmId.ToString(),
+            VmId = vmId,
             PcrBanks = [TpmAlgId.Sha1, TpmAlgId.Sha256, TpmAlgId.Sha384],
         });
         string disk = Path.Combine(work, "disk.raw");

@@ -15,9 +15,9 @@ public sealed class VTpmManufacturerTests
     {
         var memory = new EphemeralNonVolatileStore();
         var store = new VTpmStateStore(memory, "memory");
-        VTpmIdentity identity = VTpmManufacturer.Manufacture(store, TestPki.Ca, new VTpmManufactureOptions { VmId = "vm-0001" });
+        VTpmIdentity identity = VTpmManufacturer.Manufacture(store, TestPki.Ca, new VTpmManufactureOptions { VmId = TestVmIds.For("vm-0001") });
 
-        Assert.Equal("vm-0001", identity.VmId);
+        Assert.Equal(TestVmIds.For("vm-0001").ToString("D"), identity.VmId);
         Assert.Equal(["sha1", "sha256"], identity.PcrBanks.Order(StringComparer.Ordinal));
         Assert.Equal(["0x81000003", "0x81010001", "0x81010002"], identity.PersistentHandles);
         Assert.Equal(["0x01C00002", "0x01C0000A", "0x01C101D0"], identity.NvIndices);
@@ -52,15 +52,15 @@ public sealed class VTpmManufacturerTests
     {
         var store = new VTpmStateStore(new EphemeralNonVolatileStore(), "memory");
         VTpmIdentity identity = VTpmManufacturer.Manufacture(store, TestPki.Ca,
-            new VTpmManufactureOptions { VmId = "vm-banks", PcrBanks = [TpmAlgId.Sha256] });
+            new VTpmManufactureOptions { VmId = TestVmIds.For("vm-banks"), PcrBanks = [TpmAlgId.Sha256] });
         Assert.Equal(["sha256"], identity.PcrBanks);
     }
 
     [Fact]
     public void Manufacture_Twice_GivesDistinctEndorsementKeys()
     {
-        VTpmIdentity a = VTpmManufacturer.Manufacture(new VTpmStateStore(new EphemeralNonVolatileStore(), "a"), TestPki.Ca, new() { VmId = "a" });
-        VTpmIdentity b = VTpmManufacturer.Manufacture(new VTpmStateStore(new EphemeralNonVolatileStore(), "b"), TestPki.Ca, new() { VmId = "b" });
+        VTpmIdentity a = VTpmManufacturer.Manufacture(new VTpmStateStore(new EphemeralNonVolatileStore(), "a"), TestPki.Ca, new() { VmId = TestVmIds.For("a") });
+        VTpmIdentity b = VTpmManufacturer.Manufacture(new VTpmStateStore(new EphemeralNonVolatileStore(), "b"), TestPki.Ca, new() { VmId = TestVmIds.For("b") });
         Assert.NotEqual(a.Key("ek-rsa2048").Name, b.Key("ek-rsa2048").Name);
         Assert.NotEqual(a.Key("ek-eccp256").Name, b.Key("ek-eccp256").Name);
     }
@@ -69,7 +69,7 @@ public sealed class VTpmManufacturerTests
     public void EkCertificate_OpensslParses_TcgExtensionsPresent()
     {
         var store = new VTpmStateStore(new EphemeralNonVolatileStore(), "memory");
-        VTpmIdentity identity = VTpmManufacturer.Manufacture(store, TestPki.Ca, new VTpmManufactureOptions { VmId = "vm-openssl" });
+        VTpmIdentity identity = VTpmManufacturer.Manufacture(store, TestPki.Ca, new VTpmManufactureOptions { VmId = TestVmIds.For("vm-openssl") });
         string dir = RepositoryPaths.NewTempDirectory();
         string pem = Path.Combine(dir, "ek.pem");
         File.WriteAllText(pem, identity.Key("ek-rsa2048").CertificatePem);
@@ -78,6 +78,6 @@ public sealed class VTpmManufacturerTests
         Assert.Contains("2.23.133.8.1", text.StandardOutput, StringComparison.Ordinal); // EK EKU
         Assert.Contains("X509v3 Subject Alternative Name: critical", text.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("Key Encipherment", text.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("CN = vm-openssl", text.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"CN = {TestVmIds.For("vm-openssl"):D}", text.StandardOutput, StringComparison.Ordinal);
     }
 }

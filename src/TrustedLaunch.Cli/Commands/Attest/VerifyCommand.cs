@@ -35,7 +35,7 @@ internal static class VerifyCommand
             string? nonceText = parse.GetValue(nonce);
             var expectations = new AttestationExpectations
             {
-                VmId = Guid.TryParse(parse.GetValue(vmId), out Guid id) ? id : throw new CliException(ExitCode.BadInput, $"--vm-id '{parse.GetValue(vmId)}' is not a GUID"),
+                VmId = VmIdText.Parse(parse.GetValue(vmId)!),
                 Nonce = nonceText is null ? bundle.Nonce : ParseNonce(nonceText),
                 AkCaCertificates = ReadCa(parse.GetValue(ca)!),
                 Baseline = Read(parse.GetValue(baseline), "--baseline", AttestationBaseline.FromJson),

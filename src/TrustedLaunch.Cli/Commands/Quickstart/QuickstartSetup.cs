@@ -95,7 +95,7 @@ internal static class QuickstartSetup
         VTpmIdentity? vtpm = null;
         int code = VmgsGuard.Run(() => // the same exit-code mapping and messages as 'tl vmgs create'
         {
-            vtpm = VmgsCreateCommand.CreateFile(vmgs, kek, createKey: true, id.ToString(), "microsoft", pk: null, kek: [], db: [], twoMegabytes: false, pki);
+            vtpm = VmgsCreateCommand.CreateFile(vmgs, kek, createKey: true, id, "microsoft", pk: null, kek: [], db: [], twoMegabytes: false, pki);
             return 0;
         });
         if (code != 0)

@@ -37,7 +37,7 @@ internal static class VmCommands
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            Guid id = ParseVmId(parse.GetValue(vmId)!);
+            Guid id = VmIdText.Parse(parse.GetValue(vmId)!);
             string? pem = null;
             if (parse.GetValue(ca) is string caDir)
             {
@@ -96,7 +96,7 @@ internal static class VmCommands
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            Guid id = ParseVmId(parse.GetValue(vmId)!);
+            Guid id = VmIdText.Parse(parse.GetValue(vmId)!);
             if (!await Registry(parse.GetValue(data)).RemoveAsync(id, cancellationToken).ConfigureAwait(false))
                 throw new CliException(ExitCode.VerificationFailed, $"VM {id} is not registered.");
             Console.WriteLine($"Removed VM {id}.");
@@ -118,7 +118,7 @@ internal static class VmCommands
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            Guid id = ParseVmId(parse.GetValue(vmId)!);
+            Guid id = VmIdText.Parse(parse.GetValue(vmId)!);
             string? name = PolicyName(parse.GetValue(policy));
             if ((name is null) != parse.GetValue(none))
                 throw new CliException(ExitCode.BadInput, "Give exactly one of --policy NAME and --none.");
@@ -146,9 +146,6 @@ internal static class VmCommands
     private static CliException UnknownPolicy(string name) =>
         new(ExitCode.VerificationFailed, $"No policy is named '{name}' (tl server policy add --file FILE).");
 
-    private static Guid ParseVmId(string text) => Guid.TryParseExact(text, "D", out Guid id)
-        ? id
-        : throw new CliException(ExitCode.BadInput, $"--vm-id '{text}' is not a UUID (8-4-4-4-12 hex digits).");
 
     private static SqliteVmRegistry Registry(string? dataDirectory) => new(ServerCommands.OpenDatabase(dataDirectory));
 

@@ -45,7 +45,7 @@ internal static class VmgsCreateCommand
         {
             string outPath = parse.GetValue(output)!;
             string keyPath = parse.GetValue(keyFile)!;
-            CreateFile(outPath, keyPath, parse.GetValue(createKey), parse.GetValue(vmId) ?? Guid.NewGuid().ToString(), parse.GetValue(template)!,
+            CreateFile(outPath, keyPath, parse.GetValue(createKey), VmIdText.ParseOrNew(parse.GetValue(vmId)), parse.GetValue(template)!,
                 parse.GetValue(pk), parse.GetValue(kek) ?? [], parse.GetValue(db) ?? [], parse.GetValue(size) == "2m", parse.GetValue(ca)!);
             return VmgsGuard.Run(() => ShowCreated(outPath, keyPath, parse.GetValue(json)));
         }));
@@ -56,7 +56,7 @@ internal static class VmgsCreateCommand
     /// Writes a new VMGS: a fresh variable store from the template, a freshly manufactured vTPM (certified by the CA in
     /// <paramref name="caDirectory"/>) and the VM identity; returns the vTPM's identity. Never overwrites.
     /// </summary>
-    internal static VTpmIdentity CreateFile(string outPath, string keyPath, bool createKey, string id, string templateName,
+    internal static VTpmIdentity CreateFile(string outPath, string keyPath, bool createKey, Guid id, string templateName,
         string? pk, string[] kek, string[] db, bool twoMegabytes, string caDirectory)
     {
         if (File.Exists(outPath))
@@ -70,7 +70,7 @@ internal static class VmgsCreateCommand
         {
             file.WriteEntry(VmgsEntryId.UefiNvram, nvram);
             file.WriteEntry(VmgsEntryId.VTpmState, tpmState);
-            file.WriteEntry(VmgsEntryId.VmIdentity, IdentityJson(id, templateName, tpm));
+            file.WriteEntry(VmgsEntryId.VmIdentity, IdentityJson(id.ToString("D"), templateName, tpm));
         });
         return tpm;
     }
@@ -132,7 +132,7 @@ internal static class VmgsCreateCommand
         }
     }
 
-    private static (byte[] State, VTpmIdentity Identity) Manufacture(string caDirectory, string vmId)
+    private static (byte[] State, VTpmIdentity Identity) Manufacture(string caDirectory, Guid vmId)
     {
         try
         {

@@ -73,7 +73,7 @@ internal static class VtpmCommands
                 throw new CliException(ExitCode.BadInput, e.Message);
             }
 
-            var options = new VTpmManufactureOptions { VmId = parse.GetValue(vmId) ?? Guid.NewGuid().ToString(), PcrBanks = pcrBanks };
+            var options = new VTpmManufactureOptions { VmId = VmIdText.ParseOrNew(parse.GetValue(vmId)), PcrBanks = pcrBanks };
             VTpmIdentity identity = WithLibtpms(() =>
             {
                 try
