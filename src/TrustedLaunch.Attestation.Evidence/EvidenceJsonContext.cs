@@ -11,6 +11,7 @@ namespace TrustedLaunch.Attestation.Evidence;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true,
+    AllowDuplicateProperties = false, // {"nonce":A,"nonce":B}: two readers of one document must never see two bundles
     MaxDepth = 16)]
 [JsonSerializable(typeof(AttestationEvidence))]
 public sealed partial class EvidenceJsonContext : JsonSerializerContext;

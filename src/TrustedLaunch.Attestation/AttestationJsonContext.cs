@@ -8,7 +8,8 @@ namespace TrustedLaunch.Attestation;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true,
     WriteIndented = true,
-    RespectNullableAnnotations = true)]
+    RespectNullableAnnotations = true,
+    AllowDuplicateProperties = false)] // a policy or baseline with a rule given twice is refused, not read as its last value
 [JsonSerializable(typeof(AttestationBaseline))]
 [JsonSerializable(typeof(ReferencePolicy))]
 [JsonSerializable(typeof(AttestationResult))]

@@ -20,6 +20,7 @@ public static class ServiceJson
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        options.AllowDuplicateProperties = false; // a request with a field given twice is refused, not read as its last value
         return options;
     }
 

@@ -17,7 +17,7 @@ public static class GuestMessageCodec
 {
     private const int MaxPcrIndex = 23; // IMPLEMENTATION_PCR of a PC Client TPM (TPM 2.0 Part 2 §11.1.3)
     private const int MaxTextLength = 8192;
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32 };
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32, AllowDuplicateProperties = false };
 
     public static byte[] Encode(GuestMessage message)
     {

@@ -37,7 +37,7 @@ internal static class RequestBody
     /// <exception cref="JsonException">The body is not JSON.</exception>
     public static string? StringProperty(byte[] body, string property)
     {
-        using JsonDocument document = JsonDocument.Parse(body);
+        using JsonDocument document = JsonDocument.Parse(body, new JsonDocumentOptions { AllowDuplicateProperties = false });
         return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(property, out JsonElement value)
             && value.ValueKind == JsonValueKind.String
             ? value.GetString()
