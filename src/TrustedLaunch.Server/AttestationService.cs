@@ -85,10 +85,9 @@ public sealed class AttestationService(
         }
 
         StoredBaseline? stored = await baselines.GetAsync(vmId, cancellationToken);
-        // The quote answers a nonce issued at nonceIssuedAt, so the TPM made it after that instant: it must be later than
-        // every quote accepted before it. A quote accepted since then may be a concurrent attestation's, made later.
+        // Compared with the newest quote ever accepted for this VM; the verifier lets an older one through only as a
+        // concurrent attestation of the same boot (nonce issued before that acceptance, bounded lag, short window).
         StoredQuoteClock? lastClock = await quoteClocks.GetAsync(vmId, cancellationToken);
-        QuoteClock? previousClock = lastClock is not null && lastClock.SeenAt < nonceIssuedAt ? lastClock.Clock : null;
         bool learn = stored is null || stored.RelearnRequested;
         var expectations = new AttestationExpectations
         {
@@ -97,7 +96,10 @@ public sealed class AttestationService(
             AkCaCertificates = akCa,
             Baseline = learn ? null : AttestationBaseline.FromJson(Encoding.UTF8.GetBytes(stored!.BaselineJson)),
             Policy = policy,
-            PreviousQuoteClock = previousClock,
+            PreviousQuoteClock = lastClock?.Clock,
+            PreviousQuoteAcceptedAt = lastClock?.SeenAt,
+            NonceIssuedAt = nonceIssuedAt,
+            ConcurrentAttestationWindow = options.ConcurrentAttestationWindow,
             VerificationTime = now,
         };
         AttestationResult result = AttestationVerifier.Verify(evidence, expectations);

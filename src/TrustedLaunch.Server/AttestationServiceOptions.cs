@@ -32,6 +32,9 @@ public sealed record AttestationServiceOptions
     /// <summary>How long a challenge nonce stays valid (Keylime's <c>challenge_lifetime</c>).</summary>
     public TimeSpan NonceLifetime { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long after a newer quote of a VM was accepted an older quote of the same boot may still pass as a concurrent attestation.</summary>
+    public TimeSpan ConcurrentAttestationWindow { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Bytes of nonce per challenge.</summary>
     public int NonceBytes { get; init; } = 32;
 

@@ -20,8 +20,26 @@ public sealed record AttestationExpectations
     /// <summary>A named reference policy; null applies <see cref="ReferencePolicy.Minimum"/>.</summary>
     public ReferencePolicy? Policy { get; init; }
 
-    /// <summary>The clock of the VM's last accepted quote; the new quote must not be older (see <see cref="QuoteClock.RegressionFrom"/>). Null: not checked.</summary>
+    /// <summary>
+    /// The clock of the VM's newest accepted quote (the latest of every quote accepted so far); the new quote must not be
+    /// older (see <see cref="QuoteClock.RegressionFrom"/>), except as a concurrent attestation (<see cref="ConcurrentAttestationWindow"/>).
+    /// Null: not checked.
+    /// </summary>
     public QuoteClock? PreviousQuoteClock { get; init; }
+
+    /// <summary>When <see cref="PreviousQuoteClock"/>'s quote was accepted; null: an older quote is never accepted.</summary>
+    public DateTimeOffset? PreviousQuoteAcceptedAt { get; init; }
+
+    /// <summary>When the nonce this evidence answers was issued; null: an older quote is never accepted.</summary>
+    public DateTimeOffset? NonceIssuedAt { get; init; }
+
+    /// <summary>
+    /// How long after a newer quote was accepted an older one may still arrive as a concurrent attestation of the same
+    /// boot (default 30 s). An older quote passes only when its nonce was issued before the newer quote was accepted, it
+    /// is of the same reset and restart, it trails by no more TPM time than the real time between its nonce and that
+    /// acceptance, and it arrives within this window: a vTPM restored from a copy older than its challenge fails all of these.
+    /// </summary>
+    public TimeSpan ConcurrentAttestationWindow { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The time certificate validity is judged at; null means now.</summary>
     public DateTimeOffset? VerificationTime { get; init; }

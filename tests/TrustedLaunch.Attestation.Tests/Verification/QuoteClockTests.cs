@@ -70,4 +70,73 @@ public sealed class QuoteClockTests(GenuineEvidenceFactory factory)
         Assert.Equal(("quote: clock", AttestationFailureReason.QuoteInvalid), (rolledBack.Failure!.Component, rolledBack.Failure.Reason));
         Assert.Contains("reset count went back", rolledBack.Failure.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>Two genuine quotes of one boot, <paramref name="apart"/> of TPM time between them; the newer is the VM's newest accepted.</summary>
+    private (AttestationEvidence Older, byte[] OlderNonce, QuoteClock Newer) TwoQuotes(TimeSpan apart)
+    {
+        byte[] log = GenuineEvidenceFactory.CaptureLog(AttestationVerifierTests.SecureBootCapture);
+        byte[] olderNonce = RandomNumberGenerator.GetBytes(32);
+        AttestationEvidence older = factory.Attest(log, olderNonce);
+        Thread.Sleep(apart); // the TPM's clock runs with real time
+        byte[] newerNonce = RandomNumberGenerator.GetBytes(32);
+        QuoteClock newer = AttestationVerifier.Verify(factory.Attest(log, newerNonce), factory.Expect(newerNonce)).QuoteClock!;
+        return (older, olderNonce, newer);
+    }
+
+    [Fact]
+    public void Verify_OlderQuoteOfAConcurrentAttestation_PassesWithinItsBounds()
+    {
+        (AttestationEvidence older, byte[] nonce, QuoteClock newer) = TwoQuotes(TimeSpan.FromMilliseconds(20));
+        DateTimeOffset accepted = DateTimeOffset.UtcNow;
+        AttestationResult result = AttestationVerifier.Verify(older, factory.Expect(nonce) with
+        {
+            PreviousQuoteClock = newer, PreviousQuoteAcceptedAt = accepted, NonceIssuedAt = accepted.AddSeconds(-2), VerificationTime = accepted.AddSeconds(1),
+        });
+        Assert.True(result.Passed, result.Failure?.ToString());
+    }
+
+    [Theory]
+    [InlineData("challenge-after-acceptance", "clock went back")]
+    [InlineData("older-than-its-challenge", "more than the")]
+    [InlineData("arrives-late", "concurrent attestations finish within 30 s")]
+    public void Verify_OlderQuoteAnsweringAPrefetchedChallenge_RefusedAsARollback(string shape, string reason)
+    {
+        // The quotes are 1.5 s of TPM time apart: a vTPM restored from a copy that old answers with the older clock.
+        (AttestationEvidence older, byte[] nonce, QuoteClock newer) = TwoQuotes(TimeSpan.FromMilliseconds(1500));
+        DateTimeOffset accepted = DateTimeOffset.UtcNow;
+        (DateTimeOffset issued, DateTimeOffset now) = shape switch
+        {
+            "challenge-after-acceptance" => (accepted.AddMilliseconds(1), accepted.AddSeconds(1)),
+            // Its challenge was issued 200 ms before the newer quote was accepted: no genuine quote for it can trail by 1.5 s.
+            "older-than-its-challenge" => (accepted.AddMilliseconds(-200), accepted.AddSeconds(1)),
+            _ => (accepted.AddSeconds(-10), accepted.AddSeconds(31)),
+        };
+
+        AttestationResult result = AttestationVerifier.Verify(older, factory.Expect(nonce) with
+        {
+            PreviousQuoteClock = newer, PreviousQuoteAcceptedAt = accepted, NonceIssuedAt = issued, VerificationTime = now,
+        });
+
+        Assert.Equal(("quote: clock", AttestationFailureReason.QuoteInvalid), (result.Failure?.Component, result.Failure?.Reason));
+        Assert.Contains(reason, result.Failure!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_PreviousBootsQuoteAnsweringAPrefetchedChallenge_Refused()
+    {
+        byte[] nonceA = RandomNumberGenerator.GetBytes(32);
+        AttestationEvidence evidenceA = factory.Attest(GenuineEvidenceFactory.CaptureLog(AttestationVerifierTests.SecureBootCapture), nonceA);
+        byte[] nonceB = RandomNumberGenerator.GetBytes(32);
+        QuoteClock clockB = AttestationVerifier.Verify(factory.Attest(GenuineEvidenceFactory.CaptureLog(AttestationVerifierTests.ChangedCmdlineCapture), nonceB),
+            factory.Expect(nonceB)).QuoteClock!;
+        DateTimeOffset accepted = DateTimeOffset.UtcNow;
+
+        AttestationResult result = AttestationVerifier.Verify(evidenceA, factory.Expect(nonceA) with
+        {
+            PreviousQuoteClock = clockB, PreviousQuoteAcceptedAt = accepted, NonceIssuedAt = accepted.AddMinutes(-4), VerificationTime = accepted.AddSeconds(1),
+        });
+
+        Assert.Equal(AttestationFailureReason.QuoteInvalid, result.Failure?.Reason);
+        Assert.Contains("a concurrent attestation would be of the same boot", result.Failure!.Message, StringComparison.Ordinal);
+    }
 }

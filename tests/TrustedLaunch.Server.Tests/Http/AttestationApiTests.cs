@@ -243,9 +243,10 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : Regist
     public async Task Restart_KeepsNoncesResultsBaselineAndSigningKey()
     {
         await AttestExpectingAsync(HttpStatusCode.OK);
-        (_, byte[] pending) = await ChallengeAndQuoteAsync(ChangedCmdlineCapture);
         (_, byte[] spent) = await ChallengeAndQuoteAsync();
         Assert.Equal(HttpStatusCode.OK, (await AttestAsync(spent)).Status);
+        // Quoted after the last accepted quote (a later boot): an older boot's quote would be refused as a rollback.
+        (_, byte[] pending) = await ChallengeAndQuoteAsync(ChangedCmdlineCapture);
         string jwksBefore = await Service.Client.GetStringAsync("/certs");
 
         await Service.RestartAsync();
