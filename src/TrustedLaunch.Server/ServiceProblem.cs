@@ -17,6 +17,7 @@ public static class ServiceProblem
     public const string UnknownPolicy = TypePrefix + "UnknownPolicy";
     public const string PolicyInvalid = TypePrefix + "PolicyInvalid";
     public const string PolicyInUse = TypePrefix + "PolicyInUse";
+    public const string LocalCallersOnly = TypePrefix + "LocalCallersOnly";
 
     /// <summary>The type of a verifier failure reason, e.g. <c>urn:trustedlaunch:problem:QuoteInvalid</c>.</summary>
     public static string ForReason(string reason) => TypePrefix + reason;

@@ -23,11 +23,11 @@ internal static class PolicyEndpoints
         RouteGroupBuilder policies = app.MapGroup("/v1/policies");
         policies.MapGet("", ListAsync);
         policies.MapGet("/{name}", GetAsync);
-        policies.MapPut("/{name}", PutAsync);
-        policies.MapDelete("/{name}", DeleteAsync);
+        policies.MapPut("/{name}", PutAsync).AddEndpointFilter<LoopbackOnlyFilter>();
+        policies.MapDelete("/{name}", DeleteAsync).AddEndpointFilter<LoopbackOnlyFilter>();
         RouteGroupBuilder vm = app.MapGroup("/v1/vms/{vmId}");
-        vm.MapPut("/policy", AssignAsync);
-        vm.MapDelete("/policy", UnassignAsync);
+        vm.MapPut("/policy", AssignAsync).AddEndpointFilter<LoopbackOnlyFilter>();
+        vm.MapDelete("/policy", UnassignAsync).AddEndpointFilter<LoopbackOnlyFilter>();
     }
 
     private static async Task<IResult> ListAsync(IPolicyStore policies, IVmRegistry vms, CancellationToken cancellationToken)

@@ -21,7 +21,7 @@ internal static class VmAttestationEndpoints
         vm.MapGet("/attestations", ListAsync);
         vm.MapGet("/attestations/latest", LatestAsync);
         vm.MapPost("/attestations:agent-unresponsive", AgentUnresponsiveAsync);
-        vm.MapPost("/baseline:relearn", RelearnAsync);
+        vm.MapPost("/baseline:relearn", RelearnAsync).AddEndpointFilter<LoopbackOnlyFilter>();
     }
 
     private static async Task<IResult> IssueChallengeAsync(string vmId, AttestationService service, CancellationToken cancellationToken)
