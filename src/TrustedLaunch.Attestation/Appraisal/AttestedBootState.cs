@@ -13,8 +13,11 @@ public sealed record AttestedBootState
     /// <summary>The firmware logged "UEFI Debug Mode".</summary>
     public bool FirmwareDebugMode { get; init; }
 
-    /// <summary>The measured kernel command line enables a kernel debugger (kgdb, dbgp).</summary>
-    public bool KernelDebugEnabled { get; init; }
+    /// <summary>
+    /// A measured string that carries kernel arguments (command line, GRUB linux command, menu entry) or a Windows boot
+    /// record enables a kernel debugger: true or false when measured, null when nothing measured can tell.
+    /// </summary>
+    public bool? KernelDebugEnabled { get; init; }
 
     /// <summary>The firmware version string (EV_S_CRTM_VERSION).</summary>
     public string? FirmwareVersion { get; init; }
@@ -25,16 +28,25 @@ public sealed record AttestedBootState
     /// <summary>KEK and db are exactly the Microsoft defaults (KEK CA 2011; Windows PCA 2011 and/or UEFI CA 2011).</summary>
     public bool DefaultSecureBootKeys { get; init; }
 
-    /// <summary>db was measured and admitted every boot application (each authority came from db or from shim's own certificate).</summary>
+    /// <summary>
+    /// Secure Boot was on, db was measured, boot code was loaded, and an authority replayed after the PCR 7 separator is
+    /// an entry of that measured db: the firmware admitted boot code through db.
+    /// </summary>
     public bool DbValidated { get; init; }
 
     /// <summary>dbx was measured into a replayed PCR 7 and is not empty.</summary>
     public bool DbxValidated { get; init; }
 
-    /// <summary>Every EV_EFI_VARIABLE_AUTHORITY after the PCR 7 separator: what admitted boot code.</summary>
+    /// <summary>Every EV_EFI_VARIABLE_AUTHORITY replayed in PCR 7 after its separator, in words: what admitted boot code.</summary>
     public required IReadOnlyList<string> Authorities { get; init; }
 
-    /// <summary>PE images measured into PCR 4, in order, with the authority that admitted each.</summary>
+    /// <summary>
+    /// The same authorities as entries (certificate or hash, and the variable that held it), SbatLevel left out: the set
+    /// the quote proves. Reference policies judge authorities on this set, never on which image each is paired with.
+    /// </summary>
+    public IReadOnlyList<AttestedAuthority> AuthorityEntries { get; init; } = [];
+
+    /// <summary>PE images measured into PCR 4, in order, each with the authority the log's order suggests admitted it.</summary>
     public required IReadOnlyList<BootComponent> BootChain { get; init; }
 
     /// <summary>GRUB's commands (PCR 8).</summary>
@@ -43,8 +55,11 @@ public sealed record AttestedBootState
     /// <summary>Files GRUB read (PCR 9): path and digest.</summary>
     public required IReadOnlyList<MeasuredFileDigest> GrubFiles { get; init; }
 
-    /// <summary>The last measured kernel command line.</summary>
+    /// <summary>The kernel command line when exactly one distinct one was measured; null when none or several (see <see cref="KernelArguments"/>).</summary>
     public string? KernelCommandLine { get; init; }
+
+    /// <summary>Every measured string that carries kernel arguments (command lines, GRUB linux commands, menu entries), in order.</summary>
+    public IReadOnlyList<KernelArgument> KernelArguments { get; init; } = [];
 
     /// <summary>MOK variables shim measured into PCR 14.</summary>
     public required IReadOnlyList<string> ShimVariables { get; init; }
@@ -87,8 +102,14 @@ public sealed record BootComponent
     /// <summary>PCR the image was measured into.</summary>
     public required int Pcr { get; init; }
 
-    /// <summary>File name from the device path (<c>grubx64.efi</c>), or a positional name when loaded from memory.</summary>
+    /// <summary>
+    /// File name from the device path (<c>grubx64.efi</c>), or a positional name when loaded from memory. A label: the
+    /// device path is logged beside the measurement, not in it (see <see cref="NameSource"/>).
+    /// </summary>
     public required string Name { get; init; }
+
+    /// <summary>Where <see cref="Name"/> comes from: <c>devicePath</c> (logged text the digest does not cover) or <c>position</c>.</summary>
+    public string NameSource { get; init; } = ComponentNameSources.Position;
 
     /// <summary>edk2 device-path text, when logged.</summary>
     public string? Path { get; init; }
@@ -99,7 +120,10 @@ public sealed record BootComponent
     /// <summary>Authenticode digest, lowercase hex.</summary>
     public required string Digest { get; init; }
 
-    /// <summary>What admitted the image (db certificate, shim vendor certificate, MokList), or null when none was logged.</summary>
+    /// <summary>
+    /// What probably admitted the image (db certificate, shim vendor certificate, MokList): the authority logged before
+    /// it. The order of PCR 7 and PCR 4 events is not covered by the quote, so this is information, never proof.
+    /// </summary>
     public string? Authority { get; init; }
 
     /// <summary>The admitting certificate's common name (or the hash kind), when the authority is a signature entry.</summary>
@@ -111,3 +135,22 @@ public sealed record BootComponent
 
 /// <summary>A file GRUB measured (PCR 9).</summary>
 public sealed record MeasuredFileDigest(string Path, string Digest);
+
+/// <summary>Values of <see cref="BootComponent.NameSource"/>.</summary>
+public static class ComponentNameSources
+{
+    /// <summary>The file name in the device path the firmware logged beside the measurement; not authenticated.</summary>
+    public const string DevicePath = "devicePath";
+
+    /// <summary>A name from the image's position in the chain (loaded from memory, no device path).</summary>
+    public const string Position = "position";
+}
+
+/// <summary>An authority replayed in PCR 7 after its separator: the variable that held it and the entry (certificate or hash).</summary>
+public sealed record AttestedAuthority(string Variable, string Name, string Sha256);
+
+/// <summary>A measured string that carries kernel arguments.</summary>
+/// <param name="Origin"><c>commandLine</c>, <c>linuxCommand</c> or <c>menuEntry</c>.</param>
+/// <param name="Arguments">The arguments (for a linux command or menu entry, the kernel path and its arguments).</param>
+/// <param name="Executed">False for a menu entry's definition, which may never have run.</param>
+public sealed record KernelArgument(string Origin, string Arguments, bool Executed);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using TrustedLaunch.Tcg.EventLog;
 using TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Uefi.Format;
 
 namespace TrustedLaunch.Attestation;
 
@@ -15,8 +16,6 @@ internal static class BootAppraiser
 {
     /// <summary>PCRs whose events the appraisal interprets (and the quote must cover): 0-9 and 14.</summary>
     internal static readonly int[] AttestedPcrIndices = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14];
-
-    private static readonly string[] KernelDebugOptions = ["kgdboc=", "kgdbwait", "kgdbdbgp=", "kgdbcon", "ekgdboc=", "earlyprintk=dbgp"];
 
     public static AttestedBootState Appraise(PcrComparison comparison, IReadOnlyList<int> attestedPcrs,
         IReadOnlyDictionary<string, IReadOnlyDictionary<int, string>> pcrs)
@@ -58,10 +57,12 @@ internal static class BootAppraiser
                 ? ("sha256", sha256)
                 : (TpmHashAlgorithm.BankName(app.Bank) ?? app.Bank.ToString(), app.AuthenticodeDigest);
             KeyEntry? admitting = app.Authority?.Entry is { } entry ? CertificateNames.Describe(entry) : null;
+            string? fileName = FileName(app.DevicePath);
             chain.Add(new BootComponent
             {
                 Pcr = 4,
-                Name = FileName(app.DevicePath) ?? MemoryImageName(chain, i),
+                Name = fileName ?? MemoryImageName(chain, i),
+                NameSource = fileName is null ? ComponentNameSources.Position : ComponentNameSources.DevicePath,
                 Path = app.DevicePath,
                 Bank = bank,
                 Digest = digest.ToLowerInvariant(),
@@ -71,35 +72,53 @@ internal static class BootAppraiser
             });
         }
 
+        var authorities = new List<AttestedAuthority>(summary.Authorities.Count);
+        foreach (BootAuthority authority in summary.Authorities)
+        {
+            if (authority.VariableName == "SbatLevel" && authority.VendorGuid == EfiGuids.ShimLock)
+                continue; // shim's SBAT policy, measured as an authority event; it admits nothing
+            KeyEntry? described = authority.Entry is { } e ? CertificateNames.Describe(e) : null;
+            authorities.Add(new AttestedAuthority(authority.VariableName, described?.Name ?? authority.Describe(), described?.Sha256 ?? ""));
+        }
+
         bool secureBoot = sb.Enabled == true;
         bool defaultKeys = keys.Kek.Count > 0 && keys.Db.Count > 0 &&
             keys.Kek.Any(k => MicrosoftSecureBootKeys.Kek.Contains(k.Sha256)) &&
             keys.Kek.All(k => MicrosoftSecureBootKeys.Kek.Contains(k.Sha256) || IsPlatformVendorKek(k, keys.Pk)) &&
             keys.Db.All(k => MicrosoftSecureBootKeys.Db.Contains(k.Sha256));
-        bool dbValidated = secureBoot && keys.Db.Count > 0 && chain.Count > 0 && summary.BootApplications.All(a => a.Authority is not null);
-        string? cmdline = summary.KernelCommandLine;
+        // db admitted boot code: an authority replayed after the separator is an entry of the measured db.
+        bool dbValidated = secureBoot && keys.Db.Count > 0 && chain.Count > 0 &&
+            authorities.Any(a => a.Variable == "db" && keys.Db.Any(k => string.Equals(k.Sha256, a.Sha256, StringComparison.OrdinalIgnoreCase)));
         return new AttestedBootState
         {
             SecureBootEnabled = sb.Enabled,
             FirmwareDebugMode = sb.DebugMode,
-            KernelDebugEnabled = cmdline is not null && cmdline.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-                .Any(option => KernelDebugOptions.Any(d => option.StartsWith(d, StringComparison.Ordinal))),
+            KernelDebugEnabled = KernelDebugger.Enabled(summary),
             FirmwareVersion = summary.FirmwareVersion,
             Keys = keys,
             DefaultSecureBootKeys = defaultKeys,
             DbValidated = dbValidated,
             DbxValidated = secureBoot && keys.DbxCount > 0,
             Authorities = summary.Authorities.Select(CertificateNames.Describe).ToArray(),
+            AuthorityEntries = authorities,
             BootChain = chain,
             GrubCommands = summary.GrubCommands,
             GrubFiles = summary.GrubFiles.Select(f => new MeasuredFileDigest(f.Path, f.Digest.ToLowerInvariant())).ToArray(),
-            KernelCommandLine = cmdline,
+            KernelCommandLine = summary.KernelCommandLine,
+            KernelArguments = summary.KernelArguments.Select(k => new KernelArgument(OriginName(k.Origin), k.Arguments, k.Executed)).ToArray(),
             ShimVariables = summary.Shim?.MeasuredVariables ?? [],
             AttestedPcrs = attestedPcrs,
             Pcrs = pcrs,
             Anomalies = anomalies,
         };
     }
+
+    private static string OriginName(KernelArgumentOrigin origin) => origin switch
+    {
+        KernelArgumentOrigin.CommandLine => "commandLine",
+        KernelArgumentOrigin.LinuxCommand => "linuxCommand",
+        _ => "menuEntry",
+    };
 
     private static bool IsAttested(uint pcr) => pcr <= 9 || pcr == 14;
 

@@ -21,8 +21,10 @@ internal static class BaselineDescriber
                 DescribeSecureBoot(before, after, changes);
                 break;
             case 8:
-                if (!string.Equals(before.KernelCommandLine, after.KernelCommandLine, StringComparison.Ordinal))
+                if (!string.Equals(before.KernelCommandLine, after.KernelCommandLine, StringComparison.Ordinal) && before.KernelCommandLine is not null && after.KernelCommandLine is not null)
                     changes.Add($"kernel command line changed from '{before.KernelCommandLine}' to '{after.KernelCommandLine}'");
+                else
+                    DescribeList("kernel command line", CommandLines(before), CommandLines(after), changes);
                 DescribeList("grub command", before.GrubCommands, after.GrubCommands, changes);
                 break;
             case 9:
@@ -79,6 +81,9 @@ internal static class BaselineDescriber
             changes.Add(after.FirmwareDebugMode ? "UEFI debug mode enabled" : "UEFI debug mode disabled");
         DescribeList("authority", before.Authorities, after.Authorities, changes);
     }
+
+    private static string[] CommandLines(AttestedBootState boot) =>
+        boot.KernelArguments.Where(a => a.Origin == "commandLine").Select(a => a.Arguments).ToArray();
 
     private static void DescribeKeys(string name, IReadOnlyList<KeyEntry> before, IReadOnlyList<KeyEntry> after, List<string> changes)
     {

@@ -32,19 +32,25 @@ public sealed record ReferencePolicy
     /// <summary>Allow UEFI debug mode (default false).</summary>
     public bool AllowFirmwareDebugMode { get; init; }
 
-    /// <summary>Allow kernel debugger options on the command line (default false).</summary>
+    /// <summary>Allow kernel debugger options in measured kernel arguments, and boots that measured none (default false).</summary>
     public bool AllowKernelDebug { get; init; }
 
     /// <summary>Allow log anomalies (uninterpretable events, missing separators). Default false: rewritten event types fail.</summary>
     public bool AllowAnomalies { get; init; }
 
-    /// <summary>Authorities that may admit boot applications: certificate common names or SHA-256 thumbprints (hex).</summary>
+    /// <summary>
+    /// Authorities that may admit boot code: certificate common names or SHA-256 thumbprints (hex). Every authority
+    /// replayed in PCR 7 after its separator must be one of them (the quote proves that set, not which image each admitted).
+    /// </summary>
     public IReadOnlyList<string>? AllowedAuthorities { get; init; }
 
     /// <summary>Authenticode digests (hex, in the component's bank) a boot application may have.</summary>
     public IReadOnlyList<string>? AllowedBootApplicationDigests { get; init; }
 
-    /// <summary>A regular expression the whole measured kernel command line must match (evaluated without backtracking).</summary>
+    /// <summary>
+    /// A regular expression every measured kernel command line, and every GRUB linux command's arguments, must match as
+    /// a whole (evaluated without backtracking).
+    /// </summary>
     public string? KernelCommandLinePattern { get; init; }
 
     /// <summary>Evaluates the policy; returns every violation (empty when the boot complies).</summary>
@@ -58,34 +64,75 @@ public sealed record ReferencePolicy
             violations.Add(new("PCR 7", "PCR 7: KEK/db are not the Microsoft default keys"));
         if (!AllowFirmwareDebugMode && boot.FirmwareDebugMode)
             violations.Add(new("PCR 7", "PCR 7: firmware logged UEFI Debug Mode"));
-        if (!AllowKernelDebug && boot.KernelDebugEnabled)
-            violations.Add(new("PCR 8", $"PCR 8: kernel command line enables a debugger: '{boot.KernelCommandLine}'"));
+        if (!AllowKernelDebug && boot.KernelDebugEnabled != false)
+        {
+            violations.Add(new("PCR 8", boot.KernelDebugEnabled == true
+                ? $"PCR 8: a measured kernel argument enables a debugger: {DebuggerSource(boot)}"
+                : "PCR 8: no kernel command line was measured, so a kernel debugger cannot be ruled out"));
+        }
+
         if (!AllowAnomalies)
         {
             foreach (string anomaly in boot.Anomalies)
                 violations.Add(new(anomaly.StartsWith("PCR ", StringComparison.Ordinal) ? anomaly[..anomaly.IndexOf(':', StringComparison.Ordinal)] : "event log", anomaly));
         }
 
+        if (AllowedAuthorities is not null)
+            EvaluateAuthorities(boot, violations);
         foreach (BootComponent component in boot.BootChain)
         {
             string name = $"PCR {component.Pcr}: {component.Name}";
-            if (AllowedAuthorities is not null && !AllowedAuthorities.Any(a => Matches(a, component)))
-                violations.Add(new(name, $"{name} admitted by {component.Authority ?? "no logged authority"}, which the policy does not allow"));
             if (AllowedBootApplicationDigests is not null && !AllowedBootApplicationDigests.Contains(component.Digest, StringComparer.OrdinalIgnoreCase))
                 violations.Add(new(name, $"{name} digest {component.Digest} is not an allowed boot application"));
         }
 
         if (KernelCommandLinePattern is not null)
-        {
-            _commandLine ??= new Regex(KernelCommandLinePattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-            string cmdline = boot.KernelCommandLine ?? "";
-            Match match = _commandLine.Match(cmdline);
-            if (!match.Success || match.Index != 0 || match.Length != cmdline.Length)
-                violations.Add(new("PCR 8", $"PCR 8: kernel command line '{cmdline}' does not match '{KernelCommandLinePattern}'"));
-        }
-
+            EvaluateCommandLines(boot, violations);
         return violations;
     }
+
+    // The quote proves which authorities PCR 7 holds after its separator, not which image each admitted: every one of
+    // them must be allowed, and a boot chain admitted by none (Secure Boot off) is not admitted by an allowed one.
+    private void EvaluateAuthorities(AttestedBootState boot, List<PolicyViolation> violations)
+    {
+        foreach (AttestedAuthority authority in boot.AuthorityEntries)
+        {
+            if (!AllowedAuthorities!.Any(a => string.Equals(a, authority.Name, StringComparison.Ordinal) ||
+                    (authority.Sha256.Length > 0 && string.Equals(a, authority.Sha256, StringComparison.OrdinalIgnoreCase))))
+            {
+                string sha = authority.Sha256.Length > 0 ? $" ({authority.Sha256})" : "";
+                violations.Add(new("PCR 7", $"PCR 7: authority {authority.Variable}: {authority.Name}{sha} admitted boot code; the policy does not allow it"));
+            }
+        }
+
+        if (boot.AuthorityEntries.Count == 0 && boot.BootChain.Count > 0)
+            violations.Add(new("PCR 7", "PCR 7: no authority admitted the boot chain (Secure Boot off?); the policy allows only named authorities"));
+    }
+
+    // Every executed string that carries kernel arguments must match: the command lines and the GRUB linux commands
+    // that produced them (a menu entry's definition is not what ran; its debugger options are still caught above).
+    private void EvaluateCommandLines(AttestedBootState boot, List<PolicyViolation> violations)
+    {
+        _commandLine ??= new Regex(KernelCommandLinePattern!, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        KernelArgument[] executed = boot.KernelArguments.Where(a => a.Executed).ToArray();
+        if (executed.Length == 0)
+        {
+            violations.Add(new("PCR 8", $"PCR 8: no kernel command line was measured to match '{KernelCommandLinePattern}'"));
+            return;
+        }
+
+        foreach (string arguments in executed.Select(a => a.Arguments).Distinct(StringComparer.Ordinal))
+        {
+            Match match = _commandLine.Match(arguments);
+            if (!match.Success || match.Index != 0 || match.Length != arguments.Length)
+                violations.Add(new("PCR 8", $"PCR 8: kernel command line '{arguments}' does not match '{KernelCommandLinePattern}'"));
+        }
+    }
+
+    private static string DebuggerSource(AttestedBootState boot) =>
+        boot.KernelArguments.FirstOrDefault(a => KernelDebugger.Enabled(a.Arguments)) is { } found
+            ? $"'{found.Arguments}'"
+            : "a measured GRUB command or Windows boot record";
 
     private static void RejectNullEntries(string property, IReadOnlyList<string>? list)
     {

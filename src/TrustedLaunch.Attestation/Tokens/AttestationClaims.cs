@@ -45,7 +45,7 @@ public static class AttestationClaims
     /// <summary>KEK and db are the Microsoft defaults.</summary>
     public const string DefaultSecureBootKeysValidated = "x-ms-azurevm-default-securebootkeysvalidated";
 
-    /// <summary>A kernel debugger is enabled on the measured command line.</summary>
+    /// <summary>A measured kernel argument enables a kernel debugger; absent when nothing measured can tell.</summary>
     public const string KernelDebugEnabled = "x-ms-azurevm-kerneldebug-enabled";
 
     /// <summary>UEFI debug mode was logged.</summary>
@@ -75,8 +75,15 @@ public static class AttestationClaims
     /// <summary>Late-boot baseline verdict: pass, fail or none.</summary>
     public const string BaselineLate = "x-tl-baseline-late";
 
-    /// <summary>The measured boot chain: name, digest and admitting authority per stage.</summary>
+    /// <summary>
+    /// The measured boot chain: per PE image its digest (proven), its name and where the name comes from
+    /// (<c>nameSource</c>: <c>devicePath</c> is logged text the digest does not cover), and the authority the log's
+    /// order suggests admitted it (<c>inferredAuthority</c>: information, not proof).
+    /// </summary>
     public const string BootComponents = "x-tl-boot-components";
+
+    /// <summary>The authorities replayed in PCR 7 after its separator (what admitted boot code): variable, name, sha256.</summary>
+    public const string Authorities = "x-tl-authorities";
 
     /// <summary>Guest findings (refused or tainting modules, lockdown).</summary>
     public const string Findings = "x-tl-findings";
@@ -84,7 +91,7 @@ public static class AttestationClaims
     /// <summary>The reference policy applied.</summary>
     public const string Policy = "x-tl-policy";
 
-    /// <summary>The measured kernel command line.</summary>
+    /// <summary>The measured kernel command line, when exactly one distinct one was measured.</summary>
     public const string KernelCommandLine = "x-tl-kernel-cmdline";
 
     /// <summary>The <c>x-ms-attestation-type</c> value.</summary>

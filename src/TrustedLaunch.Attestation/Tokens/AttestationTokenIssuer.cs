@@ -87,14 +87,17 @@ public sealed class AttestationTokenIssuer
         w.WriteBoolean(AttestationClaims.DbValidated, boot.DbValidated);
         w.WriteBoolean(AttestationClaims.DbxValidated, boot.DbxValidated);
         w.WriteBoolean(AttestationClaims.DefaultSecureBootKeysValidated, boot.DefaultSecureBootKeys);
-        w.WriteBoolean(AttestationClaims.KernelDebugEnabled, boot.KernelDebugEnabled);
+        // Absent when nothing measured can tell (no kernel arguments, no Windows boot record): never a reassuring default.
+        if (boot.KernelDebugEnabled is bool kernelDebug)
+            w.WriteBoolean(AttestationClaims.KernelDebugEnabled, kernelDebug);
         w.WriteBoolean(AttestationClaims.BootDebugEnabled, boot.FirmwareDebugMode);
-        if (boot.KernelCommandLine is not null)
+        if (boot.KernelArguments.Any(a => a.Executed))
         {
             // A measured Linux command line is evidence of a Linux boot; Windows boots measure none.
             w.WriteBoolean(AttestationClaims.IsWindows, false);
             w.WriteString(AttestationClaims.OsType, "Linux");
-            w.WriteString(AttestationClaims.KernelCommandLine, boot.KernelCommandLine);
+            if (boot.KernelCommandLine is not null)
+                w.WriteString(AttestationClaims.KernelCommandLine, boot.KernelCommandLine);
         }
 
         WriteOs(w, result.Os);
@@ -109,10 +112,23 @@ public sealed class AttestationTokenIssuer
             w.WriteStartObject();
             w.WriteNumber("pcr", c.Pcr);
             w.WriteString("name", c.Name);
+            w.WriteString("nameSource", c.NameSource);
             w.WriteString("digest", c.Digest);
             w.WriteString("bank", c.Bank);
             if (c.AuthorityName is not null)
-                w.WriteString("authority", c.AuthorityName);
+                w.WriteString("inferredAuthority", c.AuthorityName);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray(AttestationClaims.Authorities);
+        foreach (AttestedAuthority a in boot.AuthorityEntries)
+        {
+            w.WriteStartObject();
+            w.WriteString("variable", a.Variable);
+            w.WriteString("name", a.Name);
+            if (a.Sha256.Length > 0)
+                w.WriteString("sha256", a.Sha256);
             w.WriteEndObject();
         }
 

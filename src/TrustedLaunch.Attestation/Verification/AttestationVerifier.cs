@@ -58,7 +58,7 @@ public static class AttestationVerifier
             return AttestationResult.Fail(quoteFailure!.Reason, quoteFailure.Component, quoteFailure.Message);
 
         // The clock is signed with the rest of the quote, so it is only read once the signature verified.
-        if (expectations.PreviousQuoteClock is { } previous && quoted.Clock.RegressionFrom(previous) is string regression)
+        if (QuoteFreshness.Failure(quoted.Clock, expectations, now) is string regression)
             return AttestationResult.Fail(AttestationFailureReason.QuoteInvalid, "quote: clock", regression) with { VmId = expectations.VmId };
 
         PcrComparison? comparison = Replay(evidence.TcgLog, quoted, out AttestationFailure? replayFailure);
@@ -156,6 +156,14 @@ public static class AttestationVerifier
         if (banks.Length == 0)
         {
             failure = new(AttestationFailureReason.QuoteInvalid, "quote: PCR selection", "the quote selects no PCR");
+            return null;
+        }
+
+        // A SHA-1 bank alone would let a SHA-1 collision stand in for a measurement; every vTPM here has SHA-256.
+        if (!banks.Any(b => TpmHashAlgorithm.IsComputable(b.Hash) && TpmHashAlgorithm.DigestSize(b.Hash) >= 32))
+        {
+            failure = new(AttestationFailureReason.QuoteInvalid, "quote: PCR selection",
+                $"the quote covers only the {string.Join(", ", banks.Select(b => TpmHashAlgorithm.BankName(b.Hash) ?? b.Hash.ToString()))} bank; at least one bank of SHA-256 or stronger is required");
             return null;
         }
 

@@ -47,7 +47,9 @@ public static class EventDigestVerifier
                 return Of(HashEquals(bank, data, digest));
             case TcgEventType.EfiVariableAuthority:
                 // Whole UEFI_VARIABLE_DATA; very old shims hashed one byte less than they logged (go-attestation #157).
-                return Of(HashEquals(bank, data, digest) || (data.Length > 0 && HashEquals(bank, data[..^1], digest)));
+                // That form proves the data only when the structure ends before the unhashed last byte.
+                return Of(HashEquals(bank, data, digest) ||
+                    (data.Length > 0 && VariableDataOf(data) is { } ad && ad.Start + ad.Length < data.Length && HashEquals(bank, data[..^1], digest)));
             case TcgEventType.EfiVariableBoot:
                 // edk2 hashes only VariableData for EV_EFI_VARIABLE_BOOT; other firmware hashes the whole structure.
                 return Of(HashEquals(bank, data, digest) || (VariableDataOf(data) is { } vd && HashEquals(bank, data.Slice(vd.Start, vd.Length), digest)));
@@ -59,6 +61,9 @@ public static class EventDigestVerifier
                 ReadOnlySpan<byte> text = data[grub.Prefix.Length..];
                 ReadOnlySpan<byte> trimmed = text.TrimEnd((byte)0);
                 return Of(HashEquals(bank, trimmed, digest) || (trimmed.Length < text.Length && HashEquals(bank, trimmed.Length + 1 <= text.Length ? text[..(trimmed.Length + 1)] : text, digest)));
+            case TcgEventType.Ipl when ev.PcrIndex is 8 or 12:
+                // systemd-boot/stub: H(UTF-16 LoadOptions as logged, NUL included); anything else in PCR 8 must hash the same way.
+                return Of(HashEquals(bank, data, digest));
             default:
                 return EventDigestCheck.NotDefined;
         }

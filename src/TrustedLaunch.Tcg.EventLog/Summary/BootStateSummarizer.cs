@@ -4,10 +4,13 @@ using TrustedLaunch.Uefi.Format;
 namespace TrustedLaunch.Tcg.EventLog;
 
 /// <summary>
-/// Derives <see cref="BootStateSummary"/> from a <see cref="PcrComparison"/>. An event is used only when its digest
-/// is part of a matched PCR value and, where defined, its data hashes to that digest; it is then interpreted by a
-/// strict (PCR, type) dispatch, so an event whose type was rewritten lands in <see cref="BootStateSummary.UninterpretedEvents"/>
-/// or changes a PCR that no longer matches.
+/// Derives <see cref="BootStateSummary"/> from a <see cref="PcrComparison"/> using only what the replay proves: per PCR,
+/// the ordered digests. An event is used only when its digest is part of a matched PCR value; its (PCR, type) must be
+/// one <see cref="PcrEventExpectations"/> lists, and where the digest is defined over the data, the data must hash to it
+/// in the strongest replayed bank. Types, the order of events across PCRs and data no digest covers are never trusted:
+/// an unexpected type lands in <see cref="BootStateSummary.UninterpretedEvents"/>, unproven data in
+/// <see cref="BootStateSummary.ExcludedEvents"/>, and only the order within one PCR (PCR 7's separator, PCR 8's
+/// command pairs) is read.
 /// </summary>
 public static class BootStateSummarizer
 {
@@ -25,25 +28,6 @@ public static class BootStateSummarizer
         return Summarize(pcrs is null ? PcrComparison.SelfConsistent(replay) : replay.CompareWith(pcrs));
     }
 
-    /// <summary>(PCR, type) pairs the PFP and the boot chains we know put there and that need no further interpretation.</summary>
-    private static bool IsExpectedPlain(uint pcr, TcgEventType type) => (pcr, type) switch
-    {
-        (0, TcgEventType.EfiPlatformFirmwareBlob or TcgEventType.EfiPlatformFirmwareBlob2 or TcgEventType.PostCode
-            or TcgEventType.NonhostInfo or TcgEventType.NonhostCode or TcgEventType.SCrtmContents or TcgEventType.EfiHcrtmEvent
-            or TcgEventType.CpuMicrocode or TcgEventType.EfiHandoffTables or TcgEventType.EfiHandoffTables2 or TcgEventType.EfiVariableDriverConfig) => true,
-        (1, TcgEventType.EfiVariableBoot or TcgEventType.EfiVariableBoot2 or TcgEventType.EfiHandoffTables or TcgEventType.EfiHandoffTables2
-            or TcgEventType.PlatformConfigFlags or TcgEventType.CpuMicrocode or TcgEventType.NonhostConfig or TcgEventType.TableOfDevices
-            or TcgEventType.EfiVariableDriverConfig or TcgEventType.EfiAction) => true,
-        (2, TcgEventType.EfiPlatformFirmwareBlob or TcgEventType.EfiPlatformFirmwareBlob2 or TcgEventType.EfiSpdmFirmwareBlob or TcgEventType.NonhostCode) => true,
-        (3, TcgEventType.EfiVariableDriverConfig or TcgEventType.EfiSpdmFirmwareConfig or TcgEventType.NonhostConfig) => true,
-        (4, TcgEventType.EfiAction or TcgEventType.EfiBootServicesDriver or TcgEventType.EfiRuntimeServicesDriver) => true,
-        (5, TcgEventType.EfiGptEvent or TcgEventType.EfiGptEvent2 or TcgEventType.EfiVariableBoot or TcgEventType.EfiAction or TcgEventType.EfiHandoffTables) => true,
-        (6, _) => true,
-        (7, TcgEventType.EfiSpdmDevicePolicy or TcgEventType.EfiSpdmDeviceAuthority) => true,
-        (9, TcgEventType.EventTag) => true,
-        _ => false,
-    };
-
     private sealed class Builder(PcrComparison comparison)
     {
         private readonly List<BootAuthority> _authorities = [];
@@ -57,11 +41,12 @@ public static class BootStateSummarizer
         private readonly List<ExcludedEvent> _excluded = [];
         private readonly List<string> _warnings = [];
         private readonly HashSet<string> _pcr7Variables = new(StringComparer.Ordinal);
+        private readonly KernelArguments _kernelArguments = new();
         private readonly WindowsStateBuilder _windows = new();
         private SecureBootState _secureBoot = new();
         private string? _firmwareVersion;
         private string? _sbatLevel;
-        private bool _pcr7Separated;
+        private int _pcr7Separators;
         private bool _callingBootOption;
         private bool _exitBootServices;
         private BootAuthority? _pendingAuthority;
@@ -71,36 +56,14 @@ public static class BootStateSummarizer
         {
             foreach (var ev in comparison.Replay.Log.Events)
             {
-                if (!ev.IsExtended)
-                    continue;
-                var bank = comparison.ReplayedBank(ev);
-                if (bank is null)
-                {
-                    _excluded.Add(new ExcludedEvent(ev.Index, ev.PcrIndex, ev.Type, comparison.PcrValuesGiven
-                        ? $"PCR {ev.PcrIndex} did not match (or was not given) in any bank this event has a digest for"
-                        : $"PCR {ev.PcrIndex} cannot be replayed from the log in any bank"));
-                    continue;
-                }
-
-                TpmAlgId checkBank = DataCheckBank(ev, bank.Value);
-                if (EventDigestVerifier.Check(ev, checkBank) == EventDigestCheck.Mismatch)
-                {
-                    _excluded.Add(new ExcludedEvent(ev.Index, ev.PcrIndex, ev.Type, $"the {TpmHashAlgorithm.BankName(checkBank)} digest is not the hash of the logged data"));
-                    continue;
-                }
-
-                if (!TcgEventDataDecoder.TryDecode(ev, out var data, out string? error))
-                {
-                    _excluded.Add(new ExcludedEvent(ev.Index, ev.PcrIndex, ev.Type, $"malformed data: {error}"));
-                    continue;
-                }
-
-                if (!Interpret(ev, bank.Value, data!) && !IsExpectedPlain(ev.PcrIndex, ev.Type) && ev.PcrIndex is <= 9 or 14)
-                    _uninterpreted.Add(new EventReference(ev.Index, ev.PcrIndex, ev.Type));
+                if (ev.IsExtended)
+                    Add(ev);
             }
 
-            if (_secureBoot.Enabled == true && _authorities.Count == 0)
-                _warnings.Add("Secure Boot is enabled but no EV_EFI_VARIABLE_AUTHORITY event replayed");
+            if (_secureBoot.Enabled == true && _authorities.Count == 0 && _applications.Count > 0)
+                _warnings.Add("Secure Boot is enabled but no EV_EFI_VARIABLE_AUTHORITY event replayed after the PCR 7 separator");
+            _warnings.AddRange(_kernelArguments.Findings());
+            string[] distinctCommandLines = _kernelCommandLines.Distinct(StringComparer.Ordinal).ToArray();
 
             return new BootStateSummary
             {
@@ -112,8 +75,9 @@ public static class BootStateSummarizer
                 BootServicesDrivers = _drivers,
                 GrubCommands = _grubCommands,
                 GrubFiles = _grubFiles,
-                KernelCommandLine = _kernelCommandLines.Count > 0 ? _kernelCommandLines[^1] : null,
+                KernelCommandLine = distinctCommandLines.Length == 1 ? distinctCommandLines[0] : null,
                 KernelCommandLines = _kernelCommandLines,
+                KernelArguments = _kernelArguments.Sources,
                 Shim = _sbatLevel is null && _shimVariables.Count == 0 ? null : new ShimState { SbatLevel = _sbatLevel, MeasuredVariables = _shimVariables },
                 Windows = _windows.Build(),
                 ExitBootServicesMeasured = _exitBootServices,
@@ -123,16 +87,66 @@ public static class BootStateSummarizer
             };
         }
 
-        /// <summary>
-        /// The bank in which to check the event's data against its digest: SHA-256 when the event replayed in it,
-        /// else the strongest replayed bank. Any replayed bank proves "this data was measured" (its digest is part of a
-        /// matched PCR value); SHA-256 runs on the CPU's SHA extensions at about twice SHA-512's speed, and the data
-        /// checked (db/dbx variables, kilobytes each) makes this the costliest hashing of an appraisal.
-        /// </summary>
-        private TpmAlgId DataCheckBank(TcgEvent ev, TpmAlgId replayed) =>
-            replayed != TpmAlgId.Sha256 && comparison.IsPcrVerified(TpmAlgId.Sha256, ev.PcrIndex) && ev.TryGetDigest(TpmAlgId.Sha256, out _)
-                ? TpmAlgId.Sha256
-                : replayed;
+        private void Add(TcgEvent ev)
+        {
+            var bank = comparison.ReplayedBank(ev);
+            if (bank is null)
+            {
+                _excluded.Add(new ExcludedEvent(ev.Index, ev.PcrIndex, ev.Type, comparison.PcrValuesGiven
+                    ? $"PCR {ev.PcrIndex} did not match (or was not given) in any bank this event has a digest for"
+                    : $"PCR {ev.PcrIndex} cannot be replayed from the log in any bank"));
+                return;
+            }
+
+            EventProof proof = PcrEventExpectations.For(ev.PcrIndex, ev.Type);
+            if (proof == EventProof.NotExpected)
+            {
+                Uninterpreted(ev);
+                return;
+            }
+
+            if (proof == EventProof.DataDigest && DataProof(ev) is string unproven)
+            {
+                _excluded.Add(new ExcludedEvent(ev.Index, ev.PcrIndex, ev.Type, unproven));
+                return;
+            }
+
+            if (!TcgEventDataDecoder.TryDecode(ev, out var data, out string? error))
+            {
+                _excluded.Add(new ExcludedEvent(ev.Index, ev.PcrIndex, ev.Type, $"malformed data: {error}"));
+                return;
+            }
+
+            if (!Interpret(ev, bank.Value, data!))
+                Uninterpreted(ev);
+        }
+
+        private void Uninterpreted(TcgEvent ev)
+        {
+            if (ev.PcrIndex is <= 9 or 14)
+                _uninterpreted.Add(new EventReference(ev.Index, ev.PcrIndex, ev.Type));
+        }
+
+        /// <summary>Null when the event's data hashes to its digest in the strongest replayed bank this machine can compute; else why not.</summary>
+        private string? DataProof(TcgEvent ev)
+        {
+            TpmAlgId? checkBank = null;
+            foreach (var digest in ev.Digests)
+            {
+                if (TpmHashAlgorithm.IsComputable(digest.Algorithm) && comparison.IsPcrVerified(digest.Algorithm, ev.PcrIndex) &&
+                    (checkBank is null || PcrComparison.Strength(digest.Algorithm) > PcrComparison.Strength(checkBank.Value)))
+                    checkBank = digest.Algorithm;
+            }
+
+            if (checkBank is null)
+                return "its data cannot be checked against a replayed digest";
+            return EventDigestVerifier.Check(ev, checkBank.Value) switch
+            {
+                EventDigestCheck.Verified => null,
+                EventDigestCheck.Mismatch => $"the {TpmHashAlgorithm.BankName(checkBank.Value)} digest is not the hash of the logged data",
+                _ => $"its data is not what the {TpmHashAlgorithm.BankName(checkBank.Value)} digest covers",
+            };
+        }
 
         /// <summary>Returns true when the (PCR, type, data) combination was understood and used.</summary>
         private bool Interpret(TcgEvent ev, TpmAlgId bank, TcgEventData data)
@@ -149,7 +163,7 @@ public static class BootStateSummarizer
                     if (s.IsError)
                         _warnings.Add($"PCR {ev.PcrIndex}: error separator 0x{s.Value:X8} (firmware reports a pre-OS error)");
                     if (ev.PcrIndex == 7)
-                        _pcr7Separated = true;
+                        _pcr7Separators++;
                     return true;
                 case (7, TcgEventType.EfiVariableDriverConfig, UefiVariableEventData v):
                     SecureBootVariable(v);
@@ -158,6 +172,7 @@ public static class BootStateSummarizer
                     Authority(ev, v);
                     return true;
                 case (7, TcgEventType.EfiAction, TextEventData a):
+                    // Proven by its digest wherever it sits in PCR 7, and it can only make the verdict worse.
                     if (a.Text == "UEFI Debug Mode")
                         _secureBoot = _secureBoot with { DebugMode = true };
                     else if (a.Text == "DMA Protection Disabled")
@@ -169,21 +184,25 @@ public static class BootStateSummarizer
                     if (a.Text == "Calling EFI Application from Boot Option")
                         _callingBootOption = true;
                     return true;
-                case (4, TcgEventType.EfiBootServicesApplication, UefiImageLoadEventData image):
+                case (4, _, UefiImageLoadEventData image):
                     _applications.Add(Image(ev, bank, image, withAuthority: true));
                     return true;
-                case (2, TcgEventType.EfiBootServicesDriver or TcgEventType.EfiRuntimeServicesDriver, UefiImageLoadEventData image):
+                case (2, _, UefiImageLoadEventData image):
                     _drivers.Add(Image(ev, bank, image, withAuthority: false));
+                    return true;
+                case (2, _, FirmwareBlobEventData):
+                    _drivers.Add(Image(ev, bank, null, withAuthority: false));
                     return true;
                 case (5, TcgEventType.EfiAction, TextEventData a):
                     _exitBootServices |= a.Text == EventLogReplay.ExitBootServicesInvocation;
                     return true;
                 case (8, TcgEventType.Ipl, IplEventData ipl):
-                    return Grub(ipl);
+                    return Pcr8String(ev, ipl);
                 case (12, TcgEventType.Ipl, IplEventData { Kind: IplEventKind.LoadOptions } ipl):
                     _kernelCommandLines.Add(ipl.Text.Trim());
+                    _kernelArguments.Add(ev, ipl);
                     return true;
-                case (9, TcgEventType.Ipl, IplEventData ipl):
+                case (9, _, IplEventData ipl):
                     _grubFiles.Add(new MeasuredFile(ipl.Text, Hex(ev, bank)));
                     return true;
                 case (14, TcgEventType.Ipl, IplEventData { Kind: IplEventKind.ShimVariable } ipl):
@@ -192,50 +211,64 @@ public static class BootStateSummarizer
                 case ( >= 12 and <= 14, TcgEventType.EventTag, TaggedEventData { Sipa: { } sipa }):
                     _windows.Add(sipa, ev.PcrIndex);
                     return true;
+                case (_, _, _) when PcrEventExpectations.For(ev.PcrIndex, ev.Type) != EventProof.NotExpected:
+                    // Expected in this PCR and proven (data checked, or a measured blob whose description nothing relies on).
+                    return ev.PcrIndex != 7 && ev.PcrIndex != 8;
                 default:
                     return false;
             }
         }
 
-        private bool Grub(IplEventData ipl)
+        private bool Pcr8String(TcgEvent ev, IplEventData ipl)
         {
             switch (ipl.Kind)
             {
                 case IplEventKind.GrubCommand:
                     _grubCommands.Add(ipl.Text);
-                    return true;
+                    break;
                 case IplEventKind.KernelCommandLine:
                     _kernelCommandLines.Add(ipl.Text);
-                    return true;
+                    break;
                 case IplEventKind.ModuleCommandLine:
                     _grubCommands.Add("module_cmdline: " + ipl.Text);
-                    return true;
+                    break;
                 case IplEventKind.LoadOptions:
                     _kernelCommandLines.Add(ipl.Text.Trim());
-                    return true;
+                    break;
                 default:
                     return false;
             }
+
+            _kernelArguments.Add(ev, ipl);
+            return true;
         }
 
+        // PCR 7's own order is proven: configuration before the separator, authorities after it (PFP §10.4.4.1, §3.3.4.8).
         private void SecureBootVariable(UefiVariableEventData v)
         {
-            if (_pcr7Separated)
-                _warnings.Add($"PCR 7: {v.Name} measured after the separator");
-            if (!_pcr7Variables.Add(v.Name))
-                _warnings.Add($"PCR 7: {v.Name} measured more than once");
+            if (_pcr7Separators > 0)
+            {
+                // Whoever can extend PCR 7 after boot can append a variable event; it describes nothing the firmware enforced.
+                _warnings.Add($"PCR 7: {v.Name} measured after the separator (not used)");
+                return;
+            }
+
+            bool duplicate = !_pcr7Variables.Add(v.Name);
+            if (duplicate)
+                _warnings.Add($"PCR 7: {v.Name} measured more than once (its state is unknown)");
             if (v.IsSignatureDatabase && v.Database is null)
                 _warnings.Add($"PCR 7: {v.Name} holds malformed signature lists: {v.DatabaseError}");
             bool global = v.VendorGuid == EfiGuids.GlobalVariable;
             bool security = v.VendorGuid == EfiGuids.ImageSecurityDatabase;
+            SignatureDatabase? database = duplicate ? null : v.Database;
             _secureBoot = (v.Name, global, security) switch
             {
-                ("SecureBoot", true, _) => SecureBootFlag(v),
-                ("PK", true, _) => _secureBoot with { Pk = v.Database },
-                ("KEK", true, _) => _secureBoot with { Kek = v.Database },
-                ("db", _, true) => _secureBoot with { Db = v.Database },
-                ("dbx", _, true) => _secureBoot with { Dbx = v.Database },
-                ("dbt", _, true) => _secureBoot with { Dbt = v.Database },
+                ("SecureBoot", true, _) => duplicate ? _secureBoot with { Enabled = null } : SecureBootFlag(v),
+                ("PK", true, _) => _secureBoot with { Pk = database },
+                ("KEK", true, _) => _secureBoot with { Kek = database },
+                ("db", _, true) => _secureBoot with { Db = database },
+                ("dbx", _, true) => _secureBoot with { Dbx = database },
+                ("dbt", _, true) => _secureBoot with { Dbt = database },
                 _ => _secureBoot,
             };
         }
@@ -255,8 +288,12 @@ public static class BootStateSummarizer
 
         private void Authority(TcgEvent ev, UefiVariableEventData v)
         {
-            if (!_pcr7Separated)
-                _warnings.Add($"PCR 7: authority {v.Name} measured before the separator");
+            if (_pcr7Separators == 0)
+            {
+                _warnings.Add($"PCR 7: authority {v.Name} measured before the separator (not used)");
+                return;
+            }
+
             if (v.TrailingBytes > 0)
                 _warnings.Add($"PCR 7: authority {v.Name} has {v.TrailingBytes} stray bytes after its data (old shim)");
             var authority = new BootAuthority(ev.Index, v.Name, v.VendorGuid, v.Authority, v.Authority is null ? v.TextValue : null);
@@ -267,7 +304,11 @@ public static class BootStateSummarizer
                 _pendingAuthority = authority;
         }
 
-        private BootApplication Image(TcgEvent ev, TpmAlgId bank, UefiImageLoadEventData image, bool withAuthority)
+        /// <summary>
+        /// A measured image. Its authority is inferred from the log's order of PCR 7 and PCR 4 events, which no digest
+        /// covers: information for people, never an input to a verdict (policies use <see cref="BootStateSummary.Authorities"/>).
+        /// </summary>
+        private BootApplication Image(TcgEvent ev, TpmAlgId bank, UefiImageLoadEventData? image, bool withAuthority)
         {
             BootAuthority? authority = null;
             bool inherited = false;
@@ -292,10 +333,11 @@ public static class BootStateSummarizer
             return new BootApplication
             {
                 EventIndex = ev.Index,
+                EventType = ev.Type,
                 Bank = bank,
                 AuthenticodeDigest = Hex(ev, bank),
                 Digests = digests,
-                DevicePath = image.DevicePathText,
+                DevicePath = image?.DevicePathText,
                 Authority = authority,
                 AuthorityInherited = inherited,
                 BeforeBootOptionCall = withAuthority && !_callingBootOption,

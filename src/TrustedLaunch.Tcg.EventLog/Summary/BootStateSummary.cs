@@ -17,13 +17,16 @@ public sealed record BootStateSummary
 
     public required SecureBootState SecureBoot { get; init; }
 
-    /// <summary>EV_EFI_VARIABLE_AUTHORITY events after the PCR7 separator: what admitted boot code, in order.</summary>
+    /// <summary>
+    /// EV_EFI_VARIABLE_AUTHORITY events replayed in PCR 7 after its separator, in PCR 7's order: the set of what admitted
+    /// boot code. The quote proves this set; it does not prove which image each one admitted.
+    /// </summary>
     public required IReadOnlyList<BootAuthority> Authorities { get; init; }
 
-    /// <summary>EV_EFI_BOOT_SERVICES_APPLICATION events in PCR4, in order.</summary>
+    /// <summary>PE images measured into PCR 4 (applications, and drivers if a log labels them so), in PCR 4's order.</summary>
     public required IReadOnlyList<BootApplication> BootApplications { get; init; }
 
-    /// <summary>PCI option ROMs and other drivers measured into PCR2 (EV_EFI_BOOT_SERVICES_DRIVER).</summary>
+    /// <summary>PCI option ROMs, drivers and firmware blobs measured into PCR 2.</summary>
     public required IReadOnlyList<BootApplication> BootServicesDrivers { get; init; }
 
     /// <summary>GRUB's executed commands (PCR8), in order.</summary>
@@ -32,11 +35,17 @@ public sealed record BootStateSummary
     /// <summary>Files GRUB read (PCR9), with their content digest.</summary>
     public required IReadOnlyList<MeasuredFile> GrubFiles { get; init; }
 
-    /// <summary>The last kernel command line measured (GRUB kernel_cmdline or systemd-boot LoadOptions), without trailing NUL.</summary>
+    /// <summary>
+    /// The kernel command line (GRUB kernel_cmdline or systemd-boot LoadOptions, without trailing NUL) when exactly one
+    /// distinct one was measured; null when none or several were (see <see cref="KernelCommandLines"/>).
+    /// </summary>
     public string? KernelCommandLine { get; init; }
 
-    /// <summary>Every kernel command line measured, in order (a boot may load several kernels).</summary>
+    /// <summary>Every kernel command line measured, in order (a boot may load several kernels; each counts).</summary>
     public required IReadOnlyList<string> KernelCommandLines { get; init; }
+
+    /// <summary>Every measured string that can carry kernel arguments: command lines, GRUB linux commands, menu entries.</summary>
+    public required IReadOnlyList<KernelArgumentSource> KernelArguments { get; init; }
 
     public ShimState? Shim { get; init; }
 
@@ -90,6 +99,9 @@ public sealed record BootApplication
 {
     public required int EventIndex { get; init; }
 
+    /// <summary>The event type as logged; not covered by the digest, so informational only.</summary>
+    public required TcgEventType EventType { get; init; }
+
     /// <summary>The bank the digests were taken from (the strongest that replayed).</summary>
     public required TpmAlgId Bank { get; init; }
 
@@ -99,10 +111,13 @@ public sealed record BootApplication
     /// <summary>Every bank's digest (hex) for this event.</summary>
     public required IReadOnlyDictionary<string, string> Digests { get; init; }
 
-    /// <summary>edk2 device-path text; null when the image was loaded from memory.</summary>
+    /// <summary>edk2 device-path text; null when the image was loaded from memory. Not covered by the digest (the image is).</summary>
     public string? DevicePath { get; init; }
 
-    /// <summary>The authority logged for this image (the last authority event since the previous image); null with Secure Boot off.</summary>
+    /// <summary>
+    /// The authority that probably admitted this image: the last authority event before it in log order. The order of
+    /// PCR 7 and PCR 4 events relative to each other is not covered by any digest, so this is information, never proof.
+    /// </summary>
     public BootAuthority? Authority { get; init; }
 
     /// <summary>

@@ -42,13 +42,23 @@ public sealed class ReferencePolicyTests(GenuineEvidenceFactory factory)
     }
 
     [Fact]
-    public void Evaluate_AuthorityNotAllowed_NamesTheComponent()
+    public void Evaluate_AuthorityNotAllowed_NamesTheAuthority()
     {
+        // The quote proves which authorities PCR 7 holds, not which image each admitted: the authority is what is named.
         var policy = new ReferencePolicy { Name = "ms-only", AllowedAuthorities = ["Microsoft Corporation UEFI CA 2011"] };
         AttestationResult result = Verify(AttestationVerifierTests.SecureBootCapture, policy);
         Assert.Equal(AttestationFailureReason.PolicyDeviation, result.Failure!.Reason);
-        Assert.Equal("PCR 4: grubx64.efi", result.Failure.Component);
-        Assert.Contains("Debian Secure Boot CA", result.Failure.Message, StringComparison.Ordinal);
+        Assert.Equal("PCR 7", result.Failure.Component);
+        Assert.Contains("authority MokListRT: Debian Secure Boot CA", result.Failure.Message, StringComparison.Ordinal);
+        Assert.Single(result.PolicyViolations);
+    }
+
+    [Fact]
+    public void Evaluate_EveryReplayedAuthorityAllowed_Passes()
+    {
+        var policy = new ReferencePolicy { Name = "ms-and-debian", AllowedAuthorities = ["Microsoft Corporation UEFI CA 2011", "Debian Secure Boot CA"] };
+        AttestationResult result = Verify(AttestationVerifierTests.SecureBootCapture, policy);
+        Assert.True(result.Passed, result.Failure?.ToString());
     }
 
     [Fact]

@@ -62,8 +62,11 @@ public sealed class GenuineEvidenceFactory : IDisposable
         Policy = policy,
     };
 
-    /// <summary>Boots (replays) <paramref name="log"/> unless it is what the TPM already holds, then quotes with <paramref name="nonce"/>.</summary>
-    public AttestationEvidence Attest(byte[] log, byte[] nonce, byte[]? akCertificate = null)
+    /// <summary>
+    /// Boots (replays) <paramref name="log"/> unless it is what the TPM already holds, then quotes with
+    /// <paramref name="nonce"/> over every bank the log carries, or over <paramref name="quotedBanks"/> when given.
+    /// </summary>
+    public AttestationEvidence Attest(byte[] log, byte[] nonce, byte[]? akCertificate = null, IReadOnlyList<TpmAlgId>? quotedBanks = null)
     {
         lock (_gate)
         {
@@ -71,8 +74,8 @@ public sealed class GenuineEvidenceFactory : IDisposable
                 Boot(log);
 
             TcgEventLog parsed = TcgEventLog.Parse(log);
-            var selection = new TpmlPcrSelection(parsed.Algorithms
-                .Select(a => new TpmsPcrSelection(a.Algorithm, QuotedPcrs)).ToArray());
+            var selection = new TpmlPcrSelection((quotedBanks ?? parsed.Algorithms.Select(a => a.Algorithm).ToArray())
+                .Select(a => new TpmsPcrSelection(a, QuotedPcrs)).ToArray());
             var quote = _client.Quote(VTpmLayout.Ak.PersistentHandle, nonce, selection);
             IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]> values = _client.ReadPcrs(selection);
             return new AttestationEvidence
@@ -105,7 +108,7 @@ public sealed class GenuineEvidenceFactory : IDisposable
     {
         TpmtPublic ak = TpmtPublic.Parse(_akPublic.AsSpan(2));
         using RSA key = ak.ToRsa();
-        using X509Certificate2 certificate = TpmCertificateBuilder.IssueAttestationKeyCertificate(key, vmId.ToString(),
+        using X509Certificate2 certificate = TpmCertificateBuilder.IssueAttestationKeyCertificate(key, vmId,
             new TpmDescription("IBM", "swtpm", "20191023", "2.0", 0, 164), ca.AttestationKeyCa, DateTimeOffset.UtcNow.AddMinutes(-5));
         return certificate.RawData;
     }

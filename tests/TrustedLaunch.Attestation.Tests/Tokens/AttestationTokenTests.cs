@@ -80,7 +80,12 @@ public sealed class AttestationTokenTests(GenuineEvidenceFactory factory)
         Assert.Equal(12, claims.GetProperty(AttestationClaims.OsVersionMajor).GetInt32());
         Assert.Equal("none", claims.GetProperty(AttestationClaims.BaselineEarly).GetString());
         JsonElement components = claims.GetProperty(AttestationClaims.BootComponents);
-        Assert.Equal("Microsoft Corporation UEFI CA 2011", components[0].GetProperty("authority").GetString());
+        Assert.Equal("Microsoft Corporation UEFI CA 2011", components[0].GetProperty("inferredAuthority").GetString());
+        Assert.Equal("devicePath", components[0].GetProperty("nameSource").GetString());
+        Assert.Equal("position", components[2].GetProperty("nameSource").GetString()); // the kernel, loaded from memory
+        JsonElement authorities = claims.GetProperty(AttestationClaims.Authorities);
+        Assert.Equal(["db: Microsoft Corporation UEFI CA 2011", "MokListRT: Debian Secure Boot CA"],
+            authorities.EnumerateArray().Select(a => $"{a.GetProperty("variable").GetString()}: {a.GetProperty("name").GetString()}"));
         Assert.Equal("ttyprintk", claims.GetProperty(AttestationClaims.Findings)[0].GetProperty("module").GetString());
     }
 

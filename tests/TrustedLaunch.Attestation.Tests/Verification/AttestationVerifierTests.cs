@@ -173,7 +173,7 @@ public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
     {
         // Another VM's genuine AK certificate (same CA, same VM id even) presented with this TPM's quote.
         using RSA otherKey = RSA.Create(2048);
-        using var otherCertificate = TpmCertificateBuilder.IssueAttestationKeyCertificate(otherKey, factory.VmId.ToString(),
+        using var otherCertificate = TpmCertificateBuilder.IssueAttestationKeyCertificate(otherKey, factory.VmId,
             new TpmDescription("IBM", "swtpm", "20191023", "2.0", 0, 164), factory.Ca.AttestationKeyCa, DateTimeOffset.UtcNow.AddMinutes(-5));
         byte[] nonce = Nonce();
         AttestationEvidence evidence = factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), nonce, otherCertificate.RawData);
@@ -186,7 +186,7 @@ public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
         using RSA key = RSA.Create(2048);
         byte[] nonce = Nonce();
         AttestationEvidence evidence = factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), nonce);
-        using var ek = TpmCertificateBuilder.IssueEndorsementKeyCertificate(key, factory.VmId.ToString(),
+        using var ek = TpmCertificateBuilder.IssueEndorsementKeyCertificate(key, factory.VmId,
             new TpmDescription("IBM", "swtpm", "20191023", "2.0", 0, 164), factory.Ca.EndorsementKeyCa, DateTimeOffset.UtcNow.AddMinutes(-5));
         var expectations = factory.Expect(nonce) with { AkCaCertificates = [factory.Ca.EndorsementKeyCa.Certificate, factory.Ca.RootCertificate] };
         AttestationResult result = AttestationVerifier.Verify(evidence with { Tpm = evidence.Tpm with { AkCertificate = ek.RawData } }, expectations);

@@ -18,11 +18,13 @@ internal static class VerifyReport
         {
             Console.WriteLine($"  Secure Boot: {(boot.SecureBootEnabled switch { true => "on", false => "OFF", _ => "not measured" })}" +
                 $"; default Microsoft keys: {YesNo(boot.DefaultSecureBootKeys)}; db validated: {YesNo(boot.DbValidated)}; dbx validated: {YesNo(boot.DbxValidated)} ({boot.Keys.DbxCount} entries)");
-            Console.WriteLine("  Boot chain (PCR 4):");
+            Console.WriteLine($"  Authorities (PCR 7, after the separator): {(boot.Authorities.Count == 0 ? "none" : string.Join("; ", boot.Authorities))}");
+            Console.WriteLine("  Boot chain (PCR 4; names from device paths, authorities inferred from log order):");
             foreach (BootComponent c in boot.BootChain)
-                Console.WriteLine($"    {c.Name,-14} {c.Bank} {c.Digest}  admitted by {c.AuthorityName ?? c.Authority ?? "(no authority logged)"}");
-            if (boot.KernelCommandLine is not null)
-                Console.WriteLine($"  Kernel command line (PCR 8): {boot.KernelCommandLine}");
+                Console.WriteLine($"    {c.Name,-14} {c.Bank} {c.Digest}  by {c.AuthorityName ?? c.Authority ?? "(no authority logged)"}");
+            foreach (KernelArgument k in boot.KernelArguments.Where(a => a.Executed))
+                Console.WriteLine($"  Kernel arguments (PCR 8, {k.Origin}): {k.Arguments}");
+            Console.WriteLine($"  Kernel debugger: {(boot.KernelDebugEnabled switch { true => "ENABLED", false => "off", _ => "unknown (no kernel arguments measured)" })}");
             Console.WriteLine($"  Attested PCRs: {string.Join(',', boot.AttestedPcrs)} in {string.Join(", ", boot.Pcrs.Keys)}");
             foreach (string anomaly in boot.Anomalies)
                 Console.WriteLine($"  anomaly: {anomaly}");

@@ -156,6 +156,7 @@ internal static class EventLogJson
         grubFiles = s.GrubFiles,
         kernelCommandLine = s.KernelCommandLine,
         kernelCommandLines = s.KernelCommandLines,
+        kernelArguments = s.KernelArguments.Select(k => new { eventIndex = k.EventIndex, pcr = k.PcrIndex, origin = k.Origin.ToString(), arguments = k.Arguments, executed = k.Executed }),
         windows = s.Windows is { } w ? new
         {
             w.BootCount, w.BootDebugging, w.KernelDebugging, w.TestSigning, w.CodeIntegrity, w.DataExecutionPrevention, w.SafeMode, w.WinPe,
@@ -180,6 +181,7 @@ internal static class EventLogJson
     private static object App(BootApplication a) => new
     {
         eventIndex = a.EventIndex,
+        eventType = TcgEventTypeNames.Name(a.EventType),
         bank = EventLogInput.Bank(a.Bank),
         authenticodeDigest = a.AuthenticodeDigest,
         digests = a.Digests,

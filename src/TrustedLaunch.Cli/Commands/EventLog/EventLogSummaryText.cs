@@ -55,8 +55,8 @@ internal static class EventLogSummaryText
 
         foreach (var f in s.GrubFiles)
             o.WriteLine($"  grub file       {f.Path} {f.Digest[..16]}…");
-        if (s.KernelCommandLine is not null)
-            o.WriteLine($"  kernel cmdline  {TcgEventDataPrintable(s.KernelCommandLine)}");
+        foreach (string commandLine in s.KernelCommandLines.Distinct(StringComparer.Ordinal))
+            o.WriteLine($"  kernel cmdline  {TcgEventDataPrintable(commandLine)}");
         if (s.Windows is { } w)
         {
             o.WriteLine($"  Windows         boot count {w.BootCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, code integrity {Flag(w.CodeIntegrity)}, DEP {Flag(w.DataExecutionPrevention)}, test signing {Flag(w.TestSigning)}, boot debugging {Flag(w.BootDebugging)}, kernel debugging {Flag(w.KernelDebugging)}");
