@@ -1,3 +1,6 @@
+using System.Buffers;
+using TrustedLaunch.Tcg.EventLog;
+
 namespace TrustedLaunch.Attestation;
 
 /// <summary>
@@ -9,13 +12,20 @@ internal static class KernelDebugger
 {
     // kgdb's and the EHCI debug port's parameters (Documentation/process/debugging/kgdb.rst, x86 earlyprintk).
     private static readonly string[] OptionPrefixes = ["kgdb", "ekgdb", "earlyprintk=dbgp", "earlycon=dbgp"];
+    private static readonly SearchValues<char> Separators = SearchValues.Create(" \t\n\r;{}");
 
     /// <summary>True when a measured string enables one; false when kernel arguments were measured and none does; null when none were.</summary>
-    public static bool? Enabled(Tcg.EventLog.BootStateSummary summary)
+    public static bool? Enabled(BootStateSummary summary)
     {
-        foreach (string text in summary.GrubCommands.Concat(summary.KernelCommandLines))
+        foreach (string text in summary.GrubCommands)
         {
-            if (Mentions(text))
+            if (Enabled(text))
+                return true;
+        }
+
+        foreach (string text in summary.KernelCommandLines)
+        {
+            if (Enabled(text))
                 return true;
         }
 
@@ -24,19 +34,24 @@ internal static class KernelDebugger
         return summary.KernelArguments.Any(a => a.Executed) ? false : null;
     }
 
-    /// <summary>True when <paramref name="text"/> holds a debugger option as one of its words.</summary>
-    public static bool Enabled(string text) => Mentions(text);
-
-    private static bool Mentions(string text)
+    /// <summary>True when <paramref name="text"/> holds a debugger option as one of its words (quotes ignored).</summary>
+    public static bool Enabled(string text)
     {
-        foreach (string token in text.Split([' ', '\t', '\n', '\r', ';', '{', '}'], StringSplitOptions.RemoveEmptyEntries))
+        ReadOnlySpan<char> rest = text;
+        while (rest.IndexOfAnyExcept(Separators) is int start and >= 0)
         {
-            string option = token.Trim('"', '\'', '\\');
+            rest = rest[start..];
+            int end = rest.IndexOfAny(Separators);
+            ReadOnlySpan<char> option = (end < 0 ? rest : rest[..end]).Trim("\"'\\");
             foreach (string prefix in OptionPrefixes)
             {
                 if (option.StartsWith(prefix, StringComparison.Ordinal))
                     return true;
             }
+
+            if (end < 0)
+                break;
+            rest = rest[end..];
         }
 
         return false;

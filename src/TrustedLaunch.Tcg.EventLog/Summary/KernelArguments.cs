@@ -43,10 +43,11 @@ internal sealed class KernelArguments
     public void Add(TcgEvent ev, IplEventData ipl)
     {
         string text = ipl.Text.Trim();
-        if (LinuxArguments(text) is { } arguments)
+        if (TryLinuxArguments(text, out ReadOnlySpan<char> arguments))
         {
-            _sources.Add(new KernelArgumentSource(ev.Index, ev.PcrIndex, KernelArgumentOrigin.LinuxCommand, arguments));
-            _unpairedLinux.Add((ev.Index, Normalize(arguments)));
+            string linux = arguments.ToString();
+            _sources.Add(new KernelArgumentSource(ev.Index, ev.PcrIndex, KernelArgumentOrigin.LinuxCommand, linux));
+            _unpairedLinux.Add((ev.Index, Normalize(linux)));
             return;
         }
 
@@ -61,12 +62,13 @@ internal sealed class KernelArguments
                 _sources.Add(new KernelArgumentSource(ev.Index, ev.PcrIndex, KernelArgumentOrigin.CommandLine, text));
                 return;
             default:
-                if (FirstWord(text) is "menuentry" or "submenu")
+                ReadOnlySpan<char> first = FirstWord(text);
+                if (first.SequenceEqual("menuentry") || first.SequenceEqual("submenu"))
                 {
-                    foreach (string line in text.Split('\n'))
+                    foreach (ReadOnlySpan<char> line in text.AsSpan().EnumerateLines())
                     {
-                        if (LinuxArguments(line.Trim()) is { } defined)
-                            _sources.Add(new KernelArgumentSource(ev.Index, ev.PcrIndex, KernelArgumentOrigin.MenuEntry, defined));
+                        if (TryLinuxArguments(line.Trim(), out ReadOnlySpan<char> defined))
+                            _sources.Add(new KernelArgumentSource(ev.Index, ev.PcrIndex, KernelArgumentOrigin.MenuEntry, defined.ToString()));
                     }
                 }
 
@@ -103,19 +105,26 @@ internal sealed class KernelArguments
             $"PCR 8: kernel command line #{eventIndex} follows no GRUB linux command with the same arguments"));
     }
 
-    private static string? LinuxArguments(string text)
+    private static bool TryLinuxArguments(ReadOnlySpan<char> text, out ReadOnlySpan<char> arguments)
     {
-        string? word = FirstWord(text);
-        if (word is null || Array.IndexOf(LinuxCommands, word) < 0)
-            return null;
-        return text[word.Length..].Trim();
+        ReadOnlySpan<char> word = FirstWord(text);
+        foreach (string command in LinuxCommands)
+        {
+            if (word.SequenceEqual(command))
+            {
+                arguments = text[word.Length..].Trim();
+                return true;
+            }
+        }
+
+        arguments = default;
+        return false;
     }
 
-    private static string? FirstWord(string text)
+    private static ReadOnlySpan<char> FirstWord(ReadOnlySpan<char> text)
     {
-        int end = text.AsSpan().IndexOfAny(" \t\n");
-        string word = end < 0 ? text : text[..end];
-        return word.Length == 0 ? null : word;
+        int end = text.IndexOfAny(" \t\n");
+        return end < 0 ? text : text[..end];
     }
 
     // grub lib/cmdline.c quotes arguments with spaces and escapes quotes and backslashes for the kernel, while the

@@ -91,9 +91,10 @@ internal sealed record QuickstartReport
             return;
         row("Secure Boot (quoted)", boot.SecureBootEnabled switch { true => "enabled (PCR 7)", false => "disabled (PCR 7)", _ => "not measured" });
         row("default MS keys", boot.DefaultSecureBootKeys ? "yes (KEK and db are the Microsoft defaults)" : "no");
-        row("measured boot chain", "");
+        row("authorities (PCR 7)", boot.Authorities.Count == 0 ? "none" : string.Join("; ", boot.Authorities));
+        row("measured boot chain", "(names from device paths; authorities inferred from the log's order)");
         foreach (BootComponent c in boot.BootChain)
-            row($"  PCR {c.Pcr} {c.Name}", $"sha256:{c.Digest[..16]}… admitted by {c.AuthorityName ?? c.Authority ?? "(no authority logged)"}");
+            row($"  PCR {c.Pcr} {c.Name}", $"sha256:{c.Digest[..16]}… by {c.AuthorityName ?? c.Authority ?? "(no authority logged)"}");
         row("kernel command line", boot.KernelCommandLine);
         row("quoted PCRs", "");
         if (boot.Pcrs.TryGetValue("sha256", out IReadOnlyDictionary<int, string>? pcrs))
