@@ -6,6 +6,7 @@ using TrustedLaunch.VTpm.Identity;
 namespace TrustedLaunch.VTpm.Host.Tests;
 
 /// <summary>tpm2-tools (tpm2-tss swtpm TCTI) against the real tl-vtpm process.</summary>
+[IntegrationTest]
 public sealed class Tpm2ToolsTests
 {
     private static ToolResult Tool(TlVtpmServer server, string tool, params string[] args)

@@ -45,6 +45,7 @@ public sealed record ManufacturedVmgs(string Directory, string VmgsPath, string 
 }
 
 /// <summary><c>tl-vtpm --vmgs FILE --kek-file KEK</c>: the vTPM state in the VMGS vtpm entry.</summary>
+[IntegrationTest]
 public sealed class VmgsStateTests(ITestOutputHelper output)
 {
     private const uint TestIndex = 0x01500030;

@@ -5,6 +5,7 @@ using TrustedLaunch.Testing;
 namespace TrustedLaunch.Cli.Tests.Attest;
 
 /// <summary>Runs the built <c>tl attest verify</c> on genuine golden evidence (see Golden/README.md): exit codes and output.</summary>
+[IntegrationTest]
 public sealed class AttestVerifyCliTests
 {
     private const string SbNonce = "7f3a9c1e5b2d4f6081a3c5e7092b4d6f8193a5c7e9fb1d3f5577991133557799";

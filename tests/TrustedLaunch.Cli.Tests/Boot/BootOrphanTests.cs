@@ -4,6 +4,7 @@ using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Cli.Tests.Boot;
 
+[IntegrationTest]
 public sealed class BootOrphanTests
 {
     [Fact]

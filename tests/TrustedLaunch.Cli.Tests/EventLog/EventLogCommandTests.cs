@@ -4,6 +4,7 @@ using TrustedLaunch.Testing;
 namespace TrustedLaunch.Cli.Tests.EventLog;
 
 /// <summary>Runs the built <c>tl</c> as a process and checks exit codes and output of the eventlog commands.</summary>
+[IntegrationTest]
 public class EventLogCommandTests
 {
     private static readonly string Tl = Path.Combine(AppContext.BaseDirectory, "tl.dll");

@@ -9,6 +9,7 @@ namespace TrustedLaunch.Cli.Tests.SecureBoot;
 /// Each claim is booted once, stopping as soon as the verdict is on the serial console; <c>tl secureboot verify</c>
 /// must have predicted it.
 /// </summary>
+[IntegrationTest]
 public sealed partial class FirmwareBootTests : IDisposable
 {
     private static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(4);

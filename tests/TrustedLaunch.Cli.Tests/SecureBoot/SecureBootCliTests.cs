@@ -5,6 +5,7 @@ using TrustedLaunch.Testing.Qemu;
 namespace TrustedLaunch.Cli.Tests.SecureBoot;
 
 /// <summary><c>tl secureboot verify</c> and <c>tl module verify</c>: output shapes and exit codes.</summary>
+[IntegrationTest]
 public sealed class SecureBootCliTests : IDisposable
 {
     private const string MicrosoftStore = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd";

@@ -8,6 +8,7 @@ namespace TrustedLaunch.Cli.Tests.Server;
 
 /// <summary><c>tl server</c> and <c>tl server vm …</c> through the real CLI process: exit codes, registry, start and SIGTERM.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[IntegrationTest]
 public sealed partial class ServerCliTests : IDisposable
 {
     private readonly string _directory = RepositoryPaths.NewTempDirectory("tl-server-cli");

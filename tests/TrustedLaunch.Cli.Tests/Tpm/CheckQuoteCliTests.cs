@@ -9,6 +9,7 @@ namespace TrustedLaunch.Cli.Tests.Tpm;
 /// <c>tl tpm checkquote</c> against <c>tpm2_checkquote</c> on the same files: real quotes from the corpus (GCE vTPM,
 /// Windows Shielded VM), good and tampered. Verdicts must agree; exit codes are 0 verified, 1 not, 2 bad input.
 /// </summary>
+[IntegrationTest]
 public sealed class CheckQuoteCliTests : IDisposable
 {
     private readonly string _dir = RepositoryPaths.NewTempDirectory("tl-checkquote");

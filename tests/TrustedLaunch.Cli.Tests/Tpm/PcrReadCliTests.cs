@@ -4,6 +4,7 @@ using TrustedLaunch.Testing.Swtpm;
 
 namespace TrustedLaunch.Cli.Tests.Tpm;
 
+[IntegrationTest]
 public sealed class PcrReadCliTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using TrustedLaunch.Testing;
 namespace TrustedLaunch.Cli.Tests.Uefi;
 
 /// <summary><c>tl uefi vars show/create/sign-update/apply-update</c> end to end, with efitools as the independent signer.</summary>
+[IntegrationTest]
 public sealed class UefiVarsCliTests : IDisposable
 {
     private readonly string _dir = RepositoryPaths.NewTempDirectory("tl-uefivars-cli");

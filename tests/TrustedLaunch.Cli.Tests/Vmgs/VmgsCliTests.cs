@@ -39,6 +39,7 @@ internal static class ToolResultAssertions
 }
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[IntegrationTest]
 public sealed class VmgsCliTests(VmgsCliFixture fixture) : IClassFixture<VmgsCliFixture>
 {
     private static ToolResult Tl(params string[] args) => VmgsCliFixture.Tl(args);

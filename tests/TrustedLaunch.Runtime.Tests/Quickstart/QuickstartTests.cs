@@ -12,6 +12,7 @@ namespace TrustedLaunch.Runtime.Tests.Quickstart;
 /// and the Debian packages are reused): a new VM boots with Trusted Launch and attests through its guest agent.
 /// </summary>
 [Collection(BootGroup.Name)]
+[IntegrationTest]
 public sealed class QuickstartTests(ITestOutputHelper output)
 {
     [Fact]
