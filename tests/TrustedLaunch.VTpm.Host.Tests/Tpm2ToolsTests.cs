@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Testing;
 using TrustedLaunch.VTpm.Identity;
 
@@ -48,12 +49,12 @@ public sealed class Tpm2ToolsTests
         using var server = TlVtpmServer.Start(vtpm);
         string dir = Path.GetDirectoryName(server.DataSocket)!;
         FilePlatformCa ca = ManufacturedVTpm.Ca;
-        string root = Path.Combine(ca.Directory, FilePlatformCa.RootName + ".crt");
+        string root = PlatformCaLayout.CertificatePath(ca.Directory, PlatformCaLayout.RootName);
         foreach ((VTpmKeySlot slot, string intermediate) in new[]
                  {
-                     (VTpmLayout.EkRsa, FilePlatformCa.EndorsementKeyCaName),
-                     (VTpmLayout.EkEcc, FilePlatformCa.EndorsementKeyCaName),
-                     (VTpmLayout.Ak, FilePlatformCa.AttestationKeyCaName),
+                     (VTpmLayout.EkRsa, PlatformCaLayout.EndorsementKeyCaName),
+                     (VTpmLayout.EkEcc, PlatformCaLayout.EndorsementKeyCaName),
+                     (VTpmLayout.Ak, PlatformCaLayout.AttestationKeyCaName),
                  })
         {
             string der = Path.Combine(dir, slot.Role + ".der");
@@ -66,7 +67,7 @@ public sealed class Tpm2ToolsTests
                 Path.Combine(ca.Directory, intermediate + ".crt"), pem]);
             Assert.True(verify.ExitCode == 0 && verify.StandardOutput.Contains(": OK", StringComparison.Ordinal), verify.ToString());
             // and not by the other intermediate
-            string wrong = intermediate == FilePlatformCa.EndorsementKeyCaName ? FilePlatformCa.AttestationKeyCaName : FilePlatformCa.EndorsementKeyCaName;
+            string wrong = intermediate == PlatformCaLayout.EndorsementKeyCaName ? PlatformCaLayout.AttestationKeyCaName : PlatformCaLayout.EndorsementKeyCaName;
             ToolResult cross = ExternalTool.Run("openssl", ["verify", "-CAfile", root, "-untrusted", Path.Combine(ca.Directory, wrong + ".crt"), pem]);
             Assert.NotEqual(0, cross.ExitCode);
         }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Storage;
 using TrustedLaunch.Testing;
 using TrustedLaunch.Tpm.Protocol;
@@ -63,8 +64,8 @@ public sealed class VmgsStateTests(ITestOutputHelper output)
         Assert.Contains("CN=vm-vmgs-tools", certificate.Subject, StringComparison.Ordinal);
         string pem = Path.Combine(dir, "ek.pem");
         File.WriteAllText(pem, certificate.ExportCertificatePem());
-        ToolResult verify = ExternalTool.Run("openssl", ["verify", "-CAfile", Path.Combine(ca.Directory, FilePlatformCa.RootName + ".crt"),
-            "-untrusted", Path.Combine(ca.Directory, FilePlatformCa.EndorsementKeyCaName + ".crt"), pem]);
+        ToolResult verify = ExternalTool.Run("openssl", ["verify", "-CAfile", PlatformCaLayout.CertificatePath(ca.Directory, PlatformCaLayout.RootName),
+            "-untrusted", PlatformCaLayout.CertificatePath(ca.Directory, PlatformCaLayout.EndorsementKeyCaName), pem]);
         Assert.True(verify.ExitCode == 0, verify.ToString());
 
         string akPem = Path.Combine(dir, "ak.pem");

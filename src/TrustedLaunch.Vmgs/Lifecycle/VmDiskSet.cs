@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Storage;
 using TrustedLaunch.Vmgs.Storage;
 
@@ -23,7 +24,7 @@ public sealed record VmDiskSet(string OsDiskPath, string VmgsPath)
             File.Delete(OsDiskPath);
         }
 
-        DirectorySync.Fsync(Path.GetDirectoryName(Path.GetFullPath(VmgsPath))!);
+        DurableFile.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(VmgsPath))!);
     }
 
     /// <summary>Copies both files into <c>snapshotsDirectory/ID/</c> under one snapshot id; the folder appears complete or not at all.</summary>
@@ -54,9 +55,9 @@ public sealed record VmDiskSet(string OsDiskPath, string VmgsPath)
             }
 
             WriteDurably(Path.Combine(staging, VmDiskSnapshot.ManifestName), snapshot.ToJson());
-            DirectorySync.Fsync(staging);
+            DurableFile.SyncDirectory(staging);
             Directory.Move(staging, final);
-            DirectorySync.Fsync(Path.GetDirectoryName(final)!);
+            DurableFile.SyncDirectory(Path.GetDirectoryName(final)!);
             return snapshot;
         }
         finally
@@ -86,7 +87,7 @@ public sealed record VmDiskSet(string OsDiskPath, string VmgsPath)
             }
 
             WriteDurably(JournalPath, System.Text.Encoding.UTF8.GetBytes(snapshot.SnapshotId));
-            DirectorySync.Fsync(Path.GetDirectoryName(Path.GetFullPath(JournalPath))!);
+            DurableFile.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(JournalPath))!);
             CompleteRenames();
         }
     }
@@ -111,11 +112,11 @@ public sealed record VmDiskSet(string OsDiskPath, string VmgsPath)
         {
             if (File.Exists(target + ".restore"))
                 File.Move(target + ".restore", target, overwrite: true);
-            DirectorySync.Fsync(Path.GetDirectoryName(Path.GetFullPath(target))!);
+            DurableFile.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
         }
 
         File.Delete(JournalPath);
-        DirectorySync.Fsync(Path.GetDirectoryName(Path.GetFullPath(JournalPath))!);
+        DurableFile.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(JournalPath))!);
     }
 
     private FileBlockStorage LockVmgs() => FileBlockStorage.Open(VmgsPath, writable: true);

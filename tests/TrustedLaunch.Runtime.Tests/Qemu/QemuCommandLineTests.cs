@@ -1,3 +1,4 @@
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Runtime.Acceleration;
 using TrustedLaunch.Runtime.Firmware;
 using TrustedLaunch.Runtime.Qemu;

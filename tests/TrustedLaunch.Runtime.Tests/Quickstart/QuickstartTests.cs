@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Runtime.GuestState;
 using TrustedLaunch.Runtime.Tests.Boot;
 using TrustedLaunch.Runtime.Tests.GuestState;

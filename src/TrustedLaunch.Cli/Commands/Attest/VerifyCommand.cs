@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using TrustedLaunch.Attestation;
 using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Storage;
 using TrustedLaunch.VTpm.Identity;
 
@@ -105,9 +106,9 @@ internal static class VerifyCommand
     private static X509Certificate2Collection ReadCa(string directory)
     {
         var collection = new X509Certificate2Collection();
-        foreach (string name in new[] { FilePlatformCa.AttestationKeyCaName, FilePlatformCa.RootName })
+        foreach (string name in PlatformCaLayout.VerifierAuthorities)
         {
-            string path = Path.Combine(directory, name + ".crt");
+            string path = PlatformCaLayout.CertificatePath(directory, name);
             try
             {
                 collection.Add(X509Certificate2.CreateFromPem(File.ReadAllText(path)));

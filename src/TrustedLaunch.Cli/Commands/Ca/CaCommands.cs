@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.VTpm.Identity;
 
 namespace TrustedLaunch.Cli.Commands.Ca;
@@ -37,9 +38,9 @@ internal static class CaCommands
             var result = new
             {
                 directory = Path.GetFullPath(dir),
-                root = Describe(ca.RootCertificate, FilePlatformCa.RootName, dir),
-                endorsementKeyCa = Describe(ca.EndorsementKeyCa.Certificate, FilePlatformCa.EndorsementKeyCaName, dir),
-                attestationKeyCa = Describe(ca.AttestationKeyCa.Certificate, FilePlatformCa.AttestationKeyCaName, dir),
+                root = Describe(ca.RootCertificate, PlatformCaLayout.RootName, dir),
+                endorsementKeyCa = Describe(ca.EndorsementKeyCa.Certificate, PlatformCaLayout.EndorsementKeyCaName, dir),
+                attestationKeyCa = Describe(ca.AttestationKeyCa.Certificate, PlatformCaLayout.AttestationKeyCaName, dir),
             };
             if (parse.GetValue(json))
             {
@@ -58,7 +59,7 @@ internal static class CaCommands
     }
 
     private static CaFiles Describe(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string name, string dir) =>
-        new(certificate.Subject, Path.GetFullPath(Path.Combine(dir, name + ".crt")), Path.GetFullPath(Path.Combine(dir, name + ".key")),
+        new(certificate.Subject, Path.GetFullPath(PlatformCaLayout.CertificatePath(dir, name)), Path.GetFullPath(PlatformCaLayout.KeyPath(dir, name)),
             certificate.NotAfter.ToUniversalTime());
 
 #pragma warning disable IDE1006 // camelCase members: they are the JSON field names

@@ -90,7 +90,7 @@ internal static class ImageCommands
         string beside = Path.Combine(AppContext.BaseDirectory, GuestAgentPublisher.BinaryName);
         if (File.Exists(beside))
             return beside;
-        return Runtime.Processes.ExecutableSearch.Find(GuestAgentPublisher.BinaryName) ?? throw new ImageException(ImageFailure.Environment,
+        return HostSystem.ExecutableSearch.Find(GuestAgentPublisher.BinaryName) ?? throw new ImageException(ImageFailure.Environment,
             "No tl-guest-agent: not in a TrustedLaunch source tree, not beside tl, not on PATH. Pass --agent FILE or --no-agent.");
     }
 

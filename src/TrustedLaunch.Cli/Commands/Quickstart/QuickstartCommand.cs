@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using TrustedLaunch.Cli.Commands.Boot;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Images;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.Console;
@@ -49,8 +50,8 @@ internal static class QuickstartCommand
 
         QuickstartSetup.EnsurePackages(Progress);
         DebianImage image = QuickstartSetup.EnsureImage(Progress);
-        FilePlatformCa pki = QuickstartSetup.EnsurePki(Path.Combine(TlHome.Path, "pki"), Progress);
-        QuickstartVm created = QuickstartSetup.CreateVm(Path.Combine(TlHome.Path, "vms"), pki.Directory, image, Progress);
+        FilePlatformCa pki = QuickstartSetup.EnsurePki(TlHome.Pki, Progress);
+        QuickstartVm created = QuickstartSetup.CreateVm(TlHome.Vms, pki.Directory, image, Progress);
         VmgsGuestState state = VmgsLaunch.Open(created.VmgsPath, created.KekPath);
         string agentSocket = Path.Combine(created.Directory, "agent.sock");
         var options = new VirtualMachineOptions

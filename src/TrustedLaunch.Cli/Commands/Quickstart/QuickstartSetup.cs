@@ -1,12 +1,11 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using TrustedLaunch.Cli.Commands.Image;
 using TrustedLaunch.Cli.Commands.Vmgs;
+using TrustedLaunch.HostSystem;
+using TrustedLaunch.HostSystem.Processes;
 using TrustedLaunch.Images;
 using TrustedLaunch.Images.Agent;
-using TrustedLaunch.Runtime;
-using TrustedLaunch.Runtime.Processes;
 using TrustedLaunch.VTpm.Identity;
 
 namespace TrustedLaunch.Cli.Commands.Quickstart;
@@ -66,7 +65,7 @@ internal static class QuickstartSetup
     {
         try
         {
-            if (File.Exists(Path.Combine(directory, FilePlatformCa.RootName + ".crt")))
+            if (File.Exists(PlatformCaLayout.CertificatePath(directory, PlatformCaLayout.RootName)))
             {
                 progress($"pki: using {directory}");
                 return FilePlatformCa.Open(directory);
@@ -114,15 +113,16 @@ internal static class QuickstartSetup
     private static ToolRun RunTool(string program, IReadOnlyList<string> arguments, bool inheritOutput)
     {
         string path = ExecutableSearch.Find(program) ?? throw new CliException(ExitCode.EnvironmentProblem, $"{program} is not installed.");
-        var psi = new ProcessStartInfo(path) { UseShellExecute = false, RedirectStandardError = !inheritOutput, RedirectStandardOutput = true };
-        foreach (string a in arguments)
-            psi.ArgumentList.Add(a);
-        using Process process = Process.Start(psi) ?? throw new CliException(ExitCode.EnvironmentProblem, $"{program} did not start.");
-        // Child output is progress, not the report: stdout goes to our stderr.
-        Task copy = process.StandardOutput.BaseStream.CopyToAsync(Console.OpenStandardError());
-        string stderr = inheritOutput ? "" : process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        copy.Wait();
-        return new ToolRun(process.ExitCode, stderr);
+        try
+        {
+            // Child output is progress, not the report: stdout goes to our stderr.
+            ProcessResult result = ExternalProcess.Run(path, arguments,
+                new ProcessRunOptions { StandardOutputCopy = Console.Error, InheritStandardError = inheritOutput });
+            return new ToolRun(result.ExitCode, result.StandardError);
+        }
+        catch (ProgramStartException e)
+        {
+            throw new CliException(ExitCode.EnvironmentProblem, $"{program} did not start.", e);
+        }
     }
 }

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
-using TrustedLaunch.Runtime;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Server;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sqlite;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Storage;
 using TrustedLaunch.Uefi.VariableStore;
 using TrustedLaunch.Vmgs;

@@ -1,4 +1,4 @@
-namespace TrustedLaunch.Runtime;
+namespace TrustedLaunch.HostSystem;
 
 /// <summary>
 /// Where TrustedLaunch keeps its state on this machine (ARCHITECTURE.md "Where things live"): <c>TL_HOME</c> when set,
@@ -19,6 +19,12 @@ public static class TlHome
     /// <summary>Downloaded packages and other reusable inputs: <c>TL_HOME/cache</c>.</summary>
     public static string Cache => System.IO.Path.Combine(Path, "cache");
 
+    /// <summary>The platform CA that <c>tl quickstart</c> creates and reuses: <c>TL_HOME/pki</c>.</summary>
+    public static string Pki => System.IO.Path.Combine(Path, "pki");
+
+    /// <summary>One folder per VM that <c>tl quickstart</c> creates: <c>TL_HOME/vms/&lt;id&gt;</c>.</summary>
+    public static string Vms => System.IO.Path.Combine(Path, "vms");
+
     /// <summary>The rule itself, separated from the process environment so it can be tested.</summary>
     public static string Resolve(string? fromEnvironment, bool isRoot, string userProfile)
     {
@@ -29,5 +35,5 @@ public static class TlHome
             : System.IO.Path.Combine(userProfile, ".local", "share", "trustedlaunch");
     }
 
-    private static bool IsRoot() => OperatingSystem.IsLinux() && LinuxInterop.GetEffectiveUserId() == 0;
+    private static bool IsRoot() => OperatingSystem.IsLinux() && Libc.GetEffectiveUserId() == 0;
 }

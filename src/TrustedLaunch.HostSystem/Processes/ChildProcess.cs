@@ -1,18 +1,14 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace TrustedLaunch.Runtime.Processes;
+namespace TrustedLaunch.HostSystem.Processes;
 
 /// <summary>
-/// A helper process (QEMU, the vTPM) that dies with us. Linux delivers PR_SET_PDEATHSIG when the *thread* that forked
-/// the child exits (prctl(2)), and .NET forks on whichever thread calls <see cref="Process.Start()"/> — a thread-pool
-/// thread that may retire at any time. So every child is forked from one dedicated thread that lives as long as this
-/// process, through util-linux <c>setpriv --pdeathsig</c>, which sets the signal and then execs the program (same pid).
-/// If the runtime is killed outright (SIGKILL, OOM), the kernel sends the children SIGTERM: no orphans.
+/// A long-running helper process (QEMU, the vTPM) that must die with us: started by <see cref="ProcessSpawner"/>
+/// through util-linux <c>setpriv --pdeathsig TERM</c>, which is required here (a VM's processes must never outlive
+/// the runtime that supervises them).
 /// </summary>
 public sealed class ChildProcess : IDisposable
 {
-    private static readonly Lazy<Spawner> SharedSpawner = new(() => new Spawner());
     private readonly Process _process;
     private readonly Task<int> _exited;
 
@@ -39,35 +35,22 @@ public sealed class ChildProcess : IDisposable
 
     private readonly StderrTail _stderr = new();
 
-    /// <summary>Starts <paramref name="program"/> with <paramref name="arguments"/>; stdout and stderr go to <paramref name="logFile"/> when given.</summary>
+    /// <summary>Starts <paramref name="program"/> (a full path) with <paramref name="arguments"/>; stdout and stderr go to <paramref name="logFile"/> when given.</summary>
+    /// <exception cref="ProgramStartException">setpriv is missing, or the program could not be started.</exception>
     public static ChildProcess Start(string program, IEnumerable<string> arguments, string? logFile = null)
     {
-        string setpriv = ExecutableSearch.Find("setpriv") ?? throw new VmRuntimeException(VmRuntimeFailure.Environment,
+        string setpriv = ProcessSpawner.FindSetpriv() ?? throw new ProgramStartException("setpriv",
             "setpriv (util-linux) is missing; it ties the VM's processes to ours so none is left behind.");
-        var psi = new ProcessStartInfo(setpriv)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.ArgumentList.Add("--pdeathsig");
-        psi.ArgumentList.Add("TERM");
-        psi.ArgumentList.Add("--");
-        psi.ArgumentList.Add(program);
-        foreach (string argument in arguments)
-            psi.ArgumentList.Add(argument);
-
-        Process process = SharedSpawner.Value.Start(psi);
-        var child = new ChildProcess(process, Path.GetFileName(program), logFile);
-        return child;
+        var psi = new ProcessStartInfo { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        Process process = ProcessSpawner.Start(program, arguments, psi, setpriv);
+        return new ChildProcess(process, Path.GetFileName(program), logFile);
     }
 
     /// <summary>Asks the process to exit (SIGTERM): QEMU and swtpm both shut down cleanly on it.</summary>
     public void Terminate()
     {
         if (!HasExited)
-            _ = LinuxInterop.SendSignal(Id, LinuxInterop.SignalTerminate);
+            _ = Libc.SendSignal(Id, Libc.SignalTerminate);
     }
 
     /// <summary>Kills the process (SIGKILL) and waits for it to be reaped.</summary>
@@ -159,42 +142,6 @@ public sealed class ChildProcess : IDisposable
         {
             lock (_lines)
                 return string.Join('\n', _lines);
-        }
-    }
-
-    /// <summary>The one long-lived thread every child is forked from (see the class remarks).</summary>
-    private sealed class Spawner
-    {
-        private readonly BlockingCollection<(ProcessStartInfo Start, TaskCompletionSource<Process> Result)> _queue = [];
-
-        public Spawner()
-        {
-            var thread = new Thread(Run) { IsBackground = true, Name = "tl-child-spawner" };
-            thread.Start();
-        }
-
-        public Process Start(ProcessStartInfo psi)
-        {
-            var result = new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _queue.Add((psi, result));
-            return result.Task.GetAwaiter().GetResult();
-        }
-
-        private void Run()
-        {
-            foreach (var (psi, result) in _queue.GetConsumingEnumerable())
-            {
-                try
-                {
-                    result.SetResult(Process.Start(psi) ?? throw new VmRuntimeException(VmRuntimeFailure.Environment, $"Could not start {psi.FileName}."));
-                }
-#pragma warning disable CA1031 // Any start failure belongs to the caller waiting on the result, not to this thread.
-                catch (Exception e)
-#pragma warning restore CA1031
-                {
-                    result.SetException(e);
-                }
-            }
         }
     }
 }

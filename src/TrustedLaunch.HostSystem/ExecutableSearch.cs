@@ -1,6 +1,6 @@
-namespace TrustedLaunch.Runtime.Processes;
+namespace TrustedLaunch.HostSystem;
 
-/// <summary>Finds programs the runtime drives (QEMU, swtpm, tl-vtpm, qemu-img) the way a shell would.</summary>
+/// <summary>Finds the programs TrustedLaunch drives (QEMU, swtpm, tl-vtpm, qemu-img, apt) the way a shell would.</summary>
 public static class ExecutableSearch
 {
     /// <summary>
@@ -25,8 +25,7 @@ public static class ExecutableSearch
         return null;
     }
 
-    /// <summary>Like <see cref="Find"/>, but a missing program is an environment problem naming the package.</summary>
-    public static string Require(string name, string package) =>
-        Find(name) ?? throw new VmRuntimeException(VmRuntimeFailure.Environment,
-            $"'{name}' is not installed; install the '{package}' package (scripts/install-deps.sh).");
+    /// <summary>The message for a program that is not installed, naming the OS package that brings it.</summary>
+    public static string NotInstalledMessage(string name, string package) =>
+        $"'{name}' is not installed; install the '{package}' package (scripts/install-deps.sh).";
 }

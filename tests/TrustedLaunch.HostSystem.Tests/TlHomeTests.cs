@@ -1,6 +1,6 @@
-using TrustedLaunch.Runtime;
+using TrustedLaunch.HostSystem;
 
-namespace TrustedLaunch.Images.Tests;
+namespace TrustedLaunch.HostSystem.Tests;
 
 public sealed class TlHomeTests
 {
