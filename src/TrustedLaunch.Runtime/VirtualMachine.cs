@@ -90,7 +90,7 @@ public sealed class VirtualMachine : IAsyncDisposable
         DiskImageFormat format = options.DiskFormat ?? DiskImageFormats.Detect(disk);
         string qemuProgram = RuntimePrograms.Require(options.QemuProgram, "qemu-system-x86");
 
-        byte[] variableStore = await options.VariableStore.RestoreAsync(cancellationToken).ConfigureAwait(false)
+        byte[] variableStore = options.VariableStore.Restore()
             ?? throw new VmRuntimeException(VmRuntimeFailure.BadInput, "The VM has no UEFI variable store; create one first (tl vmgs create or tl uefi vars create).");
         // Debian's plain OVMF builds also verify images once PK is enrolled, so "Secure Boot off" cannot be a firmware
         // choice alone: the VM boots the same SMM build from the firmware's key-less template (setup mode, nothing
@@ -261,11 +261,11 @@ public sealed class VirtualMachine : IAsyncDisposable
             if (_options.SecureBoot && after.Length == _initialVariableStore.Length && !after.AsSpan().SequenceEqual(_initialVariableStore))
             {
                 // The edk2 fault-tolerant-write layout keeps the flash consistent across power loss, so a store written
-                // up to a kill is as good as after a clean power-off; the store's own PersistAsync is atomic. The vTPM has
+                // up to a kill is as good as after a clean power-off; the store's own Persist is atomic. The vTPM has
                 // exited by now, so a VMGS-backed store can take the writer lock tl-vtpm held (VmgsGuestState).
                 try
                 {
-                    await _options.VariableStore.PersistAsync(after).ConfigureAwait(false);
+                    _options.VariableStore.Persist(after);
                     persisted = true;
                 }
                 catch (NonVolatileStoreException e)

@@ -19,43 +19,37 @@ public sealed class FileNonVolatileStore : INonVolatileStore
     /// <summary>The absolute path of the blob's file.</summary>
     public string FilePath { get; }
 
-    public ValueTask PersistAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public void Persist(ReadOnlySpan<byte> data)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        lock (_gate)
-            Persist(data.Span);
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask<byte[]?> RestoreAsync(CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             try
             {
-                return ValueTask.FromResult<byte[]?>(File.ReadAllBytes(FilePath));
+                DurableFile.Write(FilePath, data, overwrite: true, ownerOnly: true);
             }
-            catch (FileNotFoundException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return ValueTask.FromResult<byte[]?>(null);
-            }
-            catch (DirectoryNotFoundException)
-            {
-                return ValueTask.FromResult<byte[]?>(null);
+                throw new NonVolatileStoreException($"Could not persist {FilePath}: {e.Message}", e);
             }
         }
     }
 
-    private void Persist(ReadOnlySpan<byte> data)
+    public byte[]? Restore()
     {
-        try
+        lock (_gate)
         {
-            DurableFile.Write(FilePath, data, overwrite: true, ownerOnly: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new NonVolatileStoreException($"Could not persist {FilePath}: {e.Message}", e);
+            try
+            {
+                return File.ReadAllBytes(FilePath);
+            }
+            catch (FileNotFoundException)
+            {
+                return null;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return null;
+            }
         }
     }
 }

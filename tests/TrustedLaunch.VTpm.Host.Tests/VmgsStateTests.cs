@@ -29,7 +29,7 @@ public sealed record ManufacturedVmgs(string Directory, string VmgsPath, string 
         VTpmIdentity identity;
         lock (ManufacturedVTpm.ManufactureGate)
             identity = VTpmManufacturer.Manufacture(new VTpmStateStore(memory, "test VMGS vtpm entry"), ManufacturedVTpm.Ca, new VTpmManufactureOptions { VmId = vmId });
-        byte[] state = memory.RestoreAsync().AsTask().GetAwaiter().GetResult()!;
+        byte[] state = memory.Restore()!;
         VmgsFile.CreateWith(vmgs, kek, file =>
         {
             file.WriteEntry(VmgsEntryId.VTpmState, state);

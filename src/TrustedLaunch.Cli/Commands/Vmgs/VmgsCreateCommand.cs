@@ -139,7 +139,7 @@ internal static class VmgsCreateCommand
             IPlatformCa platformCa = FilePlatformCa.Open(caDirectory);
             var memory = new EphemeralNonVolatileStore();
             VTpmIdentity identity = VTpmManufacturer.Manufacture(new VTpmStateStore(memory, "new VMGS vtpm entry"), platformCa, new VTpmManufactureOptions { VmId = vmId });
-            byte[] state = memory.RestoreAsync().AsTask().GetAwaiter().GetResult()
+            byte[] state = memory.Restore()
                 ?? throw new CliException(ExitCode.EnvironmentProblem, "the vTPM manufacturer persisted no state");
             return (state, identity);
         }
