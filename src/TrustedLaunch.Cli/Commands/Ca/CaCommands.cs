@@ -17,7 +17,7 @@ internal static class CaCommands
     {
         var directory = new Argument<string>("DIR") { Description = "Folder for the CA files (created; must not already hold a CA)." };
         var organization = new Option<string>("--organization") { Description = "Organization named in the CA subjects.", DefaultValueFactory = _ => "TrustedLaunch" };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var json = CliOptions.Json();
         var command = new Command("init", "Create a root CA, a vTPM EK CA and a vTPM AK CA (ECDSA P-384; keys mode 0600). Exit 0 ok, 2 DIR already holds a CA.")
         {
             directory, organization, json,
@@ -25,15 +25,7 @@ internal static class CaCommands
         command.SetAction(parse =>
         {
             string dir = parse.GetValue(directory)!;
-            FilePlatformCa ca;
-            try
-            {
-                ca = FilePlatformCa.Create(dir, parse.GetValue(organization)!);
-            }
-            catch (PlatformCaException e)
-            {
-                throw new CliException(ExitCode.BadInput, e.Message);
-            }
+            FilePlatformCa ca = FilePlatformCa.Create(dir, parse.GetValue(organization)!);
 
             var result = new
             {
@@ -44,13 +36,13 @@ internal static class CaCommands
             };
             if (parse.GetValue(json))
             {
-                CliJson.Write(result);
+                CliJson.Write(result, parse.Out());
             }
             else
             {
-                Console.WriteLine($"Platform PKI created in {result.directory}");
+                parse.Out().WriteLine($"Platform PKI created in {result.directory}");
                 foreach (var ca2 in new[] { result.root, result.endorsementKeyCa, result.attestationKeyCa })
-                    Console.WriteLine($"  {ca2.subject}\n    certificate {ca2.certificate}\n    key         {ca2.key} (mode 0600)");
+                    parse.Out().WriteLine($"  {ca2.subject}\n    certificate {ca2.certificate}\n    key         {ca2.key} (mode 0600)");
             }
 
             return (int)ExitCode.Ok;

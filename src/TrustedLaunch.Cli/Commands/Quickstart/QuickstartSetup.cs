@@ -20,14 +20,14 @@ internal sealed record QuickstartVm(Guid Id, string Directory, string KekPath, s
 /// </summary>
 internal static class QuickstartSetup
 {
-    public static void EnsurePackages(Action<string> progress)
+    public static void EnsurePackages(Action<string> progress, TextWriter error)
     {
         string? source = GuestAgentPublisher.FindSourceRoot();
         string? script = source is null ? null : Path.Combine(source, "scripts", "install-deps.sh");
         if (script is not null && File.Exists(script))
         {
             progress("packages: scripts/install-deps.sh (installs only what dpkg reports missing)");
-            ToolRun run = RunTool("bash", [script], inheritOutput: true);
+            ToolRun run = RunTool("bash", [script], inheritOutput: true, error);
             if (run.ExitCode != 0)
                 throw new CliException(ExitCode.EnvironmentProblem, $"scripts/install-deps.sh failed with exit code {run.ExitCode}; install the packages it names and retry.");
             return;
@@ -44,21 +44,13 @@ internal static class QuickstartSetup
     public static DebianImage EnsureImage(Action<string> progress)
     {
         var report = new SynchronousProgress(line => progress($"image: {line}"));
-        string? agent = null;
-        try
-        {
-            string? source = GuestAgentPublisher.FindSourceRoot();
-            agent = source is not null
-                ? GuestAgentPublisher.Publish(source, progress: report)
-                : ExecutableSearch.Find(GuestAgentPublisher.BinaryName);
-            if (agent is null)
-                progress("image: no tl-guest-agent (not in a source tree, not on PATH): the VM boots without attestation");
-            return DebianImageBuilder.Build(new DebianImageRequest { GuestAgent = agent }, report);
-        }
-        catch (ImageException e)
-        {
-            throw new CliException(e.Failure == ImageFailure.Environment ? ExitCode.EnvironmentProblem : ExitCode.BadInput, e.Message, e);
-        }
+        string? source = GuestAgentPublisher.FindSourceRoot();
+        string? agent = source is not null
+            ? GuestAgentPublisher.Publish(source, progress: report)
+            : ExecutableSearch.Find(GuestAgentPublisher.BinaryName);
+        if (agent is null)
+            progress("image: no tl-guest-agent (not in a source tree, not on PATH): the VM boots without attestation");
+        return DebianImageBuilder.Build(new DebianImageRequest { GuestAgent = agent }, report);
     }
 
     public static FilePlatformCa EnsurePki(string directory, Action<string> progress)
@@ -81,7 +73,7 @@ internal static class QuickstartSetup
     }
 
     /// <summary>A KEK, a VMGS from the Microsoft template (through <c>tl vmgs create</c> itself) and a disk overlay.</summary>
-    public static QuickstartVm CreateVm(string vmsRoot, string pki, DebianImage image, Action<string> progress)
+    public static QuickstartVm CreateVm(string vmsRoot, string pki, DebianImage image, Action<string> progress, TextWriter error)
     {
         var id = Guid.NewGuid();
         string dir = Path.Combine(vmsRoot, id.ToString());
@@ -91,33 +83,36 @@ internal static class QuickstartSetup
         string kek = Path.Combine(dir, "host.kek");
         string vmgs = Path.Combine(dir, "vm.vmgs");
         progress($"vm {id}: guest state (Microsoft Secure Boot template, freshly manufactured vTPM) in {vmgs}");
-        VTpmIdentity? vtpm = null;
-        int code = VmgsGuard.Run(() => // the same exit-code mapping and messages as 'tl vmgs create'
+        VTpmIdentity vtpm;
+        try
         {
             vtpm = VmgsCreateCommand.CreateFile(vmgs, kek, createKey: true, id.ToString(), "microsoft", pk: null, kek: [], db: [], twoMegabytes: false, pki);
-            return 0;
-        });
-        if (code != 0)
-            throw new CliException((ExitCode)code, $"creating the guest state {vmgs} failed (exit {code}).");
+        }
+        catch (Exception e) when (CliErrors.Translate(e) is { } failure)
+        {
+            // What 'tl vmgs create' would say, then which step of the quickstart it stopped.
+            error.WriteLine($"tl: {failure.Message}");
+            throw new CliException(failure.Code, $"creating the guest state {vmgs} failed (exit {(int)failure.Code}).", e);
+        }
 
         // The cached image stays pristine: the VM writes to its own qcow2 overlay, which lives and dies with its VMGS.
         string disk = Path.Combine(dir, "disk.qcow2");
-        ToolRun overlay = RunTool("qemu-img", ["create", "-q", "-f", "qcow2", "-b", image.RawPath, "-F", "raw", disk], inheritOutput: false);
+        ToolRun overlay = RunTool("qemu-img", ["create", "-q", "-f", "qcow2", "-b", image.RawPath, "-F", "raw", disk], inheritOutput: false, error);
         if (overlay.ExitCode != 0)
             throw new CliException(ExitCode.EnvironmentProblem, $"qemu-img create {disk}: {overlay.StandardError.Trim()}");
-        return new QuickstartVm(id, dir, kek, vmgs, disk, vtpm!);
+        return new QuickstartVm(id, dir, kek, vmgs, disk, vtpm);
     }
 
     private sealed record ToolRun(int ExitCode, string StandardError);
 
-    private static ToolRun RunTool(string program, IReadOnlyList<string> arguments, bool inheritOutput)
+    private static ToolRun RunTool(string program, IReadOnlyList<string> arguments, bool inheritOutput, TextWriter error)
     {
         string path = ExecutableSearch.Find(program) ?? throw new CliException(ExitCode.EnvironmentProblem, $"{program} is not installed.");
         try
         {
             // Child output is progress, not the report: stdout goes to our stderr.
             ProcessResult result = ExternalProcess.Run(path, arguments,
-                new ProcessRunOptions { StandardOutputCopy = Console.Error, InheritStandardError = inheritOutput });
+                new ProcessRunOptions { StandardOutputCopy = error, InheritStandardError = inheritOutput });
             return new ToolRun(result.ExitCode, result.StandardError);
         }
         catch (ProgramStartException e)

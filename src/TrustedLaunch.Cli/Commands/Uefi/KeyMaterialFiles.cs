@@ -48,17 +48,10 @@ internal static class KeyMaterialFiles
     /// <summary>An entry given as a certificate file or as ALG:HEX (sha256:…).</summary>
     public static SignatureDatabaseEntry LoadEntry(string value, Guid owner)
     {
-        try
-        {
-            if (!File.Exists(value) && value.Contains(':', StringComparison.Ordinal))
-                return SignatureDatabaseEntry.FromHash(value, owner);
-            using var cert = LoadCertificate(value);
-            return SignatureDatabaseEntry.FromCertificate(cert.RawData, owner);
-        }
-        catch (VariableStoreException e)
-        {
-            throw new CliException(ExitCode.BadInput, e.Message);
-        }
+        if (!File.Exists(value) && value.Contains(':', StringComparison.Ordinal))
+            return SignatureDatabaseEntry.FromHash(value, owner);
+        using var cert = LoadCertificate(value);
+        return SignatureDatabaseEntry.FromCertificate(cert.RawData, owner);
     }
 
     /// <summary>Writes a file that must not already exist (unless forced), atomically, optionally readable by the owner only.</summary>
