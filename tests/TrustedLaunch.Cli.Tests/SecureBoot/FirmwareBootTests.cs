@@ -79,8 +79,7 @@ public sealed partial class FirmwareBootTests : IDisposable
     [GeneratedRegex("Access Denied|Security Violation")]
     private static partial Regex Refused();
 
-    private static ToolResult Tl(params string[] args) =>
-        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), .. args], timeout: TimeSpan.FromSeconds(120));
+    private static ToolResult Tl(params string[] args) => TlRun.InProcess(args);
 
     public void Dispose()
     {

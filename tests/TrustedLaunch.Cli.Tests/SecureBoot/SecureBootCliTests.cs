@@ -64,8 +64,7 @@ public sealed class SecureBootCliTests : IDisposable
         Assert.StartsWith("NOTSIGNED", result.StandardOutput, StringComparison.Ordinal);
     }
 
-    private static ToolResult Tl(params string[] args) =>
-        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), .. args], timeout: TimeSpan.FromSeconds(120));
+    private static ToolResult Tl(params string[] args) => TlRun.InProcess(args);
 
     public void Dispose()
     {

@@ -8,7 +8,6 @@ namespace TrustedLaunch.Cli.Tests.Server;
 
 /// <summary><c>tl server</c> and <c>tl server vm …</c> through the real CLI process: exit codes, registry, start and SIGTERM.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-[IntegrationTest]
 public sealed partial class ServerCliTests : IDisposable
 {
     private readonly string _directory = RepositoryPaths.NewTempDirectory("tl-server-cli");
@@ -17,8 +16,7 @@ public sealed partial class ServerCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static ToolResult Tl(params string[] args) =>
-        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), .. args], timeout: TimeSpan.FromSeconds(120));
+    private static ToolResult Tl(params string[] args) => TlRun.InProcess(args);
 
     private static void ExpectExit(ToolResult result, int code) => Assert.True(result.ExitCode == code, $"expected exit {code}\n{result}");
 
@@ -183,6 +181,8 @@ public sealed partial class ServerCliTests : IDisposable
         ExpectExit(Tl("server", "--data", Data, "--listen", "http://127.0.0.1:0"), 3);
     }
 
+    /// <summary>End to end: the real binary, stopped by a real SIGTERM.</summary>
+    [IntegrationTest]
     [Fact]
     public async Task Server_StartsOnFreePort_ServesAndStopsCleanlyOnSigterm()
     {
@@ -194,7 +194,7 @@ public sealed partial class ServerCliTests : IDisposable
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "tl.dll"), "server", "--data", Data, "--listen", "http://127.0.0.1:0" })
+        foreach (string a in new[] { TlRun.BinaryPath, "server", "--data", Data, "--listen", "http://127.0.0.1:0" })
             psi.ArgumentList.Add(a);
         using Process server = Process.Start(psi)!;
         Task<string> stdout = server.StandardOutput.ReadToEndAsync();

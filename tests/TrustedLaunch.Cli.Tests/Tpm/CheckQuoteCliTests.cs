@@ -9,7 +9,6 @@ namespace TrustedLaunch.Cli.Tests.Tpm;
 /// <c>tl tpm checkquote</c> against <c>tpm2_checkquote</c> on the same files: real quotes from the corpus (GCE vTPM,
 /// Windows Shielded VM), good and tampered. Verdicts must agree; exit codes are 0 verified, 1 not, 2 bad input.
 /// </summary>
-[IntegrationTest]
 public sealed class CheckQuoteCliTests : IDisposable
 {
     private readonly string _dir = RepositoryPaths.NewTempDirectory("tl-checkquote");
@@ -23,6 +22,7 @@ public sealed class CheckQuoteCliTests : IDisposable
         { "go-attestation-windows_gcp_shielded_vm", "quote" },
     };
 
+    [IntegrationTest]
     [Theory]
     [MemberData(nameof(CorpusQuotes))]
     public void CheckQuote_CorpusQuote_AgreesWithTpm2CheckQuoteGoodAndTampered(string folder, string quote)
@@ -112,8 +112,7 @@ public sealed class CheckQuoteCliTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static ToolResult Tl(string[] args) =>
-        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), .. args], timeout: TimeSpan.FromSeconds(60));
+    private static ToolResult Tl(string[] args) => TlRun.InProcess(args);
 
     public void Dispose()
     {

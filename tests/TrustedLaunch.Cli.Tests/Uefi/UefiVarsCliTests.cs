@@ -11,8 +11,7 @@ public sealed class UefiVarsCliTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static ToolResult Tl(params string[] args) =>
-        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), .. args], timeout: TimeSpan.FromSeconds(60));
+    private static ToolResult Tl(params string[] args) => TlRun.InProcess(args);
 
     private void MakeKey(string name)
     {
