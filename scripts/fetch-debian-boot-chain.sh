@@ -5,7 +5,7 @@
 #   ${TL_CACHE:-$HOME/.cache/trustedlaunch}/debian/debs/        (the downloaded .deb files)
 # Idempotent: a package already unpacked (marker file .unpacked-<version>) is not downloaded again, so a
 # second run costs only the apt-cache version look-ups. No root needed (apt-get download, dpkg-deb -x).
-# The versions are the ones the corpus captures were recorded with (../shared/corpus/README.md) unless
+# The versions are the ones the corpus captures were recorded with (tests/corpus/README.md) unless
 # apt no longer offers them; then apt's candidate is used and a note goes to stderr.
 # Usage: scripts/fetch-debian-boot-chain.sh [--print-paths]
 #   --print-paths   also print KEY=PATH lines for shim, mm, fb, grub, vmlinuz and the modules folder

@@ -3,7 +3,7 @@
 # Usage: bench/scripts/eventlog-vs-tpm2_eventlog.sh [RUNS]   (default 20 runs per tool and log; prints medians in ms)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-corpus="${TL_CORPUS:-$root/../shared/corpus}"
+corpus="${TL_CORPUS:-$root/tests/corpus}"
 runs="${1:-20}"
 dotnet build "$root/src/TrustedLaunch.Cli" -c Release --nologo -v q -clp:ErrorsOnly >/dev/null
 tl=(dotnet "$root/src/TrustedLaunch.Cli/bin/Release/net10.0/tl.dll" eventlog replay)

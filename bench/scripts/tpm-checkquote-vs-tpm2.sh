@@ -4,7 +4,7 @@
 # Usage: bench/scripts/tpm-checkquote-vs-tpm2.sh [hyperfine options]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-corpus="${TL_CORPUS:-$root/../shared/corpus}/public/go-tpm-tools-gce-cos-85-nonce9009"
+corpus="${TL_CORPUS:-$root/tests/corpus}/public/go-tpm-tools-gce-cos-85-nonce9009"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 command -v hyperfine >/dev/null || { echo "hyperfine missing: scripts/install-deps.sh hyperfine" >&2; exit 3; }
 

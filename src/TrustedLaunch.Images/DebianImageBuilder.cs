@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Images.Agent;
 using TrustedLaunch.Images.Disk;
 using TrustedLaunch.Images.Grub;
@@ -94,8 +95,8 @@ public static class DebianImageBuilder
     {
         ArgumentNullException.ThrowIfNull(request);
         string grubConfig = GrubConfiguration.Render($"TrustedLaunch {Distribution}", request.KernelLoader, request.KernelCommandLine);
-        string imageCache = request.ImageCache ?? Runtime.TlHome.Images;
-        var apt = new AptRepository(request.PackageCache ?? Path.Combine(Runtime.TlHome.Cache, "debs"));
+        string imageCache = request.ImageCache ?? TlHome.Images;
+        var apt = new AptRepository(request.PackageCache ?? Path.Combine(TlHome.Cache, "debs"));
 
         progress?.Report("resolve: package versions (apt-cache)");
         string kernelPackage = AptRepository.ResolveDependency("linux-image-amd64", "linux-image-");
@@ -166,8 +167,8 @@ public static class DebianImageBuilder
             };
 
             progress?.Report("disk: GPT + FAT ESP (mtools)");
-            string partial = Path.Combine(work, "disk.raw");
-            WriteDisk(partial, key, staged);
+            // Published durably: the image first, then the manifest whose presence marks the cache entry complete.
+            DurableFile.Publish(raw, overwrite: true, temporary => WriteDisk(temporary, key, staged));
 
             var manifest = new ImageManifest
             {
@@ -181,10 +182,7 @@ public static class DebianImageBuilder
                 GuestAgentSha256 = agentHash?[..64],
                 Files = files,
             };
-            File.WriteAllText(Path.Combine(work, "manifest.json"), JsonSerializer.Serialize(manifest, ImageJsonContext.Default.ImageManifest));
-            // Publish atomically: the image first, then the manifest whose presence marks the cache entry complete.
-            File.Move(partial, raw, overwrite: true);
-            File.Move(Path.Combine(work, "manifest.json"), manifestPath, overwrite: true);
+            DurableFile.Write(manifestPath, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest, ImageJsonContext.Default.ImageManifest)), overwrite: true);
             progress?.Report($"built: {raw}");
             return new DebianImage(raw, manifestPath, manifest, FromCache: false);
         }
@@ -200,19 +198,13 @@ public static class DebianImageBuilder
         ArgumentNullException.ThrowIfNull(image);
         string full = Path.GetFullPath(output);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        switch (format)
+        Action<string> write = format switch
         {
-            case "raw":
-                File.Copy(image.RawPath, full, overwrite: true);
-                break;
-            case "qcow2":
-                string temporary = full + ".partial";
-                ExternalCommand.Run("qemu-img", "qemu-utils", ["convert", "-q", "-f", "raw", "-O", "qcow2", image.RawPath, temporary]);
-                File.Move(temporary, full, overwrite: true);
-                break;
-            default:
-                throw new ImageException($"Unknown image format '{format}' (raw or qcow2).");
-        }
+            "raw" => temporary => File.Copy(image.RawPath, temporary),
+            "qcow2" => temporary => ExternalCommand.Run("qemu-img", "qemu-utils", ["convert", "-q", "-f", "raw", "-O", "qcow2", image.RawPath, temporary]),
+            _ => throw new ImageException($"Unknown image format '{format}' (raw or qcow2)."),
+        };
+        DurableFile.Publish(full, overwrite: true, write);
     }
 
     /// <summary>SHA-256 of the agent binary, then (when it is dynamically linked) of each library it brings into the image.</summary>

@@ -1,5 +1,5 @@
-using System.Diagnostics;
-using TrustedLaunch.Runtime.Processes;
+using TrustedLaunch.HostSystem;
+using TrustedLaunch.HostSystem.Processes;
 
 namespace TrustedLaunch.Images;
 
@@ -11,33 +11,31 @@ internal static class ExternalCommand
         IReadOnlyDictionary<string, string>? environment = null)
     {
         string path = ExecutableSearch.Find(program) ?? throw new ImageException(ImageFailure.Environment,
-            $"'{program}' is not installed; install the '{package}' package (scripts/install-deps.sh).");
-        var psi = new ProcessStartInfo(path)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
-        };
-        foreach (string argument in arguments)
-            psi.ArgumentList.Add(argument);
-        psi.Environment["LC_ALL"] = "C";
+            ExecutableSearch.NotInstalledMessage(program, package));
+        string[] argumentList = [.. arguments];
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal) { ["LC_ALL"] = "C" };
         if (environment is not null)
         {
             foreach (var (key, value) in environment)
-                psi.Environment[key] = value;
+                variables[key] = value;
         }
 
-        using Process process = Process.Start(psi) ?? throw new ImageException(ImageFailure.Environment, $"Could not start {program}.");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
+        ProcessResult result;
+        try
+        {
+            result = ExternalProcess.Run(path, argumentList, new ProcessRunOptions { WorkingDirectory = workingDirectory, Environment = variables });
+        }
+        catch (ProgramStartException e)
+        {
+            throw new ImageException(ImageFailure.Environment, $"Could not start {program}.", e);
+        }
+
+        if (result.ExitCode != 0)
         {
             throw new ImageException(ImageFailure.Environment,
-                $"{program} {string.Join(' ', psi.ArgumentList)} failed (exit {process.ExitCode}): {stderr.Result.Trim()}");
+                $"{program} {string.Join(' ', argumentList)} failed (exit {result.ExitCode}): {result.StandardError.Trim()}");
         }
 
-        return stdout.Result;
+        return result.StandardOutput;
     }
 }

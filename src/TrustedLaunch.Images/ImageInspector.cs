@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Images.Disk;
-using TrustedLaunch.Runtime.Qemu;
 
 namespace TrustedLaunch.Images;
 
@@ -29,7 +29,7 @@ public static class ImageInspector
         Directory.CreateDirectory(work);
         try
         {
-            string format = Runtime.VirtualMachine.DetectFormat(full) == DiskImageFormat.Qcow2 ? "qcow2" : "raw";
+            string format = DiskImageFormats.Detect(full).QemuName();
             string raw = full;
             if (format == "qcow2")
             {

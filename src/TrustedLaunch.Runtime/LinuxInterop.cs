@@ -2,13 +2,11 @@ using System.Runtime.InteropServices;
 
 namespace TrustedLaunch.Runtime;
 
-/// <summary>The few libc calls the runtime needs that .NET does not expose: KVM probing, signals, euid.</summary>
+/// <summary>The few libc calls the runtime needs that .NET does not expose: KVM probing.</summary>
 internal static partial class LinuxInterop
 {
     public const int OpenReadWrite = 0x2;      // O_RDWR
     public const int OpenCloseOnExec = 0x80000; // O_CLOEXEC
-    public const int SignalTerminate = 15;     // SIGTERM
-    public const int SignalKill = 9;           // SIGKILL
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags);
@@ -19,10 +17,4 @@ internal static partial class LinuxInterop
     // ioctl(int fd, unsigned long request, ...): the KVM_* requests used here take no argument.
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int IoControl(int fd, nuint request, nint argument);
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    public static partial int SendSignal(int pid, int signal);
-
-    [LibraryImport("libc", EntryPoint = "geteuid")]
-    public static partial uint GetEffectiveUserId();
 }

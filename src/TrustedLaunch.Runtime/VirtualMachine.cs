@@ -1,3 +1,5 @@
+using TrustedLaunch.HostSystem;
+using TrustedLaunch.HostSystem.Processes;
 using TrustedLaunch.Runtime.Acceleration;
 using TrustedLaunch.Runtime.Console;
 using TrustedLaunch.Runtime.Firmware;
@@ -85,10 +87,10 @@ public sealed class VirtualMachine : IAsyncDisposable
         string disk = Path.GetFullPath(options.Disk);
         if (!File.Exists(disk))
             throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"Disk image {options.Disk} does not exist.");
-        DiskImageFormat format = options.DiskFormat ?? DetectFormat(disk);
-        string qemuProgram = ExecutableSearch.Require(options.QemuProgram, "qemu-system-x86");
+        DiskImageFormat format = options.DiskFormat ?? DiskImageFormats.Detect(disk);
+        string qemuProgram = RuntimePrograms.Require(options.QemuProgram, "qemu-system-x86");
 
-        byte[] variableStore = await options.VariableStore.RestoreAsync(cancellationToken).ConfigureAwait(false)
+        byte[] variableStore = options.VariableStore.Restore()
             ?? throw new VmRuntimeException(VmRuntimeFailure.BadInput, "The VM has no UEFI variable store; create one first (tl vmgs create or tl uefi vars create).");
         // Debian's plain OVMF builds also verify images once PK is enrolled, so "Secure Boot off" cannot be a firmware
         // choice alone: the VM boots the same SMM build from the firmware's key-less template (setup mode, nothing
@@ -141,7 +143,7 @@ public sealed class VirtualMachine : IAsyncDisposable
             progress?.Report($"qemu: starting ({Path.GetFileName(firmware.CodePath)}, Secure Boot {(options.SecureBoot ? "on" : "off")}, " +
                 $"vTPM {(vtpm is null ? "off" : "on")}, {options.MemoryMiB} MiB, {options.Cpus} CPU)");
             DateTime startedAt = DateTime.UtcNow;
-            qemu = ChildProcess.Start(qemuProgram, arguments, Path.Combine(runDirectory, "qemu.log"));
+            qemu = RuntimePrograms.Start(qemuProgram, arguments, Path.Combine(runDirectory, "qemu.log"));
             ChildProcess started = qemu;
             QmpClient qmp;
             try
@@ -259,11 +261,11 @@ public sealed class VirtualMachine : IAsyncDisposable
             if (_options.SecureBoot && after.Length == _initialVariableStore.Length && !after.AsSpan().SequenceEqual(_initialVariableStore))
             {
                 // The edk2 fault-tolerant-write layout keeps the flash consistent across power loss, so a store written
-                // up to a kill is as good as after a clean power-off; the store's own PersistAsync is atomic. The vTPM has
+                // up to a kill is as good as after a clean power-off; the store's own Persist is atomic. The vTPM has
                 // exited by now, so a VMGS-backed store can take the writer lock tl-vtpm held (VmgsGuestState).
                 try
                 {
-                    await _options.VariableStore.PersistAsync(after).ConfigureAwait(false);
+                    _options.VariableStore.Persist(after);
                     persisted = true;
                 }
                 catch (NonVolatileStoreException e)
@@ -315,16 +317,6 @@ public sealed class VirtualMachine : IAsyncDisposable
 
     private async Task<bool> WaitExitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         await Task.WhenAny(_qemu.Exited, Task.Delay(timeout, cancellationToken)).ConfigureAwait(false) == _qemu.Exited;
-
-    /// <summary>raw or qcow2, from the file's magic.</summary>
-    public static DiskImageFormat DetectFormat(string path)
-    {
-        Span<byte> magic = stackalloc byte[4];
-        using var stream = File.OpenRead(path);
-        int read = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
-        // qcow2 header: magic "QFI\xfb" (QEMU docs/interop/qcow2.txt).
-        return read == 4 && magic.SequenceEqual((ReadOnlySpan<byte>)[0x51, 0x46, 0x49, 0xFB]) ? DiskImageFormat.Qcow2 : DiskImageFormat.Raw;
-    }
 
     private static string CreateRunDirectory()
     {

@@ -1,3 +1,4 @@
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Runtime.Acceleration;
 using TrustedLaunch.Runtime.Qemu;
 using TrustedLaunch.Runtime.VTpm;

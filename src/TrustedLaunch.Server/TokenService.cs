@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using TrustedLaunch.Attestation;
-using TrustedLaunch.Storage;
+using TrustedLaunch.HostSystem;
 
 namespace TrustedLaunch.Server;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using TrustedLaunch.HostSystem;
 
 namespace TrustedLaunch.Server;
 
@@ -10,17 +11,14 @@ namespace TrustedLaunch.Server;
 /// </summary>
 public static class TrustAnchors
 {
-    /// <summary>File names written by <c>tl ca init</c> (FilePlatformCa.AttestationKeyCaName / RootName + ".crt").</summary>
-    public static readonly IReadOnlyList<string> CaDirectoryFiles = ["vtpm-ak-ca.crt", "root-ca.crt"];
-
     /// <summary>The AK CA and root of a platform CA folder as one PEM text.</summary>
     /// <exception cref="TrustAnchorException">A file is missing or is not a PEM certificate.</exception>
     public static string ReadCaDirectoryPem(string directory)
     {
         var pem = new System.Text.StringBuilder();
-        foreach (string name in CaDirectoryFiles)
+        foreach (string name in PlatformCaLayout.VerifierAuthorities)
         {
-            string path = Path.Combine(directory, name);
+            string path = PlatformCaLayout.CertificatePath(directory, name);
             string text;
             try
             {

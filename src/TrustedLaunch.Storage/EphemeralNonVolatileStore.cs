@@ -13,25 +13,21 @@ public sealed class EphemeralNonVolatileStore : INonVolatileStore
 
     public EphemeralNonVolatileStore(ReadOnlySpan<byte> initial) => _blob = initial.ToArray();
 
-    /// <summary>How many times <see cref="PersistAsync"/> ran; lets callers see write amplification.</summary>
+    /// <summary>How many times <see cref="Persist"/> ran; lets callers see write amplification.</summary>
     public int PersistCount { get; private set; }
 
-    public ValueTask PersistAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public void Persist(ReadOnlySpan<byte> data)
     {
-        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             _blob = data.ToArray();
             PersistCount++;
         }
-
-        return ValueTask.CompletedTask;
     }
 
-    public ValueTask<byte[]?> RestoreAsync(CancellationToken cancellationToken = default)
+    public byte[]? Restore()
     {
-        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
-            return ValueTask.FromResult(_blob?.ToArray());
+            return _blob?.ToArray();
     }
 }

@@ -43,12 +43,11 @@ public sealed class SealedNonVolatileStore : INonVolatileStore
         _purpose = Encoding.UTF8.GetBytes(purpose);
     }
 
-    public async ValueTask PersistAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
-        await _inner.PersistAsync(Seal(data.Span), cancellationToken).ConfigureAwait(false);
+    public void Persist(ReadOnlySpan<byte> data) => _inner.Persist(Seal(data));
 
-    public async ValueTask<byte[]?> RestoreAsync(CancellationToken cancellationToken = default)
+    public byte[]? Restore()
     {
-        byte[]? sealedBlob = await _inner.RestoreAsync(cancellationToken).ConfigureAwait(false);
+        byte[]? sealedBlob = _inner.Restore();
         return sealedBlob is null ? null : Unseal(sealedBlob);
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using TrustedLaunch.HostSystem;
 
 namespace TrustedLaunch.Storage;
 
@@ -79,12 +80,9 @@ public sealed class SealingKey
     public static SealingKey Generate(string path)
     {
         byte[] key = RandomNumberGenerator.GetBytes(KeyLength);
-        var options = OwnerOnlyFile.WriteOptions(FileMode.CreateNew);
         try
         {
-            using var stream = new FileStream(path, options);
-            stream.Write(Encoding.ASCII.GetBytes(Convert.ToHexStringLower(key) + "\n"));
-            stream.Flush(flushToDisk: true);
+            OwnerOnlyFile.WriteNew(path, Encoding.ASCII.GetBytes(Convert.ToHexStringLower(key) + "\n"));
         }
         catch (IOException e) when (File.Exists(path))
         {

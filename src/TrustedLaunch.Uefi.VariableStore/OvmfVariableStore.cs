@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Uefi.Format;
 using TrustedLaunch.Uefi.Format.VariableStore;
 
@@ -108,32 +109,15 @@ public sealed class OvmfVariableStore
     }
 
     /// <summary>
-    /// Writes the flash file atomically: a temporary file in the same folder, flushed, then renamed over the target.
+    /// Writes the flash file through <see cref="DurableFile"/> (temporary file, fsync, rename, folder fsync).
     /// Without <paramref name="overwrite"/> an existing file is never replaced.
     /// </summary>
     public void SaveFile(string path, bool overwrite)
     {
         byte[] flash = ToArray();
-        string full = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(full) ?? ".";
-        if (!overwrite && File.Exists(full))
+        if (!overwrite && File.Exists(path))
             throw new IOException($"{path} exists; pass overwrite (--force) to replace it.");
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(flash);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, full, overwrite);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-                File.Delete(temp);
-        }
+        DurableFile.Write(path, flash, overwrite);
     }
 
     /// <summary>PK, KEK, db, dbx, dbt and shim's MOK lists, decoded, and the Secure Boot state the firmware will compute.</summary>

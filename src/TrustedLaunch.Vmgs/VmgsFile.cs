@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using TrustedLaunch.Storage;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Vmgs.Format;
 using TrustedLaunch.Vmgs.Keys;
 using TrustedLaunch.Vmgs.Storage;
@@ -59,7 +59,7 @@ public sealed class VmgsFile : IDisposable
     /// <summary>Current size of the underlying storage in bytes.</summary>
     public long StorageLength => _storage.Length;
 
-    /// <summary>Creates a VMGS file at <paramref name="path"/>: built in a temp file, fsynced, renamed into place.</summary>
+    /// <summary>Creates a VMGS file at <paramref name="path"/>: built in a temp file, then published by <see cref="DurableFile"/>.</summary>
     /// <exception cref="IOException">The path exists.</exception>
     public static VmgsFile Create(string path, VmgsKeyEncryptionKey kek, Guid? fileId = null)
     {
@@ -67,26 +67,17 @@ public sealed class VmgsFile : IDisposable
         string full = Path.GetFullPath(path);
         if (File.Exists(full))
             throw new IOException($"{full} already exists; refusing to replace a guest-state file.");
-        string directory = Path.GetDirectoryName(full)!;
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        try
+        DurableFile.Publish(full, overwrite: false, temporary => // the file appears complete or not at all
         {
-            using (var storage = FileBlockStorage.CreateNew(temporary))
-                Format(storage, kek, fileId ?? Guid.NewGuid()).Dispose();
-            File.Move(temporary, full, overwrite: false); // rename(2): the file appears complete or not at all
-            DirectorySync.Fsync(directory);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
-
+            using var storage = FileBlockStorage.CreateNew(temporary);
+            Format(storage, kek, fileId ?? Guid.NewGuid()).Dispose();
+        });
         return Open(full, kek, writable: true);
     }
 
     /// <summary>
     /// Builds a complete new file in memory (<paramref name="populate"/> writes its entries), checks it opens,
-    /// then writes it to <paramref name="path"/> as a mode-0600 temp file, fsync, rename, directory fsync:
+    /// then writes it to <paramref name="path"/> as a mode-0600 file through <see cref="DurableFile"/>:
     /// the path gets the whole populated file or nothing, never a half-provisioned one.
     /// </summary>
     public static VmgsHeader CreateWith(string path, VmgsKeyEncryptionKey kek, Action<VmgsFile> populate, Guid? fileId = null)
@@ -105,24 +96,7 @@ public sealed class VmgsFile : IDisposable
 
         byte[] image = memory.ToArray();
         using (Open(new MemoryBlockStorage(image), kek)) { } // the image must open before it replaces anything
-        string directory = Path.GetDirectoryName(full)!;
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        try
-        {
-            using (var storage = FileBlockStorage.CreateNew(temporary))
-            {
-                storage.Write(0, image);
-                storage.Flush();
-            }
-
-            File.Move(temporary, full, overwrite: false);
-            DirectorySync.Fsync(directory);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
-
+        DurableFile.Write(full, image, overwrite: false, ownerOnly: true);
         return header;
     }
 

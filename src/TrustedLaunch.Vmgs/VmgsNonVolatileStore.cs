@@ -22,27 +22,23 @@ public sealed class VmgsNonVolatileStore : INonVolatileStore
     /// <summary>The entry this store reads and writes.</summary>
     public VmgsEntryId Entry { get; }
 
-    public ValueTask PersistAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public void Persist(ReadOnlySpan<byte> data)
     {
-        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            _file.WriteEntry(Entry, data.Span);
+            _file.WriteEntry(Entry, data);
         }
         catch (IOException e)
         {
             throw new NonVolatileStoreException($"Could not persist VMGS entry {VmgsEntryNames.ToName(Entry)}: {e.Message}", e);
         }
-
-        return ValueTask.CompletedTask;
     }
 
-    public ValueTask<byte[]?> RestoreAsync(CancellationToken cancellationToken = default)
+    public byte[]? Restore()
     {
-        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return ValueTask.FromResult(_file.ReadEntry(Entry));
+            return _file.ReadEntry(Entry);
         }
         catch (VmgsException e)
         {

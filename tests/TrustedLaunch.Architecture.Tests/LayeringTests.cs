@@ -48,7 +48,7 @@ public class LayeringTests
             "TrustedLaunch.Uefi.VariableStore", "TrustedLaunch.Pe.Authenticode", "TrustedLaunch.SecureBoot",
             "TrustedLaunch.Linux.ModuleSignature", "TrustedLaunch.Storage", "TrustedLaunch.VTpm", "TrustedLaunch.Vmgs.Format", "TrustedLaunch.Vmgs",
             "TrustedLaunch.Runtime", "TrustedLaunch.Images", "TrustedLaunch.Attestation.Evidence", "TrustedLaunch.Attestation",
-            "TrustedLaunch.GuestChannel",
+            "TrustedLaunch.GuestChannel", "TrustedLaunch.HostSystem",
         ];
         foreach (var name in libraries)
         {
@@ -62,7 +62,15 @@ public class LayeringTests
     {
         // The verifier is pure: the server and the CLI give it evidence and expectations, it never reaches a store.
         var refs = Assembly.Load("TrustedLaunch.Attestation").GetReferencedAssemblies().Select(a => a.Name!).ToList();
-        Assert.DoesNotContain(refs, n => n is "TrustedLaunch.Server" or "TrustedLaunch.Runtime" or "TrustedLaunch.Storage" or "Microsoft.Data.Sqlite");
+        Assert.DoesNotContain(refs, n => n is "TrustedLaunch.Server" or "TrustedLaunch.Runtime" or "TrustedLaunch.Storage" or "TrustedLaunch.HostSystem" or "Microsoft.Data.Sqlite");
+    }
+
+    [Fact]
+    public void HostSystem_ReferencesOnlyTheBcl()
+    {
+        // Every library may use the host chores, so they must not pull anything in.
+        var refs = Assembly.Load("TrustedLaunch.HostSystem").GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        Assert.All(refs, n => Assert.True(IsBcl(n), $"TrustedLaunch.HostSystem references {n}"));
     }
 
     [Fact]

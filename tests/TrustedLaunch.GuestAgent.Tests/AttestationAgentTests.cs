@@ -10,6 +10,7 @@ using TrustedLaunch.Tpm.Protocol;
 namespace TrustedLaunch.GuestAgent.Tests;
 
 /// <summary>The agent (in-process) against a real swtpm with a tl-vtpm-style AK, over a Unix socket.</summary>
+[IntegrationTest]
 public sealed class AttestationAgentTests
 {
     private static string Golden(string name) => Path.Combine(AppContext.BaseDirectory, "KernelLog", "Golden", name);

@@ -18,6 +18,7 @@ public sealed class PublishedAgentTests
 
     private static string CacheRoot => RepositoryPaths.TestImageCache;
 
+    [IntegrationTest]
     [Fact]
     public void Publish_SameSource_IsCachedAndNeedsOnlyLibc()
     {
@@ -38,6 +39,7 @@ public sealed class PublishedAgentTests
             "TrustedLaunch.Tpm.Protocol", "TrustedLaunch.Tpm.Transport"], names);
     }
 
+    [IntegrationTest]
     [Fact]
     public void Collect_InAChrootWithOnlyLibc_EvidenceVerifies()
     {

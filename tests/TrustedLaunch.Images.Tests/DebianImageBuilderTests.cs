@@ -5,6 +5,7 @@ using TrustedLaunch.Testing;
 namespace TrustedLaunch.Images.Tests;
 
 [Collection(GuestImageGroup.Name)]
+[IntegrationTest]
 public sealed class DebianImageBuilderTests(GuestImageFixture images)
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace TrustedLaunch.Linux.ModuleSignature.Tests;
 /// Debian 12 modules against the signing certificate carried in Debian's signed kernel, with openssl cms as the peer and the
 /// corpus guest kernel's own verdict on a stripped module ("Loading of unsigned module is rejected").
 /// </summary>
+[IntegrationTest]
 public sealed class ModuleSignatureTests : IDisposable
 {
     private static readonly Lazy<X509Certificate2Collection> KernelCertificates = new(ExtractKernelCertificates);

@@ -10,6 +10,7 @@ namespace TrustedLaunch.Pe.Authenticode.Tests;
 /// The digest against three independent computations: the digest Microsoft's and Debian's signing services signed into
 /// each real binary, efitools' hash-to-efi-sig-list on the stripped binary, and sbsign's on binaries signed in the test.
 /// </summary>
+[IntegrationTest]
 public sealed class AuthenticodeDigestTests : IDisposable
 {
     private readonly string _dir = RepositoryPaths.NewTempDirectory("tl-authenticode");

@@ -3,10 +3,12 @@ using System.Security.Cryptography;
 using TrustedLaunch.Pe.Authenticode.Pe;
 using TrustedLaunch.Pe.Authenticode.Signatures;
 using TrustedLaunch.Testing.Qemu;
+using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Pe.Authenticode.Tests;
 
 /// <summary>Truncated, mutated and crafted images: only <see cref="AuthenticodeException"/>, never another exception.</summary>
+[IntegrationTest]
 public class HostileInputTests
 {
     [Fact]

@@ -1,4 +1,5 @@
 using TrustedLaunch.Runtime.Acceleration;
+using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Runtime.Tests;
 
@@ -19,6 +20,7 @@ public sealed class AcceleratorProbeTests
         Assert.Equal(Accelerator.Tcg, AcceleratorProbe.Detect("/dev/no-such-kvm").Accelerator);
     }
 
+    [IntegrationTest]
     [Fact]
     public void Detect_ThisMachine_AgreesWithQemu()
     {

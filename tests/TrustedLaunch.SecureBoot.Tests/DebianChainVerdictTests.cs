@@ -8,6 +8,7 @@ namespace TrustedLaunch.SecureBoot.Tests;
 /// Verdicts on Debian 12's signed shim, MokManager, fallback, grub and kernel against the variable stores of Debian's
 /// ovmf package, compared with sbverify given each db certificate of the store.
 /// </summary>
+[IntegrationTest]
 public sealed class DebianChainVerdictTests : IDisposable
 {
     private readonly string _dir = RepositoryPaths.NewTempDirectory("tl-sb-debian");

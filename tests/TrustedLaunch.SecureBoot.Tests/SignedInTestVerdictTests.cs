@@ -13,6 +13,7 @@ namespace TrustedLaunch.SecureBoot.Tests;
 /// Binaries signed in the test with sbsign and an openssl-made root → intermediate → signer chain, judged against db/dbx
 /// built from those keys; sbverify is the peer wherever it has an opinion.
 /// </summary>
+[IntegrationTest]
 public sealed class SignedInTestVerdictTests : IDisposable
 {
     private static readonly Guid Owner = new("38f3b8d6-7094-4997-bc1b-1008ad182f1e");

@@ -5,40 +5,40 @@ namespace TrustedLaunch.Storage.Tests;
 public sealed class FileNonVolatileStoreTests
 {
     [Fact]
-    public async Task RestoreAsync_NothingPersisted_ReturnsNull()
+    public void Restore_NothingPersisted_ReturnsNull()
     {
         var store = new FileNonVolatileStore(Path.Combine(RepositoryPaths.NewTempDirectory(), "state"));
-        Assert.Null(await store.RestoreAsync());
+        Assert.Null(store.Restore());
     }
 
     [Fact]
-    public async Task PersistAsync_ThenRestore_RoundTripsWithOwnerOnlyModeAndNoTempFiles()
+    public void Persist_ThenRestore_RoundTripsWithOwnerOnlyModeAndNoTempFiles()
     {
         string dir = RepositoryPaths.NewTempDirectory();
         var store = new FileNonVolatileStore(Path.Combine(dir, "state"));
-        await store.PersistAsync(new byte[] { 1, 2, 3 });
-        await store.PersistAsync(new byte[] { 4, 5 });
-        Assert.Equal(new byte[] { 4, 5 }, await store.RestoreAsync());
+        store.Persist(new byte[] { 1, 2, 3 });
+        store.Persist(new byte[] { 4, 5 });
+        Assert.Equal(new byte[] { 4, 5 }, store.Restore());
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.FilePath));
         Assert.Equal(["state"], Directory.GetFiles(dir).Select(Path.GetFileName));
     }
 
     [Fact]
-    public async Task PersistAsync_DirectoryMissing_ThrowsStoreException()
+    public void Persist_DirectoryMissing_ThrowsStoreException()
     {
         var store = new FileNonVolatileStore(Path.Combine(RepositoryPaths.NewTempDirectory(), "no", "state"));
-        await Assert.ThrowsAsync<NonVolatileStoreException>(async () => await store.PersistAsync(new byte[] { 1 }));
+        Assert.Throws<NonVolatileStoreException>(() => store.Persist(new byte[] { 1 }));
     }
 
     [Fact]
-    public async Task EphemeralStore_SeededAndPersisted_ReturnsCopies()
+    public void EphemeralStore_SeededAndPersisted_ReturnsCopies()
     {
         var store = new EphemeralNonVolatileStore([9, 9]);
-        byte[]? first = await store.RestoreAsync();
+        byte[]? first = store.Restore();
         first![0] = 0;
-        Assert.Equal(new byte[] { 9, 9 }, await store.RestoreAsync());
-        await store.PersistAsync(new byte[] { 7 });
+        Assert.Equal(new byte[] { 9, 9 }, store.Restore());
+        store.Persist(new byte[] { 7 });
         Assert.Equal(1, store.PersistCount);
-        Assert.Equal(new byte[] { 7 }, await store.RestoreAsync());
+        Assert.Equal(new byte[] { 7 }, store.Restore());
     }
 }

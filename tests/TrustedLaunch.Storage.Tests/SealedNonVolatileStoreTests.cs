@@ -9,16 +9,16 @@ public sealed class SealedNonVolatileStoreTests
     private static readonly SealingKey OtherKey = SealingKey.FromBytes(new byte[32]);
 
     [Fact]
-    public async Task PersistAsync_ThenRestore_RoundTripsAndStoresNoPlaintext()
+    public void Persist_ThenRestore_RoundTripsAndStoresNoPlaintext()
     {
         var inner = new EphemeralNonVolatileStore();
         var store = new SealedNonVolatileStore(inner, Key, "vtpm-state");
         byte[] secret = RandomNumberGenerator.GetBytes(500);
-        await store.PersistAsync(secret);
-        byte[] raw = (await inner.RestoreAsync())!;
+        store.Persist(secret);
+        byte[] raw = inner.Restore()!;
         Assert.Equal(SealedNonVolatileStore.HeaderLength + 500 + SealedNonVolatileStore.TagLength, raw.Length);
         Assert.True(raw.AsSpan().IndexOf(secret.AsSpan(0, 16)) < 0);
-        Assert.Equal(secret, await store.RestoreAsync());
+        Assert.Equal(secret, store.Restore());
     }
 
     [Theory]

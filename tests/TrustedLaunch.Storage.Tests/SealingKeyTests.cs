@@ -1,3 +1,4 @@
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Storage.Tests;

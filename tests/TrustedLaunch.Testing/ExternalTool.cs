@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using TrustedLaunch.HostSystem;
+using TrustedLaunch.HostSystem.Processes;
 
 namespace TrustedLaunch.Testing;
 
@@ -13,57 +14,21 @@ public static class ExternalTool
             $"Required tool '{name}' is not installed; run ./scripts/install-deps.sh (the test command does this).");
     }
 
-    public static string? Find(string name)
-    {
-        var dirs = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Concat(["/usr/sbin", "/usr/bin", "/sbin", "/bin"]);
-        foreach (var dir in dirs)
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-                return candidate;
-        }
+    public static string? Find(string name) => ExecutableSearch.Find(name);
 
-        return null;
-    }
-
-    /// <summary>Runs a program to completion and captures its output.</summary>
+    /// <summary>Runs a program to completion (through the product's runner) and captures its output.</summary>
     public static ToolResult Run(string program, IEnumerable<string> arguments, string? workingDirectory = null,
         IDictionary<string, string>? environment = null, TimeSpan? timeout = null, byte[]? standardInput = null)
     {
-        var psi = new ProcessStartInfo(program.Contains('/', StringComparison.Ordinal) ? program : Require(program))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = standardInput is not null,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
-        };
-        foreach (var a in arguments)
-            psi.ArgumentList.Add(a);
-        if (environment is not null)
-        {
-            foreach (var (k, v) in environment)
-                psi.Environment[k] = v;
-        }
-
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {program}.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (standardInput is not null)
-        {
-            process.StandardInput.BaseStream.Write(standardInput);
-            process.StandardInput.Close();
-        }
-
-        if (!process.WaitForExit(timeout ?? TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', psi.ArgumentList)} did not finish in time.");
-        }
-
-        process.WaitForExit();
-        return new ToolResult(process.ExitCode, stdout.Result, stderr.Result);
+        ProcessResult result = ExternalProcess.Run(program.Contains('/', StringComparison.Ordinal) ? program : Require(program), arguments,
+            new ProcessRunOptions
+            {
+                WorkingDirectory = workingDirectory,
+                Environment = environment?.AsReadOnly(),
+                StandardInput = standardInput,
+                Timeout = timeout ?? TimeSpan.FromMinutes(2),
+            });
+        return new ToolResult(result.ExitCode, result.StandardOutput, result.StandardError);
     }
 }
 

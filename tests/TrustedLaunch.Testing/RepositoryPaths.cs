@@ -1,6 +1,6 @@
 namespace TrustedLaunch.Testing;
 
-/// <summary>Locates the repository root and the shared test corpus from a test's output folder.</summary>
+/// <summary>Locates the repository root and the test corpus from a test's output folder.</summary>
 public static class RepositoryPaths
 {
     private static readonly Lazy<string> Root = new(FindRoot);
@@ -8,13 +8,13 @@ public static class RepositoryPaths
     /// <summary>The folder holding <c>TrustedLaunch.slnx</c>.</summary>
     public static string RepositoryRoot => Root.Value;
 
-    /// <summary><c>../shared/corpus</c> beside the checkout, or <c>TL_CORPUS</c> when set.</summary>
+    /// <summary><c>tests/corpus</c> in the checkout, or <c>TL_CORPUS</c> when set.</summary>
     public static string CorpusRoot
     {
         get
         {
             string? fromEnv = Environment.GetEnvironmentVariable("TL_CORPUS");
-            string path = string.IsNullOrEmpty(fromEnv) ? Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "corpus")) : fromEnv;
+            string path = string.IsNullOrEmpty(fromEnv) ? Path.Combine(RepositoryRoot, "tests", "corpus") : fromEnv;
             if (!Directory.Exists(path))
                 throw new DirectoryNotFoundException($"Test corpus not found at {path}; set TL_CORPUS to its location.");
             return path;

@@ -1,11 +1,13 @@
 using System.Text.Json;
 using TrustedLaunch.Testing.Swtpm;
+using TrustedLaunch.Testing;
 using TrustedLaunch.Tpm.Protocol;
 using TrustedLaunch.Tpm.Protocol.Swtpm;
 
 namespace TrustedLaunch.Tpm.Transport.Tests;
 
 /// <summary>swtpm's control channel, Unix sockets, and the simulator framing, against a real swtpm.</summary>
+[IntegrationTest]
 public sealed class ChannelTests
 {
     [Fact]

@@ -1,10 +1,12 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using TrustedLaunch.Testing;
 using TrustedLaunch.Tpm.Protocol;
 
 namespace TrustedLaunch.Tpm.Transport.Tests;
 
 /// <summary>MakeCredential in C# (and in tpm2-tools) activated by swtpm's ActivateCredential, RSA and ECC EKs.</summary>
+[IntegrationTest]
 public sealed class CredentialTests
 {
     [Theory]

@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
+using TrustedLaunch.Testing;
 using TrustedLaunch.Tpm.Protocol;
 
 namespace TrustedLaunch.Tpm.Transport.Tests;
 
 /// <summary>NV define/write/read/readpublic/lock/undefine through the client, read back by tpm2-tools.</summary>
+[IntegrationTest]
 public sealed class NvTests
 {
     private const uint Index = 0x01500017;

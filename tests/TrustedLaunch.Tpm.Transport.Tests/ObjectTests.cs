@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
+using TrustedLaunch.Testing;
 using TrustedLaunch.Tpm.Protocol;
 
 namespace TrustedLaunch.Tpm.Transport.Tests;
 
 /// <summary>EK templates, Create/Load/ReadPublic/EvictControl and policy sessions against swtpm, cross-checked with tpm2-tools.</summary>
+[IntegrationTest]
 public sealed class ObjectTests
 {
     [Theory]

@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
+using TrustedLaunch.Testing;
 using TrustedLaunch.Tpm.Protocol;
 
 namespace TrustedLaunch.Tpm.Transport.Tests;
 
 /// <summary>Quotes made by swtpm through this library, verified by QuoteVerifier and by tpm2_checkquote, good and tampered.</summary>
+[IntegrationTest]
 public sealed class QuoteInteropTests
 {
     public static TheoryData<string> KeyKinds => new() { "rsassa", "rsapss", "ecdsa" };

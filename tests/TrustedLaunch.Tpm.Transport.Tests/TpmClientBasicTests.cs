@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
+using TrustedLaunch.Testing;
 using TrustedLaunch.Tpm.Protocol;
 using TrustedLaunch.Tpm.Transport;
 using TrustedLaunch.Testing.Swtpm;
 
 namespace TrustedLaunch.Tpm.Transport.Tests;
 
+[IntegrationTest]
 public sealed class TpmClientBasicTests
 {
     [Fact]

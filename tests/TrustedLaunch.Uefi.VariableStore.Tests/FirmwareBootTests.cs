@@ -9,6 +9,7 @@ namespace TrustedLaunch.Uefi.VariableStore.Tests;
 /// The firmware itself as the oracle: OVMF (Debian's OVMF_CODE_4M.secboot.fd, SMM, TCG) boots a store we built and enforces
 /// it. efitools' HelloWorld.efi, signed with sbsign or not, is the boot image on a virtual FAT disk.
 /// </summary>
+[IntegrationTest]
 public sealed class FirmwareBootTests : IDisposable
 {
     private readonly string _dir = RepositoryPaths.NewTempDirectory("tl-fwboot");

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;
+using TrustedLaunch.Testing;
 using TrustedLaunch.Tpm.Protocol;
 using TrustedLaunch.VTpm.Identity;
 using Xunit.Abstractions;
@@ -12,6 +13,7 @@ namespace TrustedLaunch.VTpm.Host.Tests;
 /// must open, the EK must be the same, and the NV index must hold the last acknowledged value or the one in
 /// flight — never anything else. Four vTPMs are killed in parallel, 55 times each (220 kills).
 /// </summary>
+[IntegrationTest]
 public sealed class DurabilityTests(ITestOutputHelper output)
 {
     private const uint CounterIndex = 0x01500020;

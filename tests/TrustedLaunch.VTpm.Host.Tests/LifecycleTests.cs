@@ -8,6 +8,7 @@ using TrustedLaunch.VTpm.Identity;
 
 namespace TrustedLaunch.VTpm.Host.Tests;
 
+[IntegrationTest]
 public sealed class LifecycleTests
 {
     private const uint TestIndex = 0x01500010;

@@ -1,11 +1,13 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Testing;
 using TrustedLaunch.VTpm.Identity;
 
 namespace TrustedLaunch.VTpm.Host.Tests;
 
 /// <summary>tpm2-tools (tpm2-tss swtpm TCTI) against the real tl-vtpm process.</summary>
+[IntegrationTest]
 public sealed class Tpm2ToolsTests
 {
     private static ToolResult Tool(TlVtpmServer server, string tool, params string[] args)
@@ -47,12 +49,12 @@ public sealed class Tpm2ToolsTests
         using var server = TlVtpmServer.Start(vtpm);
         string dir = Path.GetDirectoryName(server.DataSocket)!;
         FilePlatformCa ca = ManufacturedVTpm.Ca;
-        string root = Path.Combine(ca.Directory, FilePlatformCa.RootName + ".crt");
+        string root = PlatformCaLayout.CertificatePath(ca.Directory, PlatformCaLayout.RootName);
         foreach ((VTpmKeySlot slot, string intermediate) in new[]
                  {
-                     (VTpmLayout.EkRsa, FilePlatformCa.EndorsementKeyCaName),
-                     (VTpmLayout.EkEcc, FilePlatformCa.EndorsementKeyCaName),
-                     (VTpmLayout.Ak, FilePlatformCa.AttestationKeyCaName),
+                     (VTpmLayout.EkRsa, PlatformCaLayout.EndorsementKeyCaName),
+                     (VTpmLayout.EkEcc, PlatformCaLayout.EndorsementKeyCaName),
+                     (VTpmLayout.Ak, PlatformCaLayout.AttestationKeyCaName),
                  })
         {
             string der = Path.Combine(dir, slot.Role + ".der");
@@ -65,7 +67,7 @@ public sealed class Tpm2ToolsTests
                 Path.Combine(ca.Directory, intermediate + ".crt"), pem]);
             Assert.True(verify.ExitCode == 0 && verify.StandardOutput.Contains(": OK", StringComparison.Ordinal), verify.ToString());
             // and not by the other intermediate
-            string wrong = intermediate == FilePlatformCa.EndorsementKeyCaName ? FilePlatformCa.AttestationKeyCaName : FilePlatformCa.EndorsementKeyCaName;
+            string wrong = intermediate == PlatformCaLayout.EndorsementKeyCaName ? PlatformCaLayout.AttestationKeyCaName : PlatformCaLayout.EndorsementKeyCaName;
             ToolResult cross = ExternalTool.Run("openssl", ["verify", "-CAfile", root, "-untrusted", Path.Combine(ca.Directory, wrong + ".crt"), pem]);
             Assert.NotEqual(0, cross.ExitCode);
         }

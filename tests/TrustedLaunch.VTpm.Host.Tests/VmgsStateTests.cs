@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Storage;
 using TrustedLaunch.Testing;
 using TrustedLaunch.Tpm.Protocol;
@@ -28,7 +29,7 @@ public sealed record ManufacturedVmgs(string Directory, string VmgsPath, string 
         VTpmIdentity identity;
         lock (ManufacturedVTpm.ManufactureGate)
             identity = VTpmManufacturer.Manufacture(new VTpmStateStore(memory, "test VMGS vtpm entry"), ManufacturedVTpm.Ca, new VTpmManufactureOptions { VmId = TestVmIds.For(vmId) });
-        byte[] state = memory.RestoreAsync().AsTask().GetAwaiter().GetResult()!;
+        byte[] state = memory.Restore()!;
         VmgsFile.CreateWith(vmgs, kek, file =>
         {
             file.WriteEntry(VmgsEntryId.VTpmState, state);
@@ -45,6 +46,7 @@ public sealed record ManufacturedVmgs(string Directory, string VmgsPath, string 
 }
 
 /// <summary><c>tl-vtpm --vmgs FILE --kek-file KEK</c>: the vTPM state in the VMGS vtpm entry.</summary>
+[IntegrationTest]
 public sealed class VmgsStateTests(ITestOutputHelper output)
 {
     private const uint TestIndex = 0x01500030;
@@ -62,8 +64,8 @@ public sealed class VmgsStateTests(ITestOutputHelper output)
         Assert.Contains($"CN={TestVmIds.For("vm-vmgs-tools"):D}", certificate.Subject, StringComparison.Ordinal);
         string pem = Path.Combine(dir, "ek.pem");
         File.WriteAllText(pem, certificate.ExportCertificatePem());
-        ToolResult verify = ExternalTool.Run("openssl", ["verify", "-CAfile", Path.Combine(ca.Directory, FilePlatformCa.RootName + ".crt"),
-            "-untrusted", Path.Combine(ca.Directory, FilePlatformCa.EndorsementKeyCaName + ".crt"), pem]);
+        ToolResult verify = ExternalTool.Run("openssl", ["verify", "-CAfile", PlatformCaLayout.CertificatePath(ca.Directory, PlatformCaLayout.RootName),
+            "-untrusted", PlatformCaLayout.CertificatePath(ca.Directory, PlatformCaLayout.EndorsementKeyCaName), pem]);
         Assert.True(verify.ExitCode == 0, verify.ToString());
 
         string akPem = Path.Combine(dir, "ak.pem");

@@ -7,6 +7,7 @@ using TrustedLaunch.Vmgs.Keys;
 
 namespace TrustedLaunch.Vmgs.Tests;
 
+[IntegrationTest]
 public class VmgsKillTests
 {
     [Fact]

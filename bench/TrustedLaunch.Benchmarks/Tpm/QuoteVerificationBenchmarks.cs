@@ -58,9 +58,9 @@ public class QuoteVerificationBenchmarks
             return env;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            string candidate = Path.Combine(dir.FullName, "..", "shared", "corpus");
+            string candidate = Path.Combine(dir.FullName, "tests", "corpus");
             if (File.Exists(Path.Combine(dir.FullName, "TrustedLaunch.slnx")) && Directory.Exists(candidate))
-                return Path.GetFullPath(candidate);
+                return candidate;
         }
 
         throw new DirectoryNotFoundException("Corpus not found; set TL_CORPUS.");

@@ -16,8 +16,5 @@ internal static class CliJson
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    public static void Write<T>(T value, TextWriter? writer = null)
-    {
-        (writer ?? Console.Out).WriteLine(JsonSerializer.Serialize(value, Options));
-    }
+    public static void Write<T>(T value, TextWriter writer) => writer.WriteLine(JsonSerializer.Serialize(value, Options));
 }

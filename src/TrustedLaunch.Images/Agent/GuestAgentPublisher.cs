@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Xml.Linq;
+using TrustedLaunch.HostSystem;
 
 namespace TrustedLaunch.Images.Agent;
 
@@ -93,7 +94,7 @@ public static class GuestAgentPublisher
     public static string Publish(string repositoryRoot, string? cacheDirectory = null, IProgress<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(repositoryRoot);
-        string cache = cacheDirectory ?? Path.Combine(Runtime.TlHome.Cache, "guest-agent");
+        string cache = cacheDirectory ?? Path.Combine(TlHome.Cache, "guest-agent");
         string hash = SourceHash(repositoryRoot);
         string target = Path.Combine(cache, hash);
         string binary = Path.Combine(target, BinaryName);

@@ -1,4 +1,4 @@
-using TrustedLaunch.Runtime.Processes;
+using TrustedLaunch.HostSystem.Processes;
 
 namespace TrustedLaunch.Runtime.Console;
 

@@ -14,8 +14,9 @@ internal sealed class DeferredVmgsEntryStore(string path, string kekPath, VmgsEn
 {
     public static readonly TimeSpan LockWait = TimeSpan.FromSeconds(10);
 
-    public async ValueTask PersistAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public void Persist(ReadOnlySpan<byte> data)
     {
+        byte[] blob = data.ToArray(); // the file is opened in a callback, which cannot capture a span
         DateTime deadline = DateTime.UtcNow + LockWait;
         while (true)
         {
@@ -23,14 +24,14 @@ internal sealed class DeferredVmgsEntryStore(string path, string kekPath, VmgsEn
             {
                 VmgsGuestState.WithFile(path, kekPath, writable: true, file =>
                 {
-                    file.WriteEntry(entry, data.Span); // the atomic entry replace (docs/vmgs.md §5)
+                    file.WriteEntry(entry, blob); // the atomic entry replace (docs/vmgs.md §5)
                     return true;
                 });
                 return;
             }
             catch (VmgsGuestStateException e) when (e.Problem == VmgsGuestStateProblem.InUse && DateTime.UtcNow < deadline)
             {
-                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+                Thread.Sleep(50);
             }
             catch (VmgsGuestStateException e)
             {
@@ -43,12 +44,11 @@ internal sealed class DeferredVmgsEntryStore(string path, string kekPath, VmgsEn
         }
     }
 
-    public ValueTask<byte[]?> RestoreAsync(CancellationToken cancellationToken = default)
+    public byte[]? Restore()
     {
-        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return ValueTask.FromResult(VmgsGuestState.Read(path, kekPath, file => file.ReadEntry(entry)));
+            return VmgsGuestState.Read(path, kekPath, file => file.ReadEntry(entry));
         }
         catch (VmgsGuestStateException e)
         {

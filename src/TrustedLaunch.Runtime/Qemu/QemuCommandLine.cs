@@ -1,4 +1,5 @@
 using System.Globalization;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Runtime.Acceleration;
 
 namespace TrustedLaunch.Runtime.Qemu;
@@ -48,7 +49,7 @@ public static class QemuCommandLine
         for (int i = 0; i < spec.Disks.Count; i++)
         {
             VmDisk disk = spec.Disks[i];
-            string format = disk.Format == DiskImageFormat.Qcow2 ? "qcow2" : "raw";
+            string format = disk.Format.QemuName();
             string readOnly = disk.ReadOnly ? ",readonly=on" : "";
             Add("-drive", $"if=none,id=disk{i},format={format},cache=writeback,file={Escape(disk.Path)}{readOnly}");
             Add("-device", $"virtio-blk-pci,drive=disk{i}{(i == 0 ? ",bootindex=1" : "")}");

@@ -1,3 +1,4 @@
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Runtime.Acceleration;
 using TrustedLaunch.Runtime.Firmware;
 
@@ -45,10 +46,3 @@ public sealed record QemuLaunchSpec
 
 /// <summary>One virtio block disk; the first one is the boot disk.</summary>
 public sealed record VmDisk(string Path, DiskImageFormat Format, bool ReadOnly = false);
-
-/// <summary>Disk image container formats QEMU is told explicitly (never probed, a guest could forge a header).</summary>
-public enum DiskImageFormat
-{
-    Raw,
-    Qcow2,
-}

@@ -76,6 +76,6 @@ public sealed record VTpmOptions
         if (!string.IsNullOrEmpty(fromEnvironment))
             return File.Exists(fromEnvironment) ? Path.GetFullPath(fromEnvironment) : null;
         string besideUs = Path.Combine(AppContext.BaseDirectory, "tl-vtpm");
-        return File.Exists(besideUs) ? besideUs : Processes.ExecutableSearch.Find("tl-vtpm");
+        return File.Exists(besideUs) ? besideUs : HostSystem.ExecutableSearch.Find("tl-vtpm");
     }
 }

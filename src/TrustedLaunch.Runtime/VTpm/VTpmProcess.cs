@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using TrustedLaunch.HostSystem.Processes;
 using TrustedLaunch.Runtime.Processes;
 
 namespace TrustedLaunch.Runtime.VTpm;
@@ -73,9 +74,9 @@ public sealed class VTpmProcess : IAsyncDisposable
     public static async Task<VTpmProcess> StartAsync(VTpmOptions options, string runDirectory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        string program = ExecutableSearch.Require(options.Program, options.Flavor == VTpmFlavor.Swtpm ? "swtpm" : "trustedlaunch (tl-vtpm)");
+        string program = RuntimePrograms.Require(options.Program, options.Flavor == VTpmFlavor.Swtpm ? "swtpm" : "trustedlaunch (tl-vtpm)");
         string controlSocket = Path.Combine(runDirectory, "vtpm.ctrl");
-        ChildProcess process = ChildProcess.Start(program, BuildArguments(options, controlSocket, runDirectory),
+        ChildProcess process = RuntimePrograms.Start(program, BuildArguments(options, controlSocket, runDirectory),
             Path.Combine(runDirectory, "vtpm.stdout.log"));
         try
         {

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using TrustedLaunch.Storage;
+using TrustedLaunch.HostSystem;
 
 namespace TrustedLaunch.VTpm.Identity;
 
@@ -28,14 +28,15 @@ public interface IPlatformCa
 }
 
 /// <summary>
-/// A <see cref="IPlatformCa"/> kept as PEM files in one folder: <c>root-ca.{crt,key}</c>,
-/// <c>vtpm-ek-ca.{crt,key}</c>, <c>vtpm-ak-ca.{crt,key}</c>; keys are ECDSA P-384 PKCS#8 with mode 0600.
+/// A <see cref="IPlatformCa"/> kept as PEM files in one folder laid out as <see cref="PlatformCaLayout"/> says:
+/// <c>root-ca.{crt,key}</c>, <c>vtpm-ek-ca.{crt,key}</c>, <c>vtpm-ak-ca.{crt,key}</c>; keys are ECDSA P-384 PKCS#8
+/// with mode 0600.
 /// </summary>
 public sealed class FilePlatformCa : IPlatformCa
 {
-    public const string RootName = "root-ca";
-    public const string EndorsementKeyCaName = "vtpm-ek-ca";
-    public const string AttestationKeyCaName = "vtpm-ak-ca";
+    private const string RootName = PlatformCaLayout.RootName;
+    private const string EndorsementKeyCaName = PlatformCaLayout.EndorsementKeyCaName;
+    private const string AttestationKeyCaName = PlatformCaLayout.AttestationKeyCaName;
 
     private FilePlatformCa(string directory, X509Certificate2 root, FileCertificateAuthority ek, FileCertificateAuthority ak)
     {
@@ -60,9 +61,9 @@ public sealed class FilePlatformCa : IPlatformCa
         ArgumentException.ThrowIfNullOrEmpty(directory);
         DateTimeOffset now = (time ?? TimeProvider.System).GetUtcNow();
         System.IO.Directory.CreateDirectory(directory);
-        foreach (string name in new[] { RootName, EndorsementKeyCaName, AttestationKeyCaName })
+        foreach (string name in PlatformCaLayout.Authorities)
         {
-            if (File.Exists(Path.Combine(directory, name + ".key")) || File.Exists(Path.Combine(directory, name + ".crt")))
+            if (File.Exists(PlatformCaLayout.KeyPath(directory, name)) || File.Exists(PlatformCaLayout.CertificatePath(directory, name)))
                 throw new PlatformCaException($"{directory} already holds a CA ({name}); refusing to replace a platform PKI");
         }
 
@@ -87,8 +88,8 @@ public sealed class FilePlatformCa : IPlatformCa
     {
         X509Certificate2 root = LoadCertificate(directory, RootName);
         return new FilePlatformCa(directory, root,
-            new FileCertificateAuthority(LoadCertificate(directory, EndorsementKeyCaName), Path.Combine(directory, EndorsementKeyCaName + ".key")),
-            new FileCertificateAuthority(LoadCertificate(directory, AttestationKeyCaName), Path.Combine(directory, AttestationKeyCaName + ".key")));
+            new FileCertificateAuthority(LoadCertificate(directory, EndorsementKeyCaName), PlatformCaLayout.KeyPath(directory, EndorsementKeyCaName)),
+            new FileCertificateAuthority(LoadCertificate(directory, AttestationKeyCaName), PlatformCaLayout.KeyPath(directory, AttestationKeyCaName)));
     }
 
     private static CertificateRequest CaRequest(string subject, ECDsa key, int pathLength)
@@ -117,13 +118,13 @@ public sealed class FilePlatformCa : IPlatformCa
 
     private static void Write(string directory, string name, X509Certificate2 certificate, ECDsa key)
     {
-        OwnerOnlyFile.WriteNew(Path.Combine(directory, name + ".key"), Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
-        File.WriteAllText(Path.Combine(directory, name + ".crt"), certificate.ExportCertificatePem() + "\n");
+        OwnerOnlyFile.WriteNew(PlatformCaLayout.KeyPath(directory, name), Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
+        DurableFile.Write(PlatformCaLayout.CertificatePath(directory, name), Encoding.ASCII.GetBytes(certificate.ExportCertificatePem() + "\n"), overwrite: false);
     }
 
     private static X509Certificate2 LoadCertificate(string directory, string name)
     {
-        string path = Path.Combine(directory, name + ".crt");
+        string path = PlatformCaLayout.CertificatePath(directory, name);
         try
         {
             return X509Certificate2.CreateFromPem(File.ReadAllText(path));

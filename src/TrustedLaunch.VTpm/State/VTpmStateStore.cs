@@ -27,7 +27,7 @@ public sealed class VTpmStateStore
         byte[]? blob;
         try
         {
-            blob = _store.RestoreAsync().AsTask().GetAwaiter().GetResult();
+            blob = _store.Restore();
         }
         catch (SealedBlobException e)
         {
@@ -83,7 +83,7 @@ public sealed class VTpmStateStore
         ArgumentNullException.ThrowIfNull(image);
         try
         {
-            _store.PersistAsync(image.Serialize()).AsTask().GetAwaiter().GetResult();
+            _store.Persist(image.Serialize());
         }
         catch (Exception e) when (e is NonVolatileStoreException or IOException or UnauthorizedAccessException)
         {

@@ -2,10 +2,12 @@ using System.Security.Cryptography;
 using System.Text;
 using TrustedLaunch.Attestation.Tests.Fixtures;
 using TrustedLaunch.Attestation.Tests.Verification;
+using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Attestation.Tests.Baselines;
 
 [Collection(GenuineEvidenceGroup.Name)]
+[IntegrationTest]
 public sealed class BaselineTests(GenuineEvidenceFactory factory)
 {
     private AttestationResult Verify(byte[] log, AttestationBaseline? baseline = null, ReferencePolicy? policy = null)

@@ -11,6 +11,7 @@ namespace TrustedLaunch.Attestation.Tests.Fixtures;
 /// verifier change that breaks them fails in this project, not only in the CLI's.
 /// </summary>
 [Collection(GenuineEvidenceGroup.Name)]
+[IntegrationTest]
 public sealed class CliGoldenEvidenceTests(GenuineEvidenceFactory factory)
 {
     public static readonly byte[] SecureBootNonce = Convert.FromHexString("7f3a9c1e5b2d4f6081a3c5e7092b4d6f8193a5c7e9fb1d3f5577991133557799");

@@ -5,10 +5,12 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using TrustedLaunch.Attestation.Tests.Fixtures;
 using TrustedLaunch.Attestation.Tests.Verification;
+using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Attestation.Tests.Tokens;
 
 [Collection(GenuineEvidenceGroup.Name)]
+[IntegrationTest]
 public sealed class AttestationTokenTests(GenuineEvidenceFactory factory)
 {
     private const string Issuer = "https://attest.trustedlaunch.test";

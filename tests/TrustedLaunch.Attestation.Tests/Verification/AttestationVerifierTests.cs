@@ -8,6 +8,7 @@ using TrustedLaunch.Testing;
 namespace TrustedLaunch.Attestation.Tests.Verification;
 
 [Collection(GenuineEvidenceGroup.Name)]
+[IntegrationTest]
 public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
 {
     internal const string SecureBootCapture = "ovmf4m-ms-sb-crb";

@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.Attestation.Tests.Fixtures;
+using TrustedLaunch.Testing;
 using TrustedLaunch.Tpm.Protocol;
 using TrustedLaunch.VTpm.Identity;
 
@@ -15,6 +16,7 @@ namespace TrustedLaunch.Attestation.Tests.Verification;
 /// subject names two VMs, an AK certificate that points chain building at an attacker's server, and JSON with a key
 /// given twice.
 /// </summary>
+[IntegrationTest]
 [Collection(GenuineEvidenceGroup.Name)]
 public sealed class IdentityForgeryTests(GenuineEvidenceFactory factory)
 {

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.Attestation.Tests.Fixtures;
+using TrustedLaunch.Testing;
 using TrustedLaunch.Tcg.EventLog;
 using TrustedLaunch.Tpm.Protocol;
 
@@ -13,6 +14,7 @@ namespace TrustedLaunch.Attestation.Tests.Verification;
 /// replays — event types relabelled, events moved across PCRs, data no digest covers replaced. Only what the replay
 /// proves may change a verdict, so each forgery must fail, and with the reason the genuine boot fails for.
 /// </summary>
+[IntegrationTest]
 [Collection(GenuineEvidenceGroup.Name)]
 public sealed class LogForgeryTests(GenuineEvidenceFactory factory)
 {

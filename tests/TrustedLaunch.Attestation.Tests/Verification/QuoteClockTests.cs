@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.Attestation.Tests.Fixtures;
+using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Attestation.Tests.Verification;
 
 [Collection(GenuineEvidenceGroup.Name)]
+[IntegrationTest]
 public sealed class QuoteClockTests(GenuineEvidenceFactory factory)
 {
     [Theory]

@@ -4,17 +4,16 @@ using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Cli.Tests.Attest;
 
-/// <summary>Runs the built <c>tl attest verify</c> on genuine golden evidence (see Golden/README.md): exit codes and output.</summary>
+/// <summary>Runs <c>tl attest verify</c> on genuine golden evidence (see Golden/README.md): exit codes and output.</summary>
 public sealed class AttestVerifyCliTests
 {
     private const string SbNonce = "7f3a9c1e5b2d4f6081a3c5e7092b4d6f8193a5c7e9fb1d3f5577991133557799";
     private const string CmdlineNonce = "0123456789abcdef0123456789abcdef";
-    private static readonly string Tl = Path.Combine(AppContext.BaseDirectory, "tl.dll");
     private static readonly string Golden = Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "TrustedLaunch.Cli.Tests", "Attest", "Golden");
     private static readonly string VmId = File.ReadAllText(Path.Combine(Golden, "vm-id.txt")).Trim();
 
     private static ToolResult Verify(string evidence, params string[] extra) =>
-        ExternalTool.Run("dotnet", [Tl, "attest", "verify", "--evidence", evidence, "--ca", Path.Combine(Golden, "ca"), .. extra]);
+        TlRun.InProcess(["attest", "verify", "--evidence", evidence, "--ca", Path.Combine(Golden, "ca"), .. extra]);
 
     private static string Evidence(string name) => Path.Combine(Golden, name);
 
@@ -112,7 +111,7 @@ public sealed class AttestVerifyCliTests
         if (at >= 0)
             args[at + 1] = value;
         ToolResult r = option == "--ca"
-            ? ExternalTool.Run("dotnet", [Tl, "attest", "verify", "--evidence", Evidence("evidence-sb.json"), "--ca", value, .. args])
+            ? TlRun.InProcess(["attest", "verify", "--evidence", Evidence("evidence-sb.json"), "--ca", value, .. args])
             : Verify(Evidence("evidence-sb.json"), [.. args]);
         Assert.True(r.ExitCode == 2, r.ToString());
     }

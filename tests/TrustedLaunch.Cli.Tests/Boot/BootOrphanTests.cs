@@ -4,6 +4,7 @@ using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Cli.Tests.Boot;
 
+[IntegrationTest]
 public sealed class BootOrphanTests
 {
     [Fact]
@@ -21,7 +22,7 @@ public sealed class BootOrphanTests
         string console = Path.Combine(dir, "console.log");
 
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "tl.dll"), "boot", "--image", image.RawPath, "--vars", vars,
+        foreach (string a in new[] { TlRun.BinaryPath, "boot", "--image", image.RawPath, "--vars", vars,
                      "--memory", "512", "--console", console, "--timeout", "120" })
         {
             psi.ArgumentList.Add(a);

@@ -6,11 +6,10 @@ namespace TrustedLaunch.Cli.Tests.EventLog;
 /// <summary>Runs the built <c>tl</c> as a process and checks exit codes and output of the eventlog commands.</summary>
 public class EventLogCommandTests
 {
-    private static readonly string Tl = Path.Combine(AppContext.BaseDirectory, "tl.dll");
 
     private static string Corpus(params string[] parts) => Path.Combine([RepositoryPaths.CorpusRoot, .. parts]);
 
-    private static ToolResult Run(params string[] args) => ExternalTool.Run("dotnet", [Tl, "eventlog", .. args]);
+    private static ToolResult Run(params string[] args) => TlRun.InProcess(["eventlog", .. args]);
 
     [Fact]
     public void Replay_QemuCaptureWithItsPcrs_ExitsZero()

@@ -9,6 +9,7 @@ namespace TrustedLaunch.Cli.Tests.SecureBoot;
 /// Each claim is booted once, stopping as soon as the verdict is on the serial console; <c>tl secureboot verify</c>
 /// must have predicted it.
 /// </summary>
+[IntegrationTest]
 public sealed partial class FirmwareBootTests : IDisposable
 {
     private static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(4);
@@ -78,8 +79,7 @@ public sealed partial class FirmwareBootTests : IDisposable
     [GeneratedRegex("Access Denied|Security Violation")]
     private static partial Regex Refused();
 
-    private static ToolResult Tl(params string[] args) =>
-        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), .. args], timeout: TimeSpan.FromSeconds(120));
+    private static ToolResult Tl(params string[] args) => TlRun.InProcess(args);
 
     public void Dispose()
     {

@@ -5,6 +5,7 @@ using TrustedLaunch.Testing.Qemu;
 namespace TrustedLaunch.Cli.Tests.SecureBoot;
 
 /// <summary><c>tl secureboot verify</c> and <c>tl module verify</c>: output shapes and exit codes.</summary>
+[IntegrationTest]
 public sealed class SecureBootCliTests : IDisposable
 {
     private const string MicrosoftStore = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd";
@@ -63,8 +64,7 @@ public sealed class SecureBootCliTests : IDisposable
         Assert.StartsWith("NOTSIGNED", result.StandardOutput, StringComparison.Ordinal);
     }
 
-    private static ToolResult Tl(params string[] args) =>
-        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), .. args], timeout: TimeSpan.FromSeconds(120));
+    private static ToolResult Tl(params string[] args) => TlRun.InProcess(args);
 
     public void Dispose()
     {

@@ -16,8 +16,7 @@ public sealed partial class ServerCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static ToolResult Tl(params string[] args) =>
-        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), .. args], timeout: TimeSpan.FromSeconds(120));
+    private static ToolResult Tl(params string[] args) => TlRun.InProcess(args);
 
     private static void ExpectExit(ToolResult result, int code) => Assert.True(result.ExitCode == code, $"expected exit {code}\n{result}");
 
@@ -182,6 +181,8 @@ public sealed partial class ServerCliTests : IDisposable
         ExpectExit(Tl("server", "--data", Data, "--listen", "http://127.0.0.1:0"), 3);
     }
 
+    /// <summary>End to end: the real binary, stopped by a real SIGTERM.</summary>
+    [IntegrationTest]
     [Fact]
     public async Task Server_StartsOnFreePort_ServesAndStopsCleanlyOnSigterm()
     {
@@ -193,7 +194,7 @@ public sealed partial class ServerCliTests : IDisposable
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "tl.dll"), "server", "--data", Data, "--listen", "http://127.0.0.1:0" })
+        foreach (string a in new[] { TlRun.BinaryPath, "server", "--data", Data, "--listen", "http://127.0.0.1:0" })
             psi.ArgumentList.Add(a);
         using Process server = Process.Start(psi)!;
         Task<string> stdout = server.StandardOutput.ReadToEndAsync();

@@ -22,6 +22,7 @@ public sealed class CheckQuoteCliTests : IDisposable
         { "go-attestation-windows_gcp_shielded_vm", "quote" },
     };
 
+    [IntegrationTest]
     [Theory]
     [MemberData(nameof(CorpusQuotes))]
     public void CheckQuote_CorpusQuote_AgreesWithTpm2CheckQuoteGoodAndTampered(string folder, string quote)
@@ -111,8 +112,7 @@ public sealed class CheckQuoteCliTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static ToolResult Tl(string[] args) =>
-        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), .. args], timeout: TimeSpan.FromSeconds(60));
+    private static ToolResult Tl(string[] args) => TlRun.InProcess(args);
 
     public void Dispose()
     {

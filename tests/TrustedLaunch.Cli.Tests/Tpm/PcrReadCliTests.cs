@@ -6,6 +6,7 @@ namespace TrustedLaunch.Cli.Tests.Tpm;
 
 public sealed class PcrReadCliTests
 {
+    [IntegrationTest]
     [Fact]
     public void PcrRead_Swtpm_AgreesWithTpm2PcrRead()
     {
@@ -32,6 +33,5 @@ public sealed class PcrReadCliTests
         Assert.Equal(2, Tl(["tpm", "pcrread", "sha256:0", "--tcti", "tabrmd"]).ExitCode);
     }
 
-    private static ToolResult Tl(string[] args) =>
-        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), .. args], timeout: TimeSpan.FromSeconds(60));
+    private static ToolResult Tl(string[] args) => TlRun.InProcess(args);
 }

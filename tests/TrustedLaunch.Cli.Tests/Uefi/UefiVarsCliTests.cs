@@ -4,14 +4,14 @@ using TrustedLaunch.Testing;
 namespace TrustedLaunch.Cli.Tests.Uefi;
 
 /// <summary><c>tl uefi vars show/create/sign-update/apply-update</c> end to end, with efitools as the independent signer.</summary>
+[IntegrationTest]
 public sealed class UefiVarsCliTests : IDisposable
 {
     private readonly string _dir = RepositoryPaths.NewTempDirectory("tl-uefivars-cli");
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static ToolResult Tl(params string[] args) =>
-        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), .. args], timeout: TimeSpan.FromSeconds(60));
+    private static ToolResult Tl(params string[] args) => TlRun.InProcess(args);
 
     private void MakeKey(string name)
     {

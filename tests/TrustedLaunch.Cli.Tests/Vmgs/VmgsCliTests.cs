@@ -25,8 +25,7 @@ public sealed class VmgsCliFixture : IDisposable
 
     public string P(string name) => Path.Combine(Directory, name);
 
-    public static ToolResult Tl(params string[] args) =>
-        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), .. args], timeout: TimeSpan.FromSeconds(120));
+    public static ToolResult Tl(params string[] args) => TlRun.InProcess(args);
 
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
 }
@@ -41,6 +40,7 @@ internal static class ToolResultAssertions
 }
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[IntegrationTest]
 public sealed class VmgsCliTests(VmgsCliFixture fixture) : IClassFixture<VmgsCliFixture>
 {
     private static ToolResult Tl(params string[] args) => VmgsCliFixture.Tl(args);
@@ -93,7 +93,7 @@ public sealed class VmgsCliTests(VmgsCliFixture fixture) : IClassFixture<VmgsCli
         File.Copy(fixture.P("vm.vmgs"), copy);
         Tl("vmgs", "export", copy, "--entry", "uefi-nvram", "--out", fixture.P("vars.fd"), "--key-file", fixture.P("host.kek")).ExpectExit(0);
         Assert.Equal(0x84000, new FileInfo(fixture.P("vars.fd")).Length);
-        Assert.Equal(0, ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "tl.dll"), "uefi", "vars", "show", fixture.P("vars.fd")]).ExitCode);
+        Assert.Equal(0, TlRun.InProcess("uefi", "vars", "show", fixture.P("vars.fd")).ExitCode);
         using (var kek = VmgsKeyEncryptionKey.Load(fixture.P("host.kek")))
         using (var before = VmgsFile.Open(copy, kek, writable: false))
         {

@@ -22,6 +22,7 @@ namespace TrustedLaunch.GuestAgent.Tests.Boot;
 /// (`tl image build`'s code), a tl-vtpm manufactured for the VM (AK + certificate), Microsoft-keys Secure Boot under
 /// QEMU (TCG here), and the host asking the guest for evidence over the virtio-serial channel.
 /// </summary>
+[IntegrationTest]
 public sealed class GuestBootAttestationTests
 {
     private static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(5);

@@ -7,6 +7,7 @@ namespace TrustedLaunch.Images.Tests.Agent;
 /// <summary>How the guest agent gets into the image: its libraries from ldd, and a cache key that follows its bytes.</summary>
 public sealed class GuestAgentImageTests
 {
+    [IntegrationTest]
     [Fact]
     public void Of_HostProgram_ListsLoaderAndLibcAtRealPaths()
     {
@@ -17,6 +18,7 @@ public sealed class GuestAgentImageTests
         Assert.DoesNotContain(libraries, l => l.GuestPath.Contains("vdso", StringComparison.Ordinal));
     }
 
+    [IntegrationTest]
     [Fact]
     public void Of_StaticExecutable_NeedsNothing()
     {
@@ -33,6 +35,7 @@ public sealed class GuestAgentImageTests
         Assert.Contains("libfoo.so.1", e.Message, StringComparison.Ordinal);
     }
 
+    [IntegrationTest]
     [Fact]
     public void CacheKey_DifferentAgentBytes_DifferentImage()
     {

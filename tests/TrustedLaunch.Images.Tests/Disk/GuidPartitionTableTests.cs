@@ -5,6 +5,7 @@ namespace TrustedLaunch.Images.Tests.Disk;
 
 public sealed class GuidPartitionTableTests
 {
+    [IntegrationTest]
     [Fact]
     public void Write_ThenRead_RoundTripsAndSfdiskAgrees()
     {

@@ -6,6 +6,7 @@ namespace TrustedLaunch.Images.Tests.Initramfs;
 
 public sealed class CpioNewcWriterTests
 {
+    [IntegrationTest]
     [Fact]
     public void Write_ExtractedByGnuCpio_ContentsMatch()
     {

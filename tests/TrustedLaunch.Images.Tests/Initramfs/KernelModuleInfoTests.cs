@@ -6,6 +6,7 @@ namespace TrustedLaunch.Images.Tests.Initramfs;
 [Collection(GuestImageGroup.Name)]
 public sealed class KernelModuleInfoTests(GuestImageFixture images)
 {
+    [IntegrationTest]
     [Fact]
     public void ReadDependencies_RealDebianModules_MatchTheirModinfo()
     {

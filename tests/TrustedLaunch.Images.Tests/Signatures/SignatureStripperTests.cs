@@ -6,6 +6,7 @@ namespace TrustedLaunch.Images.Tests.Signatures;
 [Collection(GuestImageGroup.Name)]
 public sealed class SignatureStripperTests(GuestImageFixture images)
 {
+    [IntegrationTest]
     [Fact]
     public void StripAuthenticode_SignedShim_SameBytesAsSbattachRemove()
     {

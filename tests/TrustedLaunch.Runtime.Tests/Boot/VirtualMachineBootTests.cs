@@ -1,10 +1,12 @@
 using TrustedLaunch.Runtime.Console;
 using TrustedLaunch.Runtime.VTpm;
 using TrustedLaunch.Storage;
+using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Runtime.Tests.Boot;
 
 [Collection(BootGroup.Name)]
+[IntegrationTest]
 public sealed class VirtualMachineBootTests(BootFixture images)
 {
     private static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(4);

@@ -22,6 +22,7 @@ namespace TrustedLaunch.Runtime.Tests.GuestState;
 /// argument. The same vTPM's evidence from that boot is genuine (AK, quote, replay) and deviates from the baseline.
 /// </summary>
 [Collection(BootGroup.Name)]
+[IntegrationTest]
 public sealed class TamperedBootAttestationTests(BootFixture images, ITestOutputHelper output)
 {
     private const string AddedKernelArgument = "mitigations=off";

@@ -15,6 +15,7 @@ namespace TrustedLaunch.Runtime.Tests.GuestState;
 /// VMGS vtpm entry and the UEFI store coming out of and going back into the VMGS.
 /// </summary>
 [Collection(BootGroup.Name)]
+[IntegrationTest]
 public sealed partial class VmgsBootTests(BootFixture images, ITestOutputHelper output)
 {
     [Fact]

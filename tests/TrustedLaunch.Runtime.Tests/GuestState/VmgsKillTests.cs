@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TrustedLaunch.Runtime.GuestState;
 using TrustedLaunch.Runtime.Tests.Boot;
+using TrustedLaunch.Testing;
 using Xunit.Abstractions;
 
 namespace TrustedLaunch.Runtime.Tests.GuestState;
@@ -11,6 +12,7 @@ namespace TrustedLaunch.Runtime.Tests.GuestState;
 /// not open, and never changes the vTPM's identity.
 /// </summary>
 [Collection(BootGroup.Name)]
+[IntegrationTest]
 public sealed class VmgsKillTests(BootFixture images, ITestOutputHelper output)
 {
     private static readonly string[] Victims = ["tl", "tl-vtpm", "qemu"];

@@ -9,6 +9,7 @@ namespace TrustedLaunch.Runtime.Tests.GuestState;
 
 /// <summary>A VMGS that cannot be trusted never gets as far as QEMU: <c>tl boot --vmgs</c> says which file and why.</summary>
 [Collection(BootGroup.Name)]
+[IntegrationTest]
 public sealed class VmgsRefusalTests(BootFixture images)
 {
     [Theory]

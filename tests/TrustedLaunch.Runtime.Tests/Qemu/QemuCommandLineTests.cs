@@ -1,9 +1,12 @@
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Runtime.Acceleration;
 using TrustedLaunch.Runtime.Firmware;
 using TrustedLaunch.Runtime.Qemu;
+using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Runtime.Tests.Qemu;
 
+[IntegrationTest]
 public sealed class QemuCommandLineTests
 {
     private static QemuLaunchSpec Spec(bool secureBoot = true, string? tpm = "/run/x/vtpm.ctrl", bool network = false) => new()

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Runtime.GuestState;
 using TrustedLaunch.Runtime.Tests.Boot;
 using TrustedLaunch.Runtime.Tests.GuestState;
@@ -12,6 +13,7 @@ namespace TrustedLaunch.Runtime.Tests.Quickstart;
 /// and the Debian packages are reused): a new VM boots with Trusted Launch and attests through its guest agent.
 /// </summary>
 [Collection(BootGroup.Name)]
+[IntegrationTest]
 public sealed class QuickstartTests(ITestOutputHelper output)
 {
     [Fact]

@@ -9,6 +9,7 @@ using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.Attestation;
 using TrustedLaunch.Attestation.Tests.Fixtures;
 using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Server.Tests.Http;
 
@@ -21,6 +22,7 @@ public sealed class ServerEvidenceGroup : ICollectionFixture<GenuineEvidenceFact
 
 /// <summary>The HTTP API end to end: real Kestrel on loopback, real HttpClient, evidence quoted by swtpm over real boot logs.</summary>
 [Collection(ServerEvidenceGroup.Name)]
+[IntegrationTest]
 public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : RegisteredVmServiceTests(factory)
 {
     internal const string SecureBootCapture = "ovmf4m-ms-sb-crb";

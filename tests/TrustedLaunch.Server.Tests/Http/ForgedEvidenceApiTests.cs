@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.Attestation.Tests.Fixtures;
+using TrustedLaunch.Testing;
 using TrustedLaunch.Attestation.Tests.Verification;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Tcg.EventLog;
@@ -14,6 +15,7 @@ namespace TrustedLaunch.Server.Tests.Http;
 /// a forged first boot never becomes the VM's learned baseline; a quote older than the VM's newest, answering a
 /// challenge fetched in advance, is refused; a body with a key given twice is a 400.
 /// </summary>
+[IntegrationTest]
 [Collection(ServerEvidenceGroup.Name)]
 public sealed class ForgedEvidenceApiTests(GenuineEvidenceFactory factory) : RegisteredVmServiceTests(factory)
 {

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using TrustedLaunch.Attestation.Tests.Fixtures;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sqlite;
+using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Server.Tests.Http;
 
@@ -14,6 +15,7 @@ namespace TrustedLaunch.Server.Tests.Http;
 /// assign, replace (through the API and straight into the database, as the CLI does), remove, and what fails how.
 /// </summary>
 [Collection(ServerEvidenceGroup.Name)]
+[IntegrationTest]
 public sealed class PolicyApiTests(GenuineEvidenceFactory factory) : RegisteredVmServiceTests(factory)
 {
     // The real boot's kernel command line (the capture's PCR 8), optionally with a lockdown= argument.

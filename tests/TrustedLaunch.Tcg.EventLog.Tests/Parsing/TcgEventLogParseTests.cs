@@ -94,6 +94,7 @@ public class TcgEventLogParseTests
         Assert.Single(PcrValue.ParseList("# comment\nsha1 0 " + new string('A', 40) + "\n\n"));
     }
 
+    [IntegrationTest]
     [Theory]
     [InlineData("ovmf4m-ms-sb-crb")]
     [InlineData("ovmf4m-ms-sb-crb-sha256only")]

@@ -18,6 +18,7 @@ public class VariableStoreImageTests
 
     private static VariableStoreImage Load(string path) => VariableStoreImage.Parse(File.ReadAllBytes(path));
 
+    [IntegrationTest]
     [Theory]
     [MemberData(nameof(DebianStores))]
     public void Parse_DebianStore_HeadersValidFreeSpaceErasedFtwIdle(string path)
@@ -32,6 +33,7 @@ public class VariableStoreImageTests
         Assert.Equal(0x642CAF2Cu, image.FaultTolerantWrite.Crc);
     }
 
+    [IntegrationTest]
     [Fact]
     public void Parse_DebianMsStore_LiveVariablesAreTheFactSheetList()
     {
@@ -91,6 +93,7 @@ public class VariableStoreImageTests
         Assert.False(image.FreeSpaceErased);
     }
 
+    [IntegrationTest]
     [Fact]
     public void Create_NoVariables_ByteIdenticalToDebianEmptyStores()
     {
@@ -98,6 +101,7 @@ public class VariableStoreImageTests
         Assert.Equal(File.ReadAllBytes(Path.Combine(Ovmf, "OVMF_VARS.fd")), VariableStoreWriter.Create(NvFlashLayout.Ovmf2M, []));
     }
 
+    [IntegrationTest]
     [Fact]
     public void Rewrite_LiveVariables_KeepsEverythingOutsideTheRegionAndCompacts()
     {
@@ -135,6 +139,7 @@ public class VariableStoreImageTests
         Assert.Equal([1], live.Single(v => v.Name == "A").Data.ToArray());
     }
 
+    [IntegrationTest]
     [Fact]
     public void Parse_PendingFaultTolerantWrite_IsReportedAndRewriteRefuses()
     {
@@ -151,6 +156,7 @@ public class VariableStoreImageTests
         Assert.Equal(FaultTolerantWriteState.NotInitialised, VariableStoreImage.Parse(flash).FaultTolerantWrite!.State);
     }
 
+    [IntegrationTest]
     [Theory]
     [InlineData(36, 0xFFFFFFFFu)] // NameSize
     [InlineData(40, 0xFFFFFFFFu)] // DataSize
@@ -164,6 +170,7 @@ public class VariableStoreImageTests
         Assert.True(e.Offset >= 0x64);
     }
 
+    [IntegrationTest]
     [Fact]
     public void Parse_TruncatedAtEveryOffset_OnlyFormatExceptionsOrSuccess()
     {
@@ -172,6 +179,7 @@ public class VariableStoreImageTests
             AssertParsesOrFormatError(flash.AsMemory(0, length));
     }
 
+    [IntegrationTest]
     [Fact]
     public void Parse_RandomByteFlips_OnlyFormatExceptionsOrSuccess()
     {

@@ -6,6 +6,7 @@ using TrustedLaunch.Uefi.Format;
 namespace TrustedLaunch.Uefi.VariableStore.Tests.Authentication;
 
 /// <summary>EFI_VARIABLE_AUTHENTICATION_2 against efitools (sign-efi-sig-list) and openssl cms as independent peers.</summary>
+[IntegrationTest]
 public sealed class AuthenticatedUpdateTests : IDisposable
 {
     private static readonly EfiTime Time = new(2024, 5, 1, 10, 20, 30);

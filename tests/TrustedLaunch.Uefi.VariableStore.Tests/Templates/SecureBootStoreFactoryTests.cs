@@ -4,6 +4,7 @@ using TrustedLaunch.Uefi.Format.VariableStore;
 
 namespace TrustedLaunch.Uefi.VariableStore.Tests.Templates;
 
+[IntegrationTest]
 public sealed class SecureBootStoreFactoryTests : IDisposable
 {
     private const string MsStore = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd";

@@ -8,6 +8,7 @@ using TrustedLaunch.VTpm.State;
 
 namespace TrustedLaunch.VTpm.Tests.Identity;
 
+[IntegrationTest]
 public sealed class VTpmManufacturerTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using TrustedLaunch.Attestation;
 using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Storage;
 using TrustedLaunch.VTpm.Identity;
 
@@ -14,15 +15,15 @@ internal static class VerifyCommand
     public static Command Create()
     {
         var evidence = new Option<string>("--evidence") { Description = "Evidence bundle (JSON, as the guest agent sends it).", Required = true };
-        var ca = new Option<string>("--ca") { Description = "Platform CA folder (tl ca init): root-ca.crt and vtpm-ak-ca.crt are read; no key is needed.", Required = true };
-        var vmId = new Option<string>("--vm-id") { Description = "The VM id the AK certificate must name (the --vm-id given to tl vmgs create).", Required = true };
+        var ca = CliOptions.Ca("Platform CA folder (tl ca init): root-ca.crt and vtpm-ak-ca.crt are read; no key is needed.");
+        var vmId = CliOptions.VmId("The VM id the AK certificate must name (the --vm-id given to tl vmgs create).");
         var nonce = new Option<string?>("--nonce") { Description = "The challenge issued (hex or base64). Without it the bundle's own nonce is used and freshness is NOT checked." };
         var baseline = new Option<string?>("--baseline") { Description = "A learned baseline (JSON) to compare early and late boot with." };
         var policy = new Option<string?>("--policy") { Description = "A named reference policy (JSON); without it the minimum policy applies (Secure Boot on, no debuggers, strict log)." };
         var learn = new Option<string?>("--learn-baseline") { Description = "Write the baseline learned from this (authentic) boot to this file; relearn by pointing it at a newer bundle." };
         var tokenKey = new Option<string?>("--token-key") { Description = "Token signing key PEM; created (ES256, mode 0600) when the file does not exist. Prints a token when the attestation passes." };
         var issuer = new Option<string>("--issuer") { Description = "Token issuer (iss).", DefaultValueFactory = _ => "https://localhost/trustedlaunch" };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var json = CliOptions.Json();
         var command = new Command("verify",
             "Verify an evidence bundle: AK certificate -> quote -> event-log replay -> appraisal -> baseline -> policy. " +
             "Exit 0 pass, 1 verification failed (reason and component printed), 2 malformed evidence or bad input.")
@@ -52,9 +53,9 @@ internal static class VerifyCommand
             }
 
             if (parse.GetValue(json))
-                CliJson.Write(new VerifyOutput(result, nonceText is not null, learnedTo, token));
+                CliJson.Write(new VerifyOutput(result, nonceText is not null, learnedTo, token), parse.Out());
             else
-                VerifyReport.Print(result, nonceText is not null, learnedTo, token);
+                VerifyReport.Print(parse.Out(), result, nonceText is not null, learnedTo, token);
 
             return (int)(result.Passed ? ExitCode.Ok
                 : result.Failure?.Reason == AttestationFailureReason.EvidenceMalformed ? ExitCode.BadInput
@@ -105,9 +106,9 @@ internal static class VerifyCommand
     private static X509Certificate2Collection ReadCa(string directory)
     {
         var collection = new X509Certificate2Collection();
-        foreach (string name in new[] { FilePlatformCa.AttestationKeyCaName, FilePlatformCa.RootName })
+        foreach (string name in PlatformCaLayout.VerifierAuthorities)
         {
-            string path = Path.Combine(directory, name + ".crt");
+            string path = PlatformCaLayout.CertificatePath(directory, name);
             try
             {
                 collection.Add(X509Certificate2.CreateFromPem(File.ReadAllText(path)));

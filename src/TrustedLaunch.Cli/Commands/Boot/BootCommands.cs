@@ -29,7 +29,7 @@ internal static class BootCommands
         var console = new Option<string?>("--console") { Description = "Keep the serial console log in this file." };
         var network = new Option<bool>("--network") { Description = "Give the VM a user-mode NIC (off by default)." };
         var keep = new Option<bool>("--keep-running") { Description = "After a 'booted' verdict keep the VM in the foreground until it powers off or Ctrl-C." };
-        var json = new Option<bool>("--json") { Description = "Print the verdict as JSON." };
+        var json = CliOptions.Json("Print the verdict as JSON.");
         var command = new Command("boot", "Boot one VM in the foreground and report the boot verdict (exit 0 booted, 1 refused/failed/timeout, 2 bad input, 3 environment).")
         {
             image, vmgs, kekFile, vars, vtpmState, vtpmKey, vtpmProgram, secureBoot, vtpm, memory, cpus, timeout, console, network, keep, json,
@@ -41,7 +41,7 @@ internal static class BootCommands
                 if (parse.GetValue(vars) is not null || parse.GetValue(vtpmState) is not null || parse.GetValue(vtpmKey) is not null)
                     throw new CliException(ExitCode.BadInput, "--vmgs holds the variable store and the vTPM; do not also give --vars, --vtpm-state or --vtpm-key.");
                 string kek = parse.GetValue(kekFile) ?? throw new CliException(ExitCode.BadInput, "--vmgs needs --kek-file (the key the VMGS was created with).");
-                VmgsGuestState state = VmgsLaunch.Open(vmgsPath, kek);
+                VmgsGuestState state = VmgsGuestState.Open(vmgsPath, kek);
                 string? program = parse.GetValue(vtpmProgram);
                 if (program is not null && Path.GetFileName(program) == "swtpm")
                     throw new CliException(ExitCode.BadInput, "swtpm cannot keep its state in a VMGS; the VMGS's vTPM runs in tl-vtpm.");
@@ -50,17 +50,17 @@ internal static class BootCommands
                     Disk = parse.GetValue(image)!,
                     VariableStore = state.VariableStore,
                     SecureBoot = parse.GetValue(secureBoot) == "on",
-                    VTpm = parse.GetValue(vtpm) == "on" ? VmgsLaunch.VTpm(state, program) : null,
+                    VTpm = parse.GetValue(vtpm) == "on" ? state.VTpm(program) : null,
                     MemoryMiB = parse.GetValue(memory),
                     Cpus = parse.GetValue(cpus),
                     Network = parse.GetValue(network),
                     ConsoleLog = parse.GetValue(console),
                     Name = $"tl-{state.VmId}",
                     Uuid = state.VmUuid,
-                    Progress = new ProgressLines(),
+                    Progress = new ProgressLines(parse.Error()),
                 };
                 fromVmgs.Progress.Report($"vmgs: {state.Path}: VM {state.VmId}{(state.VmUuid is null ? " (not a UUID: no -uuid)" : "")}, template {state.SecureBootTemplate ?? "unknown"}");
-                return await BootAsync(fromVmgs, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(keep), parse.GetValue(json), cancellationToken)
+                return await BootAsync(parse, fromVmgs, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(keep), parse.GetValue(json), cancellationToken)
                     .ConfigureAwait(false);
             }
 
@@ -82,9 +82,9 @@ internal static class BootCommands
                 Cpus = parse.GetValue(cpus),
                 Network = parse.GetValue(network),
                 ConsoleLog = parse.GetValue(console),
-                Progress = new ProgressLines(),
+                Progress = new ProgressLines(parse.Error()),
             };
-            return await BootAsync(options, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(keep), parse.GetValue(json), cancellationToken)
+            return await BootAsync(parse, options, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(keep), parse.GetValue(json), cancellationToken)
                 .ConfigureAwait(false);
         });
         return command;
@@ -104,7 +104,7 @@ internal static class BootCommands
         return new VTpmOptions { Program = program, Flavor = isSwtpm ? VTpmFlavor.Swtpm : VTpmFlavor.TlVtpm, StatePath = state, KeyPath = key };
     }
 
-    private static async Task<int> BootAsync(VirtualMachineOptions options, TimeSpan timeout, bool keepRunning, bool json, CancellationToken cancellationToken)
+    private static async Task<int> BootAsync(ParseResult parse, VirtualMachineOptions options, TimeSpan timeout, bool keepRunning, bool json, CancellationToken cancellationToken)
     {
         // SIGINT/SIGTERM: shut the VM down gracefully instead of dying with it (the children would get SIGTERM anyway).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -113,7 +113,7 @@ internal static class BootCommands
             context.Cancel = true;
             stop.Cancel();
         });
-        VirtualMachine vm = await VirtualMachineStart.StartAsync(options, stop.Token).ConfigureAwait(false);
+        VirtualMachine vm = await VirtualMachine.StartAsync(options, stop.Token).ConfigureAwait(false);
 
         await using (vm.ConfigureAwait(false))
         {
@@ -124,16 +124,16 @@ internal static class BootCommands
             }
             catch (OperationCanceledException)
             {
-                Console.Error.WriteLine("tl boot: interrupted, shutting the VM down");
+                parse.Error().WriteLine("tl boot: interrupted, shutting the VM down");
                 await vm.ShutdownAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
                 return (int)ExitCode.VerificationFailed;
             }
 
-            Print(verdict, json);
+            Print(parse.Out(), verdict, json);
             VmStopReport report;
             if (verdict.Outcome == BootOutcome.Booted && keepRunning)
             {
-                Console.Error.WriteLine($"tl boot: running; agent port at {vm.AgentSocket}; Ctrl-C to shut down");
+                parse.Error().WriteLine($"tl boot: running; agent port at {vm.AgentSocket}; Ctrl-C to shut down");
                 try
                 {
                     report = await vm.WaitForExitAsync(stop.Token).ConfigureAwait(false);
@@ -148,7 +148,7 @@ internal static class BootCommands
                 report = await vm.ShutdownAsync(TimeSpan.FromSeconds(verdict.Outcome == BootOutcome.Booted ? 20 : 1), CancellationToken.None).ConfigureAwait(false);
             }
 
-            Console.Error.WriteLine($"tl boot: stopped ({report.How}); variable store " +
+            parse.Error().WriteLine($"tl boot: stopped ({report.How}); variable store " +
                 (report.VariableStoreFailure is { } failure ? $"NOT written back: {failure}" : report.VariableStorePersisted ? "written back" : "unchanged"));
             if (report.VariableStoreFailure is not null && verdict.Outcome == BootOutcome.Booted)
                 return (int)ExitCode.EnvironmentProblem;
@@ -156,11 +156,11 @@ internal static class BootCommands
         }
     }
 
-    private static void Print(BootVerdict verdict, bool json)
+    private static void Print(TextWriter output, BootVerdict verdict, bool json)
     {
         if (json)
         {
-            CliJson.Write(verdict);
+            CliJson.Write(verdict, output);
             return;
         }
 
@@ -172,16 +172,16 @@ internal static class BootCommands
             BootOutcome.Timeout => "timeout",
             _ => "failed",
         };
-        Console.Out.WriteLine($"verdict: {outcome} ({verdict.Elapsed.TotalSeconds:0.0} s)");
-        Console.Out.WriteLine($"  {verdict.Summary}");
+        output.WriteLine($"verdict: {outcome} ({verdict.Elapsed.TotalSeconds:0.0} s)");
+        output.WriteLine($"  {verdict.Summary}");
         if (verdict.Refusal is SecureBootRefusal refusal)
-            Console.Out.WriteLine($"  refused image: {refusal.Image}\n  refused by: {refusal.RefusedBy}: {refusal.Message}");
+            output.WriteLine($"  refused image: {refusal.Image}\n  refused by: {refusal.RefusedBy}: {refusal.Message}");
         foreach (var (key, value) in verdict.GuestFacts)
-            Console.Out.WriteLine($"  guest {key}: {value}");
+            output.WriteLine($"  guest {key}: {value}");
     }
 
-    private sealed class ProgressLines : IProgress<string>
+    private sealed class ProgressLines(TextWriter error) : IProgress<string>
     {
-        public void Report(string value) => Console.Error.WriteLine($"tl boot: {value}");
+        public void Report(string value) => error.WriteLine($"tl boot: {value}");
     }
 }

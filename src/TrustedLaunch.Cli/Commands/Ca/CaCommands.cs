@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.VTpm.Identity;
 
 namespace TrustedLaunch.Cli.Commands.Ca;
@@ -16,7 +17,7 @@ internal static class CaCommands
     {
         var directory = new Argument<string>("DIR") { Description = "Folder for the CA files (created; must not already hold a CA)." };
         var organization = new Option<string>("--organization") { Description = "Organization named in the CA subjects.", DefaultValueFactory = _ => "TrustedLaunch" };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var json = CliOptions.Json();
         var command = new Command("init", "Create a root CA, a vTPM EK CA and a vTPM AK CA (ECDSA P-384; keys mode 0600). Exit 0 ok, 2 DIR already holds a CA.")
         {
             directory, organization, json,
@@ -24,32 +25,24 @@ internal static class CaCommands
         command.SetAction(parse =>
         {
             string dir = parse.GetValue(directory)!;
-            FilePlatformCa ca;
-            try
-            {
-                ca = FilePlatformCa.Create(dir, parse.GetValue(organization)!);
-            }
-            catch (PlatformCaException e)
-            {
-                throw new CliException(ExitCode.BadInput, e.Message);
-            }
+            FilePlatformCa ca = FilePlatformCa.Create(dir, parse.GetValue(organization)!);
 
             var result = new
             {
                 directory = Path.GetFullPath(dir),
-                root = Describe(ca.RootCertificate, FilePlatformCa.RootName, dir),
-                endorsementKeyCa = Describe(ca.EndorsementKeyCa.Certificate, FilePlatformCa.EndorsementKeyCaName, dir),
-                attestationKeyCa = Describe(ca.AttestationKeyCa.Certificate, FilePlatformCa.AttestationKeyCaName, dir),
+                root = Describe(ca.RootCertificate, PlatformCaLayout.RootName, dir),
+                endorsementKeyCa = Describe(ca.EndorsementKeyCa.Certificate, PlatformCaLayout.EndorsementKeyCaName, dir),
+                attestationKeyCa = Describe(ca.AttestationKeyCa.Certificate, PlatformCaLayout.AttestationKeyCaName, dir),
             };
             if (parse.GetValue(json))
             {
-                CliJson.Write(result);
+                CliJson.Write(result, parse.Out());
             }
             else
             {
-                Console.WriteLine($"Platform PKI created in {result.directory}");
+                parse.Out().WriteLine($"Platform PKI created in {result.directory}");
                 foreach (var ca2 in new[] { result.root, result.endorsementKeyCa, result.attestationKeyCa })
-                    Console.WriteLine($"  {ca2.subject}\n    certificate {ca2.certificate}\n    key         {ca2.key} (mode 0600)");
+                    parse.Out().WriteLine($"  {ca2.subject}\n    certificate {ca2.certificate}\n    key         {ca2.key} (mode 0600)");
             }
 
             return (int)ExitCode.Ok;
@@ -58,7 +51,7 @@ internal static class CaCommands
     }
 
     private static CaFiles Describe(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string name, string dir) =>
-        new(certificate.Subject, Path.GetFullPath(Path.Combine(dir, name + ".crt")), Path.GetFullPath(Path.Combine(dir, name + ".key")),
+        new(certificate.Subject, Path.GetFullPath(PlatformCaLayout.CertificatePath(dir, name)), Path.GetFullPath(PlatformCaLayout.KeyPath(dir, name)),
             certificate.NotAfter.ToUniversalTime());
 
 #pragma warning disable IDE1006 // camelCase members: they are the JSON field names

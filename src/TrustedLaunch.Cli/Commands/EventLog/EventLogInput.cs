@@ -17,16 +17,16 @@ internal static class EventLogInput
         Description = "PCR values to compare with: lines '<bank> <index> <hex>' (e.g. 'sha256 7 AB12…'), as in the corpus pcrs.txt.",
     };
 
-    public static Option<bool> JsonOption() => new("--json") { Description = "Print everything as JSON." };
+    public static Option<bool> JsonOption() => CliOptions.Json("Print everything as JSON.");
 
     /// <summary>A subcommand over <c>LOG [--pcrs FILE] [--json]</c>, the shape replay and summary share.</summary>
-    public static Command LogAndPcrsCommand(string name, string description, Func<FileInfo, FileInfo?, bool, int> run)
+    public static Command LogAndPcrsCommand(string name, string description, Func<FileInfo, FileInfo?, bool, TextWriter, int> run)
     {
         var log = LogArgument();
         var pcrs = PcrsOption();
         var json = JsonOption();
         var command = new Command(name, description) { log, pcrs, json };
-        command.SetAction(parse => run(parse.GetValue(log)!, parse.GetValue(pcrs), parse.GetValue(json)));
+        command.SetAction(parse => run(parse.GetValue(log)!, parse.GetValue(pcrs), parse.GetValue(json), parse.Out()));
         return command;
     }
 

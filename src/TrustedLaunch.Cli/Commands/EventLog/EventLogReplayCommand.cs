@@ -15,7 +15,7 @@ internal static class EventLogReplayCommand
         "Replay the log in every bank and compare with PCR values. Exit 0 all given PCRs match (or no --pcrs), 1 some mismatch, 2 malformed input.",
         Run);
 
-    private static int Run(FileInfo file, FileInfo? pcrFile, bool json)
+    private static int Run(FileInfo file, FileInfo? pcrFile, bool json, TextWriter o)
     {
         var log = EventLogInput.Load(file);
         var expected = EventLogInput.LoadPcrs(pcrFile);
@@ -23,11 +23,10 @@ internal static class EventLogReplayCommand
         var comparison = expected is null ? null : replay.CompareWith(expected);
         if (json)
         {
-            CliJson.Write(EventLogJson.Replay(file.Name, replay, comparison));
+            CliJson.Write(EventLogJson.Replay(file.Name, replay, comparison), o);
             return comparison is null || comparison.Passed ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
         }
 
-        var o = Console.Out;
         if (comparison is null)
         {
             o.WriteLine($"# {file.Name}: replayed {log.Events.Count} events" + (log.StartupLocality is byte l ? $", PCR0 starts at locality {l}" : ""));

@@ -12,21 +12,20 @@ internal static class EventLogShowCommand
         var log = EventLogInput.LogArgument();
         var json = EventLogInput.JsonOption();
         var command = new Command("show", "List every event with its PCR, type, digest and decoded data. Exit 0 ok, 2 malformed log.") { log, json };
-        command.SetAction(parse => Run(parse.GetValue(log)!, parse.GetValue(json)));
+        command.SetAction(parse => Run(parse.GetValue(log)!, parse.GetValue(json), parse.Out()));
         return command;
     }
 
-    private static int Run(FileInfo file, bool json)
+    private static int Run(FileInfo file, bool json, TextWriter o)
     {
         var log = EventLogInput.Load(file);
         if (json)
         {
-            CliJson.Write(EventLogJson.Log(file.Name, log));
+            CliJson.Write(EventLogJson.Log(file.Name, log), o);
             return (int)ExitCode.Ok;
         }
 
         var bank = EventLogInput.PreferredBank(log);
-        var o = Console.Out;
         string banks = string.Join(" ", log.Algorithms.Select(a => EventLogInput.Bank(a.Algorithm)));
         string extra = (log.StartupLocality is byte l ? $", StartupLocality {l}" : "")
             + (log.TrailingZeroBytes > 0 ? string.Create(CultureInfo.InvariantCulture, $", {log.TrailingZeroBytes} padding bytes") : "");

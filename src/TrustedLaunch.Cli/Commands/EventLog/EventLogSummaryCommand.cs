@@ -13,7 +13,7 @@ internal static class EventLogSummaryCommand
         "Summarise the boot (Secure Boot, keys, authorities, boot applications, grub, kernel command line, Windows claims) from replayed events only. Exit 0 ok, 1 PCR mismatch with --pcrs, 2 malformed input.",
         Run);
 
-    private static int Run(FileInfo file, FileInfo? pcrFile, bool json)
+    private static int Run(FileInfo file, FileInfo? pcrFile, bool json, TextWriter o)
     {
         var log = EventLogInput.Load(file);
         var expected = EventLogInput.LoadPcrs(pcrFile);
@@ -23,11 +23,11 @@ internal static class EventLogSummaryCommand
         int exit = comparison.Passed ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
         if (json)
         {
-            CliJson.Write(EventLogJson.Summary(file.Name, summary, comparison));
+            CliJson.Write(EventLogJson.Summary(file.Name, summary, comparison), o);
             return exit;
         }
 
-        EventLogSummaryText.Write(Console.Out, file.Name, summary, comparison);
+        EventLogSummaryText.Write(o, file.Name, summary, comparison);
         return exit;
     }
 }

@@ -32,7 +32,7 @@ internal static class ImageCommands
             DefaultValueFactory = _ => "linux",
         };
         grubLoader.AcceptOnlyFromAmong("linux", "linuxefi");
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var json = CliOptions.Json();
         var command = new Command("build", "Build a bootable GPT disk (ESP with Debian's signed shim, GRUB and kernel, busybox initramfs); cached under TL_HOME/images.")
         {
             distribution, output, format, unsignedGrub, unsignedShim, agent, noAgent, kernelArgs, grubLoader, json,
@@ -49,9 +49,9 @@ internal static class ImageCommands
                 throw new CliException(ExitCode.BadInput, "--agent and --no-agent are exclusive.");
             if (agentPath is not null && !File.Exists(agentPath))
                 throw new CliException(ExitCode.BadInput, $"Guest agent {agentPath} does not exist.");
-            var progress = new SynchronousProgress(line => Console.Error.WriteLine($"tl image: {line}"));
+            var progress = new SynchronousProgress(line => parse.Error().WriteLine($"tl image: {line}"));
             if (agentPath is null && !parse.GetValue(noAgent))
-                agentPath = Run(() => LocateGuestAgent(progress));
+                agentPath = LocateGuestAgent(progress);
             var request = new DebianImageRequest
             {
                 Untrusted = parse.GetValue(unsignedGrub) ? UntrustedComponent.Grub : parse.GetValue(unsignedShim) ? UntrustedComponent.Shim : UntrustedComponent.None,
@@ -59,20 +59,20 @@ internal static class ImageCommands
                 KernelCommandLine = parse.GetValue(kernelArgs) is { Length: > 0 } extra ? $"{DebianImageRequest.DefaultKernelCommandLine} {extra}" : DebianImageRequest.DefaultKernelCommandLine,
                 KernelLoader = parse.GetValue(grubLoader) == "linuxefi" ? GrubKernelLoader.LinuxEfi : GrubKernelLoader.Linux,
             };
-            DebianImage image = Run(() => DebianImageBuilder.Build(request, progress));
+            DebianImage image = DebianImageBuilder.Build(request, progress);
             string result = image.RawPath;
             string? outPath = parse.GetValue(output);
             if (outPath is not null)
             {
                 string fmt = parse.GetValue(format)!;
-                Run(() => DebianImageBuilder.Export(image, outPath, fmt));
+                DebianImageBuilder.Export(image, outPath, fmt);
                 result = Path.GetFullPath(outPath);
             }
 
             if (parse.GetValue(json))
-                CliJson.Write(new { image = result, cached = image.RawPath, fromCache = image.FromCache, manifest = image.Manifest });
+                CliJson.Write(new { image = result, cached = image.RawPath, fromCache = image.FromCache, manifest = image.Manifest }, parse.Out());
             else
-                Console.Out.WriteLine(result);
+                parse.Out().WriteLine(result);
             return (int)ExitCode.Ok;
         });
         return command;
@@ -90,7 +90,7 @@ internal static class ImageCommands
         string beside = Path.Combine(AppContext.BaseDirectory, GuestAgentPublisher.BinaryName);
         if (File.Exists(beside))
             return beside;
-        return Runtime.Processes.ExecutableSearch.Find(GuestAgentPublisher.BinaryName) ?? throw new ImageException(ImageFailure.Environment,
+        return HostSystem.ExecutableSearch.Find(GuestAgentPublisher.BinaryName) ?? throw new ImageException(ImageFailure.Environment,
             "No tl-guest-agent: not in a TrustedLaunch source tree, not beside tl, not on PATH. Pass --agent FILE or --no-agent.");
     }
 
@@ -98,7 +98,7 @@ internal static class ImageCommands
     {
         var disk = new Argument<string>("disk") { Description = "The disk image (raw or qcow2)." };
         var vars = new Option<string?>("--vars") { Description = "Variable store to judge EFI binaries against (default: OVMF's Microsoft-keys template)." };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var json = CliOptions.Json();
         var command = new Command("inspect", "Show a disk's partitions, the ESP's boot files and, per EFI binary, whether Secure Boot will let it start.")
         {
             disk, vars, json,
@@ -111,48 +111,30 @@ internal static class ImageCommands
             string? varsPath = parse.GetValue(vars);
             if (varsPath is not null && !File.Exists(varsPath))
                 throw new CliException(ExitCode.BadInput, $"Variable store {varsPath} does not exist.");
-            ImageInspection inspection = Run(() => ImageInspector.Inspect(path, SecureBootVerifierBridge.TryCreate(varsPath)));
+            ImageInspection inspection = ImageInspector.Inspect(path, SecureBootVerifierBridge.TryCreate(varsPath));
             if (parse.GetValue(json))
             {
-                CliJson.Write(inspection);
+                CliJson.Write(inspection, parse.Out());
                 return (int)ExitCode.Ok;
             }
 
-            Console.Out.WriteLine($"{inspection.Disk} ({inspection.Format}), GPT disk {inspection.DiskId}");
+            parse.Out().WriteLine($"{inspection.Disk} ({inspection.Format}), GPT disk {inspection.DiskId}");
             foreach (var p in inspection.Partitions)
             {
                 string kind = p.IsEfiSystemPartition ? "EFI System Partition" : p.Type.ToString();
-                Console.Out.WriteLine($"  partition {p.Index}: {kind}, LBA {p.FirstLba}-{p.LastLba} ({p.Length / (1024 * 1024)} MiB) \"{p.Name}\"");
+                parse.Out().WriteLine($"  partition {p.Index}: {kind}, LBA {p.FirstLba}-{p.LastLba} ({p.Length / (1024 * 1024)} MiB) \"{p.Name}\"");
             }
 
             foreach (var f in inspection.EspFiles)
             {
                 string verdict = f.IsEfiBinary ? $"  [{f.Verdict ?? "not verified"}{(f.Reason is null ? "" : ": " + f.Reason)}]" : "";
-                Console.Out.WriteLine($"  {f.Path,-24} {f.Size,10} sha256:{f.Sha256[..16]}…{verdict}");
+                parse.Out().WriteLine($"  {f.Path,-24} {f.Size,10} sha256:{f.Sha256[..16]}…{verdict}");
             }
 
             return (int)ExitCode.Ok;
         });
         return command;
     }
-
-    private static T Run<T>(Func<T> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (ImageException e)
-        {
-            throw new CliException(e.Failure == ImageFailure.Environment ? ExitCode.EnvironmentProblem : ExitCode.BadInput, e.Message, e);
-        }
-    }
-
-    private static void Run(Action action) => Run(() =>
-    {
-        action();
-        return 0;
-    });
 }
 
 /// <summary>Reports progress on the calling thread at once (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.IO.Compression;
+using TrustedLaunch.HostSystem.Processes;
 
 namespace TrustedLaunch.Cli.Commands.Module;
 
@@ -10,6 +10,7 @@ namespace TrustedLaunch.Cli.Commands.Module;
 internal static class ExternalDecompressor
 {
     private const long MaxOutput = 1L << 30;
+    private const string OutputLimitMessage = "Decompressed data exceeds 1 GiB.";
 
     public static byte[] Decompress(string format, ReadOnlyMemory<byte> data)
     {
@@ -29,41 +30,24 @@ internal static class ExternalDecompressor
 
     private static byte[] Run(string tool, string[] arguments, ReadOnlyMemory<byte> data)
     {
-        var psi = new ProcessStartInfo(tool) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in arguments)
-            psi.ArgumentList.Add(a);
-        Process process;
+        ProcessResult result;
         try
         {
-            process = Process.Start(psi) ?? throw new CliException(ExitCode.EnvironmentProblem, $"Could not start {tool}.");
+            result = ExternalProcess.Run(tool, arguments, new ProcessRunOptions { StandardInput = data, MaxStandardOutputBytes = MaxOutput });
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (ProgramStartException e)
         {
             throw new CliException(ExitCode.EnvironmentProblem, $"{tool} is needed to decompress this file but is not installed: {e.Message}");
         }
-
-        using (process)
+        catch (ProcessOutputLimitException)
         {
-            var stderr = process.StandardError.ReadToEndAsync();
-            var writer = Task.Run(() =>
-            {
-                try
-                {
-                    process.StandardInput.BaseStream.Write(data.Span);
-                    process.StandardInput.Close();
-                }
-                catch (IOException)
-                {
-                    // The decompressor stopped reading (trailing data after the stream); its exit code tells.
-                }
-            });
-            byte[] output = ReadBounded(process.StandardOutput.BaseStream);
-            writer.Wait();
-            process.WaitForExit();
-            if (process.ExitCode != 0 && output.Length == 0)
-                throw new CliException(ExitCode.BadInput, $"{tool} could not decompress the data: {stderr.Result.Trim()}");
-            return output;
+            throw new CliException(ExitCode.BadInput, OutputLimitMessage);
         }
+
+        // xz stops at trailing data after the stream with an error, but what it decoded is the module.
+        if (result.ExitCode != 0 && result.StandardOutputBytes.Length == 0)
+            throw new CliException(ExitCode.BadInput, $"{tool} could not decompress the data: {result.StandardError.Trim()}");
+        return result.StandardOutputBytes;
     }
 
     private static byte[] ReadBounded(Stream input)
@@ -74,7 +58,7 @@ internal static class ExternalDecompressor
         while ((read = input.Read(buffer)) > 0)
         {
             if (output.Length + read > MaxOutput)
-                throw new CliException(ExitCode.BadInput, "Decompressed data exceeds 1 GiB.");
+                throw new CliException(ExitCode.BadInput, OutputLimitMessage);
             output.Write(buffer, 0, read);
         }
 

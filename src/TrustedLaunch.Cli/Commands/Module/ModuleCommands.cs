@@ -22,7 +22,7 @@ internal static class ModuleCommands
     {
         var file = new Argument<string>("FILE") { Description = "Kernel module (.ko, or .ko.xz/.ko.zst/.ko.gz: decompressed first, as the kernel checks the decompressed module)." };
         var certs = new Option<string[]>("--cert") { Description = "Certificate (PEM or DER) the kernel trusts; repeat for several (e.g. from 'tl module kernel-certs').", Required = true, AllowMultipleArgumentsPerToken = true };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var json = CliOptions.Json();
         var command = new Command("verify", "Check a module's appended signature as the kernel would. Exit 0 valid, 1 unsigned/unknown key/bad signature, 2 malformed input.")
         {
             file, certs, json,
@@ -37,9 +37,9 @@ internal static class ModuleCommands
                 module = ExternalDecompressor.Decompress(compression, module);
             var result = ModuleSignatureVerifier.Verify(module, trusted);
             if (parse.GetValue(json))
-                CliJson.Write(new { File = path, Compression = compression, Result = result });
+                CliJson.Write(new { File = path, Compression = compression, Result = result }, parse.Out());
             else
-                Console.Out.WriteLine($"{result.Status.ToString().ToUpperInvariant()}: {path}\n  {result.Message}");
+                parse.Out().WriteLine($"{result.Status.ToString().ToUpperInvariant()}: {path}\n  {result.Message}");
             return result.Status switch
             {
                 ModuleSignatureStatus.Valid => (int)ExitCode.Ok,
@@ -55,7 +55,7 @@ internal static class ModuleCommands
     {
         var file = new Argument<string>("VMLINUZ") { Description = "x86 bzImage (signed or not), e.g. /boot/vmlinuz-6.1.0-56-amd64." };
         var outDir = new Option<string?>("--out") { Description = "Write each certificate as DER to this folder (kernel-cert-N.der)." };
-        var json = new Option<bool>("--json") { Description = "Print the certificates as JSON." };
+        var json = CliOptions.Json("Print the certificates as JSON.");
         var command = new Command("kernel-certs", "List the X.509 certificates built into a kernel image (the module-signing key among them). Exit 2 if not a bzImage.")
         {
             file, outDir, json,
@@ -83,9 +83,9 @@ internal static class ModuleCommands
 
             var rows = certificates.Select((c, i) => new { Index = i, c.Subject, c.Issuer, c.SerialNumber, Sha256 = Convert.ToHexStringLower(SHA256.HashData(c.RawData)) }).ToList();
             if (parse.GetValue(json))
-                CliJson.Write(new { File = path, Compression = payload.Format, Certificates = rows });
+                CliJson.Write(new { File = path, Compression = payload.Format, Certificates = rows }, parse.Out());
             else
-                rows.ForEach(r => Console.Out.WriteLine($"{r.Index}: {r.Subject} (serial {r.SerialNumber}, sha256 {r.Sha256})"));
+                rows.ForEach(r => parse.Out().WriteLine($"{r.Index}: {r.Subject} (serial {r.SerialNumber}, sha256 {r.Sha256})"));
             return certificates.Count > 0 ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
         });
         return command;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using TrustedLaunch.Cli.Commands.Boot;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Images;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.Console;
@@ -21,7 +22,7 @@ internal static class QuickstartCommand
     public static Command Create()
     {
         var keep = new Option<bool>("--keep") { Description = "Leave the VM running after the report (Ctrl-C shuts it down)." };
-        var json = new Option<bool>("--json") { Description = "Print the report as JSON (progress stays on stderr)." };
+        var json = CliOptions.Json("Print the report as JSON (progress stays on stderr).");
         var memory = new Option<int>("--memory") { Description = "Memory in MiB.", DefaultValueFactory = _ => 1024 };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the boot verdict.", DefaultValueFactory = _ => 300 };
         var noAttest = new Option<bool>("--no-attest") { Description = "Skip the attestation step." };
@@ -31,15 +32,16 @@ internal static class QuickstartCommand
         {
             keep, json, memory, timeout, noAttest,
         };
-        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse.GetValue(keep), parse.GetValue(json), parse.GetValue(memory),
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, parse.GetValue(keep), parse.GetValue(json), parse.GetValue(memory),
             TimeSpan.FromSeconds(parse.GetValue(timeout)), !parse.GetValue(noAttest), cancellationToken).ConfigureAwait(false));
         return command;
     }
 
-    private static void Progress(string line) => Console.Error.WriteLine($"tl quickstart: {line}");
-
-    private static async Task<int> RunAsync(bool keep, bool json, int memoryMiB, TimeSpan timeout, bool attest, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult parse, bool keep, bool json, int memoryMiB, TimeSpan timeout, bool attest, CancellationToken cancellationToken)
     {
+        TextWriter error = parse.Error();
+        void Progress(string line) => error.WriteLine($"tl quickstart: {line}");
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
@@ -47,26 +49,26 @@ internal static class QuickstartCommand
             stop.Cancel();
         });
 
-        QuickstartSetup.EnsurePackages(Progress);
+        QuickstartSetup.EnsurePackages(Progress, error);
         DebianImage image = QuickstartSetup.EnsureImage(Progress);
-        FilePlatformCa pki = QuickstartSetup.EnsurePki(Path.Combine(TlHome.Path, "pki"), Progress);
-        QuickstartVm created = QuickstartSetup.CreateVm(Path.Combine(TlHome.Path, "vms"), pki.Directory, image, Progress);
-        VmgsGuestState state = VmgsLaunch.Open(created.VmgsPath, created.KekPath);
+        FilePlatformCa pki = QuickstartSetup.EnsurePki(TlHome.Pki, Progress);
+        QuickstartVm created = QuickstartSetup.CreateVm(TlHome.Vms, pki.Directory, image, Progress, error);
+        VmgsGuestState state = VmgsGuestState.Open(created.VmgsPath, created.KekPath);
         string agentSocket = Path.Combine(created.Directory, "agent.sock");
         var options = new VirtualMachineOptions
         {
             Disk = created.DiskPath,
             VariableStore = state.VariableStore,
-            VTpm = VmgsLaunch.VTpm(state, program: null),
+            VTpm = state.VTpm(program: null),
             MemoryMiB = memoryMiB,
             ConsoleLog = Path.Combine(created.Directory, "console.log"),
             AgentSocket = agentSocket.Length < 100 ? agentSocket : null, // sun_path holds 107 bytes; else the run folder
             Name = $"tl-{created.Id}",
             Uuid = created.Id,
-            Progress = new ProgressLines(),
+            Progress = new ProgressLines(Progress),
         };
 
-        VirtualMachine vm = await VirtualMachineStart.StartAsync(options, stop.Token).ConfigureAwait(false);
+        VirtualMachine vm = await VirtualMachine.StartAsync(options, stop.Token).ConfigureAwait(false);
 
         await using (vm.ConfigureAwait(false))
         {
@@ -101,7 +103,7 @@ internal static class QuickstartCommand
 
             if (keep && verdict.Outcome == BootOutcome.Booted)
             {
-                Print(report, json);
+                Print(parse.Out(), report, json);
                 Progress($"running; agent port at {vm.AgentSocket}; Ctrl-C shuts the VM down (its VMGS stays in {created.Directory})");
                 VmStopReport kept;
                 try
@@ -124,7 +126,7 @@ internal static class QuickstartCommand
             {
                 Stopped = $"{stopped.How}; UEFI variables {(stopped.VariableStoreFailure is { } f ? "NOT written back: " + f : stopped.VariableStorePersisted ? "written back into the VMGS" : "unchanged")}",
             };
-            Print(report, json);
+            Print(parse.Out(), report, json);
             return ExitFor(report);
         }
     }
@@ -132,16 +134,16 @@ internal static class QuickstartCommand
     private static int ExitFor(QuickstartReport report) =>
         report.Booted && report.Attestation is not { Passed: false } ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
 
-    private static void Print(QuickstartReport report, bool json)
+    private static void Print(TextWriter output, QuickstartReport report, bool json)
     {
         if (json)
-            CliJson.Write(report);
+            CliJson.Write(report, output);
         else
-            Console.Out.Write(report.ToText());
+            output.Write(report.ToText());
     }
 
-    private sealed class ProgressLines : IProgress<string>
+    private sealed class ProgressLines(Action<string> progress) : IProgress<string>
     {
-        public void Report(string value) => Progress(value);
+        public void Report(string value) => progress(value);
     }
 }

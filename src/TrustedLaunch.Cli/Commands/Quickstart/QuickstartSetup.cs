@@ -1,12 +1,11 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using TrustedLaunch.Cli.Commands.Image;
 using TrustedLaunch.Cli.Commands.Vmgs;
+using TrustedLaunch.HostSystem;
+using TrustedLaunch.HostSystem.Processes;
 using TrustedLaunch.Images;
 using TrustedLaunch.Images.Agent;
-using TrustedLaunch.Runtime;
-using TrustedLaunch.Runtime.Processes;
 using TrustedLaunch.VTpm.Identity;
 
 namespace TrustedLaunch.Cli.Commands.Quickstart;
@@ -21,14 +20,14 @@ internal sealed record QuickstartVm(Guid Id, string Directory, string KekPath, s
 /// </summary>
 internal static class QuickstartSetup
 {
-    public static void EnsurePackages(Action<string> progress)
+    public static void EnsurePackages(Action<string> progress, TextWriter error)
     {
         string? source = GuestAgentPublisher.FindSourceRoot();
         string? script = source is null ? null : Path.Combine(source, "scripts", "install-deps.sh");
         if (script is not null && File.Exists(script))
         {
             progress("packages: scripts/install-deps.sh (installs only what dpkg reports missing)");
-            ToolRun run = RunTool("bash", [script], inheritOutput: true);
+            ToolRun run = RunTool("bash", [script], inheritOutput: true, error);
             if (run.ExitCode != 0)
                 throw new CliException(ExitCode.EnvironmentProblem, $"scripts/install-deps.sh failed with exit code {run.ExitCode}; install the packages it names and retry.");
             return;
@@ -45,28 +44,20 @@ internal static class QuickstartSetup
     public static DebianImage EnsureImage(Action<string> progress)
     {
         var report = new SynchronousProgress(line => progress($"image: {line}"));
-        string? agent = null;
-        try
-        {
-            string? source = GuestAgentPublisher.FindSourceRoot();
-            agent = source is not null
-                ? GuestAgentPublisher.Publish(source, progress: report)
-                : ExecutableSearch.Find(GuestAgentPublisher.BinaryName);
-            if (agent is null)
-                progress("image: no tl-guest-agent (not in a source tree, not on PATH): the VM boots without attestation");
-            return DebianImageBuilder.Build(new DebianImageRequest { GuestAgent = agent }, report);
-        }
-        catch (ImageException e)
-        {
-            throw new CliException(e.Failure == ImageFailure.Environment ? ExitCode.EnvironmentProblem : ExitCode.BadInput, e.Message, e);
-        }
+        string? source = GuestAgentPublisher.FindSourceRoot();
+        string? agent = source is not null
+            ? GuestAgentPublisher.Publish(source, progress: report)
+            : ExecutableSearch.Find(GuestAgentPublisher.BinaryName);
+        if (agent is null)
+            progress("image: no tl-guest-agent (not in a source tree, not on PATH): the VM boots without attestation");
+        return DebianImageBuilder.Build(new DebianImageRequest { GuestAgent = agent }, report);
     }
 
     public static FilePlatformCa EnsurePki(string directory, Action<string> progress)
     {
         try
         {
-            if (File.Exists(Path.Combine(directory, FilePlatformCa.RootName + ".crt")))
+            if (File.Exists(PlatformCaLayout.CertificatePath(directory, PlatformCaLayout.RootName)))
             {
                 progress($"pki: using {directory}");
                 return FilePlatformCa.Open(directory);
@@ -82,7 +73,7 @@ internal static class QuickstartSetup
     }
 
     /// <summary>A KEK, a VMGS from the Microsoft template (through <c>tl vmgs create</c> itself) and a disk overlay.</summary>
-    public static QuickstartVm CreateVm(string vmsRoot, string pki, DebianImage image, Action<string> progress)
+    public static QuickstartVm CreateVm(string vmsRoot, string pki, DebianImage image, Action<string> progress, TextWriter error)
     {
         var id = Guid.NewGuid();
         string dir = Path.Combine(vmsRoot, id.ToString());
@@ -92,37 +83,41 @@ internal static class QuickstartSetup
         string kek = Path.Combine(dir, "host.kek");
         string vmgs = Path.Combine(dir, "vm.vmgs");
         progress($"vm {id}: guest state (Microsoft Secure Boot template, freshly manufactured vTPM) in {vmgs}");
-        VTpmIdentity? vtpm = null;
-        int code = VmgsGuard.Run(() => // the same exit-code mapping and messages as 'tl vmgs create'
+        VTpmIdentity vtpm;
+        try
         {
             vtpm = VmgsCreateCommand.CreateFile(vmgs, kek, createKey: true, id, "microsoft", pk: null, kek: [], db: [], twoMegabytes: false, pki);
-            return 0;
-        });
-        if (code != 0)
-            throw new CliException((ExitCode)code, $"creating the guest state {vmgs} failed (exit {code}).");
+        }
+        catch (Exception e) when (CliErrors.Translate(e) is { } failure)
+        {
+            // What 'tl vmgs create' would say, then which step of the quickstart it stopped.
+            error.WriteLine($"tl: {failure.Message}");
+            throw new CliException(failure.Code, $"creating the guest state {vmgs} failed (exit {(int)failure.Code}).", e);
+        }
 
         // The cached image stays pristine: the VM writes to its own qcow2 overlay, which lives and dies with its VMGS.
         string disk = Path.Combine(dir, "disk.qcow2");
-        ToolRun overlay = RunTool("qemu-img", ["create", "-q", "-f", "qcow2", "-b", image.RawPath, "-F", "raw", disk], inheritOutput: false);
+        ToolRun overlay = RunTool("qemu-img", ["create", "-q", "-f", "qcow2", "-b", image.RawPath, "-F", "raw", disk], inheritOutput: false, error);
         if (overlay.ExitCode != 0)
             throw new CliException(ExitCode.EnvironmentProblem, $"qemu-img create {disk}: {overlay.StandardError.Trim()}");
-        return new QuickstartVm(id, dir, kek, vmgs, disk, vtpm!);
+        return new QuickstartVm(id, dir, kek, vmgs, disk, vtpm);
     }
 
     private sealed record ToolRun(int ExitCode, string StandardError);
 
-    private static ToolRun RunTool(string program, IReadOnlyList<string> arguments, bool inheritOutput)
+    private static ToolRun RunTool(string program, IReadOnlyList<string> arguments, bool inheritOutput, TextWriter error)
     {
         string path = ExecutableSearch.Find(program) ?? throw new CliException(ExitCode.EnvironmentProblem, $"{program} is not installed.");
-        var psi = new ProcessStartInfo(path) { UseShellExecute = false, RedirectStandardError = !inheritOutput, RedirectStandardOutput = true };
-        foreach (string a in arguments)
-            psi.ArgumentList.Add(a);
-        using Process process = Process.Start(psi) ?? throw new CliException(ExitCode.EnvironmentProblem, $"{program} did not start.");
-        // Child output is progress, not the report: stdout goes to our stderr.
-        Task copy = process.StandardOutput.BaseStream.CopyToAsync(Console.OpenStandardError());
-        string stderr = inheritOutput ? "" : process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        copy.Wait();
-        return new ToolRun(process.ExitCode, stderr);
+        try
+        {
+            // Child output is progress, not the report: stdout goes to our stderr.
+            ProcessResult result = ExternalProcess.Run(path, arguments,
+                new ProcessRunOptions { StandardOutputCopy = error, InheritStandardError = inheritOutput });
+            return new ToolRun(result.ExitCode, result.StandardError);
+        }
+        catch (ProgramStartException e)
+        {
+            throw new CliException(ExitCode.EnvironmentProblem, $"{program} did not start.", e);
+        }
     }
 }

@@ -18,7 +18,7 @@ internal static class SecureBootVerifyCommand
     {
         var file = new Argument<string>("FILE") { Description = "EFI binary (PE32/PE32+): shim, grub, a kernel with EFI stub, a driver." };
         var vars = new Option<string>("--vars") { Description = "OVMF variable store (OVMF_VARS*.fd) whose db/dbx decide.", Required = true };
-        var json = new Option<bool>("--json") { Description = "Print the verdict, reason, matching entry and every signature as JSON." };
+        var json = CliOptions.Json("Print the verdict, reason, matching entry and every signature as JSON.");
         var command = new Command("verify",
             "Decide ALLOWED or DENIED exactly as OVMF's DxeImageVerificationLib would. Exit 0 allowed, 1 denied, 2 malformed input.")
         {
@@ -30,9 +30,9 @@ internal static class SecureBootVerifyCommand
             var databases = LoadDatabases(parse.GetValue(vars)!);
             var verdict = FirmwareImageVerifier.Verify(ReadImage(imagePath), databases);
             if (parse.GetValue(json))
-                CliJson.Write(new { File = imagePath, verdict.Verdict, Detail = verdict });
+                CliJson.Write(new { File = imagePath, verdict.Verdict, Detail = verdict }, parse.Out());
             else
-                Console.Out.Write(ToText(imagePath, verdict));
+                parse.Out().Write(ToText(imagePath, verdict));
             if (verdict.Reason == VerdictReason.MalformedImage)
                 return (int)ExitCode.BadInput;
             return verdict.Allowed ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;

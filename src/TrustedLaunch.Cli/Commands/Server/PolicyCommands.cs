@@ -3,7 +3,6 @@ using System.Text;
 using TrustedLaunch.Attestation;
 using TrustedLaunch.Server;
 using TrustedLaunch.Server.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
 
 namespace TrustedLaunch.Cli.Commands.Server;
 
@@ -26,7 +25,7 @@ internal static class PolicyCommands
 
     private static Command CreateAdd()
     {
-        var data = ServerCommands.DataOption();
+        var data = CliOptions.Data();
         var file = new Option<string>("--file") { Description = "The policy JSON (docs/attestation.md); its \"name\" names it.", Required = true };
         var command = new Command("add", "Store a reference policy (again: replaces it). Exit 0 ok, 2 unreadable or invalid policy, 3 database unusable.")
         {
@@ -45,10 +44,10 @@ internal static class PolicyCommands
                 throw new CliException(ExitCode.BadInput, $"--file {path}: {e.Message}", e);
             }
 
-            using SqliteDatabase database = ServerCommands.OpenDatabase(parse.GetValue(data));
+            using ServiceData service = ServiceData.Open(parse.GetValue(data));
             var stored = new StoredPolicy(policy.Name, Encoding.UTF8.GetString(policy.ToJson()), DateTimeOffset.UtcNow);
-            PolicyWrite write = await new SqlitePolicyStore(database).SaveAsync(stored, cancellationToken).ConfigureAwait(false);
-            Console.WriteLine($"{(write == PolicyWrite.Created ? "Stored" : "Replaced")} policy {policy.Name}.");
+            PolicyWrite write = await service.Policies.SaveAsync(stored, cancellationToken).ConfigureAwait(false);
+            parse.Out().WriteLine($"{(write == PolicyWrite.Created ? "Stored" : "Replaced")} policy {policy.Name}.");
             return (int)ExitCode.Ok;
         });
         return command;
@@ -56,23 +55,23 @@ internal static class PolicyCommands
 
     private static Command CreateList()
     {
-        var data = ServerCommands.DataOption();
-        var json = new Option<bool>("--json") { Description = "Print the policies (with the VMs using each) as JSON." };
+        var data = CliOptions.Data();
+        var json = CliOptions.Json("Print the policies (with the VMs using each) as JSON.");
         var command = new Command("list", "List the stored reference policies. Exit 0 ok, 3 database unusable.") { data, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using SqliteDatabase database = ServerCommands.OpenDatabase(parse.GetValue(data));
-            IReadOnlyList<StoredPolicy> policies = await new SqlitePolicyStore(database).ListAsync(cancellationToken).ConfigureAwait(false);
-            IReadOnlyList<RegisteredVm> vms = await new SqliteVmRegistry(database).ListAsync(cancellationToken).ConfigureAwait(false);
+            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            IReadOnlyList<StoredPolicy> policies = await service.Policies.ListAsync(cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<RegisteredVm> vms = await service.Vms.ListAsync(cancellationToken).ConfigureAwait(false);
             PolicyView[] views = policies.Select(p => PolicyView.From(p, vms)).ToArray();
             if (parse.GetValue(json))
             {
-                CliJson.Write(views);
+                CliJson.Write(views, parse.Out());
             }
             else
             {
                 foreach (PolicyView view in views)
-                    Console.WriteLine($"{view.Name}  updated {view.UpdatedAt:u}  used by {view.Vms.Count} VM(s)");
+                    parse.Out().WriteLine($"{view.Name}  updated {view.UpdatedAt:u}  used by {view.Vms.Count} VM(s)");
             }
 
             return (int)ExitCode.Ok;
@@ -82,25 +81,25 @@ internal static class PolicyCommands
 
     private static Command CreateShow()
     {
-        var data = ServerCommands.DataOption();
+        var data = CliOptions.Data();
         var name = new Argument<string>("NAME") { Description = "The policy's name." };
-        var json = new Option<bool>("--json") { Description = "Print the policy and the VMs using it as JSON." };
+        var json = CliOptions.Json("Print the policy and the VMs using it as JSON.");
         var command = new Command("show", "Show a stored reference policy. Exit 0 ok, 1 no such policy, 3 database unusable.") { name, data, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
             string policyName = parse.GetValue(name)!;
-            using SqliteDatabase database = ServerCommands.OpenDatabase(parse.GetValue(data));
-            StoredPolicy stored = await new SqlitePolicyStore(database).GetAsync(policyName, cancellationToken).ConfigureAwait(false)
+            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            StoredPolicy stored = await service.Policies.GetAsync(policyName, cancellationToken).ConfigureAwait(false)
                 ?? throw new CliException(ExitCode.VerificationFailed, $"No policy is named '{policyName}'.");
-            PolicyView view = PolicyView.From(stored, await new SqliteVmRegistry(database).ListAsync(cancellationToken).ConfigureAwait(false));
+            PolicyView view = PolicyView.From(stored, await service.Vms.ListAsync(cancellationToken).ConfigureAwait(false));
             if (parse.GetValue(json))
             {
-                CliJson.Write(view);
+                CliJson.Write(view, parse.Out());
             }
             else
             {
-                Console.WriteLine($"{view.Name}  updated {view.UpdatedAt:u}  used by {(view.Vms.Count == 0 ? "no VM" : string.Join(", ", view.Vms))}");
-                Console.WriteLine(stored.PolicyJson);
+                parse.Out().WriteLine($"{view.Name}  updated {view.UpdatedAt:u}  used by {(view.Vms.Count == 0 ? "no VM" : string.Join(", ", view.Vms))}");
+                parse.Out().WriteLine(stored.PolicyJson);
             }
 
             return (int)ExitCode.Ok;
@@ -110,7 +109,7 @@ internal static class PolicyCommands
 
     private static Command CreateRemove()
     {
-        var data = ServerCommands.DataOption();
+        var data = CliOptions.Data();
         var name = new Argument<string>("NAME") { Description = "The policy's name." };
         var command = new Command("remove",
             "Remove a stored reference policy no VM uses. Exit 0 removed, 1 no such policy, 2 a VM still uses it, 3 database unusable.")
@@ -120,16 +119,16 @@ internal static class PolicyCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             string policyName = parse.GetValue(name)!;
-            using SqliteDatabase database = ServerCommands.OpenDatabase(parse.GetValue(data));
-            switch (await new SqlitePolicyStore(database).RemoveAsync(policyName, cancellationToken).ConfigureAwait(false))
+            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            switch (await service.Policies.RemoveAsync(policyName, cancellationToken).ConfigureAwait(false))
             {
                 case PolicyRemoval.Removed:
-                    Console.WriteLine($"Removed policy {policyName}.");
+                    parse.Out().WriteLine($"Removed policy {policyName}.");
                     return (int)ExitCode.Ok;
                 case PolicyRemoval.NotFound:
                     throw new CliException(ExitCode.VerificationFailed, $"No policy is named '{policyName}'.");
                 default:
-                    Guid[] users = PolicyView.VmsUsing(policyName, await new SqliteVmRegistry(database).ListAsync(cancellationToken).ConfigureAwait(false));
+                    Guid[] users = PolicyView.VmsUsing(policyName, await service.Vms.ListAsync(cancellationToken).ConfigureAwait(false));
                     throw new CliException(ExitCode.BadInput,
                         $"Policy '{policyName}' is used by VM {string.Join(", ", users)}; tl server vm set-policy --vm-id ID --policy OTHER|--none first.");
             }

@@ -2,10 +2,8 @@ using System.CommandLine;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
-using TrustedLaunch.Runtime;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Server;
-using TrustedLaunch.Server.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
 
 namespace TrustedLaunch.Cli.Commands.Server;
 
@@ -14,13 +12,13 @@ internal static class ServerCommands
 {
     public static Command Create()
     {
-        var data = DataOption();
+        var data = CliOptions.Data();
         var listen = new Option<string>("--listen")
         {
             Description = $"http:// URL to listen on (default {AttestationServiceOptions.DefaultListen}: loopback only; port 0 picks a free port).",
             DefaultValueFactory = _ => AttestationServiceOptions.DefaultListen,
         };
-        var ca = new Option<string?>("--ca") { Description = "Platform CA folder ('tl ca init'): its vTPM AK CA is trusted for VMs registered without their own --ca." };
+        var ca = CliOptions.OptionalCa("Platform CA folder ('tl ca init'): its vTPM AK CA is trusted for VMs registered without their own --ca.");
         var tokenAlg = new Option<string>("--token-alg") { Description = "Token signature algorithm.", DefaultValueFactory = _ => "ES256" };
         tokenAlg.AcceptOnlyFromAmong("ES256", "RS256");
         var issuer = new Option<string?>("--issuer") { Description = "Token issuer (iss) and OpenID issuer; default: the URL the service listens on." };
@@ -58,36 +56,13 @@ internal static class ServerCommands
                     throw new CliException(ExitCode.EnvironmentProblem, $"Cannot listen on {options.Listen}: {e.Message}");
                 }
 
-                Console.Error.WriteLine($"tl server: listening on {string.Join(", ", AttestationServiceHost.BoundAddresses(app.Services))}; Ctrl-C to stop.");
+                parse.Error().WriteLine($"tl server: listening on {string.Join(", ", AttestationServiceHost.BoundAddresses(app.Services))}; Ctrl-C to stop.");
                 await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             }
 
             return (int)ExitCode.Ok;
         });
         return command;
-    }
-
-    internal static Option<string?> DataOption() => new("--data")
-    {
-        Description = $"Service data folder (database tl.db, token-signing key); default TL_HOME ({TlHome.EnvironmentVariable}, /var/lib/trustedlaunch as root).",
-    };
-
-    /// <summary>The service database in <paramref name="dataDirectory"/> (default TL_HOME), opened and migrated, for the commands that write it directly.</summary>
-    internal static SqliteDatabase OpenDatabase(string? dataDirectory)
-    {
-        string data = Path.GetFullPath(dataDirectory ?? TlHome.Path);
-        try
-        {
-            return SqliteDatabase.Open(Path.Combine(data, AttestationServiceOptions.DatabaseFileName));
-        }
-        catch (StoreException e)
-        {
-            throw new CliException(ExitCode.EnvironmentProblem, e.Message);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new CliException(ExitCode.EnvironmentProblem, $"Cannot create {data}: {e.Message}");
-        }
     }
 
     private static WebApplication Build(AttestationServiceOptions options)
@@ -98,19 +73,7 @@ internal static class ServerCommands
         }
         catch (ArgumentException e)
         {
-            throw new CliException(ExitCode.BadInput, e.Message);
-        }
-        catch (TrustAnchorException e)
-        {
-            throw new CliException(ExitCode.BadInput, e.Message);
-        }
-        catch (StoreException e)
-        {
-            throw new CliException(ExitCode.EnvironmentProblem, e.Message);
-        }
-        catch (TokenKeyException e)
-        {
-            throw new CliException(ExitCode.EnvironmentProblem, e.Message);
+            throw new CliException(ExitCode.BadInput, e.Message); // an option the service refuses (listen URL, issuer)
         }
     }
 }

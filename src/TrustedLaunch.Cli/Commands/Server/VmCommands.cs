@@ -2,7 +2,6 @@ using System.CommandLine;
 using TrustedLaunch.Attestation;
 using TrustedLaunch.Server;
 using TrustedLaunch.Server.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
 
 namespace TrustedLaunch.Cli.Commands.Server;
 
@@ -25,11 +24,11 @@ internal static class VmCommands
 
     private static Command CreateAdd()
     {
-        var data = ServerCommands.DataOption();
-        var vmId = new Option<string>("--vm-id") { Description = "The VM id (the --vm-id given to 'tl vmgs create'; a UUID).", Required = true };
-        var ca = new Option<string?>("--ca") { Description = "Platform CA folder whose vTPM AK CA issued this VM's AK certificate; default: the server's --ca." };
+        var data = CliOptions.Data();
+        var vmId = CliOptions.VmId("The VM id (the --vm-id given to 'tl vmgs create'; a UUID).");
+        var ca = CliOptions.OptionalCa("Platform CA folder whose vTPM AK CA issued this VM's AK certificate; default: the server's --ca.");
         var policy = PolicyOption("The stored reference policy ('tl server policy add') its boots must meet; default: the built-in minimum.");
-        var json = new Option<bool>("--json") { Description = "Print the registration as JSON." };
+        var json = CliOptions.Json("Print the registration as JSON.");
         var command = new Command("add",
             "Register a VM (again: replaces its CA and policy). Exit 0 ok, 1 no such policy, 2 bad VM id, CA folder or policy name, 3 database unusable.")
         {
@@ -41,23 +40,17 @@ internal static class VmCommands
             string? pem = null;
             if (parse.GetValue(ca) is string caDir)
             {
-                try
-                {
-                    pem = TrustAnchors.ReadCaDirectoryPem(caDir);
-                }
-                catch (TrustAnchorException e)
-                {
-                    throw new CliException(ExitCode.BadInput, e.Message);
-                }
+                pem = TrustAnchors.ReadCaDirectoryPem(caDir);
             }
 
             var vm = new RegisteredVm(id, pem, DateTimeOffset.UtcNow, PolicyName(parse.GetValue(policy)));
-            if (!await Registry(parse.GetValue(data)).RegisterAsync(vm, cancellationToken).ConfigureAwait(false))
+            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            if (!await service.Vms.RegisterAsync(vm, cancellationToken).ConfigureAwait(false))
                 throw UnknownPolicy(vm.PolicyName!);
             if (parse.GetValue(json))
-                CliJson.Write(View(vm));
+                CliJson.Write(View(vm), parse.Out());
             else
-                Console.WriteLine($"Registered VM {id} ({(pem is null ? "trusting the server's --ca" : "with its own AK CA")}, policy {View(vm).Policy}).");
+                parse.Out().WriteLine($"Registered VM {id} ({(pem is null ? "trusting the server's --ca" : "with its own AK CA")}, policy {View(vm).Policy}).");
             return (int)ExitCode.Ok;
         });
         return command;
@@ -65,20 +58,21 @@ internal static class VmCommands
 
     private static Command CreateList()
     {
-        var data = ServerCommands.DataOption();
-        var json = new Option<bool>("--json") { Description = "Print the VMs as JSON." };
+        var data = CliOptions.Data();
+        var json = CliOptions.Json("Print the VMs as JSON.");
         var command = new Command("list", "List the registered VMs. Exit 0 ok, 3 database unusable.") { data, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            IReadOnlyList<RegisteredVm> vms = await Registry(parse.GetValue(data)).ListAsync(cancellationToken).ConfigureAwait(false);
+            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            IReadOnlyList<RegisteredVm> vms = await service.Vms.ListAsync(cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
-                CliJson.Write(vms.Select(View).ToArray());
+                CliJson.Write(vms.Select(View).ToArray(), parse.Out());
             }
             else
             {
                 foreach (RegisteredVm vm in vms)
-                    Console.WriteLine($"{vm.VmId}  registered {vm.RegisteredAt:u}  {(vm.AkCaCertificatesPem is null ? "server CA" : "own AK CA")}  policy {View(vm).Policy}");
+                    parse.Out().WriteLine($"{vm.VmId}  registered {vm.RegisteredAt:u}  {(vm.AkCaCertificatesPem is null ? "server CA" : "own AK CA")}  policy {View(vm).Policy}");
             }
 
             return (int)ExitCode.Ok;
@@ -88,8 +82,8 @@ internal static class VmCommands
 
     private static Command CreateRemove()
     {
-        var data = ServerCommands.DataOption();
-        var vmId = new Option<string>("--vm-id") { Description = "The VM id to remove.", Required = true };
+        var data = CliOptions.Data();
+        var vmId = CliOptions.VmId("The VM id to remove.");
         var command = new Command("remove", "Unregister a VM (its results and baseline stay for audit). Exit 0 removed, 1 not registered, 2 bad VM id, 3 database unusable.")
         {
             data, vmId,
@@ -97,9 +91,10 @@ internal static class VmCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             Guid id = VmIdText.Parse(parse.GetValue(vmId)!);
-            if (!await Registry(parse.GetValue(data)).RemoveAsync(id, cancellationToken).ConfigureAwait(false))
+            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            if (!await service.Vms.RemoveAsync(id, cancellationToken).ConfigureAwait(false))
                 throw new CliException(ExitCode.VerificationFailed, $"VM {id} is not registered.");
-            Console.WriteLine($"Removed VM {id}.");
+            parse.Out().WriteLine($"Removed VM {id}.");
             return (int)ExitCode.Ok;
         });
         return command;
@@ -107,8 +102,8 @@ internal static class VmCommands
 
     private static Command CreateSetPolicy()
     {
-        var data = ServerCommands.DataOption();
-        var vmId = new Option<string>("--vm-id") { Description = "The registered VM.", Required = true };
+        var data = CliOptions.Data();
+        var vmId = CliOptions.VmId("The registered VM.");
         var policy = PolicyOption("The stored reference policy its boots must meet from the next attestation on.");
         var none = new Option<bool>("--none") { Description = "Apply the built-in minimum policy again." };
         var command = new Command("set-policy",
@@ -122,10 +117,11 @@ internal static class VmCommands
             string? name = PolicyName(parse.GetValue(policy));
             if ((name is null) != parse.GetValue(none))
                 throw new CliException(ExitCode.BadInput, "Give exactly one of --policy NAME and --none.");
-            switch (await Registry(parse.GetValue(data)).SetPolicyAsync(id, name, cancellationToken).ConfigureAwait(false))
+            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            switch (await service.Vms.SetPolicyAsync(id, name, cancellationToken).ConfigureAwait(false))
             {
                 case PolicyAssignment.Assigned:
-                    Console.WriteLine($"VM {id} now uses policy {name ?? ReferencePolicy.Minimum.Name}.");
+                    parse.Out().WriteLine($"VM {id} now uses policy {name ?? ReferencePolicy.Minimum.Name}.");
                     return (int)ExitCode.Ok;
                 case PolicyAssignment.UnknownVm:
                     throw new CliException(ExitCode.VerificationFailed, $"VM {id} is not registered.");
@@ -146,8 +142,6 @@ internal static class VmCommands
     private static CliException UnknownPolicy(string name) =>
         new(ExitCode.VerificationFailed, $"No policy is named '{name}' (tl server policy add --file FILE).");
 
-
-    private static SqliteVmRegistry Registry(string? dataDirectory) => new(ServerCommands.OpenDatabase(dataDirectory));
 
     private static VmView View(RegisteredVm vm) =>
         new(vm.VmId, vm.RegisteredAt, vm.AkCaCertificatesPem is not null, vm.PolicyName ?? ReferencePolicy.Minimum.Name);

@@ -20,7 +20,7 @@ internal static class CheckQuoteCommand
         var qualification = new Option<string?>("--qualification", "-q") { Description = "Expected qualifying data (nonce): hex, or a file holding the bytes." };
         var hash = new Option<string?>("--hash-algorithm", "-g") { Description = "Hash of the PCR digest (sha1, sha256, …); default: the signature's hash." };
         var format = new Option<string?>("--format", "-F") { Description = "Signature format; only 'tss' (TPMT_SIGNATURE) is accepted, as tpm2_checkquote defaults to." };
-        var json = new Option<bool>("--json") { Description = "Print the verdict and the decoded quote as JSON." };
+        var json = CliOptions.Json("Print the verdict and the decoded quote as JSON.");
 
         var command = new Command("checkquote", "Verify a TPM2_Quote: signature, TPM_GENERATED magic, type, nonce and PCR digest (drop-in for tpm2_checkquote). Exit 0 verified, 1 not verified, 2 bad input.")
         {
@@ -28,12 +28,12 @@ internal static class CheckQuoteCommand
         };
         command.SetAction(parse => Run(
             parse.GetValue(publicKey)!, parse.GetValue(message)!, parse.GetValue(signature)!, parse.GetValue(pcrs),
-            parse.GetValue(qualification), parse.GetValue(hash), parse.GetValue(format), parse.GetValue(json)));
+            parse.GetValue(qualification), parse.GetValue(hash), parse.GetValue(format), parse.GetValue(json), parse));
         return command;
     }
 
     private static int Run(FileInfo publicKey, FileInfo message, FileInfo signatureFile, FileInfo? pcrFile, string? qualification,
-        string? hashName, string? format, bool json)
+        string? hashName, string? format, bool json, ParseResult parse)
     {
         if (format is not null && !format.Equals("tss", StringComparison.OrdinalIgnoreCase))
             throw new CliException(ExitCode.BadInput, $"signature format '{format}' is not supported; only 'tss' (TPMT_SIGNATURE).");
@@ -72,11 +72,11 @@ internal static class CheckQuoteCommand
         var result = QuoteVerifier.Verify(key, attest, sigBytes, nonce, qualification is not null, values, pcrAlg);
         if (result.Failure == QuoteFailure.MalformedAttest)
             throw new CliException(ExitCode.BadInput, $"{message.Name} is not a TPMS_ATTEST: {result.Detail}");
-        Report(result, signature, values, json);
+        Report(result, signature, values, json, parse);
         return result.IsValid ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
     }
 
-    private static void Report(QuoteVerification result, TpmtSignature signature, Dictionary<(TpmAlgId, int), byte[]>? values, bool json)
+    private static void Report(QuoteVerification result, TpmtSignature signature, Dictionary<(TpmAlgId, int), byte[]>? values, bool json, ParseResult parse)
     {
         var quote = result.Attest?.Attested as TpmsQuoteInfo;
         if (json)
@@ -90,27 +90,27 @@ internal static class CheckQuoteCommand
                 Hex(result.ComputedPcrDigest), $"{signature.SigAlg}/{signature.Hash}",
                 values?.OrderBy(v => v.Key.Item1).ThenBy(v => v.Key.Item2)
                     .Select(v => new PcrValue(TpmHashAlgorithm.BankName(v.Key.Item1) ?? v.Key.Item1.ToString(), v.Key.Item2, Convert.ToHexString(v.Value)))
-                    .ToList()));
+                    .ToList()), parse.Out());
             return;
         }
 
         if (values is not null)
         {
             // The same shape tpm2_checkquote prints, so scripts reading it keep working.
-            Console.WriteLine("pcrs:");
+            parse.Out().WriteLine("pcrs:");
             foreach (var bank in values.GroupBy(v => v.Key.Item1))
             {
-                Console.WriteLine($"  {TpmHashAlgorithm.BankName(bank.Key)}:");
+                parse.Out().WriteLine($"  {TpmHashAlgorithm.BankName(bank.Key)}:");
                 foreach (var v in bank.OrderBy(v => v.Key.Item2))
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {v.Key.Item2,-2}: 0x{Convert.ToHexString(v.Value)}"));
+                    parse.Out().WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {v.Key.Item2,-2}: 0x{Convert.ToHexString(v.Value)}"));
             }
         }
 
-        Console.WriteLine($"sig: {Convert.ToHexString(signature.Signature).ToLowerInvariant()}{Convert.ToHexString(signature.SignatureS).ToLowerInvariant()}");
+        parse.Out().WriteLine($"sig: {Convert.ToHexString(signature.Signature).ToLowerInvariant()}{Convert.ToHexString(signature.SignatureS).ToLowerInvariant()}");
         if (result.IsValid)
-            Console.WriteLine($"verified: {result.Detail}");
+            parse.Out().WriteLine($"verified: {result.Detail}");
         else
-            Console.Error.WriteLine($"tl: quote NOT verified ({result.Failure}): {result.Detail}");
+            parse.Error().WriteLine($"tl: quote NOT verified ({result.Failure}): {result.Detail}");
     }
 
     private static string? Hex(byte[]? bytes) => bytes is null ? null : Convert.ToHexString(bytes);

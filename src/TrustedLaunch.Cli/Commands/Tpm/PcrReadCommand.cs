@@ -12,13 +12,13 @@ internal static class PcrReadCommand
     {
         var selection = new Argument<string>("selection") { Description = "PCRs as tpm2-tools writes them: sha256:0,1,7+sha1:0 (default: sha256:all).", DefaultValueFactory = _ => "sha256:all" };
         var tcti = new Option<string>("--tcti", "-T") { Description = "TPM to talk to: swtpm:host=H,port=P | swtpm:path=SOCK | mssim:… | device:/dev/tpmrm0 (default: $TPM2TOOLS_TCTI, else device)." };
-        var json = new Option<bool>("--json") { Description = "Print the values as JSON." };
+        var json = CliOptions.Json("Print the values as JSON.");
         var command = new Command("pcrread", "Read PCR values from a TPM (like tpm2_pcrread). Exit 0 ok, 2 bad selection, 3 TPM unreachable.") { selection, tcti, json };
-        command.SetAction(parse => Run(parse.GetValue(selection)!, parse.GetValue(tcti), parse.GetValue(json)));
+        command.SetAction(parse => Run(parse.GetValue(selection)!, parse.GetValue(tcti), parse.GetValue(json), parse.Out()));
         return command;
     }
 
-    private static int Run(string selectionText, string? tcti, bool json)
+    private static int Run(string selectionText, string? tcti, bool json, TextWriter output)
     {
         var selection = ParseSelection(selectionText);
         string spec = tcti ?? Environment.GetEnvironmentVariable("TPM2TOOLS_TCTI") ?? "device";
@@ -40,15 +40,15 @@ internal static class PcrReadCommand
         var ordered = selection.Pcrs().Select(p => (Bank: TpmHashAlgorithm.BankName(p.Hash)!, p.Index, Value: Convert.ToHexString(values[p]))).ToList();
         if (json)
         {
-            CliJson.Write(ordered.Select(p => new { p.Bank, p.Index, p.Value }).ToList());
+            CliJson.Write(ordered.Select(p => new { p.Bank, p.Index, p.Value }).ToList(), output);
             return 0;
         }
 
         foreach (var bank in ordered.GroupBy(p => p.Bank))
         {
-            Console.WriteLine($"  {bank.Key}:");
+            output.WriteLine($"  {bank.Key}:");
             foreach (var p in bank)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {p.Index,-2}: 0x{p.Value}"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {p.Index,-2}: 0x{p.Value}"));
         }
 
         return 0;

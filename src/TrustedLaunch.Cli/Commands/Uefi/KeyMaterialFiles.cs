@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Uefi.VariableStore;
 
 namespace TrustedLaunch.Cli.Commands.Uefi;
@@ -47,17 +48,10 @@ internal static class KeyMaterialFiles
     /// <summary>An entry given as a certificate file or as ALG:HEX (sha256:…).</summary>
     public static SignatureDatabaseEntry LoadEntry(string value, Guid owner)
     {
-        try
-        {
-            if (!File.Exists(value) && value.Contains(':', StringComparison.Ordinal))
-                return SignatureDatabaseEntry.FromHash(value, owner);
-            using var cert = LoadCertificate(value);
-            return SignatureDatabaseEntry.FromCertificate(cert.RawData, owner);
-        }
-        catch (VariableStoreException e)
-        {
-            throw new CliException(ExitCode.BadInput, e.Message);
-        }
+        if (!File.Exists(value) && value.Contains(':', StringComparison.Ordinal))
+            return SignatureDatabaseEntry.FromHash(value, owner);
+        using var cert = LoadCertificate(value);
+        return SignatureDatabaseEntry.FromCertificate(cert.RawData, owner);
     }
 
     /// <summary>Writes a file that must not already exist (unless forced), atomically, optionally readable by the owner only.</summary>
@@ -66,24 +60,6 @@ internal static class KeyMaterialFiles
         string full = Path.GetFullPath(path);
         if (!force && File.Exists(full))
             throw new CliException(ExitCode.BadInput, $"{path} exists; pass --force to replace it.");
-        string temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (ownerOnly && !OperatingSystem.IsWindows())
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            using (var stream = new FileStream(temp, options))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, full, force);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-                File.Delete(temp);
-        }
+        DurableFile.Write(full, content, overwrite: force, ownerOnly);
     }
 }

@@ -16,7 +16,7 @@ internal static class VarsApplyUpdateCommand
         var output = new Option<string?>("--out") { Description = "Write the updated store here instead of replacing FILE (atomically) in place." };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Only decide whether the firmware would accept the update." };
-        var json = new Option<bool>("--json") { Description = "Print the decision as JSON." };
+        var json = CliOptions.Json("Print the decision as JSON.");
         var command = new Command("apply-update", "Apply a signed update offline, deciding as the firmware would. Exit 0 applied, 1 refused by firmware rules, 2 bad input.")
         {
             file, variable, update, append, output, force, dryRun, json,
@@ -33,38 +33,23 @@ internal static class VarsApplyUpdateCommand
             if (store.HasPendingFaultTolerantWrite)
                 throw new CliException(ExitCode.BadInput, $"{path} has a pending fault-tolerant write ({store.Image!.FaultTolerantWrite!.Detail}); boot the VM once so the firmware completes it, then retry.");
             var attributes = EfiVariableAttributes.SecureBootDatabase | (parse.GetValue(append) ? EfiVariableAttributes.AppendWrite : 0);
-            VariableUpdateResult result;
-            try
-            {
-                result = SecureBootVariableUpdater.Apply(store, target, attributes, File.ReadAllBytes(updatePath));
-            }
-            catch (VariableStoreException e)
-            {
-                throw new CliException(ExitCode.BadInput, e.Message);
-            }
+            VariableUpdateResult result = SecureBootVariableUpdater.Apply(store, target, attributes, File.ReadAllBytes(updatePath));
 
             bool applied = result.Status == VariableUpdateStatus.Applied;
             string? written = null;
             if (applied && !parse.GetValue(dryRun))
             {
                 written = parse.GetValue(output) ?? path;
-                try
-                {
-                    store.SaveFile(written, overwrite: parse.GetValue(output) is null || parse.GetValue(force));
-                }
-                catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
-                {
-                    throw new CliException(ExitCode.BadInput, e.Message);
-                }
+                store.SaveFile(written, overwrite: parse.GetValue(output) is null || parse.GetValue(force));
             }
 
             if (parse.GetValue(json))
             {
-                CliJson.Write(new { Status = result.Status, result.Message, Signer = result.Signer?.Subject, Variable = target.Name, Written = written });
+                CliJson.Write(new { Status = result.Status, result.Message, Signer = result.Signer?.Subject, Variable = target.Name, Written = written }, parse.Out());
             }
             else
             {
-                Console.Out.WriteLine(applied
+                parse.Out().WriteLine(applied
                     ? $"ACCEPTED: {target.Name} updated ({result.Message}){(written is null ? " [dry run, nothing written]" : $"; wrote {written}")}."
                     : $"REFUSED ({result.Status}): {result.Message}");
             }

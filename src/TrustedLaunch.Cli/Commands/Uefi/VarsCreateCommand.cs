@@ -24,7 +24,7 @@ internal static class VarsCreateCommand
         size.AcceptOnlyFromAmong("4m", "2m");
         var output = new Option<string>("--out") { Description = "Output file; written atomically (temp file + rename).", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace --out (and --pk-key-out) if they exist." };
-        var json = new Option<bool>("--json") { Description = "Print the created store's report as JSON." };
+        var json = CliOptions.Json("Print the created store's report as JSON.");
         var command = new Command("create", "Build a new variable store from scratch with Secure Boot keys. Exit 2 on bad input.")
         {
             template, pk, pkKeyOut, kek, db, dbx, microsoft, owner, size, output, force, json,
@@ -66,32 +66,24 @@ internal static class VarsCreateCommand
             else if (parse.GetValue(pk) is not null || parse.GetValue(pkKeyOut) is not null)
                 throw new CliException(ExitCode.BadInput, "The empty template takes no keys (Secure Boot off); use --template custom or microsoft.");
 
-            OvmfVariableStore store;
-            try
+            OvmfVariableStore store = SecureBootStoreFactory.Create(new SecureBootStoreOptions
             {
-                store = SecureBootStoreFactory.Create(new SecureBootStoreOptions
-                {
-                    Template = kind,
-                    Layout = parse.GetValue(size) == "2m" ? NvFlashLayout.Ovmf2M : NvFlashLayout.Ovmf4M,
-                    PlatformKey = pkDer,
-                    Kek = kekEntries,
-                    Db = dbEntries,
-                    Dbx = dbxEntries,
-                    Owner = ownerGuid,
-                });
-            }
-            catch (VariableStoreException e)
-            {
-                throw new CliException(ExitCode.BadInput, e.Message);
-            }
+                Template = kind,
+                Layout = parse.GetValue(size) == "2m" ? NvFlashLayout.Ovmf2M : NvFlashLayout.Ovmf4M,
+                PlatformKey = pkDer,
+                Kek = kekEntries,
+                Db = dbEntries,
+                Dbx = dbxEntries,
+                Owner = ownerGuid,
+            });
 
             byte[] flash = store.ToArray();
             KeyMaterialFiles.WriteNew(outPath, flash, overwrite);
             var written = OvmfVariableStore.Load(flash);
             if (parse.GetValue(json))
-                CliJson.Write(VariableStoreReport.From(outPath, written, includeDead: false));
+                CliJson.Write(VariableStoreReport.From(outPath, written, includeDead: false), parse.Out());
             else
-                Console.Out.Write(VariableStoreReport.From(outPath, written, includeDead: false).ToText());
+                parse.Out().Write(VariableStoreReport.From(outPath, written, includeDead: false).ToText());
             return (int)ExitCode.Ok;
         });
         return command;

@@ -10,7 +10,7 @@ internal static class VarsShowCommand
     public static Command Create()
     {
         var file = new Argument<string>("FILE") { Description = "OVMF variable store (OVMF_VARS*.fd, 4 MB or 2 MB layout)." };
-        var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var json = CliOptions.Json("Print the report as JSON.");
         var all = new Option<bool>("--all") { Description = "Also list deleted and in-deleted-transition records, in flash order." };
         var export = new Option<string?>("--export-certs") { Description = "Write every X.509 certificate of PK/KEK/db/dbx/MokList to this folder as DER." };
         var command = new Command("show", "Show Secure Boot mode, PK/KEK/db/dbx entries and all variables of a store. Exit 2 if malformed.")
@@ -25,9 +25,9 @@ internal static class VarsShowCommand
             if (parse.GetValue(export) is { } dir)
                 ExportCertificates(store, dir);
             if (parse.GetValue(json))
-                CliJson.Write(report);
+                CliJson.Write(report, parse.Out());
             else
-                Console.Out.Write(report.ToText());
+                parse.Out().Write(report.ToText());
             return (int)ExitCode.Ok;
         });
         return command;

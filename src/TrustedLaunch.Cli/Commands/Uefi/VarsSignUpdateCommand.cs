@@ -21,7 +21,7 @@ internal static class VarsSignUpdateCommand
         var time = new Option<string?>("--timestamp") { Description = "Time of the write, UTC (ISO 8601); default now. Replacing writes must be later than the stored one." };
         var output = new Option<string>("--out") { Description = "Output .auth file: EFI_VARIABLE_AUTHENTICATION_2 followed by the value, as SetVariable takes it.", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists." };
-        var json = new Option<bool>("--json") { Description = "Print a summary as JSON." };
+        var json = CliOptions.Json("Print a summary as JSON.");
         var command = new Command("sign-update", "Create a signed EFI_VARIABLE_AUTHENTICATION_2 update for PK/KEK/db/dbx. Exit 2 on bad input.")
         {
             variable, key, cert, append, input, add, delete, owner, time, output, force, json,
@@ -39,15 +39,7 @@ internal static class VarsSignUpdateCommand
             var timeStamp = EfiTime.FromDateTimeOffset(ParseTime(parse.GetValue(time)));
             var attributes = EfiVariableAttributes.SecureBootDatabase | (parse.GetValue(append) ? EfiVariableAttributes.AppendWrite : 0);
             using var signer = KeyMaterialFiles.LoadSigner(parse.GetValue(cert)!, parse.GetValue(key)!);
-            EfiVariableAuthentication2 auth;
-            try
-            {
-                auth = AuthenticatedVariableSigner.Sign(target, attributes, timeStamp, payload, signer);
-            }
-            catch (VariableStoreException e)
-            {
-                throw new CliException(ExitCode.BadInput, e.Message);
-            }
+            EfiVariableAuthentication2 auth = AuthenticatedVariableSigner.Sign(target, attributes, timeStamp, payload, signer);
 
             string outPath = parse.GetValue(output)!;
             byte[] encoded = auth.Encode();
@@ -66,9 +58,9 @@ internal static class VarsSignUpdateCommand
                 Size = encoded.Length,
             };
             if (parse.GetValue(json))
-                CliJson.Write(summary);
+                CliJson.Write(summary, parse.Out());
             else
-                Console.Out.WriteLine($"Wrote {outPath}: {(summary.Append ? "append to" : payload.Length == 0 ? "delete" : "replace")} {target.Name} " +
+                parse.Out().WriteLine($"Wrote {outPath}: {(summary.Append ? "append to" : payload.Length == 0 ? "delete" : "replace")} {target.Name} " +
                     $"({payload.Length}-byte value, attributes 0x{summary.Attributes:X}), timestamp {summary.TimeStamp}, signed by {signer.Subject}.");
             return (int)ExitCode.Ok;
         });

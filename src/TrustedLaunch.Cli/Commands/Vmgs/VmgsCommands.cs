@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TrustedLaunch.HostSystem;
 using TrustedLaunch.Storage;
 using TrustedLaunch.Uefi.VariableStore;
 using TrustedLaunch.Vmgs;
@@ -25,13 +26,13 @@ internal static class VmgsCommands
     {
         var output = new Option<string>("--out") { Description = "Key file to create (mode 0600; the same format as 'tl vtpm keygen').", Required = true };
         var command = new Command("keygen", "Create a host key-encryption key (AES-256) for VMGS files. Exit 0 ok, 2 the file exists.") { output };
-        command.SetAction(parse => VmgsGuard.Run(() =>
+        command.SetAction(parse =>
         {
             string path = parse.GetValue(output)!;
             using VmgsKeyEncryptionKey kek = VmgsKeyEncryptionKey.Generate(path);
-            Console.WriteLine($"Created {Path.GetFullPath(path)} (KEK thumbprint {kek.ThumbprintHex})");
+            parse.Out().WriteLine($"Created {Path.GetFullPath(path)} (KEK thumbprint {kek.ThumbprintHex})");
             return (int)ExitCode.Ok;
-        }));
+        });
         return command;
     }
 
@@ -40,26 +41,26 @@ internal static class VmgsCommands
         var file = new Argument<string>("FILE") { Description = "The VMGS file." };
         var entry = new Option<string>("--entry") { Description = "uefi-nvram, vtpm, identity (or entry-N).", Required = true };
         var output = new Option<string>("--out") { Description = "Where to write the decrypted entry (mode 0600).", Required = true };
-        var keyFile = new Option<string>("--key-file") { Description = "Host key-encryption key.", Required = true };
+        var keyFile = CliOptions.KeyFile("Host key-encryption key.");
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists." };
         var command = new Command("export", "Decrypt one entry to a file (e.g. the UEFI store as an OVMF_VARS image). Exit 0 ok, 1 corrupt/wrong key, 2 no such entry or bad input.")
         {
             file, entry, output, keyFile, force,
         };
-        command.SetAction(parse => VmgsGuard.Run(() =>
+        command.SetAction(parse =>
         {
-            VmgsEntryId id = VmgsGuard.ParseEntry(parse.GetValue(entry)!);
+            VmgsEntryId id = VmgsInputs.ParseEntry(parse.GetValue(entry)!);
             string outPath = parse.GetValue(output)!;
             if (File.Exists(outPath) && !parse.GetValue(force))
                 throw new CliException(ExitCode.BadInput, $"{outPath} exists; pass --force to replace it.");
-            using VmgsKeyEncryptionKey kek = VmgsGuard.LoadKey(parse.GetValue(keyFile)!);
+            using VmgsKeyEncryptionKey kek = VmgsInputs.LoadKey(parse.GetValue(keyFile)!);
             using VmgsFile vmgs = VmgsFile.Open(parse.GetValue(file)!, kek, writable: false);
             byte[] data = vmgs.ReadEntry(id) ?? throw new CliException(ExitCode.BadInput, $"{parse.GetValue(file)} has no {VmgsEntryNames.ToName(id)} entry.");
             File.Delete(outPath);
             OwnerOnlyFile.WriteNew(outPath, data);
-            Console.WriteLine($"Exported {VmgsEntryNames.ToName(id)} ({data.Length} bytes) to {Path.GetFullPath(outPath)}");
+            parse.Out().WriteLine($"Exported {VmgsEntryNames.ToName(id)} ({data.Length} bytes) to {Path.GetFullPath(outPath)}");
             return (int)ExitCode.Ok;
-        }));
+        });
         return command;
     }
 
@@ -68,16 +69,16 @@ internal static class VmgsCommands
         var file = new Argument<string>("FILE") { Description = "The VMGS file (updated in place, crash-safely)." };
         var entry = new Option<string>("--entry") { Description = "uefi-nvram, vtpm, identity (or entry-N).", Required = true };
         var input = new Option<string>("--in") { Description = "The plaintext content for the entry.", Required = true };
-        var keyFile = new Option<string>("--key-file") { Description = "Host key-encryption key.", Required = true };
+        var keyFile = CliOptions.KeyFile("Host key-encryption key.");
         var command = new Command("import",
             "Replace one entry atomically (the old content survives any crash until the new one is committed). A uefi-nvram entry must be a valid OVMF variable store. " +
             "Exit 0 ok, 1 corrupt/wrong key, 2 bad input, 3 the file is in use (a running VM).")
         {
             file, entry, input, keyFile,
         };
-        command.SetAction(parse => VmgsGuard.Run(() =>
+        command.SetAction(parse =>
         {
-            VmgsEntryId id = VmgsGuard.ParseEntry(parse.GetValue(entry)!);
+            VmgsEntryId id = VmgsInputs.ParseEntry(parse.GetValue(entry)!);
             byte[] data = File.ReadAllBytes(parse.GetValue(input)!);
             if (id == VmgsEntryId.UefiNvram)
             {
@@ -93,12 +94,12 @@ internal static class VmgsCommands
 
             if (data.Length > VmgsLayout.MaxEntryLength)
                 throw new CliException(ExitCode.BadInput, $"{parse.GetValue(input)} is {data.Length} bytes; an entry holds at most {VmgsLayout.MaxEntryLength}.");
-            using VmgsKeyEncryptionKey kek = VmgsGuard.LoadKey(parse.GetValue(keyFile)!);
+            using VmgsKeyEncryptionKey kek = VmgsInputs.LoadKey(parse.GetValue(keyFile)!);
             using VmgsFile vmgs = VmgsFile.Open(parse.GetValue(file)!, kek, writable: true);
             vmgs.WriteEntry(id, data);
-            Console.WriteLine($"Imported {data.Length} bytes into {VmgsEntryNames.ToName(id)} (sequence {vmgs.Header.Sequence})");
+            parse.Out().WriteLine($"Imported {data.Length} bytes into {VmgsEntryNames.ToName(id)} (sequence {vmgs.Header.Sequence})");
             return (int)ExitCode.Ok;
-        }));
+        });
         return command;
     }
 }

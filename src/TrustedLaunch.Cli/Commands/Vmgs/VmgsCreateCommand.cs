@@ -26,29 +26,29 @@ internal static class VmgsCreateCommand
         var output = new Option<string>("--out") { Description = "The VMGS file to create (must not exist).", Required = true };
         var template = new Option<string>("--template") { Description = "microsoft (Microsoft KEK/db), custom (only the keys given), or empty (Secure Boot off).", Required = true };
         template.AcceptOnlyFromAmong("microsoft", "custom", "empty");
-        var ca = new Option<string>("--ca") { Description = "Platform PKI folder made by 'tl ca init' (issues the vTPM's EK and AK certificates).", Required = true };
-        var vmId = new Option<string?>("--vm-id") { Description = "VM identifier (default: a new GUID); goes into the certificates and the identity entry." };
-        var keyFile = new Option<string>("--key-file") { Description = "Host key-encryption key that wraps this VM's data key.", Required = true };
+        var ca = CliOptions.Ca("Platform PKI folder made by 'tl ca init' (issues the vTPM's EK and AK certificates).");
+        var vmId = CliOptions.OptionalVmId("VM identifier (default: a new GUID); goes into the certificates and the identity entry.");
+        var keyFile = CliOptions.KeyFile("Host key-encryption key that wraps this VM's data key.");
         var createKey = new Option<bool>("--create-key") { Description = "Create --key-file first (mode 0600) if it does not exist." };
         var pk = new Option<string?>("--pk") { Description = "PK certificate (DER or PEM); default a generated per-VM PK." };
         var kek = new Option<string[]>("--kek") { Description = "KEK certificate file(s), added to the template's.", AllowMultipleArgumentsPerToken = true };
         var db = new Option<string[]>("--db") { Description = "db entries: certificate files or sha256:HEX, added to the template's.", AllowMultipleArgumentsPerToken = true };
         var size = new Option<string>("--size") { Description = "Flash layout: 4m (default) or 2m.", DefaultValueFactory = _ => "4m" };
         size.AcceptOnlyFromAmong("4m", "2m");
-        var json = new Option<bool>("--json") { Description = "Print the created file's report as JSON." };
+        var json = CliOptions.Json("Print the created file's report as JSON.");
         var command = new Command("create",
             "Create a VMGS holding a fresh UEFI variable store and a freshly manufactured vTPM. Exit 0 ok, 2 bad input (file exists, CA unreadable, bad key file), 3 libtpms missing.")
         {
             output, template, ca, vmId, keyFile, createKey, pk, kek, db, size, json,
         };
-        command.SetAction(parse => VmgsGuard.Run(() =>
+        command.SetAction(parse =>
         {
             string outPath = parse.GetValue(output)!;
             string keyPath = parse.GetValue(keyFile)!;
             CreateFile(outPath, keyPath, parse.GetValue(createKey), VmIdText.ParseOrNew(parse.GetValue(vmId)), parse.GetValue(template)!,
                 parse.GetValue(pk), parse.GetValue(kek) ?? [], parse.GetValue(db) ?? [], parse.GetValue(size) == "2m", parse.GetValue(ca)!);
-            return VmgsGuard.Run(() => ShowCreated(outPath, keyPath, parse.GetValue(json)));
-        }));
+            return VmgsShowCommand.Show(outPath, keyPath, parse.GetValue(json), parse.Out());
+        });
         return command;
     }
 
@@ -63,7 +63,7 @@ internal static class VmgsCreateCommand
             throw new CliException(ExitCode.BadInput, $"{outPath} exists; guest state is never overwritten (delete it first if you mean to).");
         if (createKey && !File.Exists(keyPath))
             VmgsKeyEncryptionKey.Generate(keyPath).Dispose();
-        using VmgsKeyEncryptionKey hostKey = VmgsGuard.LoadKey(keyPath);
+        using VmgsKeyEncryptionKey hostKey = VmgsInputs.LoadKey(keyPath);
         byte[] nvram = BuildVariableStore(templateName, pk, kek, db, twoMegabytes);
         (byte[] tpmState, VTpmIdentity tpm) = Manufacture(caDirectory, id);
         VmgsFile.CreateWith(outPath, hostKey, file =>
@@ -73,15 +73,6 @@ internal static class VmgsCreateCommand
             file.WriteEntry(VmgsEntryId.VmIdentity, IdentityJson(id.ToString("D"), templateName, tpm));
         });
         return tpm;
-    }
-
-    private static int ShowCreated(string path, string keyPath, bool json)
-    {
-        var args = new List<string> { "vmgs", "show", path, "--key-file", keyPath };
-        if (json)
-            args.Add("--json");
-        var root = new RootCommand { VmgsCommands.Create() };
-        return root.Parse(args).Invoke();
     }
 
     private static byte[] BuildVariableStore(string templateName, string? pkPath, string[] kekPaths, string[] dbPaths, bool twoMegabytes)
@@ -113,48 +104,26 @@ internal static class VmgsCreateCommand
             }
         }
 
-        try
+        return SecureBootStoreFactory.Create(new SecureBootStoreOptions
         {
-            return SecureBootStoreFactory.Create(new SecureBootStoreOptions
-            {
-                Template = kind,
-                Layout = twoMegabytes ? NvFlashLayout.Ovmf2M : NvFlashLayout.Ovmf4M,
-                PlatformKey = platformKey,
-                Kek = [.. kekPaths.Select(p => KeyMaterialFiles.LoadEntry(p, owner))],
-                Db = [.. dbPaths.Select(p => KeyMaterialFiles.LoadEntry(p, owner))],
-                Dbx = [],
-                Owner = owner,
-            }).ToArray();
-        }
-        catch (VariableStoreException e)
-        {
-            throw new CliException(ExitCode.BadInput, e.Message);
-        }
+            Template = kind,
+            Layout = twoMegabytes ? NvFlashLayout.Ovmf2M : NvFlashLayout.Ovmf4M,
+            PlatformKey = platformKey,
+            Kek = [.. kekPaths.Select(p => KeyMaterialFiles.LoadEntry(p, owner))],
+            Db = [.. dbPaths.Select(p => KeyMaterialFiles.LoadEntry(p, owner))],
+            Dbx = [],
+            Owner = owner,
+        }).ToArray();
     }
 
     private static (byte[] State, VTpmIdentity Identity) Manufacture(string caDirectory, Guid vmId)
     {
-        try
-        {
-            IPlatformCa platformCa = FilePlatformCa.Open(caDirectory);
-            var memory = new EphemeralNonVolatileStore();
-            VTpmIdentity identity = VTpmManufacturer.Manufacture(new VTpmStateStore(memory, "new VMGS vtpm entry"), platformCa, new VTpmManufactureOptions { VmId = vmId });
-            byte[] state = memory.RestoreAsync().AsTask().GetAwaiter().GetResult()
-                ?? throw new CliException(ExitCode.EnvironmentProblem, "the vTPM manufacturer persisted no state");
-            return (state, identity);
-        }
-        catch (PlatformCaException e)
-        {
-            throw new CliException(ExitCode.BadInput, e.Message, e);
-        }
-        catch (VTpmStateException e)
-        {
-            throw new CliException(e.Failure == VTpmStateFailure.Unavailable ? ExitCode.EnvironmentProblem : ExitCode.BadInput, e.Message, e);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            throw new CliException(ExitCode.EnvironmentProblem, $"libtpms cannot be loaded ({e.Message}); install libtpms0", e);
-        }
+        IPlatformCa platformCa = FilePlatformCa.Open(caDirectory);
+        var memory = new EphemeralNonVolatileStore();
+        VTpmIdentity identity = VTpmManufacturer.Manufacture(new VTpmStateStore(memory, "new VMGS vtpm entry"), platformCa, new VTpmManufactureOptions { VmId = vmId });
+        byte[] state = memory.Restore()
+            ?? throw new CliException(ExitCode.EnvironmentProblem, "the vTPM manufacturer persisted no state");
+        return (state, identity);
     }
 
     private static byte[] IdentityJson(string vmId, string template, VTpmIdentity tpm)

@@ -20,31 +20,33 @@ internal static class VmgsShowCommand
     public static Command Create()
     {
         var file = new Argument<string>("FILE") { Description = "The VMGS file." };
-        var keyFile = new Option<string?>("--key-file") { Description = "Host key-encryption key: also decrypt and summarise the entries." };
-        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var keyFile = CliOptions.OptionalKeyFile("Host key-encryption key: also decrypt and summarise the entries.");
+        var json = CliOptions.Json("Print JSON.");
         var command = new Command("show",
             "Header, both header copies, entries with sizes, encryption; with the key also the identity, the UEFI variables summary and the vTPM identity. " +
             "Never writes. Exit 0 ok, 1 corrupt or wrong key, 2 malformed or missing.")
         {
             file, keyFile, json,
         };
-        command.SetAction(parse => VmgsGuard.Run(() =>
-        {
-            string path = parse.GetValue(file)!;
-            using VmgsKeyEncryptionKey? kek = parse.GetValue(keyFile) is { } k ? VmgsGuard.LoadKey(k) : null;
-            using FileBlockStorage slotsView = FileBlockStorage.Open(path, writable: false);
-            IReadOnlyList<VmgsSlotState> slots = VmgsHeaderSlots.ReadBoth(slotsView);
-            using VmgsFile vmgs = VmgsFile.Open(path, kek, writable: false);
-            VmgsReport report = VmgsReport.From(path, vmgs, slots);
-            if (vmgs.IsUnlocked)
-                report = Decode(report, vmgs, path);
-            if (parse.GetValue(json))
-                CliJson.Write(report);
-            else
-                Console.Out.Write(report.ToText());
-            return (int)ExitCode.Ok;
-        }));
+        command.SetAction(parse => Show(parse.GetValue(file)!, parse.GetValue(keyFile), parse.GetValue(json), parse.Out()));
         return command;
+    }
+
+    /// <summary>Prints the report of the VMGS at <paramref name="path"/> (decoded too when <paramref name="keyPath"/> is given).</summary>
+    internal static int Show(string path, string? keyPath, bool json, TextWriter output)
+    {
+        using VmgsKeyEncryptionKey? kek = keyPath is null ? null : VmgsInputs.LoadKey(keyPath);
+        using FileBlockStorage slotsView = FileBlockStorage.Open(path, writable: false);
+        IReadOnlyList<VmgsSlotState> slots = VmgsHeaderSlots.ReadBoth(slotsView);
+        using VmgsFile vmgs = VmgsFile.Open(path, kek, writable: false);
+        VmgsReport report = VmgsReport.From(path, vmgs, slots);
+        if (vmgs.IsUnlocked)
+            report = Decode(report, vmgs, path);
+        if (json)
+            CliJson.Write(report, output);
+        else
+            output.Write(report.ToText());
+        return (int)ExitCode.Ok;
     }
 
     private static VmgsReport Decode(VmgsReport report, VmgsFile vmgs, string path)

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using TrustedLaunch.HostSystem;
+
+namespace TrustedLaunch.Cli;
+
+/// <summary>
+/// The options many commands share, made in one place so their names and shapes agree; each command says in its own
+/// words what the option means for it.
+/// </summary>
+internal static class CliOptions
+{
+    /// <summary><c>--json</c>: print the result as one JSON document on stdout (<see cref="CliJson"/>).</summary>
+    public static Option<bool> Json(string description = "Print the result as JSON.") => new("--json") { Description = description };
+
+    /// <summary><c>--vm-id ID</c>, required.</summary>
+    public static Option<string> VmId(string description) => new("--vm-id") { Description = description, Required = true };
+
+    /// <summary><c>--vm-id ID</c>, optional (the command picks one when absent).</summary>
+    public static Option<string?> OptionalVmId(string description) => new("--vm-id") { Description = description };
+
+    /// <summary><c>--ca DIR</c>: a platform CA folder made by <c>tl ca init</c>, required.</summary>
+    public static Option<string> Ca(string description) => new("--ca") { Description = description, Required = true };
+
+    /// <summary><c>--ca DIR</c>, optional (the command falls back to another CA when absent).</summary>
+    public static Option<string?> OptionalCa(string description) => new("--ca") { Description = description };
+
+    /// <summary><c>--key-file FILE</c>, required.</summary>
+    public static Option<string> KeyFile(string description) => new("--key-file") { Description = description, Required = true };
+
+    /// <summary><c>--key-file FILE</c>, optional.</summary>
+    public static Option<string?> OptionalKeyFile(string description) => new("--key-file") { Description = description };
+
+    /// <summary><c>--data DIR</c>: the attestation service's data folder, default <c>TL_HOME</c>.</summary>
+    public static Option<string?> Data() => new("--data")
+    {
+        Description = $"Service data folder (database tl.db, token-signing key); default TL_HOME ({TlHome.EnvironmentVariable}, /var/lib/trustedlaunch as root).",
+    };
+}
+
+/// <summary>The writers of the running invocation: every command writes through these, never to <see cref="Console"/>.</summary>
+internal static class InvocationOutput
+{
+    /// <summary>stdout of this invocation.</summary>
+    public static TextWriter Out(this ParseResult parse) => parse.InvocationConfiguration.Output;
+
+    /// <summary>stderr of this invocation.</summary>
+    public static TextWriter Error(this ParseResult parse) => parse.InvocationConfiguration.Error;
+}
