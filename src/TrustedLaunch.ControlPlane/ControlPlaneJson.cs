@@ -1,0 +1,66 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TrustedLaunch.ControlPlane.Arm;
+using TrustedLaunch.ControlPlane.Catalogs;
+using TrustedLaunch.ControlPlane.Hosts;
+using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.ControlPlane.Rules;
+using TrustedLaunch.ControlPlane.State;
+
+namespace TrustedLaunch.ControlPlane;
+
+/// <summary>
+/// The control plane's JSON, source-generated (no reflection): ARM's camelCase, nulls left out, property names
+/// matched case-insensitively on input as ARM does, enums as strings.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    PropertyNameCaseInsensitive = true,
+    UseStringEnumConverter = true,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    MaxDepth = 32)]
+[JsonSerializable(typeof(VirtualMachineResource))]
+[JsonSerializable(typeof(ArmList<VirtualMachineResource>))]
+[JsonSerializable(typeof(VirtualMachineModel))]
+[JsonSerializable(typeof(VirtualMachineInstanceView))]
+[JsonSerializable(typeof(ResourceGroupResource))]
+[JsonSerializable(typeof(ArmList<ResourceGroupResource>))]
+[JsonSerializable(typeof(SubscriptionResource))]
+[JsonSerializable(typeof(ArmList<SubscriptionResource>))]
+[JsonSerializable(typeof(OperationStatusResource))]
+[JsonSerializable(typeof(ArmErrorResponse))]
+[JsonSerializable(typeof(ArmErrorDetail))]
+[JsonSerializable(typeof(ArmList<VirtualMachineSizeResource>))]
+[JsonSerializable(typeof(ArmList<ResourceSkuResource>))]
+[JsonSerializable(typeof(IReadOnlyList<VirtualMachineImageResource>))]
+[JsonSerializable(typeof(VirtualMachineImage))]
+[JsonSerializable(typeof(ImageRegistrationRequest))]
+[JsonSerializable(typeof(SecureBootFinding))]
+[JsonSerializable(typeof(VmHostReport))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
+[JsonSerializable(typeof(HostRegistration))]
+[JsonSerializable(typeof(HostView))]
+[JsonSerializable(typeof(IReadOnlyList<HostView>))]
+[JsonSerializable(typeof(HostReportResult))]
+[JsonSerializable(typeof(HostAssignments))]
+[JsonSerializable(typeof(HostReport))]
+[JsonSerializable(typeof(SizeCatalogDocument))]
+[JsonSerializable(typeof(RuleTableDocument))]
+public sealed partial class ControlPlaneJson : JsonSerializerContext
+{
+    /// <summary>Reads <paramref name="json"/> as <typeparamref name="T"/>; malformed input becomes ARM's <c>InvalidRequestContent</c>.</summary>
+    public static ArmResult<T> Read<T>(ReadOnlySpan<byte> json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
+        try
+        {
+            T? value = JsonSerializer.Deserialize(json, type);
+            return value is null ? ArmErrors.InvalidRequestContent("The body is empty or null.") : ArmResult.Ok<T>(value);
+        }
+        catch (JsonException e)
+        {
+            return ArmErrors.InvalidRequestContent(e.Message);
+        }
+    }
+}
