@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TrustedLaunch.ControlPlane.Arm;
@@ -49,6 +50,23 @@ namespace TrustedLaunch.ControlPlane;
 [JsonSerializable(typeof(RuleTableDocument))]
 public sealed partial class ControlPlaneJson : JsonSerializerContext
 {
+    /// <summary>
+    /// For answers: the same contract, with only the characters JSON requires escaped (ARM's messages quote names with
+    /// <c>'</c>, which the default encoder would write as <c>\u0027</c>).
+    /// </summary>
+    public static ControlPlaneJson Web => WebInstance.Value;
+
+    // Lazy, so it is built after the generated half of this class has initialised its own statics.
+    private static readonly Lazy<ControlPlaneJson> WebInstance = new(() => new ControlPlaneJson(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        PropertyNameCaseInsensitive = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        MaxDepth = 32,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    }));
+
     /// <summary>Reads <paramref name="json"/> as <typeparamref name="T"/>; malformed input becomes ARM's <c>InvalidRequestContent</c>.</summary>
     public static ArmResult<T> Read<T>(ReadOnlySpan<byte> json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
         where T : class

@@ -220,7 +220,7 @@ public static class VmPlanner
                     || vTpm != (before?.SecurityProfile?.UefiSettings?.VTpmEnabled ?? false)))
             .Set("change.imageReference", previous is not null && !SameImage(properties.StorageProfile?.ImageReference, before?.StorageProfile?.ImageReference))
             .Set("change.vmSize", previous is not null && !string.Equals(properties.HardwareProfile?.VmSize, before?.HardwareProfile?.VmSize, StringComparison.OrdinalIgnoreCase))
-            .Set("change.secureBootKeys", previous is not null && previousTrustedLaunch
+            .Set("change.secureBootKeys", previous is not null && previousTrustedLaunch && securityType == TrustedLaunch
                 && (!string.Equals(extensions.SecureBootTemplate, before?.TrustedLaunchExtensions?.SecureBootTemplate, StringComparison.OrdinalIgnoreCase)
                     || !SameKeys(extensions.SecureBootKeys, before?.TrustedLaunchExtensions?.SecureBootKeys)))
             .Set("previous.deallocated", previous is null ? null
