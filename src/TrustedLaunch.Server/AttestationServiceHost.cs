@@ -72,7 +72,7 @@ public static class AttestationServiceHost
         builder.Services.AddSingleton<AttestationService>();
         builder.Services.AddHostedService<NoncePurger>();
         builder.Services.AddControlPlane(options.ControlPlane);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(ArmOpenApi.Configure);
 
         WebApplication app = builder.Build();
         app.Use(ProblemOnErrorAsync);

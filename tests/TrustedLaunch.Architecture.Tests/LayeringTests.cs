@@ -48,7 +48,7 @@ public class LayeringTests
             "TrustedLaunch.Uefi.VariableStore", "TrustedLaunch.Pe.Authenticode", "TrustedLaunch.SecureBoot",
             "TrustedLaunch.Linux.ModuleSignature", "TrustedLaunch.Storage", "TrustedLaunch.VTpm", "TrustedLaunch.Vmgs.Format", "TrustedLaunch.Vmgs",
             "TrustedLaunch.Runtime", "TrustedLaunch.Images", "TrustedLaunch.Attestation.Evidence", "TrustedLaunch.Attestation",
-            "TrustedLaunch.GuestChannel",
+            "TrustedLaunch.GuestChannel", "TrustedLaunch.ControlPlane",
         ];
         foreach (var name in libraries)
         {
@@ -63,6 +63,17 @@ public class LayeringTests
         // The verifier is pure: the server and the CLI give it evidence and expectations, it never reaches a store.
         var refs = Assembly.Load("TrustedLaunch.Attestation").GetReferencedAssemblies().Select(a => a.Name!).ToList();
         Assert.DoesNotContain(refs, n => n is "TrustedLaunch.Server" or "TrustedLaunch.Runtime" or "TrustedLaunch.Storage" or "Microsoft.Data.Sqlite");
+    }
+
+    [Fact]
+    public void ControlPlane_ReferencesTheBclOnly()
+    {
+        // The resource layer is a core library over store interfaces: hosts bring HTTP (TrustedLaunch.Server), the
+        // databases, and the disk and Secure Boot inspection behind IDiskImageProbe.
+        var offending = Assembly.Load("TrustedLaunch.ControlPlane").GetReferencedAssemblies().Select(a => a.Name!)
+            .Where(n => !IsBcl(n) && !n.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal) && !n.EndsWith(".Abstractions", StringComparison.Ordinal))
+            .ToList();
+        Assert.True(offending.Count == 0, $"TrustedLaunch.ControlPlane references {string.Join(", ", offending)}");
     }
 
     [Fact]

@@ -177,6 +177,9 @@ public sealed class ArmResourceTests(ArmTestService arm) : IClassFixture<ArmTest
         JsonElement paths = document.Body.GetProperty("paths");
         JsonElement vm = paths.GetProperty("/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachines/{vmName}");
         Assert.Equal("VirtualMachines_CreateOrUpdate", vm.GetProperty("put").GetProperty("operationId").GetString());
+        JsonElement apiVersion = vm.GetProperty("put").GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "api-version");
+        Assert.True(apiVersion.GetProperty("required").GetBoolean());
+        Assert.Contains("2024-07-01", apiVersion.GetProperty("schema").GetProperty("enum").EnumerateArray().Select(v => v.GetString()));
         Assert.True(paths.TryGetProperty("/v1/hosts/{hostName}/assignments", out _));
         Assert.True(paths.TryGetProperty("/subscriptions/{subscriptionId}/providers/Microsoft.Compute/locations/{location}/operations/{operationId}", out _));
         Assert.True(document.Body.GetProperty("components").GetProperty("schemas").TryGetProperty("TrustedLaunchExtensions", out _));
