@@ -5,7 +5,7 @@ namespace TrustedLaunch.ControlPlane.Rules;
 
 /// <summary>
 /// One rule of the VM rules table (<c>Rules/trusted-launch-rules.json</c>): when every condition of <see cref="When"/>
-/// holds for a request's facts, the request is refused with <see cref="Code"/>, <see cref="Message"/> and
+/// holds for a request's facts (an empty list always holds), the request is refused with <see cref="Code"/>, <see cref="Message"/> and
 /// <see cref="Target"/>. With <see cref="Each"/> naming a list fact, the rule refuses once per entry (one per offending
 /// data disk, say), with <c>{location}</c> and <c>{value}</c> filled from the entry.
 /// </summary>
