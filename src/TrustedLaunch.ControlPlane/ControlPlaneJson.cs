@@ -12,7 +12,7 @@ namespace TrustedLaunch.ControlPlane;
 
 /// <summary>
 /// The control plane's JSON, source-generated (no reflection): ARM's camelCase, nulls left out, property names
-/// matched case-insensitively on input as ARM does, enums as strings.
+/// matched case-insensitively on input as ARM does, enums as strings, a member given twice refused.
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -20,6 +20,7 @@ namespace TrustedLaunch.ControlPlane;
     PropertyNameCaseInsensitive = true,
     UseStringEnumConverter = true,
     ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowDuplicateProperties = false, // a member given twice is refused, not read as its last value
     MaxDepth = 32)]
 [JsonSerializable(typeof(VirtualMachineResource))]
 [JsonSerializable(typeof(ArmList<VirtualMachineResource>))]
@@ -63,6 +64,7 @@ public sealed partial class ControlPlaneJson : JsonSerializerContext
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         PropertyNameCaseInsensitive = true,
         ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowDuplicateProperties = false,
         MaxDepth = 32,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     }));

@@ -116,6 +116,22 @@ public sealed class VirtualMachineApiTests(ArmTestService arm) : IClassFixture<A
     }
 
     [Fact]
+    public async Task Put_MemberGivenTwice_InvalidRequestContent()
+    {
+        string group = await arm.CreateGroupAsync();
+        string body = ArmTestService.VmBody().ToJsonString().Replace("\"location\":\"westus\"", "\"location\":\"westus\",\"location\":\"eastus\"", StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(HttpMethod.Put, ArmTestService.WithApi(arm.VmPath(group, "dup1")))
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        using HttpResponseMessage response = await arm.Service.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("InvalidRequestContent", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Paths_CaseInsensitive_NamesKeepTheirCase()
     {
         string group = await arm.CreateGroupAsync(arm.NewName("MixedGroup"));

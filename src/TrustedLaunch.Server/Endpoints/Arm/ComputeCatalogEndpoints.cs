@@ -44,7 +44,7 @@ internal static class ComputeCatalogEndpoints
         arm.MapGet(Versions + "/{version}", GetVersionAsync).Kind(ArmResourceKind.VirtualMachineImage).WithName("VirtualMachineImages_Get")
             .Produces<VirtualMachineImage>();
         arm.MapPut(Versions + "/{version}", RegisterVersionAsync).Kind(ArmResourceKind.VirtualMachineImage).WithName("VirtualMachineImages_Register")
-            .Accepts<ImageRegistrationRequest>("application/json").Produces<VirtualMachineImage>();
+            .Accepts<ImageRegistrationRequest>("application/json").Produces<VirtualMachineImage>().AddEndpointFilter<ArmLoopbackOnlyFilter>();
     }
 
     private static async Task<IResult> GetOperationAsync(string subscriptionId, string operationId, [FromQuery(Name = "monitor")] bool? monitor,

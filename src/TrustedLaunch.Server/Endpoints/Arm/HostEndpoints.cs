@@ -21,11 +21,13 @@ internal static class HostEndpoints
     {
         RouteGroupBuilder hosts = app.MapGroup("/v1/hosts").WithTags("Hosts");
         hosts.MapGet("", ListAsync).WithName("Hosts_List").Produces<IReadOnlyList<HostView>>();
+        // A caller could pose as a host: only local ones until hosts authenticate (phase 2 brings remote agents with credentials).
         hosts.MapPut("/{hostName}", RegisterAsync).WithName("Hosts_Register").Accepts<HostRegistration>("application/json")
-            .Produces<HostView>().ProducesArmErrors();
-        hosts.MapGet("/{hostName}/assignments", AssignmentsAsync).WithName("Hosts_Assignments").Produces<HostAssignments>().ProducesArmErrors();
+            .Produces<HostView>().ProducesArmErrors().AddEndpointFilter<ArmLoopbackOnlyFilter>();
+        hosts.MapGet("/{hostName}/assignments", AssignmentsAsync).WithName("Hosts_Assignments").Produces<HostAssignments>().ProducesArmErrors()
+            .AddEndpointFilter<ArmLoopbackOnlyFilter>();
         hosts.MapPost("/{hostName}/reports", ReportAsync).WithName("Hosts_Report").Accepts<HostReport>("application/json")
-            .Produces<HostReportResult>().ProducesArmErrors();
+            .Produces<HostReportResult>().ProducesArmErrors().AddEndpointFilter<ArmLoopbackOnlyFilter>();
     }
 
     private static async Task<IResult> ListAsync(HostCoordinator coordinator, CancellationToken cancellationToken) =>
