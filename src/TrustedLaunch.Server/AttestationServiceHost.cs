@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using TrustedLaunch.Server.ControlPlane;
 using TrustedLaunch.Server.Endpoints;
+using TrustedLaunch.Server.Endpoints.Arm;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sqlite;
 
@@ -69,12 +71,16 @@ public static class AttestationServiceHost
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<TokenService>>()));
         builder.Services.AddSingleton<AttestationService>();
         builder.Services.AddHostedService<NoncePurger>();
+        builder.Services.AddControlPlane(options.ControlPlane);
+        builder.Services.AddOpenApi(ArmOpenApi.Configure);
 
         WebApplication app = builder.Build();
         app.Use(ProblemOnErrorAsync);
         VmAttestationEndpoints.Map(app);
         PolicyEndpoints.Map(app);
         MetadataEndpoints.Map(app);
+        ControlPlaneEndpoints.Map(app);
+        app.MapOpenApi("/openapi/{documentName}.json");
         app.MapFallback(() => VmAttestationEndpoints.Problem(StatusCodes.Status404NotFound, ServiceProblem.TypePrefix + "NoSuchEndpoint",
             "No such endpoint", "See docs/server.md for the API."));
 

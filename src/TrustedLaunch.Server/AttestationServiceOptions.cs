@@ -1,4 +1,5 @@
 using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.ControlPlane;
 
 namespace TrustedLaunch.Server;
 
@@ -45,6 +46,9 @@ public sealed record AttestationServiceOptions
     public int DefaultListLimit { get; init; } = 20;
 
     public int MaxListLimit { get; init; } = 500;
+
+    /// <summary>The ARM control plane's settings (docs/control-plane.md).</summary>
+    public ControlPlaneOptions ControlPlane { get; init; } = new();
 
     public string DatabasePath => Path.Combine(DataDirectory, DatabaseFileName);
 }

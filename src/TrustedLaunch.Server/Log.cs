@@ -45,4 +45,7 @@ internal static partial class Log
 
     [LoggerMessage(6011, LogLevel.Information, "VM {VmId}: reference policy set to {Name}")]
     public static partial void PolicyAssigned(ILogger logger, Guid vmId, string name);
+
+    [LoggerMessage(6020, LogLevel.Information, "Control plane: default subscription {SubscriptionId} ({DisplayName})")]
+    public static partial void DefaultSubscription(ILogger logger, string subscriptionId, string displayName);
 }

@@ -17,6 +17,7 @@ public partial class ArchitectureDocTests
         ["System.CommandLine"] = "System.CommandLine",
         ["SQLite"] = "Microsoft.Data.Sqlite",
         ["ASP.NET Core"] = "Microsoft.AspNetCore.App",
+        ["OpenApi"] = "Microsoft.AspNetCore.OpenApi",
     };
 
     private static readonly Lazy<Dictionary<string, string>> Table = new(ReadTable);

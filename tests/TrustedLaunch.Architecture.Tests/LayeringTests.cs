@@ -48,7 +48,7 @@ public class LayeringTests
             "TrustedLaunch.Uefi.VariableStore", "TrustedLaunch.Pe.Authenticode", "TrustedLaunch.SecureBoot",
             "TrustedLaunch.Linux.ModuleSignature", "TrustedLaunch.Storage", "TrustedLaunch.VTpm", "TrustedLaunch.Vmgs.Format", "TrustedLaunch.Vmgs",
             "TrustedLaunch.Runtime", "TrustedLaunch.Images", "TrustedLaunch.Attestation.Evidence", "TrustedLaunch.Attestation",
-            "TrustedLaunch.GuestChannel", "TrustedLaunch.HostSystem",
+            "TrustedLaunch.GuestChannel", "TrustedLaunch.HostSystem", "TrustedLaunch.ControlPlane",
         ];
         foreach (var name in libraries)
         {
@@ -71,6 +71,17 @@ public class LayeringTests
         // Every library may use the host chores, so they must not pull anything in.
         var refs = Assembly.Load("TrustedLaunch.HostSystem").GetReferencedAssemblies().Select(a => a.Name!).ToList();
         Assert.All(refs, n => Assert.True(IsBcl(n), $"TrustedLaunch.HostSystem references {n}"));
+    }
+
+    [Fact]
+    public void ControlPlane_ReferencesTheBclOnly()
+    {
+        // The resource layer is a core library over store interfaces: hosts bring HTTP (TrustedLaunch.Server), the
+        // databases, and the disk and Secure Boot inspection behind IDiskImageProbe.
+        var offending = Assembly.Load("TrustedLaunch.ControlPlane").GetReferencedAssemblies().Select(a => a.Name!)
+            .Where(n => !IsBcl(n) && !n.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal) && !n.EndsWith(".Abstractions", StringComparison.Ordinal))
+            .ToList();
+        Assert.True(offending.Count == 0, $"TrustedLaunch.ControlPlane references {string.Join(", ", offending)}");
     }
 
     [Fact]

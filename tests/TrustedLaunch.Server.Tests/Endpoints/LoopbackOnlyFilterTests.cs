@@ -34,3 +34,19 @@ public sealed class LoopbackOnlyFilterTests
         Assert.Equal(StatusCodes.Status403Forbidden, problem.StatusCode);
     }
 }
+
+public sealed class ArmLoopbackOnlyFilterTests
+{
+    [Fact]
+    public async Task Invoke_RemoteCaller_403AuthorizationFailedInArmsEnvelope()
+    {
+        var context = new DefaultHttpContext();
+        context.Connection.RemoteIpAddress = IPAddress.Parse("192.0.2.7");
+        bool ran = false;
+        object? result = await new TrustedLaunch.Server.Endpoints.Arm.ArmLoopbackOnlyFilter().InvokeAsync(new DefaultEndpointFilterInvocationContext(context),
+            _ => { ran = true; return ValueTask.FromResult<object?>(Results.Ok()); });
+
+        Assert.False(ran);
+        Assert.Equal(StatusCodes.Status403Forbidden, Assert.IsAssignableFrom<IStatusCodeHttpResult>(result).StatusCode);
+    }
+}

@@ -87,7 +87,7 @@ public sealed class SqliteStoresTests : IDisposable
         SqliteDatabase migrated = SqliteDatabase.Open(DatabasePath);
         var vms = new SqliteVmRegistry(migrated);
 
-        Assert.Equal(3, migrated.ReadSchemaVersion());
+        Assert.Equal(SqliteDatabase.SchemaVersion, migrated.ReadSchemaVersion());
         Assert.Equal(new RegisteredVm(vm, "pem", T0, PolicyName: null), await vms.GetAsync(vm, default));
         Assert.Equal("QuoteInvalid", (await new SqliteAttestationResultStore(migrated).GetLatestAsync(vm, default))!.Reason);
         Assert.NotNull(await new SqliteBaselineStore(migrated).GetAsync(vm, default));

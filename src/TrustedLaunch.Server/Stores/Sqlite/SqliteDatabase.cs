@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sqlite;
 public sealed class SqliteDatabase : IDisposable
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     private static readonly string[] Migrations =
@@ -64,6 +64,89 @@ public sealed class SqliteDatabase : IDisposable
             clock INTEGER NOT NULL,
             safe INTEGER NOT NULL,
             seen_at INTEGER NOT NULL);
+        """,
+        // 4: the control plane (docs/control-plane.md): subscriptions, resource groups, hosts, VMs, their operations and
+        // the image catalog. Names are stored as given and compared by an upper-case key (ARM names are case-insensitive).
+        // change_sequence numbers every VM write; a write compare-and-swaps on the number it read.
+        """
+        CREATE TABLE subscriptions (
+            subscription_id TEXT PRIMARY KEY NOT NULL,
+            display_name TEXT NOT NULL,
+            is_default INTEGER NOT NULL,
+            created_at INTEGER NOT NULL);
+        CREATE UNIQUE INDEX subscriptions_one_default ON subscriptions (is_default) WHERE is_default = 1;
+        CREATE TABLE resource_groups (
+            subscription_id TEXT NOT NULL REFERENCES subscriptions (subscription_id),
+            name_key TEXT NOT NULL,
+            name TEXT NOT NULL,
+            location TEXT NOT NULL,
+            tags_json TEXT NULL,
+            version INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (subscription_id, name_key));
+        CREATE TABLE hosts (
+            name_key TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            vcpus INTEGER NOT NULL,
+            memory_mb INTEGER NOT NULL,
+            accelerator TEXT NOT NULL,
+            agent_version TEXT NULL,
+            registered_at INTEGER NOT NULL,
+            last_seen_at INTEGER NOT NULL);
+        CREATE TABLE virtual_machines (
+            subscription_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            resource_group TEXT NOT NULL,
+            name TEXT NOT NULL,
+            vm_id TEXT NOT NULL UNIQUE,
+            location TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            model_json TEXT NOT NULL,
+            provisioning_state TEXT NOT NULL,
+            desired_power TEXT NOT NULL,
+            actual_power TEXT NULL,
+            host_key TEXT NULL REFERENCES hosts (name_key),
+            host_name TEXT NULL,
+            vcpus INTEGER NOT NULL,
+            memory_mb INTEGER NOT NULL,
+            generation TEXT NOT NULL,
+            pending_operation_id TEXT NULL,
+            restart_generation INTEGER NOT NULL,
+            time_created INTEGER NOT NULL,
+            report_json TEXT NULL,
+            change_seq INTEGER NOT NULL,
+            PRIMARY KEY (subscription_id, group_key, name_key),
+            FOREIGN KEY (subscription_id, group_key) REFERENCES resource_groups (subscription_id, name_key));
+        CREATE INDEX virtual_machines_host ON virtual_machines (host_key);
+        CREATE INDEX virtual_machines_unplaced ON virtual_machines (time_created) WHERE host_key IS NULL;
+        CREATE TABLE operations (
+            operation_id TEXT PRIMARY KEY NOT NULL,
+            subscription_id TEXT NOT NULL,
+            location TEXT NOT NULL,
+            resource_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error_json TEXT NULL,
+            start_time INTEGER NOT NULL,
+            end_time INTEGER NULL,
+            target_version INTEGER NULL);
+        CREATE TABLE images (
+            publisher_key TEXT NOT NULL,
+            offer_key TEXT NOT NULL,
+            sku_key TEXT NOT NULL,
+            version TEXT NOT NULL,
+            publisher TEXT NOT NULL,
+            offer TEXT NOT NULL,
+            sku TEXT NOT NULL,
+            file_path TEXT NOT NULL,
+            generation TEXT NOT NULL,
+            secure_boot_json TEXT NOT NULL,
+            registered_at INTEGER NOT NULL,
+            PRIMARY KEY (publisher_key, offer_key, sku_key, version));
+        CREATE TABLE change_sequence (id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1), value INTEGER NOT NULL);
+        INSERT INTO change_sequence (id, value) VALUES (1, 0);
         """,
     ];
 

@@ -1,0 +1,157 @@
+using TrustedLaunch.ControlPlane.Arm;
+using TrustedLaunch.ControlPlane.Model;
+
+namespace TrustedLaunch.ControlPlane.Hosts;
+
+// The contract between the control plane and a host agent (`tl host`, phase 2), over HTTP initiated by the host only
+// (no inbound connection to hosts): register, long-poll the desired state of the VMs placed on it, report what it
+// observed. docs/control-plane.md ("Host contract") describes the loop.
+
+/// <summary><c>PUT /v1/hosts/{name}</c>: a host announces itself and its capacity (again after a restart: idempotent).</summary>
+public sealed record HostRegistration
+{
+    public int? VCpus { get; init; }
+
+    public int? MemoryInMB { get; init; }
+
+    /// <summary><c>kvm</c> or <c>tcg</c>.</summary>
+    public string? Accelerator { get; init; }
+
+    public string? AgentVersion { get; init; }
+}
+
+/// <summary>A registered host as the control plane sees it.</summary>
+public sealed record HostView
+{
+    public required string Name { get; init; }
+
+    public required int VCpus { get; init; }
+
+    public required int MemoryInMB { get; init; }
+
+    public required string Accelerator { get; init; }
+
+    public string? AgentVersion { get; init; }
+
+    public required DateTimeOffset RegisteredAt { get; init; }
+
+    public required DateTimeOffset LastSeenAt { get; init; }
+
+    /// <summary>Heard from within the liveness window; the VMs of a host that is not alive show PowerState/unknown.</summary>
+    public required bool Alive { get; init; }
+
+    /// <summary>vCPUs and memory of the VMs placed on it that are not deallocated.</summary>
+    public required int AllocatedVCpus { get; init; }
+
+    public required int AllocatedMemoryInMB { get; init; }
+
+    public required int VirtualMachines { get; init; }
+}
+
+/// <summary>
+/// <c>GET /v1/hosts/{name}/assignments?token=T&amp;timeoutSeconds=S</c>: the desired state of every VM placed on the host.
+/// The answer comes at once when it differs from the one <c>token</c> names, else when something changes or after S seconds.
+/// </summary>
+public sealed record HostAssignments
+{
+    public required string Host { get; init; }
+
+    /// <summary>Opaque; pass it back as <c>token</c> on the next poll.</summary>
+    public required string Token { get; init; }
+
+    public required IReadOnlyList<VmAssignment> VirtualMachines { get; init; }
+}
+
+/// <summary>One VM a host must converge.</summary>
+public sealed record VmAssignment
+{
+    public required Guid VmId { get; init; }
+
+    public required string ResourceId { get; init; }
+
+    public required string Name { get; init; }
+
+    /// <summary>The version to converge to; report it back as <see cref="VmReport.ObservedVersion"/> once applied.</summary>
+    public required long Version { get; init; }
+
+    /// <summary>Running, Stopped, Deallocated, or Deleted (stop it, remove its files unless kept by deleteOption, report <c>deleted</c>).</summary>
+    public required string DesiredPowerState { get; init; }
+
+    /// <summary>Increases with every restart request: restart the VM when it is above the one last applied.</summary>
+    public required long RestartGeneration { get; init; }
+
+    public required VmRuntimeSpec Spec { get; init; }
+}
+
+/// <summary>What a host needs to build and run one VM (QEMU, OVMF or SeaBIOS, <c>tl-vtpm</c> on the VMGS).</summary>
+public sealed record VmRuntimeSpec
+{
+    public required string VmSize { get; init; }
+
+    public required int VCpus { get; init; }
+
+    public required int MemoryInMB { get; init; }
+
+    /// <summary>The image's generation: V2 boots OVMF (UEFI), V1 SeaBIOS.</summary>
+    public required string HyperVGeneration { get; init; }
+
+    /// <summary><c>publisher:offer:sku:version</c> (the exact version).</summary>
+    public required string ImageUrn { get; init; }
+
+    /// <summary>The registered image file the OS disk is created from (null when the image was removed from the catalog since).</summary>
+    public string? ImagePath { get; init; }
+
+    /// <summary>TrustedLaunch or Standard.</summary>
+    public required string SecurityType { get; init; }
+
+    public required bool SecureBootEnabled { get; init; }
+
+    public required bool VTpmEnabled { get; init; }
+
+    /// <summary>The Trusted Launch settings (template, keys, attestation interval, policy, nested virtualization).</summary>
+    public required TrustedLaunchExtensions Extensions { get; init; }
+
+    public required string ComputerName { get; init; }
+
+    public required string OsDiskName { get; init; }
+
+    /// <summary>Delete: remove the OS disk and the VMGS with the VM; Detach: keep both.</summary>
+    public required string OsDiskDeleteOption { get; init; }
+
+    public int? OsDiskSizeGB { get; init; }
+
+    public required IReadOnlyList<DataDisk> DataDisks { get; init; }
+}
+
+/// <summary><c>POST /v1/hosts/{name}/reports</c>: what the host observed, for any number of its VMs.</summary>
+public sealed record HostReport
+{
+    public IReadOnlyList<VmReport>? VirtualMachines { get; init; }
+}
+
+public sealed record VmReport
+{
+    public Guid VmId { get; init; }
+
+    /// <summary>The assignment version the host has applied (or failed to apply, with <see cref="Error"/>).</summary>
+    public long ObservedVersion { get; init; }
+
+    /// <summary>Starting, Running, Stopping, Stopped, Deallocating or Deallocated.</summary>
+    public string? PowerState { get; init; }
+
+    /// <summary>The VM is gone from the host (its files removed or detached as its deleteOption said).</summary>
+    public bool Deleted { get; init; }
+
+    /// <summary>Applying <see cref="ObservedVersion"/> failed: the operation fails with this error.</summary>
+    public ArmErrorDetail? Error { get; init; }
+
+    /// <summary>The runtime's boot verdict (booted, secure-boot-violation, …) and its detail.</summary>
+    public string? BootVerdict { get; init; }
+
+    public string? BootVerdictDetail { get; init; }
+
+    public string? ConsoleTail { get; init; }
+}
+
+/// <summary>What happened to each VM of a report.</summary>
+public sealed record HostReportResult(int Applied, IReadOnlyList<Guid> Unknown);

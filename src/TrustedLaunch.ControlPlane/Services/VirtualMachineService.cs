@@ -1,0 +1,268 @@
+using TrustedLaunch.ControlPlane.Arm;
+using TrustedLaunch.ControlPlane.Catalogs;
+using TrustedLaunch.ControlPlane.Hosts;
+using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.ControlPlane.Rules;
+using TrustedLaunch.ControlPlane.State;
+using TrustedLaunch.ControlPlane.Stores;
+
+namespace TrustedLaunch.ControlPlane.Services;
+
+/// <summary>The answer to a VM PUT/PATCH: the VM, whether it was created, and the operation converging it (if any).</summary>
+public sealed record VmWriteResult(VirtualMachineRecord Vm, bool Created, OperationRecord? Operation);
+
+/// <summary>
+/// Microsoft.Compute/virtualMachines: PUT (create or update), PATCH, GET, list and the instance view. Every write is
+/// judged by <see cref="VmPlanner"/> (request checks, Azure's defaults, the rules table) and stored with its operation
+/// in one compare-and-swap write: a refused or lost request leaves nothing behind.
+/// </summary>
+public sealed class VirtualMachineService(
+    IVirtualMachineStore machines,
+    IResourceGroupStore groups,
+    IOperationStore operations,
+    IHostStore hosts,
+    ImageCatalogService images,
+    Placement placement,
+    HostSignals signals,
+    IReferencePolicyLookup policies,
+    IAttestationStatusSource attestations,
+    ControlPlaneOptions options,
+    TimeProvider time)
+{
+    public SizeCatalog Sizes { get; init; } = SizeCatalog.Default;
+
+    public RuleTable Rules { get; init; } = RuleTable.Default;
+
+    /// <summary>PUT (<paramref name="patch"/> false: creates or updates) or PATCH (updates an existing VM).</summary>
+    public async Task<ArmResult<VmWriteResult>> PutAsync(VirtualMachineKey key, ReadOnlyMemory<byte> body, string? ifMatch, string? ifNoneMatch,
+        bool patch, CancellationToken cancellationToken)
+    {
+        if (ArmNames.CheckResourceGroup(key.ResourceGroup) is ArmFailure badGroup)
+            return badGroup;
+        if (ArmNames.CheckVirtualMachine(key.Name) is ArmFailure badName)
+            return badName;
+        ArmResult<VirtualMachineResource> parsed = ControlPlaneJson.Read(body.Span, ControlPlaneJson.Default.VirtualMachineResource);
+        if (parsed.Failure is ArmFailure malformed)
+            return malformed;
+        VirtualMachineResource sent = parsed.Value!;
+
+        ResourceGroupRecord? group = await groups.GetAsync(key.SubscriptionId, key.ResourceGroup, cancellationToken);
+        if (group is null)
+            return ArmErrors.ResourceGroupNotFound(key.ResourceGroup);
+        if (group.State == ResourceGroupState.Deleting)
+            return ArmErrors.ResourceGroupBeingDeleted(group.Name);
+        VirtualMachineRecord? previous = await machines.GetAsync(key, cancellationToken);
+        if (EntityTags.CheckPreconditions(ifMatch, ifNoneMatch, previous?.Version) is ArmFailure precondition)
+            return precondition;
+        if (previous is null && patch)
+            return ArmErrors.ResourceNotFound(ResourceIds.VirtualMachineType, key.Name, key.ResourceGroup);
+        if (previous is not null && await BusyAsync(previous, allowPreempt: false, cancellationToken) is ArmFailure busy)
+            return busy;
+
+        if (patch && sent.Location is null)
+            sent = sent with { Location = previous!.Location };
+        string? location = sent.Location is null ? null : ResourceIds.NormalizeLocation(sent.Location);
+        if (location is not null && !options.IsLocationAllowed(location))
+            return ArmErrors.LocationNotAvailable(location, ResourceIds.VirtualMachineType, options.KnownLocations(location));
+        if (previous is not null && location is not null && location != previous.Location)
+            return ArmErrors.InvalidResourceLocation(previous.Name, previous.Location, previous.ResourceGroup, location);
+
+        VirtualMachineResource merged = previous is null ? sent : VirtualMachineMerge.Merge(previous, sent);
+        Guid vmId = previous?.VmId ?? Guid.NewGuid();
+        VmPlan plan = VmPlanner.Plan(await PlanInputAsync(key.Name, vmId, merged, sent, previous, cancellationToken), Rules);
+        if (!plan.Accepted)
+            return plan.ToFailure();
+
+        VmSize size = Sizes.Find(plan.Model.Properties.HardwareProfile!.VmSize!)!;
+        return previous is null
+            ? await CreateAsync(key, vmId, location!, plan, size, ifMatch, ifNoneMatch, cancellationToken)
+            : await UpdateAsync(previous, plan, size, ifMatch, ifNoneMatch, cancellationToken);
+    }
+
+    public async Task<ArmResult<VirtualMachineRecord>> GetAsync(VirtualMachineKey key, CancellationToken cancellationToken)
+    {
+        if (ArmNames.CheckResourceGroup(key.ResourceGroup) is ArmFailure badGroup)
+            return badGroup;
+        VirtualMachineRecord? vm = await machines.GetAsync(key, cancellationToken);
+        if (vm is not null)
+            return ArmResult.Ok<VirtualMachineRecord>(vm);
+        return await groups.GetAsync(key.SubscriptionId, key.ResourceGroup, cancellationToken) is null
+            ? ArmErrors.ResourceGroupNotFound(key.ResourceGroup)
+            : ArmErrors.ResourceNotFound(ResourceIds.VirtualMachineType, key.Name, key.ResourceGroup);
+    }
+
+    /// <summary>One page of the VMs of a subscription or resource group (404 when the group does not exist).</summary>
+    public async Task<ArmResult<Page<VirtualMachineRecord>>> ListAsync(string subscriptionId, string? resourceGroup, string? continuationToken,
+        CancellationToken cancellationToken)
+    {
+        if (resourceGroup is not null)
+        {
+            if (ArmNames.CheckResourceGroup(resourceGroup) is ArmFailure badGroup)
+                return badGroup;
+            if (await groups.GetAsync(subscriptionId, resourceGroup, cancellationToken) is null)
+                return ArmErrors.ResourceGroupNotFound(resourceGroup);
+        }
+
+        return ArmResult.Ok<Page<VirtualMachineRecord>>(
+            await machines.ListAsync(subscriptionId, resourceGroup, continuationToken, options.PageSize, cancellationToken));
+    }
+
+    public async Task<ArmResult<VirtualMachineInstanceView>> GetInstanceViewAsync(VirtualMachineKey key, CancellationToken cancellationToken)
+    {
+        ArmResult<VirtualMachineRecord> found = await GetAsync(key, cancellationToken);
+        if (found.Failure is ArmFailure failure)
+            return failure;
+        return ArmResult.Ok<VirtualMachineInstanceView>(await InstanceViewAsync(found.Value!, cancellationToken));
+    }
+
+    public async Task<VirtualMachineInstanceView> InstanceViewAsync(VirtualMachineRecord vm, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        bool? alive = vm.HostName is null ? null : await hosts.GetAsync(vm.HostName, cancellationToken) is HostRecord host && placement.IsAlive(host);
+        OperationRecord? pending = vm.PendingOperationId is null ? null : await operations.GetAsync(vm.PendingOperationId, cancellationToken);
+        AttestationSummary? attestation = await attestations.GetLatestAsync(vm.VmId, cancellationToken);
+        return VirtualMachineViews.InstanceView(vm, alive, pending, attestation, vm.Generation);
+    }
+
+    /// <summary>409 when an operation that cannot be preempted (create, delete, or with <paramref name="allowPreempt"/> false any) is in progress.</summary>
+    internal async Task<ArmFailure?> BusyAsync(VirtualMachineRecord vm, bool allowPreempt, CancellationToken cancellationToken)
+    {
+        if (vm.PendingOperationId is null)
+            return null;
+        OperationRecord? pending = await operations.GetAsync(vm.PendingOperationId, cancellationToken);
+        if (pending is null || pending.Status != OperationStatus.InProgress)
+            return null;
+        bool preemptible = allowPreempt && pending.Kind is not (OperationKind.Create or OperationKind.Delete);
+        return preemptible ? null : ArmErrors.AnotherOperationInProgress(VirtualMachineViews.OperationUrl(pending, ApiVersions.Compute[0]));
+    }
+
+    private async Task<VmPlanInput> PlanInputAsync(string name, Guid vmId, VirtualMachineResource merged, VirtualMachineResource sent,
+        VirtualMachineRecord? previous, CancellationToken cancellationToken)
+    {
+        VirtualMachineProperties? properties = merged.Properties;
+        string? policy = properties?.TrustedLaunchExtensions?.ReferencePolicy;
+        return new VmPlanInput
+        {
+            Name = name,
+            VmId = vmId,
+            Request = merged,
+            Sent = sent,
+            Previous = previous,
+            PreviousSecurityType = previous is null ? null : previous.Model.Properties.SecurityProfile?.SecurityType ?? VmPlanner.Standard,
+            Size = properties?.HardwareProfile?.VmSize is string size ? Sizes.Find(size) : null,
+            Image = await images.LookupAsync(properties?.StorageProfile?.ImageReference, previous, cancellationToken),
+            PolicyFound = policy is null ? null : await policies.ExistsAsync(policy, cancellationToken),
+        };
+    }
+
+    private async Task<ArmResult<VmWriteResult>> CreateAsync(VirtualMachineKey key, Guid vmId, string location, VmPlan plan, VmSize size,
+        string? ifMatch, string? ifNoneMatch, CancellationToken cancellationToken)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        OperationRecord operation = NewOperation(key, location, OperationKind.Create, 1, now);
+        var vm = new VirtualMachineRecord
+        {
+            SubscriptionId = key.SubscriptionId,
+            ResourceGroup = key.ResourceGroup,
+            Name = key.Name,
+            VmId = vmId,
+            Location = location,
+            Version = 1,
+            Model = plan.Model,
+            ProvisioningState = ProvisioningState.Creating,
+            DesiredPower = DesiredPowerState.Running,
+            VCpus = size.VCpus,
+            MemoryInMB = size.MemoryInMB,
+            Generation = plan.Image.Generation ?? HyperVGeneration.V2,
+            PendingOperationId = operation.OperationId,
+            RestartGeneration = 0,
+            TimeCreated = now,
+        };
+        PlacedWrite written = await placement.WriteAsync(new VirtualMachineWrite { Key = key, Record = vm, Operations = [operation] }, cancellationToken);
+        return await FinishAsync(written, key, operation, created: true, ifMatch, ifNoneMatch, cancellationToken);
+    }
+
+    private async Task<ArmResult<VmWriteResult>> UpdateAsync(VirtualMachineRecord previous, VmPlan plan, VmSize size, string? ifMatch, string? ifNoneMatch,
+        CancellationToken cancellationToken)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        long version = previous.Version + 1;
+        // A placed VM's host applies the change unless the VM is deallocated. A VM on no host (its creation failed for
+        // want of room) is placed again, as a new creation.
+        bool unplaced = previous.HostName is null;
+        bool hostMustApply = unplaced || previous.DesiredPower != DesiredPowerState.Deallocated;
+        OperationRecord operation = NewOperation(previous.Key, previous.Location, OperationKind.Update, version, now);
+        if (!hostMustApply)
+            operation = operation.Complete(OperationStatus.Succeeded, now);
+        VirtualMachineRecord vm = previous with
+        {
+            Version = version,
+            Model = plan.Model,
+            VCpus = size.VCpus,
+            MemoryInMB = size.MemoryInMB,
+            ProvisioningState = unplaced ? ProvisioningState.Creating : hostMustApply ? ProvisioningState.Updating : ProvisioningState.Succeeded,
+            DesiredPower = unplaced ? DesiredPowerState.Running : previous.DesiredPower,
+            PendingOperationId = hostMustApply ? operation.OperationId : null,
+        };
+        var write = new VirtualMachineWrite { Key = previous.Key, Record = vm, ExpectedSequence = previous.ChangeSequence, Operations = [operation] };
+        PlacedWrite written;
+        if (unplaced)
+        {
+            written = await placement.WriteAsync(write, cancellationToken);
+        }
+        else
+        {
+            WriteOutcome outcome = await machines.WriteAsync(write, cancellationToken);
+            written = new PlacedWrite(outcome == WriteOutcome.Written ? PlacementOutcome.Written : PlacementOutcome.StoreRefused, outcome, vm);
+        }
+
+        return await FinishAsync(written, previous.Key, operation, created: false, ifMatch, ifNoneMatch, cancellationToken);
+    }
+
+    private async Task<ArmResult<VmWriteResult>> FinishAsync(PlacedWrite written, VirtualMachineKey key, OperationRecord operation, bool created,
+        string? ifMatch, string? ifNoneMatch, CancellationToken cancellationToken)
+    {
+        switch (written.Outcome)
+        {
+            case PlacementOutcome.Written:
+                VirtualMachineRecord vm = written.Record!;
+                if (vm.HostName is not null)
+                    signals.Notify(vm.HostName);
+                return ArmResult.Ok<VmWriteResult>(new VmWriteResult(vm, created, operation.Status == OperationStatus.InProgress ? operation : null));
+            case PlacementOutcome.NoCapacity:
+                return new ArmFailure(ArmErrors.Conflict, ArmErrors.AllocationFailed() with { Target = "properties.hardwareProfile.vmSize" });
+            default:
+                return written.Store switch
+                {
+                    WriteOutcome.ResourceGroupMissing => ArmErrors.ResourceGroupNotFound(key.ResourceGroup),
+                    WriteOutcome.ResourceGroupDeleting => ArmErrors.ResourceGroupBeingDeleted(key.ResourceGroup),
+                    _ => await LostRaceAsync(key, ifMatch, ifNoneMatch, cancellationToken),
+                };
+        }
+    }
+
+    // A concurrent request changed the VM between our read and our write. Our preconditions, checked against what won,
+    // decide: 412 when they no longer hold, else 409 naming the winner's operation.
+    private async Task<ArmFailure> LostRaceAsync(VirtualMachineKey key, string? ifMatch, string? ifNoneMatch, CancellationToken cancellationToken)
+    {
+        VirtualMachineRecord? winner = await machines.GetAsync(key, cancellationToken);
+        if (EntityTags.CheckPreconditions(ifMatch, ifNoneMatch, winner?.Version) is ArmFailure precondition)
+            return precondition;
+        OperationRecord? pending = winner?.PendingOperationId is string id ? await operations.GetAsync(id, cancellationToken) : null;
+        return ArmErrors.AnotherOperationInProgress(pending is null
+            ? ResourceIds.VirtualMachine(key.SubscriptionId, key.ResourceGroup, key.Name)
+            : VirtualMachineViews.OperationUrl(pending, ApiVersions.Compute[0]));
+    }
+
+    internal static OperationRecord NewOperation(VirtualMachineKey key, string location, OperationKind kind, long targetVersion, DateTimeOffset now) => new()
+    {
+        OperationId = Guid.NewGuid().ToString(),
+        SubscriptionId = key.SubscriptionId,
+        Location = location,
+        ResourceId = ResourceIds.VirtualMachine(key.SubscriptionId, key.ResourceGroup, key.Name),
+        Kind = kind,
+        Status = OperationStatus.InProgress,
+        StartTime = now,
+        TargetVersion = targetVersion,
+    };
+}

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TrustedLaunch.ControlPlane;
+using TrustedLaunch.ControlPlane.Catalogs;
+using TrustedLaunch.ControlPlane.Hosts;
+using TrustedLaunch.ControlPlane.Services;
+using TrustedLaunch.ControlPlane.State;
+using TrustedLaunch.ControlPlane.Stores;
+using TrustedLaunch.Server.Stores.Sqlite;
+using TrustedLaunch.Server.Stores.Sqlite.ControlPlane;
+
+namespace TrustedLaunch.Server.ControlPlane;
+
+/// <summary>Wires the control plane (TrustedLaunch.ControlPlane) into <c>tl server</c>: its SQLite stores, services and start-up.</summary>
+public static class ControlPlaneRegistration
+{
+    public static IServiceCollection AddControlPlane(this IServiceCollection services, ControlPlaneOptions options)
+    {
+        services.TryAddSingleton(options);
+        services.TryAddSingleton<ISubscriptionStore>(s => new SqliteSubscriptionStore(s.GetRequiredService<SqliteDatabase>(), options.DefaultSubscriptionName));
+        services.TryAddSingleton<IResourceGroupStore, SqliteResourceGroupStore>();
+        services.TryAddSingleton<IVirtualMachineStore, SqliteVirtualMachineStore>();
+        services.TryAddSingleton<IOperationStore, SqliteOperationStore>();
+        services.TryAddSingleton<IHostStore, SqliteHostStore>();
+        services.TryAddSingleton<IImageStore, SqliteImageStore>();
+        services.TryAddSingleton<IDiskImageProbe, DiskImageProbe>();
+        services.TryAddSingleton<IReferencePolicyLookup, ReferencePolicyLookup>();
+        services.TryAddSingleton<IAttestationStatusSource, AttestationStatusSource>();
+        services.TryAddSingleton<HostSignals>();
+        services.TryAddSingleton<Placement>();
+        services.TryAddSingleton<SubscriptionService>();
+        services.TryAddSingleton<ImageCatalogService>();
+        services.TryAddSingleton<VirtualMachineService>();
+        services.TryAddSingleton<VirtualMachineLifecycle>();
+        services.TryAddSingleton<ResourceGroupService>();
+        services.TryAddSingleton<OperationService>();
+        services.TryAddSingleton<HostCoordinator>();
+        services.AddHostedService<ControlPlaneBootstrap>();
+        return services;
+    }
+}
+
+/// <summary>At start-up (before the server listens): makes sure the default subscription exists and logs its id.</summary>
+internal sealed class ControlPlaneBootstrap(SubscriptionService subscriptions, ILogger<ControlPlaneBootstrap> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        SubscriptionRecord subscription = await subscriptions.EnsureDefaultAsync(cancellationToken);
+        Log.DefaultSubscription(logger, subscription.SubscriptionId, subscription.DisplayName);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

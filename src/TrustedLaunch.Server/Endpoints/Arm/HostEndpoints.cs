@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using TrustedLaunch.ControlPlane;
+using TrustedLaunch.ControlPlane.Arm;
+using TrustedLaunch.ControlPlane.Hosts;
+
+namespace TrustedLaunch.Server.Endpoints.Arm;
+
+/// <summary>
+/// The host contract (<see cref="HostAssignments"/>), for <c>tl host</c>: <c>PUT /v1/hosts/{name}</c> registers,
+/// <c>GET /v1/hosts/{name}/assignments?token=&amp;timeoutSeconds=</c> long-polls the desired state,
+/// <c>POST /v1/hosts/{name}/reports</c> reports what the host observed; <c>GET /v1/hosts</c> lists hosts. Not ARM
+/// resources (no api-version), but errors use ARM's envelope like the rest of the control plane.
+/// </summary>
+internal static class HostEndpoints
+{
+    private const int MaxBodyBytes = 1024 * 1024;
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        RouteGroupBuilder hosts = app.MapGroup("/v1/hosts").WithTags("Hosts");
+        hosts.MapGet("", ListAsync).WithName("Hosts_List").Produces<IReadOnlyList<HostView>>();
+        // A caller could pose as a host: only local ones until hosts authenticate (phase 2 brings remote agents with credentials).
+        hosts.MapPut("/{hostName}", RegisterAsync).WithName("Hosts_Register").Accepts<HostRegistration>("application/json")
+            .Produces<HostView>().ProducesArmErrors().AddEndpointFilter<ArmLoopbackOnlyFilter>();
+        hosts.MapGet("/{hostName}/assignments", AssignmentsAsync).WithName("Hosts_Assignments").Produces<HostAssignments>().ProducesArmErrors()
+            .AddEndpointFilter<ArmLoopbackOnlyFilter>();
+        hosts.MapPost("/{hostName}/reports", ReportAsync).WithName("Hosts_Report").Accepts<HostReport>("application/json")
+            .Produces<HostReportResult>().ProducesArmErrors().AddEndpointFilter<ArmLoopbackOnlyFilter>();
+    }
+
+    private static async Task<IResult> ListAsync(HostCoordinator coordinator, CancellationToken cancellationToken) =>
+        Results.Json(await coordinator.ListAsync(cancellationToken), ControlPlaneJson.Web.IReadOnlyListHostView);
+
+    private static async Task<IResult> RegisterAsync(string hostName, HttpContext context, HostCoordinator coordinator, CancellationToken cancellationToken)
+    {
+        byte[]? body = await RequestBody.ReadAsync(context, MaxBodyBytes, cancellationToken);
+        if (body is null)
+            return TooLarge();
+        ArmResult<HostRegistration> registration = ControlPlaneJson.Read(body, ControlPlaneJson.Web.HostRegistration);
+        if (registration.Failure is ArmFailure malformed)
+            return ArmHttp.Error(malformed);
+        ArmResult<HostView> registered = await coordinator.RegisterAsync(hostName, registration.Value!, cancellationToken);
+        return registered.Failure is ArmFailure failure ? ArmHttp.Error(failure) : Results.Json(registered.Value!, ControlPlaneJson.Web.HostView);
+    }
+
+    private static async Task<IResult> AssignmentsAsync(string hostName, string? token, int? timeoutSeconds, HostCoordinator coordinator,
+        CancellationToken cancellationToken)
+    {
+        TimeSpan timeout = TimeSpan.FromSeconds(Math.Clamp(timeoutSeconds ?? 0, 0, 3600));
+        ArmResult<HostAssignments> assignments = await coordinator.GetAssignmentsAsync(hostName, token, timeout, cancellationToken);
+        return assignments.Failure is ArmFailure failure ? ArmHttp.Error(failure) : Results.Json(assignments.Value!, ControlPlaneJson.Web.HostAssignments);
+    }
+
+    private static async Task<IResult> ReportAsync(string hostName, HttpContext context, HostCoordinator coordinator, CancellationToken cancellationToken)
+    {
+        byte[]? body = await RequestBody.ReadAsync(context, MaxBodyBytes, cancellationToken);
+        if (body is null)
+            return TooLarge();
+        ArmResult<HostReport> report = ControlPlaneJson.Read(body, ControlPlaneJson.Web.HostReport);
+        if (report.Failure is ArmFailure malformed)
+            return ArmHttp.Error(malformed);
+        ArmResult<HostReportResult> applied = await coordinator.ReportAsync(hostName, report.Value!, cancellationToken);
+        return applied.Failure is ArmFailure failure ? ArmHttp.Error(failure) : Results.Json(applied.Value!, ControlPlaneJson.Web.HostReportResult);
+    }
+
+    private static IResult TooLarge() => ArmHttp.Error(ArmErrors.Fail(StatusCodes.Status413PayloadTooLarge, "RequestEntityTooLarge",
+        $"The request body is larger than the limit of {MaxBodyBytes} bytes."));
+}

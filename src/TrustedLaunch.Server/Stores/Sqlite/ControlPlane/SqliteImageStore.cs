@@ -1,0 +1,80 @@
+using Microsoft.Data.Sqlite;
+using TrustedLaunch.ControlPlane;
+using TrustedLaunch.ControlPlane.Arm;
+using TrustedLaunch.ControlPlane.Catalogs;
+using TrustedLaunch.ControlPlane.Stores;
+
+namespace TrustedLaunch.Server.Stores.Sqlite.ControlPlane;
+
+/// <summary><see cref="IImageStore"/> on SQLite.</summary>
+public sealed class SqliteImageStore(SqliteDatabase database) : IImageStore
+{
+    private const string Columns = "publisher, offer, sku, version, file_path, generation, secure_boot_json, registered_at";
+    private const string Keys = "publisher_key = $p AND offer_key = $o AND sku_key = $k";
+
+    public async Task SaveAsync(ImageEntry image, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using SqliteCommand command = KeyParameters(SqliteCommands.Create(writer.Connection, null, $"""
+            INSERT INTO images (publisher_key, offer_key, sku_key, {Columns}) VALUES ($p, $o, $k, $publisher, $offer, $sku, $version, $file, $gen, $sb, $at)
+            ON CONFLICT (publisher_key, offer_key, sku_key, version) DO UPDATE SET publisher = excluded.publisher, offer = excluded.offer,
+                sku = excluded.sku, file_path = excluded.file_path, generation = excluded.generation, secure_boot_json = excluded.secure_boot_json,
+                registered_at = excluded.registered_at
+            """), image.Publisher, image.Offer, image.Sku)
+            .With("$publisher", image.Publisher).With("$offer", image.Offer).With("$sku", image.Sku).With("$version", image.Version.ToString())
+            .With("$file", image.FilePath).With("$gen", image.Generation.ToString())
+            .With("$sb", SqliteCommands.ToJson(image.SecureBoot, ControlPlaneJson.Default.SecureBootFinding))
+            .With("$at", SqliteDatabase.ToUnixMilliseconds(image.RegisteredAt));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ImageEntry>> ListAsync(string publisher, string offer, string sku, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = KeyParameters(SqliteCommands.Create(connection, null, $"SELECT {Columns} FROM images WHERE {Keys}"),
+            publisher, offer, sku);
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ImageEntry>> ListAllAsync(CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null, $"SELECT {Columns} FROM images ORDER BY publisher_key, offer_key, sku_key");
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public async Task<bool> RemoveAsync(string publisher, string offer, string sku, string version, CancellationToken cancellationToken)
+    {
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using SqliteCommand command = KeyParameters(SqliteCommands.Create(writer.Connection, null, $"DELETE FROM images WHERE {Keys} AND version = $version"),
+            publisher, offer, sku).With("$version", version);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private static SqliteCommand KeyParameters(SqliteCommand command, string publisher, string offer, string sku) =>
+        command.With("$p", ResourceIds.Key(publisher)).With("$o", ResourceIds.Key(offer)).With("$k", ResourceIds.Key(sku));
+
+    private static async Task<IReadOnlyList<ImageEntry>> ReadAllAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var images = new List<ImageEntry>();
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            _ = ImageVersion.TryParse(reader.GetString(3), out ImageVersion version);
+            images.Add(new ImageEntry
+            {
+                Publisher = reader.GetString(0),
+                Offer = reader.GetString(1),
+                Sku = reader.GetString(2),
+                Version = version,
+                FilePath = reader.GetString(4),
+                Generation = SqliteCommands.ParseEnum<HyperVGeneration>(reader.GetString(5)),
+                SecureBoot = SqliteCommands.FromJson(reader, 6, ControlPlaneJson.Default.SecureBootFinding) ?? new SecureBootFinding(null, ""),
+                RegisteredAt = SqliteDatabase.FromUnixMilliseconds(reader.GetInt64(7)),
+            });
+        }
+
+        return images;
+    }
+}
