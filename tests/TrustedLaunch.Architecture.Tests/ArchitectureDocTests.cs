@@ -18,6 +18,8 @@ public partial class ArchitectureDocTests
         ["SQLite"] = "Microsoft.Data.Sqlite",
         ["ASP.NET Core"] = "Microsoft.AspNetCore.App",
         ["OpenApi"] = "Microsoft.AspNetCore.OpenApi",
+        ["CloudEvents"] = "CloudNative.CloudEvents.SystemTextJson",
+        ["Polly"] = "Polly.Core",
     };
 
     private static readonly Lazy<Dictionary<string, string>> Table = new(ReadTable);

@@ -18,6 +18,7 @@ internal static class CommandCatalog
         Image.ImageCommands.Create(),
         Boot.BootCommands.Create(),
         Server.ServerCommands.Create(),
+        Security.SecurityCommands.Create(),
         Attest.AttestCommands.Create(),
         Quickstart.QuickstartCommand.Create(),
     ];
