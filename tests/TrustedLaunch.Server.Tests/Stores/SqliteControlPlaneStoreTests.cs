@@ -161,12 +161,21 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
         var vm = Guid.NewGuid();
         await new SqliteVmRegistry(Database).RegisterAsync(new Server.Stores.RegisteredVm(vm, "pem", T0), default);
         using (SqliteConnection connection = Database.OpenConnection())
-        using (SqliteCommand down = connection.CreateCommand())
         {
-            down.CommandText = """
-                DROP TABLE virtual_machines; DROP TABLE resource_groups; DROP TABLE subscriptions; DROP TABLE hosts; DROP TABLE operations;
-                DROP TABLE images; DROP TABLE change_sequence; DELETE FROM schema_version WHERE version = 4;
-                """;
+            // Every table a later migration made goes, whatever later migrations there are.
+            var later = new List<string>();
+            using (SqliteCommand list = connection.CreateCommand())
+            {
+                list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN " +
+                    "('vms', 'nonces', 'attestation_results', 'baselines', 'policies', 'quote_clocks', 'schema_version') AND name NOT LIKE 'sqlite_%'";
+                using SqliteDataReader reader = list.ExecuteReader();
+                while (reader.Read())
+                    later.Add(reader.GetString(0));
+            }
+
+            using SqliteCommand down = connection.CreateCommand();
+            later.Reverse(); // children before the tables they reference
+            down.CommandText = string.Concat(later.Select(t => $"DROP TABLE {t};")) + "DELETE FROM schema_version WHERE version >= 4;";
             down.ExecuteNonQuery();
         }
 
