@@ -4,17 +4,26 @@ using TrustedLaunch.Uefi.Format.VariableStore;
 
 namespace TrustedLaunch.Uefi.VariableStore;
 
-/// <summary>Which keys a new store starts with.</summary>
+/// <summary>Which keys a new store starts with (names and Microsoft keys: <see cref="SecureBootTemplates"/>).</summary>
 public enum SecureBootTemplate
 {
     /// <summary>No variables at all (like Debian's OVMF_VARS_4M.fd): setup mode, Secure Boot off.</summary>
     Empty,
 
-    /// <summary>Microsoft KEK CA 2011 in KEK; Windows Production PCA 2011 and Microsoft UEFI CA 2011 in db; the platform's PK.</summary>
+    /// <summary>
+    /// Microsoft's recommendation for compatibility during the 2023 rollover: both KEKs (KEK CA 2011, KEK 2K CA 2023) and
+    /// the 2011 and 2023 CAs in db; the platform's PK.
+    /// </summary>
     Microsoft,
 
     /// <summary>Only the customer's PK, KEK, db and dbx.</summary>
     Custom,
+
+    /// <summary>Only the 2023 CAs: KEK 2K CA 2023; Windows UEFI CA 2023, Microsoft UEFI CA 2023, Option ROM UEFI CA 2023.</summary>
+    Microsoft2023,
+
+    /// <summary>The pre-2023 set, for reproducing older VMs: KEK CA 2011; Windows Production PCA 2011, UEFI CA 2011 (Debian 12's .ms.fd).</summary>
+    Microsoft2011,
 }
 
 /// <summary>What to put in a new variable store.</summary>
@@ -77,20 +86,19 @@ public static class SecureBootStoreFactory
         }
 
         if (options.PlatformKey is not { } pkDer)
-            throw new VariableStoreException($"The {options.Template} template needs a platform key (PK) certificate.");
+            throw new VariableStoreException($"The {SecureBootTemplates.NameOf(options.Template)} template needs a platform key (PK) certificate.");
         var pk = SignatureDatabaseEntry.FromCertificate(pkDer.Span, options.Owner);
 
         var kek = new List<SignatureDatabaseEntry>();
         var db = new List<SignatureDatabaseEntry>();
-        if (options.Template == SecureBootTemplate.Microsoft)
+        foreach (MicrosoftCertificate certificate in SecureBootTemplates.MicrosoftKeys(options.Template))
         {
-            kek.Add(new SignatureDatabaseEntry(EfiSignatureKind.X509, EfiGuids.MicrosoftOwner, MicrosoftCertificates.KekCa2011));
-            db.Add(new SignatureDatabaseEntry(EfiSignatureKind.X509, EfiGuids.MicrosoftOwner, MicrosoftCertificates.WindowsProductionPca2011));
-            db.Add(new SignatureDatabaseEntry(EfiSignatureKind.X509, EfiGuids.MicrosoftOwner, MicrosoftCertificates.UefiCa2011));
+            var entry = new SignatureDatabaseEntry(EfiSignatureKind.X509, EfiGuids.MicrosoftOwner, certificate.Der);
+            (certificate.Database == MicrosoftCertificateDatabase.Kek ? kek : db).Add(entry);
         }
 
-        kek.AddRange(options.Kek);
-        db.AddRange(options.Db);
+        AddNew(kek, options.Kek);
+        AddNew(db, options.Db);
         if (kek.Exists(e => e.Kind != EfiSignatureKind.X509))
             throw new VariableStoreException("KEK entries must be certificates: edk2 verifies db/dbx updates only against X.509 KEK entries.");
         if (db.Count == 0)
@@ -116,6 +124,16 @@ public static class SecureBootStoreFactory
         // CustomMode = 0: standard mode; edk2 resets it at every boot anyway, it must never be left at 1.
         store.Set(Variable(WellKnownVariables.CustomMode, EfiVariableAttributes.NonVolatile | EfiVariableAttributes.BootServiceAccess, [0], EfiTime.Zero));
         return store;
+    }
+
+    /// <summary>Adds the entries not already there: a certificate the template holds is not enrolled twice.</summary>
+    private static void AddNew(List<SignatureDatabaseEntry> target, IReadOnlyList<SignatureDatabaseEntry> extra)
+    {
+        foreach (SignatureDatabaseEntry entry in extra)
+        {
+            if (!target.Exists(e => e.Kind == entry.Kind && e.Data.Span.SequenceEqual(entry.Data.Span)))
+                target.Add(entry);
+        }
     }
 
     private static UefiVariable Variable(VariableKey key, EfiVariableAttributes attributes, byte[] data, EfiTime time) => new()

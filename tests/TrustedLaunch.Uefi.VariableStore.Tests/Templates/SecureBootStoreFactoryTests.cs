@@ -23,16 +23,16 @@ public sealed class SecureBootStoreFactoryTests : IDisposable
     public void MicrosoftCertificates_Embedded_EqualsWhatDebiansMsStoreHolds()
     {
         var debian = OvmfVariableStore.LoadFile(MsStore).SecureBoot;
-        Assert.Contains(debian.KEK!.Certificates, c => c.Span.SequenceEqual(MicrosoftCertificates.KekCa2011.Span));
-        Assert.Equal([MicrosoftCertificates.WindowsProductionPca2011.ToArray(), MicrosoftCertificates.UefiCa2011.ToArray()],
+        Assert.Contains(debian.KEK!.Certificates, c => c.Span.SequenceEqual(MicrosoftCertificates.KekCa2011.Der.Span));
+        Assert.Equal([MicrosoftCertificates.WindowsProductionPca2011.Der.ToArray(), MicrosoftCertificates.UefiCa2011.Der.ToArray()],
             debian.Db!.Certificates.Select(c => c.ToArray()));
-        Assert.Equal("31590bfd89c9d74ed087dfac66334b3931254b30", Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(MicrosoftCertificates.KekCa2011.Span)));
+        Assert.Equal("31590bfd89c9d74ed087dfac66334b3931254b30", Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(MicrosoftCertificates.KekCa2011.Der.Span)));
     }
 
     [Fact]
-    public void Create_Microsoft_ParsesBackEnforcingWithDebiansExactDb()
+    public void Create_Microsoft2011_ParsesBackEnforcingWithDebiansExactDb()
     {
-        var built = SecureBootStoreFactory.Create(new SecureBootStoreOptions { Template = SecureBootTemplate.Microsoft, PlatformKey = _key.Der });
+        var built = SecureBootStoreFactory.Create(new SecureBootStoreOptions { Template = SecureBootTemplate.Microsoft2011, PlatformKey = _key.Der });
         var store = OvmfVariableStore.Load(built.ToArray());
         var sb = store.SecureBoot;
         Assert.True(sb.SecureBootEnforced);
@@ -40,7 +40,7 @@ public sealed class SecureBootStoreFactoryTests : IDisposable
         Assert.Equal((byte)1, sb.SecureBootEnable);
         Assert.Equal((byte)0, sb.CustomMode);
         Assert.Equal([_key.Der], sb.PK!.Certificates.Select(c => c.ToArray()));
-        Assert.Equal([MicrosoftCertificates.KekCa2011.ToArray()], sb.KEK!.Certificates.Select(c => c.ToArray()));
+        Assert.Equal([MicrosoftCertificates.KekCa2011.Der.ToArray()], sb.KEK!.Certificates.Select(c => c.ToArray()));
         // db is exactly what OVMF EnrollDefaultKeys wrote into Debian's image: same lists, owners and order.
         Assert.True(OvmfVariableStore.LoadFile(MsStore).TryGet(EfiGuids.ImageSecurityDatabase, "db", out var debianDb));
         Assert.True(store.TryGet(EfiGuids.ImageSecurityDatabase, "db", out var ourDb));
@@ -52,6 +52,19 @@ public sealed class SecureBootStoreFactoryTests : IDisposable
         Assert.All(store.Variables, v => Assert.NotEqual(0u, (uint)(v.Attributes & EfiVariableAttributes.NonVolatile)));
         Assert.True(store.Image!.FreeSpaceErased);
         Assert.Equal(FaultTolerantWriteState.Idle, store.Image.FaultTolerantWrite!.State);
+    }
+
+    [Fact]
+    public void Create_Microsoft_DebiansDbFollowedByThe2023Cas()
+    {
+        var store = SecureBootStoreFactory.Create(new SecureBootStoreOptions { Template = SecureBootTemplate.Microsoft, PlatformKey = _key.Der });
+        Assert.True(OvmfVariableStore.LoadFile(MsStore).TryGet(EfiGuids.ImageSecurityDatabase, "db", out var debianDb));
+        Assert.True(store.TryGet(EfiGuids.ImageSecurityDatabase, "db", out var ourDb));
+
+        Assert.True(ourDb.Data.Span.StartsWith(debianDb.Data.Span));
+        Assert.Equal(5, store.SecureBoot.Db!.Certificates.Count);
+        Assert.Equal([MicrosoftCertificates.KekCa2011.Der.ToArray(), MicrosoftCertificates.KekCa2023.Der.ToArray()],
+            store.SecureBoot.KEK!.Certificates.Select(c => c.ToArray()));
     }
 
     [Fact]
