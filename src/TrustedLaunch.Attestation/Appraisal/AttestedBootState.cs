@@ -25,7 +25,7 @@ public sealed record AttestedBootState
     /// <summary>PK, KEK, db and dbx as measured.</summary>
     public required SecureBootKeys Keys { get; init; }
 
-    /// <summary>KEK and db are exactly the Microsoft defaults (KEK CA 2011; Windows PCA 2011 and/or UEFI CA 2011).</summary>
+    /// <summary>KEK and db are Microsoft's defaults, 2011, 2023 or both (<see cref="MicrosoftSecureBootKeys.AreDefault"/>).</summary>
     public bool DefaultSecureBootKeys { get; init; }
 
     /// <summary>

@@ -82,10 +82,7 @@ internal static class BootAppraiser
         }
 
         bool secureBoot = sb.Enabled == true;
-        bool defaultKeys = keys.Kek.Count > 0 && keys.Db.Count > 0 &&
-            keys.Kek.Any(k => MicrosoftSecureBootKeys.Kek.Contains(k.Sha256)) &&
-            keys.Kek.All(k => MicrosoftSecureBootKeys.Kek.Contains(k.Sha256) || IsPlatformVendorKek(k, keys.Pk)) &&
-            keys.Db.All(k => MicrosoftSecureBootKeys.Db.Contains(k.Sha256));
+        bool defaultKeys = MicrosoftSecureBootKeys.AreDefault(keys);
         // db admitted boot code: an authority replayed after the separator is an entry of the measured db.
         bool dbValidated = secureBoot && keys.Db.Count > 0 && chain.Count > 0 &&
             authorities.Any(a => a.Variable == "db" && keys.Db.Any(k => string.Equals(k.Sha256, a.Sha256, StringComparison.OrdinalIgnoreCase)));
@@ -143,8 +140,6 @@ internal static class BootAppraiser
     }
 
     // The OVMF Microsoft template (like many vendors) enrols its own PK certificate in KEK too; it signs nothing in db.
-    private static bool IsPlatformVendorKek(KeyEntry kek, IReadOnlyList<KeyEntry> pk) => pk.Any(p => string.Equals(p.Sha256, kek.Sha256, StringComparison.OrdinalIgnoreCase));
-
     private static KeyEntry[] Entries(SignatureDatabase? database, CertificateNames names) => database is null ? [] :
         database.Entries.Select(names.Describe).ToArray();
 
