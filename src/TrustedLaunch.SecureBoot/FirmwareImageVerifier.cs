@@ -184,33 +184,41 @@ public static class FirmwareImageVerifier
             }
         }
 
+        // IsAllowedByDb: the first db X509 that verifies the signature decides; its own TBS hash in dbx revokes it. The
+        // firmware searches only until one signature has admitted the image; the search runs for every valid signature
+        // here so that the report says which CA admits which signature (a dual-signed shim: one per CA generation).
+        DatabaseCertificate? anchor = check.Failure is null ? databases.DbCertificates.FirstOrDefault(check.VerifiesWith) : null;
+        DatabaseEntry? anchorRevoked = anchor is null ? null : databases.FindRevokedCertificate(anchor.Certificate);
+        report = report with { AdmittedBy = anchorRevoked is null ? anchor?.Entry : null };
+
         DatabaseEntry? match = null;
-        SignatureOutcome outcome = check.Failure ?? SignatureOutcome.NotTrusted;
-        string? detail = check.FailureDetail;
-        if (!alreadyVerified && check.Failure is null)
+        SignatureOutcome outcome;
+        string? detail;
+        if (check.Failure is { } failure)
         {
-            // IsAllowedByDb: the first db X509 that verifies decides; its own TBS hash in dbx revokes it.
-            foreach (var trusted in databases.DbCertificates)
-            {
-                if (!check.VerifiesWith(trusted))
-                    continue;
-                if (databases.FindRevokedCertificate(trusted.Certificate) is { } revoked)
-                {
-                    outcome = SignatureOutcome.TrustAnchorRevoked;
-                    detail = $"db certificate '{trusted.Entry.Subject}' verifies the signature but is revoked in dbx ({revoked}).";
-                }
-                else
-                {
-                    outcome = SignatureOutcome.TrustedByDb;
-                    match = trusted.Entry;
-                    detail = $"Signature chains to db certificate ({trusted.Entry}).";
-                }
-
-                break;
-            }
-
-            if (outcome == SignatureOutcome.NotTrusted)
-                detail = "The signature is valid but chains to no db certificate.";
+            (outcome, detail) = (failure, check.FailureDetail);
+        }
+        else if (alreadyVerified)
+        {
+            outcome = SignatureOutcome.NotNeeded;
+            string found = anchor is null ? "chains to no db certificate"
+                : anchorRevoked is not null ? $"chains to db certificate '{anchor.Entry.Subject}', which is revoked in dbx ({anchorRevoked})"
+                : $"chains to db certificate ({anchor.Entry}) too";
+            detail = $"Valid, {found}; the firmware does not need it: an earlier signature admitted the image.";
+        }
+        else if (anchor is null)
+        {
+            (outcome, detail) = (SignatureOutcome.NotTrusted, "The signature is valid but chains to no db certificate.");
+        }
+        else if (anchorRevoked is not null)
+        {
+            outcome = SignatureOutcome.TrustAnchorRevoked;
+            detail = $"db certificate '{anchor.Entry.Subject}' verifies the signature but is revoked in dbx ({anchorRevoked}).";
+        }
+        else
+        {
+            (outcome, match) = (SignatureOutcome.TrustedByDb, anchor.Entry);
+            detail = $"Signature chains to db certificate ({anchor.Entry}).";
         }
 
         if (databases.FindDbxHash(hashKind, digest) is { } hashForbidden)

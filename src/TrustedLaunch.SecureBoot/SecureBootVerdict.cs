@@ -75,6 +75,12 @@ public enum SignatureOutcome
 
     /// <summary>Not looked at: an earlier signature already ended the verification.</summary>
     NotReached,
+
+    /// <summary>
+    /// Valid, but an earlier signature had already admitted the image: the firmware checked this one against dbx only
+    /// (<see cref="SignatureReport.AdmittedBy"/> still names the db CA that would admit it on its own).
+    /// </summary>
+    NotNeeded,
 }
 
 /// <summary>One signature of the image as the firmware evaluated it.</summary>
@@ -101,6 +107,14 @@ public sealed record SignatureReport
     public IReadOnlyList<string> Chain { get; init; } = [];
 
     public required SignatureOutcome Outcome { get; init; }
+
+    /// <summary>
+    /// The db certificate that admits this signature on its own: the first db X.509 entry it chains to, as edk2's
+    /// IsAllowedByDb searches, unless that entry is revoked in dbx. Looked up for every valid signature, also one the
+    /// firmware did not need (<see cref="SignatureOutcome.NotNeeded"/>), so that each signature of a dual-signed
+    /// boot loader names its CA. Null when no db certificate admits it, or when the signature was not evaluated.
+    /// </summary>
+    public DatabaseEntry? AdmittedBy { get; init; }
 
     public string? Detail { get; init; }
 }

@@ -56,6 +56,35 @@ public sealed class VmPlannerTests
         Assert.Null(plan.Model.Properties.SecurityProfile);
     }
 
+    [Theory]
+    [InlineData("microsoft", "microsoft")]
+    [InlineData("Microsoft-2023", "microsoft-2023")]
+    [InlineData("microsoft-2011", "microsoft-2011")]
+    public void Plan_MicrosoftTemplateNamed_AcceptedAndStoredInLowerCase(string sent, string stored)
+    {
+        VirtualMachineResource request = Request(new SecurityProfile { SecurityType = "TrustedLaunch" });
+        request = request with { Properties = request.Properties! with { TrustedLaunchExtensions = new TrustedLaunchExtensions { SecureBootTemplate = sent } } };
+
+        VmPlan plan = Plan(request);
+
+        Assert.True(plan.Accepted, string.Join("; ", plan.Violations.Select(v => v.Error.Code)));
+        Assert.Equal(stored, plan.Model.Properties.TrustedLaunchExtensions!.SecureBootTemplate);
+    }
+
+    [Fact]
+    public void Plan_UnknownTemplate_InvalidSecureBootTemplateNamingEveryTemplate()
+    {
+        VirtualMachineResource request = Request(new SecurityProfile { SecurityType = "TrustedLaunch" });
+        request = request with { Properties = request.Properties! with { TrustedLaunchExtensions = new TrustedLaunchExtensions { SecureBootTemplate = "microsoft-2026" } } };
+
+        VmPlan plan = Plan(request);
+
+        Assert.False(plan.Accepted);
+        var error = Assert.Single(plan.Violations).Error;
+        Assert.Equal("InvalidSecureBootTemplate", error.Code);
+        Assert.All(VmPlanner.Templates, name => Assert.Contains($"'{name}'", error.Message, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Plan_TrustedLaunchWithoutUefiSettings_BothOn()
     {

@@ -56,6 +56,9 @@ internal static class CliErrors
         // Inputs the libraries refused: CA folders, variable stores, key files, trust anchors.
         PlatformCaException or VariableStoreException or SealingKeyException or TrustAnchorException => new(ExitCode.BadInput, e.Message),
 
+        // An embedded Microsoft certificate that is not the pinned one: this installation of tl is damaged.
+        MicrosoftCertificateException => new(ExitCode.EnvironmentProblem, e.Message),
+
         // The service's database and token key.
         StoreException or TokenKeyException => new(ExitCode.EnvironmentProblem, e.Message),
 

@@ -9,10 +9,14 @@ namespace TrustedLaunch.ControlPlane.Model;
 /// </summary>
 public sealed record TrustedLaunchExtensions
 {
-    /// <summary><c>microsoft</c> (default: Microsoft KEK and UEFI/Windows CAs in KEK/db, as Azure) or <c>custom</c> (only <see cref="SecureBootKeys"/>).</summary>
+    /// <summary>
+    /// <c>microsoft</c> (default: Microsoft's 2011 and 2023 KEKs and UEFI/Windows CAs in KEK/db, as Azure),
+    /// <c>microsoft-2023</c> (only the 2023 CAs), <c>microsoft-2011</c> (only the 2011 CAs) or <c>custom</c> (only
+    /// <see cref="SecureBootKeys"/>).
+    /// </summary>
     public string? SecureBootTemplate { get; init; }
 
-    /// <summary>Keys enrolled in the VM's UEFI variable store at creation: all of them with <c>custom</c>, beyond the template's with <c>microsoft</c>.</summary>
+    /// <summary>Keys enrolled in the VM's UEFI variable store at creation: all of them with <c>custom</c>, beyond the template's with the Microsoft ones.</summary>
     public SecureBootKeys? SecureBootKeys { get; init; }
 
     /// <summary>Seconds between attestations of a running VM with a vTPM (default 60; 10..86400).</summary>

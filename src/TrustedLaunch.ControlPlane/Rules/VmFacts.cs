@@ -60,7 +60,7 @@ public sealed class VmFacts
         ["osDisk.ephemeral"] = "osDisk.diffDiskSettings is present (an ephemeral OS disk)",
         ["nestedVirtualization"] = "trustedLaunchExtensions.nestedVirtualizationEnabled is true",
         ["extensions.secureBootTemplate"] = "trustedLaunchExtensions.secureBootTemplate as sent (null when absent)",
-        ["extensions.secureBootTemplate.valid"] = "the template is absent, microsoft or custom",
+        ["extensions.secureBootTemplate.valid"] = "the template is absent, microsoft, microsoft-2023, microsoft-2011 or custom",
         ["extensions.customWithoutDb"] = "the template is custom and secureBootKeys.db is empty",
         ["extensions.attestationIntervalSeconds"] = "trustedLaunchExtensions.attestationIntervalSeconds as sent",
         ["extensions.attestationIntervalSeconds.valid"] = "the interval is absent or 10..86400",

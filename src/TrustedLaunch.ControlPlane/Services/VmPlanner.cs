@@ -80,7 +80,16 @@ public static class VmPlanner
     public const string Standard = "Standard";
     public const string ConfidentialVM = "ConfidentialVM";
     public const string MicrosoftTemplate = "microsoft";
+    public const string Microsoft2023Template = "microsoft-2023";
+    public const string Microsoft2011Template = "microsoft-2011";
     public const string CustomTemplate = "custom";
+
+    /// <summary>
+    /// The Secure Boot templates a VM may name: Microsoft's 2011 and 2023 CAs together (the default), only the 2023 ones,
+    /// only the 2011 ones, or only its own keys. The names are the variable-store library's (TrustedLaunch.Uefi.VariableStore
+    /// SecureBootTemplates); this assembly references the BCL only, so a server test keeps the two lists equal.
+    /// </summary>
+    public static IReadOnlyList<string> Templates { get; } = [MicrosoftTemplate, Microsoft2023Template, Microsoft2011Template, CustomTemplate];
     public const int DefaultAttestationIntervalSeconds = 60;
 
     public static VmPlan Plan(VmPlanInput input, RuleTable rules)
@@ -168,8 +177,7 @@ public static class VmPlanner
         };
     }
 
-    private static bool IsTemplate(string template) =>
-        template.Equals(MicrosoftTemplate, StringComparison.OrdinalIgnoreCase) || template.Equals(CustomTemplate, StringComparison.OrdinalIgnoreCase);
+    private static bool IsTemplate(string template) => Templates.Contains(template, StringComparer.OrdinalIgnoreCase);
 
     private static VmFacts Facts(VmPlanInput input, VirtualMachineProperties properties, string? sentType, UefiSettings? sentUefi,
         TrustedLaunchExtensions sent, string securityType, bool secureBoot, bool vTpm, TrustedLaunchExtensions extensions)

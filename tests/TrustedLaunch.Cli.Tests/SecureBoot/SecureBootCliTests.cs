@@ -32,6 +32,27 @@ public sealed class SecureBootCliTests : IDisposable
     }
 
     [Fact]
+    public void Verify_ShimAgainstCombinedStore_SaysWhichCaAdmitsEachSignature()
+    {
+        string vars = Path.Combine(_dir, "microsoft.fd");
+        Assert.Equal(0, Tl("uefi", "vars", "create", "--template", "microsoft", "--out", vars).ExitCode);
+
+        var result = Tl("secureboot", "verify", DebianBootChain.Shim, "--vars", vars);
+
+        Assert.Equal(0, result.ExitCode);
+        string[] admitted = result.StandardOutput.Split('\n').Where(l => l.TrimStart().StartsWith("admitted by:", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, admitted.Length);
+        Assert.Contains("db: CN=Microsoft Corporation UEFI CA 2011", admitted[0], StringComparison.Ordinal);
+        Assert.Contains("db: CN=Microsoft UEFI CA 2023", admitted[1], StringComparison.Ordinal);
+
+        string only2011 = Path.Combine(_dir, "microsoft-2011.fd");
+        Assert.Equal(0, Tl("uefi", "vars", "create", "--template", "microsoft-2011", "--out", only2011).ExitCode);
+        string[] lines = Tl("secureboot", "verify", DebianBootChain.Shim, "--vars", only2011).StandardOutput.Split('\n');
+        Assert.Equal(["db: CN=Microsoft Corporation UEFI CA 2011", "none"],
+            lines.Where(l => l.TrimStart().StartsWith("admitted by:", StringComparison.Ordinal)).Select(l => l.Split("admitted by: ")[1].Split(',')[0].Trim()));
+    }
+
+    [Fact]
     public void Verify_MalformedImageOrStore_Exit2()
     {
         string junk = Path.Combine(_dir, "junk.efi");

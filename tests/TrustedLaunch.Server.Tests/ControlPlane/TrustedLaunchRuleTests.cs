@@ -83,7 +83,7 @@ public sealed class TrustedLaunchRuleTests(ArmTestService arm) : IClassFixture<A
             "Nested virtualization is not supported with 'TrustedLaunch' security type: exposing VMX/SVM lets the guest run a hypervisor of its own, whose guests the VM's Secure Boot and measured boot do not cover."),
         new("InvalidSecureBootTemplate", b => P(b)["trustedLaunchExtensions"] = new JsonObject { ["secureBootTemplate"] = "vendor" },
             "properties.trustedLaunchExtensions.secureBootTemplate",
-            "The Secure Boot template 'vendor' is not valid: use 'microsoft' (Microsoft's KEK and CAs, as Azure) or 'custom' (only the keys in secureBootKeys)."),
+            "The Secure Boot template 'vendor' is not valid: use 'microsoft' (Microsoft's 2011 and 2023 KEKs and CAs, as Azure), 'microsoft-2023' (only the 2023 CAs), 'microsoft-2011' (only the 2011 CAs) or 'custom' (only the keys in secureBootKeys)."),
         new("SecureBootKeysRequired", b => P(b)["trustedLaunchExtensions"] = new JsonObject { ["secureBootTemplate"] = "custom" },
             "properties.trustedLaunchExtensions.secureBootKeys.db",
             "The 'custom' Secure Boot template needs at least one certificate in secureBootKeys.db: with an empty db the firmware refuses every boot loader."),

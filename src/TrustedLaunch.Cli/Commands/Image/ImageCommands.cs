@@ -2,6 +2,7 @@ using System.CommandLine;
 using TrustedLaunch.Images;
 using TrustedLaunch.Images.Agent;
 using TrustedLaunch.Images.Grub;
+using TrustedLaunch.Uefi.VariableStore;
 
 namespace TrustedLaunch.Cli.Commands.Image;
 
@@ -97,21 +98,32 @@ internal static class ImageCommands
     private static Command CreateInspect()
     {
         var disk = new Argument<string>("disk") { Description = "The disk image (raw or qcow2)." };
-        var vars = new Option<string?>("--vars") { Description = "Variable store to judge EFI binaries against (default: OVMF's Microsoft-keys template)." };
-        var json = CliOptions.Json();
-        var command = new Command("inspect", "Show a disk's partitions, the ESP's boot files and, per EFI binary, whether Secure Boot will let it start.")
+        var vars = new Option<string?>("--vars") { Description = "Variable store to judge EFI binaries against (a VM's, e.g. from tl vmgs export)." };
+        var template = new Option<string?>("--template")
         {
-            disk, vars, json,
+            Description = "Judge EFI binaries against a template's db/dbx instead: microsoft (2011 + 2023 CAs), microsoft-2023 or microsoft-2011. Without --vars or --template nothing is judged.",
+        };
+        template.AcceptOnlyFromAmong(SecureBootTemplates.Microsoft, SecureBootTemplates.Microsoft2023, SecureBootTemplates.Microsoft2011);
+        var json = CliOptions.Json();
+        var command = new Command("inspect", "Show a disk's partitions, the ESP's boot files and, per EFI binary, whether Secure Boot will let it start and which db CA admits each signature.")
+        {
+            disk, vars, template, json,
         };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(disk)!;
+            string? templateName = parse.GetValue(template);
             if (!File.Exists(path))
                 throw new CliException(ExitCode.BadInput, $"Disk image {path} does not exist.");
             string? varsPath = parse.GetValue(vars);
             if (varsPath is not null && !File.Exists(varsPath))
                 throw new CliException(ExitCode.BadInput, $"Variable store {varsPath} does not exist.");
-            ImageInspection inspection = ImageInspector.Inspect(path, SecureBootVerifierBridge.TryCreate(varsPath));
+            if (varsPath is not null && templateName is not null)
+                throw new CliException(ExitCode.BadInput, "--vars and --template are exclusive: judge against one set of keys.");
+            IBootFileVerifier? verifier = templateName is not null
+                ? SecureBootVerifierBridge.ForTemplate(templateName)
+                : SecureBootVerifierBridge.TryCreate(varsPath);
+            ImageInspection inspection = ImageInspector.Inspect(path, verifier);
             if (parse.GetValue(json))
             {
                 CliJson.Write(inspection, parse.Out());
@@ -129,6 +141,8 @@ internal static class ImageCommands
             {
                 string verdict = f.IsEfiBinary ? $"  [{f.Verdict ?? "not verified"}{(f.Reason is null ? "" : ": " + f.Reason)}]" : "";
                 parse.Out().WriteLine($"  {f.Path,-24} {f.Size,10} sha256:{f.Sha256[..16]}…{verdict}");
+                foreach (var s in f.Signatures)
+                    parse.Out().WriteLine($"    signature {s.Index}: {s.Outcome}; admitted by: {s.AdmittedBy ?? "none"}; signer: {s.Signer ?? "unknown"}");
             }
 
             return (int)ExitCode.Ok;

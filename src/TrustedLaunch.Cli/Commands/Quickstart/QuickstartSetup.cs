@@ -6,6 +6,7 @@ using TrustedLaunch.HostSystem;
 using TrustedLaunch.HostSystem.Processes;
 using TrustedLaunch.Images;
 using TrustedLaunch.Images.Agent;
+using TrustedLaunch.Uefi.VariableStore;
 using TrustedLaunch.VTpm.Identity;
 
 namespace TrustedLaunch.Cli.Commands.Quickstart;
@@ -82,11 +83,11 @@ internal static class QuickstartSetup
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // holds the VM's KEK
         string kek = Path.Combine(dir, "host.kek");
         string vmgs = Path.Combine(dir, "vm.vmgs");
-        progress($"vm {id}: guest state (Microsoft Secure Boot template, freshly manufactured vTPM) in {vmgs}");
+        progress($"vm {id}: guest state (Secure Boot template {SecureBootTemplates.Microsoft}: Microsoft's 2011 and 2023 CAs; freshly manufactured vTPM) in {vmgs}");
         VTpmIdentity vtpm;
         try
         {
-            vtpm = VmgsCreateCommand.CreateFile(vmgs, kek, createKey: true, id, "microsoft", pk: null, kek: [], db: [], twoMegabytes: false, pki);
+            vtpm = VmgsCreateCommand.CreateFile(vmgs, kek, createKey: true, id, SecureBootTemplates.Microsoft, pk: null, kek: [], db: [], twoMegabytes: false, pki);
         }
         catch (Exception e) when (CliErrors.Translate(e) is { } failure)
         {

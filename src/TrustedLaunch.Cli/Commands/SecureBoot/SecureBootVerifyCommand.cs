@@ -20,7 +20,7 @@ internal static class SecureBootVerifyCommand
         var vars = new Option<string>("--vars") { Description = "OVMF variable store (OVMF_VARS*.fd) whose db/dbx decide.", Required = true };
         var json = CliOptions.Json("Print the verdict, reason, matching entry and every signature as JSON.");
         var command = new Command("verify",
-            "Decide ALLOWED or DENIED exactly as OVMF's DxeImageVerificationLib would. Exit 0 allowed, 1 denied, 2 malformed input.")
+            "Decide ALLOWED or DENIED exactly as OVMF's DxeImageVerificationLib would, and say per signature which db CA admits it. Exit 0 allowed, 1 denied, 2 malformed input.")
         {
             file, vars, json,
         };
@@ -81,6 +81,8 @@ internal static class SecureBootVerifyCommand
                 text.Append("    signer: ").AppendLine(s.Signer);
             foreach (string link in s.Chain.Skip(1))
                 text.Append("    issuer: ").AppendLine(link);
+            if (AdmissionText(s) is { } admission)
+                text.Append("    admitted by: ").AppendLine(admission);
             if (s.Detail is not null)
                 text.Append("    ").AppendLine(s.Detail);
         }
@@ -93,5 +95,19 @@ internal static class SecureBootVerifyCommand
         }
 
         return text.ToString();
+    }
+
+    /// <summary>
+    /// Which db certificate admits the signature on its own ("db: CN=…"; "none", the detail line says why), for a
+    /// signature whose db search ran; null for one the firmware skipped, could not verify or refused by dbx.
+    /// </summary>
+    internal static string? AdmissionText(SignatureReport signature)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        if (signature.AdmittedBy is { } entry)
+            return $"{entry.Database}: {entry.Subject}";
+        return signature.Outcome is SignatureOutcome.NotTrusted or SignatureOutcome.NotNeeded or SignatureOutcome.TrustAnchorRevoked or SignatureOutcome.ImageHashInDb
+            ? "none"
+            : null;
     }
 }

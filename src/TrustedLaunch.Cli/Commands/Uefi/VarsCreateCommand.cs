@@ -6,19 +6,23 @@ using TrustedLaunch.Uefi.VariableStore;
 
 namespace TrustedLaunch.Cli.Commands.Uefi;
 
-/// <summary><c>tl uefi vars create --template microsoft|custom|empty … --out FILE</c>.</summary>
+/// <summary><c>tl uefi vars create --template microsoft|microsoft-2023|microsoft-2011|custom|empty … --out FILE</c>.</summary>
 internal static class VarsCreateCommand
 {
     public static Command Create()
     {
-        var template = new Option<string>("--template") { Description = "microsoft (MS KEK CA 2011; Windows PCA 2011 + MS UEFI CA 2011 in db), custom (only the given keys) or empty (Secure Boot off).", Required = true };
-        template.AcceptOnlyFromAmong("microsoft", "custom", "empty");
+        var template = new Option<string>("--template")
+        {
+            Description = "microsoft (Microsoft's 2011 and 2023 KEKs and CAs together, as Microsoft recommends during the rollover), microsoft-2023 (only the 2023 CAs), microsoft-2011 (the pre-2023 set), custom (only the given keys) or empty (Secure Boot off).",
+            Required = true,
+        };
+        template.AcceptOnlyFromAmong([.. SecureBootTemplates.Names]);
         var pk = new Option<string?>("--pk") { Description = "PK certificate (DER or PEM). Without it a per-VM RSA-2048 PK is generated (see --pk-key-out)." };
         var pkKeyOut = new Option<string?>("--pk-key-out") { Description = "With a generated PK: write its private key (PEM, mode 0600) here; the certificate goes beside it as .crt. Without this the key is discarded." };
         var kek = new Option<string[]>("--kek") { Description = "KEK certificate file(s), added to the template's.", AllowMultipleArgumentsPerToken = true };
         var db = new Option<string[]>("--db") { Description = "db entries: certificate files or sha256:HEX, added to the template's.", AllowMultipleArgumentsPerToken = true };
         var dbx = new Option<string[]>("--dbx") { Description = "dbx entries: certificate files or sha256:HEX (default: the SHA-256(\"\") placeholder OVMF enrolls).", AllowMultipleArgumentsPerToken = true };
-        var microsoft = new Option<string[]>("--microsoft-cert") { Description = "Microsoft 2023 CA certificate file(s); each goes to KEK or db by its subject, with Microsoft's owner GUID.", AllowMultipleArgumentsPerToken = true };
+        var microsoft = new Option<string[]>("--microsoft-cert") { Description = "Microsoft 2023 CA certificate file(s) to add (e.g. to a microsoft-2011 store); each goes to KEK or db by its subject, with Microsoft's owner GUID.", AllowMultipleArgumentsPerToken = true };
         var owner = new Option<string?>("--owner") { Description = $"Owner GUID of the PK and of the given KEK/db/dbx entries (default {SecureBootStoreOptions.TrustedLaunchOwner})." };
         var size = new Option<string>("--size") { Description = "Flash layout: 4m (OVMF_CODE_4M*, default) or 2m.", DefaultValueFactory = _ => "4m" };
         size.AcceptOnlyFromAmong("4m", "2m");
@@ -31,12 +35,8 @@ internal static class VarsCreateCommand
         };
         command.SetAction(parse =>
         {
-            var kind = parse.GetValue(template) switch
-            {
-                "microsoft" => SecureBootTemplate.Microsoft,
-                "custom" => SecureBootTemplate.Custom,
-                _ => SecureBootTemplate.Empty,
-            };
+            if (!SecureBootTemplates.TryParse(parse.GetValue(template), out SecureBootTemplate kind))
+                throw new CliException(ExitCode.BadInput, $"Unknown Secure Boot template '{parse.GetValue(template)}'; use one of {string.Join(", ", SecureBootTemplates.Names)}.");
             string outPath = parse.GetValue(output)!;
             bool overwrite = parse.GetValue(force);
             if (!overwrite && File.Exists(outPath))

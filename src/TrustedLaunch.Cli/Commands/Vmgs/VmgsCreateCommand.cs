@@ -24,8 +24,12 @@ internal static class VmgsCreateCommand
     public static Command Create()
     {
         var output = new Option<string>("--out") { Description = "The VMGS file to create (must not exist).", Required = true };
-        var template = new Option<string>("--template") { Description = "microsoft (Microsoft KEK/db), custom (only the keys given), or empty (Secure Boot off).", Required = true };
-        template.AcceptOnlyFromAmong("microsoft", "custom", "empty");
+        var template = new Option<string>("--template")
+        {
+            Description = "microsoft (Microsoft's 2011 and 2023 KEKs and CAs), microsoft-2023 (only the 2023 CAs), microsoft-2011 (the pre-2023 set), custom (only the keys given), or empty (Secure Boot off).",
+            Required = true,
+        };
+        template.AcceptOnlyFromAmong([.. SecureBootTemplates.Names]);
         var ca = CliOptions.Ca("Platform PKI folder made by 'tl ca init' (issues the vTPM's EK and AK certificates).");
         var vmId = CliOptions.OptionalVmId("VM identifier (default: a new GUID); goes into the certificates and the identity entry.");
         var keyFile = CliOptions.KeyFile("Host key-encryption key that wraps this VM's data key.");
@@ -77,12 +81,8 @@ internal static class VmgsCreateCommand
 
     private static byte[] BuildVariableStore(string templateName, string? pkPath, string[] kekPaths, string[] dbPaths, bool twoMegabytes)
     {
-        SecureBootTemplate kind = templateName switch
-        {
-            "microsoft" => SecureBootTemplate.Microsoft,
-            "custom" => SecureBootTemplate.Custom,
-            _ => SecureBootTemplate.Empty,
-        };
+        if (!SecureBootTemplates.TryParse(templateName, out SecureBootTemplate kind))
+            throw new CliException(ExitCode.BadInput, $"Unknown Secure Boot template '{templateName}'; use one of {string.Join(", ", SecureBootTemplates.Names)}.");
         Guid owner = SecureBootStoreOptions.TrustedLaunchOwner;
         if (kind == SecureBootTemplate.Empty && (pkPath is not null || kekPaths.Length > 0 || dbPaths.Length > 0))
             throw new CliException(ExitCode.BadInput, "The empty template takes no keys (Secure Boot off); use --template custom or microsoft.");
