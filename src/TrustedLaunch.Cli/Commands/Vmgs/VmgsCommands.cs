@@ -8,7 +8,7 @@ using TrustedLaunch.Vmgs.Keys;
 
 namespace TrustedLaunch.Cli.Commands.Vmgs;
 
-/// <summary><c>tl vmgs keygen|create|show|export|import</c>. Exit codes: 0 ok, 1 integrity (corrupt, wrong key), 2 bad input or malformed file, 3 file in use / environment.</summary>
+/// <summary><c>tl vmgs keygen|create|show|export|import|update-keys</c>. Exit codes: 0 ok, 1 integrity (corrupt, wrong key), 2 bad input or malformed file, 3 file in use / environment.</summary>
 internal static class VmgsCommands
 {
     public static Command Create()
@@ -19,6 +19,7 @@ internal static class VmgsCommands
         command.Subcommands.Add(VmgsShowCommand.Create());
         command.Subcommands.Add(CreateExport());
         command.Subcommands.Add(CreateImport());
+        command.Subcommands.Add(VmgsUpdateKeysCommand.Create());
         return command;
     }
 
