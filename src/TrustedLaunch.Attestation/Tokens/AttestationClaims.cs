@@ -85,6 +85,13 @@ public static class AttestationClaims
     /// <summary>The authorities replayed in PCR 7 after its separator (what admitted boot code): variable, name, sha256.</summary>
     public const string Authorities = "x-tl-authorities";
 
+    /// <summary>
+    /// The Secure Boot databases measured into PCR 7: <c>pk</c>, <c>kek</c> and <c>db</c> as lists of
+    /// <c>{name, sha256}</c> (a certificate's CN and the SHA-256 of its DER, or a hash), and <c>dbx</c> as
+    /// <c>{count, digest}</c>. After a key rollover the next token shows the new keys (docs/secureboot-rollover.md).
+    /// </summary>
+    public const string SecureBootKeys = "x-tl-secureboot-keys";
+
     /// <summary>Guest findings (refused or tainting modules, lockdown).</summary>
     public const string Findings = "x-tl-findings";
 

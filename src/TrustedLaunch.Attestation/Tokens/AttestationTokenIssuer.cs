@@ -133,6 +133,7 @@ public sealed class AttestationTokenIssuer
         }
 
         w.WriteEndArray();
+        SecureBootKeysClaim.Write(w, boot.Keys);
         w.WriteStartArray(AttestationClaims.Findings);
         foreach (GuestFinding f in result.Findings)
         {

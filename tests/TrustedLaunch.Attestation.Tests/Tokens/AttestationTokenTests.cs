@@ -66,6 +66,26 @@ public sealed class AttestationTokenTests(GenuineEvidenceFactory factory)
     }
 
     [Fact]
+    public void Issue_Claims_CarryTheMeasuredSecureBootKeys()
+    {
+        using TokenSigningKey key = TokenSigningKey.Create();
+        AttestationResult result = PassedResult();
+        string token = new AttestationTokenIssuer(key, Issuer, new FixedTime(Now)).Issue(result, factory.VmId);
+        using JsonDocument payload = JsonDocument.Parse(Base64UrlDecode(token.Split('.')[1]));
+
+        SecureBootKeys? keys = SecureBootKeysClaim.Read(payload.RootElement);
+
+        Assert.NotNull(keys);
+        SecureBootKeys measured = result.BootState!.Keys;
+        Assert.Equal(measured.Kek, keys.Kek);
+        Assert.Equal(measured.Db, keys.Db);
+        Assert.Equal(measured.Pk, keys.Pk);
+        Assert.Equal((measured.DbxCount, measured.DbxDigest), (keys.DbxCount, keys.DbxDigest));
+        Assert.Contains(keys.Kek, k => k.Sha256 == MicrosoftSecureBootKeys.KekCa2011);
+        Assert.True(keys.DbxCount > 0);
+    }
+
+    [Fact]
     public void Issue_Claims_CarryAzureVocabularyAndOurs()
     {
         using TokenSigningKey key = TokenSigningKey.Create();
