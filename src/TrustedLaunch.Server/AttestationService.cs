@@ -122,18 +122,25 @@ public sealed class AttestationService(
             };
         }
 
-        if (learn)
-            await baselines.SaveAsync(vmId, Encoding.UTF8.GetString(AttestationBaseline.Learn(result, time).ToJson()), now, cancellationToken);
+        // A key change the platform armed (a certificate rollover) explains the PCR 7 change: relearn, attributed to it.
+        SanctionedKeyChange? sanctioned = learn ? null : expectations.Baseline!.SanctionedChangeIn(result.BootState!);
+        if (learn || sanctioned is not null)
+        {
+            AttestationBaseline learned = AttestationBaseline.Learn(result, time) with { LearnedForOperation = sanctioned?.OperationId };
+            await baselines.SaveAsync(vmId, Encoding.UTF8.GetString(learned.ToJson()), now, cancellationToken);
+            if (sanctioned is not null)
+                KeyChangeLog.Relearned(logger, vmId, sanctioned.OperationId);
+        }
 
         IssuedToken token = tokens.Issue(result, vmId);
         AttestationRecord passed = await results.AddAsync(new AttestationRecord
         {
             VmId = vmId, At = now, Verdict = AttestationVerdict.Pass, ClaimsJson = token.ClaimsJson, TokenId = token.Id,
         }, cancellationToken);
-        Log.AttestationPassed(logger, vmId, passed.Id, learn);
+        Log.AttestationPassed(logger, vmId, passed.Id, learn || sanctioned is not null);
         return new AttestationOutcome
         {
-            Kind = AttestationOutcomeKind.Passed, Record = passed, Result = result, Token = token.Jws, BaselineLearned = learn,
+            Kind = AttestationOutcomeKind.Passed, Record = passed, Result = result, Token = token.Jws, BaselineLearned = learn || sanctioned is not null,
         };
     }
 
@@ -146,6 +153,26 @@ public sealed class AttestationService(
         Log.AgentUnresponsive(logger, vmId);
         return await RecordFailureAsync(vmId, time.GetUtcNow(), nameof(AttestationFailureReason.AgentUnresponsive), "guest agent",
             message, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Arms a Secure Boot key change on the VM's baseline: its next boot may change PCR 7 exactly as <paramref name="change"/>
+    /// says and the baseline is relearned for the operation; any other PCR 7 change still deviates. Null when the VM is
+    /// unknown; false when it has no baseline yet (its first pass learns one anyway).
+    /// </summary>
+    public async Task<bool?> ArmKeyChangeAsync(Guid vmId, SanctionedKeyChange change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        if (await vms.GetAsync(vmId, cancellationToken) is null)
+            return null;
+        if (await baselines.GetAsync(vmId, cancellationToken) is not { } stored)
+            return false;
+        if (stored.RelearnRequested)
+            return true; // the next pass relearns the whole baseline anyway; saving here would drop that request
+        AttestationBaseline armed = AttestationBaseline.FromJson(Encoding.UTF8.GetBytes(stored.BaselineJson)) with { PendingKeyChange = change };
+        await baselines.SaveAsync(vmId, Encoding.UTF8.GetString(armed.ToJson()), stored.LearnedAt, cancellationToken);
+        KeyChangeLog.Armed(logger, vmId, change.OperationId);
+        return true;
     }
 
     /// <summary>Asks for the VM's baseline to be learned again at its next pass; false when the VM is unknown.</summary>

@@ -81,6 +81,7 @@ public static class AttestationServiceHost
         WebApplication app = builder.Build();
         app.Use(ProblemOnErrorAsync);
         VmAttestationEndpoints.Map(app);
+        KeyChangeEndpoints.Map(app);
         PolicyEndpoints.Map(app);
         MetadataEndpoints.Map(app);
         ControlPlaneEndpoints.Map(app);

@@ -53,6 +53,12 @@ public sealed record AttestationBaseline
     /// <summary>The appraised boot the values came from.</summary>
     public required AttestedBootState BootState { get; init; }
 
+    /// <summary>A Secure Boot key change armed for the next boot: the PCR 7 change it explains is not a deviation.</summary>
+    public SanctionedKeyChange? PendingKeyChange { get; init; }
+
+    /// <summary>The operation whose sanctioned key change this baseline was relearned for; null for a baseline learned otherwise.</summary>
+    public string? LearnedForOperation { get; init; }
+
     /// <summary>
     /// Learns a baseline from a result whose evidence was authentic: passed, or failed only on a baseline or policy
     /// deviation (that is how a relearn after an intended change works).
@@ -96,7 +102,7 @@ public sealed record AttestationBaseline
                     deviations.Add(new BaselineDeviation(stage, pcr, Bank, expectedHex, "",
                         string.Create(CultureInfo.InvariantCulture, $"PCR {pcr}: not quoted in the {Bank} bank")));
                 }
-                else if (!string.Equals(expectedHex, actualHex, StringComparison.OrdinalIgnoreCase))
+                else if (!string.Equals(expectedHex, actualHex, StringComparison.OrdinalIgnoreCase) && !IsSanctioned(pcr, actual))
                 {
                     deviations.Add(new BaselineDeviation(stage, pcr, Bank, expectedHex, actualHex,
                         BaselineDescriber.Describe(pcr, BootState, actual, expectedHex, actualHex)));
@@ -107,6 +113,23 @@ public sealed record AttestationBaseline
         // Early boot first: a changed firmware or Secure Boot configuration explains late-boot changes too.
         return deviations.OrderBy(d => d.Stage).ThenBy(d => d.Pcr == 7 ? -1 : d.Pcr).ToArray();
     }
+
+    /// <summary>
+    /// The armed key change, when <paramref name="actual"/> differs from this baseline in PCR 7 and the change explains
+    /// it: the service then relearns the baseline from that boot, recording the operation. Null otherwise.
+    /// </summary>
+    public SanctionedKeyChange? SanctionedChangeIn(AttestedBootState actual)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        if (PendingKeyChange is null || !EarlyBoot.TryGetValue(7, out string? expected))
+            return null;
+        string? pcr7 = actual.Pcrs.TryGetValue(Bank, out var values) && values.TryGetValue(7, out string? v) ? v : null;
+        return pcr7 is not null && !string.Equals(expected, pcr7, StringComparison.OrdinalIgnoreCase) && PendingKeyChange.Explains(BootState, actual)
+            ? PendingKeyChange
+            : null;
+    }
+
+    private bool IsSanctioned(int pcr, AttestedBootState actual) => pcr == 7 && PendingKeyChange is { } change && change.Explains(BootState, actual);
 
     /// <summary>Serializes to indented UTF-8 JSON.</summary>
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, AttestationJsonContext.Default.AttestationBaseline);

@@ -63,4 +63,7 @@ public sealed record KeyUpdateOutcome
 
     /// <summary>The signer of the dbx update, when one was verified.</summary>
     public string? DbxUpdateSigner { get; init; }
+
+    /// <summary>What the next boot will prove in PCR 7 (only when <see cref="KeyUpdateStatus.Applied"/>): arm it as a sanctioned key change.</summary>
+    public ExpectedAttestedKeys? ExpectedKeys { get; init; }
 }

@@ -65,6 +65,7 @@ public static class SecureBootKeyUpdater
             Status = KeyUpdateStatus.Applied,
             Message = $"{changes.Count} entr{(changes.Count == 1 ? "y" : "ies")} changed ({Summary(changes)}); {preflight.Count} boot-chain binar{(preflight.Count == 1 ? "y" : "ies")} still admitted.",
             Changes = changes, Preflight = preflight, UpdatedStore = updated.ToArray(), DbxUpdateSigner = signer,
+            ExpectedKeys = ExpectedAttestedKeys.From(updated),
         };
     }
 

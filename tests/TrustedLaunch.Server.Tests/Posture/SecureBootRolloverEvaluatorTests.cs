@@ -13,7 +13,7 @@ public sealed class SecureBootRolloverEvaluatorTests
     private static readonly KeyEntry Uefi2011 = new("Microsoft Corporation UEFI CA 2011", MicrosoftSecureBootKeys.UefiCa2011);
     private static readonly KeyEntry Uefi2023 = new("Microsoft UEFI CA 2023", MicrosoftSecureBootKeys.UefiCa2023);
     private static readonly KeyEntry Windows2023 = new("Windows UEFI CA 2023", MicrosoftSecureBootKeys.WindowsUefiCa2023);
-    private static readonly DbxRelease Release = new("DBXUpdate.bin", 431);
+    private static readonly DbxRelease Release = new("DBXUpdate.bin", 443);
 
     [Fact]
     public void Evaluate_2011OnlyKeys_CertificatesUnhealthyNamingBothGaps()
@@ -49,8 +49,8 @@ public sealed class SecureBootRolloverEvaluatorTests
     {
         IReadOnlyList<KeyEntry> kek = [Kek2011, Kek2023];
         Assert.Equal(AssessmentStatusCode.Unhealthy, SecureBootRolloverEvaluator.Evaluate(Vm(), Keys(kek, [Uefi2023], 1), Release)[1].Code);
-        Assert.Equal(SecureBootRolloverEvaluator.Causes.DbxOutdated, SecureBootRolloverEvaluator.Evaluate(Vm(), Keys(kek, [Uefi2023], 430), Release)[1].Cause);
-        Assert.Equal(AssessmentStatusCode.Healthy, SecureBootRolloverEvaluator.Evaluate(Vm(), Keys(kek, [Uefi2023], 432), Release)[1].Code);
+        Assert.Equal(SecureBootRolloverEvaluator.Causes.DbxOutdated, SecureBootRolloverEvaluator.Evaluate(Vm(), Keys(kek, [Uefi2023], 442), Release)[1].Cause);
+        Assert.Equal(AssessmentStatusCode.Healthy, SecureBootRolloverEvaluator.Evaluate(Vm(), Keys(kek, [Uefi2023], 444), Release)[1].Code);
         var none = SecureBootRolloverEvaluator.Evaluate(Vm(), Keys(kek, [Uefi2023], 432), null)[1];
         Assert.Equal((AssessmentStatusCode.NotApplicable, SecureBootRolloverEvaluator.Causes.NoDbxUpdateLoaded), (none.Code, none.Cause));
     }

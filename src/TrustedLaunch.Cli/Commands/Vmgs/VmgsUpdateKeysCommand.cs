@@ -75,7 +75,7 @@ internal static class VmgsUpdateKeysCommand
                 written = true;
             }
 
-            KeyUpdateReport report = KeyUpdateReport.From(path, outcome, written);
+            KeyUpdateReport report = KeyUpdateReport.From(path, outcome, written, Guid.NewGuid().ToString("D"));
             if (parse.GetValue(json))
                 CliJson.Write(report, parse.Out());
             else
