@@ -118,6 +118,16 @@ public sealed class SecureBootKeyUpdaterTests
     }
 
     [Fact]
+    public void DbxUpdateFile_RealDbxUpdate_443Sha256EntriesAtMicrosoftsFixedTime()
+    {
+        DbxUpdateFile file = DbxUpdateFile.Read(File.ReadAllBytes(MicrosoftDbxUpdate.Path));
+
+        Assert.Equal((443, 443, 0), (file.EntryCount, file.HashCount, file.CertificateCount));
+        Assert.Equal(new EfiTime(2010, 3, 6, 19, 17, 21), file.TimeStamp);
+        Assert.Throws<UefiFormatException>(() => DbxUpdateFile.Read(new byte[12]));
+    }
+
+    [Fact]
     public void Apply_EmptyStore_NotApplicable()
     {
         var outcome = SecureBootKeyUpdater.Apply(OvmfVariableStore.CreateEmpty(NvFlashLayout.Ovmf4M), new KeyUpdateRequest { Template = SecureBootTemplate.Microsoft }, []);
