@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Attestation.Tests.Tokens;
 
@@ -24,11 +25,6 @@ public sealed class AttestationTokenValidatorTests : IDisposable
     {
         _keys.Dispose();
         _key.Dispose();
-    }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 
     private static JsonObject Claims(Guid? vm = null) => new()
@@ -56,7 +52,7 @@ public sealed class AttestationTokenValidatorTests : IDisposable
         Sign(_key, (header ?? Header()).ToJsonString(), (claims ?? Claims()).ToJsonString());
 
     private ValidatedAttestationToken Validate(string token, Guid? vm = null, DateTimeOffset? at = null, TokenKeySet? keys = null) =>
-        new AttestationTokenValidator(keys ?? _keys, new FixedTime(at ?? Now.AddMinutes(1))).Validate(token, new TokenExpectations { Issuer = Issuer, VmId = vm });
+        new AttestationTokenValidator(keys ?? _keys, new FixedTimeProvider(at ?? Now.AddMinutes(1))).Validate(token, new TokenExpectations { Issuer = Issuer, VmId = vm });
 
     private AttestationTokenError Refused(string token, Guid? vm = null, DateTimeOffset? at = null, TokenKeySet? keys = null) =>
         Assert.Throws<AttestationTokenException>(() => Validate(token, vm, at, keys)).Error;
