@@ -1,3 +1,5 @@
+using TrustedLaunch.Tcg.EventLog;
+
 namespace TrustedLaunch.Attestation;
 
 /// <summary>
@@ -60,6 +62,12 @@ public sealed record AttestedBootState
 
     /// <summary>Every measured string that carries kernel arguments (command lines, GRUB linux commands, menu entries), in order.</summary>
     public IReadOnlyList<KernelArgument> KernelArguments { get; init; } = [];
+
+    /// <summary>
+    /// The Windows boot configuration from the SIPA records of Windows' boot configuration log, read only from events
+    /// replayed into quoted PCRs (12-14); null when no Windows boot was measured there.
+    /// </summary>
+    public WindowsBootState? Windows { get; init; }
 
     /// <summary>MOK variables shim measured into PCR 14.</summary>
     public required IReadOnlyList<string> ShimVariables { get; init; }

@@ -104,6 +104,7 @@ internal static class BootAppraiser
             KernelCommandLine = summary.KernelCommandLine,
             KernelArguments = summary.KernelArguments.Select(k => new KernelArgument(OriginName(k.Origin), k.Arguments, k.Executed)).ToArray(),
             ShimVariables = summary.Shim?.MeasuredVariables ?? [],
+            Windows = summary.Windows,
             AttestedPcrs = attestedPcrs,
             Pcrs = pcrs,
             Anomalies = anomalies,

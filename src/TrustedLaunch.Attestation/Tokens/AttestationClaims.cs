@@ -55,6 +55,24 @@ public static class AttestationClaims
     public const string IsWindows = "x-ms-azurevm-is-windows";
 
     /// <summary>OS distribution as the guest reports it (os-release ID).</summary>
+    /// <summary>An early-launch anti-malware driver was measured (Windows).</summary>
+    public const string ElamEnabled = "x-ms-azurevm-elam-enabled";
+
+    /// <summary>The measured HVCI policy (VBS_HVCI_POLICY; 0 when none was measured).</summary>
+    public const string HvciPolicy = "x-ms-azurevm-hvci-policy";
+
+    /// <summary>Hypervisor debugging was enabled (Windows; absent when not measured).</summary>
+    public const string HypervisorDebugEnabled = "x-ms-azurevm-hypervisordebug-enabled";
+
+    /// <summary>Test signing was enabled (Windows; absent when not measured).</summary>
+    public const string TestSigningEnabled = "x-ms-azurevm-testsigning-enabled";
+
+    /// <summary>No boot, kernel, hypervisor or firmware debugger was enabled (absent when one of them was not measured).</summary>
+    public const string DebuggersDisabled = "x-ms-azurevm-debuggersdisabled";
+
+    /// <summary>Ours: the Windows boot configuration behind the Windows claims (VBS, HVCI, code integrity, BitLocker, ELAM).</summary>
+    public const string Windows = "x-tl-windows";
+
     public const string OsDistro = "x-ms-azurevm-osdistro";
 
     /// <summary><c>Linux</c> when a Linux kernel command line was measured.</summary>

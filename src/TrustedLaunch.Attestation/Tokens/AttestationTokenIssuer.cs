@@ -90,7 +90,7 @@ public sealed class AttestationTokenIssuer
         // Absent when nothing measured can tell (no kernel arguments, no Windows boot record): never a reassuring default.
         if (boot.KernelDebugEnabled is bool kernelDebug)
             w.WriteBoolean(AttestationClaims.KernelDebugEnabled, kernelDebug);
-        w.WriteBoolean(AttestationClaims.BootDebugEnabled, boot.FirmwareDebugMode);
+        w.WriteBoolean(AttestationClaims.BootDebugEnabled, boot.FirmwareDebugMode || boot.Windows?.BootDebugging == true);
         if (boot.KernelArguments.Any(a => a.Executed))
         {
             // A measured Linux command line is evidence of a Linux boot; Windows boots measure none.
@@ -98,6 +98,10 @@ public sealed class AttestationTokenIssuer
             w.WriteString(AttestationClaims.OsType, "Linux");
             if (boot.KernelCommandLine is not null)
                 w.WriteString(AttestationClaims.KernelCommandLine, boot.KernelCommandLine);
+        }
+        else if (boot.Windows is { } windows)
+        {
+            WindowsClaims.Write(w, windows, boot.FirmwareDebugMode);
         }
 
         WriteOs(w, result.Os);

@@ -30,9 +30,15 @@ public sealed record QuoteClock(ulong Clock, uint ResetCount, uint RestartCount,
             return Describe($"its restart count went back from {previous.RestartCount} to {RestartCount} within reset {ResetCount}");
         if (RestartCount > previous.RestartCount)
             return null;
-        return Clock > previous.Clock
-            ? null
-            : Describe($"its clock went back from {previous.Clock} ms to {Clock} ms within reset {ResetCount}, restart {RestartCount}");
+        if (Clock <= previous.Clock)
+            return Describe($"its clock went back from {previous.Clock} ms to {Clock} ms within reset {ResetCount}, restart {RestartCount}");
+
+        // Part 1 §36.6: a TPM clears safe only in TPM2_Startup after an unorderly shutdown, which moves the reset or
+        // restart count; within one of them safe only turns YES (at the next NV clock save). YES then NO in one epoch
+        // is a state restored from before a save. NO itself is not refused: a killed QEMU causes it for up to 4.1 s.
+        return previous.Safe && !Safe
+            ? Describe($"its clock turned unsafe within reset {ResetCount}, restart {RestartCount}, which only a TPM start-up does")
+            : null;
     }
 
     private static string Describe(string what) => string.Create(CultureInfo.InvariantCulture,

@@ -43,16 +43,20 @@ public static class AlertRules
         return candidates;
     }
 
+    /// <summary>The extended property naming the instant since which the agent is silent (one overdue alert per silence).</summary>
+    public const string SilentSinceProperty = "silentSince";
+
     /// <summary>
     /// The agent has not answered for <see cref="AssessmentEvaluator.FreshnessIntervals"/> intervals while the VM runs
-    /// (no host report said so: the host itself may be silent). Null while it is not overdue.
+    /// (no host report said so: the host itself may be silent). Null while it is not overdue. The candidate names the
+    /// silence it is about (<see cref="SilentSinceProperty"/>: the agent's last answer in this boot, else the boot).
     /// </summary>
     public static AlertCandidate? Overdue(PostureVm vm, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(vm);
         if (!vm.Running || !vm.TrustedLaunch || !vm.VTpmEnabled || !vm.SecureBootEnabled || vm.RunningSince is not DateTimeOffset since)
             return null;
-        DateTimeOffset last = vm.LastAgentAnswerAt is DateTimeOffset answered && answered > since ? answered : since;
+        DateTimeOffset last = vm.AgentAnsweredSinceBoot ? vm.LastAgentAnswerAt!.Value : since;
         TimeSpan deadline = TimeSpan.FromSeconds((double)AssessmentEvaluator.FreshnessIntervals * Math.Max(1, vm.AttestationIntervalSeconds));
         if (now - last <= deadline)
             return null;
@@ -63,7 +67,27 @@ public static class AlertRules
             ResultId = 0, At = now, Passed = false, Reason = nameof(AttestationFailureReason.AgentUnresponsive), Component = "guest agent: overdue",
             Message = message,
         };
-        return AttestationFailed(vm, observation, AlertReasons.AgentUnresponsive);
+        AlertCandidate candidate = AttestationFailed(vm, observation, AlertReasons.AgentUnresponsive);
+        return candidate with
+        {
+            ExtendedProperties = new Dictionary<string, string>(candidate.ExtendedProperties, StringComparer.Ordinal)
+            {
+                [SilentSinceProperty] = last.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+            },
+        };
+    }
+
+    /// <summary>
+    /// An overdue agent raises one alert per silence, whatever becomes of it: true when <paramref name="latest"/> (the
+    /// VM's newest alert with the candidate's key, open or not) was raised for the silence <paramref name="overdue"/> is
+    /// about, so a dismissed, resolved or suppressed overdue alert is not raised again while the agent stays silent.
+    /// </summary>
+    public static bool RaisedForSameSilence(AlertCandidate overdue, SecurityAlert? latest)
+    {
+        ArgumentNullException.ThrowIfNull(overdue);
+        return latest is not null && latest.DedupKey == overdue.DedupKey
+            && overdue.ExtendedProperties.TryGetValue(SilentSinceProperty, out string? silence)
+            && latest.ExtendedProperties.TryGetValue(SilentSinceProperty, out string? raised) && silence == raised;
     }
 
     /// <summary>The de-duplication key: one open alert per VM, type and reason (and module name for modules).</summary>

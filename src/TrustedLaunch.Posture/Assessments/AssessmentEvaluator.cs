@@ -63,8 +63,8 @@ public static class AssessmentEvaluator
         Recommendation r = Recommendations.GuestAttestationAgent;
         if (NotAttestable(vm, r) is AssessmentOutcome na)
             return na;
-        if (vm.LastAgentAnswerAt is DateTimeOffset answered && (vm.RunningSince is not DateTimeOffset bootedAt || answered >= bootedAt))
-            return new(r, AssessmentStatusCode.Healthy, null, $"The guest attestation agent answered at {Time(answered)}.");
+        if (vm.AgentAnsweredSinceBoot)
+            return new(r, AssessmentStatusCode.Healthy, null, $"The guest attestation agent answered at {Time(vm.LastAgentAnswerAt!.Value)}.");
         string sinceBoot = vm.RunningSince is DateTimeOffset booted ? $" since the VM booted at {Time(booted)}" : "";
         string last = vm.LastAgentAnswerAt is DateTimeOffset before ? $" (last answer {Time(before)}, before this boot)" : "";
         return new(r, AssessmentStatusCode.Unhealthy, Causes.AgentNotAnswering,

@@ -53,6 +53,14 @@ public sealed record PostureVm
 
     /// <summary>When the guest agent last answered with evidence (any verdict), null when it never has.</summary>
     public DateTimeOffset? LastAgentAnswerAt { get; init; }
+
+    /// <summary>
+    /// The agent answered during the current boot: an answer at the instant the boot was seen counts (the clock's
+    /// resolution cannot order them), and so does any answer when the boot is unknown. The one rule the agent
+    /// assessment and the overdue-agent detection share.
+    /// </summary>
+    public bool AgentAnsweredSinceBoot =>
+        LastAgentAnswerAt is DateTimeOffset answered && (RunningSince is not DateTimeOffset booted || answered >= booted);
 }
 
 /// <summary>One stored attestation result as posture reads it.</summary>

@@ -78,8 +78,9 @@ public static class SuppressionFields
         "entities.azureResource.vmId", "entities.file.name", "extendedProperties.<name>",
     ];
 
+    // "extendedProperties.<name>" is the list's placeholder, not a property name.
     public static bool IsKnown(string field) =>
-        field.StartsWith("extendedProperties.", StringComparison.OrdinalIgnoreCase) && field.Length > "extendedProperties.".Length
+        field.StartsWith("extendedProperties.", StringComparison.OrdinalIgnoreCase) && field.Length > "extendedProperties.".Length && !field.EndsWith("<name>", StringComparison.Ordinal)
         || Fields.Contains(field, StringComparer.OrdinalIgnoreCase) && !field.EndsWith("<name>", StringComparison.Ordinal);
 
     /// <summary>The alert's value of <paramref name="field"/>, null when it has none (the condition then fails).</summary>

@@ -12,8 +12,12 @@ using TrustedLaunch.Server.Stores;
 
 namespace TrustedLaunch.Server.Posture;
 
-/// <summary>What one run of the engine did.</summary>
-public sealed record PostureRun(int Results, int VmsEvaluated, int AlertsCreated, int AlertsSuppressed, int StatusChanges);
+/// <summary>
+/// What one run of the engine wrote: results folded, VMs evaluated, alerts created and suppressed, assessment statuses
+/// set or changed (each a history row; a VM's first evaluation included) and events appended (alerts, and status
+/// changes worth announcing). A run over inputs it has already evaluated writes nothing: all but <see cref="VmsEvaluated"/> are 0.
+/// </summary>
+public sealed record PostureRun(int Results, int VmsEvaluated, int AlertsCreated, int AlertsSuppressed, int StatusChanges, int Events);
 
 /// <summary>
 /// Evaluates posture from the stores: new attestation results (in id order, each exactly once: the cursor moves in the
@@ -21,6 +25,12 @@ public sealed record PostureRun(int Results, int VmsEvaluated, int AlertsCreated
 /// every VM on a full sweep (freshness, overdue agents, deleted VMs). The rules are the posture library's; this class
 /// reads their inputs and writes their outputs.
 /// </summary>
+/// <remarks>
+/// Idempotent: evaluating inputs again writes and announces nothing. Instants are taken at the stores' resolution (whole
+/// milliseconds), so what a run holds in memory (the boot it saw begin) equals what the next run reads back. Runs of
+/// this engine take turns; runs of other engines over the same database (replicas) may race, and then each batch
+/// is written only if what it was computed from is unchanged (<see cref="PostureBatch"/>); the run that lost starts again.
+/// </remarks>
 public sealed class PostureEngine(
     IVirtualMachineStore machines,
     ISubscriptionStore subscriptions,
@@ -29,34 +39,62 @@ public sealed class PostureEngine(
     PostureSignals signals,
     PostureOptions options,
     TimeProvider time,
-    ILogger<PostureEngine> logger)
+    ILogger<PostureEngine> logger) : IDisposable
 {
     private const int PageSize = 1000;
+
+    // A run that lost a race this often leaves the rest to the next interval.
+    private const int MaxAttempts = 3;
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
 
     public SizeCatalog Sizes { get; init; } = SizeCatalog.Default;
 
     /// <summary>New results, changed VMs, and (with <paramref name="fullSweep"/>) every VM.</summary>
     public async Task<PostureRun> RunOnceAsync(bool fullSweep, CancellationToken cancellationToken)
     {
-        var run = new RunState(time.GetUtcNow(), await security.TiersAsync(cancellationToken), await security.ListRulesAsync(null, cancellationToken),
-            await store.BootStatesAsync(cancellationToken));
-        await ProcessResultsAsync(run, cancellationToken);
-        await ProcessChangedVmsAsync(run, cancellationToken);
-        if (fullSweep)
-            await SweepAsync(run, cancellationToken);
-        if (run.Events > 0)
-            signals.EventsAppended();
-        return new PostureRun(run.Results, run.Evaluated, run.Created, run.Suppressed, run.StatusChanges);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var total = new Tally();
+            for (int attempt = 1; ; attempt++)
+            {
+                var run = new RunState(StoredInstant(time.GetUtcNow()), await security.TiersAsync(cancellationToken),
+                    await security.ListRulesAsync(null, cancellationToken), await store.BootStatesAsync(cancellationToken));
+                bool done = await ProcessResultsAsync(run, cancellationToken) && await ProcessChangedVmsAsync(run, cancellationToken)
+                    && (!fullSweep || await SweepAsync(run, cancellationToken));
+                total.Add(run.Committed);
+                if (done || attempt == MaxAttempts)
+                {
+                    if (!done)
+                        PostureLog.RaceLost(logger, attempt);
+                    if (total.Events > 0)
+                        signals.EventsAppended();
+                    return new PostureRun(total.Results, total.Evaluated, total.Created, total.Suppressed, total.StatusChanges, total.Events);
+                }
+
+                PostureLog.EvaluatedElsewhere(logger, attempt);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
-    private async Task ProcessResultsAsync(RunState run, CancellationToken cancellationToken)
+    public void Dispose() => _gate.Dispose();
+
+    /// <summary>An instant as the stores keep it (whole milliseconds).</summary>
+    internal static DateTimeOffset StoredInstant(DateTimeOffset at) => DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds());
+
+    private async Task<bool> ProcessResultsAsync(RunState run, CancellationToken cancellationToken)
     {
         while (true)
         {
             long cursor = await store.GetCursorAsync(SqlitePostureStore.ResultsCursor, cancellationToken);
             IReadOnlyList<AttestationRecord> results = await store.ResultsAfterAsync(cursor, options.ResultBatchSize, cancellationToken);
             if (results.Count == 0)
-                return;
+                return true;
             var batch = new PostureBatch();
             Guid[] vmIds = results.Select(r => r.VmId).Distinct().ToArray();
             var vms = new Dictionary<Guid, VirtualMachineRecord>();
@@ -70,7 +108,7 @@ public sealed class PostureEngine(
             var open = new Dictionary<Guid, List<SecurityAlert>>();
             foreach (AttestationRecord result in results)
             {
-                run.Results++;
+                run.Pending.Results++;
                 // A result of a VM the control plane does not hold (registered with tl server vm add only) has no resource to alert on.
                 if (!vms.TryGetValue(result.VmId, out VirtualMachineRecord? vm))
                     continue;
@@ -82,18 +120,19 @@ public sealed class PostureEngine(
             }
 
             foreach (VirtualMachineRecord vm in vms.Values)
-                await EvaluateAsync(run, batch, [vm], latest, assessmentsOfAll: null, cancellationToken);
-            batch.Cursors[SqlitePostureStore.ResultsCursor] = results[^1].Id;
-            await store.ApplyAsync(batch, cancellationToken);
+                await EvaluateAsync(run, batch, [vm], latest, assessmentsOfAll: null, open, cancellationToken);
+            batch.Cursors[SqlitePostureStore.ResultsCursor] = new CursorMove(cursor, results[^1].Id);
+            if (!await ApplyAsync(run, batch, cancellationToken))
+                return false;
         }
     }
 
-    private async Task ProcessChangedVmsAsync(RunState run, CancellationToken cancellationToken)
+    private async Task<bool> ProcessChangedVmsAsync(RunState run, CancellationToken cancellationToken)
     {
         long cursor = await store.GetCursorAsync(SqlitePostureStore.VmChangesCursor, cancellationToken);
         (IReadOnlyList<Guid> ids, long newest) = await store.ChangedVmsAsync(cursor, cancellationToken);
         if (newest == cursor)
-            return;
+            return true;
         var vms = new List<VirtualMachineRecord>();
         foreach (Guid id in ids.Distinct())
         {
@@ -103,12 +142,12 @@ public sealed class PostureEngine(
 
         var batch = new PostureBatch();
         var latest = await store.LatestResultsAsync(vms.Select(v => v.VmId).ToArray(), cancellationToken);
-        await EvaluateAsync(run, batch, vms, latest, assessmentsOfAll: null, cancellationToken);
-        batch.Cursors[SqlitePostureStore.VmChangesCursor] = newest;
-        await store.ApplyAsync(batch, cancellationToken);
+        await EvaluateAsync(run, batch, vms, latest, assessmentsOfAll: null, openAlerts: null, cancellationToken);
+        batch.Cursors[SqlitePostureStore.VmChangesCursor] = new CursorMove(cursor, newest);
+        return await ApplyAsync(run, batch, cancellationToken);
     }
 
-    private async Task SweepAsync(RunState run, CancellationToken cancellationToken)
+    private async Task<bool> SweepAsync(RunState run, CancellationToken cancellationToken)
     {
         var latest = await store.LatestResultsAsync(null, cancellationToken);
         var stored = (await store.ListAssessmentsAsync(null, null, null, cancellationToken)).GroupBy(a => a.VmId)
@@ -123,25 +162,40 @@ public sealed class PostureEngine(
                 Page<VirtualMachineRecord> page = await machines.ListAsync(subscription.SubscriptionId, null, token, PageSize, cancellationToken);
                 foreach (VirtualMachineRecord vm in page.Items)
                     seen.Add(vm.VmId);
-                await EvaluateAsync(run, batch, page.Items, latest, stored, cancellationToken);
+                await EvaluateAsync(run, batch, page.Items, latest, stored, openAlerts: null, cancellationToken);
                 token = page.ContinuationToken;
             }
             while (token is not null);
         }
 
         batch.RemovedVms.AddRange(stored.Keys.Where(id => !seen.Contains(id)));
-        await store.ApplyAsync(batch, cancellationToken);
-        PostureLog.Swept(logger, seen.Count, run.StatusChanges);
+        int changes = run.Pending.StatusChanges;
+        if (!await ApplyAsync(run, batch, cancellationToken))
+            return false;
+        PostureLog.Swept(logger, seen.Count, changes);
+        return true;
     }
 
-    // Assessments (only what changed is written; a status change is kept in the history and announced) and the overdue-agent detection.
+    // Writes the batch if what it was computed from still holds; the run's counts move only with what was written.
+    private async Task<bool> ApplyAsync(RunState run, PostureBatch batch, CancellationToken cancellationToken)
+    {
+        bool applied = await store.ApplyAsync(batch, cancellationToken);
+        if (applied)
+            run.Committed.Add(run.Pending);
+        run.Pending = new Tally();
+        return applied;
+    }
+
+    // Assessments (only what changed is written; a status change is kept in the history and announced) and the overdue-agent
+    // detection. openAlerts: the open alerts of the VMs as this batch already holds them (the results phase), else read.
     private async Task EvaluateAsync(RunState run, PostureBatch batch, IReadOnlyList<VirtualMachineRecord> vms,
         Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest,
-        Dictionary<Guid, Dictionary<string, StoredAssessment>>? assessmentsOfAll, CancellationToken cancellationToken)
+        Dictionary<Guid, Dictionary<string, StoredAssessment>>? assessmentsOfAll, Dictionary<Guid, List<SecurityAlert>>? openAlerts,
+        CancellationToken cancellationToken)
     {
         foreach (VirtualMachineRecord vm in vms)
         {
-            run.Evaluated++;
+            run.Pending.Evaluated++;
             if (vm.ProvisioningState == ProvisioningState.Deleting)
                 continue;
             TrackBoot(run, batch, vm);
@@ -153,8 +207,9 @@ public sealed class PostureEngine(
                 Compare(run, batch, vm, outcome, stored.GetValueOrDefault(outcome.Recommendation.Key));
             if (run.AlertsOn(vm.SubscriptionId) && AlertRules.Overdue(subject, run.Now) is AlertCandidate overdue)
             {
-                List<SecurityAlert> open = [.. await store.OpenAlertsAsync(vm.VmId, cancellationToken)];
-                if (open.All(a => a.DedupKey != overdue.DedupKey))
+                List<SecurityAlert> open = openAlerts?.GetValueOrDefault(vm.VmId) ?? [.. await store.OpenAlertsAsync(vm.VmId, cancellationToken)];
+                if (open.All(a => a.DedupKey != overdue.DedupKey)
+                    && !AlertRules.RaisedForSameSilence(overdue, await store.LatestAlertAsync(vm.VmId, overdue.DedupKey, cancellationToken)))
                     Fold(run, batch, subject, overdue, open);
             }
         }
@@ -178,15 +233,14 @@ public sealed class PostureEngine(
             FirstEvaluatedAt = stored?.FirstEvaluatedAt ?? run.Now,
             StatusChangedAt = statusChanged ? run.Now : stored!.StatusChangedAt,
         };
-        batch.Assessments.Add(next);
+        batch.Assessments.Add(new AssessmentWrite(stored, next, statusChanged));
         if (!statusChanged)
             return;
-        batch.History.Add((vm.VmId, next.Key, new AssessmentHistoryEntry(next.Status, next.Cause, next.Description, run.Now)));
+        run.Pending.StatusChanges++;
         // The first evaluation of a VM is announced only when it finds something to fix.
         if (stored is not null && stored.Status != outcome.Code || stored is null && outcome.Code == AssessmentStatusCode.Unhealthy)
         {
-            run.StatusChanges++;
-            run.Events++;
+            run.Pending.Events++;
             batch.Events.Add(SecurityEvents.ForAssessment(next, run.Now, Guid.NewGuid()));
         }
     }
@@ -205,11 +259,11 @@ public sealed class PostureEngine(
             if (change == AlertChange.None)
                 continue;
             bool first = !open[i].ExtendedProperties.ContainsKey("firstPassAt");
+            Replace(batch.Alerts, open[i], updated);
             open[i] = updated;
-            Replace(batch.Alerts, updated);
             if (first)
             {
-                run.Events++;
+                run.Pending.Events++;
                 batch.Events.Add(SecurityEvents.ForAlert(updated, SecurityEvents.AlertUpdated, run.Now, Guid.NewGuid()));
             }
         }
@@ -223,30 +277,31 @@ public sealed class PostureEngine(
         switch (change)
         {
             case AlertChange.Created:
-                run.Created++;
-                run.Events++;
+                run.Pending.Created++;
+                run.Pending.Events++;
                 open.Add(alert!);
-                batch.Alerts.Add(alert!);
+                batch.Alerts.Add(new AlertWrite(null, alert!));
                 batch.Events.Add(SecurityEvents.ForAlert(alert!, SecurityEvents.AlertCreated, run.Now, Guid.NewGuid()));
                 break;
             case AlertChange.Suppressed:
-                run.Suppressed++;
-                batch.Alerts.Add(alert!);
+                run.Pending.Suppressed++;
+                batch.Alerts.Add(new AlertWrite(null, alert!));
                 break;
             case AlertChange.Repeated:
                 open[open.IndexOf(existing!)] = alert!;
-                Replace(batch.Alerts, alert!);
+                Replace(batch.Alerts, existing!, alert!);
                 break;
         }
     }
 
-    private static void Replace(List<SecurityAlert> alerts, SecurityAlert alert)
+    // One write per alert and batch: over the alert as read (or as new), whatever this batch did to it before.
+    private static void Replace(List<AlertWrite> alerts, SecurityAlert previous, SecurityAlert next)
     {
-        int index = alerts.FindIndex(a => a.Name == alert.Name);
+        int index = alerts.FindIndex(a => a.Next.Name == next.Name);
         if (index >= 0)
-            alerts[index] = alert;
+            alerts[index] = alerts[index] with { Next = next };
         else
-            alerts.Add(alert);
+            alerts.Add(new AlertWrite(previous, next));
     }
 
     // The current boot: when the VM was first seen running (again, or with a higher restart generation).
@@ -256,12 +311,12 @@ public sealed class PostureEngine(
         VmBootState? previous = run.Boots.GetValueOrDefault(vm.VmId);
         DateTimeOffset? since = !running ? null
             : previous is { Running: true, RunningSince: not null } && previous.RestartGeneration == vm.RestartGeneration ? previous.RunningSince
-            : vm.LastReport?.ReportedAt ?? run.Now;
+            : StoredInstant(vm.LastReport?.ReportedAt ?? run.Now);
         var next = new VmBootState(vm.VmId, running, vm.RestartGeneration, since);
         if (next == previous)
             return;
         run.Boots[vm.VmId] = next;
-        batch.BootStates.Add(next);
+        batch.BootStates.Add(new BootStateWrite(previous, next));
     }
 
     private PostureVm Subject(VirtualMachineRecord vm, Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest, RunState run)
@@ -301,6 +356,20 @@ public sealed class PostureEngine(
 
         public Dictionary<Guid, VmBootState> Boots { get; } = boots;
 
+        /// <summary>What the batch being built will write.</summary>
+        public Tally Pending { get; set; } = new();
+
+        /// <summary>What the run's applied batches wrote.</summary>
+        public Tally Committed { get; } = new();
+
+        public bool AlertsOn(string subscriptionId) => tiers.TryGetValue(subscriptionId, out PricingTier tier) && tier == PricingTier.Standard;
+
+        public SuppressionRule[] RulesOf(string subscriptionId) =>
+            rules.Where(r => string.Equals(r.SubscriptionId, subscriptionId, StringComparison.OrdinalIgnoreCase)).ToArray();
+    }
+
+    private sealed class Tally
+    {
         public int Results { get; set; }
 
         public int Evaluated { get; set; }
@@ -313,9 +382,14 @@ public sealed class PostureEngine(
 
         public int Events { get; set; }
 
-        public bool AlertsOn(string subscriptionId) => tiers.TryGetValue(subscriptionId, out PricingTier tier) && tier == PricingTier.Standard;
-
-        public SuppressionRule[] RulesOf(string subscriptionId) =>
-            rules.Where(r => string.Equals(r.SubscriptionId, subscriptionId, StringComparison.OrdinalIgnoreCase)).ToArray();
+        public void Add(Tally other)
+        {
+            Results += other.Results;
+            Evaluated += other.Evaluated;
+            Created += other.Created;
+            Suppressed += other.Suppressed;
+            StatusChanges += other.StatusChanges;
+            Events += other.Events;
+        }
     }
 }

@@ -23,6 +23,12 @@ internal static partial class PostureLog
     [LoggerMessage(6105, LogLevel.Error, "Webhook dispatch failed; retrying at the next interval")]
     public static partial void DispatchFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(6107, LogLevel.Debug, "Posture evaluation: another evaluation wrote first (attempt {Attempt}); evaluating again")]
+    public static partial void EvaluatedElsewhere(ILogger logger, int attempt);
+
+    [LoggerMessage(6108, LogLevel.Information, "Posture evaluation raced other evaluations {Attempts} times; the rest waits for the next interval")]
+    public static partial void RaceLost(ILogger logger, int attempts);
+
     [LoggerMessage(6106, LogLevel.Information, "Remediation of {Key} on {ResourceId}: {Status} ({Step})")]
     public static partial void Remediation(ILogger logger, string key, string resourceId, string status, string step);
 }

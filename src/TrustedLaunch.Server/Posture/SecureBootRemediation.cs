@@ -120,23 +120,35 @@ public sealed class SecureBootRemediation(
 
     private async Task<ArmErrorDetail?> StepAsync(VirtualMachineKey key, string step)
     {
+        DateTimeOffset deadline = DateTimeOffset.UtcNow + options.RemediationStepTimeout;
         OperationRecord? operation;
-        if (step == "Update")
+        while (true)
         {
-            ArmResult<VmWriteResult> written = await vms.PutAsync(key, EnableSecureBoot, null, null, patch: true, CancellationToken.None);
-            if (written.Failure is ArmFailure failure)
-                return failure.Error;
-            operation = written.Value!.Operation;
-        }
-        else
-        {
-            ArmResult<OperationRecord> acted = await lifecycle.ActAsync(key, step == "Start" ? VmAction.Start : VmAction.Deallocate, CancellationToken.None);
-            if (acted.Failure is ArmFailure failure)
-                return failure.Error;
-            operation = acted.Value;
+            ArmFailure? failure;
+            if (step == "Update")
+            {
+                ArmResult<VmWriteResult> written = await vms.PutAsync(key, EnableSecureBoot, null, null, patch: true, CancellationToken.None);
+                (failure, operation) = (written.Failure, written.Value?.Operation);
+            }
+            else
+            {
+                ArmResult<OperationRecord> acted = await lifecycle.ActAsync(key, step == "Start" ? VmAction.Start : VmAction.Deallocate, CancellationToken.None);
+                (failure, operation) = (acted.Failure, acted.Value);
+            }
+
+            // The VM changed under the request (a host's report landed between its read and its write, or the previous
+            // step's operation was still being closed): ARM answers 409 AnotherOperationInProgress, and a client asks again.
+            if (failure is null || failure.Error.Code != "AnotherOperationInProgress" || DateTimeOffset.UtcNow > deadline)
+            {
+                if (failure is not null)
+                    return failure.Error;
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
         }
 
-        DateTimeOffset deadline = DateTimeOffset.UtcNow + options.RemediationStepTimeout;
+        deadline = DateTimeOffset.UtcNow + options.RemediationStepTimeout;
         while (operation is { Status: OperationStatus.InProgress })
         {
             if (DateTimeOffset.UtcNow > deadline)

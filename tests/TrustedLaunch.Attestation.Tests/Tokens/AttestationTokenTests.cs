@@ -16,11 +16,6 @@ public sealed class AttestationTokenTests(GenuineEvidenceFactory factory)
     private const string Issuer = "https://attest.trustedlaunch.test";
     private static readonly DateTimeOffset Now = new(2026, 11, 29, 10, 0, 0, TimeSpan.Zero);
 
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
-
     private AttestationResult PassedResult()
     {
         byte[] nonce = RandomNumberGenerator.GetBytes(32);
@@ -51,7 +46,7 @@ public sealed class AttestationTokenTests(GenuineEvidenceFactory factory)
     public void Issue_PassedResult_VerifiesWithPublishedJwks(TokenAlgorithm algorithm)
     {
         using TokenSigningKey key = TokenSigningKey.Create(algorithm);
-        string token = new AttestationTokenIssuer(key, Issuer, new FixedTime(Now)).Issue(PassedResult(), factory.VmId);
+        string token = new AttestationTokenIssuer(key, Issuer, new FixedTimeProvider(Now)).Issue(PassedResult(), factory.VmId);
 
         TokenValidationResult validation = Validate(token, key.ToJwks(), Now.AddMinutes(1));
         Assert.True(validation.IsValid, validation.Exception?.Message);
@@ -70,7 +65,7 @@ public sealed class AttestationTokenTests(GenuineEvidenceFactory factory)
     {
         using TokenSigningKey key = TokenSigningKey.Create();
         AttestationResult result = PassedResult();
-        string token = new AttestationTokenIssuer(key, Issuer, new FixedTime(Now)).Issue(result, factory.VmId);
+        string token = new AttestationTokenIssuer(key, Issuer, new FixedTimeProvider(Now)).Issue(result, factory.VmId);
         using JsonDocument payload = JsonDocument.Parse(Base64UrlDecode(token.Split('.')[1]));
 
         SecureBootKeys? keys = SecureBootKeysClaim.Read(payload.RootElement);
@@ -89,7 +84,7 @@ public sealed class AttestationTokenTests(GenuineEvidenceFactory factory)
     public void Issue_Claims_CarryAzureVocabularyAndOurs()
     {
         using TokenSigningKey key = TokenSigningKey.Create();
-        string token = new AttestationTokenIssuer(key, Issuer, new FixedTime(Now)).Issue(PassedResult(), factory.VmId);
+        string token = new AttestationTokenIssuer(key, Issuer, new FixedTimeProvider(Now)).Issue(PassedResult(), factory.VmId);
         using JsonDocument payload = JsonDocument.Parse(Base64UrlDecode(token.Split('.')[1]));
         JsonElement claims = payload.RootElement;
         Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14], claims.GetProperty(AttestationClaims.AttestedPcrs).EnumerateArray().Select(e => e.GetInt32()));
@@ -116,7 +111,7 @@ public sealed class AttestationTokenTests(GenuineEvidenceFactory factory)
     {
         using TokenSigningKey key = TokenSigningKey.Create();
         using TokenSigningKey other = TokenSigningKey.Create();
-        string token = new AttestationTokenIssuer(key, Issuer, new FixedTime(Now)).Issue(PassedResult(), factory.VmId);
+        string token = new AttestationTokenIssuer(key, Issuer, new FixedTimeProvider(Now)).Issue(PassedResult(), factory.VmId);
         string[] parts = token.Split('.');
         string payload = Encoding.UTF8.GetString(Base64UrlDecode(parts[1])).Replace("\"secureboot\":true", "\"secureboot\":false", StringComparison.Ordinal);
         string tampered = $"{parts[0]}.{Base64UrlEncoder.Encode(payload)}.{parts[2]}";

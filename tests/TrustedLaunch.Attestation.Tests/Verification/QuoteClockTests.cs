@@ -27,6 +27,20 @@ public sealed class QuoteClockTests(GenuineEvidenceFactory factory)
             Assert.Contains(expected, regression, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true, 5, false, 5, "turned unsafe within reset 5")]
+    [InlineData(false, 5, false, 5, null)] // the first seconds after an unorderly stop
+    [InlineData(false, 5, true, 5, null)] // the next NV clock save
+    [InlineData(true, 5, false, 6, null)] // a start-up after a killed QEMU
+    public void RegressionFrom_SafeFlag_RefusedOnlyWhenItTurnsUnsafeWithinOneEpoch(bool prevSafe, int prevReset, bool safe, int reset, string? expected)
+    {
+        string? regression = new QuoteClock(2000, (uint)reset, 0, safe).RegressionFrom(new QuoteClock(1000, (uint)prevReset, 0, prevSafe));
+        if (expected is null)
+            Assert.Null(regression);
+        else
+            Assert.Contains(expected, regression, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Verify_GenuineQuotes_ClockRisesAndAnOlderQuoteIsRefused()
     {

@@ -86,6 +86,41 @@ public sealed class AttestVerifyCliTests
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
     }
 
+    [Fact]
+    public void VerifyToken_TheIssuedToken_ValidForItsVmOnly()
+    {
+        string dir = RepositoryPaths.NewTempDirectory("tl-attest-cli");
+        string key = Path.Combine(dir, "token.pem");
+        ToolResult issued = Verify(Evidence("evidence-sb.json"), "--vm-id", VmId, "--nonce", SbNonce, "--token-key", key, "--json");
+        Assert.True(issued.ExitCode == 0, issued.ToString());
+        string token;
+        using (JsonDocument json = JsonDocument.Parse(issued.StandardOutput))
+            token = json.RootElement.GetProperty("token").GetString()!;
+        string jwks = Path.Combine(dir, "certs.json");
+        using (var signing = TrustedLaunch.Attestation.TokenSigningKey.FromPem(File.ReadAllText(key)))
+            File.WriteAllBytes(jwks, signing.ToJwks());
+        string[] check = ["attest", "verify-token", "--token", token, "--jwks", jwks, "--issuer", "https://localhost/trustedlaunch"];
+
+        ToolResult valid = TlRun.InProcess([.. check, "--vm-id", VmId]);
+        Assert.True(valid.ExitCode == 0, valid.ToString());
+        Assert.StartsWith("valid: ES256", valid.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("secure boot true", valid.StandardOutput, StringComparison.Ordinal);
+
+        ToolResult otherVm = TlRun.InProcess([.. check, "--vm-id", "0c7e9a4d-0000-4000-8000-000000000001", "--json"]);
+        Assert.True(otherVm.ExitCode == 1, otherVm.ToString());
+        using (JsonDocument refusal = JsonDocument.Parse(otherVm.StandardOutput))
+            Assert.Equal("WrongVm", refusal.RootElement.GetProperty("reason").GetString());
+
+        ToolResult otherIssuer = TlRun.InProcess(["attest", "verify-token", "--token", token, "--jwks", jwks, "--issuer", "https://attest.example"]);
+        Assert.True(otherIssuer.ExitCode == 1, otherIssuer.ToString());
+        Assert.Contains("WrongIssuer", otherIssuer.StandardOutput, StringComparison.Ordinal);
+
+        ToolResult noKeys = TlRun.InProcess(["attest", "verify-token", "--token", token, "--jwks", Path.Combine(dir, "missing.json"), "--issuer", "x"]);
+        Assert.True(noKeys.ExitCode == 2, noKeys.ToString());
+        ToolResult both = TlRun.InProcess([.. check, "--token-file", key]);
+        Assert.True(both.ExitCode == 2, both.ToString());
+    }
+
     [Theory]
     [InlineData("garbage", "not json at all")]
     [InlineData("truncated", null)]

@@ -276,6 +276,17 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : Regist
     }
 
     [Fact]
+    public async Task Attest_OneNonceRacedByEightRequests_ExactlyOnePasses()
+    {
+        (_, byte[] body) = await ChallengeAndQuoteAsync();
+
+        HttpStatusCode[] statuses = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ => (await AttestAsync(body)).Status));
+
+        Assert.Single(statuses, s => s == HttpStatusCode.OK);
+        Assert.Equal(7, statuses.Count(s => s == HttpStatusCode.Conflict));
+    }
+
+    [Fact]
     public async Task Attest_QuoteClock_AdvancesOnPassAndAnOlderVTpmStateIsRefused()
     {
         IQuoteClockStore clocks = Service.Service<IQuoteClockStore>();

@@ -6,7 +6,12 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using TrustedLaunch.ControlPlane.Catalogs;
+using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.ControlPlane.State;
+using TrustedLaunch.ControlPlane.Stores;
 using TrustedLaunch.Server.Posture;
+using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Tests.ControlPlane;
 
 namespace TrustedLaunch.Server.Tests.Posture;
@@ -115,6 +120,41 @@ public sealed class PostureTestService(string? caDirectory, bool backgroundWork 
         Assert.Fail($"expected {code}: {assessment}");
         return default;
     }
+
+    /// <summary>
+    /// A running Trusted Launch VM (Secure Boot and vTPM on) written straight to the VM store, as a host that converged
+    /// it would leave it (no host report unless <paramref name="reportedAt"/>): for driving the engine by hand.
+    /// </summary>
+    public async Task<VirtualMachineRecord> AddRunningVmAsync(string group, string name, DateTimeOffset? reportedAt = null)
+    {
+        var vm = new VirtualMachineRecord
+        {
+            SubscriptionId = SubscriptionId, ResourceGroup = group, Name = name, VmId = Guid.NewGuid(), Location = "westus", Version = 1, Model = TrustedLaunchModel,
+            ProvisioningState = ProvisioningState.Succeeded, DesiredPower = DesiredPowerState.Running, ActualPower = PowerState.Running, VCpus = 2, MemoryInMB = 8192,
+            Generation = HyperVGeneration.V2, RestartGeneration = 0, TimeCreated = Service.Clock.GetUtcNow(),
+            LastReport = reportedAt is DateTimeOffset at ? new VmHostReport { ReportedAt = at } : null,
+        };
+        Assert.Equal(WriteOutcome.Written, await Service.Service<IVirtualMachineStore>().WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = vm }, default));
+        return vm;
+    }
+
+    /// <summary>Stores an attestation result of <paramref name="vmId"/> at the clock's now: a pass, or a failure with the verifier's reason.</summary>
+    public Task<AttestationRecord> AddResultAsync(Guid vmId, string? failure = null) =>
+        Service.Service<IAttestationResultStore>().AddAsync(new AttestationRecord
+        {
+            VmId = vmId, At = Service.Clock.GetUtcNow(), Verdict = failure is null ? AttestationVerdict.Pass : AttestationVerdict.Fail, Reason = failure,
+            Component = failure is null ? null : "test", Message = failure is null ? null : $"{failure} (test)", ClaimsJson = "{}",
+        }, default);
+
+    private static readonly VirtualMachineModel TrustedLaunchModel = new()
+    {
+        Properties = new VirtualMachineProperties
+        {
+            HardwareProfile = new HardwareProfile { VmSize = "Standard_D2s_v3" },
+            SecurityProfile = new SecurityProfile { SecurityType = "TrustedLaunch", UefiSettings = new UefiSettings { SecureBootEnabled = true, VTpmEnabled = true } },
+            StorageProfile = new StorageProfile { ImageReference = new ImageReference { Publisher = "Debian", Offer = "debian-12", Sku = "12-gen2", Version = "latest", ExactVersion = "1.1.0" } },
+        },
+    };
 
     public static JsonElement Properties(JsonElement alert) => alert.GetProperty("properties");
 

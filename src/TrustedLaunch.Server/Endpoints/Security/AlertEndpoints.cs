@@ -68,23 +68,32 @@ internal static class AlertEndpoints
     {
         if (SecurityRequests.StatusOfAction(action) is not AlertStatus status)
             return SecurityRoutes.Invalid($"The action '{action}' is not valid: activate, inProgress, resolve or dismiss.", "action");
-        SecurityAlert? alert = await store.GetAlertAsync(subscriptionId, alertName, cancellationToken);
-        if (alert is null || !string.Equals(alert.Location, ResourceIdsLocation(ascLocation), StringComparison.OrdinalIgnoreCase))
-            return NotFound(alertName);
-        if (alert.Status == status)
-            return Results.NoContent();
-        if (status is AlertStatus.Active or AlertStatus.InProgress && !alert.IsOpen
-            && (await store.OpenAlertsAsync(alert.VmId, cancellationToken)).Any(a => a.DedupKey == alert.DedupKey))
+        // The alert may change between the read and the write (the engine counts an occurrence, another action): then read again.
+        for (int attempt = 0; attempt < 5; attempt++)
         {
-            return ArmHttp.Error(ArmErrors.Fail(StatusCodes.Status409Conflict, "AlertAlreadyOpen",
-                $"Another alert of this VM, type and reason is open; one open alert per VM, type and reason.", "action"));
+            SecurityAlert? alert = await store.GetAlertAsync(subscriptionId, alertName, cancellationToken);
+            if (alert is null || !string.Equals(alert.Location, ResourceIdsLocation(ascLocation), StringComparison.OrdinalIgnoreCase))
+                return NotFound(alertName);
+            if (alert.Status == status)
+                return Results.NoContent();
+            if (status is AlertStatus.Active or AlertStatus.InProgress && !alert.IsOpen
+                && (await store.OpenAlertsAsync(alert.VmId, cancellationToken)).Any(a => a.DedupKey == alert.DedupKey))
+            {
+                return ArmHttp.Error(ArmErrors.Fail(StatusCodes.Status409Conflict, "AlertAlreadyOpen",
+                    $"Another alert of this VM, type and reason is open; one open alert per VM, type and reason.", "action"));
+            }
+
+            DateTimeOffset now = time.GetUtcNow();
+            SecurityAlert updated = AlertLedger.WithStatus(alert, status, now);
+            if (await security.SaveAlertAsync(alert, updated, SecurityEvents.ForAlert(updated, SecurityEvents.AlertUpdated, now, Guid.NewGuid()), cancellationToken))
+            {
+                signals.EventsAppended();
+                return Results.NoContent();
+            }
         }
 
-        DateTimeOffset now = time.GetUtcNow();
-        SecurityAlert updated = AlertLedger.WithStatus(alert, status, now);
-        await security.SaveAlertAsync(updated, SecurityEvents.ForAlert(updated, SecurityEvents.AlertUpdated, now, Guid.NewGuid()), cancellationToken);
-        signals.EventsAppended();
-        return Results.NoContent();
+        return ArmHttp.Error(ArmErrors.Fail(StatusCodes.Status409Conflict, "AlertChanged",
+            $"The alert '{alertName}' kept changing while its status was set; try again.", "action"));
     }
 
     private static async Task WatchAsync(string subscriptionId, HttpContext context, SqliteSecurityStore security, PostureSignals signals,

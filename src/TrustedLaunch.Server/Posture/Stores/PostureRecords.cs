@@ -103,30 +103,45 @@ public sealed record RemediationRecord
 }
 
 /// <summary>
-/// Everything one evaluation pass changes, written in one transaction: assessments (and their history), alerts, the
-/// events they raise, the VMs' observed boots, and the cursors it moved. A crash leaves all of it or none: a result is
-/// folded into the alerts exactly once.
+/// Everything one evaluation pass changes, written in one transaction: assessments (a status change with its history
+/// row), alerts, the events they raise, the VMs' observed boots, and the cursors it moved. A crash leaves all of it or
+/// none: a result is folded into the alerts exactly once. Every write names what the evaluation read (the previous
+/// row, the cursor's value): the store applies the batch only while all of that still holds, so two evaluations that
+/// race (another replica, a hand-started run) never both record a change; the one that lost evaluates again.
 /// </summary>
 public sealed record PostureBatch
 {
-    public List<StoredAssessment> Assessments { get; } = [];
+    public List<AssessmentWrite> Assessments { get; } = [];
 
-    public List<(Guid VmId, string Key, AssessmentHistoryEntry Entry)> History { get; } = [];
-
-    /// <summary>Assessments of VMs that no longer exist.</summary>
+    /// <summary>Assessments and observed boots of VMs that no longer exist.</summary>
     public List<Guid> RemovedVms { get; } = [];
 
-    public List<SecurityAlert> Alerts { get; } = [];
+    public List<AlertWrite> Alerts { get; } = [];
 
     public List<NewSecurityEvent> Events { get; } = [];
 
-    public List<VmBootState> BootStates { get; } = [];
+    public List<BootStateWrite> BootStates { get; } = [];
 
-    public Dictionary<string, long> Cursors { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, CursorMove> Cursors { get; } = new(StringComparer.Ordinal);
 
-    public bool IsEmpty => Assessments.Count == 0 && History.Count == 0 && RemovedVms.Count == 0 && Alerts.Count == 0 && Events.Count == 0
-        && BootStates.Count == 0 && Cursors.Count == 0;
+    public bool IsEmpty => Assessments.Count == 0 && RemovedVms.Count == 0 && Alerts.Count == 0 && Events.Count == 0 && BootStates.Count == 0
+        && Cursors.Count == 0;
 }
+
+/// <summary>
+/// An assessment to store over <paramref name="Previous"/> (the row the evaluation read; null: there was none). A status
+/// change (<paramref name="StatusChanged"/>, a first evaluation included) also writes a history row.
+/// </summary>
+public sealed record AssessmentWrite(StoredAssessment? Previous, StoredAssessment Next, bool StatusChanged);
+
+/// <summary>An alert to store over <paramref name="Previous"/> (the alert as read: its status, count and last result; null: a new alert).</summary>
+public sealed record AlertWrite(SecurityAlert? Previous, SecurityAlert Next);
+
+/// <summary>A VM's observed boot to store over <paramref name="Previous"/> (null: none was stored).</summary>
+public sealed record BootStateWrite(VmBootState? Previous, VmBootState Next);
+
+/// <summary>A cursor moved from <paramref name="Expected"/> (the value the evaluation started from; 0 when unset) to <paramref name="Value"/>.</summary>
+public readonly record struct CursorMove(long Expected, long Value);
 
 /// <summary>What posture observed of a VM's power: whether it runs, its restart generation, since when it runs (its current boot).</summary>
 public sealed record VmBootState(Guid VmId, bool Running, long RestartGeneration, DateTimeOffset? RunningSince);

@@ -179,6 +179,16 @@ public sealed class SqlitePostureStore(SqliteDatabase database)
         return await ReadAlertsAsync(command, cancellationToken);
     }
 
+    /// <summary>The VM's newest alert with <paramref name="dedupKey"/>, whatever its status (null: none).</summary>
+    public async Task<SecurityAlert?> LatestAlertAsync(Guid vmId, string dedupKey, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = database.OpenConnection();
+        // Names begin with reverse ticks: the first by name is the newest.
+        await using SqliteCommand command = SqliteCommands.Create(connection, null,
+            "SELECT alert_json FROM security_alerts WHERE vm_id = $v AND dedup_key = $d ORDER BY name LIMIT 1").With("$v", vmId.ToString("D")).With("$d", dedupKey);
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? JsonSerializer.Deserialize(json, PostureJson.Default.SecurityAlert) : null;
+    }
+
     public async Task<RemediationRecord?> GetRemediationAsync(Guid vmId, string key, CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = database.OpenConnection();
@@ -213,46 +223,32 @@ public sealed class SqlitePostureStore(SqliteDatabase database)
         return list;
     }
 
-    /// <summary>Writes one evaluation pass (see <see cref="PostureBatch"/>) in one transaction.</summary>
-    public async Task ApplyAsync(PostureBatch batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes one evaluation pass (see <see cref="PostureBatch"/>) in one transaction, if every cursor, assessment, boot
+    /// state and alert it names is still as the evaluation read it; otherwise writes nothing and answers false.
+    /// </summary>
+    public async Task<bool> ApplyAsync(PostureBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.IsEmpty)
-            return;
+            return true;
         await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
         SqliteConnection connection = writer.Connection;
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-        if (batch.Assessments.Count > 0)
+        bool current = await MoveCursorsAsync(connection, transaction, batch.Cursors, cancellationToken)
+            && await WriteAssessmentsAsync(connection, transaction, batch.Assessments, cancellationToken)
+            && await WriteBootStatesAsync(connection, transaction, batch.BootStates, cancellationToken);
+        foreach (AlertWrite alert in batch.Alerts)
         {
-            await using SqliteCommand upsert = SqliteCommands.Create(connection, transaction,
-                $"INSERT INTO security_assessments ({AssessmentColumns}) VALUES ($v, $k, $s, $g, $r, $status, $cause, $d, $first, $changed) " +
-                "ON CONFLICT (vm_id, assessment_key) DO UPDATE SET subscription_id = excluded.subscription_id, group_key = excluded.group_key, " +
-                "resource_id = excluded.resource_id, status = excluded.status, cause = excluded.cause, description = excluded.description, " +
-                "status_changed_at = excluded.status_changed_at");
-            SqliteParameter[] p = AssessmentParameters.Select(n => upsert.Parameters.AddWithValue(n, DBNull.Value)).ToArray();
-            foreach (StoredAssessment a in batch.Assessments)
-            {
-                p[0].Value = a.VmId.ToString("D");
-                p[1].Value = a.Key;
-                p[2].Value = SqliteResourceGroupStore.Subscription(a.SubscriptionId);
-                p[3].Value = ResourceIds.Key(a.ResourceGroup);
-                p[4].Value = a.ResourceId;
-                p[5].Value = a.Status.ToString();
-                p[6].Value = (object?)a.Cause ?? DBNull.Value;
-                p[7].Value = a.Description;
-                p[8].Value = SqliteDatabase.ToUnixMilliseconds(a.FirstEvaluatedAt);
-                p[9].Value = SqliteDatabase.ToUnixMilliseconds(a.StatusChangedAt);
-                await upsert.ExecuteNonQueryAsync(cancellationToken);
-            }
+            if (!current)
+                break;
+            current = await WriteAlertAsync(connection, transaction, alert, cancellationToken);
         }
 
-        foreach ((Guid vmId, string key, AssessmentHistoryEntry entry) in batch.History)
+        if (!current)
         {
-            await using SqliteCommand history = SqliteCommands.Create(connection, transaction,
-                    "INSERT INTO security_assessment_history (vm_id, assessment_key, status, cause, description, at) VALUES ($v, $k, $s, $c, $d, $at)")
-                .With("$v", vmId.ToString("D")).With("$k", key).With("$s", entry.Status.ToString()).With("$c", entry.Cause).With("$d", entry.Description)
-                .With("$at", SqliteDatabase.ToUnixMilliseconds(entry.At));
-            await history.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.RollbackAsync(cancellationToken);
+            return false;
         }
 
         foreach (Guid vmId in batch.RemovedVms)
@@ -262,41 +258,134 @@ public sealed class SqlitePostureStore(SqliteDatabase database)
             await remove.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        foreach (SecurityAlert alert in batch.Alerts)
-            await SaveAlertAsync(connection, transaction, alert, cancellationToken);
         foreach (NewSecurityEvent e in batch.Events)
             await SqliteSecurityStore.AppendEventAsync(connection, transaction, e, cancellationToken);
-        foreach (VmBootState state in batch.BootStates)
-        {
-            await using SqliteCommand boot = SqliteCommands.Create(connection, transaction,
-                    "INSERT INTO posture_vm_state (vm_id, running, restart_generation, running_since) VALUES ($v, $r, $g, $since) " +
-                    "ON CONFLICT (vm_id) DO UPDATE SET running = excluded.running, restart_generation = excluded.restart_generation, running_since = excluded.running_since")
-                .With("$v", state.VmId.ToString("D")).With("$r", state.Running ? 1 : 0).With("$g", state.RestartGeneration)
-                .With("$since", state.RunningSince is DateTimeOffset since ? SqliteDatabase.ToUnixMilliseconds(since) : null);
-            await boot.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
 
-        foreach ((string name, long value) in batch.Cursors)
+    /// <summary>
+    /// Stores an alert over <see cref="AlertWrite.Previous"/>: a new one only when neither its name nor (open) its
+    /// de-duplication key is taken; an update only while the stored alert has the previous one's status, count and last
+    /// result (so a status action and a new occurrence never overwrite each other), and (OR IGNORE) when reopening it
+    /// leaves one open alert per key. False when that no longer holds.
+    /// </summary>
+    internal static async Task<bool> WriteAlertAsync(SqliteConnection connection, SqliteTransaction transaction, AlertWrite write, CancellationToken cancellationToken)
+    {
+        SecurityAlert alert = write.Next;
+        string json = JsonSerializer.Serialize(alert, PostureJson.Default.SecurityAlert);
+        SqliteCommand command = write.Previous is not SecurityAlert previous
+            ? SqliteCommands.Create(connection, transaction,
+                    "INSERT INTO security_alerts (name, subscription_id, group_key, vm_id, dedup_key, status, alert_json) VALUES ($n, $s, $g, $v, $d, $st, $j) " +
+                    "ON CONFLICT DO NOTHING")
+                .With("$s", SqliteResourceGroupStore.Subscription(alert.SubscriptionId)).With("$g", ResourceIds.Key(alert.ResourceGroup))
+                .With("$v", alert.VmId.ToString("D")).With("$d", alert.DedupKey)
+            : SqliteCommands.Create(connection, transaction,
+                    "UPDATE OR IGNORE security_alerts SET status = $st, alert_json = $j WHERE name = $n AND status = $previousStatus " +
+                    "AND json_extract(alert_json, '$.count') = $previousCount AND json_extract(alert_json, '$.lastResultId') = $previousResult")
+                .With("$previousStatus", previous.Status.ToString()).With("$previousCount", previous.Count).With("$previousResult", previous.LastResultId);
+        await using (command)
+        {
+            command.With("$n", alert.Name).With("$st", alert.Status.ToString()).With("$j", json);
+            return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        }
+    }
+
+    // A cursor moves only from the value the pass started from: of two passes over the same results, one folds them.
+    private static async Task<bool> MoveCursorsAsync(SqliteConnection connection, SqliteTransaction transaction, Dictionary<string, CursorMove> cursors,
+        CancellationToken cancellationToken)
+    {
+        foreach ((string name, CursorMove move) in cursors)
         {
             await using SqliteCommand cursor = SqliteCommands.Create(connection, transaction,
-                "INSERT INTO posture_cursors (name, value) VALUES ($n, $v) ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)")
-                .With("$n", name).With("$v", value);
-            await cursor.ExecuteNonQueryAsync(cancellationToken);
+                    "INSERT INTO posture_cursors (name, value) VALUES ($n, $v) ON CONFLICT (name) DO UPDATE SET value = excluded.value WHERE value = $expected")
+                .With("$n", name).With("$v", move.Value).With("$expected", move.Expected);
+            if (await cursor.ExecuteNonQueryAsync(cancellationToken) != 1)
+                return false;
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
-    internal static async Task SaveAlertAsync(SqliteConnection connection, SqliteTransaction transaction, SecurityAlert alert, CancellationToken cancellationToken)
+    private static async Task<bool> WriteAssessmentsAsync(SqliteConnection connection, SqliteTransaction transaction, List<AssessmentWrite> writes,
+        CancellationToken cancellationToken)
     {
-        await using SqliteCommand command = SqliteCommands.Create(connection, transaction,
-                "INSERT INTO security_alerts (name, subscription_id, group_key, vm_id, dedup_key, status, alert_json) VALUES ($n, $s, $g, $v, $d, $st, $j) " +
-                "ON CONFLICT (name) DO UPDATE SET status = excluded.status, alert_json = excluded.alert_json")
-            .With("$n", alert.Name).With("$s", SqliteResourceGroupStore.Subscription(alert.SubscriptionId)).With("$g", ResourceIds.Key(alert.ResourceGroup))
-            .With("$v", alert.VmId.ToString("D")).With("$d", alert.DedupKey).With("$st", alert.Status.ToString())
-            .With("$j", JsonSerializer.Serialize(alert, PostureJson.Default.SecurityAlert));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        if (writes.Count == 0)
+            return true;
+        await using SqliteCommand insert = SqliteCommands.Create(connection, transaction,
+            $"INSERT INTO security_assessments ({AssessmentColumns}) VALUES ({string.Join(", ", AssessmentParameters)}) ON CONFLICT DO NOTHING");
+        await using SqliteCommand update = SqliteCommands.Create(connection, transaction,
+            "UPDATE security_assessments SET subscription_id = $s, group_key = $g, resource_id = $r, status = $status, cause = $cause, description = $d, " +
+            "status_changed_at = $changed WHERE vm_id = $v AND assessment_key = $k AND status = $previousStatus AND cause IS $previousCause " +
+            "AND description = $previousDescription AND status_changed_at = $previousChanged");
+        await using SqliteCommand history = SqliteCommands.Create(connection, transaction,
+            "INSERT INTO security_assessment_history (vm_id, assessment_key, status, cause, description, at) VALUES ($v, $k, $status, $cause, $d, $changed)");
+        SqliteParameter[] inserted = Parameters(insert, AssessmentParameters);
+        SqliteParameter[] updated = Parameters(update, [.. AssessmentParameters, "$previousStatus", "$previousCause", "$previousDescription", "$previousChanged"]);
+        SqliteParameter[] recorded = Parameters(history, ["$v", "$k", "$status", "$cause", "$d", "$changed"]);
+        foreach (AssessmentWrite write in writes)
+        {
+            StoredAssessment a = write.Next;
+            SqliteCommand command = write.Previous is null ? insert : update;
+            SqliteParameter[] p = write.Previous is null ? inserted : updated;
+            p[0].Value = a.VmId.ToString("D");
+            p[1].Value = a.Key;
+            p[2].Value = SqliteResourceGroupStore.Subscription(a.SubscriptionId);
+            p[3].Value = ResourceIds.Key(a.ResourceGroup);
+            p[4].Value = a.ResourceId;
+            p[5].Value = a.Status.ToString();
+            p[6].Value = (object?)a.Cause ?? DBNull.Value;
+            p[7].Value = a.Description;
+            p[8].Value = SqliteDatabase.ToUnixMilliseconds(a.FirstEvaluatedAt);
+            p[9].Value = SqliteDatabase.ToUnixMilliseconds(a.StatusChangedAt);
+            if (write.Previous is StoredAssessment previous)
+            {
+                p[10].Value = previous.Status.ToString();
+                p[11].Value = (object?)previous.Cause ?? DBNull.Value;
+                p[12].Value = previous.Description;
+                p[13].Value = SqliteDatabase.ToUnixMilliseconds(previous.StatusChangedAt);
+            }
+
+            if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+                return false;
+            if (!write.StatusChanged)
+                continue;
+            recorded[0].Value = p[0].Value;
+            recorded[1].Value = a.Key;
+            recorded[2].Value = p[5].Value;
+            recorded[3].Value = p[6].Value;
+            recorded[4].Value = a.Description;
+            recorded[5].Value = p[9].Value;
+            await history.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return true;
     }
+
+    private static async Task<bool> WriteBootStatesAsync(SqliteConnection connection, SqliteTransaction transaction, List<BootStateWrite> writes,
+        CancellationToken cancellationToken)
+    {
+        foreach ((VmBootState? previous, VmBootState next) in writes)
+        {
+            await using SqliteCommand command = previous is null
+                ? SqliteCommands.Create(connection, transaction,
+                    "INSERT INTO posture_vm_state (vm_id, running, restart_generation, running_since) VALUES ($v, $r, $g, $since) ON CONFLICT DO NOTHING")
+                : SqliteCommands.Create(connection, transaction,
+                        "UPDATE posture_vm_state SET running = $r, restart_generation = $g, running_since = $since WHERE vm_id = $v " +
+                        "AND running = $previousRunning AND restart_generation = $previousGeneration AND running_since IS $previousSince")
+                    .With("$previousRunning", previous.Running ? 1 : 0).With("$previousGeneration", previous.RestartGeneration)
+                    .With("$previousSince", previous.RunningSince is DateTimeOffset before ? SqliteDatabase.ToUnixMilliseconds(before) : null);
+            command.With("$v", next.VmId.ToString("D")).With("$r", next.Running ? 1 : 0).With("$g", next.RestartGeneration)
+                .With("$since", next.RunningSince is DateTimeOffset since ? SqliteDatabase.ToUnixMilliseconds(since) : null);
+            if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+                return false;
+        }
+
+        return true;
+    }
+
+    private static SqliteParameter[] Parameters(SqliteCommand command, IEnumerable<string> names) =>
+        names.Select(n => command.Parameters.AddWithValue(n, DBNull.Value)).ToArray();
 
     private const string ResultColumns = "id, vm_id, at, verdict, reason, component, message, claims_json, token_id";
 

@@ -156,16 +156,22 @@ public sealed class SqliteSecurityStore(SqliteDatabase database)
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>An alert's new status and the event that reports it, in one transaction.</summary>
-    public async Task SaveAlertAsync(SecurityAlert alert, NewSecurityEvent? change, CancellationToken cancellationToken)
+    /// <summary>
+    /// An alert's new status and the event that reports it, in one transaction, if the stored alert is still
+    /// <paramref name="previous"/> (its status, count and last result); false, and nothing written, when it changed.
+    /// </summary>
+    public async Task<bool> SaveAlertAsync(SecurityAlert previous, SecurityAlert alert, NewSecurityEvent? change, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(previous);
         ArgumentNullException.ThrowIfNull(alert);
         await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await writer.Connection.BeginTransactionAsync(cancellationToken);
-        await SqlitePostureStore.SaveAlertAsync(writer.Connection, transaction, alert, cancellationToken);
+        if (!await SqlitePostureStore.WriteAlertAsync(writer.Connection, transaction, new AlertWrite(previous, alert), cancellationToken))
+            return false;
         if (change is not null)
             await AppendEventAsync(writer.Connection, transaction, change, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     /// <summary>
