@@ -43,6 +43,9 @@ public sealed class PostureEngine(
 {
     private const int PageSize = 1000;
 
+    // Boots read by id up to this many VMs (SQLite binds each); beyond it the whole table is read.
+    private const int MaxBootIds = 1000;
+
     // A run that lost a race this often leaves the rest to the next interval.
     private const int MaxAttempts = 3;
 
@@ -60,7 +63,10 @@ public sealed class PostureEngine(
             for (int attempt = 1; ; attempt++)
             {
                 var run = new RunState(StoredInstant(time.GetUtcNow()), await security.TiersAsync(cancellationToken),
-                    await security.ListRulesAsync(null, cancellationToken), await store.BootStatesAsync(cancellationToken));
+                    await security.ListRulesAsync(null, cancellationToken));
+                // A sweep evaluates every VM: read every observed boot once; otherwise only those of the VMs evaluated.
+                if (fullSweep)
+                    run.AddBoots(await store.BootStatesAsync(null, cancellationToken), vmIds: null);
                 bool done = await ProcessResultsAsync(run, cancellationToken) && await ProcessChangedVmsAsync(run, cancellationToken)
                     && (!fullSweep || await SweepAsync(run, cancellationToken));
                 total.Add(run.Committed);
@@ -119,6 +125,7 @@ public sealed class PostureEngine(
                     FoldResult(run, batch, subject, AttestationObservations.From(result), alerts);
             }
 
+            await ReadBootsAsync(run, vms.Keys, cancellationToken);
             foreach (VirtualMachineRecord vm in vms.Values)
                 await EvaluateAsync(run, batch, [vm], latest, assessmentsOfAll: null, open, cancellationToken);
             batch.Cursors[SqlitePostureStore.ResultsCursor] = new CursorMove(cursor, results[^1].Id);
@@ -142,6 +149,7 @@ public sealed class PostureEngine(
 
         var batch = new PostureBatch();
         var latest = await store.LatestResultsAsync(vms.Select(v => v.VmId).ToArray(), cancellationToken);
+        await ReadBootsAsync(run, vms.Select(v => v.VmId).ToArray(), cancellationToken);
         await EvaluateAsync(run, batch, vms, latest, assessmentsOfAll: null, openAlerts: null, cancellationToken);
         batch.Cursors[SqlitePostureStore.VmChangesCursor] = new CursorMove(cursor, newest);
         return await ApplyAsync(run, batch, cancellationToken);
@@ -174,6 +182,16 @@ public sealed class PostureEngine(
             return false;
         PostureLog.Swept(logger, seen.Count, changes);
         return true;
+    }
+
+    // The observed boots of the VMs about to be evaluated that the run has not read yet (many: all of them at once).
+    private async Task ReadBootsAsync(RunState run, IReadOnlyCollection<Guid> vmIds, CancellationToken cancellationToken)
+    {
+        Guid[] missing = vmIds.Where(id => !run.BootsRead(id)).ToArray();
+        if (missing.Length == 0)
+            return;
+        Guid[]? ids = missing.Length > MaxBootIds ? null : missing;
+        run.AddBoots(await store.BootStatesAsync(ids, cancellationToken), ids);
     }
 
     // Writes the batch if what it was computed from still holds; the run's counts move only with what was written.
@@ -349,12 +367,29 @@ public sealed class PostureEngine(
         };
     }
 
-    private sealed class RunState(DateTimeOffset now, Dictionary<string, PricingTier> tiers, IReadOnlyList<SuppressionRule> rules,
-        Dictionary<Guid, VmBootState> boots)
+    private sealed class RunState(DateTimeOffset now, Dictionary<string, PricingTier> tiers, IReadOnlyList<SuppressionRule> rules)
     {
+        private readonly HashSet<Guid> _bootsRead = [];
+        private bool _allBootsRead;
+
         public DateTimeOffset Now { get; } = now;
 
-        public Dictionary<Guid, VmBootState> Boots { get; } = boots;
+        /// <summary>The observed boots read so far (and those this run saw begin).</summary>
+        public Dictionary<Guid, VmBootState> Boots { get; } = [];
+
+        /// <summary>Whether <see cref="Boots"/> holds what the store has for this VM (a VM never observed has nothing).</summary>
+        public bool BootsRead(Guid vmId) => _allBootsRead || _bootsRead.Contains(vmId);
+
+        /// <summary>Boots read for <paramref name="vmIds"/> (null: for every VM).</summary>
+        public void AddBoots(Dictionary<Guid, VmBootState> read, IReadOnlyCollection<Guid>? vmIds)
+        {
+            foreach ((Guid vmId, VmBootState state) in read)
+                Boots.TryAdd(vmId, state);
+            if (vmIds is null)
+                _allBootsRead = true;
+            else
+                _bootsRead.UnionWith(vmIds);
+        }
 
         /// <summary>What the batch being built will write.</summary>
         public Tally Pending { get; set; } = new();

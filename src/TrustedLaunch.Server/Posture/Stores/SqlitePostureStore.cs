@@ -94,12 +94,17 @@ public sealed class SqlitePostureStore(SqliteDatabase database)
         return (ids, newest);
     }
 
-    public async Task<Dictionary<Guid, VmBootState>> BootStatesAsync(CancellationToken cancellationToken)
+    public Task<Dictionary<Guid, VmBootState>> BootStatesAsync(CancellationToken cancellationToken) => BootStatesAsync(null, cancellationToken);
+
+    /// <summary>The observed boots of <paramref name="vmIds"/> (null: of every VM); a VM never observed has none.</summary>
+    public async Task<Dictionary<Guid, VmBootState>> BootStatesAsync(IReadOnlyCollection<Guid>? vmIds, CancellationToken cancellationToken)
     {
         var states = new Dictionary<Guid, VmBootState>();
         await using SqliteConnection connection = database.OpenConnection();
+        string filter = vmIds is null ? "" : $" WHERE vm_id IN ({string.Join(",", vmIds.Select((_, i) => "$v" + i))})";
         await using SqliteCommand command = SqliteCommands.Create(connection, null,
-            "SELECT vm_id, running, restart_generation, running_since FROM posture_vm_state");
+            "SELECT vm_id, running, restart_generation, running_since FROM posture_vm_state" + filter);
+        Bind(command, vmIds);
         await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
