@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Builder;
@@ -16,9 +17,11 @@ namespace TrustedLaunch.Benchmarks.Posture;
 /// <summary>
 /// What the posture pipeline (assessments, alert detection, de-duplication, suppression, events) adds to one
 /// attestation, on a fleet of 1,000 store-backed Trusted Launch VMs with plan Standard. <see cref="Attestation"/> is the
-/// service's own work for one attestation without posture (verification of the golden genuine bundle with a baseline,
-/// an ES256 token, the result stored in SQLite); each other case is that plus the engine folding the new result(s), so
-/// the pipeline's share is the difference (the Ratio column − 1). Single-threaded: wall time is that thread's CPU.
+/// service's own work for one attestation without posture, HTTP left out (the store calls of
+/// <c>AttestationStoreBenchmarks.OneAttestation</c>: VM lookups, nonce issued and spent, baseline read; verification of
+/// the golden genuine bundle against that baseline; an ES256 token; the result stored); each other case is that plus the
+/// engine folding the new result(s), so the pipeline's share is the difference (the Ratio column − 1). Single-threaded:
+/// wall time is that thread's CPU, plus SQLite's file writes (WAL, synchronous=NORMAL: no fsync per commit).
 /// Goal (issue 14): under 10 % added.
 /// Run: flock /tmp/tl-build.lock dotnet run -c Release --project bench/TrustedLaunch.Benchmarks -- --filter '*AlertPipelineBenchmarks*' --job short --inProcess
 /// </summary>
@@ -31,6 +34,9 @@ public class AlertPipelineBenchmarks
     private WebApplication _app = null!;
     private PostureEngine _engine = null!;
     private IAttestationResultStore _results = null!;
+    private IVmRegistry _registry = null!;
+    private INonceStore _nonces = null!;
+    private IBaselineStore _baselines = null!;
     private VirtualMachineRecord[] _vms = [];
     private int _next;
     private AttestationVerifier _verifier = null!;
@@ -89,6 +95,15 @@ public class AlertPipelineBenchmarks
 
     private async Task<AttestationRecord> AttestAsync(string? failure)
     {
+        Guid attested = _expectations.VmId;
+        byte[] nonce = RandomNumberGenerator.GetBytes(32);
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        await _registry.GetAsync(attested, default);
+        await _nonces.AddAsync(new IssuedNonce(attested, nonce, now, now.AddMinutes(5)), default);
+        await _registry.GetAsync(attested, default);
+        if ((await _nonces.ConsumeAsync(attested, nonce, now, default)).Result != NonceConsumption.Consumed)
+            throw new InvalidOperationException("nonce not consumed");
+        await _baselines.GetAsync(attested, default);
         AttestationResult result = _verifier.Verify(_evidence, _expectations);
         string token = _issuer.Issue(result, _expectations.VmId);
         Guid vmId = _vms[_next++ % Vms].VmId;
@@ -127,6 +142,11 @@ public class AlertPipelineBenchmarks
         if (!first.Passed)
             throw new InvalidOperationException($"golden evidence does not verify: {first.Failure}");
         _expectations = _expectations with { Baseline = AttestationBaseline.Learn(first) };
+        _registry = services.GetRequiredService<IVmRegistry>();
+        _nonces = services.GetRequiredService<INonceStore>();
+        _baselines = services.GetRequiredService<IBaselineStore>();
+        await _registry.RegisterAsync(new RegisteredVm(_expectations.VmId, null, DateTimeOffset.UtcNow), default);
+        await _baselines.SaveAsync(_expectations.VmId, new string('x', 8192), DateTimeOffset.UtcNow, default);
         _key = TokenSigningKey.Create(TokenAlgorithm.ES256);
         _issuer = new AttestationTokenIssuer(_key, "https://bench", TimeProvider.System);
     }

@@ -43,8 +43,8 @@ public sealed class PostureEngine(
 {
     private const int PageSize = 1000;
 
-    // Boots read by id up to this many VMs (SQLite binds each); beyond it the whole table is read.
-    private const int MaxBootIds = 1000;
+    // Rows read by VM id up to this many VMs (SQLite binds each id); beyond it, boots are read whole and assessments per VM.
+    private const int MaxBoundIds = 1000;
 
     // A run that lost a race this often leaves the rest to the next interval.
     private const int MaxAttempts = 3;
@@ -110,24 +110,24 @@ public sealed class PostureEngine(
                     vms[id] = vm;
             }
 
-            var latest = await store.LatestResultsAsync(vms.Keys.ToArray(), cancellationToken);
-            var open = new Dictionary<Guid, List<SecurityAlert>>();
+            // What the batch's VMs need, read once for all of them (a result's own reads would cost more than its rules).
+            Guid[] known = [.. vms.Keys];
+            var latest = await store.LatestResultsAsync(known, cancellationToken);
+            Dictionary<Guid, List<SecurityAlert>> open = await store.OpenAlertsOfAsync(known, cancellationToken);
+            Dictionary<Guid, Dictionary<string, StoredAssessment>> assessments = await store.AssessmentsOfAsync(known, cancellationToken);
+            await ReadBootsAsync(run, known, cancellationToken);
             foreach (AttestationRecord result in results)
             {
                 run.Pending.Results++;
                 // A result of a VM the control plane does not hold (registered with tl server vm add only) has no resource to alert on.
                 if (!vms.TryGetValue(result.VmId, out VirtualMachineRecord? vm))
                     continue;
-                if (!open.TryGetValue(vm.VmId, out List<SecurityAlert>? alerts))
-                    open[vm.VmId] = alerts = [.. await store.OpenAlertsAsync(vm.VmId, cancellationToken)];
                 PostureVm subject = Subject(vm, latest, run);
                 if (run.AlertsOn(vm.SubscriptionId))
-                    FoldResult(run, batch, subject, AttestationObservations.From(result), alerts);
+                    FoldResult(run, batch, subject, AttestationObservations.From(result), open[vm.VmId]);
             }
 
-            await ReadBootsAsync(run, vms.Keys, cancellationToken);
-            foreach (VirtualMachineRecord vm in vms.Values)
-                await EvaluateAsync(run, batch, [vm], latest, assessmentsOfAll: null, open, cancellationToken);
+            await EvaluateAsync(run, batch, [.. vms.Values], latest, assessments, open, cancellationToken);
             batch.Cursors[SqlitePostureStore.ResultsCursor] = new CursorMove(cursor, results[^1].Id);
             if (!await ApplyAsync(run, batch, cancellationToken))
                 return false;
@@ -148,9 +148,11 @@ public sealed class PostureEngine(
         }
 
         var batch = new PostureBatch();
-        var latest = await store.LatestResultsAsync(vms.Select(v => v.VmId).ToArray(), cancellationToken);
-        await ReadBootsAsync(run, vms.Select(v => v.VmId).ToArray(), cancellationToken);
-        await EvaluateAsync(run, batch, vms, latest, assessmentsOfAll: null, openAlerts: null, cancellationToken);
+        Guid[] changed = [.. vms.Select(v => v.VmId)];
+        var latest = await store.LatestResultsAsync(changed, cancellationToken);
+        await ReadBootsAsync(run, changed, cancellationToken);
+        var assessments = changed.Length <= MaxBoundIds ? await store.AssessmentsOfAsync(changed, cancellationToken) : null;
+        await EvaluateAsync(run, batch, vms, latest, assessments, openAlerts: null, cancellationToken);
         batch.Cursors[SqlitePostureStore.VmChangesCursor] = new CursorMove(cursor, newest);
         return await ApplyAsync(run, batch, cancellationToken);
     }
@@ -190,7 +192,7 @@ public sealed class PostureEngine(
         Guid[] missing = vmIds.Where(id => !run.BootsRead(id)).ToArray();
         if (missing.Length == 0)
             return;
-        Guid[]? ids = missing.Length > MaxBootIds ? null : missing;
+        Guid[]? ids = missing.Length > MaxBoundIds ? null : missing;
         run.AddBoots(await store.BootStatesAsync(ids, cancellationToken), ids);
     }
 
