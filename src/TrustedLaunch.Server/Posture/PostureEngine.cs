@@ -43,6 +43,9 @@ public sealed class PostureEngine(
 {
     private const int PageSize = 1000;
 
+    // Rows read by VM id up to this many VMs (SQLite binds each id); beyond it, boots are read whole and assessments per VM.
+    private const int MaxBoundIds = 1000;
+
     // A run that lost a race this often leaves the rest to the next interval.
     private const int MaxAttempts = 3;
 
@@ -60,7 +63,10 @@ public sealed class PostureEngine(
             for (int attempt = 1; ; attempt++)
             {
                 var run = new RunState(StoredInstant(time.GetUtcNow()), await security.TiersAsync(cancellationToken),
-                    await security.ListRulesAsync(null, cancellationToken), await store.BootStatesAsync(cancellationToken));
+                    await security.ListRulesAsync(null, cancellationToken));
+                // A sweep evaluates every VM: read every observed boot once; otherwise only those of the VMs evaluated.
+                if (fullSweep)
+                    run.AddBoots(await store.BootStatesAsync(null, cancellationToken), vmIds: null);
                 bool done = await ProcessResultsAsync(run, cancellationToken) && await ProcessChangedVmsAsync(run, cancellationToken)
                     && (!fullSweep || await SweepAsync(run, cancellationToken));
                 total.Add(run.Committed);
@@ -104,23 +110,24 @@ public sealed class PostureEngine(
                     vms[id] = vm;
             }
 
-            var latest = await store.LatestResultsAsync(vms.Keys.ToArray(), cancellationToken);
-            var open = new Dictionary<Guid, List<SecurityAlert>>();
+            // What the batch's VMs need, read once for all of them (a result's own reads would cost more than its rules).
+            Guid[] known = [.. vms.Keys];
+            var latest = await store.LatestResultsAsync(known, cancellationToken);
+            Dictionary<Guid, List<SecurityAlert>> open = await store.OpenAlertsOfAsync(known, cancellationToken);
+            Dictionary<Guid, Dictionary<string, StoredAssessment>> assessments = await store.AssessmentsOfAsync(known, cancellationToken);
+            await ReadBootsAsync(run, known, cancellationToken);
             foreach (AttestationRecord result in results)
             {
                 run.Pending.Results++;
                 // A result of a VM the control plane does not hold (registered with tl server vm add only) has no resource to alert on.
                 if (!vms.TryGetValue(result.VmId, out VirtualMachineRecord? vm))
                     continue;
-                if (!open.TryGetValue(vm.VmId, out List<SecurityAlert>? alerts))
-                    open[vm.VmId] = alerts = [.. await store.OpenAlertsAsync(vm.VmId, cancellationToken)];
                 PostureVm subject = Subject(vm, latest, run);
                 if (run.AlertsOn(vm.SubscriptionId))
-                    FoldResult(run, batch, subject, AttestationObservations.From(result), alerts);
+                    FoldResult(run, batch, subject, AttestationObservations.From(result), open[vm.VmId]);
             }
 
-            foreach (VirtualMachineRecord vm in vms.Values)
-                await EvaluateAsync(run, batch, [vm], latest, assessmentsOfAll: null, open, cancellationToken);
+            await EvaluateAsync(run, batch, [.. vms.Values], latest, assessments, open, cancellationToken);
             batch.Cursors[SqlitePostureStore.ResultsCursor] = new CursorMove(cursor, results[^1].Id);
             if (!await ApplyAsync(run, batch, cancellationToken))
                 return false;
@@ -141,8 +148,11 @@ public sealed class PostureEngine(
         }
 
         var batch = new PostureBatch();
-        var latest = await store.LatestResultsAsync(vms.Select(v => v.VmId).ToArray(), cancellationToken);
-        await EvaluateAsync(run, batch, vms, latest, assessmentsOfAll: null, openAlerts: null, cancellationToken);
+        Guid[] changed = [.. vms.Select(v => v.VmId)];
+        var latest = await store.LatestResultsAsync(changed, cancellationToken);
+        await ReadBootsAsync(run, changed, cancellationToken);
+        var assessments = changed.Length <= MaxBoundIds ? await store.AssessmentsOfAsync(changed, cancellationToken) : null;
+        await EvaluateAsync(run, batch, vms, latest, assessments, openAlerts: null, cancellationToken);
         batch.Cursors[SqlitePostureStore.VmChangesCursor] = new CursorMove(cursor, newest);
         return await ApplyAsync(run, batch, cancellationToken);
     }
@@ -174,6 +184,16 @@ public sealed class PostureEngine(
             return false;
         PostureLog.Swept(logger, seen.Count, changes);
         return true;
+    }
+
+    // The observed boots of the VMs about to be evaluated that the run has not read yet (many: all of them at once).
+    private async Task ReadBootsAsync(RunState run, IReadOnlyCollection<Guid> vmIds, CancellationToken cancellationToken)
+    {
+        Guid[] missing = vmIds.Where(id => !run.BootsRead(id)).ToArray();
+        if (missing.Length == 0)
+            return;
+        Guid[]? ids = missing.Length > MaxBoundIds ? null : missing;
+        run.AddBoots(await store.BootStatesAsync(ids, cancellationToken), ids);
     }
 
     // Writes the batch if what it was computed from still holds; the run's counts move only with what was written.
@@ -349,12 +369,29 @@ public sealed class PostureEngine(
         };
     }
 
-    private sealed class RunState(DateTimeOffset now, Dictionary<string, PricingTier> tiers, IReadOnlyList<SuppressionRule> rules,
-        Dictionary<Guid, VmBootState> boots)
+    private sealed class RunState(DateTimeOffset now, Dictionary<string, PricingTier> tiers, IReadOnlyList<SuppressionRule> rules)
     {
+        private readonly HashSet<Guid> _bootsRead = [];
+        private bool _allBootsRead;
+
         public DateTimeOffset Now { get; } = now;
 
-        public Dictionary<Guid, VmBootState> Boots { get; } = boots;
+        /// <summary>The observed boots read so far (and those this run saw begin).</summary>
+        public Dictionary<Guid, VmBootState> Boots { get; } = [];
+
+        /// <summary>Whether <see cref="Boots"/> holds what the store has for this VM (a VM never observed has nothing).</summary>
+        public bool BootsRead(Guid vmId) => _allBootsRead || _bootsRead.Contains(vmId);
+
+        /// <summary>Boots read for <paramref name="vmIds"/> (null: for every VM).</summary>
+        public void AddBoots(Dictionary<Guid, VmBootState> read, IReadOnlyCollection<Guid>? vmIds)
+        {
+            foreach ((Guid vmId, VmBootState state) in read)
+                Boots.TryAdd(vmId, state);
+            if (vmIds is null)
+                _allBootsRead = true;
+            else
+                _bootsRead.UnionWith(vmIds);
+        }
 
         /// <summary>What the batch being built will write.</summary>
         public Tally Pending { get; set; } = new();

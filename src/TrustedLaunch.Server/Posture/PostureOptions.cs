@@ -6,6 +6,12 @@ public sealed record PostureOptions
     /// <summary>How often new attestation results and changed VMs are looked for (an attestation also wakes the worker at once).</summary>
     public TimeSpan ChangePollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long the worker, woken by a stored result, waits for more before it runs: a busy service folds the results of
+    /// that window in one run instead of one run each. An alert is raised this much later at most.
+    /// </summary>
+    public TimeSpan ResultCoalescing { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Every VM is evaluated at least this often (freshness of attestations, overdue agents).</summary>
     public TimeSpan FullSweepInterval { get; init; } = TimeSpan.FromMinutes(2);
 

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TrustedLaunch.ControlPlane.Catalogs;
+using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.ControlPlane.Stores;
 using TrustedLaunch.Posture.Assessments;
 using TrustedLaunch.Server.Tests.ControlPlane;
 
@@ -68,6 +71,33 @@ public sealed class PostureApiTests : IAsyncLifetime
         ArmAnswer again = await _arm.SendAsync(HttpMethod.Post, assessment + "/remediate?api-version=2021-06-01");
         Assert.Equal(HttpStatusCode.Conflict, again.Status);
         Assert.Equal("SecureBootAlreadyEnabled", again.ErrorCode);
+    }
+
+    [Fact]
+    public async Task Remediation_ImageWhoseBootLoaderSecureBootRefuses_409WithTheReason_VmUntouched()
+    {
+        // An image whose boot loader the firmware would refuse under the Microsoft keys (as tl secureboot verify judged it at registration).
+        const string sku = "12-gen2-self-signed";
+        await _arm.Service.Service<IImageStore>().SaveAsync(new ImageEntry
+        {
+            Publisher = "Debian", Offer = "debian-12", Sku = sku, Version = ImageVersion.TryParse("1.0.0", out ImageVersion v) ? v : default,
+            FilePath = $"/var/lib/trustedlaunch/images/debian-12-{sku}-1.0.0.qcow2", Generation = HyperVGeneration.V2,
+            SecureBoot = new SecureBootFinding(false, "EFI/BOOT/BOOTX64.EFI: signed by 'Test Key', not trusted by db"), RegisteredAt = DateTimeOffset.UnixEpoch,
+        }, default);
+        (string group, string name, _) = await _arm.CreateRunningVmAsync(ArmTestService.TrustedLaunch(secureBoot: false), sku: sku);
+        await _arm.WaitForAssessmentAsync(group, name, Recommendations.SecureBoot.Key, "Unhealthy");
+        string assessment = $"{_arm.VmPath(group, name)}/providers/Microsoft.Security/assessments/{Recommendations.SecureBoot.Key}";
+
+        ArmAnswer refused = await _arm.SendAsync(HttpMethod.Post, assessment + "/remediate?api-version=2021-06-01");
+
+        Assert.True(refused.Status == HttpStatusCode.Conflict, refused.ToString());
+        Assert.Equal("SecureBootPreflightFailed", refused.ErrorCode);
+        string message = refused.Error.GetProperty("message").GetString()!;
+        Assert.Contains("would stop", message, StringComparison.Ordinal);
+        Assert.Contains("not trusted by db", message, StringComparison.Ordinal);
+        JsonElement vm = (await _arm.GetAsync(ArmTestService.WithApi(_arm.VmPath(group, name)))).Body;
+        Assert.False(vm.GetProperty("properties").GetProperty("securityProfile").GetProperty("uefiSettings").GetProperty("secureBootEnabled").GetBoolean());
+        Assert.Equal(HttpStatusCode.NotFound, (await _arm.GetAsync(assessment + "/remediation?api-version=2021-06-01")).Status);
     }
 
     [Fact]

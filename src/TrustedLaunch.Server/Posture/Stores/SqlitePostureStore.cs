@@ -94,12 +94,17 @@ public sealed class SqlitePostureStore(SqliteDatabase database)
         return (ids, newest);
     }
 
-    public async Task<Dictionary<Guid, VmBootState>> BootStatesAsync(CancellationToken cancellationToken)
+    public Task<Dictionary<Guid, VmBootState>> BootStatesAsync(CancellationToken cancellationToken) => BootStatesAsync(null, cancellationToken);
+
+    /// <summary>The observed boots of <paramref name="vmIds"/> (null: of every VM); a VM never observed has none.</summary>
+    public async Task<Dictionary<Guid, VmBootState>> BootStatesAsync(IReadOnlyCollection<Guid>? vmIds, CancellationToken cancellationToken)
     {
         var states = new Dictionary<Guid, VmBootState>();
         await using SqliteConnection connection = database.OpenConnection();
+        string filter = vmIds is null ? "" : $" WHERE vm_id IN ({string.Join(",", vmIds.Select((_, i) => "$v" + i))})";
         await using SqliteCommand command = SqliteCommands.Create(connection, null,
-            "SELECT vm_id, running, restart_generation, running_since FROM posture_vm_state");
+            "SELECT vm_id, running, restart_generation, running_since FROM posture_vm_state" + filter);
+        Bind(command, vmIds);
         await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -132,6 +137,28 @@ public sealed class SqlitePostureStore(SqliteDatabase database)
         while (await reader.ReadAsync(cancellationToken))
             list.Add(ReadAssessment(reader));
         return list;
+    }
+
+    /// <summary>The stored assessments of each of <paramref name="vmIds"/> by key, in one query (a VM with none has an empty map).</summary>
+    public async Task<Dictionary<Guid, Dictionary<string, StoredAssessment>>> AssessmentsOfAsync(IReadOnlyCollection<Guid> vmIds,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vmIds);
+        var assessments = vmIds.ToDictionary(id => id, _ => new Dictionary<string, StoredAssessment>(StringComparer.OrdinalIgnoreCase));
+        if (vmIds.Count == 0)
+            return assessments;
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null,
+            $"SELECT {AssessmentColumns} FROM security_assessments WHERE vm_id IN ({string.Join(",", vmIds.Select((_, i) => "$v" + i))})");
+        Bind(command, vmIds);
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            StoredAssessment assessment = ReadAssessment(reader);
+            assessments[assessment.VmId][assessment.Key] = assessment;
+        }
+
+        return assessments;
     }
 
     public async Task<IReadOnlyList<AssessmentHistoryEntry>> HistoryAsync(Guid vmId, string key, CancellationToken cancellationToken)
@@ -177,6 +204,22 @@ public sealed class SqlitePostureStore(SqliteDatabase database)
         await using SqliteCommand command = SqliteCommands.Create(connection, null,
             "SELECT alert_json FROM security_alerts WHERE vm_id = $v AND status IN ('Active', 'InProgress')").With("$v", vmId.ToString("D"));
         return await ReadAlertsAsync(command, cancellationToken);
+    }
+
+    /// <summary>The open alerts of each of <paramref name="vmIds"/>, in one query (a VM with none has an empty list).</summary>
+    public async Task<Dictionary<Guid, List<SecurityAlert>>> OpenAlertsOfAsync(IReadOnlyCollection<Guid> vmIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vmIds);
+        var open = vmIds.ToDictionary(id => id, _ => new List<SecurityAlert>());
+        if (vmIds.Count == 0)
+            return open;
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null,
+            $"SELECT alert_json FROM security_alerts WHERE status IN ('Active', 'InProgress') AND vm_id IN ({string.Join(",", vmIds.Select((_, i) => "$v" + i))})");
+        Bind(command, vmIds);
+        foreach (SecurityAlert alert in await ReadAlertsAsync(command, cancellationToken))
+            open[alert.VmId].Add(alert);
+        return open;
     }
 
     /// <summary>The VM's newest alert with <paramref name="dedupKey"/>, whatever its status (null: none).</summary>
