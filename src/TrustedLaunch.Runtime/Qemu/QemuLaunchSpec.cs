@@ -9,10 +9,11 @@ public sealed record QemuLaunchSpec
 {
     public required Accelerator Accelerator { get; init; }
 
-    public required OvmfFirmware Firmware { get; init; }
+    /// <summary>The UEFI firmware (OVMF); null boots QEMU's default BIOS (SeaBIOS), as a Generation 1 VM.</summary>
+    public required OvmfFirmware? Firmware { get; init; }
 
-    /// <summary>The VM's private, writable copy of its variable store (never the VMGS or a shared template).</summary>
-    public required string VariableStoreCopy { get; init; }
+    /// <summary>The VM's private, writable copy of its variable store (never the VMGS or a shared template); null with SeaBIOS.</summary>
+    public required string? VariableStoreCopy { get; init; }
 
     public required IReadOnlyList<VmDisk> Disks { get; init; }
 
