@@ -19,6 +19,7 @@ public sealed class HostCoordinator(
     ImageCatalogService images,
     Placement placement,
     HostSignals signals,
+    IAttestationEnrollment enrollment,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -191,6 +192,7 @@ public sealed class HostCoordinator(
                         BootVerdictDetail = entry.BootVerdict is null ? vm.LastReport?.BootVerdictDetail : entry.BootVerdictDetail,
                         ConsoleTail = entry.ConsoleTail ?? vm.LastReport?.ConsoleTail,
                         Error = current ? entry.Error : vm.LastReport?.Error,
+                        VTpmKeys = entry.VTpmKeys ?? vm.LastReport?.VTpmKeys,
                     },
                 };
                 OperationRecord? completed = null;
@@ -212,7 +214,11 @@ public sealed class HostCoordinator(
             }
 
             if (await machines.WriteAsync(write, cancellationToken) == WriteOutcome.Written)
+            {
+                if (write.Record is null)
+                    await enrollment.WithdrawAsync(vm.VmId, cancellationToken);
                 return true;
+            }
         }
 
         return false;
@@ -248,6 +254,7 @@ public sealed class HostCoordinator(
             Version = vm.Version,
             DesiredPowerState = vm.ProvisioningState == ProvisioningState.Deleting ? "Deleted" : vm.DesiredPower.ToString(),
             RestartGeneration = vm.RestartGeneration,
+            AttestationGeneration = vm.AttestationGeneration,
             Spec = new VmRuntimeSpec
             {
                 VmSize = properties.HardwareProfile!.VmSize!,
@@ -286,6 +293,7 @@ public sealed class HostCoordinator(
             AllocatedVCpus = allocated.Sum(v => v.VCpus),
             AllocatedMemoryInMB = allocated.Sum(v => v.MemoryInMB),
             VirtualMachines = vms.Count,
+            LivenessWindowSeconds = (int)Math.Ceiling(options.HostLivenessWindow.TotalSeconds),
         };
     }
 

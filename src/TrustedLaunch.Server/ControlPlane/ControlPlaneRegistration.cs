@@ -28,6 +28,7 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<IDiskImageProbe, DiskImageProbe>();
         services.TryAddSingleton<IReferencePolicyLookup, ReferencePolicyLookup>();
         services.TryAddSingleton<IAttestationStatusSource, AttestationStatusSource>();
+        services.TryAddSingleton<IAttestationEnrollment, AttestationEnrollment>();
         services.TryAddSingleton<HostSignals>();
         services.TryAddSingleton<Placement>();
         services.TryAddSingleton<SubscriptionService>();

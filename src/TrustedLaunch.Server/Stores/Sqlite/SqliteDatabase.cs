@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sqlite;
 public sealed class SqliteDatabase : IDisposable
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 5;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     private static readonly string[] Migrations =
@@ -147,6 +147,10 @@ public sealed class SqliteDatabase : IDisposable
             PRIMARY KEY (publisher_key, offer_key, sku_key, version));
         CREATE TABLE change_sequence (id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1), value INTEGER NOT NULL);
         INSERT INTO change_sequence (id, value) VALUES (1, 0);
+        """,
+        // 5: a request to attest a VM now (tl vm attest): its host attests when the number rises above the one it handled.
+        """
+        ALTER TABLE virtual_machines ADD COLUMN attestation_generation INTEGER NOT NULL DEFAULT 0;
         """,
     ];
 
