@@ -1,3 +1,4 @@
+using TrustedLaunch.HostAgent.GuestState;
 using TrustedLaunch.Images;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.GuestState;
@@ -54,7 +55,8 @@ internal static class CliErrors
         DllNotFoundException or EntryPointNotFoundException => new(ExitCode.EnvironmentProblem, $"libtpms cannot be loaded ({e.Message}); install libtpms0"),
 
         // Inputs the libraries refused: CA folders, variable stores, key files, trust anchors.
-        PlatformCaException or VariableStoreException or SealingKeyException or TrustAnchorException => new(ExitCode.BadInput, e.Message),
+        PlatformCaException or VariableStoreException or SealingKeyException or TrustAnchorException or GuestStateRequestException =>
+            new(ExitCode.BadInput, e.Message),
 
         // The service's database and token key.
         StoreException or TokenKeyException => new(ExitCode.EnvironmentProblem, e.Message),
