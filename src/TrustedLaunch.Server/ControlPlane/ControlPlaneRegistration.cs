@@ -38,7 +38,9 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<ResourceGroupService>();
         services.TryAddSingleton<OperationService>();
         services.TryAddSingleton<HostCoordinator>();
+        services.TryAddSingleton<BuiltImageRegistration>();
         services.AddHostedService<ControlPlaneBootstrap>();
+        services.AddHostedService<BuiltImageBootstrap>();
         return services;
     }
 }
