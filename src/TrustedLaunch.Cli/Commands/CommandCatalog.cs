@@ -18,6 +18,9 @@ internal static class CommandCatalog
         Image.ImageCommands.Create(),
         Boot.BootCommands.Create(),
         Server.ServerCommands.Create(),
+        Host.HostCommand.Create(),
+        Group.GroupCommands.Create(),
+        Vm.VmCommands.Create(),
         Attest.AttestCommands.Create(),
         Quickstart.QuickstartCommand.Create(),
     ];

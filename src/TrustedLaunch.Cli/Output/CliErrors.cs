@@ -1,4 +1,6 @@
+using TrustedLaunch.Cli.Commands.Arm;
 using TrustedLaunch.HostAgent.GuestState;
+using TrustedLaunch.HostAgent.Http;
 using TrustedLaunch.Images;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.GuestState;
@@ -27,6 +29,11 @@ internal static class CliErrors
     public static CliFailure? Translate(Exception e) => e switch
     {
         CliException cli => new(cli.Code, cli.Message),
+
+        // The control plane's answers: ARM's error (code and message, as az prints it), a failed operation, no answer.
+        ArmApiException arm => new(arm.ExitCode, arm.Describe()),
+        ArmOperationFailedException => new(ExitCode.VerificationFailed, e.Message),
+        ControlPlaneCallException => new(ExitCode.EnvironmentProblem, e.Message),
 
         // Guest state: corrupt or wrongly keyed → 1, malformed → 2, held by a running VM → 3.
         VmgsIntegrityException => new(ExitCode.VerificationFailed, $"VMGS integrity check failed: {e.Message}"),

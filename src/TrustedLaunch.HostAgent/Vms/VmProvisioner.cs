@@ -102,7 +102,8 @@ internal static class VmProvisioner
         {
             VmId = vmId,
             Template = extensions.SecureBootTemplate == "custom" ? SecureBootTemplate.Custom : SecureBootTemplate.Microsoft,
-            PlatformKey = keys.PlatformKey is string pk ? Convert.FromBase64String(pk) : null,
+            // Typed nullable on purpose: a bare null would convert to an empty ReadOnlyMemory (through its implicit T[] operator), not to "no key".
+            PlatformKey = keys.PlatformKey is string pk ? Convert.FromBase64String(pk) : (ReadOnlyMemory<byte>?)null,
             Kek = [.. (keys.Kek ?? []).Select(k => SignatureDatabaseEntry.FromCertificate(Convert.FromBase64String(k), owner))],
             Db = [.. (keys.Db ?? []).Select(k => SignatureDatabaseEntry.FromCertificate(Convert.FromBase64String(k), owner))],
             Dbx = [.. (keys.Dbx ?? []).Select(k => k.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase)
