@@ -24,6 +24,7 @@ public sealed class AttestationService(
     IPolicyStore policies,
     ReferencePolicyCache policyCache,
     ServiceTrust trust,
+    AttestationVerifier verifier,
     TokenService tokens,
     AttestationServiceOptions options,
     TimeProvider time,
@@ -102,7 +103,7 @@ public sealed class AttestationService(
             ConcurrentAttestationWindow = options.ConcurrentAttestationWindow,
             VerificationTime = now,
         };
-        AttestationResult result = AttestationVerifier.Verify(evidence, expectations);
+        AttestationResult result = verifier.Verify(evidence, expectations);
 
         // Every quote that verified moves the VM's clock on, passed or failed later (baseline, policy): it is genuine
         // and fresh. An older quote carries no clock.

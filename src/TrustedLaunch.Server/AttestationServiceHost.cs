@@ -1,3 +1,4 @@
+using TrustedLaunch.Attestation;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -69,6 +70,7 @@ public static class AttestationServiceHost
         builder.Services.AddSingleton<ReferencePolicyCache>();
         builder.Services.AddSingleton(services => TokenService.Open(options, () => ResolveIssuer(options, services),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<TokenService>>()));
+        builder.Services.AddSingleton(services => new AttestationVerifier(services.GetRequiredService<TimeProvider>(), new VerificationCaches(options.VerificationCaches)));
         builder.Services.AddSingleton<AttestationService>();
         builder.Services.AddHostedService<NoncePurger>();
         builder.Services.AddControlPlane(options.ControlPlane);

@@ -1,3 +1,4 @@
+using TrustedLaunch.Attestation;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.ControlPlane;
 
@@ -35,6 +36,9 @@ public sealed record AttestationServiceOptions
 
     /// <summary>How long after a newer quote of a VM was accepted an older quote of the same boot may still pass as a concurrent attestation.</summary>
     public TimeSpan ConcurrentAttestationWindow { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Sizes of the verifier's caches (replays, digests, certificate names, AK chains and keys).</summary>
+    public VerificationCacheOptions VerificationCaches { get; init; } = new();
 
     /// <summary>Bytes of nonce per challenge.</summary>
     public int NonceBytes { get; init; } = 32;

@@ -5,7 +5,9 @@ using TrustedLaunch.GuestChannel.Framing;
 using TrustedLaunch.GuestChannel.Host;
 using TrustedLaunch.GuestChannel.Messages;
 using TrustedLaunch.Testing;
+using TrustedLaunch.Tpm.Crypto;
 using TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Tpm.Transport;
 
 namespace TrustedLaunch.GuestAgent.Tests;
 

@@ -3,6 +3,7 @@ using System.Text;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.Images.Agent;
 using TrustedLaunch.Testing;
+using TrustedLaunch.Tpm.Crypto;
 using TrustedLaunch.Tpm.Protocol;
 
 namespace TrustedLaunch.GuestAgent.Tests;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using TrustedLaunch.Testing;
+using TrustedLaunch.Tpm.Crypto;
 using TrustedLaunch.Tpm.Protocol;
 
 namespace TrustedLaunch.Tpm.Transport.Tests;

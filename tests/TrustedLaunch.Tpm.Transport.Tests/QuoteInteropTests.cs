@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using TrustedLaunch.Testing;
+using TrustedLaunch.Tpm.Crypto;
 using TrustedLaunch.Tpm.Protocol;
 
 namespace TrustedLaunch.Tpm.Transport.Tests;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using TrustedLaunch.Testing;
 using TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Tpm.Transport;
 using TrustedLaunch.VTpm.Identity;
 using Xunit.Abstractions;
 

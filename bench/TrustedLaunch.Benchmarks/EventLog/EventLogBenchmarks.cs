@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using TrustedLaunch.Tpm.Crypto;
 using TrustedLaunch.Tcg.EventLog;
 using TrustedLaunch.Testing;
 
@@ -33,7 +34,7 @@ public class EventLogBenchmarks
     [Benchmark]
     public bool ParseReplayCompare()
     {
-        var replay = EventLogReplay.Replay(TcgEventLog.Parse(_log));
+        var replay = EventLogReplay.Replay(TcgEventLog.Parse(_log), OpenSslTpmDigest.Instance);
         return _pcrs is null || replay.CompareWith(_pcrs).Passed;
     }
 
@@ -41,7 +42,7 @@ public class EventLogBenchmarks
     public int ParseReplaySummary()
     {
         var log = TcgEventLog.Parse(_log);
-        var summary = BootStateSummarizer.Summarize(log, _pcrs);
+        var summary = BootStateSummarizer.Summarize(log, _pcrs, OpenSslTpmDigest.Instance);
         return summary.BootApplications.Count + summary.GrubCommands.Count;
     }
 }

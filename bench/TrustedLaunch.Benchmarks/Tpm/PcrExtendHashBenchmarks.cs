@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
+using TrustedLaunch.Tpm.Crypto;
 using TrustedLaunch.Tpm.Protocol;
 
 namespace TrustedLaunch.Benchmarks.Tpm;
 
 /// <summary>
 /// One PCR extend's hash (<c>H(pcr ‖ digest)</c>: 2 × digest size bytes) per bank, through the product's
-/// <see cref="TpmHashAlgorithm.Hash"/> (OpenSSL's digest functions called directly) and through the BCL's one-shot
+/// <see cref="OpenSslTpmDigest"/> (OpenSSL's digest functions called directly) and through the BCL's one-shot
 /// <c>HashData</c> (EVP context per call). An event-log replay makes one such call per event per bank.
 /// </summary>
 public class PcrExtendHashBenchmarks
@@ -23,5 +24,5 @@ public class PcrExtendHashBenchmarks
     public int Bcl() => CryptographicOperations.HashData(TpmHashAlgorithm.ToHashAlgorithmName(Bank), _input.AsSpan(0, Length), _digest);
 
     [Benchmark]
-    public int Direct() => TpmHashAlgorithm.Hash(Bank, _input.AsSpan(0, Length), _digest);
+    public int Direct() => OpenSslTpmDigest.Instance.Hash(Bank, _input.AsSpan(0, Length), _digest);
 }

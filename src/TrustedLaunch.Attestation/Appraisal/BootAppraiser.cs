@@ -18,9 +18,9 @@ internal static class BootAppraiser
     internal static readonly int[] AttestedPcrIndices = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14];
 
     public static AttestedBootState Appraise(PcrComparison comparison, IReadOnlyList<int> attestedPcrs,
-        IReadOnlyDictionary<string, IReadOnlyDictionary<int, string>> pcrs)
+        IReadOnlyDictionary<string, IReadOnlyDictionary<int, string>> pcrs, ITpmDigest hash, CertificateNames names)
     {
-        BootStateSummary summary = BootStateSummarizer.Summarize(comparison);
+        BootStateSummary summary = BootStateSummarizer.Summarize(comparison, hash);
         var anomalies = new List<string>();
         CheckSeparators(comparison, anomalies);
         foreach (EventReference e in summary.UninterpretedEvents)
@@ -40,9 +40,9 @@ internal static class BootAppraiser
         SecureBootState sb = summary.SecureBoot;
         SecureBootKeys keys = new()
         {
-            Pk = Entries(sb.Pk),
-            Kek = Entries(sb.Kek),
-            Db = Entries(sb.Db),
+            Pk = Entries(sb.Pk, names),
+            Kek = Entries(sb.Kek, names),
+            Db = Entries(sb.Db, names),
             DbxCount = sb.Dbx?.Entries.Count ?? 0,
             DbxDigest = sb.Dbx is null ? null : DatabaseDigest(sb.Dbx),
         };
@@ -56,7 +56,7 @@ internal static class BootAppraiser
             (string bank, string digest) = pcrs.ContainsKey("sha256") && app.Digests.TryGetValue("sha256", out string? sha256)
                 ? ("sha256", sha256)
                 : (TpmHashAlgorithm.BankName(app.Bank) ?? app.Bank.ToString(), app.AuthenticodeDigest);
-            KeyEntry? admitting = app.Authority?.Entry is { } entry ? CertificateNames.Describe(entry) : null;
+            KeyEntry? admitting = app.Authority?.Entry is { } entry ? names.Describe(entry) : null;
             string? fileName = FileName(app.DevicePath);
             chain.Add(new BootComponent
             {
@@ -77,7 +77,7 @@ internal static class BootAppraiser
         {
             if (authority.VariableName == "SbatLevel" && authority.VendorGuid == EfiGuids.ShimLock)
                 continue; // shim's SBAT policy, measured as an authority event; it admits nothing
-            KeyEntry? described = authority.Entry is { } e ? CertificateNames.Describe(e) : null;
+            KeyEntry? described = authority.Entry is { } e ? names.Describe(e) : null;
             authorities.Add(new AttestedAuthority(authority.VariableName, described?.Name ?? authority.Describe(), described?.Sha256 ?? ""));
         }
 
@@ -99,7 +99,7 @@ internal static class BootAppraiser
             DefaultSecureBootKeys = defaultKeys,
             DbValidated = dbValidated,
             DbxValidated = secureBoot && keys.DbxCount > 0,
-            Authorities = summary.Authorities.Select(CertificateNames.Describe).ToArray(),
+            Authorities = summary.Authorities.Select(names.Describe).ToArray(),
             AuthorityEntries = authorities,
             BootChain = chain,
             GrubCommands = summary.GrubCommands,
@@ -145,8 +145,8 @@ internal static class BootAppraiser
     // The OVMF Microsoft template (like many vendors) enrols its own PK certificate in KEK too; it signs nothing in db.
     private static bool IsPlatformVendorKek(KeyEntry kek, IReadOnlyList<KeyEntry> pk) => pk.Any(p => string.Equals(p.Sha256, kek.Sha256, StringComparison.OrdinalIgnoreCase));
 
-    private static KeyEntry[] Entries(SignatureDatabase? database) => database is null ? [] :
-        database.Entries.Select(CertificateNames.Describe).ToArray();
+    private static KeyEntry[] Entries(SignatureDatabase? database, CertificateNames names) => database is null ? [] :
+        database.Entries.Select(names.Describe).ToArray();
 
     private static string DatabaseDigest(SignatureDatabase database)
     {

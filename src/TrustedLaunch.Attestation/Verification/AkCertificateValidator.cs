@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using TrustedLaunch.Tpm.Protocol;
@@ -16,24 +15,18 @@ internal static class AkCertificateValidator
     // TCG EK Credential Profile §3.2.16: tcg-kp-AIKCertificate.
     internal const string AikCertificateEku = "2.23.133.8.3";
 
-    private const int CacheCapacity = 4096;
-
-    // Decoding the certificate and building its chain (two P-384 signature checks) costs more than the rest of a
-    // verification; a re-attesting VM presents the same certificate and AK every time. An entry records that this
-    // certificate chains to this anchor set with the right EKU and certifies exactly this AK public area; it holds
-    // from the certificate's notBefore to the earliest notAfter in the chain. The VM id is checked on every call.
-    private static readonly ConcurrentDictionary<ChainKey, Validated> s_validated = new();
-
     /// <param name="certificateDer">The AK certificate from the evidence.</param>
     /// <param name="akPublicArea">The evidence's TPM2B_PUBLIC bytes of the AK.</param>
     /// <param name="akPublic">The same, parsed.</param>
     /// <param name="expected">Expected VM id and AK CA certificates.</param>
     /// <param name="now">Validity time.</param>
-    public static AttestationFailure? Validate(byte[] certificateDer, byte[] akPublicArea, TpmtPublic akPublic, AttestationExpectations expected, DateTimeOffset now)
+    /// <param name="cache">Chains found valid before (the verifier's caches); null builds the chain every time.</param>
+    public static AttestationFailure? Validate(byte[] certificateDer, byte[] akPublicArea, TpmtPublic akPublic, AttestationExpectations expected, DateTimeOffset now,
+        AkChainCache? cache)
     {
-        var key = new ChainKey(Sha256Hex(certificateDer), Sha256Hex(akPublicArea), AnchorSetId(expected.AkCaCertificates));
-        if (s_validated.TryGetValue(key, out Validated? cached) && now >= cached.NotBefore && now <= cached.NotAfter)
-            return CheckVmId(cached.CommonNames, expected.VmId);
+        AkChainCache.Key? key = cache is null ? null : AkChainCache.KeyOf(certificateDer, akPublicArea, expected.AkCaCertificates);
+        if (key is not null && cache!.TryGet(key.Value, now, out string[]? cachedNames))
+            return CheckVmId(cachedNames!, expected.VmId);
 
         X509Certificate2 certificate;
         try
@@ -59,9 +52,8 @@ internal static class AkCertificateValidator
             }
 
             string[] commonNames = CommonNames(certificate.SubjectName);
-            if (s_validated.Count >= CacheCapacity)
-                s_validated.Clear();
-            s_validated[key] = new Validated(new DateTimeOffset(certificate.NotBefore.ToUniversalTime()), chainNotAfter, commonNames);
+            if (key is not null)
+                cache!.Add(key.Value, new DateTimeOffset(certificate.NotBefore.ToUniversalTime()), chainNotAfter, commonNames);
             return CheckVmId(commonNames, expected.VmId);
         }
     }
@@ -143,22 +135,6 @@ internal static class AkCertificateValidator
         return null;
     }
 
-    // On every verification, so through the direct OpenSSL digest rather than the BCL's per-call EVP set-up.
-    private static string Sha256Hex(ReadOnlySpan<byte> data)
-    {
-        Span<byte> digest = stackalloc byte[32];
-        TpmHashAlgorithm.Hash(TpmAlgId.Sha256, data, digest);
-        return Convert.ToHexString(digest);
-    }
-
-    private static string AnchorSetId(X509Certificate2Collection authorities)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (string thumbprint in authorities.Select(a => a.GetCertHashString(HashAlgorithmName.SHA256)).Order(StringComparer.Ordinal))
-            hash.AppendData(System.Text.Encoding.ASCII.GetBytes(thumbprint));
-        return Convert.ToHexString(hash.GetHashAndReset());
-    }
-
     private static byte[]? SubjectPublicKeyInfo(TpmtPublic key)
     {
         try
@@ -187,7 +163,4 @@ internal static class AkCertificateValidator
         }
     }
 
-    private readonly record struct ChainKey(string Certificate, string AkPublic, string Anchors);
-
-    private sealed record Validated(DateTimeOffset NotBefore, DateTimeOffset NotAfter, string[] CommonNames);
 }

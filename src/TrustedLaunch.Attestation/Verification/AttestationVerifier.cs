@@ -1,6 +1,7 @@
 using System.Globalization;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.Tcg.EventLog;
+using TrustedLaunch.Tpm.Crypto;
 using TrustedLaunch.Tpm.Protocol;
 
 namespace TrustedLaunch.Attestation;
@@ -10,12 +11,29 @@ namespace TrustedLaunch.Attestation;
 /// chains to the platform AK CA, names this VM and certifies the quoting key → quote (signature, magic, type, nonce,
 /// PCR selection, PCR digest; clock not older than the last accepted quote's) → event-log replay in every quoted bank → appraisal of replayed events only →
 /// baseline → reference policy. The first failed step decides the <see cref="AttestationFailure"/>; no step trusts
-/// anything an earlier step has not verified. Pure and thread-safe: no I/O, no clock unless none is given.
+/// anything an earlier step has not verified. No I/O; the clock and the caches are the host's (<c>tl server</c> gives
+/// it caches sized from its options, <c>tl attest verify</c> none). Thread-safe.
 /// </summary>
-public static class AttestationVerifier
+public sealed class AttestationVerifier
 {
+    private readonly TimeProvider _time;
+    private readonly VerificationCaches? _caches;
+    private readonly ITpmDigest _digest;
+    private readonly CertificateNames _names;
+
+    /// <param name="time">What "now" is when the expectations give no verification time (certificate validity, quote freshness).</param>
+    /// <param name="caches">What to remember between verifications; null recomputes everything every time.</param>
+    public AttestationVerifier(TimeProvider time, VerificationCaches? caches = null)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        _time = time;
+        _caches = caches;
+        _digest = caches?.Digest ?? OpenSslTpmDigest.Instance;
+        _names = caches?.Names ?? CertificateNames.Uncached(_digest);
+    }
+
     /// <summary>Verifies <paramref name="evidence"/> against what the verifier expects.</summary>
-    public static AttestationResult Verify(AttestationEvidence evidence, AttestationExpectations expectations)
+    public AttestationResult Verify(AttestationEvidence evidence, AttestationExpectations expectations)
     {
         ArgumentNullException.ThrowIfNull(evidence);
         ArgumentNullException.ThrowIfNull(expectations);
@@ -49,11 +67,11 @@ public static class AttestationVerifier
                 $"attributes 0x{(uint)ak.ObjectAttributes:X8} are not those of a restricted, TPM-bound signing key");
         }
 
-        DateTimeOffset now = expectations.VerificationTime ?? DateTimeOffset.UtcNow;
-        if (AkCertificateValidator.Validate(tpm.AkCertificate, tpm.AkPublic, ak, expectations, now) is { } akFailure)
+        DateTimeOffset now = expectations.VerificationTime ?? _time.GetUtcNow();
+        if (AkCertificateValidator.Validate(tpm.AkCertificate, tpm.AkPublic, ak, expectations, now, _caches?.AkChains) is { } akFailure)
             return AttestationResult.Fail(akFailure.Reason, akFailure.Component, akFailure.Message);
 
-        QuotedPcrs? quoted = VerifyQuote(tpm, ak, expectations.Nonce.Span, out AttestationFailure? quoteFailure);
+        QuotedPcrs? quoted = VerifyQuote(tpm, ak, expectations.Nonce.Span, _caches?.AkKeys, out AttestationFailure? quoteFailure);
         if (quoted is null)
             return AttestationResult.Fail(quoteFailure!.Reason, quoteFailure.Component, quoteFailure.Message);
 
@@ -65,7 +83,7 @@ public static class AttestationVerifier
         if (comparison is null)
             return AttestationResult.Fail(replayFailure!.Reason, replayFailure.Component, replayFailure.Message) with { VmId = expectations.VmId, QuoteClock = quoted.Clock };
 
-        AttestedBootState boot = BootAppraiser.Appraise(comparison, quoted.AttestedIndices, quoted.Hex);
+        AttestedBootState boot = BootAppraiser.Appraise(comparison, quoted.AttestedIndices, quoted.Hex, _digest, _names);
         return Appraise(evidence, expectations, boot, quoted.Clock);
     }
 
@@ -109,7 +127,7 @@ public static class AttestationVerifier
     private static BaselineVerdict Verdict(AttestationBaseline? baseline, IReadOnlyList<BaselineDeviation> deviations, BootStage stage) =>
         baseline is null ? BaselineVerdict.NotEvaluated : deviations.Any(d => d.Stage == stage) ? BaselineVerdict.Fail : BaselineVerdict.Pass;
 
-    private static QuotedPcrs? VerifyQuote(TpmEvidence tpm, TpmtPublic ak, ReadOnlySpan<byte> nonce, out AttestationFailure? failure)
+    private static QuotedPcrs? VerifyQuote(TpmEvidence tpm, TpmtPublic ak, ReadOnlySpan<byte> nonce, VerificationKeyCache? keys, out AttestationFailure? failure)
     {
         var values = new Dictionary<(TpmAlgId Hash, int Index), byte[]>();
         foreach (PcrBankValues bank in tpm.Pcrs)
@@ -120,7 +138,7 @@ public static class AttestationVerifier
                 values[(alg, index)] = Convert.FromHexString(text);
         }
 
-        QuoteVerification verification = QuoteVerifier.Verify(ak, tpm.Quote, tpm.Signature, nonce, checkQualifyingData: true, values);
+        QuoteVerification verification = QuoteVerifier.Verify(ak, tpm.Quote, tpm.Signature, nonce, checkQualifyingData: true, values, keys: keys);
         if (!verification.IsValid)
         {
             failure = verification.Failure switch
@@ -188,7 +206,7 @@ public static class AttestationVerifier
         return new QuotedPcrs(quotedValues, hex, common, QuoteClock.From(verification.Attest.ClockInfo));
     }
 
-    private static PcrComparison? Replay(byte[]? tcgLog, QuotedPcrs quoted, out AttestationFailure? failure)
+    private PcrComparison? Replay(byte[]? tcgLog, QuotedPcrs quoted, out AttestationFailure? failure)
     {
         if (tcgLog is null || tcgLog.Length == 0)
         {
@@ -197,18 +215,26 @@ public static class AttestationVerifier
             return null;
         }
 
-        TcgEventLog log;
-        try
+        // A VM re-attesting within one boot sends the same log every time, and VMs of one image and template send the
+        // same log: the parse and replay of identical bytes are identical (the cache compares them in full).
+        if (_caches is null || !_caches.Replays.TryGet(0, tcgLog, out EventLogReplay? replay))
         {
-            log = TcgEventLog.Parse(tcgLog);
-        }
-        catch (TcgEventLogFormatException e)
-        {
-            failure = new(AttestationFailureReason.EvidenceMalformed, "$.tcgLog", e.Message);
-            return null;
+            TcgEventLog log;
+            try
+            {
+                log = TcgEventLog.Parse(tcgLog);
+            }
+            catch (TcgEventLogFormatException e)
+            {
+                failure = new(AttestationFailureReason.EvidenceMalformed, "$.tcgLog", e.Message);
+                return null;
+            }
+
+            replay = EventLogReplay.Replay(log, _digest);
+            _caches?.Replays.Add(0, tcgLog, replay);
         }
 
-        PcrComparison comparison = EventLogReplay.Replay(log).CompareWith(quoted.Values);
+        PcrComparison comparison = replay!.CompareWith(quoted.Values);
         foreach (PcrCheck check in comparison.Checks)
         {
             string component = string.Create(CultureInfo.InvariantCulture, $"PCR {check.Index} ({check.BankName})");

@@ -1,6 +1,7 @@
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.GuestAgent.KernelLog;
 using TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Tpm.Transport;
 
 namespace TrustedLaunch.GuestAgent.Evidence;
 

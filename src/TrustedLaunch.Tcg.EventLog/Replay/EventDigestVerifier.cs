@@ -26,9 +26,11 @@ public enum EventDigestCheck
 /// </summary>
 public static class EventDigestVerifier
 {
-    public static EventDigestCheck Check(TcgEvent ev, TpmAlgId bank)
+    /// <summary>Checks <paramref name="ev"/>'s data against its digest in <paramref name="bank"/>, hashing with <paramref name="hash"/> (the BCL by default).</summary>
+    public static EventDigestCheck Check(TcgEvent ev, TpmAlgId bank, ITpmDigest? hash = null)
     {
         ArgumentNullException.ThrowIfNull(ev);
+        hash ??= BclTpmDigest.Instance;
         if (!ev.TryGetDigest(bank, out var digestMemory) || !TpmHashAlgorithm.IsComputable(bank))
             return EventDigestCheck.NoDigest;
         ReadOnlySpan<byte> digest = digestMemory.Span;
@@ -44,26 +46,26 @@ public static class EventDigestVerifier
             case TcgEventType.EfiVariableDriverConfig:
             case TcgEventType.EfiVariableBoot2:
             case TcgEventType.CompactHash:
-                return Of(HashEquals(bank, data, digest));
+                return Of(HashEquals(hash, bank, data, digest));
             case TcgEventType.EfiVariableAuthority:
                 // Whole UEFI_VARIABLE_DATA; very old shims hashed one byte less than they logged (go-attestation #157).
                 // That form proves the data only when the structure ends before the unhashed last byte.
-                return Of(HashEquals(bank, data, digest) ||
-                    (data.Length > 0 && VariableDataOf(data) is { } ad && ad.Start + ad.Length < data.Length && HashEquals(bank, data[..^1], digest)));
+                return Of(HashEquals(hash, bank, data, digest) ||
+                    (data.Length > 0 && VariableDataOf(data) is { } ad && ad.Start + ad.Length < data.Length && HashEquals(hash, bank, data[..^1], digest)));
             case TcgEventType.EfiVariableBoot:
                 // edk2 hashes only VariableData for EV_EFI_VARIABLE_BOOT; other firmware hashes the whole structure.
-                return Of(HashEquals(bank, data, digest) || (VariableDataOf(data) is { } vd && HashEquals(bank, data.Slice(vd.Start, vd.Length), digest)));
+                return Of(HashEquals(hash, bank, data, digest) || (VariableDataOf(data) is { } vd && HashEquals(hash, bank, data.Slice(vd.Start, vd.Length), digest)));
             case TcgEventType.EventTag when ev.PcrIndex is >= 12 and <= 14:
                 // Windows SIPA events: the digest is of the event data.
-                return Of(HashEquals(bank, data, digest));
+                return Of(HashEquals(hash, bank, data, digest));
             case TcgEventType.Ipl when ev.PcrIndex == 8 && TcgEventDataDecoder.GrubPrefix(data) is { } grub:
                 // grub tpm.c: H(string without prefix and NUL); Red Hat's patches include the NUL.
                 ReadOnlySpan<byte> text = data[grub.Prefix.Length..];
                 ReadOnlySpan<byte> trimmed = text.TrimEnd((byte)0);
-                return Of(HashEquals(bank, trimmed, digest) || (trimmed.Length < text.Length && HashEquals(bank, trimmed.Length + 1 <= text.Length ? text[..(trimmed.Length + 1)] : text, digest)));
+                return Of(HashEquals(hash, bank, trimmed, digest) || (trimmed.Length < text.Length && HashEquals(hash, bank, trimmed.Length + 1 <= text.Length ? text[..(trimmed.Length + 1)] : text, digest)));
             case TcgEventType.Ipl when ev.PcrIndex is 8 or 12:
                 // systemd-boot/stub: H(UTF-16 LoadOptions as logged, NUL included); anything else in PCR 8 must hash the same way.
-                return Of(HashEquals(bank, data, digest));
+                return Of(HashEquals(hash, bank, data, digest));
             default:
                 return EventDigestCheck.NotDefined;
         }
@@ -71,29 +73,12 @@ public static class EventDigestVerifier
 
     private static EventDigestCheck Of(bool ok) => ok ? EventDigestCheck.Verified : EventDigestCheck.Mismatch;
 
-    private static bool HashEquals(TpmAlgId bank, ReadOnlySpan<byte> data, ReadOnlySpan<byte> digest)
+    private static bool HashEquals(ITpmDigest hash, TpmAlgId bank, ReadOnlySpan<byte> data, ReadOnlySpan<byte> digest)
     {
-        if (data.Length >= RememberedDataBytes)
-        {
-            // PK/KEK/db/dbx and authority data: kilobytes that every log of a fleet repeats.
-            if (!s_digests.TryGet((int)bank, data, out byte[]? remembered))
-            {
-                remembered = new byte[TpmHashAlgorithm.DigestSize(bank)];
-                TpmHashAlgorithm.Hash(bank, data, remembered);
-                s_digests.Add((int)bank, data, remembered);
-            }
-
-            return remembered!.AsSpan().SequenceEqual(digest);
-        }
-
         Span<byte> computed = stackalloc byte[64];
-        int n = TpmHashAlgorithm.Hash(bank, data, computed);
+        int n = hash.Hash(bank, data, computed);
         return computed[..n].SequenceEqual(digest);
     }
-
-    private const int RememberedDataBytes = 256;
-
-    private static readonly ContentCache<byte[]> s_digests = new(maxEntries: 4096, maxTotalBytes: 16 << 20, maxContentBytes: 256 << 10);
 
     private static (int Start, int Length)? VariableDataOf(ReadOnlySpan<byte> data)
     {

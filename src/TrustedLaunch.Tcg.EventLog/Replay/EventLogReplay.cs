@@ -15,10 +15,6 @@ public sealed class EventLogReplay
 
     public const string ExitBootServicesFailed = "Exit Boot Services Returned with Failure";
 
-    // A VM re-attesting within one boot sends the same log every time, and VMs of one image and template send the
-    // same log: the replay of identical bytes is identical (ContentCache compares them in full).
-    private static readonly ContentCache<PcrBankReplay[]> s_replays = new(maxEntries: 256, maxTotalBytes: 32 << 20, maxContentBytes: 1 << 20);
-
     private readonly PcrBankReplay[] _banks;
 
     private EventLogReplay(TcgEventLog log, PcrBankReplay[] banks)
@@ -43,19 +39,18 @@ public sealed class EventLogReplay
         return null;
     }
 
-    public static EventLogReplay Replay(TcgEventLog log)
+    /// <summary>Replays <paramref name="log"/> in every bank it carries, hashing with <paramref name="digest"/> (the BCL by default).</summary>
+    public static EventLogReplay Replay(TcgEventLog log, ITpmDigest? digest = null)
     {
         ArgumentNullException.ThrowIfNull(log);
-        if (s_replays.TryGet(0, log.Bytes.Span, out PcrBankReplay[]? remembered))
-            return new EventLogReplay(log, remembered!);
+        digest ??= BclTpmDigest.Instance;
         var banks = new PcrBankReplay[log.Algorithms.Count];
         for (int b = 0; b < banks.Length; b++)
-            banks[b] = ReplayBank(log, log.Algorithms[b]);
-        s_replays.Add(0, log.Bytes.Span, banks);
+            banks[b] = ReplayBank(log, log.Algorithms[b], digest);
         return new EventLogReplay(log, banks);
     }
 
-    private static PcrBankReplay ReplayBank(TcgEventLog log, TcgAlgorithmSize bank)
+    private static PcrBankReplay ReplayBank(TcgEventLog log, TcgAlgorithmSize bank, ITpmDigest digest)
     {
         int size = bank.DigestSize;
         bool computable = TpmHashAlgorithm.IsComputable(bank.Algorithm) && TpmHashAlgorithm.DigestSize(bank.Algorithm) == size;
@@ -71,7 +66,7 @@ public sealed class EventLogReplay
             if (!ev.IsExtended)
                 continue;
             int pcr = (int)ev.PcrIndex;
-            if (!ev.TryGetDigest(bank.Algorithm, out var digest))
+            if (!ev.TryGetDigest(bank.Algorithm, out var eventDigest))
             {
                 incomplete |= 1u << pcr;
                 continue;
@@ -79,19 +74,19 @@ public sealed class EventLogReplay
 
             counts[pcr]++;
             if (computable)
-                Extend(bank.Algorithm, values.AsSpan(pcr * size, size), digest.Span, buffer);
+                Extend(digest, bank.Algorithm, values.AsSpan(pcr * size, size), eventDigest.Span, buffer);
         }
 
         return new PcrBankReplay(bank.Algorithm, size, values, counts, incomplete, computable);
     }
 
     /// <summary>TPM2_PCR_Extend: <c>pcr = H(pcr ‖ digest)</c> (TPM 2.0 Part 1 §17.3), in place, no allocation.</summary>
-    internal static void Extend(TpmAlgId algorithm, Span<byte> pcr, ReadOnlySpan<byte> digest, Span<byte> scratch)
+    internal static void Extend(ITpmDigest hash, TpmAlgId algorithm, Span<byte> pcr, ReadOnlySpan<byte> digest, Span<byte> scratch)
     {
         int size = pcr.Length;
         pcr.CopyTo(scratch);
         digest.CopyTo(scratch[size..]);
-        TpmHashAlgorithm.Hash(algorithm, scratch[..(size * 2)], pcr);
+        hash.Hash(algorithm, scratch[..(size * 2)], pcr);
     }
 
     /// <summary>Compares the replay with PCR values read from a TPM (or published); see <see cref="PcrComparison"/>.</summary>

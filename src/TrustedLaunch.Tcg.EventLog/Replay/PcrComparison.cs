@@ -224,11 +224,11 @@ public sealed class PcrComparison
             if (!invocationLogged)
             {
                 TpmHashAlgorithm.Hash(bank.Algorithm, Encoding.ASCII.GetBytes(EventLogReplay.ExitBootServicesInvocation), digest);
-                EventLogReplay.Extend(bank.Algorithm, pcr, digest, scratch);
+                EventLogReplay.Extend(BclTpmDigest.Instance, bank.Algorithm, pcr, digest, scratch);
             }
 
             TpmHashAlgorithm.Hash(bank.Algorithm, Encoding.ASCII.GetBytes(result), digest);
-            EventLogReplay.Extend(bank.Algorithm, pcr, digest, scratch);
+            EventLogReplay.Extend(BclTpmDigest.Instance, bank.Algorithm, pcr, digest, scratch);
             if (pcr.SequenceEqual(expected))
             {
                 appended = invocationLogged ? $"\"{result}\"" : $"\"{EventLogReplay.ExitBootServicesInvocation}\" and \"{result}\"";

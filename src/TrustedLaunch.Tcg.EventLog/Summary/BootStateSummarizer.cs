@@ -14,21 +14,21 @@ namespace TrustedLaunch.Tcg.EventLog;
 /// </summary>
 public static class BootStateSummarizer
 {
-    /// <summary>Parses nothing: summarises an already compared log.</summary>
-    public static BootStateSummary Summarize(PcrComparison comparison)
+    /// <summary>Parses nothing: summarises an already compared log, checking event data with <paramref name="hash"/> (the BCL by default).</summary>
+    public static BootStateSummary Summarize(PcrComparison comparison, ITpmDigest? hash = null)
     {
         ArgumentNullException.ThrowIfNull(comparison);
-        return new Builder(comparison).Build();
+        return new Builder(comparison, hash ?? BclTpmDigest.Instance).Build();
     }
 
     /// <summary>Replays <paramref name="log"/>, compares with <paramref name="pcrs"/> (or the log itself when null) and summarises.</summary>
-    public static BootStateSummary Summarize(TcgEventLog log, IEnumerable<PcrValue>? pcrs)
+    public static BootStateSummary Summarize(TcgEventLog log, IEnumerable<PcrValue>? pcrs, ITpmDigest? hash = null)
     {
-        var replay = EventLogReplay.Replay(log);
-        return Summarize(pcrs is null ? PcrComparison.SelfConsistent(replay) : replay.CompareWith(pcrs));
+        var replay = EventLogReplay.Replay(log, hash);
+        return Summarize(pcrs is null ? PcrComparison.SelfConsistent(replay) : replay.CompareWith(pcrs), hash);
     }
 
-    private sealed class Builder(PcrComparison comparison)
+    private sealed class Builder(PcrComparison comparison, ITpmDigest hash)
     {
         private readonly List<BootAuthority> _authorities = [];
         private readonly List<BootApplication> _applications = [];
@@ -153,7 +153,7 @@ public static class BootStateSummarizer
 
             if (checkBank is null)
                 return "its data cannot be checked against a replayed digest";
-            return EventDigestVerifier.Check(ev, checkBank.Value) switch
+            return EventDigestVerifier.Check(ev, checkBank.Value, hash) switch
             {
                 EventDigestCheck.Verified => null,
                 EventDigestCheck.Mismatch => $"the {TpmHashAlgorithm.BankName(checkBank.Value)} digest is not the hash of the logged data",

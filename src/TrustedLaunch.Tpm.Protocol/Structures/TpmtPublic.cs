@@ -266,7 +266,9 @@ public sealed record TpmtPublic
         }
     }
 
-    internal static byte[] LeftPad(byte[] value, int size)
+    /// <summary>A big-endian coordinate as exactly <paramref name="size"/> bytes (a TPM2B may drop leading zeros, or carry extra ones).</summary>
+    /// <exception cref="CryptographicException">The value does not fit <paramref name="size"/> bytes.</exception>
+    public static byte[] LeftPad(byte[] value, int size)
     {
         if (value.Length == size)
             return value;

@@ -42,16 +42,15 @@ public static class TpmHashAlgorithm
         _ => throw new NotSupportedException($"TPM algorithm 0x{(ushort)alg:X4} is not a supported hash."),
     };
 
-    /// <summary>
-    /// True when SHA-1/SHA-2 hashing goes straight to OpenSSL's digest functions (Linux with libcrypto.so.3, known
-    /// answers checked) rather than through the BCL's per-call EVP path; see <see cref="OpenSslDigest"/>.
-    /// </summary>
-    public static bool UsesDirectOpenSslDigests => OpenSslDigest.IsAvailable;
-
-    /// <summary>Hashes <paramref name="data"/> into <paramref name="destination"/>; returns the bytes written.</summary>
-    /// <remarks>SHA-1/SHA-2 go straight to OpenSSL's digest functions where possible (see <see cref="OpenSslDigest"/>).</remarks>
-    public static int Hash(TpmAlgId alg, ReadOnlySpan<byte> data, Span<byte> destination) =>
-        OpenSslDigest.TryHash(alg, data, destination, out int written) ? written : HashWithBcl(alg, data, destination);
+    /// <summary>Hashes <paramref name="data"/> with the BCL into <paramref name="destination"/>; returns the bytes written.</summary>
+    /// <remarks>Hot paths (replays, verifiers) take an <see cref="ITpmDigest"/> instead, so a host can hand them a faster one.</remarks>
+    public static int Hash(TpmAlgId alg, ReadOnlySpan<byte> data, Span<byte> destination)
+    {
+        int size = DigestSize(alg);
+        if (size > 0 && destination.Length < size)
+            throw new ArgumentException($"destination holds {destination.Length} bytes; the digest needs {size}", nameof(destination));
+        return HashWithBcl(alg, data, destination);
+    }
 
     private static int HashWithBcl(TpmAlgId alg, ReadOnlySpan<byte> data, Span<byte> destination) => alg switch
     {

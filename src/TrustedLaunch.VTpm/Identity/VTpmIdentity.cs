@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Tpm.Transport;
 
 namespace TrustedLaunch.VTpm.Identity;
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Tpm.Transport;
 using TrustedLaunch.VTpm.Engine;
 using TrustedLaunch.VTpm.State;
 

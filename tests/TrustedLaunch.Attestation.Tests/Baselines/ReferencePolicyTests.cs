@@ -23,7 +23,7 @@ public sealed class ReferencePolicyTests(GenuineEvidenceFactory factory)
     private AttestationResult Verify(string capture, ReferencePolicy policy)
     {
         byte[] nonce = RandomNumberGenerator.GetBytes(32);
-        return AttestationVerifier.Verify(factory.Attest(GenuineEvidenceFactory.CaptureLog(capture), nonce), factory.Expect(nonce, policy: policy));
+        return Verifiers.Cached.Verify(factory.Attest(GenuineEvidenceFactory.CaptureLog(capture), nonce), factory.Expect(nonce, policy: policy));
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class ReferencePolicyTests(GenuineEvidenceFactory factory)
     public void Evaluate_BootApplicationDigestAllowList_OnlyListedDigestsPass()
     {
         byte[] nonce = RandomNumberGenerator.GetBytes(32);
-        AttestationResult genuine = AttestationVerifier.Verify(
+        AttestationResult genuine = Verifiers.Cached.Verify(
             factory.Attest(GenuineEvidenceFactory.CaptureLog(AttestationVerifierTests.SecureBootCapture), nonce), factory.Expect(nonce));
         string[] digests = genuine.BootState!.BootChain.Select(c => c.Digest).Distinct().ToArray();
         Assert.True(Verify(AttestationVerifierTests.SecureBootCapture, new ReferencePolicy { Name = "pinned", AllowedBootApplicationDigests = digests }).Passed);

@@ -31,10 +31,10 @@ public sealed class CliGoldenEvidenceTests(GenuineEvidenceFactory factory)
             X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(GoldenDirectory, "ca", "root-ca.crt"))),
         };
         Guid vmId = Guid.Parse(File.ReadAllText(Path.Combine(GoldenDirectory, "vm-id.txt")).Trim());
-        AttestationResult sb = AttestationVerifier.Verify(EvidenceJson.Parse(File.ReadAllBytes(Path.Combine(GoldenDirectory, "evidence-sb.json"))),
+        AttestationResult sb = Verifiers.Cached.Verify(EvidenceJson.Parse(File.ReadAllBytes(Path.Combine(GoldenDirectory, "evidence-sb.json"))),
             new AttestationExpectations { VmId = vmId, Nonce = SecureBootNonce, AkCaCertificates = ca });
         Assert.True(sb.Passed, sb.Failure?.ToString());
-        AttestationResult cmdline = AttestationVerifier.Verify(EvidenceJson.Parse(File.ReadAllBytes(Path.Combine(GoldenDirectory, "evidence-cmdline2.json"))),
+        AttestationResult cmdline = Verifiers.Cached.Verify(EvidenceJson.Parse(File.ReadAllBytes(Path.Combine(GoldenDirectory, "evidence-cmdline2.json"))),
             new AttestationExpectations { VmId = vmId, Nonce = CmdlineNonce, AkCaCertificates = ca, Baseline = AttestationBaseline.Learn(sb) });
         Assert.Equal("PCR 8", cmdline.Failure?.Component);
     }

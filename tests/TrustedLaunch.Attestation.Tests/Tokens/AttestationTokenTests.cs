@@ -24,7 +24,7 @@ public sealed class AttestationTokenTests(GenuineEvidenceFactory factory)
     private AttestationResult PassedResult()
     {
         byte[] nonce = RandomNumberGenerator.GetBytes(32);
-        AttestationResult result = AttestationVerifier.Verify(
+        AttestationResult result = Verifiers.Cached.Verify(
             factory.Attest(GenuineEvidenceFactory.CaptureLog(AttestationVerifierTests.SecureBootCapture), nonce), factory.Expect(nonce));
         Assert.True(result.Passed);
         return result;

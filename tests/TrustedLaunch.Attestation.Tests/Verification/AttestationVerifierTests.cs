@@ -21,7 +21,7 @@ public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
     {
         byte[] nonce = Nonce();
         AttestationEvidence evidence = factory.Attest(log, nonce);
-        return AttestationVerifier.Verify(edit is null ? evidence : edit(evidence), factory.Expect(nonce));
+        return Verifiers.Cached.Verify(edit is null ? evidence : edit(evidence), factory.Expect(nonce));
     }
 
     private static void AssertFailure(AttestationResult result, AttestationFailureReason reason, string component)
@@ -73,14 +73,14 @@ public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
         byte[] nonce = Nonce();
         AttestationEvidence evidence = factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), nonce);
         AttestationEvidence parsed = EvidenceJson.Parse(EvidenceJson.Serialize(evidence));
-        Assert.True(AttestationVerifier.Verify(parsed, factory.Expect(nonce)).Passed);
+        Assert.True(Verifiers.Cached.Verify(parsed, factory.Expect(nonce)).Passed);
     }
 
     [Fact]
     public void Verify_WrongNonce_QuoteInvalidNonce()
     {
         AttestationEvidence evidence = factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), Nonce());
-        AttestationResult result = AttestationVerifier.Verify(evidence, factory.Expect(Nonce()));
+        AttestationResult result = Verifiers.Cached.Verify(evidence, factory.Expect(Nonce()));
         AssertFailure(result, AttestationFailureReason.QuoteInvalid, "quote: nonce");
     }
 
@@ -89,11 +89,11 @@ public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
     {
         byte[] earlier = Nonce();
         AttestationEvidence old = factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), earlier);
-        Assert.True(AttestationVerifier.Verify(old, factory.Expect(earlier)).Passed);
+        Assert.True(Verifiers.Cached.Verify(old, factory.Expect(earlier)).Passed);
 
         byte[] current = Nonce();
         AttestationEvidence replayed = old with { Nonce = current }; // the attacker echoes the new nonce, the quote cannot
-        AssertFailure(AttestationVerifier.Verify(replayed, factory.Expect(current)), AttestationFailureReason.QuoteInvalid, "quote: nonce");
+        AssertFailure(Verifiers.Cached.Verify(replayed, factory.Expect(current)), AttestationFailureReason.QuoteInvalid, "quote: nonce");
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
         byte[] nonce = Nonce();
         byte[] otherVmCertificate = factory.Certify(Guid.NewGuid(), factory.Ca);
         AttestationEvidence evidence = factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), nonce, otherVmCertificate);
-        AssertFailure(AttestationVerifier.Verify(evidence, factory.Expect(nonce)), AttestationFailureReason.AkNotFromThisVm, "AK certificate: VM id");
+        AssertFailure(Verifiers.Cached.Verify(evidence, factory.Expect(nonce)), AttestationFailureReason.AkNotFromThisVm, "AK certificate: VM id");
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
         var otherCa = FilePlatformCa.Create(Path.Combine(RepositoryPaths.NewTempDirectory("tl-otherca"), "ca"), "Another Cloud");
         byte[] foreign = factory.Certify(factory.VmId, otherCa);
         AttestationEvidence evidence = factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), nonce, foreign);
-        AssertFailure(AttestationVerifier.Verify(evidence, factory.Expect(nonce)), AttestationFailureReason.AkNotFromThisVm, "AK certificate: chain");
+        AssertFailure(Verifiers.Cached.Verify(evidence, factory.Expect(nonce)), AttestationFailureReason.AkNotFromThisVm, "AK certificate: chain");
     }
 
     [Fact]
@@ -178,7 +178,7 @@ public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
             new TpmDescription("IBM", "swtpm", "20191023", "2.0", 0, 164), factory.Ca.AttestationKeyCa, DateTimeOffset.UtcNow.AddMinutes(-5));
         byte[] nonce = Nonce();
         AttestationEvidence evidence = factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), nonce, otherCertificate.RawData);
-        AssertFailure(AttestationVerifier.Verify(evidence, factory.Expect(nonce)), AttestationFailureReason.AkNotFromThisVm, "AK certificate: public key");
+        AssertFailure(Verifiers.Cached.Verify(evidence, factory.Expect(nonce)), AttestationFailureReason.AkNotFromThisVm, "AK certificate: public key");
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
         using var ek = TpmCertificateBuilder.IssueEndorsementKeyCertificate(key, factory.VmId,
             new TpmDescription("IBM", "swtpm", "20191023", "2.0", 0, 164), factory.Ca.EndorsementKeyCa, DateTimeOffset.UtcNow.AddMinutes(-5));
         var expectations = factory.Expect(nonce) with { AkCaCertificates = [factory.Ca.EndorsementKeyCa.Certificate, factory.Ca.RootCertificate] };
-        AttestationResult result = AttestationVerifier.Verify(evidence with { Tpm = evidence.Tpm with { AkCertificate = ek.RawData } }, expectations);
+        AttestationResult result = Verifiers.Cached.Verify(evidence with { Tpm = evidence.Tpm with { AkCertificate = ek.RawData } }, expectations);
         AssertFailure(result, AttestationFailureReason.AkNotFromThisVm, "AK certificate: chain");
     }
 
@@ -222,7 +222,7 @@ public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
     {
         byte[] log = GenuineEvidenceFactory.CaptureLog(SecureBootCapture);
         byte[] nonce = Nonce();
-        AttestationResult genuine = AttestationVerifier.Verify(factory.Attest(log, nonce), factory.Expect(nonce));
+        AttestationResult genuine = Verifiers.Cached.Verify(factory.Attest(log, nonce), factory.Expect(nonce));
         TcgEvent target = EventLogEditor.Find(log, ev => ev.Type == from && ev.PcrIndex is 4 or 7 or 8);
         AttestationResult result = Verify(log, e => e with { TcgLog = EventLogEditor.WithEventType(log, target.Index, to) });
         if (result.Passed)
@@ -258,13 +258,13 @@ public sealed class AttestationVerifierTests(GenuineEvidenceFactory factory)
     {
         byte[] nonce = Nonce();
         AttestationEvidence evidence = factory.Attest(GenuineEvidenceFactory.CaptureLog(SecureBootCapture), nonce);
-        Assert.True(AttestationVerifier.Verify(evidence, factory.Expect(nonce)).Passed); // now cached
+        Assert.True(Verifiers.Cached.Verify(evidence, factory.Expect(nonce)).Passed); // now cached
 
-        AssertFailure(AttestationVerifier.Verify(evidence, factory.Expect(nonce) with { VmId = Guid.NewGuid() }),
+        AssertFailure(Verifiers.Cached.Verify(evidence, factory.Expect(nonce) with { VmId = Guid.NewGuid() }),
             AttestationFailureReason.AkNotFromThisVm, "AK certificate: VM id");
-        AssertFailure(AttestationVerifier.Verify(evidence, factory.Expect(nonce) with { VerificationTime = DateTimeOffset.UtcNow.AddYears(30) }),
+        AssertFailure(Verifiers.Cached.Verify(evidence, factory.Expect(nonce) with { VerificationTime = DateTimeOffset.UtcNow.AddYears(30) }),
             AttestationFailureReason.AkNotFromThisVm, "AK certificate: chain");
-        AssertFailure(AttestationVerifier.Verify(evidence, factory.Expect(nonce) with { VerificationTime = DateTimeOffset.UtcNow.AddDays(-1) }),
+        AssertFailure(Verifiers.Cached.Verify(evidence, factory.Expect(nonce) with { VerificationTime = DateTimeOffset.UtcNow.AddDays(-1) }),
             AttestationFailureReason.AkNotFromThisVm, "AK certificate: chain");
     }
 

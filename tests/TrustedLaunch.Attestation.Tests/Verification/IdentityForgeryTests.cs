@@ -71,7 +71,7 @@ public sealed class IdentityForgeryTests(GenuineEvidenceFactory factory)
         byte[] forged = AkCertificate(ak, subject.Build(), ca.Certificate.SubjectName, ca.CreateSignatureGenerator(),
             r => r.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca.Certificate, true, false)));
 
-        AttestationResult result = AttestationVerifier.Verify(evidence with { Tpm = evidence.Tpm with { AkCertificate = forged } }, factory.Expect(nonce));
+        AttestationResult result = Verifiers.Cached.Verify(evidence with { Tpm = evidence.Tpm with { AkCertificate = forged } }, factory.Expect(nonce));
 
         Assert.Equal(AttestationFailureReason.AkNotFromThisVm, result.Failure?.Reason);
         Assert.Equal("AK certificate: VM id", result.Failure!.Component);
@@ -107,7 +107,7 @@ public sealed class IdentityForgeryTests(GenuineEvidenceFactory factory)
         byte[] forged = AkCertificate(ak, subject.Build(), rogue, X509SignatureGenerator.CreateForECDsa(rogueKey),
             r => r.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension(null, [aia.ToString()])));
 
-        AttestationResult result = AttestationVerifier.Verify(evidence with { Tpm = evidence.Tpm with { AkCertificate = forged } }, factory.Expect(nonce));
+        AttestationResult result = Verifiers.Cached.Verify(evidence with { Tpm = evidence.Tpm with { AkCertificate = forged } }, factory.Expect(nonce));
 
         Assert.Equal(AttestationFailureReason.AkNotFromThisVm, result.Failure?.Reason);
         Assert.Equal("AK certificate: chain", result.Failure!.Component);
@@ -138,7 +138,7 @@ public sealed class IdentityForgeryTests(GenuineEvidenceFactory factory)
     public void BaselineWithADuplicateKey_Refused()
     {
         (AttestationEvidence evidence, byte[] nonce) = Genuine();
-        AttestationBaseline baseline = AttestationBaseline.Learn(AttestationVerifier.Verify(evidence, factory.Expect(nonce)));
+        AttestationBaseline baseline = AttestationBaseline.Learn(Verifiers.Cached.Verify(evidence, factory.Expect(nonce)));
         string json = Encoding.UTF8.GetString(baseline.ToJson());
         string duplicated = "{\"bank\":\"sha1\"," + json.TrimStart()[1..];
         Assert.Throws<FormatException>(() => AttestationBaseline.FromJson(Encoding.UTF8.GetBytes(duplicated)));

@@ -69,7 +69,7 @@ public sealed class LogForgeryTests(GenuineEvidenceFactory factory)
     }
 
     private AttestationResult Verify(AttestationEvidence evidence, byte[] nonce, ForgedLog? shown, ReferencePolicy? policy = null) =>
-        AttestationVerifier.Verify(shown is null ? evidence : evidence with { TcgLog = shown.ToBytes() }, factory.Expect(nonce, policy: policy));
+        Verifiers.Cached.Verify(shown is null ? evidence : evidence with { TcgLog = shown.ToBytes() }, factory.Expect(nonce, policy: policy));
 
     private static void AssertPolicyFailure(AttestationResult result, string component, string message)
     {
@@ -156,7 +156,7 @@ public sealed class LogForgeryTests(GenuineEvidenceFactory factory)
     {
         ForgedLog capture = Capture;
         byte[] nonce = RandomNumberGenerator.GetBytes(32);
-        string[] approved = AttestationVerifier.Verify(factory.Attest(capture.ToBytes(), nonce), factory.Expect(nonce))
+        string[] approved = Verifiers.Cached.Verify(factory.Attest(capture.ToBytes(), nonce), factory.Expect(nonce))
             .BootState!.BootChain.Select(c => c.Digest).Distinct().ToArray();
         var pinned = new ReferencePolicy { Name = "pinned", AllowedBootApplicationDigests = approved };
 

@@ -33,20 +33,20 @@ public sealed class QuoteClockTests(GenuineEvidenceFactory factory)
         byte[] log = GenuineEvidenceFactory.CaptureLog(AttestationVerifierTests.SecureBootCapture);
         byte[] firstNonce = RandomNumberGenerator.GetBytes(32);
         AttestationEvidence first = factory.Attest(log, firstNonce);
-        AttestationResult firstResult = AttestationVerifier.Verify(first, factory.Expect(firstNonce));
+        AttestationResult firstResult = Verifiers.Cached.Verify(first, factory.Expect(firstNonce));
         Assert.True(firstResult.Passed, firstResult.Failure?.ToString());
         QuoteClock firstClock = Assert.IsType<QuoteClock>(firstResult.QuoteClock);
 
         Thread.Sleep(50); // the TPM clock counts milliseconds
         byte[] secondNonce = RandomNumberGenerator.GetBytes(32);
-        AttestationResult second = AttestationVerifier.Verify(factory.Attest(log, secondNonce),
+        AttestationResult second = Verifiers.Cached.Verify(factory.Attest(log, secondNonce),
             factory.Expect(secondNonce) with { PreviousQuoteClock = firstClock });
         Assert.True(second.Passed, second.Failure?.ToString());
         Assert.True(second.QuoteClock!.Clock > firstClock.Clock);
 
         // Evidence that is genuine and answers its own challenge, but is older than what the verifier accepted since:
         // what a vTPM whose state was rolled back (or a second copy of it) would present.
-        AttestationResult older = AttestationVerifier.Verify(first, factory.Expect(firstNonce) with { PreviousQuoteClock = second.QuoteClock });
+        AttestationResult older = Verifiers.Cached.Verify(first, factory.Expect(firstNonce) with { PreviousQuoteClock = second.QuoteClock });
         Assert.False(older.Passed);
         Assert.Equal(AttestationFailureReason.QuoteInvalid, older.Failure!.Reason);
         Assert.Equal("quote: clock", older.Failure.Component);
@@ -61,14 +61,14 @@ public sealed class QuoteClockTests(GenuineEvidenceFactory factory)
         byte[] bootB = GenuineEvidenceFactory.CaptureLog(AttestationVerifierTests.ChangedCmdlineCapture);
         byte[] nonceA = RandomNumberGenerator.GetBytes(32);
         AttestationEvidence evidenceA = factory.Attest(bootA, nonceA);
-        QuoteClock clockA = AttestationVerifier.Verify(evidenceA, factory.Expect(nonceA)).QuoteClock!;
+        QuoteClock clockA = Verifiers.Cached.Verify(evidenceA, factory.Expect(nonceA)).QuoteClock!;
 
         byte[] nonceB = RandomNumberGenerator.GetBytes(32);
-        AttestationResult resultB = AttestationVerifier.Verify(factory.Attest(bootB, nonceB), factory.Expect(nonceB) with { PreviousQuoteClock = clockA });
+        AttestationResult resultB = Verifiers.Cached.Verify(factory.Attest(bootB, nonceB), factory.Expect(nonceB) with { PreviousQuoteClock = clockA });
         Assert.True(resultB.Passed, resultB.Failure?.ToString()); // the factory reset the TPM (TPM2_Startup(CLEAR)) to replay boot B
         Assert.True(resultB.QuoteClock!.ResetCount > clockA.ResetCount);
 
-        AttestationResult rolledBack = AttestationVerifier.Verify(evidenceA, factory.Expect(nonceA) with { PreviousQuoteClock = resultB.QuoteClock });
+        AttestationResult rolledBack = Verifiers.Cached.Verify(evidenceA, factory.Expect(nonceA) with { PreviousQuoteClock = resultB.QuoteClock });
         Assert.Equal(("quote: clock", AttestationFailureReason.QuoteInvalid), (rolledBack.Failure!.Component, rolledBack.Failure.Reason));
         Assert.Contains("reset count went back", rolledBack.Failure.Message, StringComparison.Ordinal);
     }
@@ -81,7 +81,7 @@ public sealed class QuoteClockTests(GenuineEvidenceFactory factory)
         AttestationEvidence older = factory.Attest(log, olderNonce);
         Thread.Sleep(apart); // the TPM's clock runs with real time
         byte[] newerNonce = RandomNumberGenerator.GetBytes(32);
-        QuoteClock newer = AttestationVerifier.Verify(factory.Attest(log, newerNonce), factory.Expect(newerNonce)).QuoteClock!;
+        QuoteClock newer = Verifiers.Cached.Verify(factory.Attest(log, newerNonce), factory.Expect(newerNonce)).QuoteClock!;
         return (older, olderNonce, newer);
     }
 
@@ -90,7 +90,7 @@ public sealed class QuoteClockTests(GenuineEvidenceFactory factory)
     {
         (AttestationEvidence older, byte[] nonce, QuoteClock newer) = TwoQuotes(TimeSpan.FromMilliseconds(20));
         DateTimeOffset accepted = DateTimeOffset.UtcNow;
-        AttestationResult result = AttestationVerifier.Verify(older, factory.Expect(nonce) with
+        AttestationResult result = Verifiers.Cached.Verify(older, factory.Expect(nonce) with
         {
             PreviousQuoteClock = newer, PreviousQuoteAcceptedAt = accepted, NonceIssuedAt = accepted.AddSeconds(-2), VerificationTime = accepted.AddSeconds(1),
         });
@@ -114,7 +114,7 @@ public sealed class QuoteClockTests(GenuineEvidenceFactory factory)
             _ => (accepted.AddSeconds(-10), accepted.AddSeconds(31)),
         };
 
-        AttestationResult result = AttestationVerifier.Verify(older, factory.Expect(nonce) with
+        AttestationResult result = Verifiers.Cached.Verify(older, factory.Expect(nonce) with
         {
             PreviousQuoteClock = newer, PreviousQuoteAcceptedAt = accepted, NonceIssuedAt = issued, VerificationTime = now,
         });
@@ -129,11 +129,11 @@ public sealed class QuoteClockTests(GenuineEvidenceFactory factory)
         byte[] nonceA = RandomNumberGenerator.GetBytes(32);
         AttestationEvidence evidenceA = factory.Attest(GenuineEvidenceFactory.CaptureLog(AttestationVerifierTests.SecureBootCapture), nonceA);
         byte[] nonceB = RandomNumberGenerator.GetBytes(32);
-        QuoteClock clockB = AttestationVerifier.Verify(factory.Attest(GenuineEvidenceFactory.CaptureLog(AttestationVerifierTests.ChangedCmdlineCapture), nonceB),
+        QuoteClock clockB = Verifiers.Cached.Verify(factory.Attest(GenuineEvidenceFactory.CaptureLog(AttestationVerifierTests.ChangedCmdlineCapture), nonceB),
             factory.Expect(nonceB)).QuoteClock!;
         DateTimeOffset accepted = DateTimeOffset.UtcNow;
 
-        AttestationResult result = AttestationVerifier.Verify(evidenceA, factory.Expect(nonceA) with
+        AttestationResult result = Verifiers.Cached.Verify(evidenceA, factory.Expect(nonceA) with
         {
             PreviousQuoteClock = clockB, PreviousQuoteAcceptedAt = accepted, NonceIssuedAt = accepted.AddMinutes(-4), VerificationTime = accepted.AddSeconds(1),
         });

@@ -11,6 +11,7 @@ using TrustedLaunch.Runtime.Firmware;
 using TrustedLaunch.Runtime.VTpm;
 using TrustedLaunch.Storage;
 using TrustedLaunch.Testing;
+using TrustedLaunch.Tpm.Crypto;
 using TrustedLaunch.Tpm.Protocol;
 using TrustedLaunch.VTpm.Identity;
 using TrustedLaunch.VTpm.State;
@@ -123,7 +124,7 @@ public sealed class GuestBootAttestationTests
 
         // And the platform's verifier accepts the same bundle: AK chain and VM identity, quote, the TCG log replayed in
         // every quoted bank, the Secure Boot appraisal; the finding travels through to its result.
-        TrustedLaunch.Attestation.AttestationResult appraisal = AttestationVerifier.Verify(evidence, new AttestationExpectations
+        TrustedLaunch.Attestation.AttestationResult appraisal = new AttestationVerifier(TimeProvider.System).Verify(evidence, new AttestationExpectations
         {
             VmId = vmId,
             Nonce = nonce,

@@ -47,7 +47,7 @@ public sealed class TamperedBootAttestationTests(BootFixture images, ITestOutput
 
         Attested trusted = await BootAndAttestAsync(vm, trustedImage, "trusted");
         Assert.Equal("enabled", trusted.Verdict.GuestFacts["secure-boot"]);
-        AttestationResult first = AttestationVerifier.Verify(trusted.Evidence, new AttestationExpectations
+        AttestationResult first = new AttestationVerifier(TimeProvider.System).Verify(trusted.Evidence, new AttestationExpectations
         {
             VmId = vm.VmId,
             Nonce = trusted.Nonce,
@@ -66,7 +66,7 @@ public sealed class TamperedBootAttestationTests(BootFixture images, ITestOutput
         Attested tampered = await BootAndAttestAsync(vm, tamperedImage, "tampered");
         Assert.Equal("disabled", tampered.Verdict.GuestFacts["secure-boot"]);
         Assert.Equal(trusted.Evidence.Tpm.AkCertificate, tampered.Evidence.Tpm.AkCertificate); // the same vTPM attests
-        AttestationResult second = AttestationVerifier.Verify(tampered.Evidence, new AttestationExpectations
+        AttestationResult second = new AttestationVerifier(TimeProvider.System).Verify(tampered.Evidence, new AttestationExpectations
         {
             VmId = vm.VmId,
             Nonce = tampered.Nonce,

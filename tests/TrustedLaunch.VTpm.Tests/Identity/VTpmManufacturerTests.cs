@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using TrustedLaunch.Storage;
 using TrustedLaunch.Testing;
 using TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Tpm.Transport;
 using TrustedLaunch.VTpm.Engine;
 using TrustedLaunch.VTpm.Identity;
 using TrustedLaunch.VTpm.State;

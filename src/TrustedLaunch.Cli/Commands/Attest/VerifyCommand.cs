@@ -43,7 +43,7 @@ internal static class VerifyCommand
                 Policy = Read(parse.GetValue(policy), "--policy", ReferencePolicy.FromJson),
             };
 
-            AttestationResult result = AttestationVerifier.Verify(bundle, expectations);
+            AttestationResult result = new AttestationVerifier(TimeProvider.System).Verify(bundle, expectations);
             string? learnedTo = Learn(result, parse.GetValue(learn));
             string? token = null;
             if (result.Passed && parse.GetValue(tokenKey) is string keyPath)

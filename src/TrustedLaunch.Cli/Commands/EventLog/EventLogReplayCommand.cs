@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using TrustedLaunch.Tpm.Crypto;
 using TrustedLaunch.Tcg.EventLog;
 
 namespace TrustedLaunch.Cli.Commands.EventLog;
@@ -19,7 +20,7 @@ internal static class EventLogReplayCommand
     {
         var log = EventLogInput.Load(file);
         var expected = EventLogInput.LoadPcrs(pcrFile);
-        var replay = EventLogReplay.Replay(log);
+        var replay = EventLogReplay.Replay(log, OpenSslTpmDigest.Instance);
         var comparison = expected is null ? null : replay.CompareWith(expected);
         if (json)
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TrustedLaunch.Tpm.Crypto;
 using TrustedLaunch.Tcg.EventLog;
 
 namespace TrustedLaunch.Cli.Commands.EventLog;
@@ -17,9 +18,9 @@ internal static class EventLogSummaryCommand
     {
         var log = EventLogInput.Load(file);
         var expected = EventLogInput.LoadPcrs(pcrFile);
-        var replay = EventLogReplay.Replay(log);
+        var replay = EventLogReplay.Replay(log, OpenSslTpmDigest.Instance);
         var comparison = expected is null ? PcrComparison.SelfConsistent(replay) : replay.CompareWith(expected);
-        var summary = BootStateSummarizer.Summarize(comparison);
+        var summary = BootStateSummarizer.Summarize(comparison, OpenSslTpmDigest.Instance);
         int exit = comparison.Passed ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
         if (json)
         {

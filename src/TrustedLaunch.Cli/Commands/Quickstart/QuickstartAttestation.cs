@@ -53,7 +53,7 @@ internal static class QuickstartAttestation
 
         progress("attestation: verifying the quote, the AK certificate chain and the event log replay");
         var anchors = new X509Certificate2Collection { pki.RootCertificate, pki.AttestationKeyCa.Certificate };
-        AttestationResult result = AttestationVerifier.Verify(evidence, new AttestationExpectations
+        AttestationResult result = new AttestationVerifier(TimeProvider.System).Verify(evidence, new AttestationExpectations
         {
             VmId = vmId,
             Nonce = nonce,

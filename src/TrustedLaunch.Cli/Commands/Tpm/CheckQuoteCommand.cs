@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
+using TrustedLaunch.Tpm.Crypto;
 using TrustedLaunch.Tpm.Protocol;
 
 namespace TrustedLaunch.Cli.Commands.Tpm;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using TrustedLaunch.Cli.Commands.Uefi;
 using TrustedLaunch.Storage;
 using TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Tpm.Transport;
 using TrustedLaunch.Uefi.VariableStore;
 using TrustedLaunch.VTpm.Engine;
 using TrustedLaunch.VTpm.Identity;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using TrustedLaunch.Storage;
 using TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Tpm.Transport;
 using TrustedLaunch.VTpm.Engine;
 using TrustedLaunch.VTpm.Identity;
 using TrustedLaunch.VTpm.State;

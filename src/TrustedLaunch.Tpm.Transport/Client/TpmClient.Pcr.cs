@@ -1,4 +1,6 @@
-namespace TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Tpm.Protocol;
+
+namespace TrustedLaunch.Tpm.Transport;
 
 public sealed partial class TpmClient
 {

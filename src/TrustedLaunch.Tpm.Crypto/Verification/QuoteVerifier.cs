@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
+using TrustedLaunch.Tpm.Protocol;
 
-namespace TrustedLaunch.Tpm.Protocol;
+namespace TrustedLaunch.Tpm.Crypto;
 
 /// <summary>
 /// Verifies a TPM2_Quote (TPM 2.0 Library Part 3 §18.4) as go-tpm-tools' server and tpm2_checkquote do: the signature
@@ -15,9 +16,10 @@ public static class QuoteVerifier
     /// <param name="qualifyingData">The nonce the verifier issued; null skips the check (an empty nonce is still checked).</param>
     /// <param name="pcrValues">PCR values per (bank, index); null skips the PCR-digest check.</param>
     /// <param name="pcrDigestAlg">Hash of the PCR digest; defaults to the signature's hash, which is what the TPM uses.</param>
+    /// <param name="keys">Imported keys to reuse (a verifier's, sized by its host); null imports the key for this call.</param>
     public static QuoteVerification Verify(TpmtPublic key, ReadOnlySpan<byte> attest, ReadOnlySpan<byte> signature,
         ReadOnlySpan<byte> qualifyingData, bool checkQualifyingData, IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]>? pcrValues,
-        TpmAlgId? pcrDigestAlg = null)
+        TpmAlgId? pcrDigestAlg = null, VerificationKeyCache? keys = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         TpmsAttest parsed;
@@ -40,7 +42,7 @@ public static class QuoteVerifier
             return new(QuoteFailure.MalformedSignature, e.Message, parsed);
         }
 
-        var (sigFailure, sigDetail) = CheckSignature(key, attest, sig);
+        var (sigFailure, sigDetail) = CheckSignature(key, attest, sig, keys);
         if (sigFailure != QuoteFailure.None)
             return new(sigFailure, sigDetail, parsed);
         if (parsed.Magic != TpmsAttest.GeneratedValue)
@@ -91,7 +93,8 @@ public static class QuoteVerifier
     private static string HexOrEmpty(ReadOnlySpan<byte> bytes) => bytes.IsEmpty ? "(empty)" : Convert.ToHexString(bytes);
 
     /// <summary>Checks <paramref name="sig"/> over <paramref name="message"/> with <paramref name="key"/>.</summary>
-    public static (QuoteFailure Failure, string Detail) CheckSignature(TpmtPublic key, ReadOnlySpan<byte> message, TpmtSignature sig)
+    public static (QuoteFailure Failure, string Detail) CheckSignature(TpmtPublic key, ReadOnlySpan<byte> message, TpmtSignature sig,
+        VerificationKeyCache? keys = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(sig);
@@ -103,29 +106,28 @@ public static class QuoteVerifier
             {
                 case (TpmAlgId.Rsa, TpmAlgId.RsaSsa):
                 {
-                    RSA rsa = VerificationKeyCache.Rsa(key);
-                    bool ok = sig.Signature.Length == key.Unique.Length &&
-                        rsa.VerifyData(message, sig.Signature, TpmHashAlgorithm.ToHashAlgorithmName(sig.Hash), RSASignaturePadding.Pkcs1);
+                    byte[] data = message.ToArray();
+                    bool ok = sig.Signature.Length == key.Unique.Length && WithRsa(keys, key,
+                        rsa => rsa.VerifyData(data, sig.Signature, TpmHashAlgorithm.ToHashAlgorithmName(sig.Hash), RSASignaturePadding.Pkcs1));
                     return ok ? (QuoteFailure.None, "RSASSA signature verified.") : (QuoteFailure.BadSignature, "RSASSA signature does not verify.");
                 }
 
                 case (TpmAlgId.Rsa, TpmAlgId.RsaPss):
                 {
-                    RSA rsa = VerificationKeyCache.Rsa(key);
-                    bool ok = RsaPrimitives.PssVerify(rsa.ExportParameters(false), sig.Hash, message, sig.Signature);
+                    byte[] data = message.ToArray();
+                    bool ok = WithRsa(keys, key, rsa => RsaPrimitives.PssVerify(rsa.ExportParameters(false), sig.Hash, data, sig.Signature));
                     return ok ? (QuoteFailure.None, "RSAPSS signature verified.") : (QuoteFailure.BadSignature, "RSAPSS signature does not verify.");
                 }
 
                 case (TpmAlgId.Ecc, TpmAlgId.EcDsa):
                 {
-                    ECDsa ecdsa = VerificationKeyCache.Ecdsa(key);
                     int size = TpmtPublic.CoordinateSize(key.EccCurve);
                     var rs = new byte[2 * size];
                     TpmtPublic.LeftPad(sig.Signature, size).CopyTo(rs, 0);
                     TpmtPublic.LeftPad(sig.SignatureS, size).CopyTo(rs, size);
-                    Span<byte> digest = stackalloc byte[64];
-                    int n = TpmHashAlgorithm.Hash(sig.Hash, message, digest);
-                    bool ok = ecdsa.VerifyHash(digest[..n], rs, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+                    byte[] digest = new byte[TpmHashAlgorithm.DigestSize(sig.Hash)];
+                    OpenSslTpmDigest.Instance.Hash(sig.Hash, message, digest);
+                    bool ok = WithEcdsa(keys, key, ecdsa => ecdsa.VerifyHash(digest, rs, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
                     return ok ? (QuoteFailure.None, "ECDSA signature verified.") : (QuoteFailure.BadSignature, "ECDSA signature does not verify.");
                 }
 
@@ -137,5 +139,21 @@ public static class QuoteVerifier
         {
             return (QuoteFailure.KeySignatureMismatch, $"key unusable for {sig.SigAlg}: {e.Message}");
         }
+    }
+
+    private static bool WithRsa(VerificationKeyCache? keys, TpmtPublic key, Func<RSA, bool> check)
+    {
+        if (keys is not null)
+            return keys.WithRsa(key, check);
+        using RSA rsa = key.ToRsa();
+        return check(rsa);
+    }
+
+    private static bool WithEcdsa(VerificationKeyCache? keys, TpmtPublic key, Func<ECDsa, bool> check)
+    {
+        if (keys is not null)
+            return keys.WithEcdsa(key, check);
+        using ECDsa ecdsa = key.ToECDsa();
+        return check(ecdsa);
     }
 }

@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
+using TrustedLaunch.Tpm.Crypto;
 using TrustedLaunch.Tpm.Protocol;
 
-namespace TrustedLaunch.Tpm.Protocol.Tests.Credentials;
+namespace TrustedLaunch.Tpm.Crypto.Tests.Credentials;
 
 public sealed class CredentialMakerTests
 {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
+using TrustedLaunch.Tpm.Protocol;
 
-namespace TrustedLaunch.Tpm.Protocol;
+namespace TrustedLaunch.Tpm.Crypto;
 
 /// <summary>
 /// The verifier half of credential activation: TPM2_MakeCredential computed in software (TPM 2.0 Library Part 1

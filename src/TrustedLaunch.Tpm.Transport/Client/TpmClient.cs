@@ -1,4 +1,6 @@
-namespace TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Tpm.Protocol;
+
+namespace TrustedLaunch.Tpm.Transport;
 
 /// <summary>
 /// A typed TPM 2.0 client over any <see cref="ITpmTransport"/>: one method per command (TPM 2.0 Library Part 3),

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using TrustedLaunch.Tpm.Protocol;
 
-namespace TrustedLaunch.Tpm.Protocol;
+namespace TrustedLaunch.Tpm.Crypto;
 
 /// <summary>The TPM key-derivation functions (TPM 2.0 Library Part 1 §11.4.10).</summary>
 public static class TpmKdf

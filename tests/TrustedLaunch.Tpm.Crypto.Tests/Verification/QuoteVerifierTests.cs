@@ -1,7 +1,9 @@
-using System.Security.Cryptography;
 using TrustedLaunch.Tpm.Protocol;
+using System.Security.Cryptography;
+using TrustedLaunch.Tpm.Crypto;
+using TrustedLaunch.Tpm.Protocol.Tests;
 
-namespace TrustedLaunch.Tpm.Protocol.Tests.Verification;
+namespace TrustedLaunch.Tpm.Crypto.Tests.Verification;
 
 public sealed class QuoteVerifierTests
 {

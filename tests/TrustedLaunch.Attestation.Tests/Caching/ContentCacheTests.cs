@@ -1,6 +1,4 @@
-using TrustedLaunch.Tpm.Protocol;
-
-namespace TrustedLaunch.Tpm.Protocol.Tests.Types;
+namespace TrustedLaunch.Attestation.Tests.Caching;
 
 public sealed class ContentCacheTests
 {

@@ -1,7 +1,8 @@
 using System.Numerics;
 using System.Security.Cryptography;
+using TrustedLaunch.Tpm.Protocol;
 
-namespace TrustedLaunch.Tpm.Protocol;
+namespace TrustedLaunch.Tpm.Crypto;
 
 /// <summary>
 /// RSA public-key operations the BCL does not expose: OAEP with a label (the TPM's "IDENTITY"/"DUPLICATE"/"SECRET"

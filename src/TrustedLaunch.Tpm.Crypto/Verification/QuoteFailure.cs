@@ -1,4 +1,6 @@
-namespace TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Tpm.Protocol;
+
+namespace TrustedLaunch.Tpm.Crypto;
 
 /// <summary>Why a quote did not verify; each check has its own reason so a verifier can report precisely.</summary>
 public enum QuoteFailure

@@ -1,4 +1,6 @@
-namespace TrustedLaunch.Tpm.Protocol;
+using TrustedLaunch.Tpm.Protocol;
+
+namespace TrustedLaunch.Tpm.Transport;
 
 /// <summary>TPM2_CreatePrimary's response (Part 3 §24.1).</summary>
 public sealed record CreatePrimaryResult(
@@ -26,8 +28,6 @@ public sealed record AuthSession(uint Handle, byte[] NonceTpm, TpmSe Type, TpmAl
 /// <summary>TPM2_PolicySecret's response (Part 3 §23.4).</summary>
 public sealed record PolicySecretResult(byte[] Timeout, TpmtTicket Ticket);
 
-/// <summary>A credential made for ActivateCredential: TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET contents.</summary>
-public sealed record MadeCredential(byte[] CredentialBlob, byte[] Secret);
 
 /// <summary>TPM2_GetCapability's response (Part 3 §30.2).</summary>
 public sealed record CapabilityResult(bool MoreData, TpmsCapabilityData Data);

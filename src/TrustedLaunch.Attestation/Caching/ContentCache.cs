@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace TrustedLaunch.Tpm.Protocol;
+namespace TrustedLaunch.Attestation;
 
 /// <summary>
 /// Results of pure functions of byte content (a digest, a log's replay), remembered by the content itself. A hit
@@ -10,25 +10,17 @@ namespace TrustedLaunch.Tpm.Protocol;
 /// kilobytes (Microsoft's db certificates, one image's boot log re-attested every few minutes), and comparing them
 /// costs a fraction of hashing or replaying them again. Bounded, since evidence is attacker-supplied: content over
 /// <c>maxContentBytes</c> is never kept, and the cache is emptied before it would hold more than <c>maxEntries</c>
-/// entries or <c>maxTotalBytes</c> bytes of content.
+/// entries or <c>maxTotalBytes</c> bytes of content. Owned by a <see cref="VerificationCaches"/>, which the host creates.
 /// </summary>
-public sealed class ContentCache<TValue>(int maxEntries, long maxTotalBytes, int maxContentBytes) where TValue : class
+internal sealed class ContentCache<TValue>(int maxEntries, long maxTotalBytes, int maxContentBytes) where TValue : class
 {
-    /// <summary>
-    /// The AppContext switch that turns every content cache off (set before first use, e.g. in runtimeconfig.json):
-    /// for measuring first-sight costs, or to rule the caches out while diagnosing.
-    /// </summary>
-    public const string DisableSwitch = "TrustedLaunch.DisableContentCaches";
-
-    private static readonly bool s_disabled = AppContext.TryGetSwitch(DisableSwitch, out bool disabled) && disabled;
-
     private readonly ConcurrentDictionary<(int Tag, int Length, int Hash), Entry> _entries = new();
     private long _bytes;
 
     /// <summary>The remembered result for <paramref name="content"/> under <paramref name="tag"/> (e.g. an algorithm).</summary>
     public bool TryGet(int tag, ReadOnlySpan<byte> content, out TValue? value)
     {
-        if (!s_disabled && content.Length <= maxContentBytes && _entries.TryGetValue(Key(tag, content), out Entry? entry) && content.SequenceEqual(entry.Content))
+        if (content.Length <= maxContentBytes && _entries.TryGetValue(Key(tag, content), out Entry? entry) && content.SequenceEqual(entry.Content))
         {
             value = entry.Value;
             return true;
@@ -41,7 +33,7 @@ public sealed class ContentCache<TValue>(int maxEntries, long maxTotalBytes, int
     /// <summary>Remembers <paramref name="value"/> as the result for a copy of <paramref name="content"/>.</summary>
     public void Add(int tag, ReadOnlySpan<byte> content, TValue value)
     {
-        if (s_disabled || content.Length > maxContentBytes)
+        if (maxEntries <= 0 || content.Length > maxContentBytes)
             return;
         if (_entries.Count >= maxEntries || Interlocked.Add(ref _bytes, content.Length) > maxTotalBytes)
         {

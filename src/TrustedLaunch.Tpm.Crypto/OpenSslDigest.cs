@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using TrustedLaunch.Tpm.Protocol;
 
-namespace TrustedLaunch.Tpm.Protocol;
+namespace TrustedLaunch.Tpm.Crypto;
 
 /// <summary>
 /// SHA-1/256/384/512 through OpenSSL's low-level <c>SHA*_Init/Update/Final</c> functions, called directly. Why: the BCL's
@@ -10,7 +11,7 @@ namespace TrustedLaunch.Tpm.Protocol;
 /// call per event per bank. The low-level functions run the same assembly (SHA-NI/AVX2) at 0.05-0.3 µs per extend.
 /// They are deprecated in OpenSSL 3 but exported with a stable ABI throughout 3.x; the BCL itself loads this library.
 /// Used only when libcrypto.so.3 loads, exports every function and passes a known-answer test against the BCL at
-/// first use; otherwise <see cref="IsAvailable"/> is false and callers use the BCL.
+/// first use; otherwise <see cref="IsAvailable"/> is false and <see cref="OpenSslTpmDigest"/> uses the BCL.
 /// </summary>
 internal static unsafe class OpenSslDigest
 {
