@@ -165,7 +165,7 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
         {
             down.CommandText = """
                 DROP TABLE virtual_machines; DROP TABLE resource_groups; DROP TABLE subscriptions; DROP TABLE hosts; DROP TABLE operations;
-                DROP TABLE images; DROP TABLE change_sequence; DELETE FROM schema_version WHERE version = 4;
+                DROP TABLE images; DROP TABLE change_sequence; DELETE FROM schema_version WHERE version >= 4;
                 """;
             down.ExecuteNonQuery();
         }
@@ -177,5 +177,30 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
         Assert.NotNull(await new SqliteVmRegistry(migrated).GetAsync(vm, default));
         SubscriptionRecord subscription = await new SqliteSubscriptionStore(migrated).EnsureDefaultAsync(T0, default);
         Assert.NotNull(await new SqliteSubscriptionStore(migrated).GetAsync(subscription.SubscriptionId, default));
+    }
+
+    [Fact]
+    public async Task Open_Version4Database_AddsAttestationGenerationKeepingTheVms()
+    {
+        (string subscription, SqliteVirtualMachineStore vms) = await GroupAsync();
+        VirtualMachineRecord vm = Vm(subscription, "kept");
+        Assert.Equal(WriteOutcome.Written, await vms.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = vm }, default));
+        using (SqliteConnection connection = Database.OpenConnection())
+        using (SqliteCommand down = connection.CreateCommand())
+        {
+            down.CommandText = "ALTER TABLE virtual_machines DROP COLUMN attestation_generation; DELETE FROM schema_version WHERE version = 5;";
+            down.ExecuteNonQuery();
+        }
+
+        SqliteConnection.ClearAllPools();
+        SqliteDatabase migrated = SqliteDatabase.Open(Database.Path);
+        var store = new SqliteVirtualMachineStore(migrated);
+        VirtualMachineRecord? read = await store.GetAsync(vm.Key, default);
+        WriteOutcome raised = await store.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = read! with { AttestationGeneration = 3 }, ExpectedSequence = read!.ChangeSequence }, default);
+
+        Assert.Equal(5, migrated.ReadSchemaVersion());
+        Assert.Equal(0, read.AttestationGeneration);
+        Assert.Equal(WriteOutcome.Written, raised);
+        Assert.Equal(3, (await store.GetAsync(vm.Key, default))!.AttestationGeneration);
     }
 }
