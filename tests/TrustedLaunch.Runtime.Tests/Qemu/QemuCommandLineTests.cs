@@ -73,6 +73,23 @@ public sealed class QemuCommandLineTests
         Assert.False(exited, "QEMU rejected the command line: " + qemu.StandardError.ReadToEnd());
     }
 
+    [Fact]
+    public void Build_Bios_NoPflashNoSmmNoTpm_QemuBootsItsDefaultSeaBios()
+    {
+        string line = string.Join(' ', QemuCommandLine.Build(Spec(tpm: null) with { Firmware = null, VariableStoreCopy = null }));
+        Assert.Contains("-machine q35,smm=off", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("pflash", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("tpm", line, StringComparison.Ordinal);
+        Assert.Contains("bootindex=1", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_UefiWithoutItsVariableStoreCopy_BadInput()
+    {
+        var e = Assert.Throws<VmRuntimeException>(() => QemuCommandLine.Build(Spec() with { VariableStoreCopy = null }));
+        Assert.Equal(VmRuntimeFailure.BadInput, e.Failure);
+    }
+
     [Theory]
     [InlineData(64, 1)]
     [InlineData(512, 0)]

@@ -27,7 +27,7 @@ internal static class ServerCommands
             Description = $"http:// URL to listen on (default {AttestationServiceOptions.DefaultListen}: loopback only; port 0 picks a free port).",
             DefaultValueFactory = _ => AttestationServiceOptions.DefaultListen,
         };
-        var ca = CliOptions.OptionalCa("Platform CA folder ('tl ca init'): trusted for VMs registered without their own --ca, and the CA the local host certifies vTPMs with (default with a local host: DATA/pki, created once).");
+        var ca = CliOptions.OptionalCa("Platform CA folder ('tl ca init'): trusted for VMs registered without their own --ca, and the CA the local host certifies vTPMs with (default DATA/pki; created once when a local host runs).");
         var tokenAlg = new Option<string>("--token-alg") { Description = "Token signature algorithm.", DefaultValueFactory = _ => "ES256" };
         tokenAlg.AcceptOnlyFromAmong("ES256", "RS256");
         var issuer = new Option<string?>("--issuer") { Description = "Token issuer (iss) and OpenID issuer; default: the URL the service listens on." };
@@ -52,9 +52,12 @@ internal static class ServerCommands
                 throw new CliException(ExitCode.BadInput, "--host-liveness must be 3..86400 seconds.");
             string home = Path.GetFullPath(parse.GetValue(data) ?? TlHome.Path);
             bool localHost = !parse.GetValue(noLocalHost);
-            string? caDirectory = parse.GetValue(ca) is string caDir ? Path.GetFullPath(caDir) : null;
-            if (localHost && caDirectory is null)
-                caDirectory = EnsurePlatformCa(Path.Combine(home, "pki"), parse.Error());
+            // The platform CA: --ca, else DATA/pki — made once when a local host will certify vTPMs with it, used when it exists
+            // (VMs created through the control plane are registered trusting the service's CA).
+            string pki = Path.Combine(home, "pki");
+            string? caDirectory = parse.GetValue(ca) is string caDir ? Path.GetFullPath(caDir)
+                : localHost ? EnsurePlatformCa(pki, parse.Error())
+                : File.Exists(PlatformCaLayout.CertificatePath(pki, PlatformCaLayout.RootName)) ? pki : null;
             var options = new AttestationServiceOptions
             {
                 DataDirectory = home,

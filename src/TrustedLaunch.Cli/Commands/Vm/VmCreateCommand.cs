@@ -44,6 +44,7 @@ internal static class VmCreateCommand
         ArmArguments arm = ArmArguments.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            ImageReference imageReference = VmImages.Parse(parse.GetValue(image)!); // a bad --image is refused before any request
             using ArmApi api = arm.Connect(parse);
             string rg = parse.GetValue(group)!, vm = parse.GetValue(name)!;
             string where = parse.GetValue(location)
@@ -57,7 +58,7 @@ internal static class VmCreateCommand
                 HardwareProfile = new HardwareProfile { VmSize = parse.GetValue(size) },
                 StorageProfile = new StorageProfile
                 {
-                    ImageReference = VmImages.Parse(parse.GetValue(image)!),
+                    ImageReference = imageReference,
                     OsDisk = new OSDisk
                     {
                         CreateOption = "FromImage",
