@@ -177,10 +177,18 @@ public sealed class AttestationService(
         }, cancellationToken);
 
     // What a failed result still tells (deviations, policy violations, early/late verdicts), kept with the record.
+    // Posture reads the structured deviations (stage, PCR, bank, values) and the guest's findings from it (docs/posture.md).
     private static string SummaryJson(AttestationResult result) =>
         JsonSerializer.Serialize(new FailureSummary(result.EarlyBoot.ToString(), result.LateBoot.ToString(),
             result.Deviations.Select(d => d.Description).ToArray(), result.PolicyName,
-            result.PolicyViolations.Select(v => v.Message).ToArray()), ServiceJson.Options);
+            result.PolicyViolations.Select(v => v.Message).ToArray(),
+            result.Deviations.Select(d => new DeviationSummary(d.Stage.ToString(), d.Pcr, d.Bank, d.Expected, d.Actual, d.Description)).ToArray(),
+            result.Findings.Select(f => new FindingSummary(f.Kind, f.Module, f.Message, f.At)).ToArray()), ServiceJson.Options);
 
-    private sealed record FailureSummary(string EarlyBoot, string LateBoot, string[] Deviations, string? Policy, string[] PolicyViolations);
+    private sealed record FailureSummary(string EarlyBoot, string LateBoot, string[] Deviations, string? Policy, string[] PolicyViolations,
+        DeviationSummary[] PcrDeviations, FindingSummary[] Findings);
+
+    private sealed record DeviationSummary(string Stage, int Pcr, string Bank, string Expected, string Actual, string Description);
+
+    private sealed record FindingSummary(string Kind, string? Module, string Message, DateTimeOffset At);
 }

@@ -10,6 +10,8 @@ using Microsoft.Extensions.Logging;
 using TrustedLaunch.Server.ControlPlane;
 using TrustedLaunch.Server.Endpoints;
 using TrustedLaunch.Server.Endpoints.Arm;
+using TrustedLaunch.Server.Endpoints.Security;
+using TrustedLaunch.Server.Posture;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sqlite;
 
@@ -62,7 +64,6 @@ public static class AttestationServiceHost
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(trust);
         builder.Services.AddSingleton<INonceStore, SqliteNonceStore>();
-        builder.Services.AddSingleton<IAttestationResultStore, SqliteAttestationResultStore>();
         builder.Services.AddSingleton<IBaselineStore, SqliteBaselineStore>();
         builder.Services.AddSingleton<IQuoteClockStore, SqliteQuoteClockStore>();
         builder.Services.AddSingleton<IVmRegistry, SqliteVmRegistry>();
@@ -74,6 +75,7 @@ public static class AttestationServiceHost
         builder.Services.AddSingleton<AttestationService>();
         builder.Services.AddHostedService<NoncePurger>();
         builder.Services.AddControlPlane(options.ControlPlane);
+        builder.Services.AddPosture(options.Posture);
         builder.Services.AddOpenApi(ArmOpenApi.Configure);
 
         WebApplication app = builder.Build();
@@ -82,6 +84,7 @@ public static class AttestationServiceHost
         PolicyEndpoints.Map(app);
         MetadataEndpoints.Map(app);
         ControlPlaneEndpoints.Map(app);
+        SecurityEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapFallback(() => VmAttestationEndpoints.Problem(StatusCodes.Status404NotFound, ServiceProblem.TypePrefix + "NoSuchEndpoint",
             "No such endpoint", "See docs/server.md for the API."));

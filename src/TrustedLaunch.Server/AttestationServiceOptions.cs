@@ -57,5 +57,8 @@ public sealed record AttestationServiceOptions
     /// <summary>The ARM control plane's settings (docs/control-plane.md).</summary>
     public ControlPlaneOptions ControlPlane { get; init; } = new();
 
+    /// <summary>Posture: evaluation intervals and webhook delivery (docs/posture.md).</summary>
+    public Posture.PostureOptions Posture { get; init; } = new();
+
     public string DatabasePath => Path.Combine(DataDirectory, DatabaseFileName);
 }

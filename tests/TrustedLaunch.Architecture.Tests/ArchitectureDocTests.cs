@@ -19,6 +19,8 @@ public partial class ArchitectureDocTests
         ["ASP.NET Core"] = "Microsoft.AspNetCore.App",
         ["OpenApi"] = "Microsoft.AspNetCore.OpenApi",
         ["Logging.Abstractions"] = "Microsoft.Extensions.Logging.Abstractions",
+        ["CloudEvents"] = "CloudNative.CloudEvents.SystemTextJson",
+        ["Polly"] = "Polly.Core",
     };
 
     private static readonly Lazy<Dictionary<string, string>> Table = new(ReadTable);

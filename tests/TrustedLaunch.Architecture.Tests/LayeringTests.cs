@@ -48,7 +48,7 @@ public class LayeringTests
             "TrustedLaunch.Uefi.VariableStore", "TrustedLaunch.Pe.Authenticode", "TrustedLaunch.SecureBoot",
             "TrustedLaunch.Linux.ModuleSignature", "TrustedLaunch.Storage", "TrustedLaunch.VTpm", "TrustedLaunch.Vmgs.Format", "TrustedLaunch.Vmgs",
             "TrustedLaunch.Runtime", "TrustedLaunch.Images", "TrustedLaunch.Attestation.Evidence", "TrustedLaunch.Attestation",
-            "TrustedLaunch.GuestChannel", "TrustedLaunch.HostSystem", "TrustedLaunch.ControlPlane",
+            "TrustedLaunch.GuestChannel", "TrustedLaunch.HostSystem", "TrustedLaunch.ControlPlane", "TrustedLaunch.Posture",
         ];
         foreach (var name in libraries)
         {

@@ -21,7 +21,7 @@ public class StaticStateTests
     [
         "TrustedLaunch.Tpm.Crypto", "TrustedLaunch.Tpm.Transport", "TrustedLaunch.Uefi.VariableStore", "TrustedLaunch.SecureBoot",
         "TrustedLaunch.Storage", "TrustedLaunch.VTpm", "TrustedLaunch.Vmgs", "TrustedLaunch.Runtime", "TrustedLaunch.Images",
-        "TrustedLaunch.Attestation", "TrustedLaunch.HostSystem", "TrustedLaunch.ControlPlane",
+        "TrustedLaunch.Attestation", "TrustedLaunch.HostSystem", "TrustedLaunch.ControlPlane", "TrustedLaunch.Posture",
     ];
 
     // Process-wide by nature, each for a reason of its own.

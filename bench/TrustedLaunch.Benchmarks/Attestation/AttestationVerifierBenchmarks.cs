@@ -38,11 +38,12 @@ public class AttestationVerifierBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        // Without content caches every log, digest and certificate name is computed afresh; the AK chain and key stay
-        // cached as in both cases (without them the chain alone costs ~4 ms).
+        // Without content caches every log is parsed and replayed and every large digest computed afresh: a log seen
+        // for the first time. Certificate names, the AK chain and key stay cached in both cases, as a fleet's
+        // certificates are few (without them each certificate's X.509 decoding adds ~0.4 ms, the chain ~4 ms).
         _verifier = new AttestationVerifier(TimeProvider.System, new VerificationCaches(ContentCaches
             ? new VerificationCacheOptions()
-            : new VerificationCacheOptions { ReplayEntries = 0, DigestEntries = 0, CertificateEntries = 0 }));
+            : new VerificationCacheOptions { ReplayEntries = 0, DigestEntries = 0 }));
         string golden = Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "TrustedLaunch.Cli.Tests", "Attest", "Golden");
         _json = File.ReadAllBytes(Path.Combine(golden, "evidence-sb.json"));
         _evidence = EvidenceJson.Parse(_json);

@@ -6,7 +6,7 @@ using TrustedLaunch.Tpm.Protocol;
 namespace TrustedLaunch.Attestation.Tests.Fixtures;
 
 /// <summary>Byte-level edits of a crypto-agile TCG log (TCG_PCR_EVENT2, PFP §10.2.2) for tampering tests.</summary>
-internal static class EventLogEditor
+public static class EventLogEditor
 {
     /// <summary>Index of the first event matching <paramref name="predicate"/>.</summary>
     public static TcgEvent Find(byte[] log, Func<TcgEvent, bool> predicate) =>

@@ -43,9 +43,15 @@ public class ArmTestService : IAsyncLifetime
 
     protected virtual ControlPlaneOptions Options => new();
 
+    /// <summary>The platform CA the service trusts for VMs registered without their own (none by default).</summary>
+    protected virtual string? CaDirectory => null;
+
+    /// <summary>Further service options (posture tests shorten the intervals).</summary>
+    protected virtual AttestationServiceOptions Configure(AttestationServiceOptions options) => options;
+
     public virtual async Task InitializeAsync()
     {
-        Service = await ServiceUnderTest.StartAsync(caDirectory: null, o => o with { ControlPlane = Options });
+        Service = await ServiceUnderTest.StartAsync(CaDirectory, o => Configure(o with { ControlPlane = Options }));
         ArmAnswer subscriptions = await SendAsync(HttpMethod.Get, $"/subscriptions?api-version=2022-12-01");
         SubscriptionId = subscriptions.Body.GetProperty("value")[0].GetProperty("subscriptionId").GetString()!;
         IImageStore images = Service.Service<IImageStore>();

@@ -165,7 +165,11 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
         {
             down.CommandText = """
                 DROP TABLE virtual_machines; DROP TABLE resource_groups; DROP TABLE subscriptions; DROP TABLE hosts; DROP TABLE operations;
-                DROP TABLE images; DROP TABLE change_sequence; DELETE FROM schema_version WHERE version >= 4;
+                DROP TABLE images; DROP TABLE change_sequence;
+                DROP TABLE security_remediations; DROP TABLE posture_vm_state; DROP TABLE posture_cursors; DROP TABLE security_deliveries;
+                DROP TABLE security_outbox; DROP TABLE security_events; DROP TABLE security_webhooks; DROP TABLE security_suppression_rules;
+                DROP TABLE security_pricings; DROP TABLE security_alerts; DROP TABLE security_assessment_history; DROP TABLE security_assessments;
+                DELETE FROM schema_version WHERE version >= 4;
                 """;
             down.ExecuteNonQuery();
         }
@@ -180,7 +184,7 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
     }
 
     [Fact]
-    public async Task Open_Version4Database_AddsAttestationGenerationKeepingTheVms()
+    public async Task Open_Version5Database_AddsAttestationGenerationKeepingTheVms()
     {
         (string subscription, SqliteVirtualMachineStore vms) = await GroupAsync();
         VirtualMachineRecord vm = Vm(subscription, "kept");
@@ -188,7 +192,7 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
         using (SqliteConnection connection = Database.OpenConnection())
         using (SqliteCommand down = connection.CreateCommand())
         {
-            down.CommandText = "ALTER TABLE virtual_machines DROP COLUMN attestation_generation; DELETE FROM schema_version WHERE version = 5;";
+            down.CommandText = "ALTER TABLE virtual_machines DROP COLUMN attestation_generation; DELETE FROM schema_version WHERE version = 6;";
             down.ExecuteNonQuery();
         }
 
@@ -198,7 +202,7 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
         VirtualMachineRecord? read = await store.GetAsync(vm.Key, default);
         WriteOutcome raised = await store.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = read! with { AttestationGeneration = 3 }, ExpectedSequence = read!.ChangeSequence }, default);
 
-        Assert.Equal(5, migrated.ReadSchemaVersion());
+        Assert.Equal(6, migrated.ReadSchemaVersion());
         Assert.Equal(0, read.AttestationGeneration);
         Assert.Equal(WriteOutcome.Written, raised);
         Assert.Equal(3, (await store.GetAsync(vm.Key, default))!.AttestationGeneration);

@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sqlite;
 public sealed class SqliteDatabase : IDisposable
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int SchemaVersion = 5;
+    public const int SchemaVersion = 6;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     private static readonly string[] Migrations =
@@ -148,7 +148,104 @@ public sealed class SqliteDatabase : IDisposable
         CREATE TABLE change_sequence (id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1), value INTEGER NOT NULL);
         INSERT INTO change_sequence (id, value) VALUES (1, 0);
         """,
-        // 5: a request to attest a VM now (tl vm attest): its host attests when the number rises above the one it handled.
+        // 5: posture (docs/posture.md): assessments and their status history, alerts (one open per de-duplication key),
+        // plans, suppression rules, webhook subscriptions, the event stream (alerts:watch, webhooks), the webhook
+        // outbox and delivery log, and the cursors of the evaluation (processed attestation results, VM changes).
+        """
+        CREATE TABLE security_assessments (
+            vm_id TEXT NOT NULL,
+            assessment_key TEXT NOT NULL,
+            subscription_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            resource_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            cause TEXT NULL,
+            description TEXT NOT NULL,
+            first_evaluated_at INTEGER NOT NULL,
+            status_changed_at INTEGER NOT NULL,
+            PRIMARY KEY (vm_id, assessment_key));
+        CREATE INDEX security_assessments_scope ON security_assessments (subscription_id, group_key);
+        CREATE TABLE security_assessment_history (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            vm_id TEXT NOT NULL,
+            assessment_key TEXT NOT NULL,
+            status TEXT NOT NULL,
+            cause TEXT NULL,
+            description TEXT NOT NULL,
+            at INTEGER NOT NULL);
+        CREATE INDEX security_assessment_history_vm ON security_assessment_history (vm_id, assessment_key, id);
+        CREATE TABLE security_alerts (
+            name TEXT PRIMARY KEY NOT NULL,
+            subscription_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            vm_id TEXT NOT NULL,
+            dedup_key TEXT NOT NULL,
+            status TEXT NOT NULL,
+            alert_json TEXT NOT NULL);
+        CREATE UNIQUE INDEX security_alerts_open ON security_alerts (dedup_key) WHERE status IN ('Active', 'InProgress');
+        CREATE INDEX security_alerts_scope ON security_alerts (subscription_id, group_key, name);
+        CREATE INDEX security_alerts_vm ON security_alerts (vm_id);
+        CREATE TABLE security_pricings (
+            subscription_id TEXT PRIMARY KEY NOT NULL,
+            tier TEXT NOT NULL,
+            changed_at INTEGER NOT NULL);
+        CREATE TABLE security_suppression_rules (
+            subscription_id TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            rule_json TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, name_key));
+        CREATE TABLE security_webhooks (
+            subscription_id TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            webhook_json TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, name_key));
+        CREATE TABLE security_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            subscription_id TEXT NOT NULL,
+            event_id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            alert_type TEXT NULL,
+            severity TEXT NULL,
+            event_json TEXT NOT NULL,
+            at INTEGER NOT NULL);
+        CREATE INDEX security_events_subscription ON security_events (subscription_id, seq);
+        CREATE TABLE security_outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            subscription_id TEXT NOT NULL,
+            webhook_key TEXT NOT NULL,
+            event_seq INTEGER NOT NULL REFERENCES security_events (seq),
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            UNIQUE (subscription_id, webhook_key, event_seq));
+        CREATE INDEX security_outbox_due ON security_outbox (state, next_attempt_at);
+        CREATE TABLE security_deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            subscription_id TEXT NOT NULL,
+            webhook_key TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            status_code INTEGER NULL,
+            outcome TEXT NOT NULL,
+            error TEXT NULL);
+        CREATE INDEX security_deliveries_webhook ON security_deliveries (subscription_id, webhook_key, id);
+        CREATE TABLE posture_cursors (
+            name TEXT PRIMARY KEY NOT NULL,
+            value INTEGER NOT NULL);
+        CREATE TABLE posture_vm_state (
+            vm_id TEXT PRIMARY KEY NOT NULL,
+            running INTEGER NOT NULL,
+            restart_generation INTEGER NOT NULL,
+            running_since INTEGER NULL);
+        CREATE TABLE security_remediations (
+            vm_id TEXT NOT NULL,
+            assessment_key TEXT NOT NULL,
+            remediation_json TEXT NOT NULL,
+            PRIMARY KEY (vm_id, assessment_key));
+        """,
+        // 6: a request to attest a VM now (tl vm attest): its host attests when the number rises above the one it handled.
         """
         ALTER TABLE virtual_machines ADD COLUMN attestation_generation INTEGER NOT NULL DEFAULT 0;
         """,

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using TrustedLaunch.Server.Posture.Stores;
+using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Server.Stores.Sqlite;
+
+namespace TrustedLaunch.Server.Posture;
+
+/// <summary>Wires posture into <c>tl server</c>: its stores, the engine and its worker, the webhook dispatcher, remediation.</summary>
+public static class PostureRegistration
+{
+    public static IServiceCollection AddPosture(this IServiceCollection services, PostureOptions options)
+    {
+        services.TryAddSingleton(options);
+        services.TryAddSingleton<PostureSignals>();
+        services.TryAddSingleton<SqlitePostureStore>();
+        services.TryAddSingleton<SqliteSecurityStore>();
+        // Every stored attestation result wakes the posture worker.
+        services.AddSingleton<IAttestationResultStore>(s => new SignallingResultStore(
+            new SqliteAttestationResultStore(s.GetRequiredService<SqliteDatabase>()), s.GetRequiredService<PostureSignals>()));
+        services.TryAddSingleton<PostureEngine>();
+        services.TryAddSingleton<SecureBootRemediation>();
+        services.TryAddSingleton<WebhookDispatcher>();
+        if (options.RunBackgroundWork)
+        {
+            services.AddHostedService<PostureWorker>();
+            services.AddHostedService(s => s.GetRequiredService<WebhookDispatcher>());
+            services.AddHostedService<RemediationResumer>();
+        }
+
+        return services;
+    }
+}
+
+/// <summary>At start-up: resumes the remediations a restart interrupted.</summary>
+internal sealed class RemediationResumer(SecureBootRemediation remediation) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => remediation.ResumeAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,160 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using TrustedLaunch.ControlPlane.Arm;
+using TrustedLaunch.ControlPlane.Catalogs;
+using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.ControlPlane.Services;
+using TrustedLaunch.ControlPlane.State;
+using TrustedLaunch.ControlPlane.Stores;
+using TrustedLaunch.Posture.Assessments;
+using TrustedLaunch.Server.Posture.Stores;
+
+namespace TrustedLaunch.Server.Posture;
+
+/// <summary>
+/// The remediation of "Secure Boot should be enabled": after a pre-flight that the image's boot loader passes Secure
+/// Boot with the VM's keys (the image catalog's <c>secureBootCheck</c>, judged by the code of <c>tl secureboot verify</c>),
+/// deallocate → update (<c>secureBootEnabled: true</c>) → start, each step through the control plane's own operations,
+/// waited for in turn. Refused, with the reason, when the VM would not boot. Its progress is stored; a remediation
+/// interrupted by a restart of the service resumes at its step.
+/// </summary>
+public sealed class SecureBootRemediation(
+    VirtualMachineService vms,
+    VirtualMachineLifecycle lifecycle,
+    IOperationStore operations,
+    ImageCatalogService images,
+    SqlitePostureStore store,
+    PostureSignals signals,
+    PostureOptions options,
+    TimeProvider time,
+    ILogger<SecureBootRemediation> logger)
+{
+    private static readonly string[] Steps = ["Deallocate", "Update", "Start"];
+
+    private static readonly byte[] EnableSecureBoot = Encoding.UTF8.GetBytes("""{"properties":{"securityProfile":{"uefiSettings":{"secureBootEnabled":true}}}}""");
+
+    /// <summary>Pre-flight, then starts the steps in the background; the answer is the stored remediation (InProgress).</summary>
+    public async Task<ArmResult<RemediationRecord>> StartAsync(VirtualMachineKey key, CancellationToken cancellationToken)
+    {
+        ArmResult<VirtualMachineRecord> found = await vms.GetAsync(key, cancellationToken);
+        if (found.Failure is ArmFailure missing)
+            return missing;
+        VirtualMachineRecord vm = found.Value!;
+        if (await PreflightAsync(vm, cancellationToken) is ArmFailure refused)
+            return refused;
+        var remediation = new RemediationRecord
+        {
+            VmId = vm.VmId, Key = Recommendations.SecureBoot.Key, ResourceId = vm.ResourceId, Status = "InProgress", Step = "Deallocate",
+            StartedAt = time.GetUtcNow(),
+        };
+        if (!await store.SaveRemediationAsync(remediation, onlyIfNotRunning: true, cancellationToken))
+            return ArmErrors.Fail(ArmErrors.Conflict, "RemediationInProgress", $"A remediation of '{vm.Name}' is already in progress.");
+        Run(remediation, key);
+        return ArmResult.Ok(remediation);
+    }
+
+    /// <summary>Resumes the remediations a restart interrupted.</summary>
+    public async Task ResumeAsync(CancellationToken cancellationToken)
+    {
+        foreach (RemediationRecord remediation in await store.RunningRemediationsAsync(cancellationToken))
+        {
+            if (await vms.GetAsync(KeyOf(remediation.ResourceId), cancellationToken) is { Value: VirtualMachineRecord vm })
+                Run(remediation, vm.Key);
+        }
+    }
+
+    private async Task<ArmFailure?> PreflightAsync(VirtualMachineRecord vm, CancellationToken cancellationToken)
+    {
+        VirtualMachineProperties properties = vm.Model.Properties;
+        if (!string.Equals(properties.SecurityProfile?.SecurityType, "TrustedLaunch", StringComparison.OrdinalIgnoreCase))
+            return Refuse("NotTrustedLaunch", $"'{vm.Name}' is not a Trusted Launch VM: Secure Boot cannot be enabled on it (the recommendation is NotApplicable).");
+        if (properties.SecurityProfile?.UefiSettings?.SecureBootEnabled == true)
+            return Refuse("SecureBootAlreadyEnabled", $"Secure Boot is already enabled on '{vm.Name}'.");
+        if (properties.TrustedLaunchExtensions?.SecureBootTemplate is "custom")
+            return Refuse("SecureBootPreflightFailed",
+                $"'{vm.Name}' enrolls custom Secure Boot keys; the image check judges the boot loader against the Microsoft keys only, so the platform cannot tell whether it would boot. Verify with tl secureboot verify and enable it yourself.");
+        ImageEntry? image = await images.FindExactAsync(properties.StorageProfile?.ImageReference, cancellationToken);
+        if (image is null)
+            return Refuse("SecureBootPreflightFailed", $"The image of '{vm.Name}' is no longer registered, so its boot loader cannot be checked.");
+        return image.SecureBoot.Passes switch
+        {
+            true => null,
+            false => Refuse("SecureBootPreflightFailed",
+                $"Enabling Secure Boot would stop '{vm.Name}' from booting: the firmware would refuse its boot loader ({image.SecureBoot.Detail})."),
+            _ => Refuse("SecureBootPreflightFailed", $"The boot loader of '{vm.Name}''s image could not be judged ({image.SecureBoot.Detail}); not enabling Secure Boot blind."),
+        };
+    }
+
+    private void Run(RemediationRecord remediation, VirtualMachineKey key) =>
+        _ = Task.Run(async () =>
+        {
+            RemediationRecord current = remediation;
+            try
+            {
+                foreach (string step in Steps.SkipWhile(s => s != current.Step))
+                {
+                    current = current with { Step = step };
+                    await store.SaveRemediationAsync(current, onlyIfNotRunning: false, CancellationToken.None);
+                    PostureLog.Remediation(logger, current.Key, current.ResourceId, current.Status, step);
+                    if (await StepAsync(key, step) is ArmErrorDetail error)
+                    {
+                        current = current with { Status = "Failed", Error = $"{step}: ({error.Code}) {error.Message}", EndedAt = time.GetUtcNow() };
+                        break;
+                    }
+                }
+
+                if (current.Status == "InProgress")
+                    current = current with { Status = "Succeeded", Step = "Done", EndedAt = time.GetUtcNow() };
+            }
+#pragma warning disable CA1031 // a remediation's failure is its status, never the service's
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                current = current with { Status = "Failed", Error = e.Message, EndedAt = time.GetUtcNow() };
+            }
+
+            await store.SaveRemediationAsync(current, onlyIfNotRunning: false, CancellationToken.None);
+            PostureLog.Remediation(logger, current.Key, current.ResourceId, current.Status, current.Step);
+            signals.Evaluate();
+        });
+
+    private async Task<ArmErrorDetail?> StepAsync(VirtualMachineKey key, string step)
+    {
+        OperationRecord? operation;
+        if (step == "Update")
+        {
+            ArmResult<VmWriteResult> written = await vms.PutAsync(key, EnableSecureBoot, null, null, patch: true, CancellationToken.None);
+            if (written.Failure is ArmFailure failure)
+                return failure.Error;
+            operation = written.Value!.Operation;
+        }
+        else
+        {
+            ArmResult<OperationRecord> acted = await lifecycle.ActAsync(key, step == "Start" ? VmAction.Start : VmAction.Deallocate, CancellationToken.None);
+            if (acted.Failure is ArmFailure failure)
+                return failure.Error;
+            operation = acted.Value;
+        }
+
+        DateTimeOffset deadline = DateTimeOffset.UtcNow + options.RemediationStepTimeout;
+        while (operation is { Status: OperationStatus.InProgress })
+        {
+            if (DateTimeOffset.UtcNow > deadline)
+                return new ArmErrorDetail { Code = "RemediationTimedOut", Message = $"The {step} operation did not finish within {options.RemediationStepTimeout}." };
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+            operation = await operations.GetAsync(operation.OperationId, CancellationToken.None);
+        }
+
+        return operation is { Status: OperationStatus.Failed or OperationStatus.Canceled }
+            ? operation.Error ?? new ArmErrorDetail { Code = operation.Status.ToString(), Message = $"The {step} operation ended {operation.Status}." }
+            : null;
+    }
+
+    private static VirtualMachineKey KeyOf(string resourceId)
+    {
+        string[] parts = resourceId.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return new VirtualMachineKey(parts[1], parts[3], parts[^1]);
+    }
+
+    private static ArmFailure Refuse(string code, string message) => ArmErrors.Fail(ArmErrors.Conflict, code, message, "properties.securityProfile.uefiSettings.secureBootEnabled");
+}

@@ -1,0 +1,345 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using TrustedLaunch.ControlPlane.Arm;
+using TrustedLaunch.Posture.Alerts;
+using TrustedLaunch.Posture.Assessments;
+using TrustedLaunch.Posture.Suppression;
+using TrustedLaunch.Server.Stores.Sqlite;
+using TrustedLaunch.Server.Stores.Sqlite.ControlPlane;
+
+namespace TrustedLaunch.Server.Posture.Stores;
+
+/// <summary>
+/// Posture's settings and notifications on SQLite: plans, suppression rules, webhook subscriptions, the event stream,
+/// the webhook outbox (persisted, so deliveries survive a restart) and the delivery log.
+/// </summary>
+public sealed class SqliteSecurityStore(SqliteDatabase database)
+{
+    public async Task<Dictionary<string, PricingTier>> TiersAsync(CancellationToken cancellationToken)
+    {
+        var tiers = new Dictionary<string, PricingTier>(StringComparer.OrdinalIgnoreCase);
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null, "SELECT subscription_id, tier FROM security_pricings");
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            tiers[reader.GetString(0)] = SqliteCommands.ParseEnum<PricingTier>(reader.GetString(1));
+        return tiers;
+    }
+
+    /// <summary>The subscription's tier (Free until set) and when it was set.</summary>
+    public async Task<(PricingTier Tier, DateTimeOffset? ChangedAt)> GetTierAsync(string subscriptionId, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null, "SELECT tier, changed_at FROM security_pricings WHERE subscription_id = $s")
+            .With("$s", SqliteResourceGroupStore.Subscription(subscriptionId));
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? (SqliteCommands.ParseEnum<PricingTier>(reader.GetString(0)), SqliteDatabase.FromUnixMilliseconds(reader.GetInt64(1)))
+            : (PricingTier.Free, null);
+    }
+
+    public async Task SetTierAsync(string subscriptionId, PricingTier tier, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using SqliteCommand command = SqliteCommands.Create(writer.Connection, null,
+                "INSERT INTO security_pricings (subscription_id, tier, changed_at) VALUES ($s, $t, $at) " +
+                "ON CONFLICT (subscription_id) DO UPDATE SET tier = excluded.tier, changed_at = CASE WHEN tier = excluded.tier THEN changed_at ELSE excluded.changed_at END")
+            .With("$s", SqliteResourceGroupStore.Subscription(subscriptionId)).With("$t", tier.ToString()).With("$at", SqliteDatabase.ToUnixMilliseconds(at));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Suppression rules of a subscription, or of all when <paramref name="subscriptionId"/> is null.</summary>
+    public async Task<IReadOnlyList<SuppressionRule>> ListRulesAsync(string? subscriptionId, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null,
+                $"SELECT rule_json FROM security_suppression_rules{(subscriptionId is null ? "" : " WHERE subscription_id = $s")} ORDER BY name_key")
+            .With("$s", subscriptionId is null ? null : SqliteResourceGroupStore.Subscription(subscriptionId));
+        var rules = new List<SuppressionRule>();
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            rules.Add(JsonSerializer.Deserialize(reader.GetString(0), PostureJson.Default.SuppressionRule)!);
+        return rules;
+    }
+
+    public async Task<SuppressionRule?> GetRuleAsync(string subscriptionId, string name, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null,
+                "SELECT rule_json FROM security_suppression_rules WHERE subscription_id = $s AND name_key = $k")
+            .With("$s", SqliteResourceGroupStore.Subscription(subscriptionId)).With("$k", ResourceIds.Key(name));
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? JsonSerializer.Deserialize(json, PostureJson.Default.SuppressionRule) : null;
+    }
+
+    /// <summary>Adds or replaces a rule; true when it was created.</summary>
+    public async Task<bool> SaveRuleAsync(SuppressionRule rule, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        bool existed = await GetRuleAsync(rule.SubscriptionId, rule.Name, cancellationToken) is not null;
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using SqliteCommand command = SqliteCommands.Create(writer.Connection, null,
+                "INSERT INTO security_suppression_rules (subscription_id, name_key, rule_json) VALUES ($s, $k, $j) " +
+                "ON CONFLICT (subscription_id, name_key) DO UPDATE SET rule_json = excluded.rule_json")
+            .With("$s", SqliteResourceGroupStore.Subscription(rule.SubscriptionId)).With("$k", ResourceIds.Key(rule.Name))
+            .With("$j", JsonSerializer.Serialize(rule, PostureJson.Default.SuppressionRule));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return !existed;
+    }
+
+    public Task<bool> DeleteRuleAsync(string subscriptionId, string name, CancellationToken cancellationToken) =>
+        DeleteAsync("DELETE FROM security_suppression_rules WHERE subscription_id = $s AND name_key = $k", subscriptionId, name, cancellationToken);
+
+    public async Task<IReadOnlyList<WebhookSubscription>> ListWebhooksAsync(string? subscriptionId, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null,
+                $"SELECT webhook_json FROM security_webhooks{(subscriptionId is null ? "" : " WHERE subscription_id = $s")} ORDER BY name_key")
+            .With("$s", subscriptionId is null ? null : SqliteResourceGroupStore.Subscription(subscriptionId));
+        var list = new List<WebhookSubscription>();
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            list.Add(JsonSerializer.Deserialize(reader.GetString(0), PostureJson.Default.WebhookSubscription)!);
+        return list;
+    }
+
+    /// <summary>The webhook and its HMAC secret.</summary>
+    public async Task<(WebhookSubscription Webhook, string Secret)?> GetWebhookAsync(string subscriptionId, string name, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null,
+                "SELECT webhook_json, secret FROM security_webhooks WHERE subscription_id = $s AND name_key = $k")
+            .With("$s", SqliteResourceGroupStore.Subscription(subscriptionId)).With("$k", ResourceIds.Key(name));
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? (JsonSerializer.Deserialize(reader.GetString(0), PostureJson.Default.WebhookSubscription)!, reader.GetString(1))
+            : null;
+    }
+
+    /// <summary>Adds or replaces a webhook subscription (a replaced one starts again: enabled, no failures); true when created.</summary>
+    public async Task<bool> SaveWebhookAsync(WebhookSubscription webhook, string secret, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(webhook);
+        bool existed = await GetWebhookAsync(webhook.SubscriptionId, webhook.Name, cancellationToken) is not null;
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using SqliteCommand command = SqliteCommands.Create(writer.Connection, null,
+                "INSERT INTO security_webhooks (subscription_id, name_key, webhook_json, secret) VALUES ($s, $k, $j, $secret) " +
+                "ON CONFLICT (subscription_id, name_key) DO UPDATE SET webhook_json = excluded.webhook_json, secret = excluded.secret")
+            .With("$s", SqliteResourceGroupStore.Subscription(webhook.SubscriptionId)).With("$k", ResourceIds.Key(webhook.Name))
+            .With("$j", JsonSerializer.Serialize(webhook, PostureJson.Default.WebhookSubscription)).With("$secret", secret);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return !existed;
+    }
+
+    /// <summary>Removes a webhook subscription and its pending deliveries (the delivery log stays).</summary>
+    public Task<bool> DeleteWebhookAsync(string subscriptionId, string name, CancellationToken cancellationToken) =>
+        DeleteAsync("DELETE FROM security_outbox WHERE subscription_id = $s AND webhook_key = $k AND state = 'Pending'; " +
+            "DELETE FROM security_webhooks WHERE subscription_id = $s AND name_key = $k", subscriptionId, name, cancellationToken);
+
+    /// <summary>Events of a subscription (all when null) after <paramref name="afterSeq"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<SecurityEventRecord>> EventsAfterAsync(string? subscriptionId, long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null,
+                $"SELECT {EventColumns} FROM security_events WHERE seq > $after{(subscriptionId is null ? "" : " AND subscription_id = $s")} ORDER BY seq LIMIT $limit")
+            .With("$after", afterSeq).With("$limit", limit).With("$s", subscriptionId is null ? null : SqliteResourceGroupStore.Subscription(subscriptionId));
+        var list = new List<SecurityEventRecord>();
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            list.Add(ReadEvent(reader, 0));
+        return list;
+    }
+
+    public async Task<long> LastEventSeqAsync(CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null, "SELECT COALESCE(MAX(seq), 0) FROM security_events");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>An alert's new status and the event that reports it, in one transaction.</summary>
+    public async Task SaveAlertAsync(SecurityAlert alert, NewSecurityEvent? change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using var transaction = (SqliteTransaction)await writer.Connection.BeginTransactionAsync(cancellationToken);
+        await SqlitePostureStore.SaveAlertAsync(writer.Connection, transaction, alert, cancellationToken);
+        if (change is not null)
+            await AppendEventAsync(writer.Connection, transaction, change, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Fans the events after the fan-out cursor out to the webhooks whose filter they pass (one outbox row each), and moves
+    /// the cursor, in one transaction; returns how many rows it queued.
+    /// </summary>
+    public async Task<int> FanOutAsync(Func<WebhookSubscription, SecurityEventRecord, bool> matches, DateTimeOffset now, int limit,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(matches);
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        SqliteConnection connection = writer.Connection;
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        long cursor;
+        await using (SqliteCommand read = SqliteCommands.Create(connection, transaction, "SELECT value FROM posture_cursors WHERE name = $n")
+            .With("$n", SqlitePostureStore.FanOutCursor))
+            cursor = await read.ExecuteScalarAsync(cancellationToken) is long c ? c : 0;
+        var events = new List<SecurityEventRecord>();
+        await using (SqliteCommand read = SqliteCommands.Create(connection, transaction,
+            $"SELECT {EventColumns} FROM security_events WHERE seq > $after ORDER BY seq LIMIT $limit").With("$after", cursor).With("$limit", limit))
+        await using (SqliteDataReader reader = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+                events.Add(ReadEvent(reader, 0));
+        }
+
+        if (events.Count == 0)
+            return 0;
+        var webhooks = new List<WebhookSubscription>();
+        await using (SqliteCommand read = SqliteCommands.Create(connection, transaction, "SELECT webhook_json FROM security_webhooks"))
+        await using (SqliteDataReader reader = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+                webhooks.Add(JsonSerializer.Deserialize(reader.GetString(0), PostureJson.Default.WebhookSubscription)!);
+        }
+
+        int queued = 0;
+        foreach (SecurityEventRecord e in events)
+        {
+            foreach (WebhookSubscription webhook in webhooks.Where(w => w.Enabled && string.Equals(w.SubscriptionId, e.SubscriptionId, StringComparison.OrdinalIgnoreCase)
+                && matches(w, e)))
+            {
+                await using SqliteCommand insert = SqliteCommands.Create(connection, transaction,
+                        "INSERT OR IGNORE INTO security_outbox (subscription_id, webhook_key, event_seq, state, attempts, next_attempt_at) VALUES ($s, $k, $e, 'Pending', 0, $at)")
+                    .With("$s", e.SubscriptionId).With("$k", ResourceIds.Key(webhook.Name)).With("$e", e.Seq).With("$at", SqliteDatabase.ToUnixMilliseconds(now));
+                queued += await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await using (SqliteCommand move = SqliteCommands.Create(connection, transaction,
+            "INSERT INTO posture_cursors (name, value) VALUES ($n, $v) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+            .With("$n", SqlitePostureStore.FanOutCursor).With("$v", events[^1].Seq))
+            await move.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return queued;
+    }
+
+    /// <summary>Pending deliveries due by <paramref name="now"/>, oldest event first.</summary>
+    public async Task<IReadOnlyList<OutboxItem>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null,
+                $"SELECT o.id, o.subscription_id, w.webhook_json, o.attempts, {string.Join(", ", EventColumns.Split(", ").Select(c => "e." + c))} " +
+                "FROM security_outbox o JOIN security_events e ON e.seq = o.event_seq " +
+                "JOIN security_webhooks w ON w.subscription_id = o.subscription_id AND w.name_key = o.webhook_key " +
+                "WHERE o.state = 'Pending' AND o.next_attempt_at <= $now ORDER BY o.event_seq, o.id LIMIT $limit")
+            .With("$now", SqliteDatabase.ToUnixMilliseconds(now)).With("$limit", limit);
+        var list = new List<OutboxItem>();
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            WebhookSubscription webhook = JsonSerializer.Deserialize(reader.GetString(2), PostureJson.Default.WebhookSubscription)!;
+            if (webhook.Enabled)
+                list.Add(new OutboxItem(reader.GetInt64(0), reader.GetString(1), webhook.Name, ReadEvent(reader, 4), reader.GetInt32(3)));
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// Records one delivery (every attempt in the log) and its outcome: Delivered, or Failed after its retries; the
+    /// webhook's consecutive failures move, and reaching <paramref name="disableAfter"/> disables it.
+    /// </summary>
+    public async Task<WebhookSubscription?> RecordDeliveryAsync(OutboxItem item, IReadOnlyList<DeliveryRecord> attempts, bool delivered, int disableAfter,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(attempts);
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        SqliteConnection connection = writer.Connection;
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        foreach (DeliveryRecord attempt in attempts)
+        {
+            await using SqliteCommand log = SqliteCommands.Create(connection, transaction,
+                    "INSERT INTO security_deliveries (subscription_id, webhook_key, event_id, attempt, at, status_code, outcome, error) VALUES ($s, $k, $e, $a, $at, $code, $o, $err)")
+                .With("$s", item.SubscriptionId).With("$k", ResourceIds.Key(item.WebhookName)).With("$e", attempt.EventId).With("$a", attempt.Attempt)
+                .With("$at", SqliteDatabase.ToUnixMilliseconds(attempt.At)).With("$code", attempt.StatusCode).With("$o", attempt.Outcome).With("$err", attempt.Error);
+            await log.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (SqliteCommand outbox = SqliteCommands.Create(connection, transaction,
+                "UPDATE security_outbox SET state = $state, attempts = attempts + $n WHERE id = $id")
+            .With("$state", delivered ? "Delivered" : "Failed").With("$n", attempts.Count).With("$id", item.Id))
+            await outbox.ExecuteNonQueryAsync(cancellationToken);
+
+        WebhookSubscription? updated = null;
+        string? json;
+        await using (SqliteCommand read = SqliteCommands.Create(connection, transaction,
+                "SELECT webhook_json FROM security_webhooks WHERE subscription_id = $s AND name_key = $k")
+            .With("$s", item.SubscriptionId).With("$k", ResourceIds.Key(item.WebhookName)))
+            json = await read.ExecuteScalarAsync(cancellationToken) as string;
+        if (json is not null)
+        {
+            WebhookSubscription webhook = JsonSerializer.Deserialize(json, PostureJson.Default.WebhookSubscription)!;
+            int failures = delivered ? 0 : webhook.ConsecutiveFailures + 1;
+            bool disable = !delivered && failures >= disableAfter;
+            updated = webhook with
+            {
+                ConsecutiveFailures = failures,
+                LastDeliveryAt = delivered ? now : webhook.LastDeliveryAt,
+                Enabled = webhook.Enabled && !disable,
+                DisabledReason = disable
+                    ? $"Disabled after {failures} failed deliveries in a row (the last: {attempts[^1].Error ?? attempts[^1].StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture)})."
+                    : webhook.DisabledReason,
+            };
+            await using SqliteCommand write = SqliteCommands.Create(connection, transaction,
+                    "UPDATE security_webhooks SET webhook_json = $j WHERE subscription_id = $s AND name_key = $k")
+                .With("$j", JsonSerializer.Serialize(updated, PostureJson.Default.WebhookSubscription)).With("$s", item.SubscriptionId)
+                .With("$k", ResourceIds.Key(item.WebhookName));
+            await write.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return updated;
+    }
+
+    public async Task<IReadOnlyList<DeliveryRecord>> DeliveriesAsync(string subscriptionId, string webhookName, int limit, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = database.OpenConnection();
+        await using SqliteCommand command = SqliteCommands.Create(connection, null,
+                "SELECT id, event_id, attempt, at, status_code, outcome, error FROM security_deliveries WHERE subscription_id = $s AND webhook_key = $k ORDER BY id DESC LIMIT $limit")
+            .With("$s", SqliteResourceGroupStore.Subscription(subscriptionId)).With("$k", ResourceIds.Key(webhookName)).With("$limit", limit);
+        var list = new List<DeliveryRecord>();
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new DeliveryRecord(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), SqliteDatabase.FromUnixMilliseconds(reader.GetInt64(3)),
+                reader.IsDBNull(4) ? null : reader.GetInt32(4), reader.GetString(5), SqliteCommands.NullableString(reader, 6)));
+        }
+
+        return list;
+    }
+
+    internal static async Task AppendEventAsync(SqliteConnection connection, SqliteTransaction transaction, NewSecurityEvent e, CancellationToken cancellationToken)
+    {
+        await using SqliteCommand command = SqliteCommands.Create(connection, transaction,
+                "INSERT OR IGNORE INTO security_events (subscription_id, event_id, type, alert_type, severity, event_json, at) VALUES ($s, $id, $t, $a, $sev, $j, $at)")
+            .With("$s", SqliteResourceGroupStore.Subscription(e.SubscriptionId)).With("$id", e.EventId).With("$t", e.Type).With("$a", e.AlertType)
+            .With("$sev", e.Severity?.ToString()).With("$j", e.EventJson).With("$at", SqliteDatabase.ToUnixMilliseconds(e.At));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private const string EventColumns = "seq, subscription_id, event_id, type, alert_type, severity, event_json, at";
+
+    private static SecurityEventRecord ReadEvent(SqliteDataReader reader, int first) => new(
+        reader.GetInt64(first), reader.GetString(first + 1), reader.GetString(first + 2), reader.GetString(first + 3), SqliteCommands.NullableString(reader, first + 4),
+        SqliteCommands.NullableString(reader, first + 5) is string severity ? SqliteCommands.ParseEnum<Severity>(severity) : null, reader.GetString(first + 6),
+        SqliteDatabase.FromUnixMilliseconds(reader.GetInt64(first + 7)));
+
+    private async Task<bool> DeleteAsync(string sql, string subscriptionId, string name, CancellationToken cancellationToken)
+    {
+        await using SqliteWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using SqliteCommand command = SqliteCommands.Create(writer.Connection, null, sql)
+            .With("$s", SqliteResourceGroupStore.Subscription(subscriptionId)).With("$k", ResourceIds.Key(name));
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+}
