@@ -13,7 +13,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$root/tl" ca init "$work/pki" >/dev/null
-"$root/tl" vtpm manufacture --state "$work/vtpm.state" --key-file "$work/vtpm.key" --create-key --ca "$work/pki" --vm-id bench >/dev/null
+"$root/tl" vtpm manufacture --state "$work/vtpm.state" --key-file "$work/vtpm.key" --create-key --ca "$work/pki" --vm-id 5f0b1a2c-3d4e-4f50-8a6b-7c8d9e0f1a2b >/dev/null
 mkdir -p "$work/swtpm"
 python3 - "$aot" "$work" "$runs" <<'PY'
 import os, socket, statistics, subprocess, sys, time

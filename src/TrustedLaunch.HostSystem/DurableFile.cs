@@ -63,6 +63,34 @@ public static class DurableFile
         }
     }
 
+    /// <summary>
+    /// fdatasync(2): the file's data, and the metadata needed to read it back, reach the disk — not its times. For a
+    /// file rewritten in place whose size never changes this is one device flush, where fsync may add a journal commit.
+    /// </summary>
+    /// <exception cref="IOException">The flush failed (the data may not be durable).</exception>
+    public static void FlushData(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        if (!OperatingSystem.IsLinux())
+        {
+            RandomAccess.FlushToDisk(handle);
+            return;
+        }
+
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            if (Libc.Fdatasync((int)handle.DangerousGetHandle()) != 0)
+                throw new IOException($"fdatasync failed: errno {Marshal.GetLastPInvokeError()}.");
+        }
+        finally
+        {
+            if (added)
+                handle.DangerousRelease();
+        }
+    }
+
     /// <summary>fsync(2) on a folder, which .NET has no API for: makes a completed rename or create in it durable.</summary>
     /// <exception cref="IOException">The folder cannot be opened or synced.</exception>
     public static void SyncDirectory(string directory)

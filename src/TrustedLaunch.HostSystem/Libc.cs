@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace TrustedLaunch.HostSystem;
 
-/// <summary>The libc calls .NET does not expose that the host chores need: directory fsync, signals, euid.</summary>
+/// <summary>The libc calls .NET does not expose that the host chores need: directory fsync, fdatasync, signals, euid.</summary>
 internal static partial class Libc
 {
     public const int OpenReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY (Linux x86-64/arm64)
@@ -14,6 +14,9 @@ internal static partial class Libc
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     public static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    public static partial int Fdatasync(int fd);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

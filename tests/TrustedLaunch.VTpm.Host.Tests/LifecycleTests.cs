@@ -84,7 +84,10 @@ public sealed class LifecycleTests
                 File.WriteAllBytes(vtpm.StatePath, good[..(good.Length / 2)]);
                 break;
             case "tampered":
-                good[good.Length / 2] ^= 1;
+                // Every record the file holds (the state file keeps two slots after a 4 KiB header).
+                int slotSize = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(good.AsSpan(8));
+                good[4096 + 100] ^= 1;
+                good[4096 + slotSize + 100] ^= 1;
                 File.WriteAllBytes(vtpm.StatePath, good);
                 break;
             case "wrong key":

@@ -15,7 +15,7 @@ namespace TrustedLaunch.Server.Tests.Posture;
 /// The real service with posture's intervals shortened, one registered host that converges VMs, and helpers for the
 /// Microsoft.Security API. <paramref name="caDirectory"/>: the platform CA of the genuine-evidence factory, when attesting.
 /// </summary>
-public sealed class PostureTestService(string? caDirectory) : ArmTestService
+public sealed class PostureTestService(string? caDirectory, bool backgroundWork = true) : ArmTestService
 {
     public const string SecurityApi = "2022-01-01";
 
@@ -33,6 +33,7 @@ public sealed class PostureTestService(string? caDirectory) : ArmTestService
             WebhookRetryDelay = TimeSpan.FromMilliseconds(50),
             WebhookAttemptTimeout = TimeSpan.FromSeconds(5),
             WebhookDisableAfterFailures = 2,
+            RunBackgroundWork = backgroundWork,
         },
     };
 

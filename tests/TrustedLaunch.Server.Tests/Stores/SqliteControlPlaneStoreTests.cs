@@ -161,16 +161,21 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
         var vm = Guid.NewGuid();
         await new SqliteVmRegistry(Database).RegisterAsync(new Server.Stores.RegisteredVm(vm, "pem", T0), default);
         using (SqliteConnection connection = Database.OpenConnection())
-        using (SqliteCommand down = connection.CreateCommand())
         {
-            down.CommandText = """
-                DROP TABLE virtual_machines; DROP TABLE resource_groups; DROP TABLE subscriptions; DROP TABLE hosts; DROP TABLE operations;
-                DROP TABLE images; DROP TABLE change_sequence;
-                DROP TABLE security_remediations; DROP TABLE posture_vm_state; DROP TABLE posture_cursors; DROP TABLE security_deliveries;
-                DROP TABLE security_outbox; DROP TABLE security_events; DROP TABLE security_webhooks; DROP TABLE security_suppression_rules;
-                DROP TABLE security_pricings; DROP TABLE security_alerts; DROP TABLE security_assessment_history; DROP TABLE security_assessments;
-                DELETE FROM schema_version WHERE version >= 4;
-                """;
+            // Every table a later migration made goes, whatever later migrations there are.
+            var later = new List<string>();
+            using (SqliteCommand list = connection.CreateCommand())
+            {
+                list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN " +
+                    "('vms', 'nonces', 'attestation_results', 'baselines', 'policies', 'quote_clocks', 'schema_version') AND name NOT LIKE 'sqlite_%'";
+                using SqliteDataReader reader = list.ExecuteReader();
+                while (reader.Read())
+                    later.Add(reader.GetString(0));
+            }
+
+            using SqliteCommand down = connection.CreateCommand();
+            later.Reverse(); // children before the tables they reference
+            down.CommandText = string.Concat(later.Select(t => $"DROP TABLE {t};")) + "DELETE FROM schema_version WHERE version >= 4;";
             down.ExecuteNonQuery();
         }
 
@@ -181,30 +186,5 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
         Assert.NotNull(await new SqliteVmRegistry(migrated).GetAsync(vm, default));
         SubscriptionRecord subscription = await new SqliteSubscriptionStore(migrated).EnsureDefaultAsync(T0, default);
         Assert.NotNull(await new SqliteSubscriptionStore(migrated).GetAsync(subscription.SubscriptionId, default));
-    }
-
-    [Fact]
-    public async Task Open_Version5Database_AddsAttestationGenerationKeepingTheVms()
-    {
-        (string subscription, SqliteVirtualMachineStore vms) = await GroupAsync();
-        VirtualMachineRecord vm = Vm(subscription, "kept");
-        Assert.Equal(WriteOutcome.Written, await vms.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = vm }, default));
-        using (SqliteConnection connection = Database.OpenConnection())
-        using (SqliteCommand down = connection.CreateCommand())
-        {
-            down.CommandText = "ALTER TABLE virtual_machines DROP COLUMN attestation_generation; DELETE FROM schema_version WHERE version = 6;";
-            down.ExecuteNonQuery();
-        }
-
-        SqliteConnection.ClearAllPools();
-        SqliteDatabase migrated = SqliteDatabase.Open(Database.Path);
-        var store = new SqliteVirtualMachineStore(migrated);
-        VirtualMachineRecord? read = await store.GetAsync(vm.Key, default);
-        WriteOutcome raised = await store.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = read! with { AttestationGeneration = 3 }, ExpectedSequence = read!.ChangeSequence }, default);
-
-        Assert.Equal(6, migrated.ReadSchemaVersion());
-        Assert.Equal(0, read.AttestationGeneration);
-        Assert.Equal(WriteOutcome.Written, raised);
-        Assert.Equal(3, (await store.GetAsync(vm.Key, default))!.AttestationGeneration);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TrustedLaunch.ControlPlane.Catalogs;
 using TrustedLaunch.ControlPlane.Model;
 using TrustedLaunch.ControlPlane.State;
@@ -10,14 +9,13 @@ using Xunit.Abstractions;
 namespace TrustedLaunch.Server.Tests.Posture;
 
 /// <summary>
-/// docs/benchmarks.md: every assessment of 10,000 store-backed VMs (SQLite, one attestation result each) evaluated by a
-/// full sweep; the first sweep writes 40,000 assessments, a steady one compares and writes nothing. Integration: it
-/// writes 10,000 rows and takes a while.
+/// A full sweep over many store-backed VMs (SQLite, one attestation result each): the first writes every VM's four
+/// assessments, a steady one evaluates them all and changes nothing. Its speed at 10,000 VMs is a benchmark
+/// (bench/TrustedLaunch.Benchmarks/Posture/PostureSweepBenchmarks.cs, docs/benchmarks.md), not a timed test.
 /// </summary>
-[IntegrationTest]
-public sealed class PostureSweepSpeedTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class PostureSweepTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int Vms = 10_000;
+    private const int Vms = 200;
     private readonly PostureTestService _arm = new(caDirectory: null);
 
     public Task InitializeAsync() => _arm.InitializeAsync();
@@ -25,7 +23,7 @@ public sealed class PostureSweepSpeedTests(ITestOutputHelper output) : IAsyncLif
     public Task DisposeAsync() => _arm.DisposeAsync();
 
     [Fact]
-    public async Task FullSweep_10000Vms_UnderOneSecond()
+    public async Task FullSweep_ManyVms_FirstWritesEveryAssessmentSteadyChangesNothing()
     {
         string group = await _arm.CreateGroupAsync();
         IVirtualMachineStore store = _arm.Service.Service<IVirtualMachineStore>();
@@ -55,13 +53,13 @@ public sealed class PostureSweepSpeedTests(ITestOutputHelper output) : IAsyncLif
         }
 
         PostureEngine engine = _arm.Service.Service<PostureEngine>();
-        var clock = Stopwatch.StartNew();
-        await engine.RunOnceAsync(fullSweep: true, default);
-        TimeSpan first = clock.Elapsed;
-        clock.Restart();
-        await engine.RunOnceAsync(fullSweep: true, default);
-        TimeSpan steady = clock.Elapsed;
-        output.WriteLine($"first sweep (writes 40,000 assessments): {first.TotalMilliseconds:F0} ms; steady sweep: {steady.TotalMilliseconds:F0} ms");
-        Assert.True(steady < TimeSpan.FromSeconds(1), $"steady sweep took {steady.TotalMilliseconds:F0} ms");
+        PostureRun first = await engine.RunOnceAsync(fullSweep: true, default);
+        PostureRun steady = await engine.RunOnceAsync(fullSweep: true, default);
+        output.WriteLine($"first: {first}; steady: {steady}");
+
+        Assert.Equal(Vms, first.Results);
+        Assert.True(first.StatusChanges >= Vms, $"the first sweep set {first.StatusChanges} statuses for {Vms} VMs");
+        Assert.Equal(Vms, steady.VmsEvaluated);
+        Assert.Equal((0, 0), (steady.Results, steady.StatusChanges));
     }
 }
