@@ -257,6 +257,9 @@ public sealed class PostureEngine(
         DateTimeOffset? since = !running ? null
             : previous is { Running: true, RunningSince: not null } && previous.RestartGeneration == vm.RestartGeneration ? previous.RunningSince
             : vm.LastReport?.ReportedAt ?? run.Now;
+        // At the precision the store keeps (milliseconds), so this run judges the boot time the next run reads back.
+        if (since is DateTimeOffset exact)
+            since = DateTimeOffset.FromUnixTimeMilliseconds(exact.ToUnixTimeMilliseconds());
         var next = new VmBootState(vm.VmId, running, vm.RestartGeneration, since);
         if (next == previous)
             return;
