@@ -93,6 +93,9 @@ internal static class ServerCommands
                     host = agent.RunAsync(stopHost.Token);
                 }
 
+                // The local host stops with the service, not after it: its requests in flight would hold the shutdown.
+                using CancellationTokenRegistration stopping = app.Lifetime.ApplicationStopping.Register(stopHost.Cancel);
+
                 await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
                 await stopHost.CancelAsync().ConfigureAwait(false);
                 await host.ConfigureAwait(false); // the agent stops; its VMs keep running and the next start adopts them
