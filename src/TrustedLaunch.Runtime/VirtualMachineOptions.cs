@@ -58,6 +58,9 @@ public sealed record VirtualMachineOptions
 
     public bool Network { get; init; }
 
+    /// <summary>Expose VMX/SVM to the guest (<see cref="Qemu.QemuLaunchSpec.NestedVirtualization"/>); hidden by default.</summary>
+    public bool NestedVirtualization { get; init; }
+
     /// <summary>Serial console log; null keeps it in the run folder (removed with it).</summary>
     public string? ConsoleLog { get; init; }
 

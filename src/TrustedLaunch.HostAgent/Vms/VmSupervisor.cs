@@ -417,6 +417,8 @@ internal sealed class VmSupervisor : IAsyncDisposable
             VTpm = vtpm && state is not null ? state.VTpm(_host.Options.VTpmProgram) : null,
             MemoryMiB = spec?.MemoryInMB ?? 1024,
             Cpus = spec?.VCpus ?? 1,
+            // The control plane refuses it with Trusted Launch; a Standard VM gets it when its extension asks.
+            NestedVirtualization = spec is not null && spec.SecurityType != "TrustedLaunch" && spec.Extensions.NestedVirtualizationEnabled == true,
             ConsoleLog = _folder.ConsoleLog,
             Accelerator = _host.Options.Accelerator,
             PersistentRunDirectory = _folder.RunDirectory,

@@ -36,8 +36,9 @@ public static class QemuCommandLine
         bool smm = spec.Firmware?.SecureBoot == true;
         Add("-machine", $"q35,smm={(smm ? "on" : "off")},vmport=off");
         Add("-accel", spec.Accelerator == Accelerator.Kvm ? "kvm" : (spec.Cpus > 1 ? "tcg,thread=multi" : "tcg"));
-        if (spec.Accelerator == Accelerator.Kvm)
-            Add("-cpu", "host");
+        // The CPU model (KVM: the host's; TCG: QEMU's default qemu64), with VMX/SVM hidden unless nested virtualization is asked.
+        string model = spec.Accelerator == Accelerator.Kvm ? "host" : "qemu64";
+        Add("-cpu", spec.NestedVirtualization ? model : $"{model},-vmx,-svm");
         Add("-m", spec.MemoryMiB.ToString(CultureInfo.InvariantCulture));
         Add("-smp", spec.Cpus.ToString(CultureInfo.InvariantCulture));
 

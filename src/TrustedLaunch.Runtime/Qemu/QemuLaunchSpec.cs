@@ -36,6 +36,12 @@ public sealed record QemuLaunchSpec
     /// <summary>A user-mode NIC (virtio-net); off unless asked, so a test VM has no network at all.</summary>
     public bool Network { get; init; }
 
+    /// <summary>
+    /// Expose hardware virtualization (VMX/SVM) to the guest. Off by default, and always off for Trusted Launch (Azure does
+    /// not offer nested virtualization with it): QEMU's TCG CPU model would otherwise show SVM, KVM's host model VMX/SVM.
+    /// </summary>
+    public bool NestedVirtualization { get; init; }
+
     /// <summary>Exit instead of resetting when the guest reboots or panics (one boot per launch).</summary>
     public bool ExitOnReboot { get; init; } = true;
 

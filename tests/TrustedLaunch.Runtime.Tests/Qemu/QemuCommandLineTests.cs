@@ -25,6 +25,29 @@ public sealed class QemuCommandLineTests
     };
 
     [Fact]
+    public void Build_Default_HidesVmxAndSvm()
+    {
+        // QEMU's TCG default model (qemu64) shows SVM and KVM's host model VMX/SVM: without hiding them a guest could nest.
+        Assert.Contains("-cpu qemu64,-vmx,-svm", string.Join(' ', QemuCommandLine.Build(Spec())), StringComparison.Ordinal);
+        Assert.Contains("-cpu host,-vmx,-svm", string.Join(' ', QemuCommandLine.Build(Spec() with { Accelerator = Accelerator.Kvm })), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_NestedVirtualization_CpuModelAsIs()
+    {
+        Assert.Equal("qemu64", CpuOf(Spec(secureBoot: false, tpm: null) with { NestedVirtualization = true }));
+        Assert.Equal("host", CpuOf(Spec(secureBoot: false, tpm: null) with { NestedVirtualization = true, Accelerator = Accelerator.Kvm }));
+    }
+
+    private static string CpuOf(QemuLaunchSpec spec)
+    {
+        IReadOnlyList<string> args = QemuCommandLine.Build(spec);
+        int i = args.ToList().IndexOf("-cpu");
+        Assert.True(i >= 0, "no -cpu");
+        return args[i + 1];
+    }
+
+    [Fact]
     public void Build_TrustedLaunch_SmmSecurePflashTpmCrbAgentPort()
     {
         string line = string.Join(' ', QemuCommandLine.Build(Spec()));
