@@ -7,6 +7,7 @@ internal static partial class Libc
 {
     public const int OpenReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY (Linux x86-64/arm64)
     public const int SignalTerminate = 15;            // SIGTERM
+    public const int SignalKill = 9;                  // SIGKILL
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags);

@@ -42,6 +42,12 @@ public sealed record DebianImageRequest
     /// <summary>The GRUB commands that load the kernel and initramfs.</summary>
     public GrubKernelLoader KernelLoader { get; init; } = GrubKernelLoader.Linux;
 
+    /// <summary>
+    /// 2 (default): GPT + EFI System Partition, Debian's signed shim and GRUB for UEFI (Azure's Generation 2, Trusted Launch
+    /// capable). 1: MBR, GRUB for BIOS (grub-pc) in the MBR gap, a FAT partition with the kernel (Generation 1: SeaBIOS boots it).
+    /// </summary>
+    public int Generation { get; init; } = 2;
+
     /// <summary>Cache folder for images; null means <c>TL_HOME/images</c>.</summary>
     public string? ImageCache { get; init; }
 
@@ -72,7 +78,10 @@ public sealed record ImageManifest
 
     public string? GuestAgentSha256 { get; init; }
 
-    /// <summary>ESP path → SHA-256 of the file put there.</summary>
+    /// <summary>Azure's generation: 2 (UEFI, GPT + ESP) or 1 (BIOS, MBR).</summary>
+    public int Generation { get; init; } = 2;
+
+    /// <summary>Boot-partition path → SHA-256 of the file put there.</summary>
     public required IReadOnlyDictionary<string, string> Files { get; init; }
 }
 
@@ -94,23 +103,35 @@ public static class DebianImageBuilder
     public static DebianImage Build(DebianImageRequest request, IProgress<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        string grubConfig = GrubConfiguration.Render($"TrustedLaunch {Distribution}", request.KernelLoader, request.KernelCommandLine);
+        CheckGeneration(request);
+        bool bios = request.Generation == 1;
+        string grubConfig = bios
+            ? GrubBiosImage.Configuration(request.KernelCommandLine)
+            : GrubConfiguration.Render($"TrustedLaunch {Distribution}", request.KernelLoader, request.KernelCommandLine);
         string imageCache = request.ImageCache ?? TlHome.Images;
         var apt = new AptRepository(request.PackageCache ?? Path.Combine(TlHome.Cache, "debs"));
 
         progress?.Report("resolve: package versions (apt-cache)");
         string kernelPackage = AptRepository.ResolveDependency("linux-image-amd64", "linux-image-");
-        DebianPackage[] packages =
-        [
-            AptRepository.Resolve("shim-signed"),
-            AptRepository.Resolve("grub-efi-amd64-signed"),
-            AptRepository.Resolve(kernelPackage),
-            AptRepository.Resolve("busybox-static"),
-        ];
+        DebianPackage[] packages = bios
+            ?
+            [
+                AptRepository.Resolve("grub-pc-bin"),
+                AptRepository.Resolve("grub-common"),
+                AptRepository.Resolve(kernelPackage),
+                AptRepository.Resolve("busybox-static"),
+            ]
+            :
+            [
+                AptRepository.Resolve("shim-signed"),
+                AptRepository.Resolve("grub-efi-amd64-signed"),
+                AptRepository.Resolve(kernelPackage),
+                AptRepository.Resolve("busybox-static"),
+            ];
         IReadOnlyList<SharedLibrary> agentLibraries = request.GuestAgent is null ? [] : SharedLibraries.Of(request.GuestAgent);
         string? agentHash = request.GuestAgent is null ? null : AgentDigest(request.GuestAgent, agentLibraries);
         string key = CacheKey(packages, request, agentHash);
-        string raw = Path.Combine(imageCache, $"{Distribution}-{key}.raw");
+        string raw = Path.Combine(imageCache, $"{Distribution}-{(bios ? "gen1-" : "")}{key}.raw");
         string manifestPath = Path.ChangeExtension(raw, ".json");
         if (File.Exists(raw) && File.Exists(manifestPath))
         {
@@ -143,18 +164,28 @@ public static class DebianImageBuilder
                 return host;
             }
 
+            byte[] kernel = File.ReadAllBytes(Path.Combine(root, "boot", $"vmlinuz-{kernelVersion}"));
+            progress?.Report("initramfs: busybox, init, modules (newc + gzip)");
+            using var initrd = new MemoryStream();
+            GuestInitramfs.Build(root, kernelVersion, request.GuestAgent, initrd, agentLibraries);
+            if (bios)
+            {
+                var bootFiles = new List<(string Host, string Path)> { (Stage("/vmlinuz", kernel), "/vmlinuz"), (Stage("/initrd.gz", initrd.ToArray()), "/initrd.gz") };
+                files["(core.img embedded config)"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(grubConfig)));
+                progress?.Report("grub: core.img (grub-mkimage from grub-common, i386-pc modules from grub-pc-bin)");
+                byte[] core = GrubBiosImage.BuildCore(root, request.KernelCommandLine, work);
+                byte[] bootSector = GrubBiosImage.BootSector(root);
+                progress?.Report("disk: MBR + GRUB core in the MBR gap + FAT partition (mtools)");
+                DurableFile.Publish(raw, overwrite: true, temporary => WriteBiosDisk(temporary, key, bootSector, core, bootFiles));
+                return Publish(raw, manifestPath, key, packages, kernelVersion, request, agentHash, files, progress);
+            }
+
             byte[] shim = File.ReadAllBytes(Path.Combine(root, "usr/lib/shim/shimx64.efi.signed"));
             byte[] grub = File.ReadAllBytes(Path.Combine(root, "usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed"));
             if (request.Untrusted == UntrustedComponent.Shim)
                 shim = SignatureStripper.StripAuthenticode(shim);
             if (request.Untrusted == UntrustedComponent.Grub)
                 grub = SignatureStripper.StripAuthenticode(grub);
-            byte[] kernel = File.ReadAllBytes(Path.Combine(root, "boot", $"vmlinuz-{kernelVersion}"));
-
-            progress?.Report("initramfs: busybox, init, modules (newc + gzip)");
-            using var initrd = new MemoryStream();
-            GuestInitramfs.Build(root, kernelVersion, request.GuestAgent, initrd, agentLibraries);
-
             var staged = new List<(string Host, string Esp)>
             {
                 (Stage("/EFI/BOOT/BOOTX64.EFI", shim), "/EFI/BOOT/BOOTX64.EFI"),
@@ -169,27 +200,44 @@ public static class DebianImageBuilder
             progress?.Report("disk: GPT + FAT ESP (mtools)");
             // Published durably: the image first, then the manifest whose presence marks the cache entry complete.
             DurableFile.Publish(raw, overwrite: true, temporary => WriteDisk(temporary, key, staged));
-
-            var manifest = new ImageManifest
-            {
-                Distribution = Distribution,
-                CacheKey = key,
-                Packages = packages,
-                KernelVersion = kernelVersion,
-                KernelCommandLine = request.KernelCommandLine,
-                KernelLoader = request.KernelLoader,
-                Untrusted = request.Untrusted,
-                GuestAgentSha256 = agentHash?[..64],
-                Files = files,
-            };
-            DurableFile.Write(manifestPath, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest, ImageJsonContext.Default.ImageManifest)), overwrite: true);
-            progress?.Report($"built: {raw}");
-            return new DebianImage(raw, manifestPath, manifest, FromCache: false);
+            return Publish(raw, manifestPath, key, packages, kernelVersion, request, agentHash, files, progress);
         }
         finally
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    // The manifest is written last: its presence marks the cache entry complete.
+    private static DebianImage Publish(string raw, string manifestPath, string key, DebianPackage[] packages, string kernelVersion, DebianImageRequest request,
+        string? agentHash, IReadOnlyDictionary<string, string> files, IProgress<string>? progress)
+    {
+        var manifest = new ImageManifest
+        {
+            Distribution = Distribution,
+            CacheKey = key,
+            Packages = packages,
+            KernelVersion = kernelVersion,
+            KernelCommandLine = request.KernelCommandLine,
+            KernelLoader = request.KernelLoader,
+            Untrusted = request.Untrusted,
+            GuestAgentSha256 = agentHash?[..64],
+            Generation = request.Generation,
+            Files = new SortedDictionary<string, string>(files.ToDictionary(), StringComparer.Ordinal),
+        };
+        DurableFile.Write(manifestPath, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest, ImageJsonContext.Default.ImageManifest)), overwrite: true);
+        progress?.Report($"built: {raw}");
+        return new DebianImage(raw, manifestPath, manifest, FromCache: false);
+    }
+
+    private static void CheckGeneration(DebianImageRequest request)
+    {
+        if (request.Generation is not (1 or 2))
+            throw new ImageException(ImageFailure.BadInput, $"Generation {request.Generation} is not one: 1 (BIOS, MBR) or 2 (UEFI, GPT).");
+        if (request.Generation == 1 && request.Untrusted != UntrustedComponent.None)
+            throw new ImageException(ImageFailure.BadInput, "A Generation 1 image has no shim or signed GRUB to leave unsigned (BIOS does not verify).");
+        if (request.Generation == 1 && request.KernelLoader != GrubKernelLoader.Linux)
+            throw new ImageException(ImageFailure.BadInput, "linuxefi is a UEFI loader; a Generation 1 image boots through BIOS.");
     }
 
     /// <summary>Writes the image to <paramref name="output"/> as raw (a copy) or qcow2 (<c>qemu-img convert</c>).</summary>
@@ -226,6 +274,8 @@ public static class DebianImageBuilder
             text.Append(CultureInfo.InvariantCulture, $"{p}\n");
         text.Append(CultureInfo.InvariantCulture, $"untrusted={request.Untrusted}\ncmdline={request.KernelCommandLine}\nloader={request.KernelLoader}\nagent={agentHash}\n");
         text.Append(GuestInit.Script).Append(GuestInit.PowerButton);
+        if (request.Generation == 1)
+            text.Append(CultureInfo.InvariantCulture, $"generation=1\n{GrubBiosImage.Configuration(request.KernelCommandLine)}"); // Generation 2 keys unchanged
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
         return request.Untrusted == UntrustedComponent.None ? hash : $"unsigned-{request.Untrusted.ToString().ToLowerInvariant()}-{hash}";
     }
@@ -251,6 +301,22 @@ public static class DebianImageBuilder
             esp.CreateDirectory(dir);
         foreach (var (host, espPath) in files)
             esp.CopyIn(host, espPath);
+    }
+
+    private static void WriteBiosDisk(string path, string key, byte[] bootSector, byte[] core, IReadOnlyList<(string Host, string Path)> files)
+    {
+        long totalSectors = DiskBytes / MasterBootRecord.SectorSize;
+        byte[] seed = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        using (var disk = new FileStream(path, FileMode.Create, FileAccess.ReadWrite))
+        {
+            disk.SetLength(DiskBytes);
+            MasterBootRecord.Write(disk, bootSector, core, EspFirstLba, totalSectors - EspFirstLba);
+        }
+
+        var boot = new EspFileSystem(path, EspFirstLba * MasterBootRecord.SectorSize);
+        boot.Format(totalSectors - EspFirstLba, BitConverter.ToUInt32(seed, 0), "TL-BOOT");
+        foreach (var (host, bootPath) in files)
+            boot.CopyIn(host, bootPath);
     }
 
     private static ImageManifest ReadManifest(string path) =>

@@ -51,6 +51,9 @@ public sealed record AttestationServiceOptions
 
     public int MaxListLimit { get; init; } = 500;
 
+    /// <summary>Where <c>tl image build</c> caches its images: the newest default builds are offered in the image catalog at start; null: none.</summary>
+    public string? ImageCache { get; init; }
+
     /// <summary>The ARM control plane's settings (docs/control-plane.md).</summary>
     public ControlPlaneOptions ControlPlane { get; init; } = new();
 

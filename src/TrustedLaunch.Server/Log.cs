@@ -46,6 +46,12 @@ internal static partial class Log
     [LoggerMessage(6011, LogLevel.Information, "VM {VmId}: reference policy set to {Name}")]
     public static partial void PolicyAssigned(ILogger logger, Guid vmId, string name);
 
+    [LoggerMessage(6021, LogLevel.Information, "Image catalog: {Urn} ({Generation}) offers {Path}")]
+    public static partial void ImageOffered(ILogger logger, string urn, string generation, string path);
+
+    [LoggerMessage(6022, LogLevel.Warning, "Image catalog: a built image was not registered: {Reason}")]
+    public static partial void ImageNotOffered(ILogger logger, string reason);
+
     [LoggerMessage(6020, LogLevel.Information, "Control plane: default subscription {SubscriptionId} ({DisplayName})")]
     public static partial void DefaultSubscription(ILogger logger, string subscriptionId, string displayName);
 }

@@ -18,6 +18,7 @@ public partial class ArchitectureDocTests
         ["SQLite"] = "Microsoft.Data.Sqlite",
         ["ASP.NET Core"] = "Microsoft.AspNetCore.App",
         ["OpenApi"] = "Microsoft.AspNetCore.OpenApi",
+        ["Logging.Abstractions"] = "Microsoft.Extensions.Logging.Abstractions",
         ["CloudEvents"] = "CloudNative.CloudEvents.SystemTextJson",
         ["Polly"] = "Polly.Core",
     };

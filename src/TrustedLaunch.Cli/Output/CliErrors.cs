@@ -1,3 +1,6 @@
+using TrustedLaunch.Cli.Commands.Arm;
+using TrustedLaunch.HostAgent.GuestState;
+using TrustedLaunch.HostAgent.Http;
 using TrustedLaunch.Images;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.GuestState;
@@ -27,6 +30,11 @@ internal static class CliErrors
     {
         CliException cli => new(cli.Code, cli.Message),
 
+        // The control plane's answers: ARM's error (code and message, as az prints it), a failed operation, no answer.
+        ArmApiException arm => new(arm.ExitCode, arm.Describe()),
+        ArmOperationFailedException => new(ExitCode.VerificationFailed, e.Message),
+        ControlPlaneCallException => new(ExitCode.EnvironmentProblem, e.Message),
+
         // Guest state: corrupt or wrongly keyed → 1, malformed → 2, held by a running VM → 3.
         VmgsIntegrityException => new(ExitCode.VerificationFailed, $"VMGS integrity check failed: {e.Message}"),
         VmgsFormatException => new(ExitCode.BadInput, $"malformed VMGS file: {e.Message}"),
@@ -54,7 +62,8 @@ internal static class CliErrors
         DllNotFoundException or EntryPointNotFoundException => new(ExitCode.EnvironmentProblem, $"libtpms cannot be loaded ({e.Message}); install libtpms0"),
 
         // Inputs the libraries refused: CA folders, variable stores, key files, trust anchors.
-        PlatformCaException or VariableStoreException or SealingKeyException or TrustAnchorException => new(ExitCode.BadInput, e.Message),
+        PlatformCaException or VariableStoreException or SealingKeyException or TrustAnchorException or GuestStateRequestException =>
+            new(ExitCode.BadInput, e.Message),
 
         // An embedded Microsoft certificate that is not the pinned one: this installation of tl is damaged.
         MicrosoftCertificateException => new(ExitCode.EnvironmentProblem, e.Message),

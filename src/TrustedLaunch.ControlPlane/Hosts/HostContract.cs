@@ -46,6 +46,9 @@ public sealed record HostView
     public required int AllocatedMemoryInMB { get; init; }
 
     public required int VirtualMachines { get; init; }
+
+    /// <summary>A host not heard from for this long is lost: poll (or report) more often than this.</summary>
+    public int LivenessWindowSeconds { get; init; }
 }
 
 /// <summary>
@@ -79,6 +82,9 @@ public sealed record VmAssignment
 
     /// <summary>Increases with every restart request: restart the VM when it is above the one last applied.</summary>
     public required long RestartGeneration { get; init; }
+
+    /// <summary>Increases with every request to attest the VM now: attest when it is above the one last handled.</summary>
+    public long AttestationGeneration { get; init; }
 
     public required VmRuntimeSpec Spec { get; init; }
 }
@@ -151,6 +157,30 @@ public sealed record VmReport
     public string? BootVerdictDetail { get; init; }
 
     public string? ConsoleTail { get; init; }
+
+    /// <summary>The vTPM's identity keys (EK and AK public keys and certificates), reported once the host has made its guest state.</summary>
+    public IReadOnlyList<VTpmKeyReport>? VTpmKeys { get; init; }
+}
+
+/// <summary>One identity key of a VM's vTPM, as its host read it from the vTPM when it manufactured it.</summary>
+public sealed record VTpmKeyReport
+{
+    /// <summary><c>ek-rsa2048</c>, <c>ek-eccp256</c> or <c>ak-rsa2048</c>.</summary>
+    public required string Role { get; init; }
+
+    public string? Algorithm { get; init; }
+
+    /// <summary>The persistent handle of the key in the vTPM (<c>0x81010001</c>).</summary>
+    public string? PersistentHandle { get; init; }
+
+    /// <summary>The NV index of its certificate (<c>0x01C00002</c>).</summary>
+    public string? CertificateIndex { get; init; }
+
+    /// <summary>SubjectPublicKeyInfo, PEM.</summary>
+    public string? PublicKeyPem { get; init; }
+
+    /// <summary>The platform CA's certificate for the key, PEM.</summary>
+    public string? CertificatePem { get; init; }
 }
 
 /// <summary>What happened to each VM of a report.</summary>

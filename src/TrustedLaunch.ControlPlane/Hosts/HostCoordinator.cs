@@ -19,6 +19,7 @@ public sealed class HostCoordinator(
     ImageCatalogService images,
     Placement placement,
     HostSignals signals,
+    IAttestationEnrollment enrollment,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -66,9 +67,11 @@ public sealed class HostCoordinator(
 
     /// <summary>
     /// The desired state of the host's VMs: at once when it differs from <paramref name="token"/> (or no token is
-    /// given), else when it changes or after <paramref name="timeout"/>. Each poll also counts as a heartbeat.
+    /// given), else when it changes, after <paramref name="timeout"/>, or when <paramref name="endWaitEarly"/> is
+    /// cancelled (the service stopping: a waiting poll must not hold its shutdown). Each poll also counts as a heartbeat.
     /// </summary>
-    public async Task<ArmResult<HostAssignments>> GetAssignmentsAsync(string name, string? token, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<ArmResult<HostAssignments>> GetAssignmentsAsync(string name, string? token, TimeSpan timeout, CancellationToken endWaitEarly,
+        CancellationToken cancellationToken)
     {
         HostRecord? host = await hosts.GetAsync(name, cancellationToken);
         if (host is null)
@@ -77,10 +80,11 @@ public sealed class HostCoordinator(
         await PlaceWaitingAsync(cancellationToken);
         Task changed = signals.NextAsync(host.Name);
         HostAssignments assignments = await AssignmentsAsync(host.Name, cancellationToken);
-        if (token is null || assignments.Token != token || timeout <= TimeSpan.Zero)
+        if (token is null || assignments.Token != token || timeout <= TimeSpan.Zero || endWaitEarly.IsCancellationRequested)
             return ArmResult.Ok<HostAssignments>(assignments);
         TimeSpan wait = timeout < options.MaxLongPoll ? timeout : options.MaxLongPoll;
-        await Task.WhenAny(changed, Task.Delay(wait, time, cancellationToken));
+        using (var waitEnds = CancellationTokenSource.CreateLinkedTokenSource(endWaitEarly, cancellationToken))
+            await Task.WhenAny(changed, Task.Delay(wait, time, waitEnds.Token));
         cancellationToken.ThrowIfCancellationRequested();
         await hosts.TouchAsync(host.Name, time.GetUtcNow(), cancellationToken);
         return ArmResult.Ok<HostAssignments>(await AssignmentsAsync(host.Name, cancellationToken));
@@ -191,6 +195,7 @@ public sealed class HostCoordinator(
                         BootVerdictDetail = entry.BootVerdict is null ? vm.LastReport?.BootVerdictDetail : entry.BootVerdictDetail,
                         ConsoleTail = entry.ConsoleTail ?? vm.LastReport?.ConsoleTail,
                         Error = current ? entry.Error : vm.LastReport?.Error,
+                        VTpmKeys = entry.VTpmKeys ?? vm.LastReport?.VTpmKeys,
                     },
                 };
                 OperationRecord? completed = null;
@@ -212,7 +217,11 @@ public sealed class HostCoordinator(
             }
 
             if (await machines.WriteAsync(write, cancellationToken) == WriteOutcome.Written)
+            {
+                if (write.Record is null)
+                    await enrollment.WithdrawAsync(vm.VmId, cancellationToken);
                 return true;
+            }
         }
 
         return false;
@@ -248,6 +257,7 @@ public sealed class HostCoordinator(
             Version = vm.Version,
             DesiredPowerState = vm.ProvisioningState == ProvisioningState.Deleting ? "Deleted" : vm.DesiredPower.ToString(),
             RestartGeneration = vm.RestartGeneration,
+            AttestationGeneration = vm.AttestationGeneration,
             Spec = new VmRuntimeSpec
             {
                 VmSize = properties.HardwareProfile!.VmSize!,
@@ -286,6 +296,7 @@ public sealed class HostCoordinator(
             AllocatedVCpus = allocated.Sum(v => v.VCpus),
             AllocatedMemoryInMB = allocated.Sum(v => v.MemoryInMB),
             VirtualMachines = vms.Count,
+            LivenessWindowSeconds = (int)Math.Ceiling(options.HostLivenessWindow.TotalSeconds),
         };
     }
 

@@ -1,5 +1,6 @@
 using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Hosts;
+using TrustedLaunch.ControlPlane.Model;
 using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.ControlPlane.Stores;
 
@@ -25,6 +26,7 @@ public sealed class VirtualMachineLifecycle(
     IOperationStore operations,
     Placement placement,
     HostSignals signals,
+    IAttestationEnrollment enrollment,
     TimeProvider time)
 {
     private const int Attempts = 5;
@@ -67,6 +69,8 @@ public sealed class VirtualMachineLifecycle(
             {
                 if (vm.HostName is not null)
                     signals.Notify(vm.HostName);
+                else
+                    await enrollment.WithdrawAsync(vm.VmId, cancellationToken);
                 return ArmResult.Ok<OperationRecord?>(operation);
             }
         }
@@ -130,6 +134,41 @@ public sealed class VirtualMachineLifecycle(
         }
 
         return ArmErrors.AnotherOperationInProgress(ResourceIds.VirtualMachine(key.SubscriptionId, key.ResourceGroup, key.Name));
+    }
+
+    /// <summary>
+    /// Asks the VM's host to attest it now (<c>POST …/attest</c>): raises its attestation generation, which the host sees on
+    /// its next poll. Not an operation and not a change of the VM (its ETag stays): the result lands in the attestation store.
+    /// </summary>
+    public async Task<ArmResult<VirtualMachineRecord>> RequestAttestationAsync(VirtualMachineKey key, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; attempt < Attempts; attempt++)
+        {
+            VirtualMachineRecord? vm = await machines.GetAsync(key, cancellationToken);
+            if (vm is null)
+                return ArmErrors.ResourceNotFound(ResourceIds.VirtualMachineType, key.Name, key.ResourceGroup);
+            if (!HasVTpm(vm))
+                return ArmErrors.OperationNotAllowed($"VM '{vm.Name}' has no vTPM: only a Trusted Launch VM with vTpmEnabled is attested.");
+            if (vm.DesiredPower != DesiredPowerState.Running || vm.HostName is null || vm.ProvisioningState == ProvisioningState.Deleting)
+                return ArmErrors.OperationNotAllowed($"VM '{vm.Name}' is not running; only a running VM can be attested.");
+            VirtualMachineRecord next = vm with { AttestationGeneration = vm.AttestationGeneration + 1 };
+            if (await machines.WriteAsync(new VirtualMachineWrite { Key = key, Record = next, ExpectedSequence = vm.ChangeSequence }, cancellationToken)
+                == WriteOutcome.Written)
+            {
+                signals.Notify(vm.HostName);
+                return ArmResult.Ok<VirtualMachineRecord>(next);
+            }
+        }
+
+        return ArmErrors.AnotherOperationInProgress(ResourceIds.VirtualMachine(key.SubscriptionId, key.ResourceGroup, key.Name));
+    }
+
+    /// <summary>A Trusted Launch VM with its vTPM on: the VMs the platform attests.</summary>
+    public static bool HasVTpm(VirtualMachineRecord vm)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        SecurityProfile? security = vm.Model.Properties.SecurityProfile;
+        return security?.SecurityType == VmPlanner.TrustedLaunch && security.UefiSettings?.VTpmEnabled == true;
     }
 
     /// <summary>The power state a host reports once it has converged a VM to <paramref name="desired"/>.</summary>

@@ -26,6 +26,7 @@ public sealed class VirtualMachineService(
     HostSignals signals,
     IReferencePolicyLookup policies,
     IAttestationStatusSource attestations,
+    IAttestationEnrollment enrollment,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -226,6 +227,7 @@ public sealed class VirtualMachineService(
         {
             case PlacementOutcome.Written:
                 VirtualMachineRecord vm = written.Record!;
+                await EnrollAsync(vm, cancellationToken);
                 if (vm.HostName is not null)
                     signals.Notify(vm.HostName);
                 return ArmResult.Ok<VmWriteResult>(new VmWriteResult(vm, created, operation.Status == OperationStatus.InProgress ? operation : null));
@@ -240,6 +242,12 @@ public sealed class VirtualMachineService(
                 };
         }
     }
+
+    /// <summary>A VM with a vTPM is attested, so the attestation registry knows it (with its policy) before its host relays evidence.</summary>
+    private Task EnrollAsync(VirtualMachineRecord vm, CancellationToken cancellationToken) =>
+        VirtualMachineLifecycle.HasVTpm(vm)
+            ? enrollment.EnrollAsync(vm.VmId, vm.Model.Properties.TrustedLaunchExtensions?.ReferencePolicy, cancellationToken)
+            : enrollment.WithdrawAsync(vm.VmId, cancellationToken);
 
     // A concurrent request changed the VM between our read and our write. Our preconditions, checked against what won,
     // decide: 412 when they no longer hold, else 409 naming the winner's operation.

@@ -62,6 +62,23 @@ public static class VirtualMachineViews
         };
     }
 
+    /// <summary>The vTPM identity its host reported; null when none was reported yet.</summary>
+    public static ShieldedInstanceIdentity? Identity(VirtualMachineRecord vm)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        if (vm.LastReport?.VTpmKeys is not { Count: > 0 } keys)
+            return null;
+        Hosts.VTpmKeyReport? ek = keys.FirstOrDefault(k => k.Role == "ek-rsa2048") ?? keys.FirstOrDefault(k => k.Role.StartsWith("ek", StringComparison.Ordinal));
+        Hosts.VTpmKeyReport? ak = keys.FirstOrDefault(k => k.Role.StartsWith("ak", StringComparison.Ordinal));
+        return new ShieldedInstanceIdentity
+        {
+            VmId = vm.VmId.ToString(),
+            EncryptionKey = ek is null ? null : new ShieldedInstanceIdentityEntry(ek.CertificatePem, ek.PublicKeyPem),
+            SigningKey = ak is null ? null : new ShieldedInstanceIdentityEntry(ak.CertificatePem, ak.PublicKeyPem),
+            Keys = keys,
+        };
+    }
+
     /// <summary>The power state the instance view shows: the host's report, unknown when the host is lost, else what the VM is converging to.</summary>
     public static PowerState DisplayedPower(VirtualMachineRecord vm, bool? hostAlive)
     {

@@ -1,5 +1,6 @@
 using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Catalogs;
+using TrustedLaunch.ControlPlane.Hosts;
 using TrustedLaunch.ControlPlane.Model;
 
 namespace TrustedLaunch.ControlPlane.State;
@@ -93,6 +94,9 @@ public sealed record VirtualMachineRecord
     /// <summary>Incremented by each restart, so a host sees a restart even when the desired state stays Running.</summary>
     public required long RestartGeneration { get; init; }
 
+    /// <summary>Incremented by each request to attest the VM now (<c>POST …/attest</c>); its host attests when it rises.</summary>
+    public long AttestationGeneration { get; init; }
+
     public required DateTimeOffset TimeCreated { get; init; }
 
     /// <summary>The host's latest report for this VM (boot verdict, console tail, errors).</summary>
@@ -170,4 +174,7 @@ public sealed record VmHostReport
     public string? ConsoleTail { get; init; }
 
     public ArmErrorDetail? Error { get; init; }
+
+    /// <summary>The vTPM's identity keys as its host read them when it manufactured the vTPM (kept across reports).</summary>
+    public IReadOnlyList<VTpmKeyReport>? VTpmKeys { get; init; }
 }

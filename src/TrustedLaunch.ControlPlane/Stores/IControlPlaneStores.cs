@@ -137,3 +137,17 @@ public interface IReferencePolicyLookup
 {
     Task<bool> ExistsAsync(string name, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// The attestation service's VM registry as the control plane feeds it: a Trusted Launch VM with a vTPM is registered
+/// (its <c>vmId</c> and its reference policy) when it is created, so the evidence its host relays is accepted; its
+/// policy follows updates; it is removed when the VM is deleted (its results and baseline stay for audit).
+/// </summary>
+public interface IAttestationEnrollment
+{
+    /// <summary>Registers the VM, or replaces its policy (null: the built-in minimum).</summary>
+    Task EnrollAsync(Guid vmId, string? referencePolicy, CancellationToken cancellationToken);
+
+    /// <summary>Removes the VM from the registry (nothing happens when it is not registered).</summary>
+    Task WithdrawAsync(Guid vmId, CancellationToken cancellationToken);
+}

@@ -7,7 +7,7 @@ namespace TrustedLaunch.HostSystem.Processes;
 /// through util-linux <c>setpriv --pdeathsig TERM</c>, which is required here (a VM's processes must never outlive
 /// the runtime that supervises them).
 /// </summary>
-public sealed class ChildProcess : IDisposable
+public sealed class ChildProcess : ISupervisedProcess
 {
     private readonly Process _process;
     private readonly Task<int> _exited;
@@ -29,6 +29,13 @@ public sealed class ChildProcess : IDisposable
     public Task<int> Exited => _exited;
 
     public bool HasExited => _exited.IsCompleted;
+
+    /// <inheritdoc/>
+    public Task<int?> Ended => _ended ??= EndedAsync();
+
+    private Task<int?>? _ended;
+
+    private async Task<int?> EndedAsync() => await _exited.ConfigureAwait(false);
 
     /// <summary>The last lines the process wrote to stderr (QEMU explains a refused command line there).</summary>
     public string StandardErrorTail => _stderr.ToString();

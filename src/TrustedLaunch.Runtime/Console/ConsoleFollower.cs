@@ -9,14 +9,14 @@ namespace TrustedLaunch.Runtime.Console;
 internal sealed class ConsoleFollower : IAsyncDisposable
 {
     private readonly string _path;
-    private readonly ChildProcess _qemu;
+    private readonly ISupervisedProcess _qemu;
     private readonly DateTime _startedAt;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<BootVerdict> _verdict = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private readonly Task _loop;
 
-    public ConsoleFollower(string path, ChildProcess qemu, DateTime startedAt)
+    public ConsoleFollower(string path, ISupervisedProcess qemu, DateTime startedAt)
     {
         _path = path;
         _qemu = qemu;
@@ -66,9 +66,9 @@ internal sealed class ConsoleFollower : IAsyncDisposable
                 return;
             if (exited)
             {
-                int code = await _qemu.Exited.ConfigureAwait(false);
+                int? code = await _qemu.Ended.ConfigureAwait(false);
                 string stderr = _qemu.StandardErrorTail;
-                Conclude(BootOutcome.Failed, $"QEMU exited (code {code}) before a verdict{(stderr.Length > 0 ? ": " + stderr : "")}");
+                Conclude(BootOutcome.Failed, $"QEMU exited{(code is int c ? $" (code {c})" : "")} before a verdict{(stderr.Length > 0 ? ": " + stderr : "")}");
                 return;
             }
 

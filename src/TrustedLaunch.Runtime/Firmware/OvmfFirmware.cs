@@ -38,7 +38,8 @@ public sealed record OvmfFirmware(string CodePath, string VarsTemplatePath, stri
             "(scripts/install-deps.sh) or create a store of the 4 MiB layout with 'tl uefi vars create --size 4m'.");
     }
 
-    /// <summary>The layout size of a variable store this code flash accepts, in bytes.</summary>
+    /// <summary>The layout size of a variable store this code flash accepts, in bytes (read from the file: not part of a run record).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public long VarsSize => new FileInfo(VarsTemplatePath).Length;
 
     /// <summary>Checks that a variable store fits this build's flash layout (a 2 MiB store in a 4 MiB build does not boot).</summary>

@@ -23,8 +23,9 @@ namespace TrustedLaunch.Runtime.GuestState;
 /// </summary>
 public sealed class VmgsGuestState
 {
-    private VmgsGuestState(string path, string kekPath, string vmId, string? template, int nvramLength)
+    private VmgsGuestState(string path, string kekPath, string vmId, string? template, int nvramLength, bool hasVTpm)
     {
+        HasVTpm = hasVTpm;
         Path = path;
         KekPath = kekPath;
         VmId = vmId;
@@ -53,13 +54,20 @@ public sealed class VmgsGuestState
     /// <summary>The <c>uefi-nvram</c> entry, opened only for the moment of each read or write (see the class remarks).</summary>
     public INonVolatileStore VariableStore { get; }
 
+    /// <summary>The VMGS holds a vTPM (a Standard VM's has none).</summary>
+    public bool HasVTpm { get; }
+
     /// <summary>tl-vtpm on this VMGS (<c>--vmgs FILE --kek-file KEK</c>).</summary>
     /// <param name="program">tl-vtpm's path; null finds it beside tl, on PATH or through <c>TL_VTPM</c>.</param>
-    public VTpmOptions VTpm(string? program = null) => VTpmOptions.ForVmgs(Path, KekPath, program);
+    /// <exception cref="VmgsGuestStateException">The VMGS has no vTPM.</exception>
+    public VTpmOptions VTpm(string? program = null) => HasVTpm
+        ? VTpmOptions.ForVmgs(Path, KekPath, program)
+        : throw new VmgsGuestStateException(VmgsGuestStateProblem.Incomplete, $"VMGS {Path} has no vtpm entry; a vTPM is only ever manufactured by 'tl vmgs create'.");
 
     /// <summary>Checks the VMGS (every entry decrypts, no other writer holds it) and reads what the launch needs. Nothing is written.</summary>
+    /// <param name="requireVTpm">Refuse a VMGS without a vTPM (every Trusted Launch VM has one; a Standard VM's VMGS has none).</param>
     /// <exception cref="VmgsGuestStateException">The file is missing, malformed, corrupt, keyed differently, or incomplete.</exception>
-    public static VmgsGuestState Open(string vmgsPath, string kekPath)
+    public static VmgsGuestState Open(string vmgsPath, string kekPath, bool requireVTpm = true)
     {
         ArgumentNullException.ThrowIfNull(vmgsPath);
         ArgumentNullException.ThrowIfNull(kekPath);
@@ -73,12 +81,20 @@ public sealed class VmgsGuestState
             byte[] nvram = file.ReadEntry(VmgsEntryId.UefiNvram)
                 ?? throw new VmgsGuestStateException(VmgsGuestStateProblem.Incomplete, $"VMGS {vmgsPath} has no uefi-nvram entry (import one with 'tl vmgs import --entry uefi-nvram').");
             // Decrypted only to prove it is intact: tl-vtpm would refuse it too, but later and less clearly.
-            if (file.ReadEntry(VmgsEntryId.VTpmState) is null)
+            bool hasVTpm = file.ReadEntry(VmgsEntryId.VTpmState) is not null;
+            if (!hasVTpm && requireVTpm)
                 throw new VmgsGuestStateException(VmgsGuestStateProblem.Incomplete, $"VMGS {vmgsPath} has no vtpm entry; a vTPM is only ever manufactured by 'tl vmgs create'.");
             (string vmId, string? template) = ReadIdentity(file.ReadEntry(VmgsEntryId.VmIdentity), vmgsPath);
-            return new VmgsGuestState(path, System.IO.Path.GetFullPath(kekPath), vmId, template, nvram.Length);
+            return new VmgsGuestState(path, System.IO.Path.GetFullPath(kekPath), vmId, template, nvram.Length, hasVTpm);
         });
     }
+
+    /// <summary>
+    /// The <c>uefi-nvram</c> entry of a VMGS as a store, without opening the file now: for a supervisor that adopts a
+    /// running VM, whose tl-vtpm holds the writer lock until the VM ends (the store is written back only after that).
+    /// </summary>
+    public static INonVolatileStore VariableStoreOf(string vmgsPath, string kekPath) =>
+        new DeferredVmgsEntryStore(System.IO.Path.GetFullPath(vmgsPath), System.IO.Path.GetFullPath(kekPath), VmgsEntryId.UefiNvram);
 
     /// <summary>Opens the file read-only with its KEK and runs <paramref name="read"/>, mapping VMGS failures to one exception family.</summary>
     internal static T Read<T>(string path, string kekPath, Func<VmgsFile, T> read) => WithFile(path, kekPath, writable: false, read);

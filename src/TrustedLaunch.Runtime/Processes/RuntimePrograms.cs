@@ -22,4 +22,17 @@ internal static class RuntimePrograms
             throw new VmRuntimeException(VmRuntimeFailure.Environment, e.Message, e);
         }
     }
+
+    /// <summary>Starts a helper that outlives us (<see cref="DetachedProcess"/>): a VM supervised by a host agent.</summary>
+    public static DetachedProcess StartDetached(string program, IEnumerable<string> arguments, string logFile)
+    {
+        try
+        {
+            return DetachedProcess.Start(program, arguments, logFile);
+        }
+        catch (ProgramStartException e)
+        {
+            throw new VmRuntimeException(VmRuntimeFailure.Environment, e.Message, e);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using TrustedLaunch.HostSystem;
 using TrustedLaunch.Runtime.Acceleration;
+using TrustedLaunch.Runtime.Firmware;
 
 namespace TrustedLaunch.Runtime.Qemu;
 
@@ -19,6 +20,8 @@ public static class QemuCommandLine
             throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"Memory {spec.MemoryMiB} MiB is out of range (128 MiB to 1 TiB).");
         if (spec.Cpus is < 1 or > 288)
             throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"CPU count {spec.Cpus} is out of range (1 to 288).");
+        if (spec.Firmware is not null && spec.VariableStoreCopy is null)
+            throw new VmRuntimeException(VmRuntimeFailure.BadInput, "UEFI firmware needs the VM's variable store copy.");
 
         var args = new List<string>();
         void Add(params string[] values) => args.AddRange(values);
@@ -30,21 +33,27 @@ public static class QemuCommandLine
 
         // q35 is the only QEMU machine with SMM emulation OVMF's SMM_REQUIRE build accepts; smm=on puts the variable
         // driver out of the OS's reach, which is what makes Secure Boot variables tamper-proof from the guest.
-        Add("-machine", $"q35,smm={(spec.Firmware.SecureBoot ? "on" : "off")},vmport=off");
+        bool smm = spec.Firmware?.SecureBoot == true;
+        Add("-machine", $"q35,smm={(smm ? "on" : "off")},vmport=off");
         Add("-accel", spec.Accelerator == Accelerator.Kvm ? "kvm" : (spec.Cpus > 1 ? "tcg,thread=multi" : "tcg"));
-        if (spec.Accelerator == Accelerator.Kvm)
-            Add("-cpu", "host");
+        // The CPU model (KVM: the host's; TCG: QEMU's default qemu64), with VMX/SVM hidden unless nested virtualization is asked.
+        string model = spec.Accelerator == Accelerator.Kvm ? "host" : "qemu64";
+        Add("-cpu", spec.NestedVirtualization ? model : $"{model},-vmx,-svm");
         Add("-m", spec.MemoryMiB.ToString(CultureInfo.InvariantCulture));
         Add("-smp", spec.Cpus.ToString(CultureInfo.InvariantCulture));
 
-        if (spec.Firmware.SecureBoot)
+        if (smm)
         {
             // Only SMM code may write the variable flash (edk2 OvmfPkg/README "SMM support").
             Add("-global", "driver=cfi.pflash01,property=secure,value=on");
         }
 
-        Add("-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={Escape(spec.Firmware.CodePath)}");
-        Add("-drive", $"if=pflash,format=raw,unit=1,file={Escape(spec.VariableStoreCopy)}");
+        // Without UEFI firmware QEMU boots its default BIOS (SeaBIOS, bios-256k.bin): a Generation 1 VM, MBR boot, no flash.
+        if (spec.Firmware is OvmfFirmware firmware)
+        {
+            Add("-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={Escape(firmware.CodePath)}");
+            Add("-drive", $"if=pflash,format=raw,unit=1,file={Escape(spec.VariableStoreCopy!)}");
+        }
 
         for (int i = 0; i < spec.Disks.Count; i++)
         {

@@ -9,10 +9,11 @@ public sealed record QemuLaunchSpec
 {
     public required Accelerator Accelerator { get; init; }
 
-    public required OvmfFirmware Firmware { get; init; }
+    /// <summary>The UEFI firmware (OVMF); null boots QEMU's default BIOS (SeaBIOS), as a Generation 1 VM.</summary>
+    public required OvmfFirmware? Firmware { get; init; }
 
-    /// <summary>The VM's private, writable copy of its variable store (never the VMGS or a shared template).</summary>
-    public required string VariableStoreCopy { get; init; }
+    /// <summary>The VM's private, writable copy of its variable store (never the VMGS or a shared template); null with SeaBIOS.</summary>
+    public required string? VariableStoreCopy { get; init; }
 
     public required IReadOnlyList<VmDisk> Disks { get; init; }
 
@@ -34,6 +35,12 @@ public sealed record QemuLaunchSpec
 
     /// <summary>A user-mode NIC (virtio-net); off unless asked, so a test VM has no network at all.</summary>
     public bool Network { get; init; }
+
+    /// <summary>
+    /// Expose hardware virtualization (VMX/SVM) to the guest. Off by default, and always off for Trusted Launch (Azure does
+    /// not offer nested virtualization with it): QEMU's TCG CPU model would otherwise show SVM, KVM's host model VMX/SVM.
+    /// </summary>
+    public bool NestedVirtualization { get; init; }
 
     /// <summary>Exit instead of resetting when the guest reboots or panics (one boot per launch).</summary>
     public bool ExitOnReboot { get; init; } = true;

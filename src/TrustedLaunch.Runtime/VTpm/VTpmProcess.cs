@@ -16,14 +16,15 @@ public sealed class VTpmProcess : IAsyncDisposable
     internal const ulong CapabilitiesQemuRequires = 0x1 | 0x2 | 0x4 | 0x8 | 0x80 | 0x1000 | 0x400 | 0x2000;
     private const uint CmdGetCapability = 0x01;
 
-    private VTpmProcess(ChildProcess process, string controlSocket, ulong capabilities)
+    private VTpmProcess(ISupervisedProcess process, string controlSocket, ulong capabilities)
     {
         Process = process;
         ControlSocket = controlSocket;
         Capabilities = capabilities;
     }
 
-    public ChildProcess Process { get; }
+    /// <summary>The vTPM process: a child of ours, or a detached one (a VM that outlives its supervisor).</summary>
+    public ISupervisedProcess Process { get; }
 
     public string ControlSocket { get; }
 
@@ -71,13 +72,15 @@ public sealed class VTpmProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the vTPM and waits until its control socket answers.</summary>
-    public static async Task<VTpmProcess> StartAsync(VTpmOptions options, string runDirectory, CancellationToken cancellationToken)
+    /// <param name="detached">Start it as a <see cref="DetachedProcess"/> that outlives this process (a supervised VM).</param>
+    public static async Task<VTpmProcess> StartAsync(VTpmOptions options, string runDirectory, CancellationToken cancellationToken, bool detached = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         string program = RuntimePrograms.Require(options.Program, options.Flavor == VTpmFlavor.Swtpm ? "swtpm" : "trustedlaunch (tl-vtpm)");
         string controlSocket = Path.Combine(runDirectory, "vtpm.ctrl");
-        ChildProcess process = RuntimePrograms.Start(program, BuildArguments(options, controlSocket, runDirectory),
-            Path.Combine(runDirectory, "vtpm.stdout.log"));
+        string log = Path.Combine(runDirectory, "vtpm.stdout.log");
+        IReadOnlyList<string> arguments = BuildArguments(options, controlSocket, runDirectory);
+        ISupervisedProcess process = detached ? RuntimePrograms.StartDetached(program, arguments, log) : RuntimePrograms.Start(program, arguments, log);
         try
         {
             ulong caps = await WaitUntilReadyAsync(process, controlSocket, options.ReadyTimeout, cancellationToken).ConfigureAwait(false);
@@ -96,6 +99,10 @@ public sealed class VTpmProcess : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The vTPM of a VM a previous supervisor started (detached); it may have exited since.</summary>
+    public static VTpmProcess Adopt(ProcessIdentity identity, string runDirectory) =>
+        new(DetachedProcess.Adopt(identity, "tl-vtpm", Path.Combine(runDirectory, "vtpm.stdout.log")), Path.Combine(runDirectory, "vtpm.ctrl"), CapabilitiesQemuRequires);
 
     /// <summary>Sends PTM_GET_CAPABILITY on a fresh control connection and returns the capability bits.</summary>
     internal static async Task<ulong> GetCapabilitiesAsync(string controlSocket, CancellationToken cancellationToken)
@@ -119,7 +126,7 @@ public sealed class VTpmProcess : IAsyncDisposable
         return BinaryPrimitives.ReadUInt64BigEndian(response);
     }
 
-    private static async Task<ulong> WaitUntilReadyAsync(ChildProcess process, string controlSocket, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<ulong> WaitUntilReadyAsync(ISupervisedProcess process, string controlSocket, TimeSpan timeout, CancellationToken cancellationToken)
     {
         DateTime deadline = DateTime.UtcNow + timeout;
         Exception? last = null;
@@ -129,7 +136,7 @@ public sealed class VTpmProcess : IAsyncDisposable
             if (process.HasExited)
             {
                 throw new VmRuntimeException(VmRuntimeFailure.ComponentFailed,
-                    $"{process.DisplayName} exited with code {await process.Exited.ConfigureAwait(false)} before it was ready: {process.StandardErrorTail}");
+                    $"{process.DisplayName} exited{ExitText(await process.Ended.ConfigureAwait(false))} before it was ready: {process.StandardErrorTail}");
             }
 
             if (File.Exists(controlSocket))
@@ -150,6 +157,8 @@ public sealed class VTpmProcess : IAsyncDisposable
         throw new VmRuntimeException(VmRuntimeFailure.ComponentFailed,
             $"{process.DisplayName} did not answer on {controlSocket} within {timeout.TotalSeconds:0} s.", last);
     }
+
+    internal static string ExitText(int? code) => code is int c ? $" with code {c}" : "";
 
     /// <summary>Stops the vTPM: SIGTERM (it saves state and exits), SIGKILL after <paramref name="grace"/>.</summary>
     public Task StopAsync(TimeSpan grace) => Process.StopAsync(grace);

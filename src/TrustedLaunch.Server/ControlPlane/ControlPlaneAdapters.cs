@@ -19,3 +19,22 @@ public sealed class AttestationStatusSource(IAttestationResultStore results) : I
             ? new AttestationSummary(latest.Verdict == AttestationVerdict.Pass ? "pass" : "fail", latest.Reason, latest.Component, latest.Message, latest.At)
             : null;
 }
+
+/// <summary>
+/// Feeds the attestation registry from the control plane: a Trusted Launch VM with a vTPM is registered under its
+/// <c>vmId</c> with its reference policy (trusting the service's <c>--ca</c>, which certified its vTPM), and removed when deleted.
+/// </summary>
+public sealed class AttestationEnrollment(IVmRegistry registry, TimeProvider time) : IAttestationEnrollment
+{
+    public async Task EnrollAsync(Guid vmId, string? referencePolicy, CancellationToken cancellationToken)
+    {
+        RegisteredVm? existing = await registry.GetAsync(vmId, cancellationToken);
+        if (existing is not null && existing.PolicyName == referencePolicy)
+            return;
+        // False only when the policy was removed between the request's check and now; the VM then stays as it was.
+        await registry.RegisterAsync(new RegisteredVm(vmId, existing?.AkCaCertificatesPem, existing?.RegisteredAt ?? time.GetUtcNow(), referencePolicy),
+            cancellationToken);
+    }
+
+    public async Task WithdrawAsync(Guid vmId, CancellationToken cancellationToken) => await registry.RemoveAsync(vmId, cancellationToken);
+}

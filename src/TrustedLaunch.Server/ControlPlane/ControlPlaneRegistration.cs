@@ -28,6 +28,7 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<IDiskImageProbe, DiskImageProbe>();
         services.TryAddSingleton<IReferencePolicyLookup, ReferencePolicyLookup>();
         services.TryAddSingleton<IAttestationStatusSource, AttestationStatusSource>();
+        services.TryAddSingleton<IAttestationEnrollment, AttestationEnrollment>();
         services.TryAddSingleton<HostSignals>();
         services.TryAddSingleton<Placement>();
         services.TryAddSingleton<SubscriptionService>();
@@ -37,7 +38,9 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<ResourceGroupService>();
         services.TryAddSingleton<OperationService>();
         services.TryAddSingleton<HostCoordinator>();
+        services.TryAddSingleton<BuiltImageRegistration>();
         services.AddHostedService<ControlPlaneBootstrap>();
+        services.AddHostedService<BuiltImageBootstrap>();
         return services;
     }
 }

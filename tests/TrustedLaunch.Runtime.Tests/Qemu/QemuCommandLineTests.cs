@@ -25,6 +25,29 @@ public sealed class QemuCommandLineTests
     };
 
     [Fact]
+    public void Build_Default_HidesVmxAndSvm()
+    {
+        // QEMU's TCG default model (qemu64) shows SVM and KVM's host model VMX/SVM: without hiding them a guest could nest.
+        Assert.Contains("-cpu qemu64,-vmx,-svm", string.Join(' ', QemuCommandLine.Build(Spec())), StringComparison.Ordinal);
+        Assert.Contains("-cpu host,-vmx,-svm", string.Join(' ', QemuCommandLine.Build(Spec() with { Accelerator = Accelerator.Kvm })), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_NestedVirtualization_CpuModelAsIs()
+    {
+        Assert.Equal("qemu64", CpuOf(Spec(secureBoot: false, tpm: null) with { NestedVirtualization = true }));
+        Assert.Equal("host", CpuOf(Spec(secureBoot: false, tpm: null) with { NestedVirtualization = true, Accelerator = Accelerator.Kvm }));
+    }
+
+    private static string CpuOf(QemuLaunchSpec spec)
+    {
+        IReadOnlyList<string> args = QemuCommandLine.Build(spec);
+        int i = args.ToList().IndexOf("-cpu");
+        Assert.True(i >= 0, "no -cpu");
+        return args[i + 1];
+    }
+
+    [Fact]
     public void Build_TrustedLaunch_SmmSecurePflashTpmCrbAgentPort()
     {
         string line = string.Join(' ', QemuCommandLine.Build(Spec()));
@@ -71,6 +94,85 @@ public sealed class QemuCommandLineTests
             qemu.Kill();
         qemu.WaitForExit();
         Assert.False(exited, "QEMU rejected the command line: " + qemu.StandardError.ReadToEnd());
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public async Task Build_TheGuestCpuShowsSvmOnlyWithNestedVirtualization(bool nested, bool svm)
+    {
+        // QEMU's own CPU object (paused before the first instruction) says what the guest's CPUID will show.
+        string dir = Testing.RepositoryPaths.NewTempDirectory();
+        var spec = Spec(secureBoot: false, tpm: null) with
+        {
+            Firmware = null,
+            VariableStoreCopy = null,
+            Disks = [new VmDisk("/dev/null", DiskImageFormat.Raw, ReadOnly: true)],
+            AgentSocket = Path.Combine(dir, "agent.sock"),
+            QmpSocket = Path.Combine(dir, "qmp.sock"),
+            ConsoleLog = Path.Combine(dir, "console.log"),
+            NestedVirtualization = nested,
+        };
+        using var qemu = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("qemu-system-x86_64", [.. QemuCommandLine.Build(spec), "-S"])
+        {
+            RedirectStandardError = true,
+        })!;
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (!File.Exists(spec.QmpSocket) && !qemu.HasExited && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+            Assert.True(File.Exists(spec.QmpSocket), "QEMU did not open its QMP socket");
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(spec.QmpSocket));
+            using var stream = new System.Net.Sockets.NetworkStream(socket);
+            using var reader = new StreamReader(stream);
+            using var writer = new StreamWriter(stream) { AutoFlush = true, NewLine = "\n" };
+            await reader.ReadLineAsync(); // the greeting
+            await QmpAsync(reader, writer, "{\"execute\":\"qmp_capabilities\"}");
+
+            Task<System.Text.Json.JsonElement> CpuAsync(string feature) => QmpAsync(reader, writer,
+                $"{{\"execute\":\"qom-get\",\"arguments\":{{\"path\":\"/machine/unattached/device[0]\",\"property\":\"{feature}\"}}}}");
+            Assert.Equal(svm, (await CpuAsync("svm")).GetBoolean());
+            Assert.False((await CpuAsync("vmx")).GetBoolean()); // TCG does not emulate VMX
+        }
+        finally
+        {
+            if (!qemu.HasExited)
+                qemu.Kill();
+            await qemu.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<System.Text.Json.JsonElement> QmpAsync(StreamReader reader, StreamWriter writer, string command)
+    {
+        await writer.WriteLineAsync(command);
+        while (await reader.ReadLineAsync() is string line)
+        {
+            using var answer = System.Text.Json.JsonDocument.Parse(line);
+            if (answer.RootElement.TryGetProperty("return", out System.Text.Json.JsonElement value))
+                return value.Clone();
+            Assert.False(answer.RootElement.TryGetProperty("error", out _), $"QMP {command}: {line}");
+        }
+
+        throw new IOException("QEMU closed QMP");
+    }
+
+    [Fact]
+    public void Build_Bios_NoPflashNoSmmNoTpm_QemuBootsItsDefaultSeaBios()
+    {
+        string line = string.Join(' ', QemuCommandLine.Build(Spec(tpm: null) with { Firmware = null, VariableStoreCopy = null }));
+        Assert.Contains("-machine q35,smm=off", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("pflash", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("tpm", line, StringComparison.Ordinal);
+        Assert.Contains("bootindex=1", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_UefiWithoutItsVariableStoreCopy_BadInput()
+    {
+        var e = Assert.Throws<VmRuntimeException>(() => QemuCommandLine.Build(Spec() with { VariableStoreCopy = null }));
+        Assert.Equal(VmRuntimeFailure.BadInput, e.Failure);
     }
 
     [Theory]

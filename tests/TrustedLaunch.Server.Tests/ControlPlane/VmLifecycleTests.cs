@@ -251,6 +251,34 @@ public sealed class VmLifecycleTests(HostedArmTestService arm) : IClassFixture<H
     }
 
     [Fact]
+    public async Task LongPoll_AnsweredAtOnceWhenTheServiceStops_SoItsShutdownDoesNotWaitForThePoll()
+    {
+        // A service of its own: this test stops it.
+        var own = new HostedArmTestService();
+        await own.InitializeAsync();
+        try
+        {
+            string group = await own.CreateGroupAsync();
+            await own.CreateRunningAsync(group, "stop1");
+            string token = (await own.Host.PollAsync()).GetProperty("token").GetString()!;
+            Task<JsonElement> poll = own.Host.PollAsync(timeoutSeconds: 60);
+            await Task.Delay(200);
+            Assert.False(poll.IsCompleted);
+
+            var watch = Stopwatch.StartNew();
+            await own.Service.App.StopAsync();
+            JsonElement assignments = await poll.WaitAsync(TimeSpan.FromSeconds(10));
+
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {watch.Elapsed}");
+            Assert.Equal(token, assignments.GetProperty("token").GetString()); // the state as it was: nothing changed
+        }
+        finally
+        {
+            await own.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task HostLost_ItsVmsShowUnknownNotStopped()
     {
         string group = await arm.CreateGroupAsync();

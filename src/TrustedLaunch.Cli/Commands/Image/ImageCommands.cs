@@ -13,6 +13,7 @@ internal static class ImageCommands
         var command = new Command("image", "Build and inspect guest disk images.");
         command.Subcommands.Add(CreateBuild());
         command.Subcommands.Add(CreateInspect());
+        command.Subcommands.Add(ImageRegisterCommand.Create());
         return command;
     }
 
@@ -33,10 +34,19 @@ internal static class ImageCommands
             DefaultValueFactory = _ => "linux",
         };
         grubLoader.AcceptOnlyFromAmong("linux", "linuxefi");
-        var json = CliOptions.Json();
-        var command = new Command("build", "Build a bootable GPT disk (ESP with Debian's signed shim, GRUB and kernel, busybox initramfs); cached under TL_HOME/images.")
+        var generation = new Option<int>("--generation")
         {
-            distribution, output, format, unsignedGrub, unsignedShim, agent, noAgent, kernelArgs, grubLoader, json,
+            Description = "2: GPT + ESP, signed shim and GRUB for UEFI (Trusted Launch capable); 1: MBR, GRUB for BIOS (SeaBIOS boots it; Standard VMs only).",
+            DefaultValueFactory = _ => 2,
+        };
+        generation.AcceptOnlyFromAmong("1", "2");
+        var data = CliOptions.Data();
+        var json = CliOptions.Json();
+        var command = new Command("build",
+            "Build a bootable disk (Generation 2: GPT + ESP with Debian's signed shim, GRUB and kernel; Generation 1: MBR + GRUB for BIOS), busybox initramfs; " +
+            "cached under TL_HOME/images, and offered in the image catalog of the service whose database is in TL_HOME (--data).")
+        {
+            distribution, output, format, unsignedGrub, unsignedShim, agent, noAgent, kernelArgs, grubLoader, generation, data, json,
         };
         command.SetAction(parse =>
         {
@@ -59,8 +69,10 @@ internal static class ImageCommands
                 GuestAgent = agentPath,
                 KernelCommandLine = parse.GetValue(kernelArgs) is { Length: > 0 } extra ? $"{DebianImageRequest.DefaultKernelCommandLine} {extra}" : DebianImageRequest.DefaultKernelCommandLine,
                 KernelLoader = parse.GetValue(grubLoader) == "linuxefi" ? GrubKernelLoader.LinuxEfi : GrubKernelLoader.Linux,
+                Generation = parse.GetValue(generation),
             };
             DebianImage image = DebianImageBuilder.Build(request, progress);
+            ImageRegisterCommand.OfferBuiltImage(image, parse.GetValue(data), progress);
             string result = image.RawPath;
             string? outPath = parse.GetValue(output);
             if (outPath is not null)

@@ -1,52 +1,96 @@
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
-using TrustedLaunch.Attestation;
+using TrustedLaunch.Cli.Commands.Arm;
 using TrustedLaunch.Runtime.Console;
-using TrustedLaunch.VTpm.Identity;
 
 namespace TrustedLaunch.Cli.Commands.Quickstart;
 
-/// <summary>One vTPM identity key as <c>tl vmgs create</c> reported it.</summary>
+/// <summary>Where the quickstart VM lives and how long it took, for the report.</summary>
+internal sealed record QuickstartContext(Uri Server, string SubscriptionId, string ResourceGroup, string Name, string Image, string ServiceLog, string SetupLog,
+    string VmDirectory, TimeSpan ToRunning, TimeSpan? ToAttested);
+
+/// <summary>One vTPM identity key as the platform reports it (GET …/shieldedInstanceIdentity).</summary>
 internal sealed record QuickstartVTpmKey(string Role, string? Subject, string? Issuer, string? Serial);
 
-/// <summary>Everything quickstart found out, for <c>--json</c> and for the text report.</summary>
+/// <summary>Everything quickstart found out through the API, for <c>--json</c> and for the text report.</summary>
 internal sealed record QuickstartReport
 {
-    public required Guid VmId { get; init; }
-    public required string VmDirectory { get; init; }
-    public required string Vmgs { get; init; }
-    public required string Disk { get; init; }
+    public required string VmId { get; init; }
+    public required string Name { get; init; }
+    public required string ResourceGroup { get; init; }
+    public required string Server { get; init; }
+    public required string SubscriptionId { get; init; }
     public required string Image { get; init; }
-    public required string Accelerator { get; init; }
+    public required string VmDirectory { get; init; }
+    public required string ServiceLog { get; init; }
+    public required string SetupLog { get; init; }
+    public string? ProvisioningState { get; init; }
+    public string? PowerState { get; init; }
+    public string? BootVerdict { get; init; }
+    public string? BootVerdictDetail { get; init; }
+    public required IReadOnlyDictionary<string, string> GuestFacts { get; init; }
     public required IReadOnlyList<QuickstartVTpmKey> VTpm { get; init; }
-    public required BootVerdict Verdict { get; init; }
-    public QuickstartAttestationReport? Attestation { get; init; }
-    public string? AttestationSkipped { get; init; }
-    public string? Stopped { get; init; }
-    public string? AgentSocket { get; init; }
+    public JsonElement? Attestation { get; init; }
+    public double SecondsToRunning { get; init; }
+    public double? SecondsToAttested { get; init; }
 
-    public bool Booted => Verdict.Outcome == BootOutcome.Booted;
+    public bool Running => PowerState == "running";
 
-    public static IReadOnlyList<QuickstartVTpmKey> ReadVTpmKeys(VTpmIdentity identity) =>
-        [.. identity.Keys.Select(k => new QuickstartVTpmKey(k.Role, k.CertificateSubject, k.CertificateIssuer, k.CertificateSerial))];
+    public bool AttestationPassed => Attestation is { } a && ArmOutput.At(a, "verdict") == "pass";
+
+    public static QuickstartReport From(JsonElement vm, string console, JsonElement? identity, JsonElement? attestation, QuickstartContext context)
+    {
+        JsonElement? view = Vm.VmCommands.InstanceView(vm);
+        var keys = new List<QuickstartVTpmKey>();
+        if (identity is { } id && id.TryGetProperty("keys", out JsonElement list))
+        {
+            foreach (JsonElement key in list.EnumerateArray())
+            {
+                using X509Certificate2? cert = ArmOutput.At(key, "certificatePem") is string pem ? X509Certificate2.CreateFromPem(pem) : null;
+                keys.Add(new QuickstartVTpmKey(ArmOutput.At(key, "role")!, cert?.Subject, cert?.Issuer, cert?.SerialNumber));
+            }
+        }
+
+        return new QuickstartReport
+        {
+            VmId = ArmOutput.At(vm, "properties.vmId")!,
+            Name = context.Name,
+            ResourceGroup = context.ResourceGroup,
+            Server = context.Server.ToString().TrimEnd('/'),
+            SubscriptionId = context.SubscriptionId,
+            Image = context.Image,
+            VmDirectory = context.VmDirectory,
+            ServiceLog = context.ServiceLog,
+            SetupLog = context.SetupLog,
+            ProvisioningState = ArmOutput.At(vm, "properties.provisioningState"),
+            PowerState = view is JsonElement v ? ArmOutput.Status(v, "PowerState/") : null,
+            BootVerdict = view is JsonElement b ? ArmOutput.Status(b, "BootVerdict/") : null,
+            BootVerdictDetail = view is JsonElement d ? Detail(d, "BootVerdict/") : null,
+            // The guest's TL-GUEST lines, read from the console tail its host reported, by the runtime's own parser.
+            GuestFacts = new Dictionary<string, string>(ConsoleVerdictParser.ParseAll(Encoding.UTF8.GetBytes(console)).GuestFacts),
+            VTpm = keys,
+            Attestation = attestation,
+            SecondsToRunning = Math.Round(context.ToRunning.TotalSeconds, 1),
+            SecondsToAttested = context.ToAttested is TimeSpan t ? Math.Round(t.TotalSeconds, 1) : null,
+        };
+    }
 
     public string ToText()
     {
         var t = new StringBuilder();
-        string Fact(string key) => Verdict.GuestFacts.TryGetValue(key, out string? v) ? v : "(not reported)";
+        string Fact(string key) => GuestFacts.TryGetValue(key, out string? v) ? v : "(not reported)";
         void Section(string title) => t.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"── {title} {new string('─', Math.Max(0, 66 - title.Length))}");
         void Row(string name, string? value) => t.AppendLine(CultureInfo.InvariantCulture, $"  {name,-22} {value}");
 
-        t.AppendLine(CultureInfo.InvariantCulture, $"TrustedLaunch quickstart: VM {VmId}");
-        Row("guest state", Vmgs);
-        Row("disk", $"{Disk} (overlay on {Image})");
-        Row("accelerator", Accelerator);
+        t.AppendLine(CultureInfo.InvariantCulture, $"TrustedLaunch quickstart: VM {Name} ({VmId}), a Trusted Launch VM run by the platform");
+        Row("state", $"{ProvisioningState}, {PowerState} ({SecondsToRunning:0.0} s from the create request)");
+        Row("image", Image);
+        Row("files on its host", $"{VmDirectory} (OS disk overlay, VMGS; the host key is not there)");
 
         Section("Boot");
-        Row("verdict", $"{Outcome(Verdict.Outcome)} in {Verdict.Elapsed.TotalSeconds:0.0} s: {Verdict.Summary}");
-        if (Verdict.Refusal is { } refusal)
-            Row("refused", $"{refusal.Image} by {refusal.RefusedBy}: {refusal.Message}");
+        Row("verdict", $"{BootVerdict}: {BootVerdictDetail}");
         Row("Secure Boot (guest)", Fact("secure-boot"));
         Row("kernel lockdown", Fact("lockdown"));
         Row("TPM (guest)", Fact("tpm") == "2.0" ? "TPM 2.0 present" : Fact("tpm"));
@@ -59,66 +103,48 @@ internal sealed record QuickstartReport
             Row(key.Role, $"{key.Subject}\n{"",25}issued by {key.Issuer}");
 
         Section("Attestation");
-        if (Attestation is null)
+        if (Attestation is not JsonElement a)
         {
-            Row("result", $"not performed: {AttestationSkipped}");
+            Row("result", "not performed: the VM did not run");
         }
         else
         {
-            Row("result", Attestation.Passed ? $"PASSED ({Attestation.Seconds:0.0} s, fresh nonce {Attestation.NonceHex?[..16]}…)" : $"FAILED: {Attestation.Failure}");
-            if (Attestation.Result is { } result)
-                AppendAttestation(t, Row, result);
-            if (Attestation.TokenClaims is { } claims)
+            Row("result", AttestationPassed
+                ? $"PASSED ({SecondsToAttested:0.0} s from the create request; the host attests again every 60 s)"
+                : $"FAILED: {ArmOutput.At(a, "reason")}: {ArmOutput.At(a, "component")}: {ArmOutput.At(a, "message")}");
+            if (a.TryGetProperty("claims", out JsonElement claims) && claims.ValueKind == JsonValueKind.Object)
             {
-                Row("token", $"JWS ES256, {Attestation.Token!.Length} chars, issuer {Attestation.TokenIssuer}");
                 foreach (JsonProperty claim in claims.EnumerateObject())
                     t.AppendLine(CultureInfo.InvariantCulture, $"    {claim.Name,-46} {ClaimText(claim.Value)}");
             }
         }
 
-        if (Stopped is not null)
-        {
-            Section("Shutdown");
-            Row("stopped", Stopped);
-        }
-
+        Section("The platform keeps running");
+        Row("API", $"{Server} (subscription {SubscriptionId})");
+        Row("service log", ServiceLog);
+        Row("setup log", SetupLog);
+        t.AppendLine(CultureInfo.InvariantCulture, $"""
+              export TL_SERVER={Server}
+              tl vm list -o table
+              tl vm get-instance-view -g {ResourceGroup} -n {Name} -o table
+              tl vm attest -g {ResourceGroup} -n {Name}
+              tl vm identity -g {ResourceGroup} -n {Name}
+              curl -s '{Server}/subscriptions/{SubscriptionId}/resourceGroups/{ResourceGroup}/providers/Microsoft.Compute/virtualMachines/{Name}?api-version=2024-07-01'
+              tl quickstart --stop      # deletes the quickstart VMs and ends the service
+            """);
         return t.ToString();
     }
 
-    private static void AppendAttestation(StringBuilder t, Action<string, string?> row, AttestationResult result)
+    private static string? Detail(JsonElement view, string prefix)
     {
-        if (result.BootState is not { } boot)
-            return;
-        row("Secure Boot (quoted)", boot.SecureBootEnabled switch { true => "enabled (PCR 7)", false => "disabled (PCR 7)", _ => "not measured" });
-        row("default MS keys", boot.DefaultSecureBootKeys ? "yes (KEK and db are the Microsoft defaults)" : "no");
-        row("authorities (PCR 7)", boot.Authorities.Count == 0 ? "none" : string.Join("; ", boot.Authorities));
-        row("measured boot chain", "(names from device paths; authorities inferred from the log's order)");
-        foreach (BootComponent c in boot.BootChain)
-            row($"  PCR {c.Pcr} {c.Name}", $"sha256:{c.Digest[..16]}… by {c.AuthorityName ?? c.Authority ?? "(no authority logged)"}");
-        row("kernel command line", boot.KernelCommandLine);
-        row("quoted PCRs", "");
-        if (boot.Pcrs.TryGetValue("sha256", out IReadOnlyDictionary<int, string>? pcrs))
+        foreach (JsonElement status in view.GetProperty("statuses").EnumerateArray())
         {
-            foreach ((int index, string value) in pcrs.OrderBy(p => p.Key))
-                row($"  PCR {index,2} sha256", value);
+            if (status.GetProperty("code").GetString()!.StartsWith(prefix, StringComparison.Ordinal))
+                return ArmOutput.At(status, "message");
         }
 
-        if (result.Findings.Count > 0)
-            row("guest findings", "(reported by the agent from the kernel log; not covered by the quote)");
-        foreach (var finding in result.Findings)
-            row($"  {finding.Kind}", $"{finding.Module} {finding.Message}".Trim());
-        if (result.Os is { } os)
-            row("guest OS", $"{os.PrettyName}, kernel {os.KernelRelease}");
+        return null;
     }
-
-    private static string Outcome(BootOutcome outcome) => outcome switch
-    {
-        BootOutcome.Booted => "booted",
-        BootOutcome.SecureBootViolation => "secure-boot-violation",
-        BootOutcome.NoBootableDevice => "no-bootable-device",
-        BootOutcome.Timeout => "timeout",
-        _ => "failed",
-    };
 
     /// <summary>Scalars as they are, arrays of scalars inline (e.g. the attested PCRs), structured claims by size.</summary>
     private static string? ClaimText(JsonElement value) => value.ValueKind switch

@@ -1,13 +1,22 @@
 using System.CommandLine;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TrustedLaunch.Cli.Commands.Host;
+using TrustedLaunch.ControlPlane;
 using TrustedLaunch.HostSystem;
 using TrustedLaunch.Server;
+using TrustedLaunch.VTpm.Identity;
 
 namespace TrustedLaunch.Cli.Commands.Server;
 
-/// <summary><c>tl server</c>: runs the attestation service; <c>tl server vm …</c> manages the VMs it attests.</summary>
+/// <summary>
+/// <c>tl server</c>: runs the attestation service and the control plane, and (unless <c>--no-local-host</c>) one host agent
+/// in the same process that runs the VMs on this machine, so one machine needs one command. <c>tl server vm …</c> and
+/// <c>tl server policy …</c> manage what it attests.
+/// </summary>
 internal static class ServerCommands
 {
     public static Command Create()
@@ -18,15 +27,19 @@ internal static class ServerCommands
             Description = $"http:// URL to listen on (default {AttestationServiceOptions.DefaultListen}: loopback only; port 0 picks a free port).",
             DefaultValueFactory = _ => AttestationServiceOptions.DefaultListen,
         };
-        var ca = CliOptions.OptionalCa("Platform CA folder ('tl ca init'): its vTPM AK CA is trusted for VMs registered without their own --ca.");
+        var ca = CliOptions.OptionalCa("Platform CA folder ('tl ca init'): trusted for VMs registered without their own --ca, and the CA the local host certifies vTPMs with (default DATA/pki; created once when a local host runs).");
         var tokenAlg = new Option<string>("--token-alg") { Description = "Token signature algorithm.", DefaultValueFactory = _ => "ES256" };
         tokenAlg.AcceptOnlyFromAmong("ES256", "RS256");
         var issuer = new Option<string?>("--issuer") { Description = "Token issuer (iss) and OpenID issuer; default: the URL the service listens on." };
         var nonceLifetime = new Option<int>("--nonce-lifetime") { Description = "Seconds a challenge nonce stays valid.", DefaultValueFactory = _ => 300 };
+        var noLocalHost = new Option<bool>("--no-local-host") { Description = "Do not run a host agent in this process (VMs then run on hosts that connect with 'tl host')." };
+        var hostName = new Option<string?>("--host-name") { Description = "The local host's name (default: this machine's name)." };
+        var liveness = new Option<int>("--host-liveness") { Description = "Seconds after which a host that has not polled is lost (its VMs show PowerState/unknown).", DefaultValueFactory = _ => 90 };
         var command = new Command("server",
-            "Run the attestation service (challenges, evidence, results, tokens, JWKS) until Ctrl-C or SIGTERM. Exit 0 stopped cleanly, 2 bad option, 3 cannot start (port in use, database unusable).")
+            "Run the attestation service and the ARM control plane, with a local host that runs the VMs, until Ctrl-C or SIGTERM (the VMs keep running). " +
+            "Exit 0 stopped cleanly, 2 bad option, 3 cannot start (port in use, database unusable).")
         {
-            data, listen, ca, tokenAlg, issuer, nonceLifetime,
+            data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness,
         };
         command.Subcommands.Add(VmCommands.Create());
         command.Subcommands.Add(PolicyCommands.Create());
@@ -35,14 +48,26 @@ internal static class ServerCommands
             int lifetime = parse.GetValue(nonceLifetime);
             if (lifetime is < 1 or > 86_400)
                 throw new CliException(ExitCode.BadInput, "--nonce-lifetime must be 1..86400 seconds.");
+            if (parse.GetValue(liveness) is < 3 or > 86_400)
+                throw new CliException(ExitCode.BadInput, "--host-liveness must be 3..86400 seconds.");
+            string home = Path.GetFullPath(parse.GetValue(data) ?? TlHome.Path);
+            bool localHost = !parse.GetValue(noLocalHost);
+            // The platform CA: --ca, else DATA/pki — made once when a local host will certify vTPMs with it, used when it exists
+            // (VMs created through the control plane are registered trusting the service's CA).
+            string pki = Path.Combine(home, "pki");
+            string? caDirectory = parse.GetValue(ca) is string caDir ? Path.GetFullPath(caDir)
+                : localHost ? EnsurePlatformCa(pki, parse.Error())
+                : File.Exists(PlatformCaLayout.CertificatePath(pki, PlatformCaLayout.RootName)) ? pki : null;
             var options = new AttestationServiceOptions
             {
-                DataDirectory = Path.GetFullPath(parse.GetValue(data) ?? TlHome.Path),
+                DataDirectory = home,
                 Listen = parse.GetValue(listen)!,
-                CaDirectory = parse.GetValue(ca) is string caDir ? Path.GetFullPath(caDir) : null,
+                CaDirectory = caDirectory,
                 TokenAlgorithm = parse.GetValue(tokenAlg)!,
                 Issuer = parse.GetValue(issuer),
                 NonceLifetime = TimeSpan.FromSeconds(lifetime),
+                ImageCache = Path.Combine(home, "images"),
+                ControlPlane = new ControlPlaneOptions { HostLivenessWindow = TimeSpan.FromSeconds(parse.GetValue(liveness)) },
             };
             WebApplication app = Build(options);
             await using (app.ConfigureAwait(false))
@@ -56,13 +81,56 @@ internal static class ServerCommands
                     throw new CliException(ExitCode.EnvironmentProblem, $"Cannot listen on {options.Listen}: {e.Message}");
                 }
 
-                parse.Error().WriteLine($"tl server: listening on {string.Join(", ", AttestationServiceHost.BoundAddresses(app.Services))}; Ctrl-C to stop.");
+                IReadOnlyList<string> bound = AttestationServiceHost.BoundAddresses(app.Services);
+                parse.Error().WriteLine($"tl server: listening on {string.Join(", ", bound)}; Ctrl-C to stop.");
+                using var stopHost = new CancellationTokenSource();
+                Task host = Task.CompletedTask;
+                if (localHost)
+                {
+                    var agent = new HostAgent.HostAgent(
+                        HostCommand.Options(LocalUrl(bound[0]), parse.GetValue(hostName), home, caDirectory!),
+                        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TrustedLaunch.HostAgent"));
+                    host = agent.RunAsync(stopHost.Token);
+                }
+
+                // The local host stops with the service, not after it: its requests in flight would hold the shutdown.
+                using CancellationTokenRegistration stopping = app.Lifetime.ApplicationStopping.Register(stopHost.Cancel);
+
                 await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+                await stopHost.CancelAsync().ConfigureAwait(false);
+                await host.ConfigureAwait(false); // the agent stops; its VMs keep running and the next start adopts them
             }
 
             return (int)ExitCode.Ok;
         });
         return command;
+    }
+
+    /// <summary>The platform CA the local host certifies vTPMs with: the folder's, created once when absent.</summary>
+    private static string EnsurePlatformCa(string directory, TextWriter progress)
+    {
+        try
+        {
+            if (!File.Exists(PlatformCaLayout.CertificatePath(directory, PlatformCaLayout.RootName)))
+            {
+                FilePlatformCa.Create(directory, "TrustedLaunch");
+                progress.WriteLine($"tl server: created the platform CA in {directory} (root, vTPM EK CA, vTPM AK CA)");
+            }
+
+            return directory;
+        }
+        catch (PlatformCaException e)
+        {
+            throw new CliException(ExitCode.BadInput, $"platform PKI {directory}: {e.Message}", e);
+        }
+    }
+
+    // The local host calls the service on loopback (the host contract answers local callers only), whatever it listens on.
+    private static Uri LocalUrl(string bound)
+    {
+        var uri = new Uri(bound);
+        string host = uri.Host is "0.0.0.0" or "*" or "+" ? "127.0.0.1" : uri.Host is "[::]" or "::" ? "[::1]" : uri.Host;
+        return new Uri($"{uri.Scheme}://{host}:{uri.Port}/");
     }
 
     private static WebApplication Build(AttestationServiceOptions options)

@@ -1,15 +1,9 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
 using TrustedLaunch.Cli.Commands.Uefi;
-using TrustedLaunch.Storage;
+using TrustedLaunch.HostAgent.GuestState;
 using TrustedLaunch.Uefi.Format.VariableStore;
 using TrustedLaunch.Uefi.VariableStore;
-using TrustedLaunch.VTpm.Engine;
 using TrustedLaunch.VTpm.Identity;
-using TrustedLaunch.VTpm.State;
-using TrustedLaunch.Vmgs;
-using TrustedLaunch.Vmgs.Format;
 using TrustedLaunch.Vmgs.Keys;
 
 namespace TrustedLaunch.Cli.Commands.Vmgs;
@@ -57,8 +51,9 @@ internal static class VmgsCreateCommand
     }
 
     /// <summary>
-    /// Writes a new VMGS: a fresh variable store from the template, a freshly manufactured vTPM (certified by the CA in
-    /// <paramref name="caDirectory"/>) and the VM identity; returns the vTPM's identity. Never overwrites.
+    /// Writes a new VMGS through <see cref="GuestStateProvisioner"/> (the one place guest state is made): a fresh variable
+    /// store from the template, a freshly manufactured vTPM (certified by the CA in <paramref name="caDirectory"/>) and
+    /// the VM identity; returns the vTPM's identity. Never overwrites.
     /// </summary>
     internal static VTpmIdentity CreateFile(string outPath, string keyPath, bool createKey, Guid id, string templateName,
         string? pk, string[] kek, string[] db, bool twoMegabytes, string caDirectory)
@@ -68,88 +63,25 @@ internal static class VmgsCreateCommand
         if (createKey && !File.Exists(keyPath))
             VmgsKeyEncryptionKey.Generate(keyPath).Dispose();
         using VmgsKeyEncryptionKey hostKey = VmgsInputs.LoadKey(keyPath);
-        byte[] nvram = BuildVariableStore(templateName, pk, kek, db, twoMegabytes);
-        (byte[] tpmState, VTpmIdentity tpm) = Manufacture(caDirectory, id);
-        VmgsFile.CreateWith(outPath, hostKey, file =>
-        {
-            file.WriteEntry(VmgsEntryId.UefiNvram, nvram);
-            file.WriteEntry(VmgsEntryId.VTpmState, tpmState);
-            file.WriteEntry(VmgsEntryId.VmIdentity, IdentityJson(id.ToString("D"), templateName, tpm));
-        });
-        return tpm;
-    }
-
-    private static byte[] BuildVariableStore(string templateName, string? pkPath, string[] kekPaths, string[] dbPaths, bool twoMegabytes)
-    {
         if (!SecureBootTemplates.TryParse(templateName, out SecureBootTemplate kind))
             throw new CliException(ExitCode.BadInput, $"Unknown Secure Boot template '{templateName}'; use one of {string.Join(", ", SecureBootTemplates.Names)}.");
         Guid owner = SecureBootStoreOptions.TrustedLaunchOwner;
-        if (kind == SecureBootTemplate.Empty && (pkPath is not null || kekPaths.Length > 0 || dbPaths.Length > 0))
-            throw new CliException(ExitCode.BadInput, "The empty template takes no keys (Secure Boot off); use --template custom or microsoft.");
-        if (kind == SecureBootTemplate.Custom && dbPaths.Length == 0)
-            throw new CliException(ExitCode.BadInput, "--template custom needs at least one --db entry, or nothing would be allowed to boot.");
         ReadOnlyMemory<byte>? platformKey = null;
-        if (kind != SecureBootTemplate.Empty)
+        if (pk is not null)
         {
-            if (pkPath is not null)
-            {
-                using var cert = KeyMaterialFiles.LoadCertificate(pkPath);
-                platformKey = cert.RawData;
-            }
-            else
-            {
-                // A per-VM PK whose private key is discarded: nobody can change this VM's keys by signed update.
-                using var generated = PlatformKeyGenerator.Generate($"TrustedLaunch per-VM PK {Guid.NewGuid()}");
-                platformKey = generated.RawData;
-            }
+            using var cert = KeyMaterialFiles.LoadCertificate(pk);
+            platformKey = cert.RawData;
         }
 
-        return SecureBootStoreFactory.Create(new SecureBootStoreOptions
+        var request = new GuestStateRequest
         {
+            VmId = id,
             Template = kind,
-            Layout = twoMegabytes ? NvFlashLayout.Ovmf2M : NvFlashLayout.Ovmf4M,
             PlatformKey = platformKey,
-            Kek = [.. kekPaths.Select(p => KeyMaterialFiles.LoadEntry(p, owner))],
-            Db = [.. dbPaths.Select(p => KeyMaterialFiles.LoadEntry(p, owner))],
-            Dbx = [],
-            Owner = owner,
-        }).ToArray();
-    }
-
-    private static (byte[] State, VTpmIdentity Identity) Manufacture(string caDirectory, Guid vmId)
-    {
-        IPlatformCa platformCa = FilePlatformCa.Open(caDirectory);
-        var memory = new EphemeralNonVolatileStore();
-        VTpmIdentity identity = VTpmManufacturer.Manufacture(new VTpmStateStore(memory, "new VMGS vtpm entry"), platformCa, new VTpmManufactureOptions { VmId = vmId });
-        byte[] state = memory.Restore()
-            ?? throw new CliException(ExitCode.EnvironmentProblem, "the vTPM manufacturer persisted no state");
-        return (state, identity);
-    }
-
-    private static byte[] IdentityJson(string vmId, string template, VTpmIdentity tpm)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("vmId", vmId);
-            json.WriteString("createdUtc", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-            json.WriteString("secureBootTemplate", template);
-            json.WriteString("libtpms", tpm.LibtpmsVersion);
-            json.WriteStartArray("vtpmCertificates");
-            foreach (VTpmKeyIdentity key in tpm.Keys)
-            {
-                json.WriteStartObject();
-                json.WriteString("role", key.Role);
-                json.WriteString("subject", key.CertificateSubject);
-                json.WriteString("serial", key.CertificateSerial);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return buffer.ToArray();
+            Kek = [.. kek.Select(p => KeyMaterialFiles.LoadEntry(p, owner))],
+            Db = [.. db.Select(p => KeyMaterialFiles.LoadEntry(p, owner))],
+            Layout = twoMegabytes ? NvFlashLayout.Ovmf2M : NvFlashLayout.Ovmf4M,
+        };
+        return GuestStateProvisioner.Create(outPath, hostKey, request, FilePlatformCa.Open(caDirectory))!;
     }
 }

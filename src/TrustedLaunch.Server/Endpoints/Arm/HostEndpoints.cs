@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 using TrustedLaunch.ControlPlane;
 using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Hosts;
@@ -45,11 +46,12 @@ internal static class HostEndpoints
         return registered.Failure is ArmFailure failure ? ArmHttp.Error(failure) : Results.Json(registered.Value!, ControlPlaneJson.Web.HostView);
     }
 
+    // A waiting poll answers the current state as soon as the service stops: graceful shutdown waits for requests in flight.
     private static async Task<IResult> AssignmentsAsync(string hostName, string? token, int? timeoutSeconds, HostCoordinator coordinator,
-        CancellationToken cancellationToken)
+        IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         TimeSpan timeout = TimeSpan.FromSeconds(Math.Clamp(timeoutSeconds ?? 0, 0, 3600));
-        ArmResult<HostAssignments> assignments = await coordinator.GetAssignmentsAsync(hostName, token, timeout, cancellationToken);
+        ArmResult<HostAssignments> assignments = await coordinator.GetAssignmentsAsync(hostName, token, timeout, lifetime.ApplicationStopping, cancellationToken);
         return assignments.Failure is ArmFailure failure ? ArmHttp.Error(failure) : Results.Json(assignments.Value!, ControlPlaneJson.Web.HostAssignments);
     }
 

@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sqlite;
 public sealed class SqliteDatabase : IDisposable
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int SchemaVersion = 5;
+    public const int SchemaVersion = 6;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     private static readonly string[] Migrations =
@@ -244,6 +244,10 @@ public sealed class SqliteDatabase : IDisposable
             assessment_key TEXT NOT NULL,
             remediation_json TEXT NOT NULL,
             PRIMARY KEY (vm_id, assessment_key));
+        """,
+        // 6: a request to attest a VM now (tl vm attest): its host attests when the number rises above the one it handled.
+        """
+        ALTER TABLE virtual_machines ADD COLUMN attestation_generation INTEGER NOT NULL DEFAULT 0;
         """,
     ];
 

@@ -16,7 +16,8 @@ public sealed class SqliteVirtualMachineStore(SqliteDatabase database) : IVirtua
 {
     private const string Columns = """
         subscription_id, resource_group, name, vm_id, location, version, model_json, provisioning_state, desired_power, actual_power,
-        host_name, vcpus, memory_mb, generation, pending_operation_id, restart_generation, time_created, report_json, change_seq
+        host_name, vcpus, memory_mb, generation, pending_operation_id, restart_generation, time_created, report_json, change_seq,
+        attestation_generation
         """;
 
     private const string Key = "subscription_id = $s AND group_key = $g AND name_key = $n";
@@ -60,8 +61,8 @@ public sealed class SqliteVirtualMachineStore(SqliteDatabase database) : IVirtua
                 if (items.Count == pageSize)
                     return new Page<VirtualMachineRecord>(items, Encode(lastGroup!, lastName!));
                 items.Add(Read(reader));
-                lastGroup = reader.GetString(19);
-                lastName = reader.GetString(20);
+                lastGroup = reader.GetString(20);
+                lastName = reader.GetString(21);
             }
         }
 
@@ -137,13 +138,13 @@ public sealed class SqliteVirtualMachineStore(SqliteDatabase database) : IVirtua
             ? $"""
               INSERT INTO virtual_machines (group_key, name_key, host_key, {Columns})
               VALUES ($g, $n, $hk, $s, $rg, $name, $vmid, $location, $version, $model, $prov, $desired, $actual,
-                      $host, $vcpus, $mem, $gen, $pending, $restart, $created, $report, $seq)
+                      $host, $vcpus, $mem, $gen, $pending, $restart, $created, $report, $seq, $attest)
               ON CONFLICT DO NOTHING
               """
             : $"""
               UPDATE virtual_machines SET version = $version, model_json = $model, provisioning_state = $prov, desired_power = $desired,
                   actual_power = $actual, host_key = $hk, host_name = $host, vcpus = $vcpus, memory_mb = $mem, pending_operation_id = $pending,
-                  restart_generation = $restart, report_json = $report, change_seq = $seq
+                  restart_generation = $restart, report_json = $report, change_seq = $seq, attestation_generation = $attest
               WHERE {Key} AND change_seq = $expected
               """;
         VirtualMachineRecord vm = write.Record;
@@ -155,7 +156,7 @@ public sealed class SqliteVirtualMachineStore(SqliteDatabase database) : IVirtua
             .With("$vcpus", vm.VCpus).With("$mem", vm.MemoryInMB).With("$gen", vm.Generation.ToString()).With("$pending", vm.PendingOperationId)
             .With("$restart", vm.RestartGeneration).With("$created", SqliteDatabase.ToUnixMilliseconds(vm.TimeCreated))
             .With("$report", SqliteCommands.ToJson(vm.LastReport, ControlPlaneJson.Default.VmHostReport))
-            .With("$seq", sequence).With("$expected", write.ExpectedSequence);
+            .With("$seq", sequence).With("$expected", write.ExpectedSequence).With("$attest", vm.AttestationGeneration);
         return await row.ExecuteNonQueryAsync(cancellationToken) == 1 ? WriteOutcome.Written : WriteOutcome.Conflict;
     }
 
@@ -215,6 +216,7 @@ public sealed class SqliteVirtualMachineStore(SqliteDatabase database) : IVirtua
         TimeCreated = SqliteDatabase.FromUnixMilliseconds(reader.GetInt64(16)),
         LastReport = SqliteCommands.FromJson(reader, 17, ControlPlaneJson.Default.VmHostReport),
         ChangeSequence = reader.GetInt64(18),
+        AttestationGeneration = reader.GetInt64(19),
     };
 
     // The continuation token: the last (group, name) key of a page, base64url so it travels in a query string.

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.GuestChannel;
+using TrustedLaunch.GuestChannel.Host;
+using TrustedLaunch.HostAgent.Http;
+
+namespace TrustedLaunch.HostAgent.Attestation;
+
+/// <summary>
+/// One VM's attestations, relayed by its host: a challenge from the attestation service, handed to the guest agent over
+/// the VM's virtio-serial port, the evidence it answers posted back (the service verifies and stores the result). No
+/// answer within the deadline, a closed channel or an unusable answer is recorded as <c>AgentUnresponsive</c>. The
+/// connection to the agent is kept across attestations of one run of the VM and made again when it breaks.
+/// </summary>
+internal sealed class AttestationRelay(Guid vmId, string agentSocket, ControlPlaneClient client, TimeSpan deadline, ILogger logger) : IAsyncDisposable
+{
+    private GuestAgentConnection? _agent;
+
+    /// <summary>Attests once; returns what happened (<c>pass</c>, the failure reason, or <c>AgentUnresponsive</c>).</summary>
+    /// <exception cref="ControlPlaneCallException">The attestation service could not be reached.</exception>
+    public async Task<string> AttestAsync(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        byte[] nonce = await client.IssueChallengeAsync(vmId, cancellationToken).ConfigureAwait(false);
+        AttestationEvidence evidence;
+        try
+        {
+            _agent ??= await GuestAgentConnection.ConnectAsync(agentSocket, cancellationToken).ConfigureAwait(false);
+            evidence = await _agent.RequestEvidenceAsync(nonce, deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is GuestChannelException or EvidenceFormatException or IOException or SocketException)
+        {
+            await DropAgentAsync().ConfigureAwait(false);
+            string reason = e switch
+            {
+                GuestAgentUnresponsiveException => $"no answer within {deadline.TotalSeconds:0} s or the channel closed ({e.Message})",
+                EvidenceFormatException => $"the agent's evidence is malformed ({e.Message})",
+                GuestAgentErrorException => $"the agent answered with an error ({e.Message})",
+                _ => $"the agent's port cannot be reached ({e.Message})",
+            };
+            Log.AgentUnresponsive(logger, vmId, reason);
+            await client.ReportAgentUnresponsiveAsync(vmId, $"The guest attestation agent did not answer: {reason}.", cancellationToken).ConfigureAwait(false);
+            return "AgentUnresponsive";
+        }
+
+        AttestationPostResult result = await client.PostEvidenceAsync(vmId, EvidenceJson.Serialize(evidence), cancellationToken).ConfigureAwait(false);
+        string outcome = result.Passed ? "pass" : $"fail ({result.Reason}{(result.Component is null ? "" : ": " + result.Component)})";
+        Log.Attested(logger, vmId, outcome, clock.ElapsedMilliseconds);
+        return outcome;
+    }
+
+    public async ValueTask DisposeAsync() => await DropAgentAsync().ConfigureAwait(false);
+
+    private async Task DropAgentAsync()
+    {
+        if (_agent is null)
+            return;
+        await _agent.DisposeAsync().ConfigureAwait(false);
+        _agent = null;
+    }
+}

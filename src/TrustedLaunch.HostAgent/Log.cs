@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+
+namespace TrustedLaunch.HostAgent;
+
+/// <summary>The host agent's log events (EventIds 7000-7099). Never nonces, evidence or keys.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(7000, LogLevel.Information, "Host {Host}: registered with {Server} ({VCpus} vCPUs, {MemoryInMB} MiB, {Accelerator})")]
+    public static partial void Registered(ILogger logger, string host, Uri server, int vCpus, int memoryInMB, string accelerator);
+
+    [LoggerMessage(7001, LogLevel.Warning, "Host {Host}: the control plane is not reachable ({Reason}); retrying")]
+    public static partial void ServerUnreachable(ILogger logger, string host, string reason);
+
+    [LoggerMessage(7002, LogLevel.Information, "VM {VmId}: adopted (QEMU pid {Pid}, {State})")]
+    public static partial void Adopted(ILogger logger, Guid vmId, int pid, string state);
+
+    [LoggerMessage(7003, LogLevel.Information, "VM {VmId}: created its folder (disk, {GuestState}) in {Elapsed} ms")]
+    public static partial void Created(ILogger logger, Guid vmId, string guestState, long elapsed);
+
+    [LoggerMessage(7004, LogLevel.Information, "VM {VmId}: {Action}")]
+    public static partial void Action(ILogger logger, Guid vmId, string action);
+
+    [LoggerMessage(7005, LogLevel.Warning, "VM {VmId}: {Step} failed: {Code}: {Message}")]
+    public static partial void Failed(ILogger logger, Guid vmId, string step, string code, string message);
+
+    [LoggerMessage(7006, LogLevel.Information, "VM {VmId}: boot verdict {Verdict} after {Seconds:0.0} s")]
+    public static partial void Verdict(ILogger logger, Guid vmId, string verdict, double seconds);
+
+    [LoggerMessage(7007, LogLevel.Information, "VM {VmId}: attestation {Outcome} in {Elapsed} ms")]
+    public static partial void Attested(ILogger logger, Guid vmId, string outcome, long elapsed);
+
+    [LoggerMessage(7008, LogLevel.Warning, "VM {VmId}: the guest agent did not answer ({Reason}); recorded as AgentUnresponsive")]
+    public static partial void AgentUnresponsive(ILogger logger, Guid vmId, string reason);
+
+    [LoggerMessage(7009, LogLevel.Warning, "VM folder {Folder} belongs to no VM the control plane placed here; left alone")]
+    public static partial void Unassigned(ILogger logger, string folder);
+
+    [LoggerMessage(7010, LogLevel.Error, "VM {VmId}: unexpected failure while converging")]
+    public static partial void Unexpected(ILogger logger, Exception exception, Guid vmId);
+
+    [LoggerMessage(7011, LogLevel.Information, "VM {VmId}: deleted ({How})")]
+    public static partial void Deleted(ILogger logger, Guid vmId, string how);
+}

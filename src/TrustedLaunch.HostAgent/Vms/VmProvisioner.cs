@@ -1,0 +1,116 @@
+using System.Globalization;
+using TrustedLaunch.ControlPlane.Hosts;
+using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.HostAgent.GuestState;
+using TrustedLaunch.HostSystem;
+using TrustedLaunch.HostSystem.Processes;
+using TrustedLaunch.Uefi.VariableStore;
+using TrustedLaunch.VTpm.Identity;
+using TrustedLaunch.Vmgs.Keys;
+
+namespace TrustedLaunch.HostAgent.Vms;
+
+/// <summary>A VM's files could not be made; <see cref="Code"/> is what the host reports (the operation fails with it).</summary>
+public sealed class VmProvisioningException : Exception
+{
+    public VmProvisioningException() : this("VmProvisioningFailed", "The VM's files could not be made.") { }
+
+    public VmProvisioningException(string message) : this("VmProvisioningFailed", message) { }
+
+    public VmProvisioningException(string message, Exception innerException) : this("VmProvisioningFailed", message, innerException) { }
+
+    public VmProvisioningException(string code, string message, Exception? innerException = null) : base(message, innerException) => Code = code;
+
+    public string Code { get; }
+}
+
+/// <summary>
+/// Makes a new VM's folder from its assignment, atomically (<see cref="VmFolder.Create"/>): the OS disk, a qcow2 overlay on
+/// the registered image (the image stays pristine and shared), and for a Generation 2 VM its VMGS
+/// (<see cref="GuestStateProvisioner"/>): the Secure Boot keys of the extension object, a freshly manufactured vTPM
+/// certified by the platform CA (Trusted Launch), the VM id; unwrapped by the host's key.
+/// </summary>
+internal static class VmProvisioner
+{
+    /// <summary>Creates the folder; returns the vTPM's identity keys (empty without a vTPM).</summary>
+    /// <exception cref="VmProvisioningException">The image is gone, qemu-img failed, or the guest state could not be made.</exception>
+    public static IReadOnlyList<VTpmKeyReport> Create(VmFolder folder, VmRuntimeSpec spec, string hostKeyPath, Func<IPlatformCa> platformCa)
+    {
+        if (spec.ImagePath is not string image || !File.Exists(image))
+            throw new VmProvisioningException("ImageNotAvailable", $"The image {spec.ImageUrn} has no disk file on this host ({spec.ImagePath ?? "removed from the catalog"}).");
+        VTpmIdentity? identity = null;
+        folder.Create(staging =>
+        {
+            CreateDisk(Path.Combine(staging, VmFolder.DiskName), image, spec.OsDiskSizeGB);
+            if (spec.HyperVGeneration == "V2")
+                identity = CreateGuestState(Path.Combine(staging, VmFolder.VmgsName), folder.VmId, spec, hostKeyPath, platformCa);
+        });
+        return identity is null ? [] : [.. identity.Keys.Select(k => new VTpmKeyReport
+        {
+            Role = k.Role,
+            Algorithm = k.Algorithm,
+            PersistentHandle = k.PersistentHandle,
+            CertificateIndex = k.CertificateIndex,
+            PublicKeyPem = k.PublicKeyPem,
+            CertificatePem = k.CertificatePem,
+        })];
+    }
+
+    private static void CreateDisk(string disk, string image, int? sizeGB)
+    {
+        string format = DiskImageFormats.Detect(image).QemuName();
+        var arguments = new List<string> { "create", "-q", "-f", "qcow2", "-b", image, "-F", format, disk };
+        if (sizeGB is int gb && (long)gb * 1024 * 1024 * 1024 > new FileInfo(image).Length)
+            arguments.Add(string.Create(CultureInfo.InvariantCulture, $"{gb}G"));
+        ProcessResult result;
+        try
+        {
+            result = ExternalProcess.Run("qemu-img", arguments, new ProcessRunOptions { Timeout = TimeSpan.FromMinutes(2) });
+        }
+        catch (Exception e) when (e is ProgramStartException or TimeoutException)
+        {
+            throw new VmProvisioningException("OSDiskCreationFailed", $"qemu-img (qemu-utils) could not make the OS disk: {e.Message}", e);
+        }
+
+        if (result.ExitCode != 0)
+            throw new VmProvisioningException("OSDiskCreationFailed", $"qemu-img create {disk}: {result.StandardError.Trim()}");
+    }
+
+    private static VTpmIdentity? CreateGuestState(string path, Guid vmId, VmRuntimeSpec spec, string hostKeyPath, Func<IPlatformCa> platformCa)
+    {
+        bool trustedLaunch = spec.SecurityType == "TrustedLaunch";
+        try
+        {
+            using VmgsKeyEncryptionKey kek = VmgsKeyEncryptionKey.Load(hostKeyPath);
+            return GuestStateProvisioner.Create(path, kek, Request(vmId, spec.Extensions, trustedLaunch), trustedLaunch ? platformCa() : null);
+        }
+        catch (Exception e) when (e is GuestStateRequestException or PlatformCaException or VariableStoreException or FormatException or IOException
+            or TrustedLaunch.VTpm.Engine.LibTpmsException or DllNotFoundException)
+        {
+            throw new VmProvisioningException("GuestStateCreationFailed", $"The VM guest state could not be made: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The guest state a VM's extension object asks for: its template and keys for Trusted Launch, an empty store without a vTPM for Standard.</summary>
+    internal static GuestStateRequest Request(Guid vmId, TrustedLaunchExtensions extensions, bool trustedLaunch)
+    {
+        if (!trustedLaunch)
+            return new GuestStateRequest { VmId = vmId, Template = SecureBootTemplate.Empty, WithVTpm = false };
+        Guid owner = SecureBootStoreOptions.TrustedLaunchOwner;
+        SecureBootKeys keys = extensions.SecureBootKeys ?? new SecureBootKeys();
+        return new GuestStateRequest
+        {
+            VmId = vmId,
+            // The control plane accepted only SecureBootTemplates.Names; an absent template is Azure's default, Microsoft's keys.
+            Template = SecureBootTemplates.TryParse(extensions.SecureBootTemplate, out SecureBootTemplate template) ? template : SecureBootTemplate.Microsoft,
+            // Typed nullable on purpose: a bare null would convert to an empty ReadOnlyMemory (through its implicit T[] operator), not to "no key".
+            PlatformKey = keys.PlatformKey is string pk ? Convert.FromBase64String(pk) : (ReadOnlyMemory<byte>?)null,
+            Kek = [.. (keys.Kek ?? []).Select(k => SignatureDatabaseEntry.FromCertificate(Convert.FromBase64String(k), owner))],
+            Db = [.. (keys.Db ?? []).Select(k => SignatureDatabaseEntry.FromCertificate(Convert.FromBase64String(k), owner))],
+            Dbx = [.. (keys.Dbx ?? []).Select(k => k.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase)
+                ? SignatureDatabaseEntry.FromHash(k, owner)
+                : SignatureDatabaseEntry.FromCertificate(Convert.FromBase64String(k), owner))],
+            WithVTpm = true,
+        };
+    }
+}
