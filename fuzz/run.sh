@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes one parser family with AFL++ through SharpFuzz for a given time (docs/fuzzing.md).
 # Usage: fuzz/run.sh TARGET SECONDS [--save]
+#        fuzz/run.sh --save TARGET   (save the last run of TARGET without fuzzing again)
 #        fuzz/run.sh --list
 #   TARGET    a name from --list (eventlog, tpm, pe, efi-variables, ovmf-vars, vmgs, modsig, guest-frame,
 #             evidence, arm-vm-body)
@@ -32,9 +33,43 @@ build() {
   fi
 }
 
+save_corpus() {
+  saved="$root/fuzz/corpus/$target"
+  mkdir -p "$saved"
+  find "$saved" -maxdepth 1 -type f -name 'min-*' -delete
+  nice -n "${FUZZ_NICE:-19}" afl-cmin -i "$dir/findings/default/queue" -o "$dir/cmin" -t "${FUZZ_TIMEOUT_MS:-2000}" -m none \
+    -- "$dotnet" "$instrumented/TrustedLaunch.Fuzz.dll" "$target" >"$dir/cmin.log" 2>&1 || {
+    echo "fuzz: afl-cmin failed, see $dir/cmin.log" >&2; exit 1; }
+  total=0
+  while IFS= read -r file; do
+    size=$(stat -c %s "$file")
+    [ "$size" -gt 16384 ] && continue
+    [ $((total + size)) -gt 49152 ] && break
+    total=$((total + size))
+    cp "$file" "$saved/min-$(sha256sum "$file" | cut -c1-16)"
+  done < <(find "$dir/cmin" -type f -printf '%s %p\n' | sort -n | cut -d' ' -f2-)
+  for kind in crash hang; do
+    for file in "$dir/findings/default/${kind/crash/crashe}s"/id:*; do
+      [ -f "$file" ] || continue
+      cp "$file" "$saved/$kind-$(sha256sum "$file" | cut -c1-16)"
+    done
+  done
+  echo "fuzz: saved $(find "$saved" -maxdepth 1 -type f | wc -l) files ($total bytes minimised) in fuzz/corpus/$target" >&2
+}
+
 if [ "${1:-}" = "--list" ]; then
   build
   exec dotnet "$bin/TrustedLaunch.Fuzz.dll" --list
+fi
+if [ "${1:-}" = "--save" ] && [ $# -eq 2 ]; then
+  # Saves the last run of TARGET (artifacts/fuzz/TARGET) without fuzzing again.
+  target=$2
+  dir="$work/$target"
+  dotnet=$(command -v dotnet)
+  [ -f "$dir/findings/default/fuzzer_stats" ] || { echo "fuzz: no run of $target in $dir" >&2; exit 2; }
+  export AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
+  save_corpus
+  exit 0
 fi
 if [ $# -lt 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]]; then
   sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -46,6 +81,7 @@ save=0
 [ "${3:-}" = "--save" ] && save=1
 
 command -v afl-fuzz >/dev/null 2>&1 || "$root/scripts/install-deps.sh" afl++ || exit 3
+dotnet=$(command -v dotnet)   # afl-fuzz and afl-cmin want the target's full path
 cd "$root"
 dotnet tool restore >/dev/null || exit 3
 build
@@ -96,7 +132,7 @@ export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1    # core_pattern may pipe to a h
 export AFL_TMPDIR="$dir"
 echo "fuzz: $target for ${seconds}s" >&2
 nice -n "${FUZZ_NICE:-19}" afl-fuzz -i "$dir/seeds" -o "$dir/findings" -V "$seconds" -t "${FUZZ_TIMEOUT_MS:-2000}" -m none \
-  -- dotnet "$instrumented/TrustedLaunch.Fuzz.dll" "$target" >"$dir/afl.log" 2>&1 || {
+  -- "$dotnet" "$instrumented/TrustedLaunch.Fuzz.dll" "$target" >"$dir/afl.log" 2>&1 || {
   echo "fuzz: afl-fuzz failed, see $dir/afl.log" >&2; tail -n 30 "$dir/afl.log" >&2; exit 1; }
 
 stats="$dir/findings/default/fuzzer_stats"
@@ -105,26 +141,5 @@ crashes=$(find "$dir/findings/default/crashes" -type f -name 'id:*' | wc -l)
 hangs=$(find "$dir/findings/default/hangs" -type f -name 'id:*' | wc -l)
 echo "target=$target seconds=$seconds execs_done=$(field execs_done) execs_per_sec=$(field execs_per_sec) corpus_count=$(field corpus_count) crashes=$crashes hangs=$hangs date=$(date -u +%F)"
 
-if [ "$save" = 1 ]; then
-  saved="$root/fuzz/corpus/$target"
-  mkdir -p "$saved"
-  find "$saved" -maxdepth 1 -type f -name 'min-*' -delete
-  nice -n "${FUZZ_NICE:-19}" afl-cmin -i "$dir/findings/default/queue" -o "$dir/cmin" -t "${FUZZ_TIMEOUT_MS:-2000}" -m none \
-    -- dotnet "$instrumented/TrustedLaunch.Fuzz.dll" "$target" >"$dir/cmin.log" 2>&1 || {
-    echo "fuzz: afl-cmin failed, see $dir/cmin.log" >&2; exit 1; }
-  total=0
-  while IFS= read -r file; do
-    size=$(stat -c %s "$file")
-    [ "$size" -gt 16384 ] && continue
-    [ $((total + size)) -gt 49152 ] && break
-    total=$((total + size))
-    cp "$file" "$saved/min-$(sha256sum "$file" | cut -c1-16)"
-  done < <(find "$dir/cmin" -type f -printf '%s %p\n' | sort -n | cut -d' ' -f2-)
-  for kind in crash hang; do
-    for file in "$dir/findings/default/${kind/crash/crashe}s"/id:*; do
-      [ -f "$file" ] || continue
-      cp "$file" "$saved/$kind-$(sha256sum "$file" | cut -c1-16)"
-    done
-  done
-  echo "fuzz: saved $(find "$saved" -maxdepth 1 -type f | wc -l) files ($total bytes minimised) in fuzz/corpus/$target" >&2
-fi
+[ "$save" = 1 ] && save_corpus
+exit 0
