@@ -117,7 +117,7 @@ internal static class SeedCorpus
             var table = Pe.Authenticode.Signatures.AttributeCertificateTable.Read(pe);
             ReadOnlySpan<byte> pkcs7 = table.Entries[0].Pkcs7.Span;
             var auth = new List<byte>();
-            auth.AddRange(Convert.FromHexString("E80701010C000000000000000000000000"[..32]));    // EFI_TIME 2024-01-01 12:00
+            auth.AddRange(Convert.FromHexString("E80701010C0000000000000000000000"));           // EFI_TIME 2024-01-01 12:00:00
             Span<byte> header = stackalloc byte[8];
             BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)(24 + pkcs7.Length));       // dwLength
             BinaryPrimitives.WriteUInt16LittleEndian(header[4..], 0x0200);                      // WIN_CERT_REVISION_2_0
