@@ -82,6 +82,27 @@ public class HostileInputTests
         Assert.Equal(overlapped.Sections[0].PointerToRawData, overlapped.Sections[1].PointerToRawData);
     }
 
+    /// <summary>
+    /// Found by fuzzing (fuzz/run.sh pe): a section with no raw data (SizeOfRawData 0) may keep any PointerToRawData,
+    /// which the parser rightly accepts; FindSectionData then sliced at that pointer past the file's end and threw
+    /// ArgumentOutOfRangeException. Such a section's data is empty.
+    /// </summary>
+    [Fact]
+    public void FindSectionData_NoRawDataAndPointerBeyondTheFile_IsEmpty()
+    {
+        byte[] file = File.ReadAllBytes(DebianBootChain.Fallback);
+        var image = PeImage.Parse(file);
+        int sectionTable = image.PeHeaderOffset + 24 + BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(image.PeHeaderOffset + 20));
+        BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(sectionTable + 16), 0);            // SizeOfRawData
+        BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(sectionTable + 20), 0x7FFF_FF00);  // PointerToRawData
+        var edited = PeImage.Parse(file);
+
+        ReadOnlyMemory<byte>? data = edited.FindSectionData(edited.Sections[0].Name);
+
+        Assert.NotNull(data);
+        Assert.True(data.Value.IsEmpty);
+    }
+
     [Fact]
     public void Decode_GarbageAndTruncatedSignatures_MalformedSignature()
     {

@@ -91,6 +91,21 @@ public sealed class HostileInputTests
 
     private static CorpusQuote Quote() => CorpusQuote.Load("go-tpm-tools-gce-cos-85-nonce9009", "quote_sha256");
 
+    /// <summary>
+    /// Found by fuzzing (fuzz/corpus/tpm/crash-*): a TPMT_PUBLIC whose nameAlg is TPM_ALG_NULL (0x0010) or SM3
+    /// (0x0012) parsed, then its Name escaped as NotSupportedException from the hash switch.
+    /// </summary>
+    [Theory]
+    [InlineData("00010010030002ff0000ff384347801600101be19b8a88a9000177")]
+    [InlineData("00010012030002ff0000eb382d45801600101bf79b8a0000000177")]
+    public void ComputeName_NameAlgNotAComputableHash_ThrowsTpmFormatException(string hex)
+    {
+        TpmtPublic key = TpmtPublic.ParseEither(Convert.FromHexString(hex));
+
+        var e = Assert.Throws<TpmFormatException>(() => key.ComputeName());
+        Assert.Contains($"0x{(ushort)key.NameAlg:X4}", e.Message, StringComparison.Ordinal);
+    }
+
     private static byte[] Sized(byte[] inner) => [(byte)(inner.Length >> 8), (byte)inner.Length, .. inner];
 
     private static byte[] QuoteResponse()

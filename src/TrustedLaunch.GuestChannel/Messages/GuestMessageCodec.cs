@@ -93,26 +93,38 @@ public static class GuestMessageCodec
 
         using (document)
         {
-            JsonElement root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw new GuestChannelException(GuestChannelError.MalformedJson, $"Payload is a JSON {root.ValueKind}, not an object.");
-            long? id = ReadId(root);
-            if (!root.TryGetProperty("type", out JsonElement typeElement) || typeElement.ValueKind != JsonValueKind.String)
-                throw new GuestChannelException(GuestChannelError.UnknownType, "Message has no string member 'type'.", messageId: id);
-            string type = typeElement.GetString()!;
-            return type switch
+            try
             {
-                GuestMessageTypes.Attest => new AttestRequest(RequireId(id, type), ReadNonce(root, id), ReadPcrs(root, id)),
-                GuestMessageTypes.Ping => new PingRequest(RequireId(id, type)),
-                GuestMessageTypes.Evidence => new EvidenceMessage(RequireId(id, type), ReadEvidence(root, id)),
-                GuestMessageTypes.Heartbeat => new HeartbeatMessage(id, RequireString(root, "status", id), RequireInt64(root, "uptimeSeconds", id),
-                    RequireString(root, "agentVersion", id),
-                    root.TryGetProperty("protocolVersion", out JsonElement v) && v.TryGetInt32(out int version) ? version : 1),
-                GuestMessageTypes.Finding => new FindingMessage(ReadFinding(Require(root, "finding", JsonValueKind.Object, id), id)),
-                GuestMessageTypes.Error => new ErrorMessage(id, RequireString(root, "code", id), RequireString(root, "message", id)),
-                _ => throw new GuestChannelException(GuestChannelError.UnknownType, $"Unknown message type '{Truncate(type)}'.", messageId: id),
-            };
+                return DecodeRoot(document.RootElement);
+            }
+            catch (InvalidOperationException e)
+            {
+                // JsonDocument.Parse leaves string contents unchecked; reading one that is not UTF-8 throws here.
+                throw new GuestChannelException(GuestChannelError.MalformedJson, "Payload has a string that is not valid UTF-8.", e);
+            }
         }
+    }
+
+    private static GuestMessage DecodeRoot(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new GuestChannelException(GuestChannelError.MalformedJson, $"Payload is a JSON {root.ValueKind}, not an object.");
+        long? id = ReadId(root);
+        if (!root.TryGetProperty("type", out JsonElement typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            throw new GuestChannelException(GuestChannelError.UnknownType, "Message has no string member 'type'.", messageId: id);
+        string type = typeElement.GetString()!;
+        return type switch
+        {
+            GuestMessageTypes.Attest => new AttestRequest(RequireId(id, type), ReadNonce(root, id), ReadPcrs(root, id)),
+            GuestMessageTypes.Ping => new PingRequest(RequireId(id, type)),
+            GuestMessageTypes.Evidence => new EvidenceMessage(RequireId(id, type), ReadEvidence(root, id)),
+            GuestMessageTypes.Heartbeat => new HeartbeatMessage(id, RequireString(root, "status", id), RequireInt64(root, "uptimeSeconds", id),
+                RequireString(root, "agentVersion", id),
+                root.TryGetProperty("protocolVersion", out JsonElement v) && v.TryGetInt32(out int version) ? version : 1),
+            GuestMessageTypes.Finding => new FindingMessage(ReadFinding(Require(root, "finding", JsonValueKind.Object, id), id)),
+            GuestMessageTypes.Error => new ErrorMessage(id, RequireString(root, "code", id), RequireString(root, "message", id)),
+            _ => throw new GuestChannelException(GuestChannelError.UnknownType, $"Unknown message type '{Truncate(type)}'.", messageId: id),
+        };
     }
 
     private static long? ReadId(JsonElement root)

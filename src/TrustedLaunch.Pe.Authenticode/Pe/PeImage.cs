@@ -173,7 +173,8 @@ public sealed class PeImage
             {
                 // Raw data may be padded beyond VirtualSize with zeros; the meaningful part is min(VirtualSize, SizeOfRawData).
                 uint size = s.VirtualSize == 0 ? s.SizeOfRawData : Math.Min(s.VirtualSize, s.SizeOfRawData);
-                return Data.Slice((int)s.PointerToRawData, (int)size);
+                // Only sections with raw data had their PointerToRawData checked against the file (TryParse).
+                return size == 0 ? ReadOnlyMemory<byte>.Empty : Data.Slice((int)s.PointerToRawData, (int)size);
             }
         }
 

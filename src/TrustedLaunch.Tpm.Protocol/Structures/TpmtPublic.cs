@@ -173,6 +173,9 @@ public sealed record TpmtPublic
     /// <summary>The Name over already-marshalled bytes, e.g. as returned by the TPM.</summary>
     public static byte[] ComputeName(TpmAlgId nameAlg, ReadOnlySpan<byte> marshalledPublic)
     {
+        // nameAlg is read from the wire: TPM_ALG_NULL, SM3 or any other value parses, but no Name can be computed.
+        if (!TpmHashAlgorithm.IsComputable(nameAlg))
+            throw new TpmFormatException($"nameAlg 0x{(ushort)nameAlg:X4} is not a hash this implementation computes Names with.");
         int size = TpmHashAlgorithm.DigestSize(nameAlg);
         var name = new byte[2 + size];
         name[0] = (byte)((ushort)nameAlg >> 8);

@@ -74,6 +74,23 @@ public sealed class GuestMessageCodecTests
         Assert.Equal(id, e.MessageId);
     }
 
+    /// <summary>
+    /// Found by fuzzing (fuzz/corpus/guest-frame/crash-*): JSON whose string holds bytes that are not UTF-8 parses as a
+    /// document, then reading the string threw InvalidOperationException instead of the channel's typed error.
+    /// </summary>
+    [Theory]
+    [InlineData("7B2274797065223A22657272907222")]                                                  // {"type":"err\x90r" in the type
+    [InlineData("7B2274797065223A226572726F72222C226964223A332C22636F6465223A2261FF62222C226D657373616765223A226D227D")] // in code
+    public void Decode_StringThatIsNotUtf8_ThrowsMalformedJson(string prefixHex)
+    {
+        byte[] json = Convert.FromHexString(prefixHex);
+        if (json[^1] != (byte)'}')
+            json = [.. json, .. "}"u8];
+
+        var e = Assert.Throws<GuestChannelException>(() => GuestMessageCodec.Decode(json));
+        Assert.Equal(GuestChannelError.MalformedJson, e.Error);
+    }
+
     [Fact]
     public void Decode_EvidenceWithBadField_NamesTheFieldThroughTheEvidenceError()
     {
