@@ -46,6 +46,9 @@ internal static partial class Log
     [LoggerMessage(6011, LogLevel.Information, "VM {VmId}: reference policy set to {Name}")]
     public static partial void PolicyAssigned(ILogger logger, Guid vmId, string name);
 
+    [LoggerMessage(6012, LogLevel.Warning, "VM {VmId} passed, but the key sent for a bound token was refused: {Reason} [{Component}]; no token issued")]
+    public static partial void BoundKeyRefused(ILogger logger, Guid vmId, BoundKeyFailureReason reason, string component);
+
     [LoggerMessage(6020, LogLevel.Information, "Control plane: default subscription {SubscriptionId} ({DisplayName})")]
     public static partial void DefaultSubscription(ILogger logger, string subscriptionId, string displayName);
 }
