@@ -55,6 +55,47 @@ public sealed record TpmEvidence
 
     /// <summary>The PCR values the quote covers, per bank.</summary>
     public required IReadOnlyList<PcrBankValues> Pcrs { get; init; }
+
+    /// <summary>
+    /// A decryption key in the same TPM that the token is to be encrypted to (docs/attestation.md, "Tokens bound to the
+    /// vTPM"); null asks for a plain signed token. When present, the quote's extraData is
+    /// <see cref="BoundKeyEvidence.QuoteQualifyingData"/>, not the bare nonce.
+    /// </summary>
+    public BoundKeyEvidence? BoundKey { get; init; }
+}
+
+/// <summary>
+/// The key a bound token is encrypted to: its public area, the AK's TPM2_Certify of it over the nonce, and the PCRs
+/// whose values its PolicyPCR authPolicy requires.
+/// </summary>
+public sealed record BoundKeyEvidence
+{
+    /// <summary><c>TPM2B_PUBLIC</c> of the key, including the UINT16 size (TPM 2.0 Part 2 §12.2.5).</summary>
+    public required byte[] Public { get; init; }
+
+    /// <summary>The <c>TPMS_ATTEST</c> of TPM2_Certify (TPM 2.0 Part 3 §18.2) by the AK, qualifyingData = the nonce.</summary>
+    public required byte[] CertifyInfo { get; init; }
+
+    /// <summary>The AK's <c>TPMT_SIGNATURE</c> over <see cref="CertifyInfo"/>.</summary>
+    public required byte[] Signature { get; init; }
+
+    /// <summary>The bank of the key's PolicyPCR selection (<c>sha256</c>, …).</summary>
+    public required string PolicyBank { get; init; }
+
+    /// <summary>The PCR indices of the key's PolicyPCR selection.</summary>
+    public required IReadOnlyList<int> PolicyPcrs { get; init; }
+
+    /// <summary>
+    /// The quote's qualifyingData with a bound key: SHA-256(nonce ‖ Name of the key), so the key cannot be removed from,
+    /// or swapped into, a copy of the evidence without breaking the quote. <paramref name="name"/> is nameAlg ‖ H(public area).
+    /// </summary>
+    public static byte[] QuoteQualifyingData(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> name)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(nonce);
+        hash.AppendData(name);
+        return hash.GetHashAndReset();
+    }
 }
 
 /// <summary>PCR values of one bank.</summary>

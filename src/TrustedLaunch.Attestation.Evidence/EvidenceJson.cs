@@ -112,6 +112,10 @@ public static class EvidenceJson
         RequireLength("$.tpm.quote", tpm.Quote, 1, MaxQuoteBytes);
         RequireLength("$.tpm.signature", tpm.Signature, 1, MaxSignatureBytes);
         ValidatePcrs(tpm.Pcrs);
+        if (tpm.BoundKey is not null)
+        {
+            ValidateBoundKey(tpm.BoundKey);
+        }
 
         if (evidence.TcgLog is { Length: > MaxLogBytes })
         {
@@ -175,6 +179,33 @@ public static class EvidenceJson
                     throw new EvidenceFormatException(ValuePath(path, index), $"'{value[bad]}' is not a lowercase hex digit");
                 }
             }
+        }
+    }
+
+    private static void ValidateBoundKey(BoundKeyEvidence key)
+    {
+        RequireLength("$.tpm.boundKey.public", key.Public, 4, MaxAkPublicBytes);
+        int declared = (key.Public[0] << 8) | key.Public[1]; // TPM 2.0 Part 2 §12.2.5: TPM2B_PUBLIC
+        if (declared != key.Public.Length - sizeof(ushort))
+        {
+            throw new EvidenceFormatException("$.tpm.boundKey.public", $"TPM2B size field says {declared} bytes but {key.Public.Length - sizeof(ushort)} follow");
+        }
+
+        RequireLength("$.tpm.boundKey.certifyInfo", key.CertifyInfo, 1, MaxQuoteBytes);
+        RequireLength("$.tpm.boundKey.signature", key.Signature, 1, MaxSignatureBytes);
+        if (key.PolicyBank is null || !TryParseBank(key.PolicyBank, out _))
+        {
+            throw new EvidenceFormatException("$.tpm.boundKey.policyBank", $"'{key.PolicyBank}' is not one of sha1, sha256, sha384, sha512");
+        }
+
+        if (key.PolicyPcrs is null || key.PolicyPcrs.Count == 0 || key.PolicyPcrs.Count > PcrCount)
+        {
+            throw new EvidenceFormatException("$.tpm.boundKey.policyPcrs", $"expected 1-{PcrCount} PCR indices");
+        }
+
+        if (key.PolicyPcrs.Any(i => i is < 0 or >= PcrCount) || key.PolicyPcrs.Distinct().Count() != key.PolicyPcrs.Count)
+        {
+            throw new EvidenceFormatException("$.tpm.boundKey.policyPcrs", $"indices must be distinct and within 0-{PcrCount - 1}");
         }
     }
 

@@ -218,7 +218,8 @@ public sealed class AttestationAgent : IDisposable
         {
             var watch = Stopwatch.StartNew();
             IReadOnlyList<int> pcrs = attest.Pcrs ?? AttestRequest.DefaultPcrs;
-            AttestationEvidence evidence = await Task.Run(() => Collector.Collect(attest.Nonce, pcrs), cancellationToken).ConfigureAwait(false);
+            // The bound key needs no keeping: its template re-creates it in this TPM (PcrBoundKey.Load) when a token arrives.
+            AttestationEvidence evidence = await Task.Run(() => Collector.Collect(attest.Nonce, pcrs, attest.BindToken, out _), cancellationToken).ConfigureAwait(false);
             _log($"evidence for request {attest.RequestId}: {evidence.Tpm.Pcrs.Count} bank(s), {evidence.Findings.Count} finding(s), {watch.ElapsedMilliseconds} ms");
             return new EvidenceMessage(attest.RequestId, evidence);
         }

@@ -20,6 +20,12 @@ public enum AttestationOutcomeKind
 
     /// <summary>409: the nonce was never issued to this VM, already used, or expired.</summary>
     NonceRejected,
+
+    /// <summary>
+    /// 422: the attestation passed (and is recorded as a pass), but the evidence asked for a bound token and its key was
+    /// refused: no token, neither bound nor plain, since the caller asked that none be readable outside the vTPM.
+    /// </summary>
+    BoundKeyRefused,
 }
 
 /// <summary>The result of one attestation request.</summary>
@@ -33,8 +39,14 @@ public sealed record AttestationOutcome
     /// <summary>The verifier's answer, when it ran.</summary>
     public AttestationResult? Result { get; init; }
 
-    /// <summary>The signed token (JWS compact) of a pass.</summary>
+    /// <summary>The token of a pass: JWS compact, or, for evidence with a bound key, that JWS inside a JWE (<see cref="TokenBound"/>).</summary>
     public string? Token { get; init; }
+
+    /// <summary>True when <see cref="Token"/> is encrypted to the VM's bound key.</summary>
+    public bool TokenBound { get; init; }
+
+    /// <summary>Why the bound key was refused (<see cref="AttestationOutcomeKind.BoundKeyRefused"/>).</summary>
+    public BoundKeyFailure? BoundKeyFailure { get; init; }
 
     /// <summary>Failure reason name (an <see cref="AttestationFailureReason"/> or <c>NonceRejected</c>/<c>UnknownVm</c>).</summary>
     public string? Reason { get; init; }

@@ -133,14 +133,34 @@ public sealed class AttestationService(
         }
 
         IssuedToken token = tokens.Issue(result, vmId);
+        if (evidence.Tpm.BoundKey is not null && result.BoundKey is null)
+        {
+            // The VM passed, but asked for a token only its vTPM can read and sent a key that does not guarantee that:
+            // recorded as a pass without a token (no jti), and nothing readable is returned.
+            BoundKeyFailure refused = result.BoundKeyFailure!;
+            Log.BoundKeyRefused(logger, vmId, refused.Reason, refused.Component);
+            AttestationRecord untokened = await results.AddAsync(new AttestationRecord
+            {
+                VmId = vmId, At = now, Verdict = AttestationVerdict.Pass, ClaimsJson = token.ClaimsJson, Reason = "BoundKeyRefused",
+                Component = refused.Component, Message = $"{refused.Reason}: {refused.Message}",
+            }, cancellationToken);
+            return new AttestationOutcome
+            {
+                Kind = AttestationOutcomeKind.BoundKeyRefused, Record = untokened, Result = result, Reason = "BoundKeyRefused",
+                Component = refused.Component, Message = untokened.Message, BaselineLearned = learn || sanctioned is not null, BoundKeyFailure = refused,
+            };
+        }
+
         AttestationRecord passed = await results.AddAsync(new AttestationRecord
         {
             VmId = vmId, At = now, Verdict = AttestationVerdict.Pass, ClaimsJson = token.ClaimsJson, TokenId = token.Id,
         }, cancellationToken);
         Log.AttestationPassed(logger, vmId, passed.Id, learn || sanctioned is not null);
+        bool bound = result.BoundKey is not null;
         return new AttestationOutcome
         {
-            Kind = AttestationOutcomeKind.Passed, Record = passed, Result = result, Token = token.Jws, BaselineLearned = learn || sanctioned is not null,
+            Kind = AttestationOutcomeKind.Passed, Record = passed, Result = result, BaselineLearned = learn || sanctioned is not null, TokenBound = bound,
+            Token = bound ? TokenService.EncryptTo(token.Jws, result.BoundKey!) : token.Jws,
         };
     }
 

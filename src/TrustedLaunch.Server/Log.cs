@@ -52,6 +52,9 @@ internal static partial class Log
     [LoggerMessage(6022, LogLevel.Warning, "Image catalog: a built image was not registered: {Reason}")]
     public static partial void ImageNotOffered(ILogger logger, string reason);
 
+    [LoggerMessage(6012, LogLevel.Warning, "VM {VmId} passed, but the key sent for a bound token was refused: {Reason} [{Component}]; no token issued")]
+    public static partial void BoundKeyRefused(ILogger logger, Guid vmId, BoundKeyFailureReason reason, string component);
+
     [LoggerMessage(6020, LogLevel.Information, "Control plane: default subscription {SubscriptionId} ({DisplayName})")]
     public static partial void DefaultSubscription(ILogger logger, string subscriptionId, string displayName);
 }

@@ -108,6 +108,17 @@ public sealed class TokenService : IDisposable
         return new IssuedToken(jws, id, claims);
     }
 
+    /// <summary>
+    /// The token of a pass wrapped for the VM's bound key: JWE compact, RSA-OAEP-256 + A256GCM (RFC 7516, RFC 7518 §4.3,
+    /// §5.3), which only that vTPM, in the attested PCR state, can open.
+    /// </summary>
+    public static string EncryptTo(string jws, VerifiedBoundKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        using System.Security.Cryptography.RSA recipient = key.Public.ToRsa();
+        return Attestation.Evidence.BoundTokenJwe.Encrypt(jws, recipient, key.KeyId);
+    }
+
     // RFC 7515 §7.1: header.payload.signature, each base64url (RFC 7515 §2) without padding.
     private static string PayloadOf(string jws)
     {

@@ -38,6 +38,8 @@ public sealed class AttestationTokenValidator(TokenKeySet keys, TimeProvider tim
         if (token.Length > MaxTokenChars)
             throw Refuse(AttestationTokenError.Malformed, $"the token is {token.Length} characters, over the {MaxTokenChars} limit");
         string[] parts = token.Split('.');
+        if (parts.Length == 5)
+            throw Refuse(AttestationTokenError.Malformed, "the token is a JWE (RFC 7516 §7.1): a token bound to a vTPM, to be opened by that vTPM first (BoundTokenJwe.Decrypt), then validated");
         if (parts.Length != 3) // RFC 7516 tokens have five parts; an unsecured JWT still has three with an empty signature
             throw Refuse(AttestationTokenError.Malformed, $"the token has {parts.Length} dot-separated parts; a JWS has 3 (RFC 7515 §7.1)");
 

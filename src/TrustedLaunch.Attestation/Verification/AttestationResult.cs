@@ -54,6 +54,12 @@ public sealed record AttestationResult
     /// <summary>What the guest agent reported from the kernel log (not covered by the quote).</summary>
     public IReadOnlyList<GuestFinding> Findings { get; init; } = [];
 
+    /// <summary>The key a bound token may be encrypted to; null when none was sent, it was refused, or the attestation failed.</summary>
+    public VerifiedBoundKey? BoundKey { get; init; }
+
+    /// <summary>Why the key sent for a bound token was refused; null when none was sent or it was accepted.</summary>
+    public BoundKeyFailure? BoundKeyFailure { get; init; }
+
     /// <summary>What the guest says its OS is (not covered by the quote).</summary>
     public OsIdentity? Os { get; init; }
 

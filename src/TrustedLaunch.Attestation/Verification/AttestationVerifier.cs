@@ -71,7 +71,13 @@ public sealed class AttestationVerifier
         if (AkCertificateValidator.Validate(tpm.AkCertificate, tpm.AkPublic, ak, expectations, now, _caches?.AkChains) is { } akFailure)
             return AttestationResult.Fail(akFailure.Reason, akFailure.Component, akFailure.Message);
 
-        QuotedPcrs? quoted = VerifyQuote(tpm, ak, expectations.Nonce.Span, _caches?.AkKeys, out AttestationFailure? quoteFailure);
+        // A bound key travels inside the quote: its extraData is SHA-256(nonce ‖ Name), so the key cannot be stripped or swapped.
+        TpmtPublic? boundKey = null;
+        byte[]? boundName = null;
+        if (tpm.BoundKey is { } bound && ParseBoundKey(bound, out boundKey, out boundName) is { } boundMalformed)
+            return boundMalformed;
+        byte[] qualifyingData = boundName is null ? expectations.Nonce.ToArray() : BoundKeyEvidence.QuoteQualifyingData(expectations.Nonce.Span, boundName);
+        QuotedPcrs? quoted = VerifyQuote(tpm, ak, qualifyingData, _caches?.AkKeys, out AttestationFailure? quoteFailure);
         if (quoted is null)
             return AttestationResult.Fail(quoteFailure!.Reason, quoteFailure.Component, quoteFailure.Message);
 
@@ -84,7 +90,33 @@ public sealed class AttestationVerifier
             return AttestationResult.Fail(replayFailure!.Reason, replayFailure.Component, replayFailure.Message) with { VmId = expectations.VmId, QuoteClock = quoted.Clock };
 
         AttestedBootState boot = BootAppraiser.Appraise(comparison, quoted.AttestedIndices, quoted.Hex, _digest, _names);
-        return Appraise(evidence, expectations, boot, quoted.Clock);
+        AttestationResult result = Appraise(evidence, expectations, boot, quoted.Clock);
+        if (!result.Passed || tpm.BoundKey is null)
+            return result;
+        var values = quoted.Values.ToDictionary(v => (v.Bank, v.Index), v => v.Value.ToArray());
+        BoundKeyFailure? refused = BoundKeyVerifier.Verify(tpm.BoundKey, boundKey!, boundName!, ak, expectations.Nonce.Span, values,
+            BootAppraiser.AttestedPcrIndices, out VerifiedBoundKey? verified);
+        return result with { BoundKey = verified, BoundKeyFailure = refused };
+    }
+
+    private static AttestationResult? ParseBoundKey(BoundKeyEvidence bound, out TpmtPublic? key, out byte[]? name)
+    {
+        key = null;
+        name = null;
+        try
+        {
+            var reader = new TpmReader(bound.Public);
+            key = TpmtPublic.ReadSized(ref reader, out byte[] marshalled);
+            reader.ExpectEnd("TPM2B_PUBLIC");
+            if (!TpmHashAlgorithm.IsComputable(key.NameAlg))
+                return AttestationResult.Fail(AttestationFailureReason.EvidenceMalformed, "$.tpm.boundKey.public", $"nameAlg {key.NameAlg} cannot name the key");
+            name = TpmtPublic.ComputeName(key.NameAlg, marshalled); // Part 1 §16: nameAlg ‖ H(marshalled TPMT_PUBLIC)
+            return null;
+        }
+        catch (TpmFormatException e)
+        {
+            return AttestationResult.Fail(AttestationFailureReason.EvidenceMalformed, "$.tpm.boundKey.public", $"not a TPM2B_PUBLIC: {e.Message}");
+        }
     }
 
     private static AttestationResult Appraise(AttestationEvidence evidence, AttestationExpectations expectations, AttestedBootState boot, QuoteClock clock)

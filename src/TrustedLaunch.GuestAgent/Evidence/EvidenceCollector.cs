@@ -23,13 +23,25 @@ public sealed class EvidenceCollector(Func<ITpmTransport> openTpm, GuestSystem s
 
     public string AgentVersion { get; init; } = AgentOptions.Version;
 
-    public AttestationEvidence Collect(byte[] nonce, IReadOnlyList<int> pcrs)
+    /// <summary>
+    /// Collects evidence for <paramref name="nonce"/>. With <paramref name="bindToken"/>, it also carries a key for a bound
+    /// token (<see cref="PcrBoundKey"/> over the SHA-256 values of <paramref name="pcrs"/>), returned in
+    /// <paramref name="boundKey"/> so the token can be opened later with the same TPM in the same state.
+    /// </summary>
+    public AttestationEvidence Collect(byte[] nonce, IReadOnlyList<int> pcrs, bool bindToken, out PcrBoundKey? boundKey)
     {
         ArgumentNullException.ThrowIfNull(nonce);
         ArgumentNullException.ThrowIfNull(pcrs);
         TpmEvidence tpmEvidence;
         using (var tpm = new TpmClient(openTpm()))
-            tpmEvidence = CollectTpm(tpm, nonce, pcrs);
+            (tpmEvidence, boundKey) = CollectTpm(tpm, nonce, pcrs, bindToken);
+        return Assemble(nonce, tpmEvidence);
+    }
+
+    public AttestationEvidence Collect(byte[] nonce, IReadOnlyList<int> pcrs) => Collect(nonce, pcrs, bindToken: false, out _);
+
+    private AttestationEvidence Assemble(byte[] nonce, TpmEvidence tpmEvidence)
+    {
         var all = new List<GuestFinding>(findings());
         if (system.ReadTaint() is ulong mask and not 0)
             all.Add(new GuestFinding { Kind = GuestFinding.Kinds.Taint, Message = KernelTaint.Describe(mask), At = time.GetUtcNow() });
@@ -61,7 +73,7 @@ public sealed class EvidenceCollector(Func<ITpmTransport> openTpm, GuestSystem s
         return new TpmlPcrSelection(selections);
     }
 
-    private TpmEvidence CollectTpm(TpmClient tpm, byte[] nonce, IReadOnlyList<int> pcrs)
+    private (TpmEvidence Evidence, PcrBoundKey? Key) CollectTpm(TpmClient tpm, byte[] nonce, IReadOnlyList<int> pcrs, bool bindToken)
     {
         TpmlPcrSelection selection = SelectActiveBanks(tpm.GetPcrBanks(), pcrs);
         ReadPublicResult ak = tpm.ReadPublic(AkHandle);
@@ -69,27 +81,57 @@ public sealed class EvidenceCollector(Func<ITpmTransport> openTpm, GuestSystem s
         IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]> before = tpm.ReadPcrs(selection);
         for (int attempt = 1; ; attempt++)
         {
-            AttestationResult quote = tpm.Quote(AkHandle, nonce, selection);
+            // Made inside the loop: its policy holds the values of this attempt, which the equal reads below confirm.
+            (PcrBoundKey Key, BoundKeyEvidence Evidence)? bound = bindToken ? MakeBoundKey(tpm, selection, nonce) : null;
+            byte[] qualifyingData = bound is { } b ? b.Key.QuoteQualifyingData(tpm, nonce) : nonce;
+            AttestationResult quote = tpm.Quote(AkHandle, qualifyingData, selection);
             IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]> after = tpm.ReadPcrs(selection);
             // PCRs 0-23 only ever change by extension (16 and 23 can also be reset, and are not quoted by default), so
             // equal values before and after TPM2_Quote are the values it signed. Comparing them instead of recomputing the
             // quote's pcrDigest keeps hashing (OpenSSL, which a libc-only guest lacks) out of the agent.
             if (SameValues(before, after))
             {
-                return new TpmEvidence
+                return (new TpmEvidence
                 {
                     AkPublic = Tpm2bPublic(ak.PublicBytes),
                     AkCertificate = certificate,
                     Quote = quote.AttestBytes,
                     Signature = quote.SignatureBytes,
                     Pcrs = ToBanks(selection, after),
-                };
+                    BoundKey = bound?.Evidence,
+                }, bound?.Key);
             }
 
             if (attempt == QuoteAttempts)
                 throw new TpmResponseException($"PCR values kept changing around TPM2_Quote ({QuoteAttempts} attempts).");
             before = after;
         }
+    }
+
+    private (PcrBoundKey Key, BoundKeyEvidence Evidence) MakeBoundKey(TpmClient tpm, TpmlPcrSelection quoted, byte[] nonce)
+    {
+        TpmsPcrSelection sha256 = quoted.Selections.FirstOrDefault(s => s.Hash == TpmAlgId.Sha256)
+            ?? throw new TpmResponseException("A bound token needs the SHA-256 PCR bank, which this TPM has not allocated.");
+        var policyPcrs = new TpmlPcrSelection([sha256]);
+        PcrBoundKey key = PcrBoundKey.Create(tpm, policyPcrs, out uint handle);
+        AttestationResult certify;
+        try
+        {
+            certify = PcrBoundKey.Certify(tpm, handle, AkHandle, nonce);
+        }
+        finally
+        {
+            tpm.FlushContext(handle);
+        }
+
+        return (key, new BoundKeyEvidence
+        {
+            Public = Tpm2bPublic(key.PublicBytes),
+            CertifyInfo = certify.AttestBytes,
+            Signature = certify.SignatureBytes,
+            PolicyBank = TpmHashAlgorithm.BankName(TpmAlgId.Sha256)!,
+            PolicyPcrs = [.. sha256.Indices],
+        });
     }
 
     private static bool SameValues(IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]> a, IReadOnlyDictionary<(TpmAlgId Hash, int Index), byte[]> b) =>

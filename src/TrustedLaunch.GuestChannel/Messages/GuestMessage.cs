@@ -23,8 +23,11 @@ public static class GuestMessageTypes
     public const string Error = "error";
 }
 
-/// <summary>host → guest: quote these PCRs (default 0–9 and 14) with this nonce and send the evidence.</summary>
-public sealed record AttestRequest(long RequestId, byte[] Nonce, IReadOnlyList<int>? Pcrs = null) : GuestMessage(RequestId)
+/// <summary>
+/// host → guest: quote these PCRs (default 0–9 and 14) with this nonce and send the evidence; with
+/// <paramref name="BindToken"/>, include a certified PolicyPCR key so the token comes back encrypted to the vTPM.
+/// </summary>
+public sealed record AttestRequest(long RequestId, byte[] Nonce, IReadOnlyList<int>? Pcrs = null, bool BindToken = false) : GuestMessage(RequestId)
 {
     /// <summary>PCRs 0–9 (firmware, Secure Boot policy, boot loader, kernel and command line) and 14 (shim's MOK state).</summary>
     public static IReadOnlyList<int> DefaultPcrs { get; } = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14];

@@ -41,6 +41,8 @@ public static class GuestMessageCodec
                         json.WriteEndArray();
                     }
 
+                    if (attest.BindToken)
+                        json.WriteBoolean("bindToken", true);
                     break;
                 case PingRequest:
                     break;
@@ -115,7 +117,7 @@ public static class GuestMessageCodec
         string type = typeElement.GetString()!;
         return type switch
         {
-            GuestMessageTypes.Attest => new AttestRequest(RequireId(id, type), ReadNonce(root, id), ReadPcrs(root, id)),
+            GuestMessageTypes.Attest => new AttestRequest(RequireId(id, type), ReadNonce(root, id), ReadPcrs(root, id), ReadBindToken(root, id)),
             GuestMessageTypes.Ping => new PingRequest(RequireId(id, type)),
             GuestMessageTypes.Evidence => new EvidenceMessage(RequireId(id, type), ReadEvidence(root, id)),
             GuestMessageTypes.Heartbeat => new HeartbeatMessage(id, RequireString(root, "status", id), RequireInt64(root, "uptimeSeconds", id),
@@ -151,6 +153,18 @@ public static class GuestMessageCodec
         }
 
         return nonce;
+    }
+
+    private static bool ReadBindToken(JsonElement root, long? id)
+    {
+        if (!root.TryGetProperty("bindToken", out JsonElement element) || element.ValueKind == JsonValueKind.Null)
+            return false;
+        return element.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new GuestChannelException(GuestChannelError.BadField, "Member 'bindToken' is not a boolean.", messageId: id),
+        };
     }
 
     private static int[]? ReadPcrs(JsonElement root, long? id)

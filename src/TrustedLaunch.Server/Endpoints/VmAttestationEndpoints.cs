@@ -51,7 +51,9 @@ internal static class VmAttestationEndpoints
         return outcome.Kind switch
         {
             AttestationOutcomeKind.Passed => Results.Json(new PassResponse("pass", outcome.Record!.Id, outcome.Token!,
-                ServiceJson.ParseElement(outcome.Record.ClaimsJson!), outcome.BaselineLearned), ServiceJson.Options),
+                ServiceJson.ParseElement(outcome.Record.ClaimsJson!), outcome.BaselineLearned,
+                outcome.TokenBound ? BoundTokenEncryption : null), ServiceJson.Options),
+            AttestationOutcomeKind.BoundKeyRefused => BoundKeyRefused(outcome),
             AttestationOutcomeKind.UnknownVm => UnknownVm(id),
             AttestationOutcomeKind.NonceRejected => Problem(StatusCodes.Status409Conflict, ServiceProblem.NonceRejected, "Nonce rejected",
                 outcome.Message!, outcome.Reason, outcome.Component, outcome.Record?.Id),
@@ -163,7 +165,25 @@ internal static class VmAttestationEndpoints
 
     private sealed record ChallengeResponse(string Nonce, DateTimeOffset ExpiresAt);
 
-    private sealed record PassResponse(string Verdict, long ResultId, string Token, JsonElement Claims, bool BaselineLearned);
+    // RFC 7516 §7.1 compact JWE, alg RSA-OAEP-256 (RFC 7518 §4.3), enc A256GCM (RFC 7518 §5.3).
+    private const string BoundTokenEncryption = "RSA-OAEP-256+A256GCM";
+
+    // 422 with verdict "pass": the boot passed, the token was withheld because the key cannot keep it inside the vTPM.
+    private static IResult BoundKeyRefused(AttestationOutcome outcome)
+    {
+        var extensions = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["verdict"] = "pass",
+            ["reason"] = outcome.Reason,
+            ["boundKeyReason"] = outcome.BoundKeyFailure!.Reason.ToString(),
+            ["component"] = outcome.Component,
+            ["resultId"] = outcome.Record!.Id,
+        };
+        return Results.Problem(detail: outcome.Message, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Bound token refused",
+            type: ServiceProblem.ForReason("BoundKeyRefused"), extensions: extensions);
+    }
+
+    private sealed record PassResponse(string Verdict, long ResultId, string Token, JsonElement Claims, bool BaselineLearned, string? TokenEncryption);
 
     private sealed record ResultList(Guid VmId, ResultView[] Results);
 

@@ -89,6 +89,27 @@ public static class KeyTemplates
     public const TpmaObject StorageKeyAttributes = TpmaObject.FixedTpm | TpmaObject.FixedParent | TpmaObject.SensitiveDataOrigin
         | TpmaObject.UserWithAuth | TpmaObject.NoDA | TpmaObject.Restricted | TpmaObject.Decrypt;
 
+    /// <summary>
+    /// fixedTPM, fixedParent, sensitiveDataOrigin, decrypt = 0x00020032: a key that never leaves the TPM and that only a
+    /// policy session can use (userWithAuth clear, Part 1 §19.7.1), neither restricted nor a signing key.
+    /// </summary>
+    public const TpmaObject PcrBoundKeyAttributes = TpmaObject.FixedTpm | TpmaObject.FixedParent | TpmaObject.SensitiveDataOrigin | TpmaObject.Decrypt;
+
+    /// <summary>
+    /// RSA-2048 decryption key for tokens bound to the TPM's boot state: OAEP with SHA-256 fixed in the key (so it can
+    /// only unwrap RFC 7518 §4.3 RSA-OAEP-256 keys, never act as a raw RSA oracle), usable only through
+    /// <paramref name="authPolicy"/> (a PolicyPCR digest).
+    /// </summary>
+    public static TpmtPublic PcrBoundDecryptionKey(byte[] authPolicy) => new()
+    {
+        Type = TpmAlgId.Rsa,
+        NameAlg = TpmAlgId.Sha256,
+        ObjectAttributes = PcrBoundKeyAttributes,
+        AuthPolicy = authPolicy,
+        Scheme = new TpmtScheme(TpmAlgId.Oaep, TpmAlgId.Sha256),
+        RsaKeyBits = 2048,
+    };
+
     /// <summary>RSA-2048 restricted signing key, RSASSA-SHA256 (the AK shape Azure and GCE use).</summary>
     public static TpmtPublic RsaAttestationKey(TpmAlgId scheme = TpmAlgId.RsaSsa, TpmAlgId hash = TpmAlgId.Sha256) => new()
     {

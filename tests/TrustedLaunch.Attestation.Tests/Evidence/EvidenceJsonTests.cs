@@ -100,6 +100,47 @@ public sealed class EvidenceJsonTests
         Assert.Equal("$.tpm.akPublic", ParseFails(node).Field);
     }
 
+    private static JsonObject BoundSampleNode()
+    {
+        AttestationEvidence sample = Sample();
+        return JsonNode.Parse(EvidenceJson.Serialize(sample with
+        {
+            Tpm = sample.Tpm with
+            {
+                BoundKey = new BoundKeyEvidence
+                {
+                    Public = [0x00, 0x03, 0x00, 0x01, 0x00], CertifyInfo = [0xff, 0x54], Signature = [0x00, 0x14],
+                    PolicyBank = "sha256", PolicyPcrs = [0, 7, 14],
+                },
+            },
+        }))!.AsObject();
+    }
+
+    [Fact]
+    public void Parse_BoundKey_RoundTripsAndIsOptional()
+    {
+        JsonObject node = BoundSampleNode();
+        BoundKeyEvidence bound = EvidenceJson.Parse(Encoding.UTF8.GetBytes(node.ToJsonString())).Tpm.BoundKey!;
+        Assert.Equal([0, 7, 14], bound.PolicyPcrs);
+        Assert.Equal("sha256", bound.PolicyBank);
+        Assert.Null(EvidenceJson.Parse(EvidenceJson.Serialize(Sample())).Tpm.BoundKey);
+        Assert.Null(SampleNode()["tpm"]!["boundKey"]); // an unbound bundle serializes exactly as before
+    }
+
+    [Theory]
+    [InlineData("public", "\"AAkAAQA=\"", "$.tpm.boundKey.public")]       // TPM2B size 9, 3 bytes follow
+    [InlineData("certifyInfo", "\"\"", "$.tpm.boundKey.certifyInfo")]
+    [InlineData("policyBank", "\"sha3_256\"", "$.tpm.boundKey.policyBank")]
+    [InlineData("policyPcrs", "[]", "$.tpm.boundKey.policyPcrs")]
+    [InlineData("policyPcrs", "[7,7]", "$.tpm.boundKey.policyPcrs")]
+    [InlineData("policyPcrs", "[24]", "$.tpm.boundKey.policyPcrs")]
+    public void Parse_BadBoundKey_NamesField(string member, string json, string field)
+    {
+        JsonObject node = BoundSampleNode();
+        node["tpm"]!["boundKey"]![member] = JsonNode.Parse(json);
+        Assert.Equal(field, ParseFails(node).Field);
+    }
+
     [Theory]
     [InlineData("sha3_256")]
     [InlineData("SHA256")]

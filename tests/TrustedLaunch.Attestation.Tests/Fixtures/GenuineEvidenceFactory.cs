@@ -103,6 +103,71 @@ public sealed class GenuineEvidenceFactory : IDisposable
         }
     }
 
+    /// <summary>
+    /// As <see cref="Attest"/>, with a key for a bound token, made as the guest agent makes it (<see cref="PcrBoundKey"/>:
+    /// PolicyPCR over the SHA-256 values of the quoted PCRs, certified by the AK over <paramref name="nonce"/>, its Name in
+    /// the quote's qualifyingData). <paramref name="editTemplate"/> makes a key the verifier must refuse.
+    /// </summary>
+    public (AttestationEvidence Evidence, PcrBoundKey Key) AttestBound(byte[] log, byte[] nonce, Func<TpmtPublic, TpmtPublic>? editTemplate = null,
+        byte[]? certifyNonce = null)
+    {
+        lock (_gate)
+        {
+            if (_loadedLog is null || !_loadedLog.AsSpan().SequenceEqual(log))
+                Boot(log);
+            PcrBoundKey key = PcrBoundKey.Create(_client, TpmlPcrSelection.Of(TpmAlgId.Sha256, QuotedPcrs), out uint handle, editTemplate);
+            TrustedLaunch.Tpm.Transport.AttestationResult certify;
+            try
+            {
+                certify = PcrBoundKey.Certify(_client, handle, VTpmLayout.Ak.PersistentHandle, certifyNonce ?? nonce);
+            }
+            finally
+            {
+                _client.FlushContext(handle);
+            }
+
+            byte[] qualifyingData = key.QuoteQualifyingData(_client, nonce);
+            AttestationEvidence evidence = Attest(log, qualifyingData);
+            var bound = new BoundKeyEvidence
+            {
+                Public = [(byte)(key.PublicBytes.Length >> 8), (byte)key.PublicBytes.Length, .. key.PublicBytes],
+                CertifyInfo = certify.AttestBytes,
+                Signature = certify.SignatureBytes,
+                PolicyBank = "sha256",
+                PolicyPcrs = QuotedPcrs,
+            };
+            return (evidence with { Nonce = nonce, Tpm = evidence.Tpm with { BoundKey = bound } }, key);
+        }
+    }
+
+    /// <summary>Decrypts a bound token with this TPM in its current state, as the guest would.</summary>
+    public string DecryptBound(PcrBoundKey key, string jwe)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        lock (_gate)
+        {
+            uint handle = key.Load(_client);
+            try
+            {
+                return BoundTokenJwe.Decrypt(jwe, encryptedKey => key.Decrypt(_client, handle, encryptedKey));
+            }
+            finally
+            {
+                _client.FlushContext(handle);
+            }
+        }
+    }
+
+    /// <summary>Extends <paramref name="pcr"/> in the SHA-256 bank as a later boot stage would.</summary>
+    public void Extend(int pcr)
+    {
+        lock (_gate)
+        {
+            _client.PcrExtend(pcr, [new TpmtHa(TpmAlgId.Sha256, RandomNumberGenerator.GetBytes(32))]);
+            _loadedLog = null; // the TPM no longer holds that boot: the next Attest replays it again
+        }
+    }
+
     /// <summary>An AK certificate for this TPM's AK issued by <paramref name="ca"/> for <paramref name="vmId"/>.</summary>
     public byte[] Certify(Guid vmId, IPlatformCa ca)
     {

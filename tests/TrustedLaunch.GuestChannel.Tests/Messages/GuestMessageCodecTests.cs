@@ -22,6 +22,8 @@ public sealed class GuestMessageCodecTests
         Assert.Equal([0, 14], attest.Pcrs!);
         Assert.Equal(new byte[32], attest.Nonce);
         Assert.Null(((AttestRequest)RoundTrip(new AttestRequest(2, new byte[8]))).Pcrs);
+        Assert.False(attest.BindToken);
+        Assert.True(((AttestRequest)RoundTrip(new AttestRequest(6, new byte[8], BindToken: true))).BindToken);
         Assert.Equal(5, RoundTrip(new PingRequest(5)).Id);
         var heartbeat = (HeartbeatMessage)RoundTrip(new HeartbeatMessage(null, HeartbeatStatus.Ready, 42, "1.0.0"));
         Assert.Equal((HeartbeatStatus.Ready, 42L, "1.0.0", 1, (long?)null), (heartbeat.Status, heartbeat.UptimeSeconds, heartbeat.AgentVersion, heartbeat.ProtocolVersion, heartbeat.Id));
@@ -60,6 +62,7 @@ public sealed class GuestMessageCodecTests
     [InlineData("{\"type\":\"attest\",\"id\":9,\"nonce\":\"AQID\"}", GuestChannelError.BadField, 9L)]
     [InlineData("{\"type\":\"attest\",\"id\":10,\"nonce\":\"AAAAAAAAAAA=\",\"pcrs\":[24]}", GuestChannelError.BadField, 10L)]
     [InlineData("{\"type\":\"attest\",\"id\":11,\"nonce\":\"AAAAAAAAAAA=\",\"pcrs\":[1,1]}", GuestChannelError.BadField, 11L)]
+    [InlineData("{\"type\":\"attest\",\"id\":12,\"nonce\":\"AAAAAAAAAAA=\",\"bindToken\":\"yes\"}", GuestChannelError.BadField, 12L)]
     [InlineData("{\"type\":\"attest\",\"id\":12,\"nonce\":\"AAAAAAAAAAA=\",\"pcrs\":\"0-9\"}", GuestChannelError.BadField, 12L)]
     [InlineData("{\"type\":\"attest\",\"nonce\":\"AAAAAAAAAAA=\"}", GuestChannelError.BadField, null)]
     [InlineData("{\"type\":\"ping\",\"id\":-1}", GuestChannelError.BadField, null)]
