@@ -125,6 +125,7 @@ public static class Recommendations
     /// <summary>All four, in the order the API lists them.</summary>
     public static IReadOnlyList<Recommendation> All { get; } = [SecureBoot, VTpm, GuestAttestationAgent, AttestationHealth];
 
-    /// <summary>The recommendation with this assessment key (case-insensitive), or null.</summary>
-    public static Recommendation? Find(string key) => All.FirstOrDefault(r => string.Equals(r.Key, key, StringComparison.OrdinalIgnoreCase));
+    /// <summary>The recommendation with this assessment key (case-insensitive), the Secure Boot rollover ones included, or null.</summary>
+    public static Recommendation? Find(string key) =>
+        All.Concat(SecureBootRolloverRecommendations.All).FirstOrDefault(r => string.Equals(r.Key, key, StringComparison.OrdinalIgnoreCase));
 }

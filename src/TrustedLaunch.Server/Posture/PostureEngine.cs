@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using TrustedLaunch.Attestation;
 using TrustedLaunch.ControlPlane.Catalogs;
 using TrustedLaunch.ControlPlane.Model;
 using TrustedLaunch.ControlPlane.State;
@@ -225,6 +227,8 @@ public sealed class PostureEngine(
                 : assessmentsOfAll.GetValueOrDefault(vm.VmId) ?? [];
             foreach (AssessmentOutcome outcome in AssessmentEvaluator.Evaluate(subject, run.Now))
                 Compare(run, batch, vm, outcome, stored.GetValueOrDefault(outcome.Recommendation.Key));
+            foreach (AssessmentOutcome outcome in SecureBootRolloverEvaluator.Evaluate(subject, AttestedKeys(latest, vm.VmId), options.NewestDbx))
+                Compare(run, batch, vm, outcome, stored.GetValueOrDefault(outcome.Recommendation.Key));
             if (run.AlertsOn(vm.SubscriptionId) && AlertRules.Overdue(subject, run.Now) is AlertCandidate overdue)
             {
                 List<SecurityAlert> open = openAlerts?.GetValueOrDefault(vm.VmId) ?? [.. await store.OpenAlertsAsync(vm.VmId, cancellationToken)];
@@ -337,6 +341,22 @@ public sealed class PostureEngine(
             return;
         run.Boots[vm.VmId] = next;
         batch.BootStates.Add(new BootStateWrite(previous, next));
+    }
+
+    // The Secure Boot keys PCR 7 proved in the VM's newest result, when it passed (a failed one proves no keys to judge).
+    private static TrustedLaunch.Attestation.SecureBootKeys? AttestedKeys(Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest, Guid vmId)
+    {
+        if (latest.GetValueOrDefault(vmId).Latest is not { Verdict: AttestationVerdict.Pass, ClaimsJson: string claims })
+            return null;
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(claims);
+            return SecureBootKeysClaim.Read(document.RootElement);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private PostureVm Subject(VirtualMachineRecord vm, Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest, RunState run)

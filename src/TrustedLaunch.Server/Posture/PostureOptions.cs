@@ -1,3 +1,5 @@
+using TrustedLaunch.Posture.Assessments;
+
 namespace TrustedLaunch.Server.Posture;
 
 /// <summary>How often posture is evaluated and how notifications are delivered (docs/posture.md).</summary>
@@ -41,6 +43,12 @@ public sealed record PostureOptions
 
     /// <summary>How long a remediation waits for each step's operation (deallocate, update, start).</summary>
     public TimeSpan RemediationStepTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The newest dbx update the operator has loaded (for "dbx should be current"); null: that recommendation is
+    /// NotApplicable with cause NoDbxUpdateLoaded. <c>tl server --dbx-update FILE</c> reads it from a signed update.
+    /// </summary>
+    public DbxRelease? NewestDbx { get; init; }
 
     /// <summary>Run the background worker and dispatcher (benchmarks drive the engine by hand).</summary>
     public bool RunBackgroundWork { get; init; } = true;

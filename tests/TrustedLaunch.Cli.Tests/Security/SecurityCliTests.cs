@@ -56,9 +56,10 @@ public sealed class SecurityCliTests : IAsyncLifetime
         JsonElement[] ofSubscription = Json(await Tl("assessment", "list")).EnumerateArray().ToArray();
         JsonElement shown = Json(await Tl("assessment", "show", "-g", group, "--vm", vm, "-n", SecureBootKey));
 
-        Assert.Equal(4, ofVm.Length);
-        Assert.Equal(4, ofGroup.Length);
-        Assert.Equal(4, ofSubscription.Length);
+        // The four Trusted Launch recommendations and the two Secure Boot rollover ones.
+        Assert.Equal(6, ofVm.Length);
+        Assert.Equal(6, ofGroup.Length);
+        Assert.Equal(6, ofSubscription.Length);
         JsonElement properties = shown.GetProperty("properties");
         Assert.Equal(("Unhealthy", "SecureBootDisabled"), (properties.GetProperty("status").GetProperty("code").GetString(),
             properties.GetProperty("status").GetProperty("cause").GetString()));

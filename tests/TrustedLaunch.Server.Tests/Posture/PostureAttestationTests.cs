@@ -151,6 +151,21 @@ public sealed class PostureAttestationTests(GenuineEvidenceFactory factory) : IA
     }
 
     [Fact]
+    public async Task PassedAttestation_RolloverRecommendationsJudgeTheKeysPcr7Proved()
+    {
+        (string group, string name, Guid vmId) = await AttestedVmAsync();
+        Assert.Equal(HttpStatusCode.OK, (await AttestAsync(vmId, GenuineEvidenceFactory.CaptureLog(Capture))).Status);
+
+        // Debian's OVMF_VARS_4M.ms.fd of the capture enrols Microsoft's 2011 KEK and CAs only.
+        JsonElement certificates = await _arm.WaitForAssessmentAsync(group, name, SecureBootRolloverRecommendations.Certificates2023.Key, "Unhealthy");
+        JsonElement status = certificates.GetProperty("properties").GetProperty("status");
+        Assert.Equal(SecureBootRolloverEvaluator.Causes.Missing2023Certificates, status.GetProperty("cause").GetString());
+        Assert.Contains("Microsoft UEFI CA 2023", status.GetProperty("description").GetString(), StringComparison.Ordinal);
+        JsonElement dbx = await _arm.WaitForAssessmentAsync(group, name, SecureBootRolloverRecommendations.DbxCurrent.Key, "NotApplicable");
+        Assert.Equal(SecureBootRolloverEvaluator.Causes.NoDbxUpdateLoaded, dbx.GetProperty("properties").GetProperty("status").GetProperty("cause").GetString());
+    }
+
+    [Fact]
     public async Task PlanFree_ModuleFindingRaisesNoAlert_AssessmentsStillEvaluated()
     {
         (string group, string name, Guid vmId) = await AttestedVmAsync();

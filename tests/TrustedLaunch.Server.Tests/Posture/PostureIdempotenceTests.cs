@@ -18,6 +18,9 @@ public sealed class PostureIdempotenceTests : IAsyncLifetime
     private static readonly string[] Keys =
         [Recommendations.SecureBoot.Key, Recommendations.VTpm.Key, Recommendations.GuestAttestationAgent.Key, Recommendations.AttestationHealth.Key];
 
+    /// <summary>Assessments a VM gets: the four Trusted Launch recommendations and the two Secure Boot rollover ones.</summary>
+    internal static readonly int Assessments = Recommendations.All.Count + SecureBootRolloverRecommendations.All.Count;
+
     private readonly PostureTestService _arm = new(caDirectory: null, backgroundWork: false);
 
     public Task InitializeAsync() => _arm.InitializeAsync();
@@ -45,7 +48,7 @@ public sealed class PostureIdempotenceTests : IAsyncLifetime
         StoredAssessment agent = await AssessmentAsync(vm.VmId, Recommendations.GuestAttestationAgent.Key);
         Assert.Equal(AssessmentStatusCode.Healthy, agent.Status);
         Assert.StartsWith("The guest attestation agent answered at", agent.Description, StringComparison.Ordinal);
-        Assert.Equal(new PostureRun(1, 3, 0, 0, 4, 0), first); // evaluated by each phase, recorded by the first; nothing Unhealthy to announce
+        Assert.Equal(new PostureRun(1, 3, 0, 0, Assessments, 0), first); // evaluated by each phase, recorded by the first; nothing Unhealthy to announce
         Assert.Equal(new PostureRun(0, 1, 0, 0, 0, 0), second);
         await AssertEachRecordedOnceAsync(vm.VmId);
     }
@@ -85,7 +88,7 @@ public sealed class PostureIdempotenceTests : IAsyncLifetime
         PostureRun healthy = await Engine.RunOnceAsync(fullSweep: true, default);
         PostureRun steady = await Engine.RunOnceAsync(fullSweep: true, default);
 
-        Assert.Equal((4, 1), (unhealthy.StatusChanges, unhealthy.Events));
+        Assert.Equal((Assessments, 1), (unhealthy.StatusChanges, unhealthy.Events));
         Assert.Equal((0, 0), (again.StatusChanges, again.Events));
         Assert.Equal((1, 1), (healthy.StatusChanges, healthy.Events));
         Assert.Equal((0, 0), (steady.StatusChanges, steady.Events));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +8,11 @@ using Microsoft.Extensions.Logging;
 using TrustedLaunch.Cli.Commands.Host;
 using TrustedLaunch.ControlPlane;
 using TrustedLaunch.HostSystem;
+using TrustedLaunch.Posture.Assessments;
+using TrustedLaunch.SecureBoot.Rollover;
 using TrustedLaunch.Server;
+using TrustedLaunch.Server.Posture;
+using TrustedLaunch.Uefi.Format;
 using TrustedLaunch.VTpm.Identity;
 
 namespace TrustedLaunch.Cli.Commands.Server;
@@ -35,11 +40,12 @@ internal static class ServerCommands
         var noLocalHost = new Option<bool>("--no-local-host") { Description = "Do not run a host agent in this process (VMs then run on hosts that connect with 'tl host')." };
         var hostName = new Option<string?>("--host-name") { Description = "The local host's name (default: this machine's name)." };
         var liveness = new Option<int>("--host-liveness") { Description = "Seconds after which a host that has not polled is lost (its VMs show PowerState/unknown).", DefaultValueFactory = _ => 90 };
+        var dbxUpdate = new Option<string?>("--dbx-update") { Description = "The newest signed dbx update (e.g. Microsoft's DBXUpdate.bin): posture's 'dbx should be current' compares each VM's attested dbx with it." };
         var command = new Command("server",
             "Run the attestation service and the ARM control plane, with a local host that runs the VMs, until Ctrl-C or SIGTERM (the VMs keep running). " +
             "Exit 0 stopped cleanly, 2 bad option, 3 cannot start (port in use, database unusable).")
         {
-            data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness,
+            data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness, dbxUpdate,
         };
         command.Subcommands.Add(VmCommands.Create());
         command.Subcommands.Add(PolicyCommands.Create());
@@ -68,6 +74,7 @@ internal static class ServerCommands
                 NonceLifetime = TimeSpan.FromSeconds(lifetime),
                 ImageCache = Path.Combine(home, "images"),
                 ControlPlane = new ControlPlaneOptions { HostLivenessWindow = TimeSpan.FromSeconds(parse.GetValue(liveness)) },
+                Posture = new PostureOptions { NewestDbx = parse.GetValue(dbxUpdate) is string dbx ? ReadDbxRelease(dbx) : null },
             };
             WebApplication app = Build(options);
             await using (app.ConfigureAwait(false))
@@ -131,6 +138,20 @@ internal static class ServerCommands
         var uri = new Uri(bound);
         string host = uri.Host is "0.0.0.0" or "*" or "+" ? "127.0.0.1" : uri.Host is "[::]" or "::" ? "[::1]" : uri.Host;
         return new Uri($"{uri.Scheme}://{host}:{uri.Port}/");
+    }
+
+    private static DbxRelease ReadDbxRelease(string path)
+    {
+        try
+        {
+            DbxUpdateFile update = DbxUpdateFile.Read(File.ReadAllBytes(path));
+            EfiTime t = update.TimeStamp;
+            return new DbxRelease(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(path)} ({t.Year:D4}-{t.Month:D2}-{t.Day:D2})"), update.EntryCount);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or UefiFormatException)
+        {
+            throw new CliException(ExitCode.BadInput, $"--dbx-update {path}: {e.Message}", e);
+        }
     }
 
     private static WebApplication Build(AttestationServiceOptions options)
