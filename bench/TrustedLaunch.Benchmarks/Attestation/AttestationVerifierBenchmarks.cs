@@ -1,8 +1,6 @@
-using System.Security.Cryptography.X509Certificates;
 using BenchmarkDotNet.Attributes;
 using TrustedLaunch.Attestation;
 using TrustedLaunch.Attestation.Evidence;
-using TrustedLaunch.Testing;
 
 
 namespace TrustedLaunch.Benchmarks.Attestation;
@@ -17,7 +15,6 @@ namespace TrustedLaunch.Benchmarks.Attestation;
 [MemoryDiagnoser]
 public class AttestationVerifierBenchmarks : IDisposable
 {
-    private static readonly byte[] Nonce = Convert.FromHexString("7f3a9c1e5b2d4f6081a3c5e7092b4d6f8193a5c7e9fb1d3f5577991133557799");
     private AttestationVerifier _verifier = null!;
     private byte[] _json = [];
     private AttestationEvidence _evidence = null!;
@@ -44,23 +41,11 @@ public class AttestationVerifierBenchmarks : IDisposable
         _verifier = new AttestationVerifier(TimeProvider.System, new VerificationCaches(ContentCaches
             ? new VerificationCacheOptions()
             : new VerificationCacheOptions { ReplayEntries = 0, DigestEntries = 0 }));
-        string golden = Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "TrustedLaunch.Cli.Tests", "Attest", "Golden");
-        _json = File.ReadAllBytes(Path.Combine(golden, "evidence-sb.json"));
-        _evidence = EvidenceJson.Parse(_json);
-        _expectations = new AttestationExpectations
-        {
-            VmId = Guid.Parse(File.ReadAllText(Path.Combine(golden, "vm-id.txt")).Trim()),
-            Nonce = Nonce,
-            AkCaCertificates =
-            [
-                X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(golden, "ca", "vtpm-ak-ca.crt"))),
-                X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(golden, "ca", "root-ca.crt"))),
-            ],
-        };
-        AttestationResult first = _verifier.Verify(_evidence, _expectations);
-        if (!first.Passed)
-            throw new InvalidOperationException($"golden evidence does not verify: {first.Failure}");
-        _withBaseline = _expectations with { Baseline = AttestationBaseline.Learn(first) };
+        GoldenEvidence golden = GoldenEvidence.Load(_verifier);
+        _json = golden.Json;
+        _evidence = golden.Evidence;
+        _expectations = golden.Expectations;
+        _withBaseline = golden.Expectations with { Baseline = golden.Baseline };
         _es256 = TokenSigningKey.Create(TokenAlgorithm.ES256);
         _rs256 = TokenSigningKey.Create(TokenAlgorithm.RS256);
         _es256Issuer = new AttestationTokenIssuer(_es256, "https://bench", TimeProvider.System);

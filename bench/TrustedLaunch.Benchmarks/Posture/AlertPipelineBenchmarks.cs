@@ -1,16 +1,15 @@
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using TrustedLaunch.Attestation;
 using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.Benchmarks.Attestation;
 using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.Server.Posture;
 using TrustedLaunch.Server.Posture.Stores;
 using TrustedLaunch.Server.Stores;
-using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Benchmarks.Posture;
 
@@ -29,7 +28,6 @@ namespace TrustedLaunch.Benchmarks.Posture;
 public class AlertPipelineBenchmarks
 {
     private const int Vms = 1000;
-    private static readonly byte[] Nonce = Convert.FromHexString("7f3a9c1e5b2d4f6081a3c5e7092b4d6f8193a5c7e9fb1d3f5577991133557799");
     private string _directory = "";
     private WebApplication _app = null!;
     private PostureEngine _engine = null!;
@@ -125,23 +123,10 @@ public class AlertPipelineBenchmarks
         _results = services.GetRequiredService<IAttestationResultStore>();
         await _engine.RunOnceAsync(fullSweep: true, default);
 
-        string golden = Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "TrustedLaunch.Cli.Tests", "Attest", "Golden");
         _verifier = new AttestationVerifier(TimeProvider.System, new VerificationCaches(new VerificationCacheOptions()));
-        _evidence = EvidenceJson.Parse(File.ReadAllBytes(Path.Combine(golden, "evidence-sb.json")));
-        _expectations = new AttestationExpectations
-        {
-            VmId = Guid.Parse(File.ReadAllText(Path.Combine(golden, "vm-id.txt")).Trim()),
-            Nonce = Nonce,
-            AkCaCertificates =
-            [
-                X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(golden, "ca", "vtpm-ak-ca.crt"))),
-                X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(golden, "ca", "root-ca.crt"))),
-            ],
-        };
-        AttestationResult first = _verifier.Verify(_evidence, _expectations);
-        if (!first.Passed)
-            throw new InvalidOperationException($"golden evidence does not verify: {first.Failure}");
-        _expectations = _expectations with { Baseline = AttestationBaseline.Learn(first) };
+        GoldenEvidence golden = GoldenEvidence.Load(_verifier);
+        _evidence = golden.Evidence;
+        _expectations = golden.Expectations with { Baseline = golden.Baseline };
         _registry = services.GetRequiredService<IVmRegistry>();
         _nonces = services.GetRequiredService<INonceStore>();
         _baselines = services.GetRequiredService<IBaselineStore>();
