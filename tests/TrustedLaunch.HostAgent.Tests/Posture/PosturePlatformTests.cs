@@ -78,6 +78,184 @@ public sealed class PosturePlatformTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// <c>--enable-secure-boot false</c> on a Trusted Launch VM: it boots without Secure Boot and the Secure Boot
+    /// recommendation is Unhealthy (<c>SecureBootDisabled</c>) while vTPM is Healthy; the platform's remediation
+    /// (deallocate → update → start) boots it with Secure Boot and the recommendation turns Healthy.
+    /// </summary>
+    [Fact]
+    public async Task SecureBootDisabledVm_RecommendationUnhealthy_RemediationBootsItWithSecureBootAndHealthy()
+    {
+        using PlatformHome home = PlatformHome.Fresh("tl-test-posture-sb");
+        var clock = Stopwatch.StartNew();
+        void Step(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  {what}");
+        try
+        {
+            BuildDefaultImage(home);
+            home.StartServer();
+            Assert.Equal(0, home.Tl("group", "create", "-n", Group).ExitCode);
+            CreateTrustedLaunchVm(home, "sboff", "debian-12", secureBoot: false);
+            WaitRunning(home, "sboff");
+            Assert.Contains("TL-GUEST: secure-boot=disabled", home.Tl("vm", "boot-log", "-g", Group, "-n", "sboff").StandardOutput, StringComparison.Ordinal);
+            Step("booted without Secure Boot");
+
+            Dictionary<string, (string Code, string? Cause)> before = WaitForAssessments(home, "sboff",
+                a => a.GetValueOrDefault(SecureBootKey).Code == "Unhealthy" && a.GetValueOrDefault(VTpmKey).Code == "Healthy", "Secure Boot Unhealthy, vTPM Healthy");
+            Assert.Equal("SecureBootDisabled", before[SecureBootKey].Cause);
+            Step("Secure Boot recommendation Unhealthy");
+
+            // The platform's fix: POST …/remediate, which deallocates, sets secureBootEnabled and starts the VM.
+            string assessment = $"{VmResourceId(home, "sboff")}/providers/Microsoft.Security/assessments/{SecureBootKey}";
+            using var http = new HttpClient { BaseAddress = new Uri(home.Url), Timeout = TimeSpan.FromSeconds(30) };
+            using (HttpResponseMessage started = await http.PostAsync(new Uri(assessment + "/remediate?api-version=2021-06-01", UriKind.Relative), null))
+                Assert.True(started.StatusCode == System.Net.HttpStatusCode.Accepted, $"{started.StatusCode}: {await started.Content.ReadAsStringAsync()}");
+            JsonElement remediation = default;
+            DateTime deadline = DateTime.UtcNow + BootTimeout;
+            do
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                remediation = JsonDocument.Parse(await http.GetStringAsync(new Uri(assessment + "/remediation?api-version=2021-06-01", UriKind.Relative))).RootElement.Clone();
+            }
+            while (remediation.GetProperty("status").GetString() == "InProgress" && DateTime.UtcNow < deadline);
+            output.WriteLine(remediation.ToString());
+            Assert.True(remediation.GetProperty("status").GetString() == "Succeeded", $"{remediation}\n{home.Logs()}");
+            Step("remediation succeeded");
+
+            Assert.Equal(("running", "booted"), (home.InstanceView(Group, "sboff").Power, home.InstanceView(Group, "sboff").Verdict));
+            Assert.True(home.TlJson("vm", "show", "-g", Group, "-n", "sboff").GetProperty("properties").GetProperty("securityProfile")
+                .GetProperty("uefiSettings").GetProperty("secureBootEnabled").GetBoolean());
+            Assert.Contains("TL-GUEST: secure-boot=enabled", home.Tl("vm", "boot-log", "-g", Group, "-n", "sboff").StandardOutput, StringComparison.Ordinal);
+            WaitForAssessments(home, "sboff", a => a.GetValueOrDefault(SecureBootKey).Code == "Healthy", "Secure Boot Healthy");
+            Step("rebooted with Secure Boot: recommendation Healthy");
+            DeleteVm(home, "sboff");
+        }
+        catch
+        {
+            output.WriteLine(home.Logs());
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Secure Boot turned off in a VM's own guest state between two boots (the key-less UEFI store imported into its
+    /// VMGS with the host's key, as <c>TamperedBootAttestationTests</c> does outside the platform): the second boot's
+    /// genuine evidence deviates from the baseline learned at the first, and the Standard plan raises a Medium
+    /// attestation-failed alert, reason BaselineDeviation, naming PCR 7 and the removed keys. The image loads the kernel
+    /// with <c>linuxefi</c>: Debian's <c>linux</c> skips the EFI stub without Secure Boot, and with it the event log.
+    /// </summary>
+    [Fact]
+    public void VmgsSecureBootTurnedOffBetweenBoots_MediumAlertBaselineDeviationNamingPcr7()
+    {
+        using PlatformHome home = PlatformHome.Fresh("tl-test-posture-vmgs");
+        var clock = Stopwatch.StartNew();
+        void Step(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  {what}");
+        try
+        {
+            string disk = Path.Combine(home.Path, "debian-12-linuxefi.qcow2");
+            ToolResult built = home.TlProcess(TimeSpan.FromMinutes(15), "image", "build", "debian-12", "--grub-loader", "linuxefi", "--out", disk);
+            Assert.True(built.ExitCode == 0, built.ToString());
+            home.StartServer();
+            ToolResult registered = home.Tl("image", "register", "--publisher", "PostureTests", "--offer", "debian-12-linuxefi", "--sku", "12-gen2",
+                "--version", "1.0.0", "--file", disk);
+            Assert.True(registered.ExitCode == 0, registered.ToString());
+            Assert.Equal(0, home.Tl("group", "create", "-n", Group).ExitCode);
+            Assert.Equal(0, home.Tl("security", "pricing", "create", "-n", "VirtualMachines", "--tier", "Standard").ExitCode);
+            Step("image built and registered, plan Standard");
+
+            CreateTrustedLaunchVm(home, "tampered", "PostureTests:debian-12-linuxefi:12-gen2:1.0.0", secureBoot: true);
+            WaitRunning(home, "tampered");
+            PlatformHome.WaitUntil(() => home.InstanceView(Group, "tampered").Attestation == "pass", TimeSpan.FromMinutes(3),
+                $"the first boot did not attest: {home.InstanceView(Group, "tampered")}\n{home.Logs()}");
+            Assert.DoesNotContain(Alerts(home), a => Type(a) == "TL_VM_AttestationFailed");
+            Step("first boot with Secure Boot passed (baseline learned)");
+
+            // Between two boots: the VM's UEFI store replaced by the key-less one, in its VMGS, with the host's key.
+            Assert.Equal(0, home.Tl("vm", "deallocate", "-g", Group, "-n", "tampered").ExitCode);
+            var vmId = Guid.Parse(home.TlJson("vm", "show", "-g", Group, "-n", "tampered").GetProperty("properties").GetProperty("vmId").GetString()!);
+            string keyless = Path.Combine(home.Path, "keyless-vars.fd");
+            ToolResult vars = home.TlProcess(TimeSpan.FromMinutes(1), "uefi", "vars", "create", "--template", "empty", "--out", keyless);
+            Assert.True(vars.ExitCode == 0, vars.ToString());
+            ToolResult imported = home.TlProcess(TimeSpan.FromMinutes(1), "vmgs", "import", Path.Combine(home.Path, "vms", vmId.ToString("D"), "vm.vmgs"),
+                "--entry", "uefi-nvram", "--in", keyless, "--key-file", Path.Combine(home.Path, "host", "host.kek"));
+            Assert.True(imported.ExitCode == 0, imported.ToString());
+            Assert.Equal(0, home.Tl("vm", "start", "-g", Group, "-n", "tampered").ExitCode);
+            WaitRunning(home, "tampered");
+            Assert.Contains("TL-GUEST: secure-boot=disabled", home.Tl("vm", "boot-log", "-g", Group, "-n", "tampered").StandardOutput, StringComparison.Ordinal);
+            Step("second boot without Secure Boot");
+
+            JsonElement alert = WaitForAlert(home, a => Type(a) == "TL_VM_AttestationFailed", "attestation-failed alert");
+            output.WriteLine(alert.ToString());
+            JsonElement properties = alert.GetProperty("properties");
+            Assert.Equal("Medium", properties.GetProperty("severity").GetString());
+            JsonElement extended = properties.GetProperty("extendedProperties");
+            Assert.Equal("BaselineDeviation", extended.GetProperty("reason").GetString());
+            Assert.Equal("7", extended.GetProperty("pcr").GetString());
+            Assert.Equal("Early", extended.GetProperty("stage").GetString());
+            string explanation = extended.GetProperty("explanation").GetString()!;
+            Assert.StartsWith("PCR 7: Secure Boot disabled", explanation, StringComparison.Ordinal);
+            Assert.Contains("KEK entry removed 'Microsoft Corporation KEK CA 2011'", explanation, StringComparison.Ordinal);
+            Assert.Equal("fail", home.InstanceView(Group, "tampered").Attestation);
+            Step("Medium alert: BaselineDeviation, PCR 7");
+            DeleteVm(home, "tampered");
+        }
+        catch
+        {
+            output.WriteLine(home.Logs());
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A Trusted Launch VM whose image has no guest agent (<c>tl image build --no-agent</c>): the host's challenges go
+    /// unanswered. The agent recommendation is Unhealthy (<c>AgentNotAnswering</c>) once it runs, and after the host's
+    /// deadline (90 s) its agent-unresponsive report raises a Medium attestation-failed alert, reason AgentUnresponsive.
+    /// </summary>
+    [Fact]
+    public void ImageWithoutGuestAgent_AgentRecommendationUnhealthy_ThenAgentUnresponsiveAlert()
+    {
+        using PlatformHome home = PlatformHome.Fresh("tl-test-posture-noagent");
+        var clock = Stopwatch.StartNew();
+        void Step(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  {what}");
+        try
+        {
+            string disk = Path.Combine(home.Path, "debian-12-no-agent.qcow2");
+            ToolResult built = home.TlProcess(TimeSpan.FromMinutes(15), "image", "build", "debian-12", "--no-agent", "--out", disk);
+            Assert.True(built.ExitCode == 0, built.ToString());
+            home.StartServer();
+            ToolResult registered = home.Tl("image", "register", "--publisher", "PostureTests", "--offer", "debian-12-no-agent", "--sku", "12-gen2",
+                "--version", "1.0.0", "--file", disk);
+            Assert.True(registered.ExitCode == 0, registered.ToString());
+            Assert.Equal(0, home.Tl("group", "create", "-n", Group).ExitCode);
+            Assert.Equal(0, home.Tl("security", "pricing", "create", "-n", "VirtualMachines", "--tier", "Standard").ExitCode);
+            CreateTrustedLaunchVm(home, "silent", "PostureTests:debian-12-no-agent:12-gen2:1.0.0", secureBoot: true);
+            WaitRunning(home, "silent");
+            Step("booted (no agent in the image)");
+
+            Dictionary<string, (string Code, string? Cause)> assessed = WaitForAssessments(home, "silent",
+                a => a.GetValueOrDefault(AgentKey).Code == "Unhealthy" && a.GetValueOrDefault(SecureBootKey).Code == "Healthy", "agent Unhealthy");
+            Assert.Equal("AgentNotAnswering", assessed[AgentKey].Cause);
+            Assert.Equal("Unhealthy", assessed[HealthKey].Code);
+            Step("agent recommendation Unhealthy");
+
+            JsonElement alert = WaitForAlert(home, a => Type(a) == "TL_VM_AttestationFailed", "attestation-failed alert");
+            output.WriteLine(alert.ToString());
+            JsonElement properties = alert.GetProperty("properties");
+            Assert.Equal("Medium", properties.GetProperty("severity").GetString());
+            Assert.Equal("AgentUnresponsive", properties.GetProperty("extendedProperties").GetProperty("reason").GetString());
+            Assert.Equal("fail", home.InstanceView(Group, "silent").Attestation);
+            Assert.Equal("Unhealthy", Assessments(home, "silent")[AgentKey].Code);
+            Step("attestation-failed alert, reason AgentUnresponsive");
+            DeleteVm(home, "silent");
+        }
+        catch
+        {
+            output.WriteLine(home.Logs());
+            throw;
+        }
+    }
+
+    private static string VmResourceId(PlatformHome home, string name) => home.TlJson("vm", "show", "-g", Group, "-n", name).GetProperty("id").GetString()!;
+
     private static void BuildDefaultImage(PlatformHome home)
     {
         ToolResult built = home.TlProcess(TimeSpan.FromMinutes(15), "image", "build", "debian-12");
