@@ -81,10 +81,11 @@ public sealed class PosturePlatformTests(ITestOutputHelper output)
     /// <summary>
     /// <c>--enable-secure-boot false</c> on a Trusted Launch VM: it boots without Secure Boot and the Secure Boot
     /// recommendation is Unhealthy (<c>SecureBootDisabled</c>) while vTPM is Healthy; the platform's remediation
-    /// (deallocate → update → start) boots it with Secure Boot and the recommendation turns Healthy.
+    /// (deallocate → update → start) boots it with Secure Boot and the recommendation turns Healthy. A Generation 1 VM
+    /// (BIOS image, Standard), booted beside it: Secure Boot and vTPM NotApplicable with the cause <c>Gen1VirtualMachine</c>.
     /// </summary>
     [Fact]
-    public async Task SecureBootDisabledVm_RecommendationUnhealthy_RemediationBootsItWithSecureBootAndHealthy()
+    public async Task SecureBootDisabledVm_RecommendationUnhealthy_RemediationBootsItWithSecureBootAndHealthy_Gen1NotApplicable()
     {
         using PlatformHome home = PlatformHome.Fresh("tl-test-posture-sb");
         var clock = Stopwatch.StartNew();
@@ -92,10 +93,22 @@ public sealed class PosturePlatformTests(ITestOutputHelper output)
         try
         {
             BuildDefaultImage(home);
+            ToolResult gen1Built = home.TlProcess(TimeSpan.FromMinutes(15), "image", "build", "debian-12", "--generation", "1");
+            Assert.True(gen1Built.ExitCode == 0, gen1Built.ToString());
             home.StartServer();
             Assert.Equal(0, home.Tl("group", "create", "-n", Group).ExitCode);
             CreateTrustedLaunchVm(home, "sboff", "debian-12", secureBoot: false);
+            ToolResult gen1 = home.Tl("vm", "create", "-g", Group, "-n", "gen1", "--image", "debian-12-gen1", "--size", "Standard_B1s", "--security-type", "Standard",
+                "--os-disk-delete-option", "Delete", "--no-wait");
+            Assert.True(gen1.ExitCode == 0, gen1.ToString());
             WaitRunning(home, "sboff");
+            WaitRunning(home, "gen1");
+            Dictionary<string, (string Code, string? Cause)> gen1Assessed = WaitForAssessments(home, "gen1",
+                a => a.GetValueOrDefault(SecureBootKey).Code == "NotApplicable" && a.GetValueOrDefault(VTpmKey).Code == "NotApplicable", "Secure Boot and vTPM NotApplicable");
+            Assert.Equal(("NotApplicable", "Gen1VirtualMachine"), gen1Assessed[SecureBootKey]);
+            Assert.Equal(("NotApplicable", "Gen1VirtualMachine"), gen1Assessed[VTpmKey]);
+            DeleteVm(home, "gen1");
+            Step("Gen1 VM: NotApplicable, Gen1VirtualMachine");
             Assert.Contains("TL-GUEST: secure-boot=disabled", home.Tl("vm", "boot-log", "-g", Group, "-n", "sboff").StandardOutput, StringComparison.Ordinal);
             Step("booted without Secure Boot");
 
