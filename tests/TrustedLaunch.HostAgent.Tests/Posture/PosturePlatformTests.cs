@@ -155,9 +155,11 @@ public sealed class PosturePlatformTests(ITestOutputHelper output)
     /// genuine evidence deviates from the baseline learned at the first, and the Standard plan raises a Medium
     /// attestation-failed alert, reason BaselineDeviation, naming PCR 7 and the removed keys. The image loads the kernel
     /// with <c>linuxefi</c>: Debian's <c>linux</c> skips the EFI stub without Secure Boot, and with it the event log.
+    /// Then the documented use of suppression: the alert resolved, a rule for this VM's PCR 7 deviation, and the next
+    /// boot's alert is stored Dismissed by it.
     /// </summary>
     [Fact]
-    public void VmgsSecureBootTurnedOffBetweenBoots_MediumAlertBaselineDeviationNamingPcr7()
+    public void VmgsSecureBootTurnedOffBetweenBoots_MediumAlertBaselineDeviationNamingPcr7_SuppressionRuleDismissesTheNext()
     {
         using PlatformHome home = PlatformHome.Fresh("tl-test-posture-vmgs");
         var clock = Stopwatch.StartNew();
@@ -209,6 +211,26 @@ public sealed class PosturePlatformTests(ITestOutputHelper output)
             Assert.Contains("KEK entry removed 'Microsoft Corporation KEK CA 2011'", explanation, StringComparison.Ordinal);
             Assert.Equal("fail", home.InstanceView(Group, "tampered").Attestation);
             Step("Medium alert: BaselineDeviation, PCR 7");
+
+            // The documented use of suppression: this VM runs with Secure Boot off on purpose. The alert is resolved, a
+            // rule scoped to the VM, the reason and PCR 7 is made, and the next boot's deviation is stored Dismissed.
+            string alertName = alert.GetProperty("name").GetString()!;
+            Assert.Equal(0, home.Tl("security", "alert", "update", "-n", alertName, "--status", "Resolved").ExitCode);
+            ToolResult rule = home.Tl("security", "alerts-suppression-rule", "create", "-n", "lab-vm-sb-off", "--alert-type", "TL_VM_AttestationFailed",
+                "--reason", "Benign", "--scope-in", $"entities.azureResource.resourceId={VmResourceId(home, "tampered")}",
+                "--scope-in", "extendedProperties.reason=BaselineDeviation", "--scope-in", "extendedProperties.pcr=7", "--comment", "Secure Boot off on purpose");
+            Assert.True(rule.ExitCode == 0, rule.ToString());
+            Assert.Equal(0, home.Tl("vm", "deallocate", "-g", Group, "-n", "tampered").ExitCode);
+            Assert.Equal(0, home.Tl("vm", "start", "-g", Group, "-n", "tampered").ExitCode);
+            WaitRunning(home, "tampered");
+            JsonElement suppressed = WaitForAlert(home, a => Type(a) == "TL_VM_AttestationFailed" && a.GetProperty("name").GetString() != alertName,
+                "second attestation-failed alert");
+            JsonElement suppressedProperties = suppressed.GetProperty("properties");
+            Assert.Equal("Dismissed", suppressedProperties.GetProperty("status").GetString());
+            Assert.Equal("lab-vm-sb-off", suppressedProperties.GetProperty("extendedProperties").GetProperty("suppressedBy").GetString());
+            Assert.Equal("7", suppressedProperties.GetProperty("extendedProperties").GetProperty("pcr").GetString());
+            Assert.DoesNotContain(Alerts(home), a => a.GetProperty("properties").GetProperty("status").GetString() == "Active" && Type(a) == "TL_VM_AttestationFailed");
+            Step("third boot: the deviation suppressed (stored Dismissed)");
             DeleteVm(home, "tampered");
         }
         catch
