@@ -155,13 +155,15 @@ public sealed class PosturePlatformTests(ITestOutputHelper output)
     /// genuine evidence deviates from the baseline learned at the first, and the Standard plan raises a Medium
     /// attestation-failed alert, reason BaselineDeviation, naming PCR 7 and the removed keys. The image loads the kernel
     /// with <c>linuxefi</c>: Debian's <c>linux</c> skips the EFI stub without Secure Boot, and with it the event log.
-    /// Then the documented use of suppression: the alert resolved, a rule for this VM's PCR 7 deviation, and the next
-    /// boot's alert is stored Dismissed by it.
+    /// A webhook receiver gets the alert as a signed CloudEvent. Then the documented use of suppression: the alert
+    /// resolved, a rule for this VM's PCR 7 deviation, and the next boot's alert is stored Dismissed by it, not delivered.
     /// </summary>
     [Fact]
     public void VmgsSecureBootTurnedOffBetweenBoots_MediumAlertBaselineDeviationNamingPcr7_SuppressionRuleDismissesTheNext()
     {
         using PlatformHome home = PlatformHome.Fresh("tl-test-posture-vmgs");
+        const string secret = "posture-platform-webhook-secret";
+        using var receiver = new WebhookReceiver(secret);
         var clock = Stopwatch.StartNew();
         void Step(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  {what}");
         try
@@ -175,7 +177,10 @@ public sealed class PosturePlatformTests(ITestOutputHelper output)
             Assert.True(registered.ExitCode == 0, registered.ToString());
             Assert.Equal(0, home.Tl("group", "create", "-n", Group).ExitCode);
             Assert.Equal(0, home.Tl("security", "pricing", "create", "-n", "VirtualMachines", "--tier", "Standard").ExitCode);
-            Step("image built and registered, plan Standard");
+            ToolResult webhook = home.Tl("security", "webhook", "create", "-n", "soc", "--url", receiver.Url, "--secret", secret,
+                "--event-types", "Microsoft.Security.AlertCreated", "--alert-types", "TL_VM_AttestationFailed");
+            Assert.True(webhook.ExitCode == 0, webhook.ToString());
+            Step("image built and registered, plan Standard, webhook to a receiver");
 
             CreateTrustedLaunchVm(home, "tampered", "PostureTests:debian-12-linuxefi:12-gen2:1.0.0", secureBoot: true);
             WaitRunning(home, "tampered");
@@ -212,6 +217,17 @@ public sealed class PosturePlatformTests(ITestOutputHelper output)
             Assert.Equal("fail", home.InstanceView(Group, "tampered").Attestation);
             Step("Medium alert: BaselineDeviation, PCR 7");
 
+            // The receiver gets it as a signed CloudEvent.
+            string alertId = alert.GetProperty("id").GetString()!;
+            PlatformHome.WaitUntil(() => receiver.Deliveries.Any(d => d.Subject == alertId), TimeSpan.FromSeconds(60), $"no delivery of {alertId}\n{home.Logs()}");
+            WebhookReceiver.Delivery delivered = receiver.Deliveries.First(d => d.Subject == alertId);
+            Assert.True(delivered.SignatureVerified, "the delivery's webhook-signature verifies with the subscription's secret");
+            Assert.Equal("Microsoft.Security.AlertCreated", delivered.Type);
+            Assert.StartsWith("application/cloudevents+json", delivered.ContentType, StringComparison.Ordinal);
+            Assert.Equal("1.0", delivered.CloudEvent.GetProperty("specversion").GetString());
+            Assert.Equal("BaselineDeviation", delivered.CloudEvent.GetProperty("data").GetProperty("properties").GetProperty("extendedProperties").GetProperty("reason").GetString());
+            Step("webhook: signed CloudEvent AlertCreated");
+
             // The documented use of suppression: this VM runs with Secure Boot off on purpose. The alert is resolved, a
             // rule scoped to the VM, the reason and PCR 7 is made, and the next boot's deviation is stored Dismissed.
             string alertName = alert.GetProperty("name").GetString()!;
@@ -230,7 +246,10 @@ public sealed class PosturePlatformTests(ITestOutputHelper output)
             Assert.Equal("lab-vm-sb-off", suppressedProperties.GetProperty("extendedProperties").GetProperty("suppressedBy").GetString());
             Assert.Equal("7", suppressedProperties.GetProperty("extendedProperties").GetProperty("pcr").GetString());
             Assert.DoesNotContain(Alerts(home), a => a.GetProperty("properties").GetProperty("status").GetString() == "Active" && Type(a) == "TL_VM_AttestationFailed");
-            Step("third boot: the deviation suppressed (stored Dismissed)");
+            Thread.Sleep(TimeSpan.FromSeconds(5)); // the first alert reached the receiver within seconds
+            string suppressedId = suppressed.GetProperty("id").GetString()!;
+            Assert.DoesNotContain(receiver.Deliveries, d => d.Subject == suppressedId);
+            Step("third boot: the deviation suppressed (stored Dismissed), not delivered");
             DeleteVm(home, "tampered");
         }
         catch
