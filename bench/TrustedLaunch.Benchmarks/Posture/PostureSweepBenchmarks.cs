@@ -2,14 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using TrustedLaunch.ControlPlane.Catalogs;
-using TrustedLaunch.ControlPlane.Model;
-using TrustedLaunch.ControlPlane.State;
-using TrustedLaunch.ControlPlane.Stores;
-using TrustedLaunch.Server;
 using TrustedLaunch.Server.Posture;
-using TrustedLaunch.Server.Stores;
 
 namespace TrustedLaunch.Benchmarks.Posture;
 
@@ -48,43 +41,8 @@ public class PostureSweepBenchmarks
     private async Task SetupAsync()
     {
         _directory = Path.Combine(Path.GetTempPath(), $"tl-posture-bench-{Guid.NewGuid():N}");
-        _app = AttestationServiceHost.Build(new AttestationServiceOptions
-        {
-            DataDirectory = _directory,
-            Listen = "http://127.0.0.1:0",
-            Posture = new PostureOptions { RunBackgroundWork = false },
-        }, configureLogging: logging => logging.SetMinimumLevel(LogLevel.Warning));
-        await _app.StartAsync();
+        (_app, _, _) = await BenchFleet.StartAsync(_directory, Vms, backgroundWork: false);
         IServiceProvider services = _app.Services;
-        SubscriptionRecord subscription = await services.GetRequiredService<ISubscriptionStore>().EnsureDefaultAsync(DateTimeOffset.UtcNow, default);
-        await services.GetRequiredService<IResourceGroupStore>().SaveAsync(new ResourceGroupRecord
-        {
-            SubscriptionId = subscription.SubscriptionId, Name = "bench", Location = "westus", Version = 1,
-            State = ResourceGroupState.Succeeded, CreatedAt = DateTimeOffset.UtcNow,
-        }, expectedVersion: null, default);
-        IVirtualMachineStore machines = services.GetRequiredService<IVirtualMachineStore>();
-        IAttestationResultStore results = services.GetRequiredService<IAttestationResultStore>();
-        var model = new VirtualMachineModel
-        {
-            Properties = new VirtualMachineProperties
-            {
-                HardwareProfile = new HardwareProfile { VmSize = "Standard_D2s_v3" },
-                SecurityProfile = new SecurityProfile { SecurityType = "TrustedLaunch", UefiSettings = new UefiSettings { SecureBootEnabled = true, VTpmEnabled = true } },
-                StorageProfile = new StorageProfile { ImageReference = new ImageReference { Publisher = "Debian", Offer = "debian-12", Sku = "12-gen2", Version = "latest", ExactVersion = "1.1.0" } },
-            },
-        };
-        for (int i = 0; i < Vms; i++)
-        {
-            var vm = new VirtualMachineRecord
-            {
-                SubscriptionId = subscription.SubscriptionId, ResourceGroup = "bench", Name = $"vm{i:D5}", VmId = Guid.NewGuid(), Location = "westus", Version = 1,
-                Model = model, ProvisioningState = ProvisioningState.Succeeded, DesiredPower = DesiredPowerState.Running, ActualPower = PowerState.Running,
-                VCpus = 2, MemoryInMB = 8192, Generation = HyperVGeneration.V2, RestartGeneration = 0, TimeCreated = DateTimeOffset.UtcNow,
-            };
-            await machines.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = vm }, default);
-            await results.AddAsync(new AttestationRecord { VmId = vm.VmId, At = DateTimeOffset.UtcNow, Verdict = AttestationVerdict.Pass, ClaimsJson = "{}" }, default);
-        }
-
         _engine = services.GetRequiredService<PostureEngine>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         PostureRun first = await _engine.RunOnceAsync(fullSweep: true, default);
