@@ -53,6 +53,9 @@ public sealed class PostureEngine(
 
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    // Read and written only inside a run (under _gate); a VM gone from the store is dropped by the next sweep.
+    private readonly Dictionary<Guid, (long ResultId, TrustedLaunch.Attestation.SecureBootKeys? Keys)> _attestedKeys = [];
+
     public SizeCatalog Sizes { get; init; } = SizeCatalog.Default;
 
     /// <summary>New results, changed VMs, and (with <paramref name="fullSweep"/>) every VM.</summary>
@@ -181,6 +184,8 @@ public sealed class PostureEngine(
         }
 
         batch.RemovedVms.AddRange(stored.Keys.Where(id => !seen.Contains(id)));
+        foreach (Guid gone in _attestedKeys.Keys.Where(id => !seen.Contains(id)).ToArray())
+            _attestedKeys.Remove(gone);
         int changes = run.Pending.StatusChanges;
         if (!await ApplyAsync(run, batch, cancellationToken))
             return false;
@@ -344,19 +349,26 @@ public sealed class PostureEngine(
     }
 
     // The Secure Boot keys PCR 7 proved in the VM's newest result, when it passed (a failed one proves no keys to judge).
-    private static TrustedLaunch.Attestation.SecureBootKeys? AttestedKeys(Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest, Guid vmId)
+    // Remembered by result id: every sweep meets the same results again, and their claims are kilobytes of JSON.
+    private TrustedLaunch.Attestation.SecureBootKeys? AttestedKeys(Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest, Guid vmId)
     {
-        if (latest.GetValueOrDefault(vmId).Latest is not { Verdict: AttestationVerdict.Pass, ClaimsJson: string claims })
+        if (latest.GetValueOrDefault(vmId).Latest is not { Verdict: AttestationVerdict.Pass, ClaimsJson: string claims } result)
             return null;
+        if (_attestedKeys.TryGetValue(vmId, out var known) && known.ResultId == result.Id)
+            return known.Keys;
+        TrustedLaunch.Attestation.SecureBootKeys? keys;
         try
         {
             using JsonDocument document = JsonDocument.Parse(claims);
-            return SecureBootKeysClaim.Read(document.RootElement);
+            keys = SecureBootKeysClaim.Read(document.RootElement);
         }
         catch (JsonException)
         {
-            return null;
+            keys = null;
         }
+
+        _attestedKeys[vmId] = (result.Id, keys);
+        return keys;
     }
 
     private PostureVm Subject(VirtualMachineRecord vm, Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest, RunState run)
