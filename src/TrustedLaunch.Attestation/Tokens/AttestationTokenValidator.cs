@@ -61,11 +61,8 @@ public sealed class AttestationTokenValidator(TokenKeySet keys, TimeProvider tim
             throw Refuse(AttestationTokenError.AlgorithmNotAllowed, $"\"alg\": \"{alg}\" does not match key '{kid}', which is an {key.Algorithm} key");
 
         byte[] signature = Decode(parts[2], "signature");
-        int inputLength = parts[0].Length + 1 + parts[1].Length;
-        byte[] signingInput = new byte[inputLength];
-        System.Text.Encoding.ASCII.GetBytes(parts[0], signingInput);
-        signingInput[parts[0].Length] = (byte)'.';
-        System.Text.Encoding.ASCII.GetBytes(parts[1], signingInput.AsSpan(parts[0].Length + 1));
+        // RFC 7515 §5.2 step 8: the signing input is the token up to its last dot, as sent.
+        byte[] signingInput = System.Text.Encoding.ASCII.GetBytes(token, 0, parts[0].Length + 1 + parts[1].Length);
         if (!key.Verify(signingInput, signature))
             throw Refuse(AttestationTokenError.SignatureInvalid, $"the signature does not verify with key '{kid}'");
 
