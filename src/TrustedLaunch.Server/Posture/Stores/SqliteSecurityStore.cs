@@ -49,18 +49,8 @@ public sealed class SqliteSecurityStore(SqliteDatabase database)
     }
 
     /// <summary>Suppression rules of a subscription, or of all when <paramref name="subscriptionId"/> is null.</summary>
-    public async Task<IReadOnlyList<SuppressionRule>> ListRulesAsync(string? subscriptionId, CancellationToken cancellationToken)
-    {
-        await using SqliteConnection connection = database.OpenConnection();
-        await using SqliteCommand command = SqliteCommands.Create(connection, null,
-                $"SELECT rule_json FROM security_suppression_rules{(subscriptionId is null ? "" : " WHERE subscription_id = $s")} ORDER BY name_key")
-            .With("$s", subscriptionId is null ? null : SqliteResourceGroupStore.Subscription(subscriptionId));
-        var rules = new List<SuppressionRule>();
-        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            rules.Add(JsonSerializer.Deserialize(reader.GetString(0), PostureJson.Default.SuppressionRule)!);
-        return rules;
-    }
+    public Task<IReadOnlyList<SuppressionRule>> ListRulesAsync(string? subscriptionId, CancellationToken cancellationToken) =>
+        ListJsonAsync("rule_json", "security_suppression_rules", subscriptionId, PostureJson.Default.SuppressionRule, cancellationToken);
 
     public async Task<SuppressionRule?> GetRuleAsync(string subscriptionId, string name, CancellationToken cancellationToken)
     {
@@ -89,16 +79,21 @@ public sealed class SqliteSecurityStore(SqliteDatabase database)
     public Task<bool> DeleteRuleAsync(string subscriptionId, string name, CancellationToken cancellationToken) =>
         DeleteAsync("DELETE FROM security_suppression_rules WHERE subscription_id = $s AND name_key = $k", subscriptionId, name, cancellationToken);
 
-    public async Task<IReadOnlyList<WebhookSubscription>> ListWebhooksAsync(string? subscriptionId, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<WebhookSubscription>> ListWebhooksAsync(string? subscriptionId, CancellationToken cancellationToken) =>
+        ListJsonAsync("webhook_json", "security_webhooks", subscriptionId, PostureJson.Default.WebhookSubscription, cancellationToken);
+
+    // One JSON column of a per-subscription table (of all subscriptions when subscriptionId is null), by name.
+    private async Task<IReadOnlyList<T>> ListJsonAsync<T>(string column, string table, string? subscriptionId,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = database.OpenConnection();
         await using SqliteCommand command = SqliteCommands.Create(connection, null,
-                $"SELECT webhook_json FROM security_webhooks{(subscriptionId is null ? "" : " WHERE subscription_id = $s")} ORDER BY name_key")
+                $"SELECT {column} FROM {table}{(subscriptionId is null ? "" : " WHERE subscription_id = $s")} ORDER BY name_key")
             .With("$s", subscriptionId is null ? null : SqliteResourceGroupStore.Subscription(subscriptionId));
-        var list = new List<WebhookSubscription>();
+        var list = new List<T>();
         await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            list.Add(JsonSerializer.Deserialize(reader.GetString(0), PostureJson.Default.WebhookSubscription)!);
+            list.Add(JsonSerializer.Deserialize(reader.GetString(0), type)!);
         return list;
     }
 
