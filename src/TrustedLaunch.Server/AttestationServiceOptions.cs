@@ -13,7 +13,7 @@ public sealed record AttestationServiceOptions
     /// <summary>The database file inside <see cref="DataDirectory"/>.</summary>
     public const string DatabaseFileName = "tl.db";
 
-    /// <summary>Holds the SQLite database and the token-signing key (mode 0600).</summary>
+    /// <summary>Holds the SQLite database (unless <see cref="Database"/> names another) and the token-signing key (mode 0600).</summary>
     public required string DataDirectory { get; init; }
 
     /// <summary>The Kestrel URL, e.g. <c>http://127.0.0.1:5380</c>; port 0 picks a free port.</summary>
@@ -59,6 +59,12 @@ public sealed record AttestationServiceOptions
 
     /// <summary>Posture: evaluation intervals and webhook delivery (docs/posture.md).</summary>
     public Posture.PostureOptions Posture { get; init; } = new();
+
+    /// <summary>
+    /// The database every store runs on: a PostgreSQL connection string (<c>Host=…;Database=…</c>; any number of
+    /// replicas may share it, docs/scale-out.md) or a SQLite file path. Null: the SQLite file <see cref="DatabasePath"/>.
+    /// </summary>
+    public string? Database { get; init; }
 
     public string DatabasePath => Path.Combine(DataDirectory, DatabaseFileName);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Server.Stores.Sql;
 
 namespace TrustedLaunch.Server;
 
@@ -23,13 +24,9 @@ internal sealed class NoncePurger(INonceStore nonces, TimeProvider time) : Backg
                 {
                     await nonces.PurgeExpiredAsync(time.GetUtcNow() - Grace, stoppingToken);
                 }
-                catch (StoreException)
+                catch (Exception e) when (StoreDatabase.IsDatabaseFailure(e))
                 {
                     // A busy or unavailable database: the next tick tries again; nonces are refused by expiry regardless.
-                }
-                catch (Microsoft.Data.Sqlite.SqliteException)
-                {
-                    // As above.
                 }
             }
         }

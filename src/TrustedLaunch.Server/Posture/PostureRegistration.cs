@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using TrustedLaunch.Server.Posture.Stores;
 using TrustedLaunch.Server.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
+using TrustedLaunch.Server.Stores.Sql;
 
 namespace TrustedLaunch.Server.Posture;
 
@@ -14,11 +14,11 @@ public static class PostureRegistration
     {
         services.TryAddSingleton(options);
         services.TryAddSingleton<PostureSignals>();
-        services.TryAddSingleton<SqlitePostureStore>();
-        services.TryAddSingleton<SqliteSecurityStore>();
+        services.TryAddSingleton<SqlPostureStore>();
+        services.TryAddSingleton<SqlSecurityStore>();
         // Every stored attestation result wakes the posture worker.
         services.AddSingleton<IAttestationResultStore>(s => new SignallingResultStore(
-            new SqliteAttestationResultStore(s.GetRequiredService<SqliteDatabase>()), s.GetRequiredService<PostureSignals>()));
+            new SqlAttestationResultStore(s.GetRequiredService<StoreDatabase>()), s.GetRequiredService<PostureSignals>()));
         services.TryAddSingleton<PostureEngine>();
         services.TryAddSingleton<SecureBootRemediation>();
         services.TryAddSingleton<WebhookDispatcher>();

@@ -21,7 +21,7 @@ namespace TrustedLaunch.Server.Posture;
 /// </summary>
 internal sealed class WebhookDispatcher : BackgroundService
 {
-    private readonly SqliteSecurityStore _store;
+    private readonly SqlSecurityStore _store;
     private readonly PostureSignals _signals;
     private readonly PostureOptions _options;
     private readonly TimeProvider _time;
@@ -29,7 +29,7 @@ internal sealed class WebhookDispatcher : BackgroundService
     private readonly HttpClient _http;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
 
-    public WebhookDispatcher(SqliteSecurityStore store, PostureSignals signals, PostureOptions options, TimeProvider time, ILogger<WebhookDispatcher> logger)
+    public WebhookDispatcher(SqlSecurityStore store, PostureSignals signals, PostureOptions options, TimeProvider time, ILogger<WebhookDispatcher> logger)
     {
         _store = store;
         _signals = signals;
