@@ -61,7 +61,7 @@ public static class AttestationServiceHost
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time ?? TimeProvider.System);
-        builder.Services.AddStores(database);
+        builder.Services.AddStores(database, options.Replica);
         builder.Services.AddSingleton(trust);
         builder.Services.AddSingleton<ReferencePolicyCache>();
         builder.Services.AddSingleton(services => TokenService.Open(options, () => ResolveIssuer(options, services),

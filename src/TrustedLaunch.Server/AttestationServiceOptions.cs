@@ -57,6 +57,9 @@ public sealed record AttestationServiceOptions
     /// <summary>The ARM control plane's settings (docs/control-plane.md).</summary>
     public ControlPlaneOptions ControlPlane { get; init; } = new();
 
+    /// <summary>This replica's name and lease period among the replicas of one database (docs/scale-out.md).</summary>
+    public Replicas.ReplicaOptions Replica { get; init; } = new();
+
     /// <summary>Posture: evaluation intervals and webhook delivery (docs/posture.md).</summary>
     public Posture.PostureOptions Posture { get; init; } = new();
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using TrustedLaunch.Server.Posture.Stores;
+using TrustedLaunch.Server.Replicas;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sql;
 
@@ -34,9 +35,10 @@ public static class PostureRegistration
 }
 
 /// <summary>At start-up: resumes the remediations a restart interrupted.</summary>
-internal sealed class RemediationResumer(SecureBootRemediation remediation) : IHostedService
+internal sealed class RemediationResumer(SecureBootRemediation remediation, MaintenanceLeader leader) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => remediation.ResumeAsync(cancellationToken);
+    // The leader resumes; a replica that is not leader at its start leaves them to the one that is.
+    public Task StartAsync(CancellationToken cancellationToken) => leader.IsLeader ? remediation.ResumeAsync(cancellationToken) : Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 6;
+    public const int Version = 7;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -248,6 +248,15 @@ public static partial class StoreSchema
         // 6: a request to attest a VM now (tl vm attest): its host attests when the number rises above the one it handled.
         """
         ALTER TABLE virtual_machines ADD COLUMN attestation_generation INTEGER NOT NULL DEFAULT 0;
+        """,
+        // 7: leases of the replicas sharing one database (docs/scale-out.md): a named lease is held by one replica until
+        // expires_at (Unix ms) unless renewed; the maintenance leader is the holder of the lease 'maintenance'.
+        """
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY NOT NULL,
+            holder TEXT NOT NULL,
+            expires_at INTEGER NOT NULL,
+            acquired_at INTEGER NOT NULL);
         """,
     ];
 
