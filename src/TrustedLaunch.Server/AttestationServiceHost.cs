@@ -13,13 +13,13 @@ using TrustedLaunch.Server.Endpoints.Arm;
 using TrustedLaunch.Server.Endpoints.Security;
 using TrustedLaunch.Server.Posture;
 using TrustedLaunch.Server.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
+using TrustedLaunch.Server.Stores.Sql;
 
 namespace TrustedLaunch.Server;
 
 /// <summary>
 /// Builds the attestation service: Kestrel on <see cref="AttestationServiceOptions.Listen"/> (loopback by default), the
-/// SQLite stores, the token-signing key from the data folder, and the minimal-API endpoints. Every error becomes an
+/// stores (SQLite by default, PostgreSQL with <see cref="AttestationServiceOptions.Database"/>), the token-signing key from the data folder, and the minimal-API endpoints. Every error becomes an
 /// <c>application/problem+json</c> response; no request can stop the service.
 /// </summary>
 public static class AttestationServiceHost
@@ -34,7 +34,7 @@ public static class AttestationServiceHost
             throw new ArgumentException($"The listen URL '{options.Listen}' must be an absolute http:// URL (TLS belongs to a fronting proxy).", nameof(options));
 
         CreatePrivateDirectory(options.DataDirectory);
-        SqliteDatabase database = SqliteDatabase.Open(options.DatabasePath);
+        StoreDatabase database = StoreDatabase.Open(options.Database ?? options.DatabasePath);
         var trust = new ServiceTrust(options.CaDirectory);
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -61,13 +61,8 @@ public static class AttestationServiceHost
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time ?? TimeProvider.System);
-        builder.Services.AddSingleton(database);
+        builder.Services.AddStores(database, options.Replica);
         builder.Services.AddSingleton(trust);
-        builder.Services.AddSingleton<INonceStore, SqliteNonceStore>();
-        builder.Services.AddSingleton<IBaselineStore, SqliteBaselineStore>();
-        builder.Services.AddSingleton<IQuoteClockStore, SqliteQuoteClockStore>();
-        builder.Services.AddSingleton<IVmRegistry, SqliteVmRegistry>();
-        builder.Services.AddSingleton<IPolicyStore, SqlitePolicyStore>();
         builder.Services.AddSingleton<ReferencePolicyCache>();
         builder.Services.AddSingleton(services => TokenService.Open(options, () => ResolveIssuer(options, services),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<TokenService>>()));
@@ -135,7 +130,7 @@ public static class AttestationServiceHost
             (int status, string type, string title, string detail) = e switch
             {
                 BadHttpRequestException bad => (bad.StatusCode, ServiceProblem.BadRequest, "Bad request", bad.Message),
-                StoreException or Microsoft.Data.Sqlite.SqliteException => (StatusCodes.Status503ServiceUnavailable, ServiceProblem.StoreUnavailable,
+                StoreException or System.Data.Common.DbException => (StatusCodes.Status503ServiceUnavailable, ServiceProblem.StoreUnavailable,
                     "Store unavailable", "The database could not be used; retry later."),
                 TrustAnchorException trust => (StatusCodes.Status503ServiceUnavailable, ServiceProblem.TypePrefix + "NoTrustAnchor",
                     "No AK CA for this VM", trust.Message),

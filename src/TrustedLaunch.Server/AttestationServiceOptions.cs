@@ -13,7 +13,7 @@ public sealed record AttestationServiceOptions
     /// <summary>The database file inside <see cref="DataDirectory"/>.</summary>
     public const string DatabaseFileName = "tl.db";
 
-    /// <summary>Holds the SQLite database and the token-signing key (mode 0600).</summary>
+    /// <summary>Holds the SQLite database (unless <see cref="Database"/> names another) and the token-signing key (mode 0600).</summary>
     public required string DataDirectory { get; init; }
 
     /// <summary>The Kestrel URL, e.g. <c>http://127.0.0.1:5380</c>; port 0 picks a free port.</summary>
@@ -57,8 +57,17 @@ public sealed record AttestationServiceOptions
     /// <summary>The ARM control plane's settings (docs/control-plane.md).</summary>
     public ControlPlaneOptions ControlPlane { get; init; } = new();
 
+    /// <summary>This replica's name and lease period among the replicas of one database (docs/scale-out.md).</summary>
+    public Replicas.ReplicaOptions Replica { get; init; } = new();
+
     /// <summary>Posture: evaluation intervals and webhook delivery (docs/posture.md).</summary>
     public Posture.PostureOptions Posture { get; init; } = new();
+
+    /// <summary>
+    /// The database every store runs on: a PostgreSQL connection string (<c>Host=…;Database=…</c>; any number of
+    /// replicas may share it, docs/scale-out.md) or a SQLite file path. Null: the SQLite file <see cref="DatabasePath"/>.
+    /// </summary>
+    public string? Database { get; init; }
 
     public string DatabasePath => Path.Combine(DataDirectory, DatabaseFileName);
 }

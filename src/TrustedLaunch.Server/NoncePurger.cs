@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Hosting;
+using TrustedLaunch.Server.Replicas;
 using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Server.Stores.Sql;
 
 namespace TrustedLaunch.Server;
 
 /// <summary>
 /// Deletes nonces an hour after they expired, every few minutes. Until then a late attempt is told "expired" rather
-/// than "unknown"; after it the nonce is gone, which is just as safe (an unknown nonce is refused too).
+/// than "unknown"; after it the nonce is gone, which is just as safe (an unknown nonce is refused too). The maintenance leader purges.
 /// </summary>
-internal sealed class NoncePurger(INonceStore nonces, TimeProvider time) : BackgroundService
+internal sealed class NoncePurger(INonceStore nonces, MaintenanceLeader leader, TimeProvider time) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan Grace = TimeSpan.FromHours(1);
@@ -19,17 +21,15 @@ internal sealed class NoncePurger(INonceStore nonces, TimeProvider time) : Backg
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                if (!leader.IsLeader)
+                    continue; // one replica purges for all
                 try
                 {
                     await nonces.PurgeExpiredAsync(time.GetUtcNow() - Grace, stoppingToken);
                 }
-                catch (StoreException)
+                catch (Exception e) when (StoreDatabase.IsDatabaseFailure(e))
                 {
                     // A busy or unavailable database: the next tick tries again; nonces are refused by expiry regardless.
-                }
-                catch (Microsoft.Data.Sqlite.SqliteException)
-                {
-                    // As above.
                 }
             }
         }

@@ -12,8 +12,8 @@ using TrustedLaunch.ControlPlane.Services;
 using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.ControlPlane.Stores;
 using TrustedLaunch.Server;
-using TrustedLaunch.Server.Stores.Sqlite;
-using TrustedLaunch.Server.Stores.Sqlite.ControlPlane;
+using TrustedLaunch.Server.Stores.Sql;
+using TrustedLaunch.Server.Stores.Sql.ControlPlane;
 
 namespace TrustedLaunch.Benchmarks.ControlPlane;
 
@@ -29,7 +29,7 @@ public class VirtualMachineReadBenchmarks
     private const string ApiVersion = "2024-07-01";
     private string _directory = "";
     private SqliteDatabase _database = null!;
-    private SqliteVirtualMachineStore _store = null!;
+    private SqlVirtualMachineStore _store = null!;
     private string _subscription = "";
     private WebApplication _app = null!;
     private HttpClient _client = null!;
@@ -81,10 +81,10 @@ public class VirtualMachineReadBenchmarks
         _client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
 
         _database = SqliteDatabase.Open(Path.Combine(_directory, AttestationServiceOptions.DatabaseFileName));
-        _store = new SqliteVirtualMachineStore(_database);
+        _store = new SqlVirtualMachineStore(_database);
         DateTimeOffset now = DateTimeOffset.UtcNow;
-        _subscription = (await new SqliteSubscriptionStore(_database).EnsureDefaultAsync(now, default)).SubscriptionId;
-        await new SqliteResourceGroupStore(_database).SaveAsync(new ResourceGroupRecord
+        _subscription = (await new SqlSubscriptionStore(_database).EnsureDefaultAsync(now, default)).SubscriptionId;
+        await new SqlResourceGroupStore(_database).SaveAsync(new ResourceGroupRecord
         {
             SubscriptionId = _subscription, Name = "bench", Location = "westus", Version = 1, State = ResourceGroupState.Succeeded, CreatedAt = now,
         }, null, default);

@@ -118,7 +118,7 @@ public class AlertPipelineBenchmarks
         _directory = Path.Combine(Path.GetTempPath(), $"tl-alert-bench-{Guid.NewGuid():N}");
         (_app, string subscriptionId, _vms) = await BenchFleet.StartAsync(_directory, Vms, backgroundWork: false);
         IServiceProvider services = _app.Services;
-        await services.GetRequiredService<SqliteSecurityStore>().SetTierAsync(subscriptionId, PricingTier.Standard, DateTimeOffset.UtcNow, default);
+        await services.GetRequiredService<SqlSecurityStore>().SetTierAsync(subscriptionId, PricingTier.Standard, DateTimeOffset.UtcNow, default);
         _engine = services.GetRequiredService<PostureEngine>();
         _results = services.GetRequiredService<IAttestationResultStore>();
         await _engine.RunOnceAsync(fullSweep: true, default);

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Data.Sqlite;
 using TrustedLaunch.Server.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
+using TrustedLaunch.Server.Stores.Sql;
 
 namespace TrustedLaunch.Benchmarks.Server;
 
@@ -18,20 +18,20 @@ public class AttestationStoreBenchmarks
     private readonly Guid _vm = Guid.NewGuid();
     private string _directory = "";
     private SqliteDatabase _database = null!;
-    private SqliteNonceStore _nonces = null!;
-    private SqliteAttestationResultStore _results = null!;
-    private SqliteBaselineStore _baselines = null!;
-    private SqliteVmRegistry _vms = null!;
+    private SqlNonceStore _nonces = null!;
+    private SqlAttestationResultStore _results = null!;
+    private SqlBaselineStore _baselines = null!;
+    private SqlVmRegistry _vms = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _directory = Path.Combine(Path.GetTempPath(), $"tl-store-bench-{Guid.NewGuid():N}");
         _database = SqliteDatabase.Open(Path.Combine(_directory, "tl.db"));
-        _nonces = new SqliteNonceStore(_database);
-        _results = new SqliteAttestationResultStore(_database);
-        _baselines = new SqliteBaselineStore(_database);
-        _vms = new SqliteVmRegistry(_database);
+        _nonces = new SqlNonceStore(_database);
+        _results = new SqlAttestationResultStore(_database);
+        _baselines = new SqlBaselineStore(_database);
+        _vms = new SqlVmRegistry(_database);
         _vms.RegisterAsync(new RegisteredVm(_vm, null, T0), default).GetAwaiter().GetResult();
         _baselines.SaveAsync(_vm, new string('x', 8192), T0, default).GetAwaiter().GetResult();
         for (int i = 0; i < 1000; i++)

@@ -8,23 +8,23 @@ using TrustedLaunch.ControlPlane.Hosts;
 using TrustedLaunch.ControlPlane.Services;
 using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.ControlPlane.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
-using TrustedLaunch.Server.Stores.Sqlite.ControlPlane;
+using TrustedLaunch.Server.Stores.Sql;
+using TrustedLaunch.Server.Stores.Sql.ControlPlane;
 
 namespace TrustedLaunch.Server.ControlPlane;
 
-/// <summary>Wires the control plane (TrustedLaunch.ControlPlane) into <c>tl server</c>: its SQLite stores, services and start-up.</summary>
+/// <summary>Wires the control plane (TrustedLaunch.ControlPlane) into <c>tl server</c>: its stores, services and start-up.</summary>
 public static class ControlPlaneRegistration
 {
     public static IServiceCollection AddControlPlane(this IServiceCollection services, ControlPlaneOptions options)
     {
         services.TryAddSingleton(options);
-        services.TryAddSingleton<ISubscriptionStore>(s => new SqliteSubscriptionStore(s.GetRequiredService<SqliteDatabase>(), options.DefaultSubscriptionName));
-        services.TryAddSingleton<IResourceGroupStore, SqliteResourceGroupStore>();
-        services.TryAddSingleton<IVirtualMachineStore, SqliteVirtualMachineStore>();
-        services.TryAddSingleton<IOperationStore, SqliteOperationStore>();
-        services.TryAddSingleton<IHostStore, SqliteHostStore>();
-        services.TryAddSingleton<IImageStore, SqliteImageStore>();
+        services.TryAddSingleton<ISubscriptionStore>(s => new SqlSubscriptionStore(s.GetRequiredService<StoreDatabase>(), options.DefaultSubscriptionName));
+        services.TryAddSingleton<IResourceGroupStore, SqlResourceGroupStore>();
+        services.TryAddSingleton<IVirtualMachineStore, SqlVirtualMachineStore>();
+        services.TryAddSingleton<IOperationStore, SqlOperationStore>();
+        services.TryAddSingleton<IHostStore, SqlHostStore>();
+        services.TryAddSingleton<IImageStore, SqlImageStore>();
         services.TryAddSingleton<IDiskImageProbe, DiskImageProbe>();
         services.TryAddSingleton<IReferencePolicyLookup, ReferencePolicyLookup>();
         services.TryAddSingleton<IAttestationStatusSource, AttestationStatusSource>();

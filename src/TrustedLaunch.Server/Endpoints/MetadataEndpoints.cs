@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using TrustedLaunch.Server.Stores.Sqlite;
+using TrustedLaunch.Server.Stores.Sql;
 
 namespace TrustedLaunch.Server.Endpoints;
 
@@ -23,8 +23,8 @@ internal static class MetadataEndpoints
             ["public"],
             tokens.ClaimsSupported), ServiceJson.SnakeCaseOptions));
         app.MapGet("/certs", (TokenService tokens) => Results.Bytes(tokens.Jwks, "application/json"));
-        app.MapGet("/healthz", (SqliteDatabase database) =>
-            Results.Json(new Health("ok", database.ReadSchemaVersion()), ServiceJson.Options));
+        app.MapGet("/healthz", async (StoreDatabase database, CancellationToken cancellationToken) =>
+            Results.Json(new Health("ok", await database.ReadSchemaVersionAsync(cancellationToken)), ServiceJson.Options));
     }
 
     // OpenID Connect Discovery 1.0 §3 field names; MAA serves the same set (plus its own extras).

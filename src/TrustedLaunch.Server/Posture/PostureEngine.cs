@@ -36,8 +36,8 @@ public sealed record PostureRun(int Results, int VmsEvaluated, int AlertsCreated
 public sealed class PostureEngine(
     IVirtualMachineStore machines,
     ISubscriptionStore subscriptions,
-    SqlitePostureStore store,
-    SqliteSecurityStore security,
+    SqlPostureStore store,
+    SqlSecurityStore security,
     PostureSignals signals,
     PostureOptions options,
     TimeProvider time,
@@ -102,7 +102,7 @@ public sealed class PostureEngine(
     {
         while (true)
         {
-            long cursor = await store.GetCursorAsync(SqlitePostureStore.ResultsCursor, cancellationToken);
+            long cursor = await store.GetCursorAsync(SqlPostureStore.ResultsCursor, cancellationToken);
             IReadOnlyList<AttestationRecord> results = await store.ResultsAfterAsync(cursor, options.ResultBatchSize, cancellationToken);
             if (results.Count == 0)
                 return true;
@@ -133,7 +133,7 @@ public sealed class PostureEngine(
             }
 
             await EvaluateAsync(run, batch, [.. vms.Values], latest, assessments, open, cancellationToken);
-            batch.Cursors[SqlitePostureStore.ResultsCursor] = new CursorMove(cursor, results[^1].Id);
+            batch.Cursors[SqlPostureStore.ResultsCursor] = new CursorMove(cursor, results[^1].Id);
             if (!await ApplyAsync(run, batch, cancellationToken))
                 return false;
         }
@@ -141,7 +141,7 @@ public sealed class PostureEngine(
 
     private async Task<bool> ProcessChangedVmsAsync(RunState run, CancellationToken cancellationToken)
     {
-        long cursor = await store.GetCursorAsync(SqlitePostureStore.VmChangesCursor, cancellationToken);
+        long cursor = await store.GetCursorAsync(SqlPostureStore.VmChangesCursor, cancellationToken);
         (IReadOnlyList<Guid> ids, long newest) = await store.ChangedVmsAsync(cursor, cancellationToken);
         if (newest == cursor)
             return true;
@@ -158,7 +158,7 @@ public sealed class PostureEngine(
         await ReadBootsAsync(run, changed, cancellationToken);
         var assessments = changed.Length <= MaxBoundIds ? await store.AssessmentsOfAsync(changed, cancellationToken) : null;
         await EvaluateAsync(run, batch, vms, latest, assessments, openAlerts: null, cancellationToken);
-        batch.Cursors[SqlitePostureStore.VmChangesCursor] = new CursorMove(cursor, newest);
+        batch.Cursors[SqlPostureStore.VmChangesCursor] = new CursorMove(cursor, newest);
         return await ApplyAsync(run, batch, cancellationToken);
     }
 

@@ -2,8 +2,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using TrustedLaunch.Server.Posture.Stores;
+using TrustedLaunch.Server.Replicas;
 using TrustedLaunch.Server.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
+using TrustedLaunch.Server.Stores.Sql;
 
 namespace TrustedLaunch.Server.Posture;
 
@@ -14,11 +15,11 @@ public static class PostureRegistration
     {
         services.TryAddSingleton(options);
         services.TryAddSingleton<PostureSignals>();
-        services.TryAddSingleton<SqlitePostureStore>();
-        services.TryAddSingleton<SqliteSecurityStore>();
+        services.TryAddSingleton<SqlPostureStore>();
+        services.TryAddSingleton<SqlSecurityStore>();
         // Every stored attestation result wakes the posture worker.
         services.AddSingleton<IAttestationResultStore>(s => new SignallingResultStore(
-            new SqliteAttestationResultStore(s.GetRequiredService<SqliteDatabase>()), s.GetRequiredService<PostureSignals>()));
+            new SqlAttestationResultStore(s.GetRequiredService<StoreDatabase>()), s.GetRequiredService<PostureSignals>()));
         services.TryAddSingleton<PostureEngine>();
         services.TryAddSingleton<SecureBootRemediation>();
         services.TryAddSingleton<WebhookDispatcher>();
@@ -34,9 +35,10 @@ public static class PostureRegistration
 }
 
 /// <summary>At start-up: resumes the remediations a restart interrupted.</summary>
-internal sealed class RemediationResumer(SecureBootRemediation remediation) : IHostedService
+internal sealed class RemediationResumer(SecureBootRemediation remediation, MaintenanceLeader leader) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => remediation.ResumeAsync(cancellationToken);
+    // The leader resumes; a replica that is not leader at its start leaves them to the one that is.
+    public Task StartAsync(CancellationToken cancellationToken) => leader.IsLeader ? remediation.ResumeAsync(cancellationToken) : Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,14 +1,16 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using TrustedLaunch.Server.Replicas;
 
 namespace TrustedLaunch.Server.Posture;
 
 /// <summary>
 /// Runs the engine: shortly after an attestation result is stored (<see cref="PostureOptions.ResultCoalescing"/>), every <see cref="PostureOptions.ChangePollInterval"/>
 /// for changed VMs (another process's writes included), and a full sweep every <see cref="PostureOptions.FullSweepInterval"/>
-/// (the first at start-up). A failed run is logged and retried; it never stops the service.
+/// (the first at start-up), on the maintenance leader only. A failed run is logged and retried; it never stops the service.
 /// </summary>
-internal sealed class PostureWorker(PostureEngine engine, PostureSignals signals, PostureOptions options, TimeProvider time, ILogger<PostureWorker> logger)
+internal sealed class PostureWorker(PostureEngine engine, MaintenanceLeader leader, PostureSignals signals, PostureOptions options, TimeProvider time,
+    ILogger<PostureWorker> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -19,10 +21,19 @@ internal sealed class PostureWorker(PostureEngine engine, PostureSignals signals
             Task wake = signals.NextEvaluationAsync();
             try
             {
-                bool sweep = time.GetUtcNow() >= nextSweep;
-                await engine.RunOnceAsync(sweep, stoppingToken);
-                if (sweep)
-                    nextSweep = time.GetUtcNow() + options.FullSweepInterval;
+                // Only the maintenance leader evaluates (docs/scale-out.md): results stored through any replica are in the
+                // database, and the leader's change poll finds them. A replica that becomes leader sweeps first.
+                if (!leader.IsLeader)
+                {
+                    nextSweep = DateTimeOffset.MinValue;
+                }
+                else
+                {
+                    bool sweep = time.GetUtcNow() >= nextSweep;
+                    await engine.RunOnceAsync(sweep, stoppingToken);
+                    if (sweep)
+                        nextSweep = time.GetUtcNow() + options.FullSweepInterval;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -23,7 +23,7 @@ public sealed class SecureBootRemediation(
     VirtualMachineLifecycle lifecycle,
     IOperationStore operations,
     ImageCatalogService images,
-    SqlitePostureStore store,
+    SqlPostureStore store,
     PostureSignals signals,
     PostureOptions options,
     TimeProvider time,

@@ -9,6 +9,7 @@ using Polly.Retry;
 using Polly.Timeout;
 using TrustedLaunch.Posture.Assessments;
 using TrustedLaunch.Server.Posture.Stores;
+using TrustedLaunch.Server.Replicas;
 
 namespace TrustedLaunch.Server.Posture;
 
@@ -21,7 +22,8 @@ namespace TrustedLaunch.Server.Posture;
 /// </summary>
 internal sealed class WebhookDispatcher : BackgroundService
 {
-    private readonly SqliteSecurityStore _store;
+    private readonly SqlSecurityStore _store;
+    private readonly MaintenanceLeader _leader;
     private readonly PostureSignals _signals;
     private readonly PostureOptions _options;
     private readonly TimeProvider _time;
@@ -29,9 +31,11 @@ internal sealed class WebhookDispatcher : BackgroundService
     private readonly HttpClient _http;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
 
-    public WebhookDispatcher(SqliteSecurityStore store, PostureSignals signals, PostureOptions options, TimeProvider time, ILogger<WebhookDispatcher> logger)
+    public WebhookDispatcher(SqlSecurityStore store, MaintenanceLeader leader, PostureSignals signals, PostureOptions options, TimeProvider time,
+        ILogger<WebhookDispatcher> logger)
     {
         _store = store;
+        _leader = leader;
         _signals = signals;
         _options = options;
         _time = time;
@@ -100,7 +104,9 @@ internal sealed class WebhookDispatcher : BackgroundService
             Task wake = _signals.NextEventsAsync();
             try
             {
-                await DispatchOnceAsync(stoppingToken);
+                // One replica delivers (docs/scale-out.md); the outbox waits in the database for whichever leads.
+                if (_leader.IsLeader)
+                    await DispatchOnceAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrustedLaunch.Attestation.Tests.Fixtures;
 using TrustedLaunch.Server.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
+using TrustedLaunch.Server.Stores.Sql;
 using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Server.Tests.Http;
@@ -137,7 +137,7 @@ public sealed class PolicyApiTests(GenuineEvidenceFactory factory) : RegisteredV
         using (SqliteDatabase other = SqliteDatabase.Open(Path.Combine(Service.DataDirectory, AttestationServiceOptions.DatabaseFileName)))
         {
             string canonical = Encoding.UTF8.GetString(PolicyDocument.Parse(Encoding.UTF8.GetBytes(allowAll)).ToJson());
-            Assert.Equal(PolicyWrite.Replaced, await new SqlitePolicyStore(other).SaveAsync(new StoredPolicy("pinned", canonical, DateTimeOffset.UtcNow), default));
+            Assert.Equal(PolicyWrite.Replaced, await new SqlPolicyStore(other).SaveAsync(new StoredPolicy("pinned", canonical, DateTimeOffset.UtcNow), default));
         }
 
         JsonElement passed = await AttestExpectingAsync(HttpStatusCode.OK);

@@ -29,7 +29,7 @@ public sealed class PostureIdempotenceTests : IAsyncLifetime
 
     private PostureEngine Engine => _arm.Service.Service<PostureEngine>();
 
-    private SqlitePostureStore Store => _arm.Service.Service<SqlitePostureStore>();
+    private SqlPostureStore Store => _arm.Service.Service<SqlPostureStore>();
 
     [Fact]
     public async Task AgentAnsweredAtTheInstantTheBootWasSeen_Healthy_NextRunWritesNothing()
@@ -99,7 +99,7 @@ public sealed class PostureIdempotenceTests : IAsyncLifetime
     [Fact]
     public async Task TwoEnginesAtOnce_EachStatusRecordedOnce_EachResultFoldedOnce()
     {
-        await _arm.Service.Service<SqliteSecurityStore>().SetTierAsync(_arm.SubscriptionId, PricingTier.Standard, _arm.Service.Clock.GetUtcNow(), default);
+        await _arm.Service.Service<SqlSecurityStore>().SetTierAsync(_arm.SubscriptionId, PricingTier.Standard, _arm.Service.Clock.GetUtcNow(), default);
         string group = await _arm.CreateGroupAsync();
         var vms = new List<VirtualMachineRecord>();
         for (int i = 0; i < 30; i++)
@@ -128,7 +128,7 @@ public sealed class PostureIdempotenceTests : IAsyncLifetime
         }
 
         // Announced once each: 30 alerts, and 30 first evaluations of the health assessment that found the failure.
-        IReadOnlyList<SecurityEventRecord> events = await _arm.Service.Service<SqliteSecurityStore>().EventsAfterAsync(null, 0, 1000, default);
+        IReadOnlyList<SecurityEventRecord> events = await _arm.Service.Service<SqlSecurityStore>().EventsAfterAsync(null, 0, 1000, default);
         Assert.Equal(30, events.Count(e => e.Type == SecurityEvents.AlertCreated));
         Assert.Equal(30, events.Count(e => e.Type == SecurityEvents.AssessmentStatusChanged));
     }
@@ -136,7 +136,7 @@ public sealed class PostureIdempotenceTests : IAsyncLifetime
     [Fact]
     public async Task SuppressedOverdueAgent_RaisedOncePerSilence()
     {
-        var security = _arm.Service.Service<SqliteSecurityStore>();
+        var security = _arm.Service.Service<SqlSecurityStore>();
         await security.SetTierAsync(_arm.SubscriptionId, PricingTier.Standard, _arm.Service.Clock.GetUtcNow(), default);
         await security.SaveRuleAsync(new SuppressionRule
         {

@@ -37,7 +37,7 @@ public sealed class PostureSweepTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal((0, 0), (steady.Results, steady.StatusChanges));
         Assert.Equal(0, steady.Events);
         // Each assessment was recorded once, by whichever phase of the first run evaluated it first.
-        SqlitePostureStore store = _arm.Service.Service<SqlitePostureStore>();
+        SqlPostureStore store = _arm.Service.Service<SqlPostureStore>();
         IReadOnlyList<StoredAssessment> assessments = await store.ListAssessmentsAsync(null, null, null, default);
         Assert.Equal(PostureIdempotenceTests.Assessments * Vms, assessments.Count);
         foreach (StoredAssessment assessment in assessments.Where((_, i) => i % 37 == 0))

@@ -9,8 +9,8 @@ using TrustedLaunch.HostSystem;
 using TrustedLaunch.Images;
 using TrustedLaunch.Server;
 using TrustedLaunch.Server.ControlPlane;
-using TrustedLaunch.Server.Stores.Sqlite;
-using TrustedLaunch.Server.Stores.Sqlite.ControlPlane;
+using TrustedLaunch.Server.Stores.Sql;
+using TrustedLaunch.Server.Stores.Sql.ControlPlane;
 
 namespace TrustedLaunch.Cli.Commands.Image;
 
@@ -71,7 +71,7 @@ internal static class ImageRegisterCommand
         if (!BuiltImages.IsDefaultBuild(image.Manifest) || !File.Exists(database))
             return;
         using SqliteDatabase db = SqliteDatabase.Open(database);
-        var store = new SqliteImageStore(db);
+        var store = new SqlImageStore(db);
         var registration = new BuiltImageRegistration(new ImageCatalogService(store, new DiskImageProbe(), TimeProvider.System), store);
         ArmResult<ImageEntry> offered = registration.RegisterAsync(image, CancellationToken.None).GetAwaiter().GetResult();
         progress.Report(offered.Value is ImageEntry entry

@@ -41,11 +41,16 @@ internal static class ServerCommands
         var hostName = new Option<string?>("--host-name") { Description = "The local host's name (default: this machine's name)." };
         var liveness = new Option<int>("--host-liveness") { Description = "Seconds after which a host that has not polled is lost (its VMs show PowerState/unknown).", DefaultValueFactory = _ => 90 };
         var dbxUpdate = new Option<string?>("--dbx-update") { Description = "The newest signed dbx update (e.g. Microsoft's DBXUpdate.bin): posture's 'dbx should be current' compares each VM's attested dbx with it." };
+        var database = new Option<string?>("--database")
+        {
+            Description = "The database: a PostgreSQL connection string ('Host=...;Database=...'), which any number of replicas may share " +
+                "(docs/scale-out.md), or a SQLite file; default DATA/tl.db.",
+        };
         var command = new Command("server",
             "Run the attestation service and the ARM control plane, with a local host that runs the VMs, until Ctrl-C or SIGTERM (the VMs keep running). " +
             "Exit 0 stopped cleanly, 2 bad option, 3 cannot start (port in use, database unusable).")
         {
-            data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness, dbxUpdate,
+            data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness, dbxUpdate, database,
         };
         command.Subcommands.Add(VmCommands.Create());
         command.Subcommands.Add(PolicyCommands.Create());
@@ -67,6 +72,7 @@ internal static class ServerCommands
             var options = new AttestationServiceOptions
             {
                 DataDirectory = home,
+                Database = parse.GetValue(database),
                 Listen = parse.GetValue(listen)!,
                 CaDirectory = caDirectory,
                 TokenAlgorithm = parse.GetValue(tokenAlg)!,

@@ -1,7 +1,7 @@
 using TrustedLaunch.HostSystem;
 using TrustedLaunch.Server;
 using TrustedLaunch.Server.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
+using TrustedLaunch.Server.Stores.Sql;
 
 namespace TrustedLaunch.Cli.Commands.Server;
 
@@ -17,8 +17,8 @@ internal sealed class ServiceData : IDisposable
     private ServiceData(SqliteDatabase database)
     {
         _database = database;
-        Vms = new SqliteVmRegistry(database);
-        Policies = new SqlitePolicyStore(database);
+        Vms = new SqlVmRegistry(database);
+        Policies = new SqlPolicyStore(database);
     }
 
     public IVmRegistry Vms { get; }

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using TrustedLaunch.ControlPlane;
 using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Services;
@@ -35,7 +35,7 @@ internal sealed class ArmRequestFilter(SubscriptionService subscriptions, Contro
                 return ArmHttp.Error(badSubscription);
             return await next(context);
         }
-        catch (Exception e) when (e is StoreException or SqliteException && !http.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (e is StoreException or DbException && !http.RequestAborted.IsCancellationRequested)
         {
             return ArmHttp.Error(ArmErrors.Fail(StatusCodes.Status503ServiceUnavailable, "ServiceUnavailable",
                 "The control plane's database could not be used; retry later."));

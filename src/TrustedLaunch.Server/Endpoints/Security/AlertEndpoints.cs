@@ -38,11 +38,11 @@ internal static class AlertEndpoints
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
     }
 
-    private static async Task<IResult> ListAsync(string subscriptionId, string? status, string? severity, SqlitePostureStore store, CancellationToken cancellationToken) =>
+    private static async Task<IResult> ListAsync(string subscriptionId, string? status, string? severity, SqlPostureStore store, CancellationToken cancellationToken) =>
         Filter(await store.ListAlertsAsync(subscriptionId, null, cancellationToken), status, severity, null);
 
     private static async Task<IResult> ListInGroupAsync(string subscriptionId, string resourceGroupName, string? status, string? severity,
-        ResourceGroupService groups, SqlitePostureStore store, CancellationToken cancellationToken)
+        ResourceGroupService groups, SqlPostureStore store, CancellationToken cancellationToken)
     {
         ArmResult<ResourceGroupRecord> group = await groups.GetAsync(subscriptionId, resourceGroupName, cancellationToken);
         if (group.Failure is ArmFailure failure)
@@ -50,11 +50,11 @@ internal static class AlertEndpoints
         return Filter(await store.ListAlertsAsync(subscriptionId, resourceGroupName, cancellationToken), status, severity, null);
     }
 
-    private static async Task<IResult> ListInLocationAsync(string subscriptionId, string ascLocation, string? status, string? severity, SqlitePostureStore store,
+    private static async Task<IResult> ListInLocationAsync(string subscriptionId, string ascLocation, string? status, string? severity, SqlPostureStore store,
         CancellationToken cancellationToken) =>
         Filter(await store.ListAlertsAsync(subscriptionId, null, cancellationToken), status, severity, ascLocation);
 
-    private static async Task<IResult> GetAsync(string subscriptionId, string ascLocation, string alertName, SqlitePostureStore store,
+    private static async Task<IResult> GetAsync(string subscriptionId, string ascLocation, string alertName, SqlPostureStore store,
         CancellationToken cancellationToken)
     {
         SecurityAlert? alert = await store.GetAlertAsync(subscriptionId, alertName, cancellationToken);
@@ -63,8 +63,8 @@ internal static class AlertEndpoints
             : Results.Json(SecurityViewMapper.Alert(alert), PostureJson.Web.AlertResource);
     }
 
-    private static async Task<IResult> ActAsync(string subscriptionId, string ascLocation, string alertName, string action, SqlitePostureStore store,
-        SqliteSecurityStore security, PostureSignals signals, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> ActAsync(string subscriptionId, string ascLocation, string alertName, string action, SqlPostureStore store,
+        SqlSecurityStore security, PostureSignals signals, TimeProvider time, CancellationToken cancellationToken)
     {
         if (SecurityRequests.StatusOfAction(action) is not AlertStatus status)
             return SecurityRoutes.Invalid($"The action '{action}' is not valid: activate, inProgress, resolve or dismiss.", "action");
@@ -96,7 +96,7 @@ internal static class AlertEndpoints
             $"The alert '{alertName}' kept changing while its status was set; try again.", "action"));
     }
 
-    private static async Task WatchAsync(string subscriptionId, HttpContext context, SqliteSecurityStore security, PostureSignals signals,
+    private static async Task WatchAsync(string subscriptionId, HttpContext context, SqlSecurityStore security, PostureSignals signals,
         CancellationToken cancellationToken)
     {
         long after;

@@ -47,7 +47,7 @@ internal static class AssessmentEndpoints
     }
 
     private static async Task<IResult> ListForVmAsync(string subscriptionId, string resourceGroupName, string vmName, [FromQuery(Name = "$expand")] string? expand,
-        VirtualMachineService vms, SqlitePostureStore store, CancellationToken cancellationToken)
+        VirtualMachineService vms, SqlPostureStore store, CancellationToken cancellationToken)
     {
         ArmResult<VirtualMachineRecord> vm = await vms.GetAsync(new VirtualMachineKey(subscriptionId, resourceGroupName, vmName), cancellationToken);
         if (vm.Failure is ArmFailure failure)
@@ -59,7 +59,7 @@ internal static class AssessmentEndpoints
     }
 
     private static async Task<IResult> GetAsync(string subscriptionId, string resourceGroupName, string vmName, string assessmentName,
-        [FromQuery(Name = "$expand")] string? expand, VirtualMachineService vms, SqlitePostureStore store, CancellationToken cancellationToken)
+        [FromQuery(Name = "$expand")] string? expand, VirtualMachineService vms, SqlPostureStore store, CancellationToken cancellationToken)
     {
         (StoredAssessment? stored, IResult? problem) = await FindAsync(subscriptionId, resourceGroupName, vmName, assessmentName, expand, vms, store, cancellationToken);
         if (problem is not null)
@@ -68,7 +68,7 @@ internal static class AssessmentEndpoints
     }
 
     private static async Task<IResult> HistoryAsync(string subscriptionId, string resourceGroupName, string vmName, string assessmentName,
-        VirtualMachineService vms, SqlitePostureStore store, CancellationToken cancellationToken)
+        VirtualMachineService vms, SqlPostureStore store, CancellationToken cancellationToken)
     {
         (StoredAssessment? stored, IResult? problem) = await FindAsync(subscriptionId, resourceGroupName, vmName, assessmentName, null, vms, store, cancellationToken);
         if (problem is not null)
@@ -95,7 +95,7 @@ internal static class AssessmentEndpoints
     }
 
     private static async Task<IResult> RemediationAsync(string subscriptionId, string resourceGroupName, string vmName, string assessmentName,
-        VirtualMachineService vms, SqlitePostureStore store, CancellationToken cancellationToken)
+        VirtualMachineService vms, SqlPostureStore store, CancellationToken cancellationToken)
     {
         if (Recommendations.Find(assessmentName) is not Recommendation recommendation)
             return UnknownKey(assessmentName);
@@ -108,7 +108,7 @@ internal static class AssessmentEndpoints
             : Results.Json(SecurityViewMapper.Remediation(record), PostureJson.Web.RemediationResource);
     }
 
-    private static async Task<IResult> ListAsync(string subscriptionId, [FromQuery(Name = "$expand")] string? expand, SqlitePostureStore store,
+    private static async Task<IResult> ListAsync(string subscriptionId, [FromQuery(Name = "$expand")] string? expand, SqlPostureStore store,
         CancellationToken cancellationToken)
     {
         if (Expand(expand) is IResult bad)
@@ -117,7 +117,7 @@ internal static class AssessmentEndpoints
     }
 
     private static async Task<IResult> ListInGroupAsync(string subscriptionId, string resourceGroupName, [FromQuery(Name = "$expand")] string? expand,
-        ResourceGroupService groups, SqlitePostureStore store, CancellationToken cancellationToken)
+        ResourceGroupService groups, SqlPostureStore store, CancellationToken cancellationToken)
     {
         if (Expand(expand) is IResult bad)
             return bad;
@@ -127,16 +127,16 @@ internal static class AssessmentEndpoints
         return List(await store.ListAssessmentsAsync(subscriptionId, resourceGroupName, null, cancellationToken), Metadata(expand));
     }
 
-    private static async Task<IResult> ScoresAsync(string subscriptionId, SqlitePostureStore store, CancellationToken cancellationToken) =>
+    private static async Task<IResult> ScoresAsync(string subscriptionId, SqlPostureStore store, CancellationToken cancellationToken) =>
         Results.Json(new SecurityList<SecureScoreResource>([await ScoreOfAsync($"/subscriptions/{subscriptionId}", subscriptionId, null, store, cancellationToken)]),
             PostureJson.Web.SecurityListSecureScoreResource);
 
-    private static async Task<IResult> ScoreAsync(string subscriptionId, string scoreName, SqlitePostureStore store, CancellationToken cancellationToken) =>
+    private static async Task<IResult> ScoreAsync(string subscriptionId, string scoreName, SqlPostureStore store, CancellationToken cancellationToken) =>
         !string.Equals(scoreName, "ascScore", StringComparison.OrdinalIgnoreCase)
             ? SecurityRoutes.Invalid($"The secure score '{scoreName}' does not exist: the one score is 'ascScore'.", "secureScoreName")
             : Results.Json(await ScoreOfAsync($"/subscriptions/{subscriptionId}", subscriptionId, null, store, cancellationToken), PostureJson.Web.SecureScoreResource);
 
-    private static async Task<IResult> GroupScoresAsync(string subscriptionId, string resourceGroupName, ResourceGroupService groups, SqlitePostureStore store,
+    private static async Task<IResult> GroupScoresAsync(string subscriptionId, string resourceGroupName, ResourceGroupService groups, SqlPostureStore store,
         CancellationToken cancellationToken)
     {
         ArmResult<ResourceGroupRecord> group = await groups.GetAsync(subscriptionId, resourceGroupName, cancellationToken);
@@ -147,7 +147,7 @@ internal static class AssessmentEndpoints
         return Results.Json(new SecurityList<SecureScoreResource>([score]), PostureJson.Web.SecurityListSecureScoreResource);
     }
 
-    private static async Task<SecureScoreResource> ScoreOfAsync(string scope, string subscriptionId, string? group, SqlitePostureStore store,
+    private static async Task<SecureScoreResource> ScoreOfAsync(string scope, string subscriptionId, string? group, SqlPostureStore store,
         CancellationToken cancellationToken)
     {
         IReadOnlyList<StoredAssessment> assessments = await store.ListAssessmentsAsync(subscriptionId, group, null, cancellationToken);
@@ -156,7 +156,7 @@ internal static class AssessmentEndpoints
     }
 
     private static async Task<(StoredAssessment?, IResult?)> FindAsync(string subscriptionId, string resourceGroupName, string vmName, string key,
-        string? expand, VirtualMachineService vms, SqlitePostureStore store, CancellationToken cancellationToken)
+        string? expand, VirtualMachineService vms, SqlPostureStore store, CancellationToken cancellationToken)
     {
         if (Recommendations.Find(key) is not Recommendation recommendation)
             return (null, UnknownKey(key));

@@ -43,13 +43,13 @@ internal static class SecuritySettingsEndpoints
             .WithName("WebhookSubscriptions_Deliveries").Produces<DeliveryList>();
     }
 
-    private static async Task<IResult> ListPricingsAsync(string subscriptionId, SqliteSecurityStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ListPricingsAsync(string subscriptionId, SqlSecurityStore store, CancellationToken cancellationToken)
     {
         (PricingTier tier, DateTimeOffset? at) = await store.GetTierAsync(subscriptionId, cancellationToken);
         return Results.Json(new SecurityList<PricingResource>([SecurityViewMapper.Pricing(subscriptionId, tier, at)]), PostureJson.Web.SecurityListPricingResource);
     }
 
-    private static async Task<IResult> GetPricingAsync(string subscriptionId, string pricingName, SqliteSecurityStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetPricingAsync(string subscriptionId, string pricingName, SqlSecurityStore store, CancellationToken cancellationToken)
     {
         if (UnknownPlan(pricingName) is IResult bad)
             return bad;
@@ -57,7 +57,7 @@ internal static class SecuritySettingsEndpoints
         return Results.Json(SecurityViewMapper.Pricing(subscriptionId, tier, at), PostureJson.Web.PricingResource);
     }
 
-    private static async Task<IResult> PutPricingAsync(string subscriptionId, string pricingName, HttpContext context, SqliteSecurityStore store,
+    private static async Task<IResult> PutPricingAsync(string subscriptionId, string pricingName, HttpContext context, SqlSecurityStore store,
         PostureSignals signals, TimeProvider time, CancellationToken cancellationToken)
     {
         if (UnknownPlan(pricingName) is IResult bad)
@@ -74,7 +74,7 @@ internal static class SecuritySettingsEndpoints
         return Results.Json(SecurityViewMapper.Pricing(subscriptionId, stored, at), PostureJson.Web.PricingResource);
     }
 
-    private static async Task<IResult> ListRulesAsync(string subscriptionId, HttpContext context, SqliteSecurityStore store, TimeProvider time,
+    private static async Task<IResult> ListRulesAsync(string subscriptionId, HttpContext context, SqlSecurityStore store, TimeProvider time,
         CancellationToken cancellationToken)
     {
         // Azure's filter is ?AlertType= (query names compare case-insensitively in ASP.NET Core).
@@ -86,13 +86,13 @@ internal static class SecuritySettingsEndpoints
         return Results.Json(new SecurityList<SuppressionRuleResource>(rules), PostureJson.Web.SecurityListSuppressionRuleResource);
     }
 
-    private static async Task<IResult> GetRuleAsync(string subscriptionId, string ruleName, SqliteSecurityStore store, TimeProvider time,
+    private static async Task<IResult> GetRuleAsync(string subscriptionId, string ruleName, SqlSecurityStore store, TimeProvider time,
         CancellationToken cancellationToken) =>
         await store.GetRuleAsync(subscriptionId, ruleName, cancellationToken) is SuppressionRule rule
             ? Results.Json(SecurityViewMapper.Rule(rule, time.GetUtcNow()), PostureJson.Web.SuppressionRuleResource)
             : ArmHttp.Error(ArmErrors.Fail(StatusCodes.Status404NotFound, "ResourceNotFound", $"The suppression rule '{ruleName}' was not found."));
 
-    private static async Task<IResult> PutRuleAsync(string subscriptionId, string ruleName, HttpContext context, SqliteSecurityStore store, TimeProvider time,
+    private static async Task<IResult> PutRuleAsync(string subscriptionId, string ruleName, HttpContext context, SqlSecurityStore store, TimeProvider time,
         CancellationToken cancellationToken)
     {
         (byte[]? body, IResult? refusal) = await SecurityRoutes.ReadBodyAsync(context, cancellationToken);
@@ -106,19 +106,19 @@ internal static class SecuritySettingsEndpoints
         return Results.Json(SecurityViewMapper.Rule(rule.Value!, now), PostureJson.Web.SuppressionRuleResource);
     }
 
-    private static async Task<IResult> DeleteRuleAsync(string subscriptionId, string ruleName, SqliteSecurityStore store, CancellationToken cancellationToken) =>
+    private static async Task<IResult> DeleteRuleAsync(string subscriptionId, string ruleName, SqlSecurityStore store, CancellationToken cancellationToken) =>
         await store.DeleteRuleAsync(subscriptionId, ruleName, cancellationToken) ? Results.Ok() : Results.NoContent();
 
-    private static async Task<IResult> ListWebhooksAsync(string subscriptionId, SqliteSecurityStore store, CancellationToken cancellationToken) =>
+    private static async Task<IResult> ListWebhooksAsync(string subscriptionId, SqlSecurityStore store, CancellationToken cancellationToken) =>
         Results.Json(new SecurityList<WebhookResource>((await store.ListWebhooksAsync(subscriptionId, cancellationToken))
             .Select(w => SecurityViewMapper.Webhook(w)).ToArray()), PostureJson.Web.SecurityListWebhookResource);
 
-    private static async Task<IResult> GetWebhookAsync(string subscriptionId, string webhookName, SqliteSecurityStore store, CancellationToken cancellationToken) =>
+    private static async Task<IResult> GetWebhookAsync(string subscriptionId, string webhookName, SqlSecurityStore store, CancellationToken cancellationToken) =>
         await store.GetWebhookAsync(subscriptionId, webhookName, cancellationToken) is (WebhookSubscription webhook, _)
             ? Results.Json(SecurityViewMapper.Webhook(webhook), PostureJson.Web.WebhookResource)
             : WebhookNotFound(webhookName);
 
-    private static async Task<IResult> PutWebhookAsync(string subscriptionId, string webhookName, HttpContext context, SqliteSecurityStore store,
+    private static async Task<IResult> PutWebhookAsync(string subscriptionId, string webhookName, HttpContext context, SqlSecurityStore store,
         PostureOptions options, PostureSignals signals, TimeProvider time, CancellationToken cancellationToken)
     {
         (byte[]? body, IResult? refusal) = await SecurityRoutes.ReadBodyAsync(context, cancellationToken);
@@ -136,10 +136,10 @@ internal static class SecuritySettingsEndpoints
             statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
 
-    private static async Task<IResult> DeleteWebhookAsync(string subscriptionId, string webhookName, SqliteSecurityStore store, CancellationToken cancellationToken) =>
+    private static async Task<IResult> DeleteWebhookAsync(string subscriptionId, string webhookName, SqlSecurityStore store, CancellationToken cancellationToken) =>
         await store.DeleteWebhookAsync(subscriptionId, webhookName, cancellationToken) ? Results.Ok() : Results.NoContent();
 
-    private static async Task<IResult> DeliveriesAsync(string subscriptionId, string webhookName, int? limit, SqliteSecurityStore store,
+    private static async Task<IResult> DeliveriesAsync(string subscriptionId, string webhookName, int? limit, SqlSecurityStore store,
         CancellationToken cancellationToken)
     {
         if (limit is < 1 or > 1000)

@@ -1,15 +1,16 @@
 using TrustedLaunch.Attestation;
 using TrustedLaunch.Server.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
+using TrustedLaunch.Server.Stores.Sql;
+using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Server.Tests.Stores;
 
 /// <summary>Each VM's latest quote clock: it only ever moves forward, in QuoteClock's order.</summary>
-public sealed class SqliteQuoteClockStoreTests() : SqliteDatabaseTests("tl-server-clock")
+public abstract class QuoteClockStoreTests(StoreEngine engine) : StoreTests(engine)
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 3, 10, 0, 0, TimeSpan.Zero);
 
-    private SqliteQuoteClockStore Clocks => new(Database);
+    private SqlQuoteClockStore Clocks => new(Database);
 
     [Fact]
     public async Task AdvanceAsync_LaterClocksReplaceOlderOnesNever()
@@ -31,3 +32,9 @@ public sealed class SqliteQuoteClockStoreTests() : SqliteDatabaseTests("tl-serve
         Assert.Null(await Clocks.GetAsync(Guid.NewGuid(), default));
     }
 }
+
+public sealed class SqliteQuoteClockStoreTests() : QuoteClockStoreTests(new SqliteStoreEngine());
+
+[IntegrationTest]
+[Collection(PostgresClusterGroup.Name)]
+public sealed class PostgresQuoteClockStoreTests(PostgresFixture postgres) : QuoteClockStoreTests(postgres.Engine);

@@ -1,26 +1,26 @@
-using Microsoft.Data.Sqlite;
 using TrustedLaunch.ControlPlane.Catalogs;
 using TrustedLaunch.ControlPlane.Model;
 using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.ControlPlane.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
-using TrustedLaunch.Server.Stores.Sqlite.ControlPlane;
+using TrustedLaunch.Server.Stores.Sql;
+using TrustedLaunch.Server.Stores.Sql.ControlPlane;
+using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Server.Tests.Stores;
 
-/// <summary>The control plane's SQLite stores: compare-and-swap, atomic writes with their operations, the capacity guard, migration.</summary>
-public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-store")
+/// <summary>The control plane's stores on either engine: compare-and-swap, atomic writes with their operations, the capacity guard.</summary>
+public abstract class ControlPlaneStoreTests(StoreEngine engine) : StoreTests(engine)
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
 
-    private async Task<(string Subscription, SqliteVirtualMachineStore Vms)> GroupAsync(string group = "rg1")
+    private async Task<(string Subscription, SqlVirtualMachineStore Vms)> GroupAsync(string group = "rg1")
     {
-        SubscriptionRecord subscription = await new SqliteSubscriptionStore(Database).EnsureDefaultAsync(T0, default);
-        Assert.Equal(WriteOutcome.Written, await new SqliteResourceGroupStore(Database).SaveAsync(new ResourceGroupRecord
+        SubscriptionRecord subscription = await new SqlSubscriptionStore(Database).EnsureDefaultAsync(T0, default);
+        Assert.Equal(WriteOutcome.Written, await new SqlResourceGroupStore(Database).SaveAsync(new ResourceGroupRecord
         {
             SubscriptionId = subscription.SubscriptionId, Name = group, Location = "westus", Version = 1, State = ResourceGroupState.Succeeded, CreatedAt = T0,
         }, null, default));
-        return (subscription.SubscriptionId, new SqliteVirtualMachineStore(Database));
+        return (subscription.SubscriptionId, new SqlVirtualMachineStore(Database));
     }
 
     private static VirtualMachineRecord Vm(string subscription, string name, string? host = null, int vCpus = 2,
@@ -41,7 +41,7 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
     [Fact]
     public async Task Subscription_EnsureDefault_OnceAndStable()
     {
-        var store = new SqliteSubscriptionStore(Database);
+        var store = new SqlSubscriptionStore(Database);
 
         SubscriptionRecord[] created = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.EnsureDefaultAsync(T0, default)));
 
@@ -52,7 +52,7 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
     [Fact]
     public async Task Write_InsertTwiceAndStaleUpdate_Conflict()
     {
-        (string subscription, SqliteVirtualMachineStore vms) = await GroupAsync();
+        (string subscription, SqlVirtualMachineStore vms) = await GroupAsync();
         VirtualMachineRecord vm = Vm(subscription, "vm1");
 
         Assert.Equal(WriteOutcome.Written, await vms.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = vm }, default));
@@ -71,8 +71,8 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
     [Fact]
     public async Task Write_Refused_LeavesNeitherRowNorOperations()
     {
-        (string subscription, SqliteVirtualMachineStore vms) = await GroupAsync();
-        var operations = new SqliteOperationStore(Database);
+        (string subscription, SqlVirtualMachineStore vms) = await GroupAsync();
+        var operations = new SqlOperationStore(Database);
         VirtualMachineRecord orphan = Vm(subscription, "vm1", group: "nogroup");
         OperationRecord operation = Operation(subscription);
 
@@ -86,8 +86,8 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
     [Fact]
     public async Task Write_CapacityGuard_FirstFitOnlyWhileThereIsRoom()
     {
-        (string subscription, SqliteVirtualMachineStore vms) = await GroupAsync();
-        await new SqliteHostStore(Database).SaveAsync(new HostRecord
+        (string subscription, SqlVirtualMachineStore vms) = await GroupAsync();
+        await new SqlHostStore(Database).SaveAsync(new HostRecord
         {
             Name = "h1", VCpus = 4, MemoryInMB = 8192, Accelerator = HostAccelerator.Kvm, RegisteredAt = T0, LastSeenAt = T0,
         }, default);
@@ -107,8 +107,8 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
     [Fact]
     public async Task Remove_LastVmOfADeletingGroup_RemovesTheGroup()
     {
-        (string subscription, SqliteVirtualMachineStore vms) = await GroupAsync();
-        var groups = new SqliteResourceGroupStore(Database);
+        (string subscription, SqlVirtualMachineStore vms) = await GroupAsync();
+        var groups = new SqlResourceGroupStore(Database);
         VirtualMachineRecord vm = Vm(subscription, "vm1");
         await vms.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = vm }, default);
         ResourceGroupRecord group = (await groups.GetAsync(subscription, "RG1", default))!;
@@ -124,7 +124,7 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
     [Fact]
     public async Task Operation_Terminal_NeverChangesAgain()
     {
-        var operations = new SqliteOperationStore(Database);
+        var operations = new SqlOperationStore(Database);
         OperationRecord operation = Operation(Guid.NewGuid().ToString());
         await operations.CompleteAsync(operation, default);
 
@@ -136,7 +136,7 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
     [Fact]
     public async Task List_Pages_ContinueWhereTheLastEnded()
     {
-        (string subscription, SqliteVirtualMachineStore vms) = await GroupAsync();
+        (string subscription, SqlVirtualMachineStore vms) = await GroupAsync();
         await GroupAsync("rg0");
         foreach ((string group, string name) in new[] { ("rg1", "b"), ("rg1", "a"), ("rg0", "z"), ("rg1", "c") })
         {
@@ -153,38 +153,10 @@ public sealed class SqliteControlPlaneStoreTests() : SqliteDatabaseTests("tl-cp-
         Assert.Null(second.ContinuationToken);
         Assert.Equal(["a", "b", "c"], group1.Items.Select(v => v.Name));
     }
-
-    [Fact]
-    public async Task Open_Version3Database_AddsTheControlPlaneKeepingEverything()
-    {
-        // Bring a database back to version 3 (the schema before the control plane) with attestation data in it.
-        var vm = Guid.NewGuid();
-        await new SqliteVmRegistry(Database).RegisterAsync(new Server.Stores.RegisteredVm(vm, "pem", T0), default);
-        using (SqliteConnection connection = Database.OpenConnection())
-        {
-            // Every table a later migration made goes, whatever later migrations there are.
-            var later = new List<string>();
-            using (SqliteCommand list = connection.CreateCommand())
-            {
-                list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN " +
-                    "('vms', 'nonces', 'attestation_results', 'baselines', 'policies', 'quote_clocks', 'schema_version') AND name NOT LIKE 'sqlite_%'";
-                using SqliteDataReader reader = list.ExecuteReader();
-                while (reader.Read())
-                    later.Add(reader.GetString(0));
-            }
-
-            using SqliteCommand down = connection.CreateCommand();
-            later.Reverse(); // children before the tables they reference
-            down.CommandText = string.Concat(later.Select(t => $"DROP TABLE {t};")) + "DELETE FROM schema_version WHERE version >= 4;";
-            down.ExecuteNonQuery();
-        }
-
-        SqliteConnection.ClearAllPools();
-        SqliteDatabase migrated = SqliteDatabase.Open(Database.Path);
-
-        Assert.Equal(SqliteDatabase.SchemaVersion, migrated.ReadSchemaVersion());
-        Assert.NotNull(await new SqliteVmRegistry(migrated).GetAsync(vm, default));
-        SubscriptionRecord subscription = await new SqliteSubscriptionStore(migrated).EnsureDefaultAsync(T0, default);
-        Assert.NotNull(await new SqliteSubscriptionStore(migrated).GetAsync(subscription.SubscriptionId, default));
-    }
 }
+
+public sealed class SqliteControlPlaneStoreTests() : ControlPlaneStoreTests(new SqliteStoreEngine());
+
+[IntegrationTest]
+[Collection(PostgresClusterGroup.Name)]
+public sealed class PostgresControlPlaneStoreTests(PostgresFixture postgres) : ControlPlaneStoreTests(postgres.Engine);

@@ -1,18 +1,18 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using TrustedLaunch.Server.Stores;
-using TrustedLaunch.Server.Stores.Sqlite;
+using TrustedLaunch.Server.Stores.Sql;
 using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Server.Tests.Stores;
 
 /// <summary>Named policies and the VMs' references to them: a VM never names a policy that is not stored.</summary>
-public sealed class SqlitePolicyStoreTests() : SqliteDatabaseTests("tl-server-policy")
+public abstract class PolicyStoreTests(StoreEngine engine) : StoreTests(engine)
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 29, 10, 0, 0, TimeSpan.Zero);
 
-    private SqlitePolicyStore Policies => new(Database);
+    private SqlPolicyStore Policies => new(Database);
 
-    private SqliteVmRegistry Vms => new(Database);
+    private SqlVmRegistry Vms => new(Database);
 
     [Fact]
     public async Task SaveAsync_NewThenSameName_CreatedThenReplaced()
@@ -98,27 +98,27 @@ public sealed class SqlitePolicyStoreTests() : SqliteDatabaseTests("tl-server-po
         var vm = Guid.NewGuid();
         await Policies.SaveAsync(new StoredPolicy("strict", "{}", T0), default);
         await Vms.RegisterAsync(new RegisteredVm(vm, null, T0, "strict"), default);
-        using SqliteConnection connection = Database.OpenConnection();
-        using SqliteCommand delete = connection.CreateCommand();
+        await using DbConnection connection = await Database.OpenConnectionAsync(default);
+        await using DbCommand delete = connection.CreateCommand();
         delete.CommandText = "DELETE FROM policies WHERE name = 'strict'";
 
-        SqliteException e = Assert.Throws<SqliteException>(() => delete.ExecuteNonQuery());
+        DbException e = await Assert.ThrowsAnyAsync<DbException>(() => delete.ExecuteNonQueryAsync());
 
-        Assert.Contains("FOREIGN KEY", e.Message, StringComparison.Ordinal);
+        Assert.Contains("foreign key", e.Message, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
     public async Task SetPolicyAndRemove_Concurrently_NeverLeaveAVmNamingAMissingPolicy()
     {
-        // Two database objects over one file stand in for tl server and the CLI racing on one policy.
-        using SqliteDatabase other = SqliteDatabase.Open(Database.Path);
+        // Two database objects over one database stand in for tl server and the CLI (or two replicas) racing on one policy.
+        StoreDatabase other = OpenReplica();
         Guid[] vms = Enumerable.Range(0, 8).Select(_ => Guid.NewGuid()).ToArray();
         foreach (Guid vm in vms)
             await Vms.RegisterAsync(new RegisteredVm(vm, null, T0), default);
         await Policies.SaveAsync(new StoredPolicy("contested", "{}", T0), default);
 
         Task<PolicyAssignment>[] assignments = vms.Select(vm => Task.Run(() => Vms.SetPolicyAsync(vm, "contested", default))).ToArray();
-        Task<PolicyRemoval> removal = Task.Run(() => new SqlitePolicyStore(other).RemoveAsync("contested", default));
+        Task<PolicyRemoval> removal = Task.Run(() => new SqlPolicyStore(other).RemoveAsync("contested", default));
         await Task.WhenAll(assignments);
 
         bool removed = await removal == PolicyRemoval.Removed;
@@ -128,3 +128,9 @@ public sealed class SqlitePolicyStoreTests() : SqliteDatabaseTests("tl-server-po
         Assert.Equal(after.Count(vm => vm.PolicyName is not null), assignments.Count(a => a.Result == PolicyAssignment.Assigned));
     }
 }
+
+public sealed class SqlitePolicyStoreTests() : PolicyStoreTests(new SqliteStoreEngine());
+
+[IntegrationTest]
+[Collection(PostgresClusterGroup.Name)]
+public sealed class PostgresPolicyStoreTests(PostgresFixture postgres) : PolicyStoreTests(postgres.Engine);

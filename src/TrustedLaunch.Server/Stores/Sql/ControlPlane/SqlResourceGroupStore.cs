@@ -1,0 +1,93 @@
+using System.Data.Common;
+using TrustedLaunch.ControlPlane;
+using TrustedLaunch.ControlPlane.Arm;
+using TrustedLaunch.ControlPlane.State;
+using TrustedLaunch.ControlPlane.Stores;
+
+namespace TrustedLaunch.Server.Stores.Sql.ControlPlane;
+
+/// <summary><see cref="IResourceGroupStore"/> on <see cref="StoreDatabase"/> (SQLite or PostgreSQL).</summary>
+public sealed class SqlResourceGroupStore(StoreDatabase database) : IResourceGroupStore
+{
+    private const string Columns = "subscription_id, name, location, tags_json, version, state, created_at";
+
+    public async Task<ResourceGroupRecord?> GetAsync(string subscriptionId, string name, CancellationToken cancellationToken)
+    {
+        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
+        await using DbCommand command = SqlCommands.Create(connection, null,
+            $"SELECT {Columns} FROM resource_groups WHERE subscription_id = @s AND name_key = @k")
+            .With("@s", Subscription(subscriptionId)).With("@k", ResourceIds.Key(name));
+        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<ResourceGroupRecord>> ListAsync(string subscriptionId, CancellationToken cancellationToken)
+    {
+        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
+        await using DbCommand command = SqlCommands.Create(connection, null,
+            $"SELECT {Columns} FROM resource_groups WHERE subscription_id = @s ORDER BY name_key").With("@s", Subscription(subscriptionId));
+        var groups = new List<ResourceGroupRecord>();
+        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            groups.Add(Read(reader));
+        return groups;
+    }
+
+    public async Task<WriteOutcome> SaveAsync(ResourceGroupRecord group, long? expectedVersion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
+        string sql = expectedVersion is null
+            ? $"""
+              INSERT INTO resource_groups (name_key, {Columns}) VALUES (@k, @s, @name, @location, @tags, @version, @state, @created)
+              ON CONFLICT (subscription_id, name_key) DO NOTHING
+              """
+            : """
+              UPDATE resource_groups SET tags_json = @tags, version = @version, state = @state, location = @location
+              WHERE subscription_id = @s AND name_key = @k AND version = @expected
+              """;
+        await using DbCommand command = SqlCommands.Create(writer.Connection, null, sql)
+            .With("@k", ResourceIds.Key(group.Name)).With("@s", Subscription(group.SubscriptionId)).With("@name", group.Name)
+            .With("@location", group.Location).With("@tags", SqlCommands.ToJson(group.Tags, ControlPlaneJson.Default.IReadOnlyDictionaryStringString))
+            .With("@version", group.Version).With("@state", group.State.ToString())
+            .With("@created", StoreDatabase.ToUnixMilliseconds(group.CreatedAt)).With("@expected", expectedVersion);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1 ? WriteOutcome.Written : WriteOutcome.Conflict;
+    }
+
+    public async Task<WriteOutcome> RemoveAsync(string subscriptionId, string name, long expectedVersion, CancellationToken cancellationToken)
+    {
+        await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using (DbCommand delete = SqlCommands.Create(writer.Connection, null, """
+            DELETE FROM resource_groups WHERE subscription_id = @s AND name_key = @k AND version = @expected
+            AND NOT EXISTS (SELECT 1 FROM virtual_machines WHERE subscription_id = @s AND group_key = @k)
+            """).With("@s", Subscription(subscriptionId)).With("@k", ResourceIds.Key(name)).With("@expected", expectedVersion))
+        {
+            if (await delete.ExecuteNonQueryAsync(cancellationToken) == 1)
+                return WriteOutcome.Written;
+        }
+
+        await using DbCommand why = SqlCommands.Create(writer.Connection, null,
+            "SELECT COUNT(*) FROM virtual_machines WHERE subscription_id = @s AND group_key = @k")
+            .With("@s", Subscription(subscriptionId)).With("@k", ResourceIds.Key(name));
+        return (long)(await why.ExecuteScalarAsync(cancellationToken))! > 0 ? WriteOutcome.NotEmpty : WriteOutcome.Conflict;
+    }
+
+    public async Task SaveOperationAsync(OperationRecord operation, CancellationToken cancellationToken)
+    {
+        await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await SqlOperationStore.UpsertAsync(writer.Connection, null, operation, cancellationToken);
+    }
+
+    internal static string Subscription(string subscriptionId) => subscriptionId.ToLowerInvariant();
+
+    private static ResourceGroupRecord Read(DbDataReader reader) => new()
+    {
+        SubscriptionId = reader.GetString(0),
+        Name = reader.GetString(1),
+        Location = reader.GetString(2),
+        Tags = SqlCommands.FromJson(reader, 3, ControlPlaneJson.Default.IReadOnlyDictionaryStringString),
+        Version = reader.GetInt64(4),
+        State = SqlCommands.ParseEnum<ResourceGroupState>(reader.GetString(5)),
+        CreatedAt = StoreDatabase.FromUnixMilliseconds(reader.GetInt64(6)),
+    };
+}

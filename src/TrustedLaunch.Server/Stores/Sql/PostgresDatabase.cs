@@ -1,0 +1,107 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace TrustedLaunch.Server.Stores.Sql;
+
+/// <summary>
+/// The service's PostgreSQL database, shared by any number of <c>tl server</c> replicas (docs/scale-out.md): one
+/// <see cref="NpgsqlDataSource"/> (one connection pool) per process, the schema of <see cref="StoreSchema"/> in
+/// PostgreSQL's type names, migrated at start by whichever replica gets the migration lock first.
+/// </summary>
+public sealed class PostgresDatabase : StoreDatabase
+{
+    // Transaction-scoped advisory lock keys (pg_advisory_xact_lock): released by commit or rollback, so a pooled
+    // connection never carries one to its next user. Arbitrary constants, the same in every replica.
+    private const long MigrationLock = 0x544C_4D49_4752; // "TLMIGR"
+    private const long WriteLock = 0x544C_5752_4954;     // "TLWRIT"
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    private PostgresDatabase(NpgsqlDataSource dataSource, string description)
+    {
+        _dataSource = dataSource;
+        Description = description;
+    }
+
+    public override string Description { get; }
+
+    public override SqlDialect Dialect => SqlDialect.Postgres;
+
+    /// <summary>Opens the database <paramref name="connectionString"/> names and migrates its schema.</summary>
+    /// <exception cref="StoreException">The connection string is malformed, the server cannot be reached, or the schema is newer.</exception>
+    public static new PostgresDatabase Open(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new StoreException($"The database connection string is not valid: {e.Message}", e);
+        }
+
+        // The application name shows in pg_stat_activity, so an operator can count each replica's connections.
+        if (string.IsNullOrEmpty(builder.ApplicationName))
+            builder.ApplicationName = "tl-server";
+        string description = $"postgresql://{builder.Host}:{builder.Port}/{builder.Database}";
+        var database = new PostgresDatabase(new NpgsqlDataSourceBuilder(builder.ConnectionString).Build(), description);
+        try
+        {
+            database.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is NpgsqlException or PostgresException or InvalidOperationException)
+        {
+            database.Dispose();
+            throw new StoreException($"Cannot open the database {description}: {e.Message}", e);
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
+
+        return database;
+    }
+
+    public override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
+        await _dataSource.OpenConnectionAsync(cancellationToken);
+
+    // PostgreSQL has row locks and many writers: no turn to wait for.
+    public override async Task<StoreWriter> OpenWriterAsync(CancellationToken cancellationToken) =>
+        new(await _dataSource.OpenConnectionAsync(cancellationToken), gate: null);
+
+    public override async Task<DbTransaction> BeginWriteTransactionAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            await using DbCommand command = SqlCommands.Create(connection, transaction, "SELECT pg_advisory_xact_lock(@key)").With("@key", WriteLock);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync();
+            throw;
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            _dataSource.Dispose();
+    }
+
+    private async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Replicas starting together: the first migrates, the others wait here and then find the schema current.
+        await using (DbCommand lockCommand = SqlCommands.Create(connection, transaction, "SELECT pg_advisory_xact_lock(@key)").With("@key", MigrationLock))
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        await MigrateAsync(connection, transaction, StoreSchema.ForPostgres, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Data.Common;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace TrustedLaunch.Server.Stores.Sql;
+
+/// <summary>Building commands (<c>@name</c> parameters) and reading JSON and nullable columns, for every store on either engine.</summary>
+internal static class SqlCommands
+{
+    public static DbCommand Create(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        DbCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    public static DbCommand With(this DbCommand command, string name, object? value)
+    {
+        DbParameter parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+        return command;
+    }
+
+    public static string? ToJson<T>(T? value, JsonTypeInfo<T> type) where T : class =>
+        value is null ? null : JsonSerializer.Serialize(value, type);
+
+    public static T? FromJson<T>(DbDataReader reader, int ordinal, JsonTypeInfo<T> type) where T : class =>
+        reader.IsDBNull(ordinal) ? null : JsonSerializer.Deserialize(reader.GetString(ordinal), type);
+
+    public static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    public static long? NullableInt64(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
+
+    public static TEnum ParseEnum<TEnum>(string text) where TEnum : struct, Enum =>
+        Enum.TryParse(text, ignoreCase: false, out TEnum value) ? value : throw new StoreException($"Unexpected value '{text}' for {typeof(TEnum).Name} in the database.");
+}
