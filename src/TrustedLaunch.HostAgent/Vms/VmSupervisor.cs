@@ -219,11 +219,12 @@ internal sealed class VmSupervisor : IAsyncDisposable
         }
         catch (Exception e) when (e is VmRuntimeException or VmgsGuestStateException or TrustedLaunch.Storage.NonVolatileStoreException)
         {
-            Log.Failed(_host.Logger, VmId, "starting", "VmStartFailed", e.Message);
+            ArmErrorDetail failure = VmStartFailure.Describe(e, desired.Name, Attested(desired.Spec));
+            Log.Failed(_host.Logger, VmId, "starting", failure.Code, e.Message);
             if (created)
                 _folder.Delete(); // a failed create leaves nothing behind
             Apply(desired, "Stopped", secureBoot);
-            Report(desired.Version, "Stopped", error: Error("VmStartFailed", e.Message));
+            Report(desired.Version, "Stopped", error: failure);
             return;
         }
 
