@@ -66,6 +66,7 @@ public static class AttestationServiceHost
         builder.Services.AddSingleton<INonceStore, SqliteNonceStore>();
         builder.Services.AddSingleton<IBaselineStore, SqliteBaselineStore>();
         builder.Services.AddSingleton<IQuoteClockStore, SqliteQuoteClockStore>();
+        builder.Services.AddSingleton<ISanctionedRestoreStore, SqliteSanctionedRestoreStore>();
         builder.Services.AddSingleton<IVmRegistry, SqliteVmRegistry>();
         builder.Services.AddSingleton<IPolicyStore, SqlitePolicyStore>();
         builder.Services.AddSingleton<ReferencePolicyCache>();

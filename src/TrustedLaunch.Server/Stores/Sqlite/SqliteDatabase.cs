@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sqlite;
 public sealed class SqliteDatabase : IDisposable
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int SchemaVersion = 6;
+    public const int SchemaVersion = 7;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     private static readonly string[] Migrations =
@@ -248,6 +248,18 @@ public sealed class SqliteDatabase : IDisposable
         // 6: a request to attest a VM now (tl vm attest): its host attests when the number rises above the one it handled.
         """
         ALTER TABLE virtual_machines ADD COLUMN attestation_generation INTEGER NOT NULL DEFAULT 0;
+        """,
+        // 7: restores of a VM's guest state its owner asked for (docs/lifecycle.md), each with the quote-clock floor it set.
+        """
+        CREATE TABLE sanctioned_restores (
+            vm_id TEXT NOT NULL,
+            restored_at INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            floor_reset_count INTEGER NULL,
+            floor_restart_count INTEGER NULL,
+            floor_clock INTEGER NULL,
+            floor_safe INTEGER NULL);
+        CREATE INDEX sanctioned_restores_by_vm ON sanctioned_restores (vm_id, restored_at);
         """,
     ];
 
