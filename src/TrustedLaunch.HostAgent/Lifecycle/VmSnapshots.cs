@@ -99,7 +99,7 @@ public static class VmSnapshots
             {
                 string staged = Path.Combine(staging, VmFolder.VmgsName);
                 CopyHashed(Path.Combine(snapshotDirectory, vmgs.Name), staged, vmgs);
-                CheckGuestState(staged, hostKeyPath, vm.VmId, manifest.SnapshotId);
+                CheckGuestState(staged, hostKeyPath, vm.VmId, $"Snapshot {manifest.SnapshotId}");
             }
 
             DurableFile.Write(Path.Combine(staging, RestoreReady), [], overwrite: false); // the commit point
@@ -135,7 +135,7 @@ public static class VmSnapshots
                 return;
             string source = Path.Combine(staging, ".source.vmgs");
             CopyHashed(Path.Combine(snapshotDirectory, vmgs.Name), source, vmgs);
-            CheckGuestState(source, hostKeyPath, manifest.SourceVmId, manifest.SnapshotId);
+            CheckGuestState(source, hostKeyPath, manifest.SourceVmId, $"Snapshot {manifest.SnapshotId}");
             using VmgsKeyEncryptionKey kek = LoadKey(hostKeyPath);
             identity = GuestStateProvisioner.CreateCopy(Path.Combine(staging, VmFolder.VmgsName), kek, target.VmId, source, platformCa());
             File.Delete(source);
@@ -205,7 +205,7 @@ public static class VmSnapshots
     }
 
     /// <summary>A VM whose QEMU or tl-vtpm may run (its run folder exists) is refused: a running VM is not snapshotted here yet.</summary>
-    private static void RefuseRunning(VmFolder vm, string verb)
+    internal static void RefuseRunning(VmFolder vm, string verb)
     {
         if (Directory.Exists(vm.RunDirectory))
         {
@@ -214,7 +214,7 @@ public static class VmSnapshots
         }
     }
 
-    private static VmgsFile Hold(VmFolder vm, VmgsKeyEncryptionKey kek, string verb)
+    internal static VmgsFile Hold(VmFolder vm, VmgsKeyEncryptionKey kek, string verb)
     {
         try
         {
@@ -232,7 +232,7 @@ public static class VmSnapshots
         }
     }
 
-    private static void CheckGuestState(string vmgs, string hostKeyPath, Guid expectedVmId, Guid snapshotId)
+    internal static void CheckGuestState(string vmgs, string hostKeyPath, Guid expectedVmId, string what)
     {
         VmgsGuestState state;
         try
@@ -241,11 +241,11 @@ public static class VmSnapshots
         }
         catch (VmgsGuestStateException e)
         {
-            throw new VmLifecycleException(VmLifecycleException.IntegrityFailed, $"Snapshot {snapshotId}: its guest state fails authentication: {e.Message}", e);
+            throw new VmLifecycleException(VmLifecycleException.IntegrityFailed, $"{what}: its guest state fails authentication: {e.Message}", e);
         }
 
         if (!Guid.TryParse(state.VmId, out Guid id) || id != expectedVmId)
-            throw new VmLifecycleException(VmLifecycleException.IntegrityFailed, $"Snapshot {snapshotId}: its guest state names VM {state.VmId}, not {expectedVmId}.");
+            throw new VmLifecycleException(VmLifecycleException.IntegrityFailed, $"{what}: its guest state names VM {state.VmId}, not {expectedVmId}.");
     }
 
     private static VmgsKeyEncryptionKey LoadKey(string hostKeyPath) => VmgsKeyEncryptionKey.Load(hostKeyPath);
