@@ -11,6 +11,12 @@ public enum VmRuntimeFailure
 
     /// <summary>A component started but failed: the vTPM never became ready, QEMU refused its command line.</summary>
     ComponentFailed,
+
+    /// <summary>
+    /// The vTPM refused its state (tl-vtpm exit 4: tampered, wrong key, malformed, not libtpms state) and was not started:
+    /// a vTPM is never re-manufactured behind the guest's back, so the VM does not start (Azure's "vTPM state is locked").
+    /// </summary>
+    VTpmStateRefused,
 }
 
 /// <summary>The one exception family of the runtime; <see cref="Failure"/> says whose fault it is.</summary>

@@ -27,6 +27,9 @@ internal enum HostExitCode
 internal sealed partial class VTpmHostProcess : IDisposable
 {
     private readonly HostCommandLine _options;
+    /// <summary>The words before the reason on stderr when the state is refused (exit 4); the runtime looks for them.</summary>
+    internal const string StateRefusedMarker = "state refused";
+
     private readonly ManualResetEventSlim _exit = new(false);
     private readonly Lock _dataGate = new();
     private Socket? _attachedData;
@@ -140,7 +143,9 @@ internal sealed partial class VTpmHostProcess : IDisposable
     {
         if (log.HasFile)
             log.Error(message);
-        Console.Error.WriteLine($"tl-vtpm: {message}");
+        // A refused state is said in words a supervisor that is not our parent (a detached VM's) can tell from its log:
+        // it learns no exit code, and a refused state must fail the VM's start by name, never look like a crash.
+        Console.Error.WriteLine(code == HostExitCode.StateRefused ? $"tl-vtpm: {StateRefusedMarker}: {message}" : $"tl-vtpm: {message}");
         return (int)code;
     }
 

@@ -26,7 +26,7 @@ public sealed class GuestStateRequestException : Exception
 /// certificates, and the identity record. Everything is built in memory and the file appears atomically
 /// (<see cref="VmgsFile.CreateWith"/>), so a failure never leaves a half-provisioned VMGS.
 /// </summary>
-public static class GuestStateProvisioner
+public static partial class GuestStateProvisioner
 {
     /// <summary>Writes the VMGS at <paramref name="path"/> (which must not exist); returns the vTPM's identity (null without one).</summary>
     /// <exception cref="GuestStateRequestException">The keys do not fit the template.</exception>

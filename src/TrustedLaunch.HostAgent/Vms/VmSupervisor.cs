@@ -4,6 +4,7 @@ using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Hosts;
 using TrustedLaunch.HostAgent.Attestation;
 using TrustedLaunch.HostAgent.Http;
+using TrustedLaunch.HostAgent.Lifecycle;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.Console;
 using TrustedLaunch.Runtime.GuestState;
@@ -210,7 +211,11 @@ internal sealed class VmSupervisor : IAsyncDisposable
         }
 
         if (!created)
+        {
             Report(desired.Version, "Starting");
+            VmSnapshots.CompleteRestore(_folder); // a restore cut short: its whole pair or the old one, never a mix
+        }
+
         bool secureBoot = desired.Spec.HyperVGeneration == "V2" && desired.Spec.SecurityType == "TrustedLaunch" && desired.Spec.SecureBootEnabled;
         VirtualMachine vm;
         try
@@ -219,11 +224,12 @@ internal sealed class VmSupervisor : IAsyncDisposable
         }
         catch (Exception e) when (e is VmRuntimeException or VmgsGuestStateException or TrustedLaunch.Storage.NonVolatileStoreException)
         {
-            Log.Failed(_host.Logger, VmId, "starting", "VmStartFailed", e.Message);
+            ArmErrorDetail failure = VmStartFailure.Describe(e, desired.Name, Attested(desired.Spec));
+            Log.Failed(_host.Logger, VmId, "starting", failure.Code, e.Message);
             if (created)
                 _folder.Delete(); // a failed create leaves nothing behind
             Apply(desired, "Stopped", secureBoot);
-            Report(desired.Version, "Stopped", error: Error("VmStartFailed", e.Message));
+            Report(desired.Version, "Stopped", error: failure);
             return;
         }
 

@@ -78,10 +78,10 @@ public sealed class VmgsGuestState
         // holds this VMGS" here, with its own exit code, rather than as tl-vtpm's refusal after the launch began.
         return WithFile(path, kekPath, writable: true, file =>
         {
-            byte[] nvram = file.ReadEntry(VmgsEntryId.UefiNvram)
+            byte[] nvram = ReadNamed(file, VmgsEntryId.UefiNvram, vmgsPath)
                 ?? throw new VmgsGuestStateException(VmgsGuestStateProblem.Incomplete, $"VMGS {vmgsPath} has no uefi-nvram entry (import one with 'tl vmgs import --entry uefi-nvram').");
             // Decrypted only to prove it is intact: tl-vtpm would refuse it too, but later and less clearly.
-            bool hasVTpm = file.ReadEntry(VmgsEntryId.VTpmState) is not null;
+            bool hasVTpm = ReadNamed(file, VmgsEntryId.VTpmState, vmgsPath) is not null;
             if (!hasVTpm && requireVTpm)
                 throw new VmgsGuestStateException(VmgsGuestStateProblem.Incomplete, $"VMGS {vmgsPath} has no vtpm entry; a vTPM is only ever manufactured by 'tl vmgs create'.");
             (string vmId, string? template) = ReadIdentity(file.ReadEntry(VmgsEntryId.VmIdentity), vmgsPath);
@@ -123,6 +123,24 @@ public sealed class VmgsGuestState
         catch (VmgsFileInUseException e)
         {
             throw new VmgsGuestStateException(VmgsGuestStateProblem.InUse, e.Message, e);
+        }
+    }
+
+    /// <summary>Reads one entry; a failure names the entry, so a caller can tell a locked vTPM from a damaged variable store.</summary>
+    private static byte[]? ReadNamed(VmgsFile file, VmgsEntryId entry, string vmgsPath)
+    {
+        try
+        {
+            return file.ReadEntry(entry);
+        }
+        catch (VmgsIntegrityException e)
+        {
+            throw new VmgsGuestStateException(VmgsGuestStateProblem.IntegrityFailed,
+                $"VMGS {vmgsPath}: the {VmgsEntryNames.ToName(entry)} entry does not decrypt: it was corrupted or tampered with ({e.Message}).", e) { Entry = entry };
+        }
+        catch (VmgsFormatException e)
+        {
+            throw new VmgsGuestStateException(VmgsGuestStateProblem.Malformed, $"VMGS {vmgsPath}: the {VmgsEntryNames.ToName(entry)} entry is malformed: {e.Message}", e) { Entry = entry };
         }
     }
 
@@ -173,4 +191,7 @@ public sealed class VmgsGuestStateException : Exception
         : base(message, innerException) => Problem = problem;
 
     public VmgsGuestStateProblem Problem { get; }
+
+    /// <summary>The one entry that failed; null when the file as a whole (its key, headers, lock) did.</summary>
+    public VmgsEntryId? Entry { get; init; }
 }

@@ -16,6 +16,12 @@ public sealed class VTpmProcess : IAsyncDisposable
     internal const ulong CapabilitiesQemuRequires = 0x1 | 0x2 | 0x4 | 0x8 | 0x80 | 0x1000 | 0x400 | 0x2000;
     private const uint CmdGetCapability = 0x01;
 
+    /// <summary>tl-vtpm's exit code for a state it refuses to open (docs/vtpm.md); it never manufactures a replacement.</summary>
+    internal const int StateRefusedExitCode = 4;
+
+    /// <summary>What tl-vtpm writes before the reason when it refuses its state (a detached process's exit code is unknown).</summary>
+    internal const string StateRefusedMarker = "tl-vtpm: state refused: ";
+
     private VTpmProcess(ISupervisedProcess process, string controlSocket, ulong capabilities)
     {
         Process = process;
@@ -135,8 +141,12 @@ public sealed class VTpmProcess : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             if (process.HasExited)
             {
-                throw new VmRuntimeException(VmRuntimeFailure.ComponentFailed,
-                    $"{process.DisplayName} exited{ExitText(await process.Ended.ConfigureAwait(false))} before it was ready: {process.StandardErrorTail}");
+                int? code = await process.Ended.ConfigureAwait(false);
+                string said = process.StandardErrorTail;
+                // A detached vTPM's exit code is init's, not ours: its refusal is also told by the words it wrote.
+                bool refused = code == StateRefusedExitCode || said.Contains(StateRefusedMarker, StringComparison.Ordinal);
+                throw new VmRuntimeException(refused ? VmRuntimeFailure.VTpmStateRefused : VmRuntimeFailure.ComponentFailed,
+                    $"{process.DisplayName} exited{ExitText(code)} before it was ready: {said}");
             }
 
             if (File.Exists(controlSocket))

@@ -312,6 +312,37 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : Regist
         Assert.Equal(ahead, (await clocks.GetAsync(VmId, default))!.Clock); // the refused quote does not move it back
     }
 
+    [Fact]
+    public async Task Attest_AfterASanctionedRestore_TheRestoredVTpmIsAccepted_AndAnUnsanctionedRollbackIsStillRefused()
+    {
+        IQuoteClockStore clocks = Service.Service<IQuoteClockStore>();
+        ISanctionedRestoreStore restores = Service.Service<ISanctionedRestoreStore>();
+        await AttestExpectingAsync(HttpStatusCode.OK);
+        // The floor a snapshot taken now records: the newest quote accepted before it.
+        QuoteClock floor = (await clocks.GetAsync(VmId, default))!.Clock;
+
+        // The VM ran on after the snapshot (10 more boots); its owner then restores the snapshot: the vTPM's quotes are
+        // now older than the record, and the restore is what makes them acceptable.
+        Service.Clock.Advance(TimeSpan.FromSeconds(1));
+        await clocks.AdvanceAsync(VmId, floor with { ResetCount = floor.ResetCount + 10 }, Service.Clock.GetUtcNow(), default);
+        Service.Clock.Advance(TimeSpan.FromSeconds(1));
+        await restores.RecordAsync(new SanctionedRestore(VmId, "snapshot-1", floor, Service.Clock.GetUtcNow()), default);
+        Service.Clock.Advance(TimeSpan.FromSeconds(1));
+        await AttestExpectingAsync(HttpStatusCode.OK);
+
+        SanctionedRestore recorded = Assert.Single(await restores.ListAsync(VmId, default));
+        Assert.Equal(("snapshot-1", floor), (recorded.Source, recorded.Floor));
+        QuoteClock after = (await clocks.GetAsync(VmId, default))!.Clock;
+        Assert.Null(after.RegressionFrom(floor)); // the record moves on from the floor with the restored vTPM's quotes
+
+        // A rollback nobody sanctioned, after the restore: still refused.
+        Service.Clock.Advance(TimeSpan.FromSeconds(1));
+        await clocks.AdvanceAsync(VmId, after with { ResetCount = after.ResetCount + 10 }, Service.Clock.GetUtcNow(), default);
+        Service.Clock.Advance(TimeSpan.FromSeconds(1));
+        JsonElement problem = await AttestExpectingAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("reset count went back", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     private static string ReplaceJsonString(string json, string property, string value)
     {
         using JsonDocument document = JsonDocument.Parse(json);

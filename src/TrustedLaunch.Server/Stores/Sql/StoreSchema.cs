@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 7;
+    public const int Version = 8;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -257,6 +257,19 @@ public static partial class StoreSchema
             holder TEXT NOT NULL,
             expires_at INTEGER NOT NULL,
             acquired_at INTEGER NOT NULL);
+        """,
+        // 8: restores of a VM's guest state its owner asked for (docs/lifecycle.md), each with the quote-clock floor it set.
+        """
+        CREATE TABLE sanctioned_restores (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            vm_id TEXT NOT NULL,
+            restored_at INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            floor_reset_count INTEGER NULL,
+            floor_restart_count INTEGER NULL,
+            floor_clock INTEGER NULL,
+            floor_safe INTEGER NULL);
+        CREATE INDEX sanctioned_restores_by_vm ON sanctioned_restores (vm_id, restored_at);
         """,
     ];
 

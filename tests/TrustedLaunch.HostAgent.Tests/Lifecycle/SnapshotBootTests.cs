@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using TrustedLaunch.Attestation;
+using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.ControlPlane.Hosts;
+using TrustedLaunch.GuestChannel.Host;
+using TrustedLaunch.HostAgent.Lifecycle;
+using TrustedLaunch.HostAgent.Tests.Platform;
+using TrustedLaunch.HostAgent.Tests.Vms;
+using TrustedLaunch.HostAgent.Vms;
+using TrustedLaunch.Images;
+using TrustedLaunch.Images.Agent;
+using TrustedLaunch.Runtime;
+using TrustedLaunch.Runtime.Console;
+using TrustedLaunch.Runtime.GuestState;
+using TrustedLaunch.Testing;
+using TrustedLaunch.VTpm.Identity;
+using Xunit.Abstractions;
+
+namespace TrustedLaunch.HostAgent.Tests.Lifecycle;
+
+/// <summary>
+/// Two real TCG boots of the Debian image with the guest agent, from guest state the lifecycle verbs made: a VM restored
+/// from its snapshot attests with its original vTPM, and its quote is older than what its vTPM had reached after the
+/// snapshot — refused as a rollback against that record, accepted against the floor a sanctioned restore sets; a VM made
+/// from the same snapshot boots with a new EK and AK and attests under its own id only.
+/// </summary>
+[Collection(PlatformBoots.Name)]
+[IntegrationTest]
+public sealed class SnapshotBootTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task RestoredVm_AttestsWithItsIdentity_QuoteClockRolledBack_CopyAttestsUnderItsOwnIdWithANewEk()
+    {
+        string cache = RepositoryPaths.TestImageCache;
+        DebianImage image = DebianImageBuilder.Build(new DebianImageRequest
+        {
+            GuestAgent = GuestAgentPublisher.Publish(RepositoryPaths.RepositoryRoot, Path.Combine(cache, "guest-agent")),
+            ImageCache = Path.Combine(cache, "images"),
+            PackageCache = Path.Combine(cache, "debs"),
+        });
+        LifecycleHost host = LifecycleHost.Fresh();
+        VmFolder vm = host.Folder(Guid.NewGuid());
+        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(vm, VTpmStateLockedTests.Spec(image.RawPath), host.HostKeyPath, () => host.Ca);
+
+        // The snapshot's floor: the vTPM's clock when it was taken (no quote can have been accepted later than this).
+        QuoteClock floor;
+        using (VmgsVTpm tpm = VmgsVTpm.Start(vm.Vmgs, host.HostKeyPath))
+            floor = ReadClock(tpm);
+        SnapshotManifest snapshot = VmSnapshots.Take(vm, host.Snapshots, Guid.NewGuid(), host.HostKeyPath, DateTimeOffset.UtcNow);
+
+        // The VM's vTPM moves on after the snapshot (three more starts, each a TPM restart); a verifier would have seen quotes this late.
+        QuoteClock later = floor;
+        for (int i = 0; i < 3; i++)
+        {
+            using VmgsVTpm tpm = VmgsVTpm.Start(vm.Vmgs, host.HostKeyPath);
+            later = ReadClock(tpm);
+        }
+
+        Assert.True(later.RegressionFrom(floor) is null && later != floor, $"{floor} -> {later}"); // tl-vtpm's orderly stops make these restarts
+        VmSnapshots.Restore(vm, VmSnapshots.Folder(host.Snapshots, snapshot.SnapshotId), host.HostKeyPath);
+
+        X509Certificate2Collection anchors = [host.Ca.RootCertificate, host.Ca.AttestationKeyCa.Certificate];
+        (AttestationEvidence restored, byte[] nonce) = await BootAndAttestAsync(vm, host.HostKeyPath, "restored");
+        var verifier = new AttestationVerifier(TimeProvider.System);
+        AttestationResult unsanctioned = verifier.Verify(restored, new AttestationExpectations { VmId = vm.VmId, Nonce = nonce, AkCaCertificates = anchors, PreviousQuoteClock = later });
+        AttestationResult sanctioned = verifier.Verify(restored, new AttestationExpectations { VmId = vm.VmId, Nonce = nonce, AkCaCertificates = anchors, PreviousQuoteClock = floor });
+
+        Assert.False(unsanctioned.Passed);
+        Assert.Contains("went back", unsanctioned.Failure!.Message, StringComparison.Ordinal);
+        Assert.True(sanctioned.Passed, sanctioned.Failure?.ToString());
+        Assert.Equal(vm.VmId, sanctioned.VmId);
+        string akPem = Assert.Single(keys, k => k.Role == "ak-rsa2048").CertificatePem!;
+        Assert.Equal(X509Certificate2.CreateFromPem(akPem).RawData, restored.Tpm.AkCertificate);
+
+        // A new VM from the same snapshot: its own vTPM, new EK and AK, its own id.
+        VmFolder copy = host.Folder(Guid.NewGuid());
+        VTpmIdentity copyIdentity = VmSnapshots.CreateVm(VmSnapshots.Folder(host.Snapshots, snapshot.SnapshotId), copy, host.HostKeyPath, () => host.Ca)!;
+        (AttestationEvidence copied, byte[] copyNonce) = await BootAndAttestAsync(copy, host.HostKeyPath, "copy");
+        AttestationResult asItself = verifier.Verify(copied, new AttestationExpectations { VmId = copy.VmId, Nonce = copyNonce, AkCaCertificates = anchors });
+        AttestationResult asSource = verifier.Verify(copied, new AttestationExpectations { VmId = vm.VmId, Nonce = copyNonce, AkCaCertificates = anchors });
+
+        Assert.True(asItself.Passed, asItself.Failure?.ToString());
+        Assert.Equal(copy.VmId, asItself.VmId);
+        Assert.False(asSource.Passed);
+        Assert.NotEqual(restored.Tpm.AkCertificate, copied.Tpm.AkCertificate);
+        Assert.NotEqual(Assert.Single(keys, k => k.Role == "ek-rsa2048").PublicKeyPem, Assert.Single(copyIdentity.Keys, k => k.Role == "ek-rsa2048").PublicKeyPem);
+    }
+
+    private static QuoteClock ReadClock(VmgsVTpm tpm)
+    {
+        ToolResult clock = tpm.Tool("tpm2_readclock");
+        Assert.True(clock.ExitCode == 0, clock.ToString());
+        ulong Field(string name) => ulong.Parse(clock.StandardOutput.Split('\n').Select(l => l.Trim())
+            .First(l => l.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim(), CultureInfo.InvariantCulture);
+        return new QuoteClock(Field("clock"), (uint)Field("reset_count"), (uint)Field("restart_count"), clock.StandardOutput.Contains("safe: yes", StringComparison.Ordinal));
+    }
+
+    /// <summary>Boots the VM from its folder as the supervisor launches it (tl-vtpm on the VMGS), asks its guest agent for evidence, powers it off.</summary>
+    private async Task<(AttestationEvidence Evidence, byte[] Nonce)> BootAndAttestAsync(VmFolder folder, string hostKey, string label)
+    {
+        VmgsGuestState state = VmgsGuestState.Open(folder.Vmgs, hostKey);
+        var options = new VirtualMachineOptions
+        {
+            Disk = folder.Disk,
+            VariableStore = state.VariableStore,
+            VTpm = state.VTpm(Path.Combine(AppContext.BaseDirectory, "tl-vtpm")),
+            MemoryMiB = 512,
+            Uuid = state.VmUuid,
+            ConsoleLog = folder.ConsoleLog,
+        };
+        await using VirtualMachine machine = await VirtualMachine.StartAsync(options);
+        BootVerdict verdict = await machine.WaitForVerdictAsync(TimeSpan.FromMinutes(6));
+        Assert.True(verdict.Outcome == BootOutcome.Booted, $"{label}: {verdict.Outcome}: {verdict.Summary}\n{ConsoleTail.Read(folder.ConsoleLog)}");
+        byte[] nonce = RandomNumberGenerator.GetBytes(32);
+        await using GuestAgentConnection agent = await GuestAgentConnection.ConnectAsync(machine.AgentSocket);
+        AttestationEvidence evidence = await agent.RequestEvidenceAsync(nonce, TimeSpan.FromMinutes(3));
+        VmStopReport stopped = await machine.ShutdownAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine($"{label}: booted in {verdict.Elapsed.TotalSeconds:0} s, stopped: {stopped.How}");
+        return (evidence, nonce);
+    }
+}
