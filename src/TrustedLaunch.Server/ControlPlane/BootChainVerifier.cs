@@ -32,7 +32,18 @@ public sealed class BootChainVerifier : IBootChainVerifier
 
         if (report.BootLoader is not byte[] loader)
             return new BootChainVerdict(null, binary, $"{report.BootLoaderProblem ?? report.Detail}.");
-        SecureBootVerdict verdict = FirmwareImageVerifier.Verify(loader, Databases(secureBootTemplate, keys));
+        ImageSecurityDatabases databases;
+        try
+        {
+            databases = Databases(secureBootTemplate, keys);
+        }
+        catch (Exception e) when (e is VariableStoreException or FormatException or System.Security.Cryptography.CryptographicException)
+        {
+            // The host could not enrol these keys either (e.g. an ECC certificate: edk2 takes RSA only).
+            return new BootChainVerdict(null, binary, $"the VM's Secure Boot keys cannot be enrolled: {e.Message}");
+        }
+
+        SecureBootVerdict verdict = FirmwareImageVerifier.Verify(loader, databases);
         return new BootChainVerdict(verdict.Allowed, binary, verdict.Message);
     }
 
