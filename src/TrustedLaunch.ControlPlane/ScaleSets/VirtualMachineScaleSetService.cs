@@ -189,7 +189,9 @@ public sealed class VirtualMachineScaleSetService(
         DateTimeOffset now = time.GetUtcNow();
         long version = (previous?.Version ?? 0) + 1;
         IReadOnlyList<VirtualMachineRecord> instances = previous is null ? [] : await InstancesAsync(key, cancellationToken);
-        bool scales = instances.Count != (model.Sku?.Capacity ?? 0);
+        // Instances being deleted (a scale-in before, or a VM deleted directly) no longer count towards the capacity.
+        bool scales = instances.Count(i => i.ProvisioningState != ProvisioningState.Deleting) != (model.Sku?.Capacity ?? 0)
+            || instances.Any(i => i.ProvisioningState == ProvisioningState.Deleting);
         var record = new VirtualMachineScaleSetRecord
         {
             SubscriptionId = key.SubscriptionId,
@@ -236,10 +238,11 @@ public sealed class VirtualMachineScaleSetService(
     }
 
     /// <summary>Makes or removes instances until they number the capacity; the first refusal (e.g. no host has room) stops it.</summary>
-    private async Task<ArmErrorDetail?> ScaleAsync(VirtualMachineScaleSetRecord scaleSet, IReadOnlyList<VirtualMachineRecord> instances,
+    private async Task<ArmErrorDetail?> ScaleAsync(VirtualMachineScaleSetRecord scaleSet, IReadOnlyList<VirtualMachineRecord> all,
         CancellationToken cancellationToken)
     {
-        for (long count = instances.Count; count < scaleSet.Capacity; count++)
+        VirtualMachineRecord[] instances = [.. all.Where(i => i.ProvisioningState != ProvisioningState.Deleting)];
+        for (long count = instances.Length; count < scaleSet.Capacity; count++)
         {
             string suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
             var instanceKey = new VirtualMachineKey(scaleSet.SubscriptionId, scaleSet.ResourceGroup, $"{scaleSet.Name}_{suffix}");

@@ -29,6 +29,9 @@ public sealed class ScaleSetPlatformTests(ITestOutputHelper output)
             ToolResult built = home.TlProcess(TimeSpan.FromMinutes(20), "image", "build", "debian-12", "--generation", "2");
             Assert.True(built.ExitCode == 0, built.ToString());
             Step("image built (or cached)");
+            // The platform CA a host certifies vTPMs with (tl server makes one only for its own local host).
+            ToolResult ca = home.TlProcess(TimeSpan.FromMinutes(2), "ca", "init", Path.Combine(home.Path, "pki"));
+            Assert.True(ca.ExitCode == 0, ca.ToString());
             home.StartServer("--no-local-host");
             home.Start("host", "host", "--server", home.Url, "--vcpus", "4");
             Assert.Equal(0, home.Tl("group", "create", "-n", Group).ExitCode);
