@@ -107,7 +107,17 @@ public static class GuestStateProvisioner
         }).ToArray();
     }
 
+    // libtpms is one per process (LibTpmsEngine refuses a second owner), and a host makes the guest state of several VMs
+    // at once (a scale set's instances): their vTPMs are manufactured one after another.
+    private static readonly Lock LibtpmsGate = new();
+
     private static (byte[] State, VTpmIdentity Identity) Manufacture(IPlatformCa platformCa, Guid vmId)
+    {
+        lock (LibtpmsGate)
+            return ManufactureAlone(platformCa, vmId);
+    }
+
+    private static (byte[] State, VTpmIdentity Identity) ManufactureAlone(IPlatformCa platformCa, Guid vmId)
     {
         var memory = new EphemeralNonVolatileStore();
         VTpmIdentity identity = VTpmManufacturer.Manufacture(new VTpmStateStore(memory, "new VMGS vtpm entry"), platformCa, new VTpmManufactureOptions { VmId = vmId });
