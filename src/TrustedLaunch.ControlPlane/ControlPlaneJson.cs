@@ -25,6 +25,8 @@ namespace TrustedLaunch.ControlPlane;
 [JsonSerializable(typeof(VirtualMachineResource))]
 [JsonSerializable(typeof(ArmList<VirtualMachineResource>))]
 [JsonSerializable(typeof(VirtualMachineModel))]
+[JsonSerializable(typeof(VirtualMachineScaleSetResource))]
+[JsonSerializable(typeof(ArmList<VirtualMachineScaleSetResource>))]
 [JsonSerializable(typeof(VirtualMachineInstanceView))]
 [JsonSerializable(typeof(ShieldedInstanceIdentity))]
 [JsonSerializable(typeof(RetrieveBootDiagnosticsDataResult))]

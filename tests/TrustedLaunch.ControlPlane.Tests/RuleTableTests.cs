@@ -28,7 +28,7 @@ public sealed class RuleTableTests
             Rule("TrustedLaunchImageNotSupported").Message);
         Assert.Equal("The VM size '{size.name}' is not supported for creation of VMs and Virtual Machine Scale Set with 'TrustedLaunch' security type. For more information, see https://aka.ms/TrustedLaunch-FAQ",
             Rule("TrustedLaunchVmSizeNotSupported").Message);
-        Assert.Equal("Changing property 'securityProfile.securityType' is not allowed.", Rule("SecurityTypeChangeNotAllowed").Message);
+        Assert.Equal(409, Rule("SecurityTypeChangeRequiresDeallocation").Status);
     }
 
     [Theory]

@@ -182,6 +182,65 @@ public sealed class VmPlannerTests
         Assert.Empty(VmPlanner.FactsFor(Input(Request(null), Gen2, Record(created.Model, DesiredPowerState.Deallocated), merge: true)).Missing());
     }
 
+    [Fact]
+    public void Plan_UpgradeDeallocatedStandardVm_TrustedLaunchWithAzuresDefaults_SecureBootOffVTpmOn()
+    {
+        VirtualMachineRecord standard = Deallocated(Plan(Request(new SecurityProfile { SecurityType = "Standard" })).Model);
+
+        VmPlan upgrade = Plan(Request(new SecurityProfile { SecurityType = "TrustedLaunch" }), previous: standard, merge: true);
+        VmPlan explicitly = Plan(Request(new SecurityProfile
+        {
+            SecurityType = "TrustedLaunch", UefiSettings = new UefiSettings { SecureBootEnabled = true, VTpmEnabled = true },
+        }), previous: standard, merge: true);
+
+        Assert.True(upgrade.Accepted, string.Join("; ", upgrade.Violations.Select(v => v.Rule.Code)));
+        Assert.Equal(new UefiSettings { SecureBootEnabled = false, VTpmEnabled = true }, upgrade.Model.Properties.SecurityProfile!.UefiSettings);
+        Assert.Equal("microsoft", upgrade.Model.Properties.TrustedLaunchExtensions!.SecureBootTemplate);
+        Assert.True(explicitly.Accepted);
+        Assert.Equal(new UefiSettings { SecureBootEnabled = true, VTpmEnabled = true }, explicitly.Model.Properties.SecurityProfile!.UefiSettings);
+    }
+
+    [Fact]
+    public void Plan_ChangeSecurityTypeOfARunningVm_RefusedUntilDeallocated()
+    {
+        VirtualMachineRecord running = Record(Plan(Request(new SecurityProfile { SecurityType = "Standard" })).Model, DesiredPowerState.Running);
+
+        VmPlan upgrade = Plan(Request(new SecurityProfile { SecurityType = "TrustedLaunch" }), previous: running, merge: true);
+
+        Assert.Equal(["SecurityTypeChangeRequiresDeallocation"], upgrade.Violations.Select(v => v.Rule.Code));
+        Assert.Equal(409, upgrade.ToFailure().StatusCode);
+    }
+
+    [Fact]
+    public void Plan_UpgradeGen1Vm_RefusedWithTheReasonNotConverted()
+    {
+        VirtualMachineRecord gen1 = Deallocated(Plan(Request(new SecurityProfile { SecurityType = "Standard" }), Gen1).Model) with
+        {
+            Generation = HyperVGeneration.V1,
+        };
+
+        VmPlan upgrade = Plan(Request(new SecurityProfile { SecurityType = "TrustedLaunch" }), Gen1, previous: gen1, merge: true);
+
+        Assert.Contains("TrustedLaunchUpgradeRequiresGen2", upgrade.Violations.Select(v => v.Rule.Code));
+        string message = upgrade.Violations.Single(v => v.Rule.Code == "TrustedLaunchUpgradeRequiresGen2").Error.Message;
+        Assert.Contains("GPT with an EFI System Partition", message, StringComparison.Ordinal);
+        Assert.Contains("does not convert disks", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_RollbackDeallocatedTrustedLaunchVm_StandardWithoutSecurityProfile()
+    {
+        VirtualMachineRecord trustedLaunch = Deallocated(Plan(Request(null)).Model);
+
+        VmPlan rollback = Plan(Request(new SecurityProfile { SecurityType = "Standard" }), previous: trustedLaunch, merge: true);
+
+        Assert.True(rollback.Accepted, string.Join("; ", rollback.Violations.Select(v => v.Rule.Code)));
+        Assert.Null(rollback.Model.Properties.SecurityProfile);
+    }
+
+    private static VirtualMachineRecord Deallocated(VirtualMachineModel model) =>
+        Record(model, DesiredPowerState.Deallocated) with { ActualPower = PowerState.Deallocated };
+
     internal static VirtualMachineResource Request(SecurityProfile? security) => new()
     {
         Location = "westus",

@@ -5,6 +5,7 @@ public static class ResourceIds
 {
     public const string VirtualMachineType = "Microsoft.Compute/virtualMachines";
     public const string ResourceGroupType = "Microsoft.Resources/resourceGroups";
+    public const string VirtualMachineScaleSetType = "Microsoft.Compute/virtualMachineScaleSets";
 
     public static string Subscription(string subscriptionId) => $"/subscriptions/{subscriptionId}";
 
@@ -12,6 +13,25 @@ public static class ResourceIds
 
     public static string VirtualMachine(string subscriptionId, string resourceGroup, string name) =>
         $"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/{VirtualMachineType}/{name}";
+
+    public static string VirtualMachineScaleSet(string subscriptionId, string resourceGroup, string name) =>
+        $"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/{VirtualMachineScaleSetType}/{name}";
+
+    /// <summary>
+    /// The subscription, resource group and name of a scale set id (<c>/subscriptions/{s}/resourceGroups/{rg}/providers/
+    /// Microsoft.Compute/virtualMachineScaleSets/{name}</c>, any case); false for any other id.
+    /// </summary>
+    public static bool TryParseScaleSet(string? id, out (string SubscriptionId, string ResourceGroup, string Name) scaleSet)
+    {
+        scaleSet = default;
+        string[] s = (id ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        bool matches = s.Length == 8 && s[0].Equals("subscriptions", StringComparison.OrdinalIgnoreCase)
+            && s[2].Equals("resourceGroups", StringComparison.OrdinalIgnoreCase) && s[4].Equals("providers", StringComparison.OrdinalIgnoreCase)
+            && s[5].Equals("Microsoft.Compute", StringComparison.OrdinalIgnoreCase) && s[6].Equals("virtualMachineScaleSets", StringComparison.OrdinalIgnoreCase);
+        if (matches)
+            scaleSet = (s[1], s[3], s[7]);
+        return matches;
+    }
 
     /// <summary>The Compute operation monitor, <c>/subscriptions/{s}/providers/Microsoft.Compute/locations/{loc}/operations/{id}</c>.</summary>
     public static string Operation(string subscriptionId, string location, string operationId) =>

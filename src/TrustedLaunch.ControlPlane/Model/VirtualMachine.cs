@@ -47,6 +47,9 @@ public sealed record VirtualMachineProperties
     /// <summary>This platform's settings that Azure's schema has no field for (docs/control-plane.md, "Extension object").</summary>
     public TrustedLaunchExtensions? TrustedLaunchExtensions { get; init; }
 
+    /// <summary>The flexible scale set the VM is an instance of; set by the scale set, fixed for the VM's life.</summary>
+    public SubResource? VirtualMachineScaleSet { get; init; }
+
     /// <summary>Read-only: the VM's unique id (QEMU's <c>-uuid</c>, the id in its vTPM's AK certificate).</summary>
     public string? VmId { get; init; }
 

@@ -1,5 +1,6 @@
 using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.ControlPlane.ScaleSets;
 using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.ControlPlane.Stores;
 
@@ -17,6 +18,7 @@ public sealed class ResourceGroupService(
     IVirtualMachineStore machines,
     IOperationStore operations,
     VirtualMachineLifecycle lifecycle,
+    IVirtualMachineScaleSetStore scaleSets,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -125,6 +127,15 @@ public sealed class ResourceGroupService(
                 token = page.ContinuationToken;
             }
             while (token is not null);
+            // The group's scale sets go with it (their instances are among the VMs just asked to go).
+            foreach (VirtualMachineScaleSetRecord scaleSet in await scaleSets.ListAsync(operation.SubscriptionId, name, cancellationToken))
+            {
+                OperationRecord? pending = scaleSet.PendingOperationId is string id ? await operations.GetAsync(id, cancellationToken) : null;
+                _ = await scaleSets.RemoveAsync(scaleSet.Key, scaleSet.Version,
+                    pending is { Status: OperationStatus.InProgress } ? pending.Complete(OperationStatus.Canceled, time.GetUtcNow(), ArmErrors.OperationPreempted()) : null,
+                    cancellationToken);
+            }
+
             group = await groups.GetAsync(operation.SubscriptionId, name, cancellationToken);
             if (group is not null && await groups.RemoveAsync(operation.SubscriptionId, name, group.Version, cancellationToken) == WriteOutcome.Written)
                 group = null;

@@ -27,6 +27,7 @@ public sealed class VirtualMachineService(
     IReferencePolicyLookup policies,
     IAttestationStatusSource attestations,
     IAttestationEnrollment enrollment,
+    SecureBootPreflight preflight,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -45,8 +46,27 @@ public sealed class VirtualMachineService(
         ArmResult<VirtualMachineResource> parsed = ControlPlaneJson.Read(body.Span, ControlPlaneJson.Default.VirtualMachineResource);
         if (parsed.Failure is ArmFailure malformed)
             return malformed;
-        VirtualMachineResource sent = parsed.Value!;
+        return await WriteAsync(key, parsed.Value!, ifMatch, ifNoneMatch, patch, scaleSetId: null, cancellationToken);
+    }
 
+    /// <summary>
+    /// Creates (or updates) an instance of a flexible scale set: the VM the scale set's model describes, judged by the same
+    /// rules as any VM, with <c>virtualMachineScaleSet.id</c> set.
+    /// </summary>
+    internal Task<ArmResult<VmWriteResult>> PutScaleSetInstanceAsync(VirtualMachineKey key, VirtualMachineResource instance, string scaleSetId,
+        CancellationToken cancellationToken) =>
+        WriteAsync(key, instance, ifMatch: null, ifNoneMatch: "*", patch: false, scaleSetId, cancellationToken);
+
+    /// <summary>
+    /// The rules on a VM model without writing anything: the scale set's model is judged once, as the VM it describes
+    /// (<paramref name="name"/> stands for the instance names), before any instance is made.
+    /// </summary>
+    internal async Task<VmPlan> PlanModelAsync(string name, VirtualMachineResource model, CancellationToken cancellationToken) =>
+        VmPlanner.Plan(await PlanInputAsync(name, Guid.NewGuid(), model, model, null, cancellationToken), Rules);
+
+    private async Task<ArmResult<VmWriteResult>> WriteAsync(VirtualMachineKey key, VirtualMachineResource sent, string? ifMatch, string? ifNoneMatch,
+        bool patch, string? scaleSetId, CancellationToken cancellationToken)
+    {
         ResourceGroupRecord? group = await groups.GetAsync(key.SubscriptionId, key.ResourceGroup, cancellationToken);
         if (group is null)
             return ArmErrors.ResourceGroupNotFound(key.ResourceGroup);
@@ -59,6 +79,10 @@ public sealed class VirtualMachineService(
             return ArmErrors.ResourceNotFound(ResourceIds.VirtualMachineType, key.Name, key.ResourceGroup);
         if (previous is not null && await BusyAsync(previous, allowPreempt: false, cancellationToken) is ArmFailure busy)
             return busy;
+        if (ScaleSetMembership(sent, previous, scaleSetId) is ArmFailure membership)
+            return membership;
+        if (scaleSetId is not null)
+            sent = sent with { Properties = (sent.Properties ?? new VirtualMachineProperties()) with { VirtualMachineScaleSet = new SubResource { Id = scaleSetId } } };
 
         if (patch && sent.Location is null)
             sent = sent with { Location = previous!.Location };
@@ -73,6 +97,8 @@ public sealed class VirtualMachineService(
         VmPlan plan = VmPlanner.Plan(await PlanInputAsync(key.Name, vmId, merged, sent, previous, cancellationToken), Rules);
         if (!plan.Accepted)
             return plan.ToFailure();
+        if (previous is not null && await preflight.CheckAsync(previous, plan.Model, cancellationToken) is ArmFailure wouldNotBoot)
+            return wouldNotBoot;
 
         VmSize size = Sizes.Find(plan.Model.Properties.HardwareProfile!.VmSize!)!;
         return previous is null
@@ -123,6 +149,18 @@ public sealed class VirtualMachineService(
         OperationRecord? pending = vm.PendingOperationId is null ? null : await operations.GetAsync(vm.PendingOperationId, cancellationToken);
         AttestationSummary? attestation = await attestations.GetLatestAsync(vm.VmId, cancellationToken);
         return VirtualMachineViews.InstanceView(vm, alive, pending, attestation, vm.Generation);
+    }
+
+    // virtualMachineScaleSet is the scale set's to set (PATCH sku.capacity adds instances); a VM keeps the one it was made with.
+    private static ArmFailure? ScaleSetMembership(VirtualMachineResource sent, VirtualMachineRecord? previous, string? scaleSetId)
+    {
+        string? asked = sent.Properties?.VirtualMachineScaleSet?.Id;
+        string? current = previous?.Model.Properties.VirtualMachineScaleSet?.Id;
+        if (asked is null || scaleSetId is not null || string.Equals(asked, current, StringComparison.OrdinalIgnoreCase))
+            return null;
+        return ArmErrors.InvalidParameter(
+            "properties.virtualMachineScaleSet cannot be set on a VM: instances of a flexible scale set are made by the scale set " +
+            "(PUT or PATCH of its sku.capacity), and a VM stays in the scale set it was made in.", "properties.virtualMachineScaleSet.id");
     }
 
     /// <summary>409 when an operation that cannot be preempted (create, delete, or with <paramref name="allowPreempt"/> false any) is in progress.</summary>

@@ -122,7 +122,10 @@ public static class VmPlanner
 
         string securityType = DecideSecurityType(input, properties, sentType, sentUefi);
         UefiSettings? previousUefi = input.Previous?.Model.Properties.SecurityProfile?.UefiSettings;
-        bool secureBoot = sentUefi?.SecureBootEnabled ?? previousUefi?.SecureBootEnabled ?? true;
+        // Azure's upgrade of an existing VM to Trusted Launch defaults to Secure Boot off and vTPM on (the guest's boot chain
+        // was never checked by firmware); a new VM defaults to both on.
+        bool upgrading = input.PreviousSecurityType is not null and not TrustedLaunch && securityType == TrustedLaunch;
+        bool secureBoot = sentUefi?.SecureBootEnabled ?? previousUefi?.SecureBootEnabled ?? !upgrading;
         bool vTpm = sentUefi?.VTpmEnabled ?? previousUefi?.VTpmEnabled ?? true;
         TrustedLaunchExtensions extensions = EffectiveExtensions(properties.TrustedLaunchExtensions, securityType == TrustedLaunch);
         VmFacts facts = Facts(input, properties, sentType, sentUefi, sentExtensions, securityType, secureBoot, vTpm, extensions);
@@ -338,6 +341,7 @@ public static class VmPlanner
                     AdminUsername = properties.OSProfile?.AdminUsername,
                 },
                 TrustedLaunchExtensions = extensions,
+                VirtualMachineScaleSet = input.Previous?.Model.Properties.VirtualMachineScaleSet ?? properties.VirtualMachineScaleSet,
             },
         };
     }

@@ -56,6 +56,31 @@ public static partial class GuestStateProvisioner
         return tpm;
     }
 
+    /// <summary>
+    /// Turns a Standard VM's guest state into a Trusted Launch one in place (the upgrade, docs/upgrade.md): a Secure Boot
+    /// variable store from the request's template replaces the key-less one, a freshly manufactured vTPM is added, and the
+    /// identity record names the template. A VMGS that holds a vTPM already (a VM rolled back to Standard, now rolled
+    /// forward) is left as it is, so its vTPM identity comes back; null is returned then.
+    /// </summary>
+    /// <exception cref="GuestStateRequestException">The keys do not fit the template, or there is no platform CA.</exception>
+    public static VTpmIdentity? UpgradeToTrustedLaunch(string path, VmgsKeyEncryptionKey kek, GuestStateRequest request, IPlatformCa platformCa)
+    {
+        ArgumentNullException.ThrowIfNull(kek);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(platformCa);
+        using VmgsFile file = VmgsFile.Open(path, kek, writable: true);
+        if (file.ReadEntry(VmgsEntryId.VTpmState) is not null)
+            return null;
+        byte[] nvram = BuildVariableStore(request);
+        (byte[] tpmState, VTpmIdentity tpm) = Manufacture(platformCa, request.VmId);
+        // Each entry replace is crash-consistent on its own; the vTPM goes last, so its presence marks a finished upgrade
+        // and an upgrade cut short is made again from the start at the next start.
+        file.WriteEntry(VmgsEntryId.UefiNvram, nvram);
+        file.WriteEntry(VmgsEntryId.VmIdentity, IdentityJson(request.VmId.ToString("D"), request.TemplateName, tpm));
+        file.WriteEntry(VmgsEntryId.VTpmState, tpmState);
+        return tpm;
+    }
+
     private static byte[] BuildVariableStore(GuestStateRequest request)
     {
         if (request.Template == SecureBootTemplate.Empty && (request.PlatformKey is not null || request.Kek.Count > 0 || request.Db.Count > 0))
@@ -82,7 +107,17 @@ public static partial class GuestStateProvisioner
         }).ToArray();
     }
 
+    // libtpms is one per process (LibTpmsEngine refuses a second owner), and a host makes the guest state of several VMs
+    // at once (a scale set's instances): their vTPMs are manufactured one after another.
+    private static readonly Lock LibtpmsGate = new();
+
     private static (byte[] State, VTpmIdentity Identity) Manufacture(IPlatformCa platformCa, Guid vmId)
+    {
+        lock (LibtpmsGate)
+            return ManufactureAlone(platformCa, vmId);
+    }
+
+    private static (byte[] State, VTpmIdentity Identity) ManufactureAlone(IPlatformCa platformCa, Guid vmId)
     {
         var memory = new EphemeralNonVolatileStore();
         VTpmIdentity identity = VTpmManufacturer.Manufacture(new VTpmStateStore(memory, "new VMGS vtpm entry"), platformCa, new VTpmManufactureOptions { VmId = vmId });

@@ -45,16 +45,38 @@ internal static class VmProvisioner
             if (spec.HyperVGeneration == "V2")
                 identity = CreateGuestState(Path.Combine(staging, VmFolder.VmgsName), folder.VmId, spec, hostKeyPath, platformCa);
         });
-        return identity is null ? [] : [.. identity.Keys.Select(k => new VTpmKeyReport
-        {
-            Role = k.Role,
-            Algorithm = k.Algorithm,
-            PersistentHandle = k.PersistentHandle,
-            CertificateIndex = k.CertificateIndex,
-            PublicKeyPem = k.PublicKeyPem,
-            CertificatePem = k.CertificatePem,
-        })];
+        return Keys(identity);
     }
+
+    /// <summary>
+    /// The upgrade of an existing Generation 2 VM to Trusted Launch (docs/upgrade.md), at the start after it: its VMGS gets
+    /// the Secure Boot keys of its extension object and a freshly manufactured vTPM. Returns the new vTPM's keys; empty when
+    /// the VMGS has a vTPM already (Trusted Launch from creation, or rolled back and forward again: the same identity).
+    /// </summary>
+    /// <exception cref="VmProvisioningException">The guest state could not be upgraded; the VM stays as it was.</exception>
+    public static IReadOnlyList<VTpmKeyReport> UpgradeToTrustedLaunch(VmFolder folder, VmRuntimeSpec spec, string hostKeyPath, Func<IPlatformCa> platformCa)
+    {
+        try
+        {
+            using VmgsKeyEncryptionKey kek = VmgsKeyEncryptionKey.Load(hostKeyPath);
+            return Keys(GuestStateProvisioner.UpgradeToTrustedLaunch(folder.Vmgs, kek, Request(folder.VmId, spec.Extensions, trustedLaunch: true), platformCa()));
+        }
+        catch (Exception e) when (e is GuestStateRequestException or PlatformCaException or VariableStoreException or FormatException or IOException
+            or TrustedLaunch.Vmgs.Format.VmgsException or TrustedLaunch.Storage.SealingKeyException or TrustedLaunch.VTpm.Engine.LibTpmsException or DllNotFoundException)
+        {
+            throw new VmProvisioningException("GuestStateUpgradeFailed", $"The VM guest state could not be upgraded to Trusted Launch: {e.Message}", e);
+        }
+    }
+
+    private static IReadOnlyList<VTpmKeyReport> Keys(VTpmIdentity? identity) => identity is null ? [] : [.. identity.Keys.Select(k => new VTpmKeyReport
+    {
+        Role = k.Role,
+        Algorithm = k.Algorithm,
+        PersistentHandle = k.PersistentHandle,
+        CertificateIndex = k.CertificateIndex,
+        PublicKeyPem = k.PublicKeyPem,
+        CertificatePem = k.CertificatePem,
+    })];
 
     private static void CreateDisk(string disk, string image, int? sizeGB)
     {

@@ -214,6 +214,8 @@ internal sealed class VmSupervisor : IAsyncDisposable
         {
             Report(desired.Version, "Starting");
             VmSnapshots.CompleteRestore(_folder); // a restore cut short: its whole pair or the old one, never a mix
+            if (!await UpgradeGuestStateAsync(desired).ConfigureAwait(false))
+                return;
         }
 
         bool secureBoot = desired.Spec.HyperVGeneration == "V2" && desired.Spec.SecurityType == "TrustedLaunch" && desired.Spec.SecureBootEnabled;
@@ -236,6 +238,35 @@ internal sealed class VmSupervisor : IAsyncDisposable
         Log.Action(_host.Logger, VmId, $"started (QEMU pid {vm.QemuProcessId}{(vm.VTpmProcessId is int v ? $", tl-vtpm pid {v}" : "")}, {vm.Accelerator.Accelerator})");
         Apply(desired, "Running", secureBoot);
         Begin(new VmRun(vm, desired.Version, created));
+    }
+
+    /// <summary>
+    /// A Generation 2 VM whose model became Trusted Launch (the upgrade, docs/upgrade.md) gets its Secure Boot keys and a
+    /// fresh vTPM in its VMGS before this start; one that has a vTPM already keeps it. False when the upgrade failed (reported).
+    /// </summary>
+    private async Task<bool> UpgradeGuestStateAsync(VmAssignment desired)
+    {
+        if (desired.Spec is not { SecurityType: "TrustedLaunch", HyperVGeneration: "V2" } || !_folder.HasVmgs)
+            return true;
+        try
+        {
+            IReadOnlyList<VTpmKeyReport> keys = await Task.Run(() => VmProvisioner.UpgradeToTrustedLaunch(_folder, desired.Spec, _host.HostKeyPath, _host.PlatformCa))
+                .ConfigureAwait(false);
+            if (keys.Count > 0)
+            {
+                _newKeys = keys;
+                Log.Action(_host.Logger, VmId, "upgraded to Trusted Launch: Secure Boot keys enrolled and a new vTPM manufactured in its VMGS");
+            }
+
+            return true;
+        }
+        catch (VmProvisioningException e)
+        {
+            Log.Failed(_host.Logger, VmId, "upgrading its guest state", e.Code, e.Message);
+            Apply(desired, "Stopped", secureBoot: false);
+            Report(desired.Version, "Stopped", error: Error(e.Code, e.Message));
+            return false;
+        }
     }
 
     private async Task PowerOffAsync(VmAssignment desired)

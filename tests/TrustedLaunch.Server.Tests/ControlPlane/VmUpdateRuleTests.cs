@@ -10,12 +10,12 @@ public sealed class VmUpdateRuleTests(HostedArmTestService arm) : IClassFixture<
     /// <summary>The rule codes these tests send (with <see cref="TrustedLaunchRuleTests.CreateCases"/>, every rule of the table).</summary>
     public static IReadOnlyList<string> Covered { get; } =
     [
-        "SecurityTypeChangeNotAllowed", "ImageReferenceChangeNotAllowed", "SecureBootKeysChangeNotAllowed",
+        "SecurityTypeChangeRequiresDeallocation", "TrustedLaunchUpgradeRequiresGen2", "ImageReferenceChangeNotAllowed", "SecureBootKeysChangeNotAllowed",
         "UefiSettingsChangeRequiresDeallocation", "VmSizeChangeRequiresDeallocation",
     ];
 
     [Fact]
-    public async Task Put_ChangeSecurityType_RefusedBothWays()
+    public async Task Put_ChangeSecurityTypeOfARunningVm_RefusedBothWaysUntilDeallocated()
     {
         string group = await arm.CreateGroupAsync();
         await arm.CreateRunningAsync(group, "tl1");
@@ -32,11 +32,32 @@ public sealed class VmUpdateRuleTests(HostedArmTestService arm) : IClassFixture<
 
         foreach (ArmAnswer answer in new[] { down, up })
         {
-            Assert.True(answer.Status == HttpStatusCode.BadRequest, answer.ToString());
-            Assert.True(answer.ErrorCode == "SecurityTypeChangeNotAllowed", answer.ToString());
-            Assert.Equal("Changing property 'securityProfile.securityType' is not allowed.", answer.Error.GetProperty("message").GetString());
+            Assert.True(answer.Status == HttpStatusCode.Conflict, answer.ToString());
+            Assert.True(answer.ErrorCode == "SecurityTypeChangeRequiresDeallocation", answer.ToString());
+            Assert.StartsWith("The security type can be changed only while the VM is deallocated", answer.Error.GetProperty("message").GetString(), StringComparison.Ordinal);
             Assert.Equal("properties.securityProfile.securityType", answer.Error.GetProperty("target").GetString());
         }
+    }
+
+    [Fact]
+    public async Task Put_UpgradeGen1Vm_RefusedWithTheReason()
+    {
+        string group = await arm.CreateGroupAsync();
+        JsonObject gen1 = ArmTestService.VmBody(ArmTestService.Gen1Sku);
+        gen1["properties"]!["securityProfile"] = new JsonObject { ["securityType"] = "Standard" };
+        await arm.CreateRunningAsync(group, "gen1", gen1);
+        await arm.ActAsync(group, "gen1", "deallocate");
+        JsonObject upgrade = ArmTestService.VmBody(ArmTestService.Gen1Sku);
+        upgrade["properties"]!["securityProfile"] = ArmTestService.TrustedLaunch(secureBoot: false, vTpm: true);
+
+        ArmAnswer answer = await arm.PutVmAsync(group, "gen1", upgrade);
+
+        Assert.True(answer.Status == HttpStatusCode.BadRequest, answer.ToString());
+        JsonElement[] details = [.. answer.Error.GetProperty("details").EnumerateArray()];
+        JsonElement gen2 = details.Single(d => d.GetProperty("code").GetString() == "TrustedLaunchUpgradeRequiresGen2");
+        Assert.StartsWith("This VM is Generation 1: it boots with BIOS from an MBR disk", gen2.GetProperty("message").GetString(), StringComparison.Ordinal);
+        ArmAnswer after = await arm.GetAsync(ArmTestService.WithApi(arm.VmPath(group, "gen1")));
+        Assert.False(after.Body.GetProperty("properties").TryGetProperty("securityProfile", out _), "the VM stays Standard");
     }
 
     [Fact]

@@ -37,6 +37,7 @@ internal static class VmCommands
     {
         var command = new Command("vm", "Virtual machines of the control plane (as az vm), run by its hosts.");
         command.Subcommands.Add(VmCreateCommand.Create());
+        command.Subcommands.Add(VmUpdateCommand.Create());
         command.Subcommands.Add(CreateList());
         command.Subcommands.Add(CreateShow("show", "Show a VM (-d: with its power state).", expand: false, Columns));
         command.Subcommands.Add(CreateShow("get-instance-view", "Show a VM with its instance view: provisioning and power state, boot verdict, latest attestation.",

@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 8;
+    public const int Version = 9;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -270,6 +270,23 @@ public static partial class StoreSchema
             floor_clock INTEGER NULL,
             floor_safe INTEGER NULL);
         CREATE INDEX sanctioned_restores_by_vm ON sanctioned_restores (vm_id, restored_at);
+        """,
+        // 9: flexible scale sets (docs/scale-sets.md): the model as JSON; instances are virtual_machines rows naming it.
+        """
+        CREATE TABLE virtual_machine_scale_sets (
+            subscription_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            resource_group TEXT NOT NULL,
+            name TEXT NOT NULL,
+            unique_id TEXT NOT NULL,
+            location TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            model_json TEXT NOT NULL,
+            provisioning_state TEXT NOT NULL,
+            pending_operation_id TEXT NULL,
+            time_created INTEGER NOT NULL,
+            PRIMARY KEY (subscription_id, group_key, name_key));
         """,
     ];
 
