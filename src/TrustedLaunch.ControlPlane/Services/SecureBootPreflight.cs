@@ -15,6 +15,7 @@ public sealed class SecureBootPreflight(ImageCatalogService images, IBootChainVe
     public const string FailedCode = "SecureBootPreflightFailed";
     public const string UnavailableCode = "SecureBootPreflightUnavailable";
     private const string Target = "properties.securityProfile.uefiSettings.secureBootEnabled";
+    private const string ImageBootLoader = "/EFI/BOOT/BOOTX64.EFI";
 
     /// <summary>Null when <paramref name="model"/> does not switch Secure Boot on, or the boot chain passes; else the refusal.</summary>
     public async Task<ArmFailure?> CheckAsync(VirtualMachineRecord previous, VirtualMachineModel model, CancellationToken cancellationToken)
@@ -33,8 +34,12 @@ public sealed class SecureBootPreflight(ImageCatalogService images, IBootChainVe
         }
 
         string template = model.Properties.TrustedLaunchExtensions?.SecureBootTemplate ?? VmPlanner.MicrosoftTemplate;
-        BootChainVerdict verdict = await verifier.VerifyAsync(image.FilePath, template, model.Properties.TrustedLaunchExtensions?.SecureBootKeys,
-            cancellationToken);
+        Model.SecureBootKeys? keys = model.Properties.TrustedLaunchExtensions?.SecureBootKeys;
+        // The image's registration already judged its boot loader with the Microsoft template's keys; the disk is read
+        // again only for other keys (and when that judgement had no answer).
+        BootChainVerdict verdict = template == VmPlanner.MicrosoftTemplate && keys is null && image.SecureBoot.Passes is bool passes
+            ? new BootChainVerdict(passes, ImageBootLoader, image.SecureBoot.Detail)
+            : await verifier.VerifyAsync(image.FilePath, template, keys, cancellationToken);
         if (verdict.Allowed == true)
             return null;
         string why = verdict.Allowed is null ? "could not be judged" : "would be refused";

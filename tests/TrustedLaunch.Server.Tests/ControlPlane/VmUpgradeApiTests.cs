@@ -45,8 +45,16 @@ public sealed class VmUpgradeApiTests(HostedArmTestService arm) : IClassFixture<
         string vm = await CreateDeallocatedStandardAsync(group, "pre1");
         ArmAnswer before = await arm.GetAsync(ArmTestService.WithApi(arm.VmPath(group, vm)));
 
-        // The test service's images name files that do not exist: the boot chain cannot be judged, so Secure Boot is not switched on.
-        ArmAnswer refused = await PatchAsync(group, vm, ArmTestService.TrustedLaunch(secureBoot: true, vTpm: true));
+        // The image's registered verdict speaks for the Microsoft template only; with other keys the disk is read, and the test
+        // service's images name files that do not exist: the boot chain cannot be judged, so Secure Boot is not switched on.
+        ArmAnswer refused = await arm.SendAsync(HttpMethod.Patch, ArmTestService.WithApi(arm.VmPath(group, vm)), new JsonObject
+        {
+            ["properties"] = new JsonObject
+            {
+                ["securityProfile"] = ArmTestService.TrustedLaunch(secureBoot: true, vTpm: true),
+                ["trustedLaunchExtensions"] = new JsonObject { ["secureBootTemplate"] = "microsoft-2023" },
+            },
+        });
 
         Assert.True(refused.Status == HttpStatusCode.BadRequest, refused.ToString());
         Assert.Equal("SecureBootPreflightFailed", refused.ErrorCode);
