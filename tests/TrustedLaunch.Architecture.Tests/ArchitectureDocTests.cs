@@ -16,6 +16,7 @@ public partial class ArchitectureDocTests
         ["System.IO.Hashing"] = "System.IO.Hashing",
         ["System.CommandLine"] = "System.CommandLine",
         ["SQLite"] = "Microsoft.Data.Sqlite",
+        ["Npgsql"] = "Npgsql",
         ["ASP.NET Core"] = "Microsoft.AspNetCore.App",
         ["OpenApi"] = "Microsoft.AspNetCore.OpenApi",
         ["Logging.Abstractions"] = "Microsoft.Extensions.Logging.Abstractions",

@@ -12,4 +12,7 @@ internal static partial class ReplicaLog
 
     [LoggerMessage(6102, LogLevel.Warning, "Lease {Lease}: renewal failed ({Reason}); retrying")]
     public static partial void LeaseRenewalFailed(ILogger logger, string lease, string reason);
+
+    [LoggerMessage(6103, LogLevel.Warning, "PostgreSQL doorbell: {Reason}; other replicas' host polls answer at their timeout until it reconnects")]
+    public static partial void DoorbellReconnecting(ILogger logger, string reason);
 }

@@ -19,6 +19,11 @@ public static class StoreRegistration
         // Registered before every worker it gates, so its first election completes before they start.
         services.AddSingleton<MaintenanceLeader>();
         services.AddHostedService(s => s.GetRequiredService<MaintenanceLeader>());
+        if (database is PostgresDatabase postgres)
+        {
+            services.AddSingleton(postgres);
+            services.AddHostedService<PostgresDoorbell>();
+        }
         services.AddSingleton<INonceStore, SqlNonceStore>();
         services.AddSingleton<IBaselineStore, SqlBaselineStore>();
         services.AddSingleton<IQuoteClockStore, SqlQuoteClockStore>();

@@ -16,10 +16,12 @@ public sealed class PostgresDatabase : StoreDatabase
     private const long WriteLock = 0x544C_5752_4954;     // "TLWRIT"
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _listenerConnectionString;
 
-    private PostgresDatabase(NpgsqlDataSource dataSource, string description)
+    private PostgresDatabase(NpgsqlDataSource dataSource, string listenerConnectionString, string description)
     {
         _dataSource = dataSource;
+        _listenerConnectionString = listenerConnectionString;
         Description = description;
     }
 
@@ -45,7 +47,9 @@ public sealed class PostgresDatabase : StoreDatabase
         if (string.IsNullOrEmpty(builder.ApplicationName))
             builder.ApplicationName = "tl-server";
         string description = $"postgresql://{builder.Host}:{builder.Port}/{builder.Database}";
-        var database = new PostgresDatabase(new NpgsqlDataSourceBuilder(builder.ConnectionString).Build(), description);
+        // The doorbell's LISTEN is session state: it gets a connection of its own, outside the pool, held for the process's life.
+        string listener = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false, KeepAlive = 30 }.ConnectionString;
+        var database = new PostgresDatabase(new NpgsqlDataSourceBuilder(builder.ConnectionString).Build(), listener, description);
         try
         {
             database.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
@@ -84,6 +88,22 @@ public sealed class PostgresDatabase : StoreDatabase
         catch
         {
             await transaction.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A new connection outside the pool, for one long-lived <c>LISTEN</c> (<see cref="Replicas.PostgresDoorbell"/>).</summary>
+    public async Task<NpgsqlConnection> OpenListenerAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(_listenerConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
             throw;
         }
     }
