@@ -11,6 +11,7 @@ packages=(
   mtools cpio fdisk                        # guest image: ESP via mtools; cpio and sfdisk are its test oracles
   efitools                                 # sign-efi-sig-list/cert-to-efi-sig-list: independent EFI_VARIABLE_AUTHENTICATION_2 peer
   clang llvm                               # NativeAOT publish of tl-guest-agent (clang links it, llvm-objcopy strips it)
+  chromium                                 # the portal's browser tests (Playwright drives Debian's chromium; its own download is unavailable)
   "$@"
 )
 
