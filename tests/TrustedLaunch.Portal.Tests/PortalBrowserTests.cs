@@ -121,7 +121,7 @@ public sealed partial class PortalBrowserTests(ITestOutputHelper output)
             ILocator row = page.Locator("tr[data-vm=web1]");
             await Expect(row).ToContainTextAsync("Trusted launch");
             await Expect(row).ToContainTextAsync("Running");
-            await Expect(row.Locator("td.pass")).ToHaveTextAsync("pass");
+            await Expect(row.Locator("span.pass")).ToHaveTextAsync("pass");
             await browser.ScreenshotAsync("vms");
 
             await page.GotoAsync(home.Url + "/portal/vms/portal/web1/security");
