@@ -54,7 +54,7 @@ public sealed class CreateVmForm
                     SecurityType = trusted ? TrustedLaunchType : StandardType,
                     UefiSettings = trusted ? new UefiSettings { SecureBootEnabled = SecureBoot, VTpmEnabled = VTpm } : null,
                 },
-                OSProfile = new OSProfile { ComputerName = Name },
+                OSProfile = string.IsNullOrWhiteSpace(Name) ? null : new OSProfile { ComputerName = Name }, // absent: the VM's name
             },
         };
     }
