@@ -73,7 +73,7 @@ public sealed partial class PortalBrowserTests(ITestOutputHelper output)
     /// Issue 18's walk through the portal on two real boots of one VM: created through the form (Trusted launch, Secure
     /// Boot, vTPM), its overview follows it to running and attested; the list shows it; the Security page shows the boot
     /// chain and a PCR table without differences. Then Secure Boot is turned off in the VM's own VMGS (the key-less UEFI
-    /// store, with the host's key) and it boots again: the alert appears on the alerts page, the PCR table highlights PCR 7,
+    /// store, with the host's key) and it boots again: the alerts page open meanwhile announces it live (the event stream), it is listed, the PCR table highlights PCR 7,
     /// and the alert is dismissed from the page. Last, the VM is deleted through the list's confirmation step.
     /// </summary>
     [Fact]
@@ -138,10 +138,13 @@ public sealed partial class PortalBrowserTests(ITestOutputHelper output)
             Build(home, "uefi", "vars", "create", "--template", "empty", "--out", keyless);
             Build(home, "vmgs", "import", Path.Combine(home.Path, "vms", vmId.ToString("D"), "vm.vmgs"), "--entry", "uefi-nvram", "--in", keyless,
                 "--key-file", Path.Combine(home.Path, "host", "host.kek"));
+            // 4. The alerts page, open while the VM boots again, announces the new alert live (the event stream), and shows it.
+            await page.GotoAsync(home.Url + "/portal/alerts");
+            await Expect(page.Locator("#live-updates")).ToBeHiddenAsync();
             Assert.Equal(0, home.Tl("vm", "start", "-g", Group, "-n", "web1").ExitCode);
             Step("second boot without Secure Boot started");
-
-            // 4. The alert appears on the alerts page.
+            await Expect(page.Locator("#live-updates")).ToBeVisibleAsync(new() { Timeout = (float)BootTimeout.TotalMilliseconds });
+            Step("the open alerts page announced new security events");
             ILocator alert = page.Locator("tr[data-type=TL_VM_AttestationFailed]").First;
             DateTime deadline = DateTime.UtcNow + BootTimeout;
             do
