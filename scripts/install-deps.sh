@@ -12,6 +12,7 @@ packages=(
   efitools                                 # sign-efi-sig-list/cert-to-efi-sig-list: independent EFI_VARIABLE_AUTHENTICATION_2 peer
   clang llvm                               # NativeAOT publish of tl-guest-agent (clang links it, llvm-objcopy strips it)
   postgresql                               # the store tests and bench/fleet-sim run a throw-away cluster (initdb + postgres)
+  chromium                                 # the portal's browser tests (Playwright drives Debian's chromium; its own download is unavailable)
   "$@"
 )
 

@@ -11,6 +11,7 @@ using TrustedLaunch.Server.ControlPlane;
 using TrustedLaunch.Server.Endpoints;
 using TrustedLaunch.Server.Endpoints.Arm;
 using TrustedLaunch.Server.Endpoints.Security;
+using TrustedLaunch.Server.Portal;
 using TrustedLaunch.Server.Posture;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sql;
@@ -72,6 +73,7 @@ public static class AttestationServiceHost
         builder.Services.AddControlPlane(options.ControlPlane);
         builder.Services.AddPosture(options.Posture);
         builder.Services.AddOpenApi(ArmOpenApi.Configure);
+        builder.AddPortal(options);
 
         WebApplication app = builder.Build();
         app.Use(ProblemOnErrorAsync);
@@ -81,6 +83,7 @@ public static class AttestationServiceHost
         MetadataEndpoints.Map(app);
         ControlPlaneEndpoints.Map(app);
         SecurityEndpoints.Map(app);
+        app.MapPortal();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapFallback(() => VmAttestationEndpoints.Problem(StatusCodes.Status404NotFound, ServiceProblem.TypePrefix + "NoSuchEndpoint",
             "No such endpoint", "See docs/server.md for the API."));

@@ -106,6 +106,16 @@ public sealed class VirtualMachineService(
             : await UpdateAsync(previous, plan, size, ifMatch, ifNoneMatch, cancellationToken);
     }
 
+    /// <summary>
+    /// Judges a create request as <see cref="PutAsync"/> would (the same look-ups, request checks and rules table) and
+    /// stores nothing: the portal shows the verdict beside the form before it is submitted.
+    /// </summary>
+    public async Task<VmPlan> PreviewCreateAsync(string name, VirtualMachineResource request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return VmPlanner.Plan(await PlanInputAsync(name, Guid.Empty, request, request, null, cancellationToken), Rules);
+    }
+
     public async Task<ArmResult<VirtualMachineRecord>> GetAsync(VirtualMachineKey key, CancellationToken cancellationToken)
     {
         if (ArmNames.CheckResourceGroup(key.ResourceGroup) is ArmFailure badGroup)

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace TrustedLaunch.Portal.Data;
+
+/// <summary>An ARM answer: its status and JSON body (an ARM error envelope when it failed).</summary>
+public sealed record ArmReply(HttpStatusCode Status, JsonElement? Body)
+{
+    public bool Succeeded => (int)Status is >= 200 and < 300;
+
+    /// <summary>The ARM error's message, for a failed answer.</summary>
+    public string ErrorMessage => Body is JsonElement body && body.TryGetProperty("error", out JsonElement error) && error.TryGetProperty("message", out JsonElement message)
+        ? message.GetString() ?? Status.ToString()
+        : $"{(int)Status} {Status}";
+}
+
+/// <summary>
+/// The portal as a client of the service's own ARM API (as Azure's portal is of ARM): posture, alerts and attestation
+/// history are read and changed through the same endpoints the CLI uses, so their rules live in one place. The calls go
+/// to the service's own loopback address. When the API authenticates its callers, this is where the signed-in user's
+/// credential is forwarded.
+/// </summary>
+public sealed class PortalArmClient(IServer server) : IDisposable
+{
+    public const string SecurityAlertsApi = "2022-01-01";
+    public const string AssessmentsApi = "2021-06-01";
+    public const string SuppressionRulesApi = "2019-01-01-preview";
+    public const string SecureScoresApi = "2020-01-01";
+
+    private readonly HttpClient _http = new(new SocketsHttpHandler { UseCookies = false }) { Timeout = TimeSpan.FromSeconds(30) };
+    private Uri? _base;
+
+    public Task<ArmReply> GetAsync(string path, string? apiVersion, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, path, apiVersion, null, cancellationToken);
+
+    public Task<ArmReply> PostAsync(string path, string? apiVersion, string? json, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, path, apiVersion, json, cancellationToken);
+
+    public async Task<ArmReply> SendAsync(HttpMethod method, string path, string? apiVersion, string? json, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string query = apiVersion is null ? "" : (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "api-version=" + apiVersion;
+        using var request = new HttpRequestMessage(method, new Uri(BaseAddress(), path + query));
+        if (json is not null)
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using HttpResponseMessage response = await _http.SendAsync(request, cancellationToken);
+        byte[] body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        JsonElement? parsed = null;
+        if (body.Length > 0)
+        {
+            try
+            {
+                parsed = JsonDocument.Parse(body).RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                parsed = null; // not JSON (an empty 204, a proxy's page): the status says enough
+            }
+        }
+
+        return new ArmReply(response.StatusCode, parsed);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    // The first address Kestrel bound, with a wildcard host made the loopback one (port 0 is resolved by then).
+    private Uri BaseAddress()
+    {
+        if (_base is not null)
+            return _base;
+        string address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException("The service has bound no address yet.");
+        var builder = new UriBuilder(address.Replace("://+", "://127.0.0.1", StringComparison.Ordinal).Replace("://*", "://127.0.0.1", StringComparison.Ordinal));
+        if (builder.Host is "0.0.0.0")
+            builder.Host = "127.0.0.1";
+        else if (builder.Host is "[::]" or "::")
+            builder.Host = "[::1]";
+        _base = builder.Uri;
+        return _base;
+    }
+}
