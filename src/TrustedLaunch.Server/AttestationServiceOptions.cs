@@ -60,5 +60,8 @@ public sealed record AttestationServiceOptions
     /// <summary>Posture: evaluation intervals and webhook delivery (docs/posture.md).</summary>
     public Posture.PostureOptions Posture { get; init; } = new();
 
+    /// <summary>Logs, metrics and traces (docs/observability.md).</summary>
+    public Telemetry.TelemetryOptions Telemetry { get; init; } = new();
+
     public string DatabasePath => Path.Combine(DataDirectory, DatabaseFileName);
 }

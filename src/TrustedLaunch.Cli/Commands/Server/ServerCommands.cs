@@ -12,6 +12,7 @@ using TrustedLaunch.Posture.Assessments;
 using TrustedLaunch.SecureBoot.Rollover;
 using TrustedLaunch.Server;
 using TrustedLaunch.Server.Posture;
+using TrustedLaunch.Server.Telemetry;
 using TrustedLaunch.Uefi.Format;
 using TrustedLaunch.VTpm.Identity;
 
@@ -41,11 +42,14 @@ internal static class ServerCommands
         var hostName = new Option<string?>("--host-name") { Description = "The local host's name (default: this machine's name)." };
         var liveness = new Option<int>("--host-liveness") { Description = "Seconds after which a host that has not polled is lost (its VMs show PowerState/unknown).", DefaultValueFactory = _ => 90 };
         var dbxUpdate = new Option<string?>("--dbx-update") { Description = "The newest signed dbx update (e.g. Microsoft's DBXUpdate.bin): posture's 'dbx should be current' compares each VM's attested dbx with it." };
+        var logFormat = CliOptions.LogFormat();
+        var otlp = CliOptions.OtlpEndpoint();
+        var noMetrics = new Option<bool>("--no-metrics") { Description = "Do not serve Prometheus metrics at /metrics." };
         var command = new Command("server",
             "Run the attestation service and the ARM control plane, with a local host that runs the VMs, until Ctrl-C or SIGTERM (the VMs keep running). " +
             "Exit 0 stopped cleanly, 2 bad option, 3 cannot start (port in use, database unusable).")
         {
-            data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness, dbxUpdate,
+            data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness, dbxUpdate, logFormat, otlp, noMetrics,
         };
         command.Subcommands.Add(VmCommands.Create());
         command.Subcommands.Add(PolicyCommands.Create());
@@ -75,6 +79,12 @@ internal static class ServerCommands
                 ImageCache = Path.Combine(home, "images"),
                 ControlPlane = new ControlPlaneOptions { HostLivenessWindow = TimeSpan.FromSeconds(parse.GetValue(liveness)) },
                 Posture = new PostureOptions { NewestDbx = parse.GetValue(dbxUpdate) is string dbx ? ReadDbxRelease(dbx) : null },
+                Telemetry = new TelemetryOptions
+                {
+                    LogFormat = CliOptions.ParseLogFormat(parse.GetValue(logFormat)),
+                    OtlpEndpoint = CliOptions.ParseOtlpEndpoint(parse.GetValue(otlp)),
+                    MetricsPath = parse.GetValue(noMetrics) ? null : "/metrics",
+                },
             };
             WebApplication app = Build(options);
             await using (app.ConfigureAwait(false))

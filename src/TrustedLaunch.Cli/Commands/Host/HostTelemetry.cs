@@ -1,0 +1,50 @@
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using TrustedLaunch.Server.Telemetry;
+
+namespace TrustedLaunch.Cli.Commands.Host;
+
+/// <summary>
+/// <c>tl host</c>'s traces and metrics (the OpenTelemetry SDK, which reaches tl through the server's packages). Tracing is
+/// always on, so the relay's spans exist and HttpClient sends their W3C <c>traceparent</c> to the service: its logs and
+/// spans then carry the host's trace id. Exported only to an OTLP collector when one is configured.
+/// </summary>
+internal sealed class HostTelemetry : IDisposable
+{
+    private readonly TracerProvider _tracing;
+    private readonly MeterProvider? _metrics;
+
+    private HostTelemetry(TracerProvider tracing, MeterProvider? metrics)
+    {
+        _tracing = tracing;
+        _metrics = metrics;
+    }
+
+    public static HostTelemetry Start(Uri? otlp)
+    {
+        ResourceBuilder resource = ResourceBuilder.CreateDefault().AddService(TelemetrySources.HostServiceName,
+            serviceVersion: typeof(HostTelemetry).Assembly.GetName().Version?.ToString(3));
+        TracerProviderBuilder tracing = Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddSource([.. TelemetrySources.ActivitySources])
+            .AddHttpClientInstrumentation();
+        if (otlp is not null)
+            tracing.AddOtlpExporter(exporter => exporter.Endpoint = otlp);
+        MeterProvider? metrics = otlp is null
+            ? null
+            : Sdk.CreateMeterProviderBuilder()
+                .SetResourceBuilder(resource)
+                .AddMeter([.. TelemetrySources.Meters, "System.Net.Http"])
+                .AddOtlpExporter(exporter => exporter.Endpoint = otlp)
+                .Build();
+        return new HostTelemetry(tracing.Build(), metrics);
+    }
+
+    public void Dispose()
+    {
+        _tracing.Dispose();
+        _metrics?.Dispose();
+    }
+}
