@@ -11,6 +11,7 @@ packages=(
   mtools cpio fdisk                        # guest image: ESP via mtools; cpio and sfdisk are its test oracles
   efitools                                 # sign-efi-sig-list/cert-to-efi-sig-list: independent EFI_VARIABLE_AUTHENTICATION_2 peer
   clang llvm                               # NativeAOT publish of tl-guest-agent (clang links it, llvm-objcopy strips it)
+  systemd adduser                          # packaging tests: systemd-analyze verify of the units, the package's account
   "$@"
 )
 

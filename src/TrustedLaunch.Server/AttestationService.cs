@@ -193,6 +193,7 @@ public sealed class AttestationService(
             return null;
         string message = string.IsNullOrWhiteSpace(detail) ? "The guest attestation agent did not answer the challenge." : detail.Trim();
         Log.AgentUnresponsive(logger, vmId);
+        telemetry.AgentUnresponsive();
         return await RecordFailureAsync(vmId, time.GetUtcNow(), nameof(AttestationFailureReason.AgentUnresponsive), "guest agent",
             message, null, cancellationToken);
     }

@@ -54,6 +54,10 @@ public sealed class AttestationTelemetry
     public void NonceSpent(NonceConsumption consumption) =>
         _noncesSpent.Add(1, new KeyValuePair<string, object?>("outcome", consumption.ToString()));
 
+    /// <summary>Counts a failure the host relay reported (the guest agent did not answer): no evidence, no steps.</summary>
+    public void AgentUnresponsive() =>
+        _attestations.Add(1, new TagList { { "verdict", "fail" }, { "reason", "AgentUnresponsive" } });
+
     /// <summary>Counts one decided attestation and its total time; tags the current span with the verdict.</summary>
     public void Decided(Activity? activity, AttestationOutcome outcome, TimeSpan elapsed)
     {
