@@ -44,7 +44,15 @@ internal static class HostCommand
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
             {
                 context.Cancel = true;
-                stop.Cancel();
+                try
+                {
+                    stop.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // System.CommandLine cancels on SIGTERM too: the agent may have stopped and its source been disposed
+                    // while this handler was on its way (it runs on a thread of its own).
+                }
             });
             using HostTelemetry telemetry = HostTelemetry.Start(CliOptions.ParseOtlpEndpoint(parse.GetValue(otlp)));
             using ILoggerFactory logs = Logs(parse, CliOptions.ParseLogFormat(parse.GetValue(logFormat)));
