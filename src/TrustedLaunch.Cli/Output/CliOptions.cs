@@ -54,6 +54,21 @@ internal static class CliOptions
         Description = "OpenTelemetry collector (OTLP, e.g. http://127.0.0.1:4317) that gets traces, metrics and logs; default OTEL_EXPORTER_OTLP_ENDPOINT, else none.",
     };
 
+    /// <summary><c>--otlp-protocol grpc|http/protobuf</c>: how <c>--otlp-endpoint</c> is spoken to.</summary>
+    public static Option<string> OtlpProtocol()
+    {
+        var option = new Option<string>("--otlp-protocol")
+        {
+            Description = "OTLP transport for --otlp-endpoint: grpc (port 4317, the default) or http/protobuf (port 4318).",
+            DefaultValueFactory = _ => "grpc",
+        };
+        option.AcceptOnlyFromAmong("grpc", "http/protobuf");
+        return option;
+    }
+
+    public static Server.Telemetry.OtlpProtocol ParseOtlpProtocol(string? value) =>
+        value == "http/protobuf" ? Server.Telemetry.OtlpProtocol.HttpProtobuf : Server.Telemetry.OtlpProtocol.Grpc;
+
     /// <summary>The <see cref="Server.Telemetry.LogFormat"/> a <c>--log-format</c> value names.</summary>
     public static Server.Telemetry.LogFormat ParseLogFormat(string? value) => value switch
     {

@@ -49,7 +49,7 @@ public static class ServiceTelemetry
                 if (options.MetricsPath is not null)
                     metrics.AddPrometheusExporter();
                 if (otlp is not null)
-                    metrics.AddOtlpExporter(exporter => exporter.Endpoint = otlp);
+                    metrics.AddOtlpExporter(exporter => OtlpEndpoint.Configure(exporter, options.OtlpEndpoint, options.OtlpProtocol, "metrics"));
             })
             .WithTracing(tracing =>
             {
@@ -58,10 +58,10 @@ public static class ServiceTelemetry
                     options.MetricsPath is null || !context.Request.Path.StartsWithSegments(options.MetricsPath, StringComparison.Ordinal));
                 tracing.AddHttpClientInstrumentation(); // webhook deliveries
                 if (otlp is not null)
-                    tracing.AddOtlpExporter(exporter => exporter.Endpoint = otlp);
+                    tracing.AddOtlpExporter(exporter => OtlpEndpoint.Configure(exporter, options.OtlpEndpoint, options.OtlpProtocol, "traces"));
             });
         if (otlp is not null)
-            telemetry.WithLogging(logging => logging.AddOtlpExporter(exporter => exporter.Endpoint = otlp));
+            telemetry.WithLogging(logging => logging.AddOtlpExporter(exporter => OtlpEndpoint.Configure(exporter, options.OtlpEndpoint, options.OtlpProtocol, "logs")));
         return builder;
     }
 

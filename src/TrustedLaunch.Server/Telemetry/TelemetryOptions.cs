@@ -13,6 +13,16 @@ public enum LogFormat
     Systemd,
 }
 
+/// <summary>The OTLP transport (<c>OTEL_EXPORTER_OTLP_PROTOCOL</c>'s two values).</summary>
+public enum OtlpProtocol
+{
+    /// <summary><c>grpc</c>, usually port 4317 (the OpenTelemetry default).</summary>
+    Grpc,
+
+    /// <summary><c>http/protobuf</c>, usually port 4318: each signal is POSTed to <c>/v1/traces</c>, <c>/v1/metrics</c>, <c>/v1/logs</c>.</summary>
+    HttpProtobuf,
+}
+
 /// <summary>What <c>tl server</c> exports about itself (docs/observability.md); immutable once the host is built.</summary>
 public sealed record TelemetryOptions
 {
@@ -24,6 +34,9 @@ public sealed record TelemetryOptions
     /// standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> variable when it is set, else none.
     /// </summary>
     public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary>How <see cref="OtlpEndpoint"/> is spoken to.</summary>
+    public OtlpProtocol OtlpProtocol { get; init; } = OtlpProtocol.Grpc;
 
     public LogFormat LogFormat { get; init; } = LogFormat.Console;
 

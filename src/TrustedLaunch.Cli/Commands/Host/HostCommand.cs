@@ -27,11 +27,12 @@ internal static class HostCommand
         accelerator.AcceptOnlyFromAmong("kvm", "tcg");
         var logFormat = CliOptions.LogFormat();
         var otlp = CliOptions.OtlpEndpoint();
+        var otlpProtocol = CliOptions.OtlpProtocol();
         var command = new Command("host",
             "Run the host agent: register with the control plane, run the VMs placed on this host (they outlive the agent and are adopted again), " +
             "attest them continuously, report. Exit 0 stopped (Ctrl-C/SIGTERM), 2 bad option, 3 environment (CA, host key, tools).")
         {
-            server, name, data, ca, vcpus, memory, accelerator, logFormat, otlp,
+            server, name, data, ca, vcpus, memory, accelerator, logFormat, otlp, otlpProtocol,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -54,7 +55,8 @@ internal static class HostCommand
                     // while this handler was on its way (it runs on a thread of its own).
                 }
             });
-            using HostTelemetry telemetry = HostTelemetry.Start(CliOptions.ParseOtlpEndpoint(parse.GetValue(otlp)));
+            using HostTelemetry telemetry = HostTelemetry.Start(CliOptions.ParseOtlpEndpoint(parse.GetValue(otlp)),
+                CliOptions.ParseOtlpProtocol(parse.GetValue(otlpProtocol)));
             using ILoggerFactory logs = Logs(parse, CliOptions.ParseLogFormat(parse.GetValue(logFormat)));
             var agent = new HostAgent.HostAgent(options, logs.CreateLogger("TrustedLaunch.HostAgent"));
             parse.Error().WriteLine($"tl host: {options.HostName} → {options.Server} (VMs in {options.VmsDirectory}); Ctrl-C stops the agent, not the VMs.");

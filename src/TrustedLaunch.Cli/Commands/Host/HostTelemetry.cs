@@ -22,22 +22,24 @@ internal sealed class HostTelemetry : IDisposable
         _metrics = metrics;
     }
 
-    public static HostTelemetry Start(Uri? otlp)
+    /// <param name="otlp">The collector named by <c>--otlp-endpoint</c>; null: <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> when set, else none.</param>
+    public static HostTelemetry Start(Uri? otlp, OtlpProtocol protocol)
     {
+        bool export = otlp is not null || new TelemetryOptions().ResolveOtlpEndpoint() is not null;
         ResourceBuilder resource = ResourceBuilder.CreateDefault().AddService(TelemetrySources.HostServiceName,
             serviceVersion: typeof(HostTelemetry).Assembly.GetName().Version?.ToString(3));
         TracerProviderBuilder tracing = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(resource)
             .AddSource([.. TelemetrySources.ActivitySources])
             .AddHttpClientInstrumentation();
-        if (otlp is not null)
-            tracing.AddOtlpExporter(exporter => exporter.Endpoint = otlp);
-        MeterProvider? metrics = otlp is null
+        if (export)
+            tracing.AddOtlpExporter(exporter => OtlpEndpoint.Configure(exporter, otlp, protocol, "traces"));
+        MeterProvider? metrics = !export
             ? null
             : Sdk.CreateMeterProviderBuilder()
                 .SetResourceBuilder(resource)
                 .AddMeter([.. TelemetrySources.Meters, "System.Net.Http"])
-                .AddOtlpExporter(exporter => exporter.Endpoint = otlp)
+                .AddOtlpExporter(exporter => OtlpEndpoint.Configure(exporter, otlp, protocol, "metrics"))
                 .Build();
         return new HostTelemetry(tracing.Build(), metrics);
     }

@@ -44,12 +44,13 @@ internal static class ServerCommands
         var dbxUpdate = new Option<string?>("--dbx-update") { Description = "The newest signed dbx update (e.g. Microsoft's DBXUpdate.bin): posture's 'dbx should be current' compares each VM's attested dbx with it." };
         var logFormat = CliOptions.LogFormat();
         var otlp = CliOptions.OtlpEndpoint();
+        var otlpProtocol = CliOptions.OtlpProtocol();
         var noMetrics = new Option<bool>("--no-metrics") { Description = "Do not serve Prometheus metrics at /metrics." };
         var command = new Command("server",
             "Run the attestation service and the ARM control plane, with a local host that runs the VMs, until Ctrl-C or SIGTERM (the VMs keep running). " +
             "Exit 0 stopped cleanly, 2 bad option, 3 cannot start (port in use, database unusable).")
         {
-            data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness, dbxUpdate, logFormat, otlp, noMetrics,
+            data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness, dbxUpdate, logFormat, otlp, otlpProtocol, noMetrics,
         };
         command.Subcommands.Add(VmCommands.Create());
         command.Subcommands.Add(PolicyCommands.Create());
@@ -83,6 +84,7 @@ internal static class ServerCommands
                 {
                     LogFormat = CliOptions.ParseLogFormat(parse.GetValue(logFormat)),
                     OtlpEndpoint = CliOptions.ParseOtlpEndpoint(parse.GetValue(otlp)),
+                    OtlpProtocol = CliOptions.ParseOtlpProtocol(parse.GetValue(otlpProtocol)),
                     MetricsPath = parse.GetValue(noMetrics) ? null : "/metrics",
                 },
             };
