@@ -13,6 +13,7 @@ packages=(
   clang llvm                               # NativeAOT publish of tl-guest-agent (clang links it, llvm-objcopy strips it)
   postgresql                               # the store tests and bench/fleet-sim run a throw-away cluster (initdb + postgres)
   chromium                                 # the portal's browser tests (Playwright drives Debian's chromium; its own download is unavailable)
+  systemd adduser                          # packaging tests: systemd-analyze verify of the units, the package's account
   "$@"
 )
 

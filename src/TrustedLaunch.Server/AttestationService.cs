@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using TrustedLaunch.Attestation;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Server.Telemetry;
 
 namespace TrustedLaunch.Server;
 
@@ -28,6 +29,7 @@ public sealed class AttestationService(
     TokenService tokens,
     AttestationServiceOptions options,
     TimeProvider time,
+    AttestationTelemetry telemetry,
     ILogger<AttestationService> logger)
 {
     /// <summary>A fresh single-use nonce for a registered VM; null when the VM is unknown.</summary>
@@ -37,12 +39,23 @@ public sealed class AttestationService(
             return null;
         DateTimeOffset now = time.GetUtcNow();
         var nonce = new IssuedNonce(vmId, RandomNumberGenerator.GetBytes(options.NonceBytes), now, now + options.NonceLifetime);
-        await nonces.AddAsync(nonce, cancellationToken);
+        using (telemetry.StartStep("store", time))
+            await nonces.AddAsync(nonce, cancellationToken);
+        telemetry.NonceIssued();
         return nonce;
     }
 
     /// <summary>Appraises one evidence body (UTF-8 JSON) for <paramref name="vmId"/> and records the result.</summary>
     public async Task<AttestationOutcome> AttestAsync(Guid vmId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        using System.Diagnostics.Activity? activity = AttestationTelemetry.StartAttestation(vmId);
+        long start = time.GetTimestamp();
+        AttestationOutcome outcome = await DecideAsync(vmId, body, cancellationToken);
+        telemetry.Decided(activity, outcome, time.GetElapsedTime(start));
+        return outcome;
+    }
+
+    private async Task<AttestationOutcome> DecideAsync(Guid vmId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         RegisteredVm? vm = await vms.GetAsync(vmId, cancellationToken);
         if (vm is null)
@@ -68,7 +81,11 @@ public sealed class AttestationService(
             };
         }
 
-        (NonceConsumption consumption, DateTimeOffset? nonceIssuedAt) = await nonces.ConsumeAsync(vmId, evidence.Nonce, now, cancellationToken);
+        NonceConsumption consumption;
+        DateTimeOffset? nonceIssuedAt;
+        using (telemetry.StartStep("nonce", time))
+            (consumption, nonceIssuedAt) = await nonces.ConsumeAsync(vmId, evidence.Nonce, now, cancellationToken);
+        telemetry.NonceSpent(consumption);
         if (consumption != NonceConsumption.Consumed)
         {
             string message = consumption switch
@@ -103,7 +120,9 @@ public sealed class AttestationService(
             ConcurrentAttestationWindow = options.ConcurrentAttestationWindow,
             VerificationTime = now,
         };
-        AttestationResult result = verifier.Verify(evidence, expectations);
+        AttestationResult result;
+        using (telemetry.StartStep("verify", time))
+            result = verifier.Verify(evidence, expectations);
 
         // Every quote that verified moves the VM's clock on, passed or failed later (baseline, policy): it is genuine
         // and fresh. An older quote carries no clock.
@@ -127,19 +146,22 @@ public sealed class AttestationService(
         if (learn || sanctioned is not null)
         {
             AttestationBaseline learned = AttestationBaseline.Learn(result, time) with { LearnedForOperation = sanctioned?.OperationId };
-            await baselines.SaveAsync(vmId, Encoding.UTF8.GetString(learned.ToJson()), now, cancellationToken);
+            using (telemetry.StartStep("store", time))
+                await baselines.SaveAsync(vmId, Encoding.UTF8.GetString(learned.ToJson()), now, cancellationToken);
             if (sanctioned is not null)
                 KeyChangeLog.Relearned(logger, vmId, sanctioned.OperationId);
         }
 
-        IssuedToken token = tokens.Issue(result, vmId);
+        IssuedToken token;
+        using (telemetry.StartStep("token", time))
+            token = tokens.Issue(result, vmId);
         if (evidence.Tpm.BoundKey is not null && result.BoundKey is null)
         {
             // The VM passed, but asked for a token only its vTPM can read and sent a key that does not guarantee that:
             // recorded as a pass without a token (no jti), and nothing readable is returned.
             BoundKeyFailure refused = result.BoundKeyFailure!;
             Log.BoundKeyRefused(logger, vmId, refused.Reason, refused.Component);
-            AttestationRecord untokened = await results.AddAsync(new AttestationRecord
+            AttestationRecord untokened = await StoreAsync(new AttestationRecord
             {
                 VmId = vmId, At = now, Verdict = AttestationVerdict.Pass, ClaimsJson = token.ClaimsJson, Reason = "BoundKeyRefused",
                 Component = refused.Component, Message = $"{refused.Reason}: {refused.Message}",
@@ -151,7 +173,7 @@ public sealed class AttestationService(
             };
         }
 
-        AttestationRecord passed = await results.AddAsync(new AttestationRecord
+        AttestationRecord passed = await StoreAsync(new AttestationRecord
         {
             VmId = vmId, At = now, Verdict = AttestationVerdict.Pass, ClaimsJson = token.ClaimsJson, TokenId = token.Id,
         }, cancellationToken);
@@ -171,6 +193,7 @@ public sealed class AttestationService(
             return null;
         string message = string.IsNullOrWhiteSpace(detail) ? "The guest attestation agent did not answer the challenge." : detail.Trim();
         Log.AgentUnresponsive(logger, vmId);
+        telemetry.AgentUnresponsive();
         return await RecordFailureAsync(vmId, time.GetUtcNow(), nameof(AttestationFailureReason.AgentUnresponsive), "guest agent",
             message, null, cancellationToken);
     }
@@ -218,10 +241,16 @@ public sealed class AttestationService(
 
     private Task<AttestationRecord> RecordFailureAsync(Guid vmId, DateTimeOffset at, string reason, string component, string message,
         string? summaryJson, CancellationToken cancellationToken) =>
-        results.AddAsync(new AttestationRecord
+        StoreAsync(new AttestationRecord
         {
             VmId = vmId, At = at, Verdict = AttestationVerdict.Fail, Reason = reason, Component = component, Message = message, ClaimsJson = summaryJson,
         }, cancellationToken);
+
+    private async Task<AttestationRecord> StoreAsync(AttestationRecord record, CancellationToken cancellationToken)
+    {
+        using (telemetry.StartStep("store", time))
+            return await results.AddAsync(record, cancellationToken);
+    }
 
     // What a failed result still tells (deviations, policy violations, early/late verdicts), kept with the record.
     // Posture reads the structured deviations (stage, PCR, bank, values) and the guest's findings from it (docs/posture.md).

@@ -15,6 +15,7 @@ using TrustedLaunch.Server.Portal;
 using TrustedLaunch.Server.Posture;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sql;
+using TrustedLaunch.Server.Telemetry;
 
 namespace TrustedLaunch.Server;
 
@@ -51,12 +52,7 @@ public static class AttestationServiceHost
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
-        builder.Logging.ClearProviders();
-        if (configureLogging is null)
-            builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
-        else
-            configureLogging(builder.Logging);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.AddServiceTelemetry(options.Telemetry, configureLogging);
 
         builder.Services.ConfigureHttpJsonOptions(json => ServiceJson.Configure(json.SerializerOptions));
         builder.Services.AddProblemDetails();
@@ -85,6 +81,7 @@ public static class AttestationServiceHost
         SecurityEndpoints.Map(app);
         app.MapPortal();
         app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapServiceTelemetry();
         app.MapFallback(() => VmAttestationEndpoints.Problem(StatusCodes.Status404NotFound, ServiceProblem.TypePrefix + "NoSuchEndpoint",
             "No such endpoint", "See docs/server.md for the API."));
 

@@ -68,6 +68,8 @@ public sealed record AttestationServiceOptions
     /// replicas may share it, docs/scale-out.md) or a SQLite file path. Null: the SQLite file <see cref="DatabasePath"/>.
     /// </summary>
     public string? Database { get; init; }
+    /// <summary>Logs, metrics and traces (docs/observability.md).</summary>
+    public Telemetry.TelemetryOptions Telemetry { get; init; } = new();
 
     public string DatabasePath => Path.Combine(DataDirectory, DatabaseFileName);
 }

@@ -22,6 +22,11 @@ public partial class ArchitectureDocTests
         ["Logging.Abstractions"] = "Microsoft.Extensions.Logging.Abstractions",
         ["CloudEvents"] = "CloudNative.CloudEvents.SystemTextJson",
         ["Polly"] = "Polly.Core",
+        ["OpenTelemetry.Extensions.Hosting"] = "OpenTelemetry.Extensions.Hosting",
+        ["OpenTelemetry.Instrumentation.AspNetCore"] = "OpenTelemetry.Instrumentation.AspNetCore",
+        ["OpenTelemetry.Instrumentation.Http"] = "OpenTelemetry.Instrumentation.Http",
+        ["OpenTelemetry.Exporter.OpenTelemetryProtocol"] = "OpenTelemetry.Exporter.OpenTelemetryProtocol",
+        ["OpenTelemetry.Exporter.Prometheus.AspNetCore"] = "OpenTelemetry.Exporter.Prometheus.AspNetCore",
     };
 
     private static readonly Lazy<Dictionary<string, string>> Table = new(ReadTable);

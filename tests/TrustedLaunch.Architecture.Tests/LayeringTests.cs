@@ -58,6 +58,20 @@ public class LayeringTests
     }
 
     [Fact]
+    public void OnlyServerAndCli_ReferenceOpenTelemetry()
+    {
+        // Libraries (the host agent included) record into BCL Meters and ActivitySources; exporters are wired at the hosts.
+        // (tl-vtpm and tl-guest-agent are NativeAOT programs whose assembly names differ; they reference no package at all.)
+        string[] hosts = ["TrustedLaunch.Server", "TrustedLaunch.Cli", "TrustedLaunch.VTpm.Host", "TrustedLaunch.GuestAgent"];
+        foreach (string project in Directory.EnumerateFiles(Path.Combine(TrustedLaunch.Testing.RepositoryPaths.RepositoryRoot, "src"), "*.csproj", SearchOption.AllDirectories)
+            .Select(p => Path.GetFileNameWithoutExtension(p)).Where(p => !hosts.Contains(p)))
+        {
+            var refs = Assembly.Load(project).GetReferencedAssemblies().Select(a => a.Name!).ToList();
+            Assert.DoesNotContain(refs, n => n.StartsWith("OpenTelemetry", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void AttestationVerifier_HasNoHostingStorageOrRuntime()
     {
         // The verifier is pure: the server and the CLI give it evidence and expectations, it never reaches a store.

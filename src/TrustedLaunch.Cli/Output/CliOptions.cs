@@ -35,6 +35,57 @@ internal static class CliOptions
     {
         Description = $"Service data folder (database tl.db, token-signing key); default TL_HOME ({TlHome.EnvironmentVariable}, /var/lib/trustedlaunch as root).",
     };
+
+    /// <summary><c>--log-format console|json|systemd</c>: how a long-running service writes its log (docs/observability.md).</summary>
+    public static Option<string> LogFormat()
+    {
+        var option = new Option<string>("--log-format")
+        {
+            Description = "Log lines: console (readable, the default), json (one object per line with the trace id), systemd (syslog priority prefixes for the journal).",
+            DefaultValueFactory = _ => "console",
+        };
+        option.AcceptOnlyFromAmong("console", "json", "systemd");
+        return option;
+    }
+
+    /// <summary><c>--otlp-endpoint URL</c>: an OpenTelemetry collector for traces, metrics and logs.</summary>
+    public static Option<string?> OtlpEndpoint() => new("--otlp-endpoint")
+    {
+        Description = "OpenTelemetry collector (OTLP, e.g. http://127.0.0.1:4317) that gets traces, metrics and logs; default OTEL_EXPORTER_OTLP_ENDPOINT, else none.",
+    };
+
+    /// <summary><c>--otlp-protocol grpc|http/protobuf</c>: how <c>--otlp-endpoint</c> is spoken to.</summary>
+    public static Option<string> OtlpProtocol()
+    {
+        var option = new Option<string>("--otlp-protocol")
+        {
+            Description = "OTLP transport for --otlp-endpoint: grpc (port 4317, the default) or http/protobuf (port 4318).",
+            DefaultValueFactory = _ => "grpc",
+        };
+        option.AcceptOnlyFromAmong("grpc", "http/protobuf");
+        return option;
+    }
+
+    public static Server.Telemetry.OtlpProtocol ParseOtlpProtocol(string? value) =>
+        value == "http/protobuf" ? Server.Telemetry.OtlpProtocol.HttpProtobuf : Server.Telemetry.OtlpProtocol.Grpc;
+
+    /// <summary>The <see cref="Server.Telemetry.LogFormat"/> a <c>--log-format</c> value names.</summary>
+    public static Server.Telemetry.LogFormat ParseLogFormat(string? value) => value switch
+    {
+        "json" => Server.Telemetry.LogFormat.Json,
+        "systemd" => Server.Telemetry.LogFormat.Systemd,
+        _ => Server.Telemetry.LogFormat.Console,
+    };
+
+    /// <summary>An <c>--otlp-endpoint</c> value as an absolute http(s) URL; null when absent.</summary>
+    public static Uri? ParseOtlpEndpoint(string? value)
+    {
+        if (value is null)
+            return null;
+        if (!Uri.TryCreate(value, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            throw new CliException(ExitCode.BadInput, $"--otlp-endpoint '{value}' is not an absolute http:// or https:// URL.");
+        return uri;
+    }
 }
 
 /// <summary>The writers of the running invocation: every command writes through these, never to <see cref="Console"/>.</summary>

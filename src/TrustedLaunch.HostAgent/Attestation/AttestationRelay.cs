@@ -5,6 +5,7 @@ using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.GuestChannel;
 using TrustedLaunch.GuestChannel.Host;
 using TrustedLaunch.HostAgent.Http;
+using TrustedLaunch.HostAgent.Telemetry;
 
 namespace TrustedLaunch.HostAgent.Attestation;
 
@@ -21,6 +22,16 @@ internal sealed class AttestationRelay(Guid vmId, string agentSocket, ControlPla
     /// <summary>Attests once; returns what happened (<c>pass</c>, the failure reason, or <c>AgentUnresponsive</c>).</summary>
     /// <exception cref="ControlPlaneCallException">The attestation service could not be reached.</exception>
     public async Task<string> AttestAsync(CancellationToken cancellationToken)
+    {
+        // The span every call below runs in: its trace id reaches the service in each request's traceparent header.
+        using Activity? activity = HostAgentTelemetry.StartRelay(vmId);
+        var clock = Stopwatch.StartNew();
+        string outcome = await RelayAsync(cancellationToken).ConfigureAwait(false);
+        HostAgentTelemetry.Relayed(activity, outcome.StartsWith("fail", StringComparison.Ordinal) ? "fail" : outcome, clock.Elapsed);
+        return outcome;
+    }
+
+    private async Task<string> RelayAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         byte[] nonce = await client.IssueChallengeAsync(vmId, cancellationToken).ConfigureAwait(false);

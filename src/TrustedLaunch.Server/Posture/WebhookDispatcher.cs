@@ -10,6 +10,7 @@ using Polly.Timeout;
 using TrustedLaunch.Posture.Assessments;
 using TrustedLaunch.Server.Posture.Stores;
 using TrustedLaunch.Server.Replicas;
+using TrustedLaunch.Server.Telemetry;
 
 namespace TrustedLaunch.Server.Posture;
 
@@ -28,12 +29,14 @@ internal sealed class WebhookDispatcher : BackgroundService
     private readonly PostureOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<WebhookDispatcher> _logger;
+    private readonly PostureTelemetry _telemetry;
     private readonly HttpClient _http;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
 
     public WebhookDispatcher(SqlSecurityStore store, MaintenanceLeader leader, PostureSignals signals, PostureOptions options, TimeProvider time,
-        ILogger<WebhookDispatcher> logger)
+        ILogger<WebhookDispatcher> logger, PostureTelemetry telemetry)
     {
+        _telemetry = telemetry;
         _store = store;
         _leader = leader;
         _signals = signals;
@@ -172,6 +175,7 @@ internal sealed class WebhookDispatcher : BackgroundService
             delivered = false;
         }
 
+        _telemetry.Delivered(delivered, attempts.Count);
         string host = Uri.TryCreate(webhook.Url, UriKind.Absolute, out Uri? uri) ? uri.Host : "?";
         if (!delivered)
             PostureLog.DeliveryFailed(_logger, webhook.Name, host, item.Event.EventId, attempts.Count);

@@ -5,6 +5,7 @@ using TrustedLaunch.Cli.Commands.Arm;
 using TrustedLaunch.HostAgent;
 using TrustedLaunch.HostSystem;
 using TrustedLaunch.Runtime.Acceleration;
+using TrustedLaunch.Server.Telemetry;
 
 namespace TrustedLaunch.Cli.Commands.Host;
 
@@ -24,11 +25,14 @@ internal static class HostCommand
         var memory = new Option<int?>("--memory") { Description = "Memory offered to VMs, MiB (default: the machine's)." };
         var accelerator = new Option<string?>("--accelerator") { Description = "kvm or tcg (default: probe /dev/kvm)." };
         accelerator.AcceptOnlyFromAmong("kvm", "tcg");
+        var logFormat = CliOptions.LogFormat();
+        var otlp = CliOptions.OtlpEndpoint();
+        var otlpProtocol = CliOptions.OtlpProtocol();
         var command = new Command("host",
             "Run the host agent: register with the control plane, run the VMs placed on this host (they outlive the agent and are adopted again), " +
             "attest them continuously, report. Exit 0 stopped (Ctrl-C/SIGTERM), 2 bad option, 3 environment (CA, host key, tools).")
         {
-            server, name, data, ca, vcpus, memory, accelerator,
+            server, name, data, ca, vcpus, memory, accelerator, logFormat, otlp, otlpProtocol,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -41,10 +45,20 @@ internal static class HostCommand
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
             {
                 context.Cancel = true;
-                stop.Cancel();
+                try
+                {
+                    stop.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // System.CommandLine cancels on SIGTERM too: the agent may have stopped and its source been disposed
+                    // while this handler was on its way (it runs on a thread of its own).
+                }
             });
-            using var logs = new LineLoggerProvider(parse.Error(), "tl host");
-            var agent = new HostAgent.HostAgent(options, logs.CreateLogger("tl host"));
+            using HostTelemetry telemetry = HostTelemetry.Start(CliOptions.ParseOtlpEndpoint(parse.GetValue(otlp)),
+                CliOptions.ParseOtlpProtocol(parse.GetValue(otlpProtocol)));
+            using ILoggerFactory logs = Logs(parse, CliOptions.ParseLogFormat(parse.GetValue(logFormat)));
+            var agent = new HostAgent.HostAgent(options, logs.CreateLogger("TrustedLaunch.HostAgent"));
             parse.Error().WriteLine($"tl host: {options.HostName} → {options.Server} (VMs in {options.VmsDirectory}); Ctrl-C stops the agent, not the VMs.");
             await agent.RunAsync(stop.Token).ConfigureAwait(false);
             return (int)ExitCode.Ok;
@@ -77,6 +91,11 @@ internal static class HostCommand
             },
         };
     }
+
+    // The readable default writes "tl host: …" lines to the invocation's stderr; json and systemd use the service's formats.
+    private static ILoggerFactory Logs(ParseResult parse, LogFormat format) => format == LogFormat.Console
+        ? LoggerFactory.Create(logging => logging.AddProvider(new LineLoggerProvider(parse.Error(), "tl host")))
+        : LoggerFactory.Create(logging => ServiceTelemetry.AddLogFormat(logging, format));
 
     private static string DefaultName()
     {

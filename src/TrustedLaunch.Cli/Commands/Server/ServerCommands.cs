@@ -12,6 +12,7 @@ using TrustedLaunch.Posture.Assessments;
 using TrustedLaunch.SecureBoot.Rollover;
 using TrustedLaunch.Server;
 using TrustedLaunch.Server.Posture;
+using TrustedLaunch.Server.Telemetry;
 using TrustedLaunch.Uefi.Format;
 using TrustedLaunch.VTpm.Identity;
 
@@ -46,11 +47,15 @@ internal static class ServerCommands
             Description = "The database: a PostgreSQL connection string ('Host=...;Database=...'), which any number of replicas may share " +
                 "(docs/scale-out.md), or a SQLite file; default DATA/tl.db.",
         };
+        var logFormat = CliOptions.LogFormat();
+        var otlp = CliOptions.OtlpEndpoint();
+        var otlpProtocol = CliOptions.OtlpProtocol();
+        var noMetrics = new Option<bool>("--no-metrics") { Description = "Do not serve Prometheus metrics at /metrics." };
         var command = new Command("server",
             "Run the attestation service and the ARM control plane, with a local host that runs the VMs, until Ctrl-C or SIGTERM (the VMs keep running). " +
             "Exit 0 stopped cleanly, 2 bad option, 3 cannot start (port in use, database unusable).")
         {
-            data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness, dbxUpdate, database,
+            data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness, dbxUpdate, database, logFormat, otlp, otlpProtocol, noMetrics,
         };
         command.Subcommands.Add(VmCommands.Create());
         command.Subcommands.Add(PolicyCommands.Create());
@@ -81,6 +86,13 @@ internal static class ServerCommands
                 ImageCache = Path.Combine(home, "images"),
                 ControlPlane = new ControlPlaneOptions { HostLivenessWindow = TimeSpan.FromSeconds(parse.GetValue(liveness)) },
                 Posture = new PostureOptions { NewestDbx = parse.GetValue(dbxUpdate) is string dbx ? ReadDbxRelease(dbx) : null },
+                Telemetry = new TelemetryOptions
+                {
+                    LogFormat = CliOptions.ParseLogFormat(parse.GetValue(logFormat)),
+                    OtlpEndpoint = CliOptions.ParseOtlpEndpoint(parse.GetValue(otlp)),
+                    OtlpProtocol = CliOptions.ParseOtlpProtocol(parse.GetValue(otlpProtocol)),
+                    MetricsPath = parse.GetValue(noMetrics) ? null : "/metrics",
+                },
             };
             WebApplication app = Build(options);
             await using (app.ConfigureAwait(false))
