@@ -60,5 +60,8 @@ public sealed record AttestationServiceOptions
     /// <summary>Posture: evaluation intervals and webhook delivery (docs/posture.md).</summary>
     public Posture.PostureOptions Posture { get; init; } = new();
 
+    /// <summary>Authentication, TLS, host enrollment and rate limits (docs/security.md); off on loopback by default.</summary>
+    public Security.ServiceSecurityOptions Security { get; init; } = new();
+
     public string DatabasePath => Path.Combine(DataDirectory, DatabaseFileName);
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TrustedLaunch.Cli.Commands.Host;
 using TrustedLaunch.ControlPlane;
+using TrustedLaunch.HostAgent;
 using TrustedLaunch.HostSystem;
 using TrustedLaunch.Posture.Assessments;
 using TrustedLaunch.SecureBoot.Rollover;
@@ -29,7 +30,7 @@ internal static class ServerCommands
         var data = CliOptions.Data();
         var listen = new Option<string>("--listen")
         {
-            Description = $"http:// URL to listen on (default {AttestationServiceOptions.DefaultListen}: loopback only; port 0 picks a free port).",
+            Description = $"URL to listen on (default {AttestationServiceOptions.DefaultListen}: loopback only; port 0 picks a free port); https:// with --tls-cert/--tls-key or --tls-platform-ca. A non-loopback address needs TLS and --auth.",
             DefaultValueFactory = _ => AttestationServiceOptions.DefaultListen,
         };
         var ca = CliOptions.OptionalCa("Platform CA folder ('tl ca init'): trusted for VMs registered without their own --ca, and the CA the local host certifies vTPMs with (default DATA/pki; created once when a local host runs).");
@@ -41,14 +42,19 @@ internal static class ServerCommands
         var hostName = new Option<string?>("--host-name") { Description = "The local host's name (default: this machine's name)." };
         var liveness = new Option<int>("--host-liveness") { Description = "Seconds after which a host that has not polled is lost (its VMs show PowerState/unknown).", DefaultValueFactory = _ => 90 };
         var dbxUpdate = new Option<string?>("--dbx-update") { Description = "The newest signed dbx update (e.g. Microsoft's DBXUpdate.bin): posture's 'dbx should be current' compares each VM's attested dbx with it." };
+        ServerSecurityOptions security = ServerSecurityOptions.Create();
         var command = new Command("server",
             "Run the attestation service and the ARM control plane, with a local host that runs the VMs, until Ctrl-C or SIGTERM (the VMs keep running). " +
             "Exit 0 stopped cleanly, 2 bad option, 3 cannot start (port in use, database unusable).")
         {
             data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness, dbxUpdate,
         };
+        security.AddTo(command);
         command.Subcommands.Add(VmCommands.Create());
         command.Subcommands.Add(PolicyCommands.Create());
+        command.Subcommands.Add(AccessCommands.Principal());
+        command.Subcommands.Add(AccessCommands.HostToken());
+        command.Subcommands.Add(AccessCommands.Audit());
         command.SetAction(async (parse, cancellationToken) =>
         {
             int lifetime = parse.GetValue(nonceLifetime);
@@ -75,6 +81,7 @@ internal static class ServerCommands
                 ImageCache = Path.Combine(home, "images"),
                 ControlPlane = new ControlPlaneOptions { HostLivenessWindow = TimeSpan.FromSeconds(parse.GetValue(liveness)) },
                 Posture = new PostureOptions { NewestDbx = parse.GetValue(dbxUpdate) is string dbx ? ReadDbxRelease(dbx) : null },
+                Security = security.Read(parse, localHost ? parse.GetValue(hostName) ?? HostCommand.DefaultName() : null),
             };
             WebApplication app = Build(options);
             await using (app.ConfigureAwait(false))
@@ -94,9 +101,9 @@ internal static class ServerCommands
                 Task host = Task.CompletedTask;
                 if (localHost)
                 {
-                    var agent = new HostAgent.HostAgent(
-                        HostCommand.Options(LocalUrl(bound[0]), parse.GetValue(hostName), home, caDirectory!),
-                        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TrustedLaunch.HostAgent"));
+                    HostAgentOptions hostOptions = HostCommand.Options(LocalUrl(bound[0]), parse.GetValue(hostName), home, caDirectory!)
+                        with { Credential = ServerSecurityOptions.LocalHostCredential(options) };
+                    var agent = new HostAgent.HostAgent(hostOptions, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TrustedLaunch.HostAgent"));
                     host = agent.RunAsync(stopHost.Token);
                 }
 
@@ -162,7 +169,11 @@ internal static class ServerCommands
         }
         catch (ArgumentException e)
         {
-            throw new CliException(ExitCode.BadInput, e.Message); // an option the service refuses (listen URL, issuer)
+            throw new CliException(ExitCode.BadInput, e.Message); // an option the service refuses (listen URL, issuer, TLS, bind without auth)
+        }
+        catch (TrustedLaunch.Server.Security.PlatformIssuerException e)
+        {
+            throw new CliException(ExitCode.BadInput, e.Message);
         }
     }
 }

@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sqlite;
 public sealed class SqliteDatabase : IDisposable
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int SchemaVersion = 6;
+    public const int SchemaVersion = 7;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     private static readonly string[] Migrations =
@@ -248,6 +248,41 @@ public sealed class SqliteDatabase : IDisposable
         // 6: a request to attest a VM now (tl vm attest): its host attests when the number rises above the one it handled.
         """
         ALTER TABLE virtual_machines ADD COLUMN attestation_generation INTEGER NOT NULL DEFAULT 0;
+        """,
+        // 7: who may do what (docs/security.md): service principals (API keys stored as SHA-256 of a 256-bit secret),
+        // single-use host join tokens, the host client certificates issued at enrollment, and the audit log of writes.
+        """
+        CREATE TABLE principals (
+            object_id TEXT PRIMARY KEY NOT NULL,
+            app_id TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            secret_sha256 BLOB NOT NULL,
+            created_at INTEGER NOT NULL);
+        CREATE TABLE host_join_tokens (
+            token_sha256 BLOB PRIMARY KEY NOT NULL,
+            host_name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER NULL);
+        CREATE TABLE host_certificates (
+            serial TEXT PRIMARY KEY NOT NULL,
+            host_name TEXT NOT NULL,
+            issued_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            revoked_at INTEGER NULL);
+        CREATE TABLE audit_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            caller TEXT NOT NULL,
+            caller_kind TEXT NOT NULL,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            remote_address TEXT NULL);
+        CREATE INDEX audit_events_at ON audit_events (at);
         """,
     ];
 
