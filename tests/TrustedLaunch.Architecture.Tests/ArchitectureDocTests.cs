@@ -21,6 +21,7 @@ public partial class ArchitectureDocTests
         ["Logging.Abstractions"] = "Microsoft.Extensions.Logging.Abstractions",
         ["CloudEvents"] = "CloudNative.CloudEvents.SystemTextJson",
         ["Polly"] = "Polly.Core",
+        ["JwtBearer"] = "Microsoft.AspNetCore.Authentication.JwtBearer",
     };
 
     private static readonly Lazy<Dictionary<string, string>> Table = new(ReadTable);
