@@ -40,7 +40,7 @@ public sealed class HostAgent
         string hostKey = HostKey.Ensure(_options.HostDirectory);
         var platformCa = new Lazy<IPlatformCa>(() => FilePlatformCa.Open(_options.CaDirectory));
         HostCapacity capacity = HostCapacity.Detect(_options);
-        using var client = new ControlPlaneClient(_options.Server);
+        using var client = new ControlPlaneClient(_options.Server, credential: _options.Credential);
         using var reports = new ReportQueue();
         var context = new HostAgentContext(_options, client, _logger, hostKey, () => platformCa.Value, reports.Post);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -17,6 +17,9 @@ public sealed record HostAgentOptions
     /// <summary>The platform CA folder (<c>tl ca init</c>) whose EK and AK CAs certify the vTPMs this host manufactures.</summary>
     public required string CaDirectory { get; init; }
 
+    /// <summary>How the host authenticates to the control plane (client certificate or bearer secret); null: it does not.</summary>
+    public Http.HostCredential? Credential { get; init; }
+
     /// <summary>vCPUs offered to VMs; null: the machine's.</summary>
     public int? VCpus { get; init; }
 

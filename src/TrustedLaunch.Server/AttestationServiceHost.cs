@@ -1,5 +1,4 @@
 using TrustedLaunch.Attestation;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -13,6 +12,7 @@ using TrustedLaunch.Server.Endpoints.Arm;
 using TrustedLaunch.Server.Endpoints.Security;
 using TrustedLaunch.Server.Portal;
 using TrustedLaunch.Server.Posture;
+using TrustedLaunch.Server.Security;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sql;
 using TrustedLaunch.Server.Telemetry;
@@ -28,12 +28,11 @@ public static class AttestationServiceHost
 {
     /// <exception cref="StoreException">The database cannot be opened or is from a newer version.</exception>
     /// <exception cref="TrustAnchorException">The <c>--ca</c> folder has no readable AK CA.</exception>
-    /// <exception cref="ArgumentException">The listen URL is not an absolute http URL.</exception>
+    /// <exception cref="ArgumentException">The listen URL is not usable with the security options (docs/security.md).</exception>
     public static WebApplication Build(AttestationServiceOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? configureLogging = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!Uri.TryCreate(options.Listen, UriKind.Absolute, out Uri? listen) || listen.Scheme != Uri.UriSchemeHttp)
-            throw new ArgumentException($"The listen URL '{options.Listen}' must be an absolute http:// URL (TLS belongs to a fronting proxy).", nameof(options));
+        ServiceSecurityRegistration.CheckListen(options.Listen, options.Security);
 
         CreatePrivateDirectory(options.DataDirectory);
         StoreDatabase database = StoreDatabase.Open(options.Database ?? options.DatabasePath);
@@ -69,10 +68,12 @@ public static class AttestationServiceHost
         builder.Services.AddControlPlane(options.ControlPlane);
         builder.Services.AddPosture(options.Posture);
         builder.Services.AddOpenApi(ArmOpenApi.Configure);
+        builder.AddServiceSecurity(options, database);
         builder.AddPortal(options);
 
         WebApplication app = builder.Build();
         app.Use(ProblemOnErrorAsync);
+        app.UseServiceSecurity();
         VmAttestationEndpoints.Map(app);
         KeyChangeEndpoints.Map(app);
         PolicyEndpoints.Map(app);
@@ -91,8 +92,6 @@ public static class AttestationServiceHost
         {
             ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AttestationServiceHost).FullName!);
             Log.Listening(logger, string.Join(", ", BoundAddresses(app.Services)), options.DataDirectory);
-            if (!IsLoopback(listen))
-                logger.LogWarning("Listening on a non-loopback address: the API has no authentication; put it behind an authenticating proxy.");
         });
         return app;
     }
@@ -106,9 +105,6 @@ public static class AttestationServiceHost
 
     private static string ResolveIssuer(AttestationServiceOptions options, IServiceProvider services) =>
         options.Issuer ?? (BoundAddresses(services) is [string first, ..] ? first : options.Listen);
-
-    private static bool IsLoopback(Uri listen) =>
-        listen.IsLoopback || (IPAddress.TryParse(listen.Host.Trim('[', ']'), out IPAddress? address) && IPAddress.IsLoopback(address));
 
     private static void CreatePrivateDirectory(string path)
     {

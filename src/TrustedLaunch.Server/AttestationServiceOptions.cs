@@ -70,6 +70,8 @@ public sealed record AttestationServiceOptions
     public string? Database { get; init; }
     /// <summary>Logs, metrics and traces (docs/observability.md).</summary>
     public Telemetry.TelemetryOptions Telemetry { get; init; } = new();
+    /// <summary>Authentication, TLS, host enrollment and rate limits (docs/security.md); off on loopback by default.</summary>
+    public Security.ServiceSecurityOptions Security { get; init; } = new();
 
     public string DatabasePath => Path.Combine(DataDirectory, DatabaseFileName);
 }

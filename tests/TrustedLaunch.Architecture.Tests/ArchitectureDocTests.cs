@@ -27,6 +27,7 @@ public partial class ArchitectureDocTests
         ["OpenTelemetry.Instrumentation.Http"] = "OpenTelemetry.Instrumentation.Http",
         ["OpenTelemetry.Exporter.OpenTelemetryProtocol"] = "OpenTelemetry.Exporter.OpenTelemetryProtocol",
         ["OpenTelemetry.Exporter.Prometheus.AspNetCore"] = "OpenTelemetry.Exporter.Prometheus.AspNetCore",
+        ["JwtBearer"] = "Microsoft.AspNetCore.Authentication.JwtBearer",
     };
 
     private static readonly Lazy<Dictionary<string, string>> Table = new(ReadTable);

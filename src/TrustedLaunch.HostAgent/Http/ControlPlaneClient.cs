@@ -41,15 +41,17 @@ public sealed class ControlPlaneClient : IDisposable
 {
     private readonly HttpClient _http;
 
-    public ControlPlaneClient(Uri server, HttpMessageHandler? handler = null)
+    public ControlPlaneClient(Uri server, HttpMessageHandler? handler = null, HostCredential? credential = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         // Each call sets its own deadline (a long-poll lasts as long as it asked for), so the client has none.
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90) })
+        _http = new HttpClient(handler ?? (credential ?? new HostCredential()).CreateHandler())
         {
             BaseAddress = server,
             Timeout = Timeout.InfiniteTimeSpan,
         };
+        if (credential?.BearerToken is string token)
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
     public Task<HostView> RegisterAsync(string host, HostRegistration registration, CancellationToken cancellationToken) =>

@@ -14,6 +14,9 @@ internal sealed class LoopbackOnlyFilter : IEndpointFilter
     public static bool IsLocal(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        // With authentication on, the security middleware has already decided by role; its caller passes.
+        if (TrustedLaunch.Server.Security.ServiceCaller.Of(context) is not null)
+            return true;
         IPAddress? remote = context.Connection.RemoteIpAddress;
         return remote is null || IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote);
     }

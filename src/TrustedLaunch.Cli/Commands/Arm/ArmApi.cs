@@ -23,11 +23,13 @@ internal sealed class ArmApi : IDisposable
     private readonly HttpClient _http;
     private string? _subscription;
 
-    public ArmApi(Uri server, string? subscription)
+    public ArmApi(Uri server, string? subscription, string? token = null)
     {
         Server = server;
         _subscription = subscription;
         _http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(100) };
+        if (ArmOptions.BearerToken(token) is string bearer)
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
     }
 
     public Uri Server { get; }

@@ -16,6 +16,18 @@ internal static class ArmOptions
         Description = $"The control plane (tl server) URL; default ${ServerVariable}, else {DefaultServer}.",
     };
 
+    /// <summary>The variable a bearer token is read from when <c>--token</c> is not given.</summary>
+    public const string TokenVariable = "TL_TOKEN";
+
+    public static Option<string?> Token() => new("--token")
+    {
+        Description = $"Bearer token for a service with authentication on (an API key from 'tl server principal create', or a JWT); default ${TokenVariable}.",
+    };
+
+    /// <summary>The token: the option, else <c>TL_TOKEN</c>, else none.</summary>
+    public static string? BearerToken(string? option) =>
+        option is { Length: > 0 } ? option : Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
+
     public static Option<string?> Subscription() => new("--subscription")
     {
         Description = "Subscription id; default: the one the service created at its first start.",

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using TrustedLaunch.Cli.Commands.Arm;
+using System.Security.Cryptography.X509Certificates;
 using TrustedLaunch.HostAgent;
+using TrustedLaunch.HostAgent.Http;
 using TrustedLaunch.HostSystem;
 using TrustedLaunch.Runtime.Acceleration;
 using TrustedLaunch.Server.Telemetry;
@@ -23,6 +25,10 @@ internal static class HostCommand
         var ca = CliOptions.OptionalCa("Platform CA folder ('tl ca init') that certifies the vTPMs this host manufactures; default TL_HOME/pki.");
         var vcpus = new Option<int?>("--vcpus") { Description = "vCPUs offered to VMs (default: the machine's)." };
         var memory = new Option<int?>("--memory") { Description = "Memory offered to VMs, MiB (default: the machine's)." };
+        var joinToken = new Option<string?>("--join-token")
+        {
+            Description = "Enroll with the control plane first: a single-use token from 'tl server host-token create'; the client certificate it yields (host/tls-client.crt) is used from then on (mTLS).",
+        };
         var accelerator = new Option<string?>("--accelerator") { Description = "kvm or tcg (default: probe /dev/kvm)." };
         accelerator.AcceptOnlyFromAmong("kvm", "tcg");
         var logFormat = CliOptions.LogFormat();
@@ -32,7 +38,7 @@ internal static class HostCommand
             "Run the host agent: register with the control plane, run the VMs placed on this host (they outlive the agent and are adopted again), " +
             "attest them continuously, report. Exit 0 stopped (Ctrl-C/SIGTERM), 2 bad option, 3 environment (CA, host key, tools).")
         {
-            server, name, data, ca, vcpus, memory, accelerator, logFormat, otlp, otlpProtocol,
+            server, name, data, ca, vcpus, memory, accelerator, logFormat, otlp, otlpProtocol, joinToken,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -41,6 +47,7 @@ internal static class HostCommand
                 parse.GetValue(ca) ?? Path.Combine(home, "pki"), parse.GetValue(vcpus), parse.GetValue(memory), parse.GetValue(accelerator));
             if (!Directory.Exists(options.CaDirectory))
                 throw new CliException(ExitCode.BadInput, $"No platform CA in {options.CaDirectory}; create one with 'tl ca init {options.CaDirectory}' or give --ca.");
+            options = options with { Credential = await CredentialAsync(options, parse.GetValue(joinToken), parse.Error(), cancellationToken).ConfigureAwait(false) };
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
             {
@@ -64,6 +71,35 @@ internal static class HostCommand
             return (int)ExitCode.Ok;
         });
         return command;
+    }
+
+    // The host's client certificate: enrolled now with a join token, else the one enrolled before, else none (a loopback service without auth).
+    private static async Task<HostCredential?> CredentialAsync(HostAgentOptions options, string? joinToken, TextWriter progress, CancellationToken cancellationToken)
+    {
+        string rootPath = PlatformCaLayout.CertificatePath(options.CaDirectory, PlatformCaLayout.RootName);
+        X509Certificate2? root = File.Exists(rootPath) ? X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(rootPath, cancellationToken).ConfigureAwait(false)) : null;
+        X509Certificate2? certificate;
+        if (joinToken is not null)
+        {
+            if (options.Server.Scheme != Uri.UriSchemeHttps)
+                throw new CliException(ExitCode.BadInput, $"--join-token needs an https:// server (the certificate it yields is presented over TLS); {options.Server} is not.");
+            try
+            {
+                certificate = await HostEnrollment.EnrollAsync(options.Server, options.HostName, joinToken, options.HostDirectory, root, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ControlPlaneCallException e)
+            {
+                throw new CliException(e.StatusCode is null ? ExitCode.EnvironmentProblem : ExitCode.VerificationFailed, e.Message, e);
+            }
+
+            progress.WriteLine($"tl host: enrolled as {options.HostName}; client certificate {Path.Combine(options.HostDirectory, HostEnrollment.CertificateFileName)} (serial {certificate.SerialNumber}, until {certificate.NotAfter:u})");
+        }
+        else
+        {
+            certificate = HostEnrollment.Load(options.HostDirectory);
+        }
+
+        return certificate is null && root is null ? null : new HostCredential { ClientCertificate = certificate, TrustedRoot = root };
     }
 
     /// <summary>The agent's settings from the command line (shared with the local host of <c>tl server</c>).</summary>
@@ -97,7 +133,7 @@ internal static class HostCommand
         ? LoggerFactory.Create(logging => logging.AddProvider(new LineLoggerProvider(parse.Error(), "tl host")))
         : LoggerFactory.Create(logging => ServiceTelemetry.AddLogFormat(logging, format));
 
-    private static string DefaultName()
+    internal static string DefaultName()
     {
         string machine = Environment.MachineName.ToLowerInvariant();
         return TrustedLaunch.ControlPlane.Arm.ArmNames.IsHostName(machine) ? machine : "localhost";

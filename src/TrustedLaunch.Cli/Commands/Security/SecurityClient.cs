@@ -18,12 +18,14 @@ internal sealed class SecurityClient : IDisposable
     private readonly HttpClient _http;
     private string? _subscription;
 
-    public SecurityClient(string? server, string? subscription, TimeSpan? timeout = null)
+    public SecurityClient(string? server, string? subscription, TimeSpan? timeout = null, string? token = null)
     {
         string text = server ?? (Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultServer);
         if (!Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https"))
             throw new CliException(ExitCode.BadInput, $"The server '{text}' is not an http:// URL (--server or {ServerVariable}).");
         _http = new HttpClient { BaseAddress = uri, Timeout = timeout ?? TimeSpan.FromSeconds(100) };
+        if (Arm.ArmOptions.BearerToken(token) is string bearer)
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
         _subscription = subscription;
     }
 

@@ -111,7 +111,8 @@ internal static class SecurityCommands
         var watch = Leaf("watch", "Print alert and assessment events (CloudEvents, one JSON line each) as they happen, until Ctrl-C. Exit 0 stopped, 3 service unreachable.");
         watch.SetAction(async (parse, ct) =>
         {
-            using var client = new SecurityClient(parse.GetValue<string?>(ServerOption), parse.GetValue<string?>(SubscriptionOption), Timeout.InfiniteTimeSpan);
+            using var client = new SecurityClient(parse.GetValue<string?>(ServerOption), parse.GetValue<string?>(SubscriptionOption), Timeout.InfiniteTimeSpan,
+                parse.GetValue<string?>("--token"));
             try
             {
                 await using Stream stream = await client.OpenStreamAsync($"{await client.ProviderAsync(ct).ConfigureAwait(false)}/alerts:watch?api-version={AlertsApi}", ct)
@@ -288,6 +289,7 @@ internal static class SecurityCommands
             Description = $"The service (tl server) URL; default ${SecurityClient.ServerVariable}, else {SecurityClient.DefaultServer}.",
         });
         command.Options.Add(new Option<string?>(SubscriptionOption) { Description = "Subscription id; default: the one the service created at its first start." });
+        command.Options.Add(Arm.ArmOptions.Token());
         return command;
     }
 
@@ -299,7 +301,7 @@ internal static class SecurityCommands
 #pragma warning disable CA1068 // the action reads best last, after the token it is handed
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken, Func<SecurityClient, CancellationToken, Task<JsonElement?>> action)
     {
-        using var client = new SecurityClient(parse.GetValue<string?>(ServerOption), parse.GetValue<string?>(SubscriptionOption));
+        using var client = new SecurityClient(parse.GetValue<string?>(ServerOption), parse.GetValue<string?>(SubscriptionOption), token: parse.GetValue<string?>("--token"));
         JsonElement? result = await action(client, cancellationToken).ConfigureAwait(false);
         if (result is JsonElement json && json.ValueKind != JsonValueKind.Undefined)
             await parse.Out().WriteLineAsync(JsonSerializer.Serialize(json, Indented)).ConfigureAwait(false);

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TrustedLaunch.Cli.Commands.Host;
 using TrustedLaunch.ControlPlane;
+using TrustedLaunch.HostAgent;
 using TrustedLaunch.HostSystem;
 using TrustedLaunch.Posture.Assessments;
 using TrustedLaunch.SecureBoot.Rollover;
@@ -30,7 +31,7 @@ internal static class ServerCommands
         var data = CliOptions.Data();
         var listen = new Option<string>("--listen")
         {
-            Description = $"http:// URL to listen on (default {AttestationServiceOptions.DefaultListen}: loopback only; port 0 picks a free port).",
+            Description = $"URL to listen on (default {AttestationServiceOptions.DefaultListen}: loopback only; port 0 picks a free port); https:// with --tls-cert/--tls-key or --tls-platform-ca. A non-loopback address needs TLS and --auth.",
             DefaultValueFactory = _ => AttestationServiceOptions.DefaultListen,
         };
         var ca = CliOptions.OptionalCa("Platform CA folder ('tl ca init'): trusted for VMs registered without their own --ca, and the CA the local host certifies vTPMs with (default DATA/pki; created once when a local host runs).");
@@ -51,14 +52,19 @@ internal static class ServerCommands
         var otlp = CliOptions.OtlpEndpoint();
         var otlpProtocol = CliOptions.OtlpProtocol();
         var noMetrics = new Option<bool>("--no-metrics") { Description = "Do not serve Prometheus metrics at /metrics." };
+        ServerSecurityOptions security = ServerSecurityOptions.Create();
         var command = new Command("server",
             "Run the attestation service and the ARM control plane, with a local host that runs the VMs, until Ctrl-C or SIGTERM (the VMs keep running). " +
             "Exit 0 stopped cleanly, 2 bad option, 3 cannot start (port in use, database unusable).")
         {
             data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness, dbxUpdate, database, logFormat, otlp, otlpProtocol, noMetrics,
         };
+        security.AddTo(command);
         command.Subcommands.Add(VmCommands.Create());
         command.Subcommands.Add(PolicyCommands.Create());
+        command.Subcommands.Add(AccessCommands.Principal());
+        command.Subcommands.Add(AccessCommands.HostToken());
+        command.Subcommands.Add(AccessCommands.Audit());
         command.SetAction(async (parse, cancellationToken) =>
         {
             int lifetime = parse.GetValue(nonceLifetime);
@@ -93,6 +99,7 @@ internal static class ServerCommands
                     OtlpProtocol = CliOptions.ParseOtlpProtocol(parse.GetValue(otlpProtocol)),
                     MetricsPath = parse.GetValue(noMetrics) ? null : "/metrics",
                 },
+                Security = security.Read(parse, localHost ? parse.GetValue(hostName) ?? HostCommand.DefaultName() : null),
             };
             WebApplication app = Build(options);
             await using (app.ConfigureAwait(false))
@@ -112,9 +119,9 @@ internal static class ServerCommands
                 Task host = Task.CompletedTask;
                 if (localHost)
                 {
-                    var agent = new HostAgent.HostAgent(
-                        HostCommand.Options(LocalUrl(bound[0]), parse.GetValue(hostName), home, caDirectory!),
-                        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TrustedLaunch.HostAgent"));
+                    HostAgentOptions hostOptions = HostCommand.Options(LocalUrl(bound[0]), parse.GetValue(hostName), home, caDirectory!)
+                        with { Credential = ServerSecurityOptions.LocalHostCredential(options) };
+                    var agent = new HostAgent.HostAgent(hostOptions, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TrustedLaunch.HostAgent"));
                     host = agent.RunAsync(stopHost.Token);
                 }
 
@@ -180,7 +187,11 @@ internal static class ServerCommands
         }
         catch (ArgumentException e)
         {
-            throw new CliException(ExitCode.BadInput, e.Message); // an option the service refuses (listen URL, issuer)
+            throw new CliException(ExitCode.BadInput, e.Message); // an option the service refuses (listen URL, issuer, TLS, bind without auth)
+        }
+        catch (TrustedLaunch.Server.Security.PlatformIssuerException e)
+        {
+            throw new CliException(ExitCode.BadInput, e.Message);
         }
     }
 }

@@ -1,5 +1,6 @@
 using TrustedLaunch.HostSystem;
 using TrustedLaunch.Server;
+using TrustedLaunch.Server.Security.Stores;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sql;
 
@@ -19,11 +20,20 @@ internal sealed class ServiceData : IDisposable
         _database = database;
         Vms = new SqlVmRegistry(database);
         Policies = new SqlPolicyStore(database);
+        Principals = new SqlPrincipalStore(database);
+        HostCredentials = new SqlHostCredentialStore(database);
+        Audit = new SqlAuditLog(database);
     }
 
     public IVmRegistry Vms { get; }
 
     public IPolicyStore Policies { get; }
+
+    public IPrincipalStore Principals { get; }
+
+    public IHostCredentialStore HostCredentials { get; }
+
+    public IAuditLog Audit { get; }
 
     /// <summary>The service database in <paramref name="dataDirectory"/> (default TL_HOME), opened and migrated.</summary>
     public static ServiceData Open(string? dataDirectory)

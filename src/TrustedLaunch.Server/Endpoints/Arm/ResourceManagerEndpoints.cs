@@ -6,6 +6,7 @@ using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Model;
 using TrustedLaunch.ControlPlane.Services;
 using TrustedLaunch.ControlPlane.State;
+using TrustedLaunch.Server.Security;
 
 namespace TrustedLaunch.Server.Endpoints.Arm;
 
@@ -35,8 +36,13 @@ internal static class ResourceManagerEndpoints
             .WithName("ResourceGroups_DeleteOperationResult").Produces(StatusCodes.Status202Accepted).Produces(StatusCodes.Status200OK);
     }
 
-    private static async Task<IResult> ListSubscriptionsAsync(HttpContext context, SubscriptionService subscriptions, CancellationToken cancellationToken) =>
-        ArmHttp.Json(context, await subscriptions.ListAsync(cancellationToken), ControlPlaneJson.Web.ArmListSubscriptionResource);
+    // Only the subscriptions the caller has a role in (all of them without authentication), as ARM lists them.
+    private static async Task<IResult> ListSubscriptionsAsync(HttpContext context, SubscriptionService subscriptions, CancellationToken cancellationToken)
+    {
+        ArmList<SubscriptionResource> all = await subscriptions.ListAsync(cancellationToken);
+        ArmList<SubscriptionResource> visible = all with { Value = all.Value.Where(s => ServiceCaller.MaySee(context, ServiceScope.Subscription(s.SubscriptionId))).ToArray() };
+        return ArmHttp.Json(context, visible, ControlPlaneJson.Web.ArmListSubscriptionResource);
+    }
 
     private static async Task<IResult> GetSubscriptionAsync(string subscriptionId, HttpContext context, SubscriptionService subscriptions,
         CancellationToken cancellationToken)

@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 9;
+    public const int Version = 10;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -287,6 +287,41 @@ public static partial class StoreSchema
             pending_operation_id TEXT NULL,
             time_created INTEGER NOT NULL,
             PRIMARY KEY (subscription_id, group_key, name_key));
+        """,
+        // 10: who may do what (docs/security.md): service principals (API keys stored as SHA-256 of a 256-bit secret),
+        // single-use host join tokens, the host client certificates issued at enrollment, and the audit log of writes.
+        """
+        CREATE TABLE principals (
+            object_id TEXT PRIMARY KEY NOT NULL,
+            app_id TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            secret_sha256 BLOB NOT NULL,
+            created_at INTEGER NOT NULL);
+        CREATE TABLE host_join_tokens (
+            token_sha256 BLOB PRIMARY KEY NOT NULL,
+            host_name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER NULL);
+        CREATE TABLE host_certificates (
+            serial TEXT PRIMARY KEY NOT NULL,
+            host_name TEXT NOT NULL,
+            issued_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            revoked_at INTEGER NULL);
+        CREATE TABLE audit_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            caller TEXT NOT NULL,
+            caller_kind TEXT NOT NULL,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            remote_address TEXT NULL);
+        CREATE INDEX audit_events_at ON audit_events (at);
         """,
     ];
 
