@@ -14,12 +14,25 @@ namespace TrustedLaunch.Server.ControlPlane;
 /// </summary>
 public sealed class BootChainVerifier : IBootChainVerifier
 {
-    public Task<BootChainVerdict> VerifyAsync(string diskPath, string secureBootTemplate, SecureBootKeys? keys, CancellationToken cancellationToken) =>
+    public Task<BootChainVerdict> VerifyAsync(string? diskPath, string secureBootTemplate, SecureBootKeys? keys, CancellationToken cancellationToken) =>
         Task.Run(() => Verify(diskPath, secureBootTemplate, keys), cancellationToken);
 
-    private static BootChainVerdict Verify(string diskPath, string secureBootTemplate, SecureBootKeys? keys)
+    private static BootChainVerdict Verify(string? diskPath, string secureBootTemplate, SecureBootKeys? keys)
     {
         const string binary = BootLayoutProbe.BootLoaderPath;
+        ImageSecurityDatabases databases;
+        try
+        {
+            databases = Databases(secureBootTemplate, keys);
+        }
+        catch (Exception e) when (e is VariableStoreException or FormatException or System.Security.Cryptography.CryptographicException)
+        {
+            // The host could not enrol these keys either (e.g. an ECC certificate: edk2 takes RSA only).
+            return new BootChainVerdict(false, null, $"the VM's Secure Boot keys cannot be enrolled: {e.Message}");
+        }
+
+        if (diskPath is null)
+            return new BootChainVerdict(null, binary, "the image the OS disk was made from is no longer registered.");
         BootLayoutReport report;
         try
         {
@@ -32,17 +45,6 @@ public sealed class BootChainVerifier : IBootChainVerifier
 
         if (report.BootLoader is not byte[] loader)
             return new BootChainVerdict(null, binary, $"{report.BootLoaderProblem ?? report.Detail}.");
-        ImageSecurityDatabases databases;
-        try
-        {
-            databases = Databases(secureBootTemplate, keys);
-        }
-        catch (Exception e) when (e is VariableStoreException or FormatException or System.Security.Cryptography.CryptographicException)
-        {
-            // The host could not enrol these keys either (e.g. an ECC certificate: edk2 takes RSA only).
-            return new BootChainVerdict(null, binary, $"the VM's Secure Boot keys cannot be enrolled: {e.Message}");
-        }
-
         SecureBootVerdict verdict = FirmwareImageVerifier.Verify(loader, databases);
         return new BootChainVerdict(verdict.Allowed, binary, verdict.Message);
     }
