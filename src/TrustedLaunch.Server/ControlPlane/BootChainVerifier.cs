@@ -14,6 +14,14 @@ namespace TrustedLaunch.Server.ControlPlane;
 /// </summary>
 public sealed class BootChainVerifier : IBootChainVerifier
 {
+    // The PK only has to exist for a store to be built; it plays no part in judging a boot loader (db/dbx do), so one
+    // throwaway key serves every check (an RSA key generation per request would cost more than the check).
+    private static readonly Lazy<byte[]> VerificationPlatformKey = new(() =>
+    {
+        using var pk = PlatformKeyGenerator.Generate("TrustedLaunch upgrade pre-flight (verification only)");
+        return pk.RawData;
+    });
+
     public Task<BootChainVerdict> VerifyAsync(string? diskPath, string secureBootTemplate, SecureBootKeys? keys, CancellationToken cancellationToken) =>
         Task.Run(() => Verify(diskPath, secureBootTemplate, keys), cancellationToken);
 
@@ -54,11 +62,10 @@ public sealed class BootChainVerifier : IBootChainVerifier
     {
         Guid owner = SecureBootStoreOptions.TrustedLaunchOwner;
         SecureBootTemplate template = SecureBootTemplates.TryParse(secureBootTemplate, out SecureBootTemplate parsed) ? parsed : SecureBootTemplate.Microsoft;
-        using var pk = PlatformKeyGenerator.Generate("TrustedLaunch upgrade pre-flight (verification only)");
         return ImageSecurityDatabases.FromVariableStore(SecureBootStoreFactory.Create(new SecureBootStoreOptions
         {
             Template = template,
-            PlatformKey = pk.RawData,
+            PlatformKey = VerificationPlatformKey.Value,
             Db = [.. (keys?.Db ?? []).Select(k => SignatureDatabaseEntry.FromCertificate(Convert.FromBase64String(k), owner))],
             Dbx = [.. (keys?.Dbx ?? []).Select(k => k.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase)
                 ? SignatureDatabaseEntry.FromHash(k, owner)
