@@ -8,14 +8,15 @@ namespace TrustedLaunch.ControlPlane.Catalogs;
 /// </summary>
 public interface IBootChainVerifier
 {
-    /// <param name="diskPath">A disk image (raw or qcow2).</param>
+    /// <param name="diskPath">A disk image (raw or qcow2); null judges the keys only (the image is no longer registered).</param>
     /// <param name="secureBootTemplate">microsoft, microsoft-2023, microsoft-2011 or custom.</param>
     /// <param name="keys">The VM's own keys beyond the template's (custom: all of db).</param>
-    Task<BootChainVerdict> VerifyAsync(string diskPath, string secureBootTemplate, SecureBootKeys? keys, CancellationToken cancellationToken);
+    Task<BootChainVerdict> VerifyAsync(string? diskPath, string secureBootTemplate, SecureBootKeys? keys, CancellationToken cancellationToken);
 }
 
 /// <summary>
-/// <see cref="Allowed"/>: the firmware would run <see cref="Binary"/>; false: it would refuse it; null: there was nothing
-/// to judge (no EFI System Partition or boot loader could be read). <see cref="Detail"/> says why.
+/// <see cref="Allowed"/>: the firmware would run <see cref="Binary"/>; false: it would refuse it, or (<see cref="Binary"/>
+/// null) the keys themselves could not be enrolled; null: there was nothing to judge (the disk, its EFI System Partition
+/// or its boot loader could not be read). <see cref="Detail"/> says why.
 /// </summary>
-public sealed record BootChainVerdict(bool? Allowed, string Binary, string Detail);
+public sealed record BootChainVerdict(bool? Allowed, string? Binary, string Detail);

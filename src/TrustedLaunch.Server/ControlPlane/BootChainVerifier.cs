@@ -14,12 +14,33 @@ namespace TrustedLaunch.Server.ControlPlane;
 /// </summary>
 public sealed class BootChainVerifier : IBootChainVerifier
 {
-    public Task<BootChainVerdict> VerifyAsync(string diskPath, string secureBootTemplate, SecureBootKeys? keys, CancellationToken cancellationToken) =>
+    // The PK only has to exist for a store to be built; it plays no part in judging a boot loader (db/dbx do), so one
+    // throwaway key serves every check (an RSA key generation per request would cost more than the check).
+    private static readonly Lazy<byte[]> VerificationPlatformKey = new(() =>
+    {
+        using var pk = PlatformKeyGenerator.Generate("TrustedLaunch upgrade pre-flight (verification only)");
+        return pk.RawData;
+    });
+
+    public Task<BootChainVerdict> VerifyAsync(string? diskPath, string secureBootTemplate, SecureBootKeys? keys, CancellationToken cancellationToken) =>
         Task.Run(() => Verify(diskPath, secureBootTemplate, keys), cancellationToken);
 
-    private static BootChainVerdict Verify(string diskPath, string secureBootTemplate, SecureBootKeys? keys)
+    private static BootChainVerdict Verify(string? diskPath, string secureBootTemplate, SecureBootKeys? keys)
     {
         const string binary = BootLayoutProbe.BootLoaderPath;
+        ImageSecurityDatabases databases;
+        try
+        {
+            databases = Databases(secureBootTemplate, keys);
+        }
+        catch (Exception e) when (e is VariableStoreException or FormatException or System.Security.Cryptography.CryptographicException)
+        {
+            // The host could not enrol these keys either (e.g. an ECC certificate: edk2 takes RSA only).
+            return new BootChainVerdict(false, null, $"the VM's Secure Boot keys cannot be enrolled: {e.Message}");
+        }
+
+        if (diskPath is null)
+            return new BootChainVerdict(null, binary, "the image the OS disk was made from is no longer registered.");
         BootLayoutReport report;
         try
         {
@@ -32,17 +53,6 @@ public sealed class BootChainVerifier : IBootChainVerifier
 
         if (report.BootLoader is not byte[] loader)
             return new BootChainVerdict(null, binary, $"{report.BootLoaderProblem ?? report.Detail}.");
-        ImageSecurityDatabases databases;
-        try
-        {
-            databases = Databases(secureBootTemplate, keys);
-        }
-        catch (Exception e) when (e is VariableStoreException or FormatException or System.Security.Cryptography.CryptographicException)
-        {
-            // The host could not enrol these keys either (e.g. an ECC certificate: edk2 takes RSA only).
-            return new BootChainVerdict(null, binary, $"the VM's Secure Boot keys cannot be enrolled: {e.Message}");
-        }
-
         SecureBootVerdict verdict = FirmwareImageVerifier.Verify(loader, databases);
         return new BootChainVerdict(verdict.Allowed, binary, verdict.Message);
     }
@@ -52,11 +62,10 @@ public sealed class BootChainVerifier : IBootChainVerifier
     {
         Guid owner = SecureBootStoreOptions.TrustedLaunchOwner;
         SecureBootTemplate template = SecureBootTemplates.TryParse(secureBootTemplate, out SecureBootTemplate parsed) ? parsed : SecureBootTemplate.Microsoft;
-        using var pk = PlatformKeyGenerator.Generate("TrustedLaunch upgrade pre-flight (verification only)");
         return ImageSecurityDatabases.FromVariableStore(SecureBootStoreFactory.Create(new SecureBootStoreOptions
         {
             Template = template,
-            PlatformKey = pk.RawData,
+            PlatformKey = VerificationPlatformKey.Value,
             Db = [.. (keys?.Db ?? []).Select(k => SignatureDatabaseEntry.FromCertificate(Convert.FromBase64String(k), owner))],
             Dbx = [.. (keys?.Dbx ?? []).Select(k => k.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase)
                 ? SignatureDatabaseEntry.FromHash(k, owner)

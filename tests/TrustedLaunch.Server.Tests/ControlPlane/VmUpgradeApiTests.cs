@@ -39,33 +39,50 @@ public sealed class VmUpgradeApiTests(HostedArmTestService arm) : IClassFixture<
     }
 
     [Fact]
-    public async Task Patch_UpgradeWithSecureBoot_PreflightRefusesWhatItCannotJudge_NothingChanges()
+    public async Task Patch_UpgradeWithSecureBootAndKeysTheFirmwareCannotEnrol_RefusedByThePreflight_NothingChanges()
     {
         string group = await arm.CreateGroupAsync();
         string vm = await CreateDeallocatedStandardAsync(group, "pre1");
         ArmAnswer before = await arm.GetAsync(ArmTestService.WithApi(arm.VmPath(group, vm)));
-
-        // The image's registered verdict speaks for the Microsoft template only; with other keys the disk is read, and the test
-        // service's images name files that do not exist: the boot chain cannot be judged, so Secure Boot is not switched on.
-        ArmAnswer refused = await arm.SendAsync(HttpMethod.Patch, ArmTestService.WithApi(arm.VmPath(group, vm)), new JsonObject
+        JsonObject body = new()
         {
             ["properties"] = new JsonObject
             {
                 ["securityProfile"] = ArmTestService.TrustedLaunch(secureBoot: true, vTpm: true),
-                ["trustedLaunchExtensions"] = new JsonObject { ["secureBootTemplate"] = "microsoft-2023" },
+                ["trustedLaunchExtensions"] = new JsonObject
+                {
+                    ["secureBootTemplate"] = "custom",
+                    // An ECC certificate: well-formed, but edk2 enrols only RSA certificates in db.
+                    ["secureBootKeys"] = new JsonObject { ["db"] = new JsonArray(HostedArmTestService.TestCertificate()) },
+                },
             },
-        });
+        };
+
+        ArmAnswer refused = await arm.SendAsync(HttpMethod.Patch, ArmTestService.WithApi(arm.VmPath(group, vm)), body);
 
         Assert.True(refused.Status == HttpStatusCode.BadRequest, refused.ToString());
         Assert.Equal("SecureBootPreflightFailed", refused.ErrorCode);
         Assert.Equal("properties.securityProfile.uefiSettings.secureBootEnabled", refused.Error.GetProperty("target").GetString());
         string message = refused.Error.GetProperty("message").GetString()!;
-        Assert.StartsWith($"Secure Boot would not boot VM '{vm}': /EFI/BOOT/BOOTX64.EFI on its OS disk (image Debian:debian-12:12-gen2:1.1.0) could not be judged",
+        Assert.StartsWith($"Secure Boot would not boot VM '{vm}': the VM's Secure Boot keys cannot be enrolled: CN=TrustedLaunch test db: edk2 accepts only RSA certificates",
             message, StringComparison.Ordinal);
         Assert.Contains("Nothing was changed.", message, StringComparison.Ordinal);
         ArmAnswer after = await arm.GetAsync(ArmTestService.WithApi(arm.VmPath(group, vm)));
         Assert.Equal(before.Headers.ETag, after.Headers.ETag);
         Assert.False(after.Body.GetProperty("properties").TryGetProperty("securityProfile", out _));
+    }
+
+    [Fact]
+    public async Task Patch_UpgradeWithSecureBoot_ABootChainThatCannotBeRead_IsLeftToTheFirmware()
+    {
+        string group = await arm.CreateGroupAsync();
+        string vm = await CreateDeallocatedStandardAsync(group, "pre2");
+
+        // The test service's images name files that do not exist: nothing to judge, so the update goes through (as in Azure).
+        ArmAnswer upgraded = await PatchAsync(group, vm, ArmTestService.TrustedLaunch(secureBoot: true, vTpm: true));
+
+        Assert.True(upgraded.Status == HttpStatusCode.OK, upgraded.ToString());
+        Assert.True(upgraded.Body.GetProperty("properties").GetProperty("securityProfile").GetProperty("uefiSettings").GetProperty("secureBootEnabled").GetBoolean());
     }
 
     [Fact]
