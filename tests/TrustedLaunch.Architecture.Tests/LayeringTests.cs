@@ -16,6 +16,7 @@ public class LayeringTests
         ["TrustedLaunch.Vmgs.Format"] = [],
         ["TrustedLaunch.Attestation.Evidence"] = ["TrustedLaunch.Tpm.Protocol"],
         ["TrustedLaunch.GuestChannel"] = ["TrustedLaunch.Attestation.Evidence"],
+        ["TrustedLaunch.ArmTemplates"] = [],
     };
 
     public static TheoryData<string> FormatLibraryNames => new(FormatLibraries.Keys);
@@ -49,6 +50,7 @@ public class LayeringTests
             "TrustedLaunch.Linux.ModuleSignature", "TrustedLaunch.Storage", "TrustedLaunch.VTpm", "TrustedLaunch.Vmgs.Format", "TrustedLaunch.Vmgs",
             "TrustedLaunch.Runtime", "TrustedLaunch.Images", "TrustedLaunch.Attestation.Evidence", "TrustedLaunch.Attestation",
             "TrustedLaunch.GuestChannel", "TrustedLaunch.HostSystem", "TrustedLaunch.ControlPlane", "TrustedLaunch.Posture",
+            "TrustedLaunch.ArmTemplates",
         ];
         foreach (var name in libraries)
         {
