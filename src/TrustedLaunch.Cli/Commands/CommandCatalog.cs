@@ -21,6 +21,7 @@ internal static class CommandCatalog
         Host.HostCommand.Create(),
         Group.GroupCommands.Create(),
         Vm.VmCommands.Create(),
+        Deployment.DeploymentCommands.Create(),
         Security.SecurityCommands.Create(),
         Attest.AttestCommands.Create(),
         Quickstart.QuickstartCommand.Create(),

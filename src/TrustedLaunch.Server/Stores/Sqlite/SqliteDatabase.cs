@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sqlite;
 public sealed class SqliteDatabase : IDisposable
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int SchemaVersion = 6;
+    public const int SchemaVersion = 7;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     private static readonly string[] Migrations =
@@ -248,6 +248,33 @@ public sealed class SqliteDatabase : IDisposable
         // 6: a request to attest a VM now (tl vm attest): its host attests when the number rises above the one it handled.
         """
         ALTER TABLE virtual_machines ADD COLUMN attestation_generation INTEGER NOT NULL DEFAULT 0;
+        """,
+        // 7: template deployments (Microsoft.Resources/deployments) and the resources only deployments and the network
+        // model make: Microsoft.Network types and VM extensions, each its ARM body as JSON.
+        """
+        CREATE TABLE deployments (
+            subscription_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            resource_group TEXT NOT NULL,
+            name TEXT NOT NULL,
+            provisioning_state TEXT NOT NULL,
+            record_json TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, group_key, name_key));
+        CREATE INDEX deployments_active ON deployments (provisioning_state);
+        CREATE TABLE arm_resources (
+            subscription_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            type_key TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            resource_group TEXT NOT NULL,
+            type TEXT NOT NULL,
+            name TEXT NOT NULL,
+            location TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            body_json TEXT NOT NULL,
+            changed_at INTEGER NOT NULL,
+            PRIMARY KEY (subscription_id, group_key, type_key, name_key));
         """,
     ];
 
