@@ -42,7 +42,7 @@ public sealed class DeploymentPlatformTests(ITestOutputHelper output)
 
             string[] deploy =
             [
-                "deployment", "group", "create", "-g", Group, "--template-file", Template, "-o", "json",
+                "deployment", "group", "create", "-g", Group, "--template-file", Template, "-o", "json", "--server", home.Url,
                 "--parameters", "adminUsername=azureuser", "adminPasswordOrKey=Never-Echoed-9", "vmSize=Standard_B1s",
             ];
             ToolResult first = home.TlProcess(TimeSpan.FromMinutes(20), deploy);

@@ -58,7 +58,7 @@ internal static class DeploymentCommands
             AllowMultipleArgumentsPerToken = true,
         };
         var noWait = ArmOptions.NoWait();
-        var command = new Command("create", "Deploy a template to a resource group (Incremental). Exit 0 succeeded, 2 refused or invalid, 4 a resource failed.")
+        var command = new Command("create", "Deploy a template to a resource group (Incremental). Exit 0 succeeded, 1 a resource failed, 2 refused or invalid, 3 no control plane.")
             { resourceGroup, templateFile, name, parameters, noWait };
         ArmArguments arm = ArmArguments.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
