@@ -85,7 +85,7 @@ public sealed class DeploymentCliTests : IAsyncLifetime
     public void Create_SubnetOutsideNetwork_Exit1WithDeploymentFailedAndInnerError()
     {
         Assert.Equal(0, Tl("group", "create", "-n", "rg3").ExitCode);
-        ToolResult failed = Tl("deployment", "group", "create", "-g", "rg3", "--template-file", TemplateFile, "--parameters", "prefix=10.9.0.0/16");
+        ToolResult failed = Tl("deployment", "group", "create", "-g", "rg3", "--template-file", TemplateFile, "--parameters", "prefix=10.9.0.0/16", "subnets=1");
         Assert.Equal(1, failed.ExitCode);
         Assert.Contains("DeploymentFailed: At least one resource deployment operation failed.", failed.StandardError, StringComparison.Ordinal);
         Assert.Contains("NetcfgSubnetRangeOutsideVnet: Subnet 's0' is not valid because its IP address range is outside the IP address range of virtual network 'vnet'.",

@@ -48,17 +48,17 @@ public class AddressPrefixTests
     [InlineData("10.1.0.0/16", "fd00::/64", false)]
     public void Contains_NestsByPrefix(string outer, string inner, bool expected)
     {
-        AddressPrefix.TryParse(outer, out AddressPrefix a, out _);
-        AddressPrefix.TryParse(inner, out AddressPrefix b, out _);
+        Assert.True(AddressPrefix.TryParse(outer, out AddressPrefix a, out _));
+        Assert.True(AddressPrefix.TryParse(inner, out AddressPrefix b, out _));
         Assert.Equal(expected, a.Contains(b));
     }
 
     [Fact]
     public void Overlaps_EitherWay()
     {
-        AddressPrefix.TryParse("10.0.0.0/24", out AddressPrefix a, out _);
-        AddressPrefix.TryParse("10.0.0.128/25", out AddressPrefix b, out _);
-        AddressPrefix.TryParse("10.0.1.0/24", out AddressPrefix c, out _);
+        Assert.True(AddressPrefix.TryParse("10.0.0.0/24", out AddressPrefix a, out _));
+        Assert.True(AddressPrefix.TryParse("10.0.0.128/25", out AddressPrefix b, out _));
+        Assert.True(AddressPrefix.TryParse("10.0.1.0/24", out AddressPrefix c, out _));
         Assert.True(a.Overlaps(b) && b.Overlaps(a));
         Assert.False(a.Overlaps(c));
     }
@@ -66,7 +66,7 @@ public class AddressPrefixTests
     [Fact]
     public void Host_CountsFromTheNetwork()
     {
-        AddressPrefix.TryParse("10.1.0.0/24", out AddressPrefix subnet, out _);
+        Assert.True(AddressPrefix.TryParse("10.1.0.0/24", out AddressPrefix subnet, out _));
         Assert.Equal("10.1.0.4", subnet.Host(4).ToString());
         Assert.Equal(256, (int)subnet.Size);
     }
