@@ -54,6 +54,9 @@ namespace TrustedLaunch.ControlPlane;
 [JsonSerializable(typeof(HostReport))]
 [JsonSerializable(typeof(SizeCatalogDocument))]
 [JsonSerializable(typeof(RuleTableDocument))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
+[JsonSerializable(typeof(Deployments.DeploymentRecord))]
+[JsonSerializable(typeof(IReadOnlyList<Deployments.DeploymentOperation>))]
 public sealed partial class ControlPlaneJson : JsonSerializerContext
 {
     /// <summary>

@@ -16,6 +16,7 @@ public class LayeringTests
         ["TrustedLaunch.Vmgs.Format"] = [],
         ["TrustedLaunch.Attestation.Evidence"] = ["TrustedLaunch.Tpm.Protocol"],
         ["TrustedLaunch.GuestChannel"] = ["TrustedLaunch.Attestation.Evidence"],
+        ["TrustedLaunch.ArmTemplates"] = [],
     };
 
     public static TheoryData<string> FormatLibraryNames => new(FormatLibraries.Keys);
@@ -49,6 +50,7 @@ public class LayeringTests
             "TrustedLaunch.Linux.ModuleSignature", "TrustedLaunch.Storage", "TrustedLaunch.VTpm", "TrustedLaunch.Vmgs.Format", "TrustedLaunch.Vmgs",
             "TrustedLaunch.Runtime", "TrustedLaunch.Images", "TrustedLaunch.Attestation.Evidence", "TrustedLaunch.Attestation",
             "TrustedLaunch.GuestChannel", "TrustedLaunch.HostSystem", "TrustedLaunch.ControlPlane", "TrustedLaunch.Posture",
+            "TrustedLaunch.ArmTemplates",
         ];
         foreach (var name in libraries)
         {
@@ -91,9 +93,10 @@ public class LayeringTests
     public void ControlPlane_ReferencesTheBclOnly()
     {
         // The resource layer is a core library over store interfaces: hosts bring HTTP (TrustedLaunch.Server), the
-        // databases, and the disk and Secure Boot inspection behind IDiskImageProbe.
+        // databases, and the disk and Secure Boot inspection behind IDiskImageProbe. The template language is a pure
+        // library of its own (TrustedLaunch.ArmTemplates, BCL only).
         var offending = Assembly.Load("TrustedLaunch.ControlPlane").GetReferencedAssemblies().Select(a => a.Name!)
-            .Where(n => !IsBcl(n) && !n.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal) && !n.EndsWith(".Abstractions", StringComparison.Ordinal))
+            .Where(n => !IsBcl(n) && n != "TrustedLaunch.ArmTemplates" && !n.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal) && !n.EndsWith(".Abstractions", StringComparison.Ordinal))
             .ToList();
         Assert.True(offending.Count == 0, $"TrustedLaunch.ControlPlane references {string.Join(", ", offending)}");
     }

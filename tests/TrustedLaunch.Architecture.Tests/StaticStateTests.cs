@@ -15,6 +15,7 @@ public class StaticStateTests
     [
         "TrustedLaunch.Tpm.Protocol", "TrustedLaunch.Uefi.Format", "TrustedLaunch.Tcg.EventLog", "TrustedLaunch.Pe.Authenticode",
         "TrustedLaunch.Linux.ModuleSignature", "TrustedLaunch.Vmgs.Format", "TrustedLaunch.Attestation.Evidence", "TrustedLaunch.GuestChannel",
+        "TrustedLaunch.ArmTemplates",
     ];
 
     private static readonly string[] CoreAssemblies =

@@ -22,6 +22,7 @@ internal static class CommandCatalog
         Group.GroupCommands.Create(),
         Vm.VmCommands.Create(),
         Vmss.VmssCommands.Create(),
+        Deployment.DeploymentCommands.Create(),
         Security.SecurityCommands.Create(),
         Attest.AttestCommands.Create(),
         Quickstart.QuickstartCommand.Create(),

@@ -33,6 +33,7 @@ internal static class CliErrors
         // The control plane's answers: ARM's error (code and message, as az prints it), a failed operation, no answer.
         ArmApiException arm => new(arm.ExitCode, arm.Describe()),
         ArmOperationFailedException => new(ExitCode.VerificationFailed, e.Message),
+        TrustedLaunch.ArmTemplates.ArmTemplateException => new(ExitCode.BadInput, $"template: {e.Message}"),
         ControlPlaneCallException => new(ExitCode.EnvironmentProblem, e.Message),
 
         // Guest state: corrupt or wrongly keyed → 1, malformed → 2, held by a running VM → 3.

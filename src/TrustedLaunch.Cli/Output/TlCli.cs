@@ -19,7 +19,8 @@ public static class TlCli
     {
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        ParseResult parse = CreateRoot().Parse(args);
+        // No response files: '@FILE' is an argument (az's spelling of a parameters file, tl deployment --parameters @p.json).
+        ParseResult parse = CreateRoot().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)

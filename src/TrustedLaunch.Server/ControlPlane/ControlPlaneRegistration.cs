@@ -44,6 +44,7 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<OperationService>();
         services.TryAddSingleton<HostCoordinator>();
         services.TryAddSingleton<BuiltImageRegistration>();
+        services.AddDeployments();
         services.AddHostedService<ControlPlaneBootstrap>();
         services.AddHostedService<BuiltImageBootstrap>();
         return services;

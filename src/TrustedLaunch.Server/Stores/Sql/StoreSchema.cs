@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 10;
+    public const int Version = 11;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -322,6 +322,33 @@ public static partial class StoreSchema
             outcome TEXT NOT NULL,
             remote_address TEXT NULL);
         CREATE INDEX audit_events_at ON audit_events (at);
+        """,
+        // 11: template deployments (Microsoft.Resources/deployments) and the resources only deployments and the network
+        // model make: Microsoft.Network types and VM extensions, each its ARM body as JSON.
+        """
+        CREATE TABLE deployments (
+            subscription_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            resource_group TEXT NOT NULL,
+            name TEXT NOT NULL,
+            provisioning_state TEXT NOT NULL,
+            record_json TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, group_key, name_key));
+        CREATE INDEX deployments_active ON deployments (provisioning_state);
+        CREATE TABLE arm_resources (
+            subscription_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            type_key TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            resource_group TEXT NOT NULL,
+            type TEXT NOT NULL,
+            name TEXT NOT NULL,
+            location TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            body_json TEXT NOT NULL,
+            changed_at INTEGER NOT NULL,
+            PRIMARY KEY (subscription_id, group_key, type_key, name_key));
         """,
     ];
 

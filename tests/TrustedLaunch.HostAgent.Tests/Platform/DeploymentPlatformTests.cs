@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Text.Json;
+using TrustedLaunch.Images;
+using TrustedLaunch.Testing;
+using Xunit.Abstractions;
+
+namespace TrustedLaunch.HostAgent.Tests.Platform;
+
+/// <summary>
+/// Azure's Bicep-compiled vm-simple-linux quickstart (a Trusted Launch VM with its NIC, VNet, subnet, NSG, public IP
+/// and the guest attestation extension), deployed unchanged with <c>tl deployment group create</c> on one real TCG boot:
+/// the Canonical image reference resolves through the catalog to the built Debian image, the VM boots and attests,
+/// the extension reports installed once the guest agent has answered, the outputs resolve, and deploying it again
+/// changes nothing (same VM version, same QEMU process, every operation unchanged).
+/// </summary>
+[Collection(PlatformBoots.Name)]
+[IntegrationTest]
+public sealed class DeploymentPlatformTests(ITestOutputHelper output)
+{
+    private const string Group = "deploy";
+    private const string Vm = "simpleLinuxVM";
+
+    private static readonly string Template = Path.Combine(AppContext.BaseDirectory, "TestData", "vm-simple-linux", "azuredeploy.json");
+
+    [Fact]
+    public async Task Quickstart_DeploysBootsAttests_AndRedeployIsNoOp()
+    {
+        using PlatformHome home = PlatformHome.Fresh("tl-test-platform-deploy");
+        var clock = Stopwatch.StartNew();
+        void Step(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  {what}");
+        try
+        {
+            ToolResult built = home.TlProcess(TimeSpan.FromMinutes(15), "image", "build", "debian-12");
+            Assert.True(built.ExitCode == 0, built.ToString());
+            string disk = BuiltImages.Latest(PlatformHome.ImageCache).Select(BuiltImages.Describe).First(i => i.Generation == 2).FilePath;
+            home.StartServer();
+            Assert.Equal(0, home.Tl("group", "create", "-n", Group).ExitCode);
+            ToolResult registered = home.Tl("image", "register", "--publisher", "Canonical", "--offer", "0001-com-ubuntu-server-focal", "--sku", "20_04-lts-gen2",
+                "--version", "20.04.1", "--file", disk);
+            Assert.True(registered.ExitCode == 0, registered.ToString());
+            Step("image built and mapped to Canonical:0001-com-ubuntu-server-focal:20_04-lts-gen2");
+
+            string[] deploy =
+            [
+                "deployment", "group", "create", "-g", Group, "--template-file", Template, "-o", "json", "--server", home.Url,
+                "--parameters", "adminUsername=azureuser", "adminPasswordOrKey=Never-Echoed-9", "vmSize=Standard_B1s",
+            ];
+            ToolResult first = home.TlProcess(TimeSpan.FromMinutes(20), deploy);
+            Step("deployed");
+            Assert.True(first.ExitCode == 0, first + "\n" + home.Logs());
+            Assert.DoesNotContain("Never-Echoed-9", first.StandardOutput + first.StandardError, StringComparison.Ordinal);
+            JsonElement outputs = JsonDocument.Parse(first.StandardOutput).RootElement.GetProperty("properties").GetProperty("outputs");
+            Assert.Matches("^ssh azureuser@simplelinuxvm-[a-z2-7]{13}\\.local\\.cloudapp\\.azure\\.com$", outputs.GetProperty("sshCommand").GetProperty("value").GetString());
+
+            Assert.Equal(("running", "booted", "pass"), home.InstanceView(Group, Vm));
+            JsonElement vm = home.TlJson("vm", "show", "-g", Group, "-n", Vm);
+            Assert.Equal("TrustedLaunch", vm.GetProperty("properties").GetProperty("securityProfile").GetProperty("securityType").GetString());
+            var vmId = Guid.Parse(vm.GetProperty("properties").GetProperty("vmId").GetString()!);
+            int qemu = PlatformHome.RunRecord(vmId)!.Qemu!.Value.Pid;
+            using (var http = new HttpClient())
+            {
+                string id = vm.GetProperty("id").GetString()!;
+                JsonElement extension = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{home.Url}{id}/extensions/GuestAttestation?api-version=2024-07-01")))
+                    .RootElement;
+                Assert.Equal("Succeeded", extension.GetProperty("properties").GetProperty("provisioningState").GetString());
+                Assert.Equal("Microsoft.Azure.Security.LinuxAttestation", extension.GetProperty("properties").GetProperty("publisher").GetString());
+            }
+
+            Step("VM running, attested; extension installed");
+
+            ToolResult second = home.TlProcess(TimeSpan.FromMinutes(10), deploy);
+            Assert.True(second.ExitCode == 0, second.ToString());
+            JsonElement operations = home.TlJson("deployment", "operation", "group", "list", "-g", Group, "-n", "azuredeploy");
+            Assert.Equal(7, operations.GetArrayLength());
+            Assert.All(operations.EnumerateArray(), o => Assert.True(o.GetProperty("properties").GetProperty("trustedLaunchExtensions").GetProperty("unchanged").GetBoolean()));
+            JsonElement after = home.TlJson("vm", "show", "-g", Group, "-n", Vm);
+            Assert.Equal(vm.GetProperty("etag").GetString(), after.GetProperty("etag").GetString());
+            Assert.Equal(qemu, PlatformHome.RunRecord(vmId)!.Qemu!.Value.Pid);
+            Step("redeployed: nothing changed");
+
+            Assert.Equal(0, home.Tl("group", "delete", "-n", Group, "--yes").ExitCode);
+            Assert.Empty(PlatformHome.ProcessesOf(vmId));
+        }
+        catch
+        {
+            output.WriteLine(home.Logs());
+            throw;
+        }
+    }
+}
