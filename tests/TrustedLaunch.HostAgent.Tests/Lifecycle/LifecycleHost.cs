@@ -46,10 +46,10 @@ public sealed class LifecycleHost
     public VmFolder Folder(Guid vmId) => new(Options.VmsDirectory, Options.RunRoot, vmId);
 
     /// <summary>A new Trusted Launch VM's folder; returns it with its vTPM identity keys.</summary>
-    public (VmFolder Folder, IReadOnlyList<VTpmKeyReport> Keys) NewVm()
+    public (VmFolder Folder, IReadOnlyList<VTpmKeyReport> Keys) NewVm(int? diskSizeGB = null)
     {
         VmFolder folder = Folder(Guid.NewGuid());
-        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(folder, VTpmStateLockedTests.Spec(Image), HostKeyPath, () => Ca);
+        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(folder, VTpmStateLockedTests.Spec(Image) with { OsDiskSizeGB = diskSizeGB }, HostKeyPath, () => Ca);
         return (folder, keys);
     }
 }

@@ -25,7 +25,8 @@ namespace TrustedLaunch.HostAgent.Tests.Lifecycle;
 /// from its snapshot attests with its original vTPM, and its quote is older than what its vTPM had reached after the
 /// snapshot — refused as a rollback against that record, accepted against the floor a sanctioned restore sets; a VM made
 /// from the same snapshot boots with a new EK and AK and attests under its own id only. A third boot: a VM backed up
-/// (<c>tl backup create</c>), deleted and restored (<c>tl backup restore</c>) attests with its original identity.
+/// (<c>tl backup create</c>), deleted and restored (<c>tl backup restore</c>) attests with its original identity; a fourth:
+/// a VM moved to another host's data folder (<c>tl host move-vm</c>, re-keyed) boots there and attests as itself.
 /// </summary>
 [Collection(PlatformBoots.Name)]
 [IntegrationTest]
@@ -105,6 +106,28 @@ public sealed class SnapshotBootTests(ITestOutputHelper output)
         });
         Assert.True(result.Passed, result.Failure?.ToString());
         Assert.Equal(vm.VmId, result.VmId);
+        string akPem = Assert.Single(keys, k => k.Role == "ak-rsa2048").CertificatePem!;
+        Assert.Equal(X509Certificate2.CreateFromPem(akPem).RawData, evidence.Tpm.AkCertificate);
+    }
+
+    [Fact]
+    public async Task MovedVm_BootsOnTheTargetHostAndAttestsWithItsOriginalIdentity()
+    {
+        LifecycleHost from = LifecycleHost.Fresh();
+        LifecycleHost to = LifecycleHost.Fresh();
+        VmFolder source = from.Folder(Guid.NewGuid());
+        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(source, VTpmStateLockedTests.Spec(AgentImage().RawPath), from.HostKeyPath, () => from.Ca);
+        VmFolder target = to.Folder(source.VmId);
+
+        BackupTests.Tl(0, "host", "move-vm", "--vm-id", source.VmId.ToString(), "--data", from.Options.DataDirectory, "--to-data", to.Options.DataDirectory);
+
+        Assert.False(source.Exists);
+        (AttestationEvidence evidence, byte[] nonce) = await BootAndAttestAsync(target, to.HostKeyPath, "moved");
+        AttestationResult result = new AttestationVerifier(TimeProvider.System).Verify(evidence, new AttestationExpectations
+        {
+            VmId = source.VmId, Nonce = nonce, AkCaCertificates = [from.Ca.RootCertificate, from.Ca.AttestationKeyCa.Certificate],
+        });
+        Assert.True(result.Passed, result.Failure?.ToString());
         string akPem = Assert.Single(keys, k => k.Role == "ak-rsa2048").CertificatePem!;
         Assert.Equal(X509Certificate2.CreateFromPem(akPem).RawData, evidence.Tpm.AkCertificate);
     }
