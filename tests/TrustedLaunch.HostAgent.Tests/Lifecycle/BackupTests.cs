@@ -12,6 +12,7 @@ namespace TrustedLaunch.HostAgent.Tests.Lifecycle;
 /// with its identity and its NV; archives that were changed, keyed otherwise, or whose VMGS this host's key does not open are
 /// refused with the reason and make no VM; a running VM and an existing VM are refused.
 /// </summary>
+[Collection(LifecycleHost.Collection)]
 [IntegrationTest]
 public sealed class BackupTests
 {

@@ -12,6 +12,9 @@ namespace TrustedLaunch.HostAgent.Tests.Lifecycle;
 /// <summary>A host's data folder with its key, a platform CA and Trusted Launch VMs made by the real provisioner (qemu-img, libtpms).</summary>
 public sealed class LifecycleHost
 {
+    /// <summary>The tests that manufacture vTPMs in this process run one after another: libtpms is one per process.</summary>
+    public const string Collection = "lifecycle (in-process libtpms)";
+
     private LifecycleHost(string root)
     {
         Root = root;
@@ -137,3 +140,6 @@ public sealed class VmgsVTpm : IDisposable
         _process.Dispose();
     }
 }
+
+[CollectionDefinition(LifecycleHost.Collection)]
+public sealed class LifecycleTestGroup;

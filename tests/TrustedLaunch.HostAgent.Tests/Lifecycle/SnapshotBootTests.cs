@@ -28,7 +28,7 @@ namespace TrustedLaunch.HostAgent.Tests.Lifecycle;
 /// (<c>tl backup create</c>), deleted and restored (<c>tl backup restore</c>) attests with its original identity; a fourth:
 /// a VM moved to another host's data folder (<c>tl host move-vm</c>, re-keyed) boots there and attests as itself.
 /// </summary>
-[Collection(PlatformBoots.Name)]
+[Collection(LifecycleHost.Collection)]
 [IntegrationTest]
 public sealed class SnapshotBootTests(ITestOutputHelper output)
 {

@@ -15,6 +15,7 @@ namespace TrustedLaunch.HostAgent.Tests.Lifecycle;
 /// under the target's key; a move stopped after each durable step, and the real <c>tl host move-vm</c> SIGKILLed at random
 /// moments (20 trials), always leaves exactly one usable copy once recovered, holding the VM's vTPM.
 /// </summary>
+[Collection(LifecycleHost.Collection)]
 [IntegrationTest]
 public sealed class VmMovesTests(ITestOutputHelper output)
 {
