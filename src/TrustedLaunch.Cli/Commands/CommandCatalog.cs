@@ -15,6 +15,7 @@ internal static class CommandCatalog
         Ca.CaCommands.Create(),
         Vtpm.VtpmCommands.Create(),
         Vmgs.VmgsCommands.Create(),
+        Backup.BackupCommands.Create(),
         Image.ImageCommands.Create(),
         Boot.BootCommands.Create(),
         Server.ServerCommands.Create(),

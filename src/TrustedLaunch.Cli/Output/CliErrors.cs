@@ -1,6 +1,7 @@
 using TrustedLaunch.Cli.Commands.Arm;
 using TrustedLaunch.HostAgent.GuestState;
 using TrustedLaunch.HostAgent.Http;
+using TrustedLaunch.HostAgent.Lifecycle;
 using TrustedLaunch.Images;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.GuestState;
@@ -61,6 +62,14 @@ internal static class CliErrors
         VTpmStateException state => new(state.Failure == VTpmStateFailure.Unavailable ? ExitCode.EnvironmentProblem : ExitCode.BadInput, e.Message),
         LibTpmsException => new(ExitCode.BadInput, e.Message),
         DllNotFoundException or EntryPointNotFoundException => new(ExitCode.EnvironmentProblem, $"libtpms cannot be loaded ({e.Message}); install libtpms0"),
+
+        // Lifecycle verbs on a host's VM files (backups, snapshots): a failed check → 1, a running VM → 3, else bad input.
+        VmLifecycleException lifecycle => new(lifecycle.Code switch
+        {
+            VmLifecycleException.IntegrityFailed => ExitCode.VerificationFailed,
+            VmLifecycleException.VmRunning => ExitCode.EnvironmentProblem,
+            _ => ExitCode.BadInput,
+        }, e.Message),
 
         // Inputs the libraries refused: CA folders, variable stores, key files, trust anchors.
         PlatformCaException or VariableStoreException or SealingKeyException or TrustAnchorException or GuestStateRequestException =>

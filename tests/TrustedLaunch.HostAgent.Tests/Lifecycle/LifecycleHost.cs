@@ -12,6 +12,9 @@ namespace TrustedLaunch.HostAgent.Tests.Lifecycle;
 /// <summary>A host's data folder with its key, a platform CA and Trusted Launch VMs made by the real provisioner (qemu-img, libtpms).</summary>
 public sealed class LifecycleHost
 {
+    /// <summary>The tests that manufacture vTPMs in this process run one after another: libtpms is one per process.</summary>
+    public const string Collection = "lifecycle (in-process libtpms)";
+
     private LifecycleHost(string root)
     {
         Root = root;
@@ -46,10 +49,10 @@ public sealed class LifecycleHost
     public VmFolder Folder(Guid vmId) => new(Options.VmsDirectory, Options.RunRoot, vmId);
 
     /// <summary>A new Trusted Launch VM's folder; returns it with its vTPM identity keys.</summary>
-    public (VmFolder Folder, IReadOnlyList<VTpmKeyReport> Keys) NewVm()
+    public (VmFolder Folder, IReadOnlyList<VTpmKeyReport> Keys) NewVm(int? diskSizeGB = null)
     {
         VmFolder folder = Folder(Guid.NewGuid());
-        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(folder, VTpmStateLockedTests.Spec(Image), HostKeyPath, () => Ca);
+        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(folder, VTpmStateLockedTests.Spec(Image) with { OsDiskSizeGB = diskSizeGB }, HostKeyPath, () => Ca);
         return (folder, keys);
     }
 }
@@ -137,3 +140,6 @@ public sealed class VmgsVTpm : IDisposable
         _process.Dispose();
     }
 }
+
+[CollectionDefinition(LifecycleHost.Collection)]
+public sealed class LifecycleTestGroup;

@@ -24,22 +24,18 @@ namespace TrustedLaunch.HostAgent.Tests.Lifecycle;
 /// Two real TCG boots of the Debian image with the guest agent, from guest state the lifecycle verbs made: a VM restored
 /// from its snapshot attests with its original vTPM, and its quote is older than what its vTPM had reached after the
 /// snapshot — refused as a rollback against that record, accepted against the floor a sanctioned restore sets; a VM made
-/// from the same snapshot boots with a new EK and AK and attests under its own id only.
+/// from the same snapshot boots with a new EK and AK and attests under its own id only. A third boot: a VM backed up
+/// (<c>tl backup create</c>), deleted and restored (<c>tl backup restore</c>) attests with its original identity; a fourth:
+/// a VM moved to another host's data folder (<c>tl host move-vm</c>, re-keyed) boots there and attests as itself.
 /// </summary>
-[Collection(PlatformBoots.Name)]
+[Collection(LifecycleHost.Collection)]
 [IntegrationTest]
 public sealed class SnapshotBootTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task RestoredVm_AttestsWithItsIdentity_QuoteClockRolledBack_CopyAttestsUnderItsOwnIdWithANewEk()
     {
-        string cache = RepositoryPaths.TestImageCache;
-        DebianImage image = DebianImageBuilder.Build(new DebianImageRequest
-        {
-            GuestAgent = GuestAgentPublisher.Publish(RepositoryPaths.RepositoryRoot, Path.Combine(cache, "guest-agent")),
-            ImageCache = Path.Combine(cache, "images"),
-            PackageCache = Path.Combine(cache, "debs"),
-        });
+        DebianImage image = AgentImage();
         LifecycleHost host = LifecycleHost.Fresh();
         VmFolder vm = host.Folder(Guid.NewGuid());
         IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(vm, VTpmStateLockedTests.Spec(image.RawPath), host.HostKeyPath, () => host.Ca);
@@ -86,6 +82,65 @@ public sealed class SnapshotBootTests(ITestOutputHelper output)
         Assert.False(asSource.Passed);
         Assert.NotEqual(restored.Tpm.AkCertificate, copied.Tpm.AkCertificate);
         Assert.NotEqual(Assert.Single(keys, k => k.Role == "ek-rsa2048").PublicKeyPem, Assert.Single(copyIdentity.Keys, k => k.Role == "ek-rsa2048").PublicKeyPem);
+    }
+
+    [Fact]
+    public async Task BackupDeleteRestore_TheVmBootsAndAttestsWithItsOriginalIdentity()
+    {
+        LifecycleHost host = LifecycleHost.Fresh();
+        VmFolder vm = host.Folder(Guid.NewGuid());
+        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(vm, VTpmStateLockedTests.Spec(AgentImage().RawPath), host.HostKeyPath, () => host.Ca);
+        string scratch = RepositoryPaths.NewTempDirectory("tl-lc-backup-boot");
+        string key = BackupTests.BackupKey(scratch);
+        string archives = Path.Combine(scratch, "archives");
+
+        BackupTests.Tl(0, "backup", "create", "--vm-id", vm.VmId.ToString(), "--to", archives, "--key-file", key, "--data", host.Options.DataDirectory);
+        vm.Delete();
+        Assert.False(vm.Exists);
+        BackupTests.Tl(0, "backup", "restore", BackupTests.Archive(archives), "--key-file", key, "--data", host.Options.DataDirectory);
+
+        (AttestationEvidence evidence, byte[] nonce) = await BootAndAttestAsync(vm, host.HostKeyPath, "restored-from-backup");
+        AttestationResult result = new AttestationVerifier(TimeProvider.System).Verify(evidence, new AttestationExpectations
+        {
+            VmId = vm.VmId, Nonce = nonce, AkCaCertificates = [host.Ca.RootCertificate, host.Ca.AttestationKeyCa.Certificate],
+        });
+        Assert.True(result.Passed, result.Failure?.ToString());
+        Assert.Equal(vm.VmId, result.VmId);
+        string akPem = Assert.Single(keys, k => k.Role == "ak-rsa2048").CertificatePem!;
+        Assert.Equal(X509Certificate2.CreateFromPem(akPem).RawData, evidence.Tpm.AkCertificate);
+    }
+
+    [Fact]
+    public async Task MovedVm_BootsOnTheTargetHostAndAttestsWithItsOriginalIdentity()
+    {
+        LifecycleHost from = LifecycleHost.Fresh();
+        LifecycleHost to = LifecycleHost.Fresh();
+        VmFolder source = from.Folder(Guid.NewGuid());
+        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(source, VTpmStateLockedTests.Spec(AgentImage().RawPath), from.HostKeyPath, () => from.Ca);
+        VmFolder target = to.Folder(source.VmId);
+
+        BackupTests.Tl(0, "host", "move-vm", "--vm-id", source.VmId.ToString(), "--data", from.Options.DataDirectory, "--to-data", to.Options.DataDirectory);
+
+        Assert.False(source.Exists);
+        (AttestationEvidence evidence, byte[] nonce) = await BootAndAttestAsync(target, to.HostKeyPath, "moved");
+        AttestationResult result = new AttestationVerifier(TimeProvider.System).Verify(evidence, new AttestationExpectations
+        {
+            VmId = source.VmId, Nonce = nonce, AkCaCertificates = [from.Ca.RootCertificate, from.Ca.AttestationKeyCa.Certificate],
+        });
+        Assert.True(result.Passed, result.Failure?.ToString());
+        string akPem = Assert.Single(keys, k => k.Role == "ak-rsa2048").CertificatePem!;
+        Assert.Equal(X509Certificate2.CreateFromPem(akPem).RawData, evidence.Tpm.AkCertificate);
+    }
+
+    private static DebianImage AgentImage()
+    {
+        string cache = RepositoryPaths.TestImageCache;
+        return DebianImageBuilder.Build(new DebianImageRequest
+        {
+            GuestAgent = GuestAgentPublisher.Publish(RepositoryPaths.RepositoryRoot, Path.Combine(cache, "guest-agent")),
+            ImageCache = Path.Combine(cache, "images"),
+            PackageCache = Path.Combine(cache, "debs"),
+        });
     }
 
     private static QuoteClock ReadClock(VmgsVTpm tpm)

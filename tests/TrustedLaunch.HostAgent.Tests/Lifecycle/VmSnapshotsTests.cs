@@ -18,6 +18,7 @@ namespace TrustedLaunch.HostAgent.Tests.Lifecycle;
 /// with the same EK; a VM made from the snapshot has the source's UEFI variables but its own, new vTPM; damaged snapshots,
 /// another VM's snapshot and a running vTPM are refused with nothing replaced; a restore cut short leaves one whole pair.
 /// </summary>
+[Collection(LifecycleHost.Collection)]
 [IntegrationTest]
 public sealed class VmSnapshotsTests
 {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using TrustedLaunch.ControlPlane.Hosts;
 using TrustedLaunch.ControlPlane.Model;
 using TrustedLaunch.HostAgent.Http;
+using TrustedLaunch.HostAgent.Tests.Lifecycle;
 using TrustedLaunch.HostAgent.Tests.Platform;
 using TrustedLaunch.HostAgent.Vms;
 using TrustedLaunch.Testing;
@@ -20,6 +21,7 @@ namespace TrustedLaunch.HostAgent.Tests.Vms;
 /// provisioner (qemu-img, libtpms, the platform CA), damaged four ways; the VMGS is left byte for byte as it was and no QEMU
 /// or tl-vtpm stays behind. The refusal comes before QEMU, so no guest boots.
 /// </summary>
+[Collection(LifecycleHost.Collection)]
 [IntegrationTest]
 public sealed class VTpmStateLockedTests
 {

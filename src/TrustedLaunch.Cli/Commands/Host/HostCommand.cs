@@ -40,6 +40,7 @@ internal static class HostCommand
         {
             server, name, data, ca, vcpus, memory, accelerator, logFormat, otlp, otlpProtocol, joinToken,
         };
+        command.Subcommands.Add(HostMoveCommand.Create());
         command.SetAction(async (parse, cancellationToken) =>
         {
             string home = Path.GetFullPath(parse.GetValue(data) ?? TlHome.Path);
