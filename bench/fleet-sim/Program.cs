@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.Attestation.Tests.Fixtures;
+using TrustedLaunch.Bench;
 using TrustedLaunch.FleetSim;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sql;
@@ -22,11 +23,11 @@ byte[] log = GenuineEvidenceFactory.CaptureLog("ovmf4m-ms-sb-crb");
 using var cluster = new PostgresCluster(durable: true, maxConnections: 400);
 string connectionString = cluster.ConnectionString(cluster.CreateDatabase("fleet"), maxPoolSize: 64);
 string work = Path.Combine(Path.GetTempPath(), $"tl-fleet-sim-{Guid.NewGuid():N}");
-var replicas = new List<Replica>();
+var replicas = new List<TlServerProcess>();
 try
 {
     for (int r = 0; r < options.Replicas; r++)
-        replicas.Add(await Replica.StartAsync(options.Tl, Path.Combine(work, $"replica-{r}"), connectionString, factory.CaDirectory));
+        replicas.Add(await TlServerProcess.StartAsync(options.Tl, Path.Combine(work, $"replica-{r}"), "--database", connectionString, "--no-local-host", "--ca", factory.CaDirectory));
 
     // VMs, each with its own AK certificate (the same genuine AK, certified for that VM id by the platform CA).
     var vms = new Guid[options.Vms];
@@ -55,7 +56,7 @@ try
 }
 finally
 {
-    foreach (Replica replica in replicas)
+    foreach (TlServerProcess replica in replicas)
         replica.Dispose();
     if (Directory.Exists(work))
         Directory.Delete(work, recursive: true);
@@ -102,7 +103,7 @@ namespace TrustedLaunch.FleetSim
     }
 
     /// <summary>The fleet: each VM attests once per interval at its own phase; attestations run concurrently, bounded only by the fleet.</summary>
-    internal sealed class Simulation(HttpClient client, GenuineEvidenceFactory factory, byte[] log, Guid[] vms, byte[][] certificates, List<Replica> replicas)
+    internal sealed class Simulation(HttpClient client, GenuineEvidenceFactory factory, byte[] log, Guid[] vms, byte[][] certificates, List<TlServerProcess> replicas)
     {
         private readonly List<double> _latencies = [];
         private long _done, _failures, _next;
@@ -160,8 +161,8 @@ namespace TrustedLaunch.FleetSim
         {
             Guid vm = vms[index];
             long n = Interlocked.Increment(ref _next);
-            Replica challenger = replicas[(int)(n % replicas.Count)];
-            Replica verifier = replicas[(int)((n + 1) % replicas.Count)];
+            TlServerProcess challenger = replicas[(int)(n % replicas.Count)];
+            TlServerProcess verifier = replicas[(int)((n + 1) % replicas.Count)];
             try
             {
                 long a = Stopwatch.GetTimestamp();
@@ -207,65 +208,5 @@ namespace TrustedLaunch.FleetSim
 
         private static double Percentile(double[] sorted, double p) =>
             sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1))];
-    }
-
-    /// <summary>One <c>tl server</c> replica as a child process on a free loopback port.</summary>
-    internal sealed partial class Replica : IDisposable
-    {
-        private readonly Process _process;
-
-        private Replica(Process process, Uri address)
-        {
-            _process = process;
-            Address = address;
-        }
-
-        public Uri Address { get; }
-
-        public TimeSpan CpuTime
-        {
-            get
-            {
-                _process.Refresh();
-                return _process.TotalProcessorTime;
-            }
-        }
-
-        public static async Task<Replica> StartAsync(string tl, string data, string database, string ca)
-        {
-            Directory.CreateDirectory(data);
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string a in new[] { tl, "server", "--data", data, "--listen", "http://127.0.0.1:0", "--database", database, "--no-local-host", "--ca", ca })
-                psi.ArgumentList.Add(a);
-            Process process = Process.Start(psi)!;
-            _ = process.StandardOutput.ReadToEndAsync(); // keep the log pipe drained
-            while (await process.StandardError.ReadLineAsync() is string line)
-            {
-                Match match = Listening().Match(line);
-                if (match.Success)
-                {
-                    _ = process.StandardError.ReadToEndAsync();
-                    return new Replica(process, new Uri(match.Groups[1].Value));
-                }
-            }
-
-            throw new InvalidOperationException($"tl server exited with {process.ExitCode} before listening");
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
-                kill.WaitForExit();
-                if (!_process.WaitForExit(TimeSpan.FromSeconds(30)))
-                    _process.Kill(entireProcessTree: true);
-            }
-
-            _process.Dispose();
-        }
-
-        [GeneratedRegex(@"^tl server: listening on (http://[^ ,;]+)")]
-        private static partial Regex Listening();
     }
 }

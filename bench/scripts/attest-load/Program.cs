@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.Attestation.Tests.Fixtures;
 using TrustedLaunch.AttestLoad;
+using TrustedLaunch.Bench;
 
 // attest-load [--tl PATH/tl.dll] [--attestations N] [--concurrency 1,4,16] [--runs R] [--json FILE] [--in-process]
 // Starts `tl server` as its own process on a free loopback port, registers the swtpm-backed VM, then per concurrency
@@ -58,8 +59,8 @@ string data = Path.Combine(Path.GetTempPath(), $"tl-attest-load-{Guid.NewGuid():
 Directory.CreateDirectory(data);
 try
 {
-    ServerProcess.Tl(options.Tl, "server", "vm", "add", "--data", data, "--vm-id", factory.VmId.ToString(), "--ca", factory.CaDirectory);
-    using ServerProcess server = await ServerProcess.StartAsync(options.Tl, data);
+    TlServerProcess.Tl(options.Tl, "server", "vm", "add", "--data", data, "--vm-id", factory.VmId.ToString(), "--ca", factory.CaDirectory);
+    using TlServerProcess server = await TlServerProcess.StartAsync(options.Tl, data);
     using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = server.Address };
     var load = new LoadRun(client, factory, log, () => server.CpuTime);
     await load.RunAsync(1000, 4); // warm-up: tiered JIT/PGO, connection pool, SQLite pages (untimed)
@@ -191,80 +192,5 @@ namespace TrustedLaunch.AttestLoad
             double[] sorted = values.Order().ToArray();
             return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
         }
-    }
-
-    /// <summary><c>tl server</c> as a child process on a free loopback port.</summary>
-    internal sealed partial class ServerProcess : IDisposable
-    {
-        private readonly Process _process;
-
-        private ServerProcess(Process process, Uri address)
-        {
-            _process = process;
-            Address = address;
-        }
-
-        public Uri Address { get; }
-
-        /// <summary>User + system CPU the server process has used (from /proc/PID/stat, clock-tick resolution).</summary>
-        public TimeSpan CpuTime
-        {
-            get
-            {
-                _process.Refresh();
-                return _process.TotalProcessorTime;
-            }
-        }
-
-        public static void Tl(string tl, params string[] args)
-        {
-            using Process process = Start(tl, args);
-            process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-                throw new InvalidOperationException($"tl {string.Join(' ', args)}: exit {process.ExitCode}: {process.StandardError.ReadToEnd()}");
-        }
-
-        public static async Task<ServerProcess> StartAsync(string tl, string data)
-        {
-            Process process = Start(tl, ["server", "--data", data, "--listen", "http://127.0.0.1:0"]);
-            _ = process.StandardOutput.ReadToEndAsync(); // keep the log pipe drained
-            while (await process.StandardError.ReadLineAsync() is string line)
-            {
-                Match match = Listening().Match(line);
-                if (match.Success)
-                {
-                    _ = process.StandardError.ReadToEndAsync();
-                    return new ServerProcess(process, new Uri(match.Groups[1].Value));
-                }
-            }
-
-            throw new InvalidOperationException($"tl server exited with {process.ExitCode} before listening");
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
-                kill.WaitForExit();
-                if (!_process.WaitForExit(TimeSpan.FromSeconds(30)))
-                    _process.Kill(entireProcessTree: true);
-            }
-
-            _process.Dispose();
-        }
-
-        private static Process Start(string tl, string[] args)
-        {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            psi.ArgumentList.Add(tl);
-            foreach (string a in args)
-                psi.ArgumentList.Add(a);
-            return Process.Start(psi)!;
-        }
-
-        [GeneratedRegex(@"^tl server: listening on (http://[^ ,;]+)")]
-        private static partial Regex Listening();
     }
 }

@@ -260,6 +260,12 @@ internal sealed class VmSupervisor : IAsyncDisposable
 
             return true;
         }
+        catch (VmProvisioningException e) when (e.InnerException is TrustedLaunch.Vmgs.Format.VmgsException or TrustedLaunch.Storage.SealingKeyException)
+        {
+            // A VMGS that does not open is not an upgrade problem: the start opens it again and names why (VTpmStateLocked,
+            // GuestStateLocked), and nothing in it was changed here.
+            return true;
+        }
         catch (VmProvisioningException e)
         {
             Log.Failed(_host.Logger, VmId, "upgrading its guest state", e.Code, e.Message);
