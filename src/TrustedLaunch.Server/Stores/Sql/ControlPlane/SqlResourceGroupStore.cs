@@ -80,6 +80,23 @@ public sealed class SqlResourceGroupStore(StoreDatabase database) : IResourceGro
 
     internal static string Subscription(string subscriptionId) => subscriptionId.ToLowerInvariant();
 
+    /// <summary>
+    /// Inside a write transaction: null when the group exists and is not being deleted, so a new resource may join it;
+    /// else why not. Every store that creates a resource in a group asks this, in the same transaction as its insert.
+    /// </summary>
+    internal static async Task<WriteOutcome?> RefuseNewMemberAsync(DbConnection connection, DbTransaction transaction, string subscriptionId,
+        string groupKey, CancellationToken cancellationToken)
+    {
+        await using DbCommand state = SqlCommands.Create(connection, transaction, "SELECT state FROM resource_groups WHERE subscription_id = @s AND name_key = @g")
+            .With("@s", Subscription(subscriptionId)).With("@g", groupKey);
+        return await state.ExecuteScalarAsync(cancellationToken) switch
+        {
+            null => WriteOutcome.ResourceGroupMissing,
+            string s when s != nameof(ResourceGroupState.Succeeded) => WriteOutcome.ResourceGroupDeleting,
+            _ => null,
+        };
+    }
+
     private static ResourceGroupRecord Read(DbDataReader reader) => new()
     {
         SubscriptionId = reader.GetString(0),

@@ -59,15 +59,9 @@ public sealed class SqlVirtualMachineScaleSetStore(StoreDatabase database) : IVi
         ScaleSetKey key = scaleSet.Key;
         if (expectedVersion is null)
         {
-            await using DbCommand state = KeyParameters(SqlCommands.Create(connection, transaction,
-                "SELECT state FROM resource_groups WHERE subscription_id = @s AND name_key = @g"), key);
-            switch (await state.ExecuteScalarAsync(cancellationToken))
-            {
-                case null:
-                    return WriteOutcome.ResourceGroupMissing;
-                case string s when s != nameof(ResourceGroupState.Succeeded):
-                    return WriteOutcome.ResourceGroupDeleting;
-            }
+            if (await SqlResourceGroupStore.RefuseNewMemberAsync(connection, transaction, key.SubscriptionId, key.ResourceGroupKey, cancellationToken)
+                is WriteOutcome refused)
+                return refused;
         }
 
         string sql = expectedVersion is null
