@@ -281,6 +281,22 @@ public sealed class VirtualMachine : IAsyncDisposable
         return await FinishAsync(how).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Presses keys together on the VM's keyboard (QMP <c>send-key</c>, as <c>virsh send-key</c>), by QEMU key code
+    /// (qapi/ui.json QKeyCode: <c>ctrl</c>, <c>alt</c>, <c>delete</c>, <c>sysrq</c>, <c>b</c>, …). Ctrl+Alt+Del makes a
+    /// guest reboot itself: with no init to catch it, Linux restarts at once (kernel/reboot.c C_A_D).
+    /// </summary>
+    public async Task SendKeysAsync(IReadOnlyList<string> keyCodes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keyCodes);
+        if (keyCodes.Count == 0 || keyCodes.Any(k => k.Length == 0 || !k.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')))
+            throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"Key codes are QEMU QKeyCode names (ctrl, alt, delete, …), not '{string.Join('+', keyCodes)}'.");
+        if (_qmp is null || _qemu.HasExited)
+            throw new VmRuntimeException(VmRuntimeFailure.ComponentFailed, "The VM has no QMP connection (it has exited, or QEMU did not answer QMP when it was adopted).");
+        string keys = string.Join(',', keyCodes.Select(k => $"{{\"type\":\"qcode\",\"data\":\"{k}\"}}"));
+        await _qmp.ExecuteAsync("send-key", $"{{\"keys\":[{keys}]}}", cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Kills QEMU and the vTPM at once (SIGKILL), then cleans up as on every other path.</summary>
     public async Task<VmStopReport> KillAsync()
     {
@@ -329,8 +345,14 @@ public sealed class VirtualMachine : IAsyncDisposable
             _finished = true;
             int? exitCode = await _qemu.Ended.ConfigureAwait(false);
             await _console.DisposeAsync().ConfigureAwait(false);
+            string? shutdownReason = null;
             if (_qmp is not null)
+            {
+                await _qmp.DrainEventsAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                shutdownReason = _qmp.ShutdownReason;
                 await _qmp.DisposeAsync().ConfigureAwait(false);
+            }
+
             _qemu.Dispose();
 
             // QEMU sends CMD_SHUTDOWN on exit, after which swtpm and tl-vtpm end by themselves (vtpm.md §2.5 step 6).
@@ -345,7 +367,7 @@ public sealed class VirtualMachine : IAsyncDisposable
             DeleteRunDirectory(RunDirectory, keep: _options.ConsoleLog is null ? null : ConsoleLog);
             if (VTpmLost is not null)
                 how = $"{how} (vTPM lost: {VTpmLost})";
-            return new VmStopReport(how, exitCode, persisted, persistFailure);
+            return new VmStopReport(how, exitCode, persisted, persistFailure, shutdownReason);
         }
         finally
         {
@@ -475,6 +497,11 @@ public sealed class VirtualMachine : IAsyncDisposable
 
 /// <summary>
 /// How a VM ended: the path taken, QEMU's exit code (when known), whether the variable store was written back (and if
-/// writing it failed, why: the store then still holds the previous boot's variables).
+/// writing it failed, why: the store then still holds the previous boot's variables), and QEMU's own word for why it
+/// stopped (the SHUTDOWN event's reason, when the QMP connection saw it).
 /// </summary>
-public sealed record VmStopReport(string How, int? QemuExitCode, bool VariableStorePersisted, string? VariableStoreFailure = null);
+public sealed record VmStopReport(string How, int? QemuExitCode, bool VariableStorePersisted, string? VariableStoreFailure = null, string? ShutdownReason = null)
+{
+    /// <summary>The guest asked for a reset (a reboot, or a kernel panic with <c>panic=</c>), which <c>-no-reboot</c> turned into an exit.</summary>
+    public bool GuestReset => ShutdownReason == "guest-reset";
+}

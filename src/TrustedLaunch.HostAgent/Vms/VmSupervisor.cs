@@ -16,7 +16,7 @@ namespace TrustedLaunch.HostAgent.Vms;
 /// sight, starts and stops it (QEMU and tl-vtpm run detached and outlive the agent), restarts it when asked, deletes or
 /// detaches its files, and reports each state. A restarted agent adopts the running VM from its run folder instead of
 /// starting another. The assignment's version decides what is new: a VM the guest powered off stays off until its owner
-/// asks again, as in Azure.
+/// asks again, as in Azure, while a guest reboot keeps it running (a fresh QEMU and vTPM process for the next boot).
 /// </summary>
 internal sealed class VmSupervisor : IAsyncDisposable
 {
@@ -30,6 +30,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
     private VmRun? _run;
     private long _attestationGeneration = -1;
     private IReadOnlyList<VTpmKeyReport>? _newKeys;
+    private int _resetsBeforeBoot;
 
     public VmSupervisor(HostAgentContext host, Guid vmId)
     {
@@ -39,6 +40,9 @@ internal sealed class VmSupervisor : IAsyncDisposable
     }
 
     public Guid VmId => _folder.VmId;
+
+    /// <summary>The VM of the current run, if one runs (for tests that act on the guest, e.g. make it reboot).</summary>
+    internal VirtualMachine? RunningVm => _run?.Vm;
 
     /// <summary>Completes when the VM has been deleted from this host (or the supervisor was disposed).</summary>
     public Task Completion => _loop;
@@ -136,8 +140,9 @@ internal sealed class VmSupervisor : IAsyncDisposable
     /// <summary>One convergence step; true when the VM is gone from this host.</summary>
     private async Task<bool> ConvergeAsync(CancellationToken token)
     {
+        bool guestReboot = false;
         if (_run is { } run && run.Vm.Exited.IsCompleted)
-            await EndRunAsync(guestDidIt: !run.StopRequested).ConfigureAwait(false);
+            guestReboot = await EndRunAsync(guestDidIt: !run.StopRequested, token).ConfigureAwait(false);
         if (_run is { FailurePending: true } failed)
             await HandleFailedBootAsync(failed).ConfigureAwait(false);
 
@@ -157,7 +162,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
         }
 
         bool restart = _applied is not null && desired.RestartGeneration > _applied.RestartGeneration;
-        if (_applied is not null && desired.Version <= _applied.Version && !restart)
+        if (_applied is not null && desired.Version <= _applied.Version && !restart && !guestReboot)
         {
             if (_run is not null)
                 _run.Version = Math.Max(_run.Version, desired.Version);
@@ -165,13 +170,13 @@ internal sealed class VmSupervisor : IAsyncDisposable
         }
 
         if (desired.DesiredPowerState == "Running")
-            await RunVmAsync(desired, restart, token).ConfigureAwait(false);
+            await RunVmAsync(desired, restart, token, guestReboot).ConfigureAwait(false);
         else
             await PowerOffAsync(desired).ConfigureAwait(false);
         return false;
     }
 
-    private async Task RunVmAsync(VmAssignment desired, bool restart, CancellationToken token)
+    private async Task RunVmAsync(VmAssignment desired, bool restart, CancellationToken token, bool guestReboot = false)
     {
         bool created = false;
         if (!_folder.Exists)
@@ -212,7 +217,8 @@ internal sealed class VmSupervisor : IAsyncDisposable
 
         if (!created)
         {
-            Report(desired.Version, "Starting");
+            if (!guestReboot)
+                Report(desired.Version, "Starting"); // a guest reboot is not a start: Azure shows the VM running throughout
             VmSnapshots.CompleteRestore(_folder); // a restore cut short: its whole pair or the old one, never a mix
             if (!await UpgradeGuestStateAsync(desired).ConfigureAwait(false))
                 return;
@@ -346,6 +352,8 @@ internal sealed class VmSupervisor : IAsyncDisposable
         }
 
         run.Verdict = verdict;
+        if (verdict.Outcome == BootOutcome.Booted)
+            Volatile.Write(ref _resetsBeforeBoot, 0);
         Log.Verdict(_host.Logger, VmId, Outcome(verdict.Outcome), verdict.Elapsed.TotalSeconds);
         if (verdict.Outcome is BootOutcome.Booted or BootOutcome.Timeout)
         {
@@ -423,18 +431,33 @@ internal sealed class VmSupervisor : IAsyncDisposable
         _run = null;
     }
 
-    private async Task EndRunAsync(bool guestDidIt)
+    /// <summary>Cleans up a run whose QEMU has exited; true when the guest rebooted and the VM must start again at once.</summary>
+    private async Task<bool> EndRunAsync(bool guestDidIt, CancellationToken token)
     {
         VmRun run = _run!;
         await run.DisposeAsync().ConfigureAwait(false);
-        VmStopReport stopped = await run.Vm.WaitForExitAsync().ConfigureAwait(false);
+        VmStopReport stopped = await run.Vm.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
         _run = null;
         if (!guestDidIt)
-            return;
-        Log.Action(_host.Logger, VmId, $"ended by the guest: {stopped.How}");
-        // The guest powered off (or reset: one boot per launch): Azure shows it stopped until its owner starts it again.
+            return false;
+        if (stopped.GuestReset && _applied is { PowerState: "Running" } && Volatile.Read(ref _desired) is { DesiredPowerState: "Running" })
+        {
+            // QEMU runs with -no-reboot, so every boot starts from a fresh QEMU and a freshly started vTPM (the TPM Reset a
+            // real platform reset is), with the UEFI variables the guest wrote already back in the VMGS. A guest that resets
+            // before it ever boots (a panic loop) waits a little longer each time instead of spinning the host's CPU.
+            int resets = Interlocked.Increment(ref _resetsBeforeBoot);
+            TimeSpan pause = resets <= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(30, 1 << Math.Min(resets - 1, 5)));
+            Log.Action(_host.Logger, VmId, $"rebooted by the guest ({stopped.How}); starting it again{(pause > TimeSpan.Zero ? $" in {pause.TotalSeconds:0} s ({resets} resets without a boot)" : "")}");
+            if (pause > TimeSpan.Zero)
+                await Task.Delay(pause, token).ConfigureAwait(false);
+            return true;
+        }
+
+        Log.Action(_host.Logger, VmId, $"ended by the guest: {stopped.How}{(stopped.ShutdownReason is string r ? $" ({r})" : "")}");
+        // The guest powered off: Azure shows it stopped until its owner starts it again.
         _applied = _applied is null ? null : _applied with { PowerState = "Stopped" };
         Report(run.Version, "Stopped", run.Verdict ?? run.Vm.Console.Verdict);
+        return false;
     }
 
     private void Apply(VmAssignment desired, string power, bool secureBoot)

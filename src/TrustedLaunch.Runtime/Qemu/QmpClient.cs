@@ -16,6 +16,7 @@ public sealed class QmpClient : IAsyncDisposable
     private readonly NetworkStream _stream;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<string> _events = [];
+    private string? _shutdownReason;
 
     private QmpClient(Socket socket)
     {
@@ -31,6 +32,39 @@ public sealed class QmpClient : IAsyncDisposable
         {
             lock (_events)
                 return [.. _events];
+        }
+    }
+
+    /// <summary>
+    /// The <c>reason</c> of the last SHUTDOWN event seen (qapi/run-state.json ShutdownCause: <c>guest-shutdown</c>,
+    /// <c>guest-reset</c>, <c>guest-panic</c>, <c>host-qmp-quit</c>, <c>host-signal</c>, …); null when none was read.
+    /// </summary>
+    public string? ShutdownReason => Volatile.Read(ref _shutdownReason);
+
+    /// <summary>
+    /// Reads what QEMU sent and nobody asked for, until it closes the connection or <paramref name="timeout"/> passes.
+    /// Events are read only between commands, so after QEMU exits its last ones (SHUTDOWN and its reason) are still in
+    /// the socket's buffer: this is how the supervisor tells a guest reboot (<c>-no-reboot</c>) from a power-off.
+    /// </summary>
+    public async Task DrainEventsAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _gate.WaitAsync(cts.Token).ConfigureAwait(false);
+        try
+        {
+            while (true)
+            {
+                using JsonDocument answer = await ReadMessageAsync(cts.Token).ConfigureAwait(false);
+                // An answer to nothing (a command that timed out earlier): skip it.
+            }
+        }
+        catch (Exception e) when (e is VmRuntimeException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Closed, timed out or broken: what was there has been read.
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -65,12 +99,16 @@ public sealed class QmpClient : IAsyncDisposable
     }
 
     /// <summary>Runs one command and returns its <c>return</c> value as raw JSON; a QMP error becomes an exception.</summary>
-    public async Task<string> ExecuteAsync(string command, CancellationToken cancellationToken)
+    public Task<string> ExecuteAsync(string command, CancellationToken cancellationToken) => ExecuteAsync(command, argumentsJson: null, cancellationToken);
+
+    /// <summary>Runs one command with its <c>arguments</c> object (raw JSON, built by the caller from typed values).</summary>
+    public async Task<string> ExecuteAsync(string command, string? argumentsJson, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            byte[] request = Encoding.UTF8.GetBytes($"{{\"execute\":{JsonSerializer.Serialize(command, QmpJsonContext.Default.String)}}}\n");
+            string arguments = argumentsJson is null ? "" : $",\"arguments\":{argumentsJson}";
+            byte[] request = Encoding.UTF8.GetBytes($"{{\"execute\":{JsonSerializer.Serialize(command, QmpJsonContext.Default.String)}{arguments}}}\n");
             await _stream.WriteAsync(request, cancellationToken).ConfigureAwait(false);
             while (true)
             {
@@ -112,8 +150,13 @@ public sealed class QmpClient : IAsyncDisposable
             if (document.RootElement.ValueKind == JsonValueKind.Object &&
                 document.RootElement.TryGetProperty("event", out JsonElement name))
             {
+                string eventName = name.GetString() ?? "";
                 lock (_events)
-                    _events.Add(name.GetString() ?? "");
+                    _events.Add(eventName);
+                // qapi/run-state.json: SHUTDOWN {guest: bool, reason: ShutdownCause}.
+                if (eventName == "SHUTDOWN" && document.RootElement.TryGetProperty("data", out JsonElement data) &&
+                    data.ValueKind == JsonValueKind.Object && data.TryGetProperty("reason", out JsonElement reason) && reason.ValueKind == JsonValueKind.String)
+                    Volatile.Write(ref _shutdownReason, reason.GetString());
                 document.Dispose();
                 continue;
             }

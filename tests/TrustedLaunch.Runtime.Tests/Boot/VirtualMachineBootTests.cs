@@ -41,6 +41,8 @@ public sealed class VirtualMachineBootTests(BootFixture images)
         int vtpmPid = vm.VTpmProcessId!.Value;
         VmStopReport report = await vm.ShutdownAsync(TimeSpan.FromSeconds(60));
         Assert.Equal("guest powered off (ACPI)", report.How);
+        Assert.Equal("guest-shutdown", report.ShutdownReason); // QEMU's SHUTDOWN event, read from the QMP socket after QEMU exited
+        Assert.False(report.GuestReset);
         Assert.Contains("TL-GUEST: power-button", File.ReadAllText(options.ConsoleLog!), StringComparison.Ordinal);
         Assert.False(Directory.Exists($"/proc/{qemuPid}"), "QEMU still running");
         Assert.False(Directory.Exists($"/proc/{vtpmPid}"), "vTPM still running");
