@@ -28,6 +28,76 @@ public sealed class DeploymentService(
     public async Task<ArmResult<DeploymentRecord>> PutAsync(string subscriptionId, string resourceGroup, string name, ReadOnlyMemory<byte> body,
         CancellationToken cancellationToken)
     {
+        ArmResult<PreparedDeployment> prepared = await PrepareAsync(subscriptionId, resourceGroup, name, body, replacing: true, cancellationToken);
+        if (prepared.Failure is ArmFailure refused)
+            return refused;
+        (DeploymentRecord deployment, DeploymentPlan plan) = (prepared.Value!.Record, prepared.Value.Plan);
+        await deployments.SaveAsync(deployment, cancellationToken);
+        _ = runner.Start(deployment, plan);
+        return ArmResult.Ok(deployment);
+    }
+
+    /// <summary>
+    /// POST …/validate (Deployments_Validate): everything a PUT checks before it creates anything, and nothing stored. The
+    /// answer is the deployment as it would be accepted, with <c>validatedResources</c>; a refusal is the PUT's.
+    /// </summary>
+    public async Task<ArmResult<JsonObject>> ValidateAsync(string subscriptionId, string resourceGroup, string name, ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken)
+    {
+        ArmResult<PreparedDeployment> prepared = await PrepareAsync(subscriptionId, resourceGroup, name, body, replacing: false, cancellationToken);
+        if (prepared.Failure is ArmFailure refused)
+            return refused;
+        JsonObject answer = DeploymentViews.Resource(prepared.Value!.Record with { ProvisioningState = DeploymentStates.Succeeded });
+        answer["properties"]!["validatedResources"] = new JsonArray(prepared.Value.Plan.Resources.Where(r => r.Condition)
+            .Select(r => (JsonNode?)new JsonObject { ["id"] = r.Id }).ToArray());
+        return ArmResult.Ok(answer);
+    }
+
+    /// <summary>
+    /// POST …/whatIf (Deployments_WhatIf): validated as a PUT is, then each resource compared with what exists now
+    /// (<see cref="DeploymentWhatIf"/>); nothing is changed.
+    /// </summary>
+    public async Task<ArmResult<JsonObject>> WhatIfAsync(string subscriptionId, string resourceGroup, string name, ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken)
+    {
+        ArmResult<PreparedDeployment> prepared = await PrepareAsync(subscriptionId, resourceGroup, name, body, replacing: false, cancellationToken);
+        if (prepared.Failure is ArmFailure refused)
+            return refused;
+        DeploymentPlan plan = prepared.Value!.Plan;
+        var current = new Dictionary<string, JsonObject>(StringComparer.OrdinalIgnoreCase);
+        PlannedResource[] deployed = plan.Resources.Where(r => r.Condition).ToArray();
+        foreach (PlannedResource resource in deployed)
+        {
+            if (await registry.Find(resource.Type)!.GetStateAsync(plan.Scope.SubscriptionId, plan.Scope.ResourceGroup, resource.Name, cancellationToken) is JsonObject state)
+                current[resource.Id] = state;
+        }
+
+        var resolver = new ExistingResources(current);
+        var changes = new List<ResourceChange>();
+        foreach (PlannedResource resource in deployed)
+        {
+            JsonObject? declared = null;
+            try
+            {
+                declared = plan.EvaluateResource(resource, resolver);
+            }
+            catch (ArmTemplateException)
+            {
+                // reference() of a resource this deployment would create first: compared only once it exists.
+            }
+
+            JsonObject? comparable = declared is null ? null : registry.Find(resource.Type)!.ComparableBody(declared);
+            changes.Add(DeploymentWhatIf.Compare(resource.Id, current.GetValueOrDefault(resource.Id), declared, comparable));
+        }
+
+        return ArmResult.Ok(DeploymentWhatIf.Result(changes));
+    }
+
+    // Everything a deployment is checked for before anything exists: names, group, body, template, types, each handler's
+    // refusals. replacing: a PUT may not replace a deployment that still runs (validate and what-if change nothing).
+    private async Task<ArmResult<PreparedDeployment>> PrepareAsync(string subscriptionId, string resourceGroup, string name, ReadOnlyMemory<byte> body,
+        bool replacing, CancellationToken cancellationToken)
+    {
         if (ArmNames.CheckResourceGroup(resourceGroup) is ArmFailure badGroup)
             return badGroup;
         if (name.Length is 0 or > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '(' or ')'))
@@ -37,8 +107,7 @@ public sealed class DeploymentService(
             return ArmErrors.ResourceGroupNotFound(resourceGroup);
         if (group.State == ResourceGroupState.Deleting)
             return ArmErrors.ResourceGroupBeingDeleted(group.Name);
-        DeploymentRecord? previous = await deployments.GetAsync(subscriptionId, resourceGroup, name, cancellationToken);
-        if (previous is { IsTerminal: false })
+        if (replacing && await deployments.GetAsync(subscriptionId, resourceGroup, name, cancellationToken) is { IsTerminal: false } previous)
             return DeploymentErrors.DeploymentActive(name, previous.StartTime);
 
         ArmResult<DeploymentRequest> request = DeploymentRequest.Read(body.Span);
@@ -74,7 +143,7 @@ public sealed class DeploymentService(
             return DeploymentErrors.ValidationFailed(name, correlationId, refusals);
 
         DateTimeOffset now = time.GetUtcNow();
-        var deployment = new DeploymentRecord
+        return ArmResult.Ok(new PreparedDeployment(new DeploymentRecord
         {
             SubscriptionId = subscriptionId,
             ResourceGroup = group.Name,
@@ -86,10 +155,7 @@ public sealed class DeploymentService(
             TemplateHash = TemplateHash(request.Value.Template),
             ParametersJson = plan.ParametersForDisplay().ToJsonString(),
             Operations = [],
-        };
-        await deployments.SaveAsync(deployment, cancellationToken);
-        _ = runner.Start(deployment, plan);
-        return ArmResult.Ok(deployment);
+        }, plan));
     }
 
     public async Task<ArmResult<DeploymentRecord>> GetAsync(string subscriptionId, string resourceGroup, string name, CancellationToken cancellationToken)
@@ -167,6 +233,13 @@ public sealed class DeploymentService(
 
         public JsonObject? Resolve(string resourceId, string? apiVersion) => null;
     }
+
+    private sealed class ExistingResources(Dictionary<string, JsonObject> states) : IReferenceResolver
+    {
+        public JsonObject? Resolve(string resourceId, string? apiVersion) => states.GetValueOrDefault(resourceId);
+    }
+
+    private sealed record PreparedDeployment(DeploymentRecord Record, DeploymentPlan Plan);
 }
 
 /// <summary>The body of a deployment PUT: <c>properties.template</c>, <c>properties.parameters</c> (<c>{name: {value}}</c>), <c>properties.mode</c>.</summary>

@@ -37,6 +37,12 @@ public interface IResourceTypeHandler
 
     /// <summary>The resource's current state (for <c>reference()</c> of a resource this deployment did not change), or null.</summary>
     Task<JsonObject?> GetStateAsync(string subscriptionId, string resourceGroup, string name, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The body as what-if compares it with <see cref="GetStateAsync"/>: by default the template's body; a type whose
+    /// provider does not keep some members (a VM's adminPassword) leaves them out here, so they do not read as changes.
+    /// </summary>
+    JsonObject ComparableBody(JsonObject body) => body;
 }
 
 /// <summary>

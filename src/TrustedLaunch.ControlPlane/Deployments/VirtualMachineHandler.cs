@@ -73,6 +73,16 @@ public sealed class VirtualMachineHandler(VirtualMachineService vms, IOperationS
     public async Task<JsonObject?> GetStateAsync(string subscriptionId, string resourceGroup, string name, CancellationToken cancellationToken) =>
         (await vms.GetAsync(new VirtualMachineKey(subscriptionId, resourceGroup, name), cancellationToken)).Value is VirtualMachineRecord vm ? State(vm) : null;
 
+    /// <summary>What-if compares what Azure's VM model keeps of the body (no adminPassword, no linuxConfiguration), as a redeploy does.</summary>
+    public JsonObject ComparableBody(JsonObject body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (Parse(body).Value is not VirtualMachineResource sent)
+            return body;
+        return JsonSerializer.SerializeToNode(sent with { Id = null, Name = null, Type = null, Location = sent.Location is null ? null : Arm.ResourceIds.NormalizeLocation(sent.Location) },
+            ControlPlaneJson.Web.VirtualMachineResource)?.AsObject() ?? body;
+    }
+
     internal static JsonObject State(VirtualMachineRecord vm) =>
         JsonSerializer.SerializeToNode(VirtualMachineViews.Resource(vm, ApiVersions.Compute[0]), ControlPlaneJson.Web.VirtualMachineResource)!.AsObject();
 

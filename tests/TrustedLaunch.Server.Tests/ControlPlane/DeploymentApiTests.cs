@@ -112,6 +112,53 @@ public sealed class DeploymentApiTests(HostedArmTestService arm) : IClassFixture
     }
 
     [Fact]
+    public async Task WhatIf_BeforeAndAfterDeploying_CreateThenNoChangeThenTheChangedProperty_ValidateCreatesNothing()
+    {
+        await MapUbuntuAsync();
+        string group = await arm.CreateGroupAsync();
+        string path = DeploymentPath(group, "vm-simple-linux");
+
+        ArmAnswer valid = await arm.SendAsync(HttpMethod.Post, ArmTestService.WithApi(path + "/validate", "2021-04-01"), QuickstartBody());
+        Assert.True(valid.Status == HttpStatusCode.OK, valid.ToString());
+        Assert.Equal(6, valid.Body.GetProperty("properties").GetProperty("validatedResources").GetArrayLength());
+        Assert.DoesNotContain("Never-Echoed-9", valid.Body.ToString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await arm.GetAsync(ArmTestService.WithApi(path, "2021-04-01"))).Status); // validate stores nothing
+        ArmAnswer invalid = await arm.SendAsync(HttpMethod.Post, ArmTestService.WithApi(path + "/validate", "2021-04-01"), QuickstartBody(os: "Ubuntu-2204"));
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.Status);
+        Assert.Equal("InvalidTemplateDeployment", invalid.ErrorCode);
+
+        JsonElement[] before = await WhatIfAsync(path, QuickstartBody());
+        Assert.Equal(6, before.Length);
+        Assert.All(before, c => Assert.Equal("Create", c.GetProperty("changeType").GetString()));
+        Assert.Equal(HttpStatusCode.NotFound, (await arm.GetAsync(ArmTestService.WithApi(arm.VmPath(group, "simpleLinuxVM")))).Status);
+
+        Assert.Equal("Succeeded", (await DeployAsync(group, "vm-simple-linux", QuickstartBody())).GetProperty("properties").GetProperty("provisioningState").GetString());
+        JsonElement[] after = await WhatIfAsync(path, QuickstartBody());
+        Assert.All(after, c => Assert.True(c.GetProperty("changeType").GetString() == "NoChange", c.ToString()));
+
+        JsonObject resized = Body(Quickstart, ("adminUsername", "azureuser"), ("adminPasswordOrKey", "Never-Echoed-9"), ("securityType", "Standard"),
+            ("ubuntuOSVersion", "Ubuntu-2004"), ("vmSize", "Standard_D2s_v3"));
+        JsonElement[] changed = await WhatIfAsync(path, resized);
+        JsonElement vm = Assert.Single(changed, c => c.GetProperty("changeType").GetString() == "Modify");
+        Assert.EndsWith("/virtualMachines/simpleLinuxVM", vm.GetProperty("resourceId").GetString(), StringComparison.Ordinal);
+        JsonElement delta = Assert.Single(vm.GetProperty("delta").EnumerateArray());
+        Assert.Equal("properties.hardwareProfile.vmSize", delta.GetProperty("path").GetString());
+        Assert.Equal("Standard_B2s", delta.GetProperty("before").GetString());
+        Assert.Equal("Standard_D2s_v3", delta.GetProperty("after").GetString());
+        Assert.Equal(5, changed.Count(c => c.GetProperty("changeType").GetString() == "NoChange"));
+        ArmAnswer vmNow = await arm.GetAsync(ArmTestService.WithApi(arm.VmPath(group, "simpleLinuxVM")));
+        Assert.Equal("Standard_B2s", vmNow.Body.GetProperty("properties").GetProperty("hardwareProfile").GetProperty("vmSize").GetString()); // what-if changed nothing
+    }
+
+    private async Task<JsonElement[]> WhatIfAsync(string deploymentPath, JsonObject body)
+    {
+        ArmAnswer answer = await arm.SendAsync(HttpMethod.Post, ArmTestService.WithApi(deploymentPath + "/whatIf", "2021-04-01"), body);
+        Assert.True(answer.Status == HttpStatusCode.OK, answer.ToString());
+        Assert.Equal("Succeeded", answer.Body.GetProperty("status").GetString());
+        return answer.Body.GetProperty("properties").GetProperty("changes").EnumerateArray().ToArray();
+    }
+
+    [Fact]
     public async Task Deploy_UnmappedImage_RefusedNamingItBeforeAnythingExists()
     {
         string group = await arm.CreateGroupAsync();

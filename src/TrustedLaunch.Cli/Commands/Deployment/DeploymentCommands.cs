@@ -7,7 +7,7 @@ using TrustedLaunch.Cli.Commands.Arm;
 namespace TrustedLaunch.Cli.Commands.Deployment;
 
 /// <summary>
-/// <c>tl deployment group create|show|list</c> and <c>tl deployment operation group list</c>: ARM template deployments
+/// <c>tl deployment group create|validate|what-if|show|list</c> and <c>tl deployment operation group list</c>: ARM template deployments
 /// at resource group scope, as <c>az deployment group</c>.
 /// </summary>
 internal static class DeploymentCommands
@@ -20,6 +20,15 @@ internal static class DeploymentCommands
         new("State", d => ArmOutput.At(d, "properties.provisioningState")),
         new("Timestamp", d => ArmOutput.At(d, "properties.timestamp")),
         new("Duration", d => ArmOutput.At(d, "properties.duration")),
+    ];
+
+    private static readonly TableColumn[] ChangeColumns =
+    [
+        new("Change", c => ArmOutput.At(c, "changeType")),
+        new("Resource", c => ArmOutput.At(c, "resourceId")?.Split("/providers/", 2) is [_, string tail] ? tail : ArmOutput.At(c, "resourceId")),
+        new("Properties", c => c.TryGetProperty("delta", out JsonElement delta)
+            ? string.Join(", ", delta.EnumerateArray().Select(d => $"{(ArmOutput.At(d, "propertyChangeType") == "Create" ? "+" : "~")}{ArmOutput.At(d, "path")}"))
+            : ""),
     ];
 
     private static readonly TableColumn[] OperationColumns =
@@ -35,6 +44,8 @@ internal static class DeploymentCommands
     {
         var group = new Command("group", "Deployments at resource group scope.");
         group.Subcommands.Add(CreateCreate());
+        group.Subcommands.Add(CreateValidate());
+        group.Subcommands.Add(CreateWhatIf());
         group.Subcommands.Add(CreateShow());
         group.Subcommands.Add(CreateList());
         var operationGroup = new Command("group", "Operations of a resource group deployment.");
@@ -49,14 +60,7 @@ internal static class DeploymentCommands
 
     private static Command CreateCreate()
     {
-        var resourceGroup = ArmOptions.ResourceGroup();
-        var templateFile = new Option<FileInfo>("--template-file", "-f") { Description = "The ARM template (JSON; Bicep compiles to it).", Required = true };
-        var name = new Option<string?>("--name", "-n") { Description = "Name of the deployment (default: the template file's name without extension)." };
-        var parameters = new Option<string[]>("--parameters", "-p")
-        {
-            Description = "Parameter values: NAME=VALUE (read as the parameter's declared type) or @FILE.json (an ARM parameters file); repeatable.",
-            AllowMultipleArgumentsPerToken = true,
-        };
+        var (resourceGroup, templateFile, name, parameters) = TemplateOptions();
         var noWait = ArmOptions.NoWait();
         var command = new Command("create", "Deploy a template to a resource group (Incremental). Exit 0 succeeded, 1 a resource failed, 2 refused or invalid, 3 no control plane.")
             { resourceGroup, templateFile, name, parameters, noWait };
@@ -64,18 +68,7 @@ internal static class DeploymentCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             FileInfo file = parse.GetValue(templateFile)!;
-            string text = await File.ReadAllTextAsync(file.FullName, cancellationToken).ConfigureAwait(false);
-            ArmTemplate template = ArmTemplate.Parse(text);
-            JsonObject values = DeploymentParameters.Read(template, parse.GetValue(parameters) ?? []);
-            var body = new JsonObject
-            {
-                ["properties"] = new JsonObject
-                {
-                    ["mode"] = "Incremental",
-                    ["template"] = template.Root.DeepClone(),
-                    ["parameters"] = values,
-                },
-            };
+            JsonObject body = await BodyAsync(file, parse.GetValue(parameters) ?? [], cancellationToken).ConfigureAwait(false);
             string deployment = parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(file.Name);
             using ArmApi api = arm.Connect(parse);
             string path = await DeploymentPathAsync(api, parse.GetValue(resourceGroup)!, deployment, cancellationToken).ConfigureAwait(false);
@@ -88,6 +81,75 @@ internal static class DeploymentCommands
             return (int)ExitCode.Ok;
         });
         return command;
+    }
+
+    private static Command CreateValidate()
+    {
+        var (resourceGroup, templateFile, name, parameters) = TemplateOptions();
+        var command = new Command("validate", "Check a template deployment as create would (template, parameters, types, images), creating nothing. Exit 0 valid, 2 not valid, 3 no control plane.")
+            { resourceGroup, templateFile, name, parameters };
+        ArmArguments arm = ArmArguments.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            FileInfo file = parse.GetValue(templateFile)!;
+            JsonObject body = await BodyAsync(file, parse.GetValue(parameters) ?? [], cancellationToken).ConfigureAwait(false);
+            using ArmApi api = arm.Connect(parse);
+            string path = await DeploymentPathAsync(api, parse.GetValue(resourceGroup)!, parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(file.Name), cancellationToken)
+                .ConfigureAwait(false);
+            ArmAnswer answer = await api.SendAsync(HttpMethod.Post, $"{path}/validate", ApiVersion,
+                JsonSerializer.SerializeToUtf8Bytes(body, DeploymentJson.Default.JsonObject), cancellationToken).ConfigureAwait(false);
+            ArmOutput.Write(parse.Out(), arm.Format(parse), answer.Body!.Value, Columns);
+            return (int)ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateWhatIf()
+    {
+        var (resourceGroup, templateFile, name, parameters) = TemplateOptions();
+        var command = new Command("what-if", "Show what a template deployment would create or modify, property by property, changing nothing. Exit 0, 2 not valid, 3 no control plane.")
+            { resourceGroup, templateFile, name, parameters };
+        ArmArguments arm = ArmArguments.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            FileInfo file = parse.GetValue(templateFile)!;
+            JsonObject body = await BodyAsync(file, parse.GetValue(parameters) ?? [], cancellationToken).ConfigureAwait(false);
+            using ArmApi api = arm.Connect(parse);
+            string path = await DeploymentPathAsync(api, parse.GetValue(resourceGroup)!, parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(file.Name), cancellationToken)
+                .ConfigureAwait(false);
+            ArmAnswer answer = await api.SendAsync(HttpMethod.Post, $"{path}/whatIf", ApiVersion,
+                JsonSerializer.SerializeToUtf8Bytes(body, DeploymentJson.Default.JsonObject), cancellationToken).ConfigureAwait(false);
+            ArmOutput.Write(parse.Out(), arm.Format(parse), answer.Body!.Value.GetProperty("properties").GetProperty("changes"), ChangeColumns);
+            return (int)ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static (Option<string> Group, Option<FileInfo> Template, Option<string?> Name, Option<string[]> Parameters) TemplateOptions() =>
+    (
+        ArmOptions.ResourceGroup(),
+        new Option<FileInfo>("--template-file", "-f") { Description = "The ARM template (JSON; Bicep compiles to it).", Required = true },
+        new Option<string?>("--name", "-n") { Description = "Name of the deployment (default: the template file's name without extension)." },
+        new Option<string[]>("--parameters", "-p")
+        {
+            Description = "Parameter values: NAME=VALUE (read as the parameter's declared type) or @FILE.json (an ARM parameters file); repeatable.",
+            AllowMultipleArgumentsPerToken = true,
+        });
+
+    // The body of a deployment request (PUT, validate, whatIf): the template inline, Incremental, the parameters read as declared.
+    private static async Task<JsonObject> BodyAsync(FileInfo file, string[] parameters, CancellationToken cancellationToken)
+    {
+        string text = await File.ReadAllTextAsync(file.FullName, cancellationToken).ConfigureAwait(false);
+        ArmTemplate template = ArmTemplate.Parse(text);
+        return new JsonObject
+        {
+            ["properties"] = new JsonObject
+            {
+                ["mode"] = "Incremental",
+                ["template"] = template.Root.DeepClone(),
+                ["parameters"] = DeploymentParameters.Read(template, parameters),
+            },
+        };
     }
 
     private static Command CreateShow()

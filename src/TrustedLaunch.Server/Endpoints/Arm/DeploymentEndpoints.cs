@@ -9,7 +9,7 @@ namespace TrustedLaunch.Server.Endpoints.Arm;
 
 /// <summary>
 /// Microsoft.Resources/deployments at resource group scope: PUT (201, validated completely before anything is created),
-/// GET, list, and the deployment's operations; and the guest attestation extension a deployment records on a VM.
+/// validate and whatIf (the same checks, nothing changed), GET, list, and the deployment's operations; and the guest attestation extension a deployment records on a VM.
 /// </summary>
 internal static class DeploymentEndpoints
 {
@@ -19,6 +19,10 @@ internal static class DeploymentEndpoints
     {
         arm.MapPut(Deployments + "/{deploymentName}", PutAsync).Kind(ArmResourceKind.ResourceGroup).WithName("Deployments_CreateOrUpdate")
             .Accepts<JsonObject>("application/json").Produces<JsonObject>(StatusCodes.Status201Created).Produces<ArmErrorResponse>(StatusCodes.Status409Conflict);
+        arm.MapPost(Deployments + "/{deploymentName}/validate", ValidateAsync).Kind(ArmResourceKind.ResourceGroup).WithName("Deployments_Validate")
+            .Accepts<JsonObject>("application/json").Produces<JsonObject>().Produces<ArmErrorResponse>(StatusCodes.Status400BadRequest);
+        arm.MapPost(Deployments + "/{deploymentName}/whatIf", WhatIfAsync).Kind(ArmResourceKind.ResourceGroup).WithName("Deployments_WhatIf")
+            .Accepts<JsonObject>("application/json").Produces<JsonObject>().Produces<ArmErrorResponse>(StatusCodes.Status400BadRequest);
         arm.MapGet(Deployments + "/{deploymentName}", GetAsync).Kind(ArmResourceKind.ResourceGroup).WithName("Deployments_Get").Produces<JsonObject>();
         arm.MapGet(Deployments, ListAsync).Kind(ArmResourceKind.ResourceGroup).WithName("Deployments_ListByResourceGroup").Produces<JsonObject>();
         arm.MapGet(Deployments + "/{deploymentName}/operations", OperationsAsync).Kind(ArmResourceKind.ResourceGroup)
@@ -37,6 +41,28 @@ internal static class DeploymentEndpoints
         return accepted.Failure is ArmFailure failure
             ? ArmHttp.Error(failure)
             : Node(DeploymentViews.Resource(accepted.Value!), StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> ValidateAsync(string subscriptionId, string resourceGroupName, string deploymentName, HttpContext context,
+        DeploymentService deployments, CancellationToken cancellationToken)
+    {
+        (byte[]? body, IResult? refusal) = await ArmHttp.ReadBodyAsync(context, cancellationToken);
+        if (refusal is not null)
+            return refusal;
+        ArmResult<JsonObject> valid = await deployments.ValidateAsync(subscriptionId, resourceGroupName, deploymentName, body, cancellationToken);
+        return valid.Failure is ArmFailure failure ? ArmHttp.Error(failure) : Node(valid.Value!);
+    }
+
+    // ARM answers 202 and a Location to poll; the comparison here is quick, so the final result comes at once (200), which
+    // ARM's long-running-operation clients accept as the operation's end.
+    private static async Task<IResult> WhatIfAsync(string subscriptionId, string resourceGroupName, string deploymentName, HttpContext context,
+        DeploymentService deployments, CancellationToken cancellationToken)
+    {
+        (byte[]? body, IResult? refusal) = await ArmHttp.ReadBodyAsync(context, cancellationToken);
+        if (refusal is not null)
+            return refusal;
+        ArmResult<JsonObject> changes = await deployments.WhatIfAsync(subscriptionId, resourceGroupName, deploymentName, body, cancellationToken);
+        return changes.Failure is ArmFailure failure ? ArmHttp.Error(failure) : Node(changes.Value!);
     }
 
     private static async Task<IResult> GetAsync(string subscriptionId, string resourceGroupName, string deploymentName, DeploymentService deployments,
