@@ -30,6 +30,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
     private VmRun? _run;
     private long _attestationGeneration = -1;
     private IReadOnlyList<VTpmKeyReport>? _newKeys;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(Guid SnapshotId, TaskCompletionSource<SnapshotReport> Done)> _snapshots = new();
 
     public VmSupervisor(HostAgentContext host, Guid vmId)
     {
@@ -48,6 +49,18 @@ internal sealed class VmSupervisor : IAsyncDisposable
     {
         Volatile.Write(ref _desired, assignment);
         _wake.Release();
+    }
+
+    /// <summary>
+    /// Takes a snapshot of the VM on its loop (between convergence steps, so no start or stop runs meanwhile): the OS disk and
+    /// VMGS as one pair (<see cref="VmSnapshots.Take"/>). A running VM is refused (stop or deallocate it first).
+    /// </summary>
+    public Task<SnapshotReport> TakeSnapshotAsync(Guid snapshotId)
+    {
+        var done = new TaskCompletionSource<SnapshotReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _snapshots.Enqueue((snapshotId, done));
+        _wake.Release();
+        return done.Task;
     }
 
     /// <summary>Stops supervising; the VM itself keeps running (it outlives the agent, and the next one adopts it).</summary>
@@ -140,6 +153,18 @@ internal sealed class VmSupervisor : IAsyncDisposable
             await EndRunAsync(guestDidIt: !run.StopRequested).ConfigureAwait(false);
         if (_run is { FailurePending: true } failed)
             await HandleFailedBootAsync(failed).ConfigureAwait(false);
+        while (_snapshots.TryDequeue(out var request))
+        {
+            try
+            {
+                request.Done.TrySetResult(TakeSnapshot(request.SnapshotId));
+            }
+            catch (Exception e)
+            {
+                request.Done.TrySetException(e); // reported as the snapshot's failure; the loop's guard logs it
+                throw;
+            }
+        }
 
         if (Volatile.Read(ref _desired) is not VmAssignment desired)
             return false;
@@ -180,7 +205,9 @@ internal sealed class VmSupervisor : IAsyncDisposable
             var clock = Stopwatch.StartNew();
             try
             {
-                _newKeys = VmProvisioner.Create(_folder, desired.Spec, _host.HostKeyPath, _host.PlatformCa);
+                _newKeys = desired.Spec.SourceSnapshotId is Guid snapshot
+                    ? VmProvisioner.CreateFromSnapshot(_folder, desired.Name, snapshot, _host.Options.SnapshotsDirectory, _host.HostKeyPath, _host.PlatformCa)
+                    : VmProvisioner.Create(_folder, desired.Spec, _host.HostKeyPath, _host.PlatformCa);
             }
             catch (VmProvisioningException e)
             {
@@ -273,6 +300,34 @@ internal sealed class VmSupervisor : IAsyncDisposable
             Report(desired.Version, "Stopped", error: Error(e.Code, e.Message));
             return false;
         }
+    }
+
+    private SnapshotReport TakeSnapshot(Guid snapshotId)
+    {
+        if (_run is not null)
+        {
+            return Failed(VmLifecycleException.VmRunning,
+                $"Operation 'snapshot' is not allowed on virtual machine {VmId} since the VM is running. Stop or deallocate it first.");
+        }
+
+        try
+        {
+            SnapshotManifest taken = VmSnapshots.Take(_folder, _host.Options.SnapshotsDirectory, snapshotId, _host.HostKeyPath, DateTimeOffset.UtcNow);
+            Log.Action(_host.Logger, VmId, $"snapshot {snapshotId} taken (disk {taken.Disk.Length} bytes{(taken.Vmgs is null ? "" : ", VMGS")})");
+            return new SnapshotReport { SnapshotId = snapshotId, State = "Succeeded", DiskSizeBytes = taken.Disk.Length, VmgsSha256 = taken.Vmgs?.Sha256 };
+        }
+        catch (VmLifecycleException e)
+        {
+            Log.Failed(_host.Logger, VmId, $"taking snapshot {snapshotId}", e.Code, e.Message);
+            return Failed(e.Code, e.Message);
+        }
+        catch (IOException e)
+        {
+            Log.Failed(_host.Logger, VmId, $"taking snapshot {snapshotId}", "SnapshotFailed", e.Message);
+            return Failed("SnapshotFailed", e.Message);
+        }
+
+        SnapshotReport Failed(string code, string message) => new() { SnapshotId = snapshotId, State = "Failed", Error = Error(code, message) };
     }
 
     private async Task PowerOffAsync(VmAssignment desired)
