@@ -17,6 +17,9 @@ public sealed class RequiredAccessTests
     [InlineData("PUT", S + "/resourceGroups/rg", "Microsoft.Resources/subscriptions/resourceGroups/write", AccessLevel.Write, S + "/resourceGroups/rg")]
     [InlineData("GET", S + "/resourcegroups", "Microsoft.Resources/subscriptions/resourceGroups/read", AccessLevel.Read, S)]
     [InlineData("GET", S + "/providers/Microsoft.Security/assessments", "Microsoft.Security/assessments/read", AccessLevel.Read, S)]
+    [InlineData("PUT", S + "/resourceGroups/rg/providers/Microsoft.Compute/snapshots/snap1", "Microsoft.Compute/snapshots/write", AccessLevel.Write, S + "/resourceGroups/rg")]
+    [InlineData("DELETE", S + "/resourceGroups/rg/providers/Microsoft.Compute/snapshots/snap1", "Microsoft.Compute/snapshots/delete", AccessLevel.Write, S + "/resourceGroups/rg")]
+    [InlineData("GET", S + "/providers/Microsoft.Compute/snapshots", "Microsoft.Compute/snapshots/read", AccessLevel.Read, S)]
     public void Arm_ActionAndScopeAsAzureRbacNamesThem(string method, string path, string action, AccessLevel access, string scope)
     {
         RequiredAccess required = RequiredAccess.Classify(method, path);
