@@ -28,6 +28,7 @@ namespace TrustedLaunch.ControlPlane;
 [JsonSerializable(typeof(SnapshotResource))]
 [JsonSerializable(typeof(ArmList<SnapshotResource>))]
 [JsonSerializable(typeof(Snapshots.SnapshotRecord))]
+[JsonSerializable(typeof(Snapshots.RestoreFromSnapshotRequest))]
 [JsonSerializable(typeof(VirtualMachineScaleSetResource))]
 [JsonSerializable(typeof(ArmList<VirtualMachineScaleSetResource>))]
 [JsonSerializable(typeof(VirtualMachineInstanceView))]

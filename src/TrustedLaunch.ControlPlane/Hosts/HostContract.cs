@@ -165,6 +165,14 @@ public sealed record VmRuntimeSpec
     /// disk and a new VMGS with its UEFI variables and a freshly manufactured vTPM (a copy never shares its source's identity).
     /// </summary>
     public Guid? SourceSnapshotId { get; init; }
+
+    /// <summary>
+    /// Restore the VM's disk and VMGS from this snapshot of it (on this host) before converging, once: when
+    /// <see cref="RestoreVersion"/> is above the restore last applied. The VM keeps its identity (same EK and AK).
+    /// </summary>
+    public Guid? RestoreSnapshotId { get; init; }
+
+    public long? RestoreVersion { get; init; }
 }
 
 /// <summary><c>POST /v1/hosts/{name}/reports</c>: what the host observed, for any number of its VMs.</summary>

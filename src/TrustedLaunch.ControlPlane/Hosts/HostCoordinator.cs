@@ -294,6 +294,8 @@ public sealed class HostCoordinator(
                 OsDiskSizeGB = osDisk.DiskSizeGB,
                 DataDisks = properties.StorageProfile.DataDisks ?? [],
                 SourceSnapshotId = IsAttach(osDisk) ? (await snapshots.FindAsync(osDisk.ManagedDisk?.Id, cancellationToken))?.SnapshotId : null,
+                RestoreSnapshotId = vm.Model.Restore?.SnapshotId,
+                RestoreVersion = vm.Model.Restore?.Version,
             },
         };
     }

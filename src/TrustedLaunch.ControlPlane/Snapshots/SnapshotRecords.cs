@@ -70,6 +70,12 @@ public sealed record SnapshotRecord
 
     public ArmErrorDetail? Error { get; init; }
 
+    /// <summary>
+    /// The newest quote clock the attestation service had accepted from the source VM when the snapshot was taken (opaque; null
+    /// when none): a restore of the snapshot is sanctioned down to this floor, not below.
+    /// </summary>
+    public string? QuoteClockFloor { get; init; }
+
     public string? PendingOperationId { get; init; }
 
     public SnapshotKey Key => new(SubscriptionId, ResourceGroup, Name);
@@ -105,4 +111,15 @@ public interface ISnapshotStore
 
     /// <summary>Applies <paramref name="write"/> atomically (compare-and-swap on the version; inserts ask the group's admission).</summary>
     Task<WriteOutcome> WriteAsync(SnapshotWrite write, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The attestation service's quote-clock record as snapshots need it: the floor a snapshot keeps (the newest quote clock accepted
+/// from its VM when it was taken), and the record of a restore its owner asked for, which sets the VM's clock back to that floor.
+/// </summary>
+public interface IQuoteClockFloors
+{
+    Task<string?> CaptureAsync(Guid vmId, CancellationToken cancellationToken);
+
+    Task SanctionAsync(Guid vmId, string source, string? floor, CancellationToken cancellationToken);
 }

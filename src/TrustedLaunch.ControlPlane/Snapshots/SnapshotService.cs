@@ -20,6 +20,7 @@ public sealed class SnapshotService(
     IResourceGroupStore groups,
     IOperationStore operations,
     HostSignals signals,
+    IQuoteClockFloors floors,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -231,6 +232,8 @@ public sealed class SnapshotService(
             ImageReference = vm.Model.Properties.StorageProfile!.ImageReference!,
             VmSize = vm.Model.Properties.HardwareProfile!.VmSize!,
             DiskSizeGB = vm.Model.Properties.StorageProfile.OsDisk?.DiskSizeGB,
+            // The VM is stopped: no quote can be accepted between now and the host's copy.
+            QuoteClockFloor = await floors.CaptureAsync(vm.VmId, cancellationToken),
         };
         OperationRecord operation = NewOperation(record, OperationKind.Create, 1, now);
         record = record with { PendingOperationId = operation.OperationId };

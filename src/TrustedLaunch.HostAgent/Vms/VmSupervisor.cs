@@ -181,6 +181,10 @@ internal sealed class VmSupervisor : IAsyncDisposable
             return true;
         }
 
+        if (desired.Spec is { RestoreSnapshotId: Guid restoreId, RestoreVersion: long restoreVersion } && _applied is not null
+            && restoreVersion > _applied.RestoredVersion && !RestoreSnapshot(desired, restoreId, restoreVersion))
+            return false;
+
         bool restart = _applied is not null && desired.RestartGeneration > _applied.RestartGeneration;
         if (_applied is not null && desired.Version <= _applied.Version && !restart)
         {
@@ -328,6 +332,39 @@ internal sealed class VmSupervisor : IAsyncDisposable
         }
 
         SnapshotReport Failed(string code, string message) => new() { SnapshotId = snapshotId, State = "Failed", Error = Error(code, message) };
+    }
+
+    /// <summary>
+    /// Restores the VM's own snapshot (<see cref="VmSnapshots.Restore"/>: disk and VMGS together, one commit point, same identity),
+    /// once per request. False when it was refused or failed (reported with the reason; the VM's files are as they were).
+    /// </summary>
+    private bool RestoreSnapshot(VmAssignment desired, Guid snapshotId, long restoreVersion)
+    {
+        AppliedState applied = _applied!;
+        try
+        {
+            if (_run is not null)
+            {
+                throw new VmLifecycleException(VmLifecycleException.VmRunning,
+                    $"Operation 'restore' is not allowed on virtual machine {VmId} since the VM is running. Stop or deallocate it first.");
+            }
+
+            VmSnapshots.Restore(_folder, VmSnapshots.Folder(_host.Options.SnapshotsDirectory, snapshotId), _host.HostKeyPath);
+            _applied = applied with { RestoredVersion = restoreVersion };
+            _folder.WriteApplied(_applied);
+            Log.Action(_host.Logger, VmId, $"restored from snapshot {snapshotId} (disk and VMGS together; same vTPM identity)");
+            return true;
+        }
+        catch (Exception e) when (e is VmLifecycleException or IOException)
+        {
+            string code = e is VmLifecycleException lifecycle ? lifecycle.Code : "SnapshotRestoreFailed";
+            Log.Failed(_host.Logger, VmId, $"restoring snapshot {snapshotId}", code, e.Message);
+            _applied = applied with { Version = desired.Version, RestoredVersion = restoreVersion }; // asked once: not tried again
+            if (_folder.Exists)
+                _folder.WriteApplied(_applied);
+            Report(desired.Version, _run is null ? applied.PowerState : "Running", error: Error(code, e.Message));
+            return false;
+        }
     }
 
     private async Task PowerOffAsync(VmAssignment desired)
@@ -494,7 +531,11 @@ internal sealed class VmSupervisor : IAsyncDisposable
 
     private void Apply(VmAssignment desired, string power, bool secureBoot)
     {
-        _applied = new AppliedState { Version = desired.Version, RestartGeneration = desired.RestartGeneration, PowerState = power, SecureBoot = secureBoot };
+        _applied = new AppliedState
+        {
+            Version = desired.Version, RestartGeneration = desired.RestartGeneration, PowerState = power, SecureBoot = secureBoot,
+            RestoredVersion = _applied?.RestoredVersion ?? 0,
+        };
         if (_folder.Exists)
             _folder.WriteApplied(_applied);
     }

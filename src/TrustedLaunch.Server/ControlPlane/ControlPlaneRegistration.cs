@@ -46,6 +46,8 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<OperationService>();
         services.TryAddSingleton<HostCoordinator>();
         services.TryAddSingleton<SnapshotService>();
+        services.TryAddSingleton<SnapshotRestoreService>();
+        services.TryAddSingleton<IQuoteClockFloors, QuoteClockFloors>();
         services.TryAddSingleton<BuiltImageRegistration>();
         services.AddDeployments();
         services.AddHostedService<ControlPlaneBootstrap>();

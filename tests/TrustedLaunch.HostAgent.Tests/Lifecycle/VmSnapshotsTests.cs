@@ -172,7 +172,7 @@ public sealed class VmSnapshotsTests
         Assert.Equal(VmLifecycleException.VTpmStateLocked, refused.Code);
         Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
         Assert.False(clone.Exists);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(clone.Path)!).Where(e => e.Contains(clone.VmId.ToString("N"), StringComparison.Ordinal)));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(clone.Path)!), e => e.Contains(clone.VmId.ToString("N"), StringComparison.Ordinal));
         Assert.Equal(snapshotBefore, Sha256(Path.Combine(folder, VmFolder.VmgsName)));
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TrustedLaunch.Server.Stores;
 
 namespace TrustedLaunch.Server.Tests.ControlPlane;
 
@@ -262,5 +263,57 @@ public sealed class SnapshotApiTests(HostedArmTestService arm) : IClassFixture<H
         Assert.Equal("Deleted", assignment.GetProperty("desiredState").GetString());
         Assert.Equal(HttpStatusCode.OK, groupWhileSnapshotStays.Status);
         Assert.Equal(HttpStatusCode.NotFound, groupAfter.Status);
+    }
+
+    private Task<ArmAnswer> RestoreAsync(string group, string vm, string? snapshotId) =>
+        arm.SendAsync(HttpMethod.Post, ArmTestService.WithApi(arm.VmPath(group, vm) + "/restoreFromSnapshot"), new JsonObject { ["snapshotId"] = snapshotId });
+
+    [Fact]
+    public async Task Restore_IntoItsOwnStoppedVm_TheHostIsToldOnce_AndASanctionedRestoreIsRecorded()
+    {
+        string group = await arm.CreateGroupAsync();
+        JsonElement snapshot = await SnapshotOfStoppedVmAsync(group, "src1", "snap1");
+        var vmId = Guid.Parse(snapshot.GetProperty("properties").GetProperty("trustedLaunchSnapshot").GetProperty("sourceVmId").GetString()!);
+
+        ArmAnswer accepted = await RestoreAsync(group, "src1", snapshot.GetProperty("id").GetString());
+        JsonElement assignment = FakeHost.Assignment(await arm.Host.PollAsync(), "src1");
+        JsonElement spec = assignment.GetProperty("spec");
+        await arm.Host.ReportAsync(FakeHost.Report(assignment, "Stopped"));
+        JsonElement operation = (await arm.GetAsync(arm.Local(accepted.Header("Azure-AsyncOperation")!))).Body;
+        IReadOnlyList<SanctionedRestore> sanctioned = await arm.Service.Service<ISanctionedRestoreStore>().ListAsync(vmId, default);
+        ArmAnswer vm = await arm.GetAsync(ArmTestService.WithApi(arm.VmPath(group, "src1")));
+
+        Assert.True(accepted.Status == HttpStatusCode.Accepted, accepted.ToString());
+        Assert.Equal(snapshot.GetProperty("properties").GetProperty("uniqueId").GetString(), spec.GetProperty("restoreSnapshotId").GetString());
+        Assert.Equal(assignment.GetProperty("version").GetInt64(), spec.GetProperty("restoreVersion").GetInt64());
+        Assert.Equal("Stopped", assignment.GetProperty("desiredPowerState").GetString());
+        Assert.Equal("Succeeded", operation.GetProperty("status").GetString());
+        Assert.Contains(snapshot.GetProperty("properties").GetProperty("uniqueId").GetString()!, Assert.Single(sanctioned).Source, StringComparison.Ordinal);
+        Assert.Equal("Succeeded", vm.Body.GetProperty("properties").GetProperty("provisioningState").GetString());
+        Assert.Equal(vmId.ToString(), vm.Body.GetProperty("properties").GetProperty("vmId").GetString()); // the same VM, the same identity
+    }
+
+    [Fact]
+    public async Task Restore_Refusals_AnotherVmsSnapshot_ARunningVm_AMissingSnapshot_ABadId()
+    {
+        string group = await arm.CreateGroupAsync();
+        JsonElement snapshot = await SnapshotOfStoppedVmAsync(group, "src1", "snap1");
+        await arm.CreateRunningAsync(group, "other");
+        await arm.ActAsync(group, "src1", "start");
+        string id = snapshot.GetProperty("id").GetString()!;
+
+        ArmAnswer other = await RestoreAsync(group, "other", id);
+        ArmAnswer running = await RestoreAsync(group, "src1", id);
+        ArmAnswer missing = await RestoreAsync(group, "src1", SnapshotPath(group, "nosuch"));
+        ArmAnswer badId = await RestoreAsync(group, "src1", arm.VmPath(group, "src1"));
+
+        Assert.Equal(HttpStatusCode.Conflict, other.Status);
+        Assert.Equal("SnapshotOfAnotherVirtualMachine", other.ErrorCode);
+        Assert.Equal(HttpStatusCode.Conflict, running.Status);
+        Assert.Equal("OperationNotAllowed", running.ErrorCode);
+        Assert.Equal(HttpStatusCode.NotFound, missing.Status);
+        Assert.Equal(HttpStatusCode.BadRequest, badId.Status);
+        Assert.Empty(await arm.Service.Service<ISanctionedRestoreStore>().ListAsync(
+            Guid.Parse(snapshot.GetProperty("properties").GetProperty("trustedLaunchSnapshot").GetProperty("sourceVmId").GetString()!), default));
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using TrustedLaunch.Cli.Commands.Arm;
 using TrustedLaunch.ControlPlane;
 using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.ControlPlane.Snapshots;
 
 namespace TrustedLaunch.Cli.Commands.Snapshot;
 
@@ -34,6 +35,7 @@ internal static class SnapshotCommands
         command.Subcommands.Add(CreateList());
         command.Subcommands.Add(CreateShow());
         command.Subcommands.Add(CreateDelete());
+        command.Subcommands.Add(CreateRestore());
         return command;
     }
 
@@ -115,6 +117,34 @@ internal static class SnapshotCommands
             ArmAnswer answer = await api.GetAsync(await PathAsync(api, parse.GetValue(group)!, parse.GetValue(name)!, cancellationToken).ConfigureAwait(false),
                 ApiVersion, cancellationToken).ConfigureAwait(false);
             ArmOutput.Write(parse.Out(), arm.Format(parse), answer.Body!.Value, Columns);
+            return (int)ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateRestore()
+    {
+        var group = ArmOptions.ResourceGroup();
+        var name = ArmOptions.Name("snapshot");
+        var noWait = ArmOptions.NoWait();
+        var command = new Command("restore",
+            "Restore a snapshot into the VM it was taken of (stopped or deallocated): disk and VMGS roll back together, same vTPM identity, recorded as a sanctioned restore. Exit 0 restored, 1 the host refused it, 2 refused, 3 no control plane.")
+        {
+            group, name, noWait,
+        };
+        ArmArguments arm = ArmArguments.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using ArmApi api = arm.Connect(parse);
+            string snapshot = parse.GetValue(name)!;
+            JsonElement shown = (await api.GetAsync(await PathAsync(api, parse.GetValue(group)!, snapshot, cancellationToken).ConfigureAwait(false), ApiVersion,
+                cancellationToken).ConfigureAwait(false)).Body!.Value;
+            string vm = ArmOutput.At(shown, "properties.trustedLaunchSnapshot.sourceVirtualMachineId")!;
+            byte[] body = ArmApi.Json(new RestoreFromSnapshotRequest { SnapshotId = ArmOutput.At(shown, "id") }, ControlPlaneJson.Web.RestoreFromSnapshotRequest);
+            ArmAnswer answer = await api.SendAsync(HttpMethod.Post, vm.TrimStart('/') + "/restoreFromSnapshot", ArmApi.ComputeApiVersion, body, cancellationToken)
+                .ConfigureAwait(false);
+            if (!parse.GetValue(noWait) && answer.AsyncOperation is string operation)
+                await api.WaitAsync(operation, $"restoring snapshot '{snapshot}' into '{vm.Split('/')[^1]}':", parse.Error(), cancellationToken).ConfigureAwait(false);
             return (int)ExitCode.Ok;
         });
         return command;

@@ -24,6 +24,10 @@ internal static class SnapshotEndpoints
         arm.MapPut(Snapshot, PutAsync).Kind(ArmResourceKind.Snapshot).WithName("Snapshots_CreateOrUpdate").Accepts<SnapshotResource>("application/json")
             .Produces<SnapshotResource>().Produces<SnapshotResource>(StatusCodes.Status201Created)
             .Produces<ArmErrorResponse>(StatusCodes.Status409Conflict).Produces<ArmErrorResponse>(StatusCodes.Status412PreconditionFailed);
+        // Ours: restore into the same VM (its disk and VMGS roll back together; a sanctioned restore for the verifier).
+        arm.MapPost("/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachines/{vmName}/restoreFromSnapshot", RestoreAsync)
+            .Kind(ArmResourceKind.VirtualMachine).WithName("VirtualMachines_RestoreFromSnapshot").Accepts<RestoreFromSnapshotRequest>("application/json")
+            .Produces(StatusCodes.Status202Accepted).Produces<ArmErrorResponse>(StatusCodes.Status409Conflict);
         arm.MapGet(Snapshot, GetAsync).Kind(ArmResourceKind.Snapshot).WithName("Snapshots_Get").Produces<SnapshotResource>();
         arm.MapDelete(Snapshot, DeleteAsync).Kind(ArmResourceKind.Snapshot).WithName("Snapshots_Delete")
             .Produces(StatusCodes.Status202Accepted).Produces(StatusCodes.Status204NoContent).Produces<ArmErrorResponse>(StatusCodes.Status412PreconditionFailed);
@@ -35,6 +39,19 @@ internal static class SnapshotEndpoints
                 (string subscriptionId, HttpContext context, SnapshotService snapshots, CancellationToken cancellationToken) =>
                     ListAsync(subscriptionId, null, context, snapshots, cancellationToken))
             .Kind(ArmResourceKind.Snapshot).WithName("Snapshots_List").Produces<ArmList<SnapshotResource>>();
+    }
+
+    private static async Task<IResult> RestoreAsync(string subscriptionId, string resourceGroupName, string vmName, HttpContext context,
+        SnapshotRestoreService restores, ControlPlaneOptions options, CancellationToken cancellationToken)
+    {
+        (byte[]? body, IResult? refusal) = await ArmHttp.ReadBodyAsync(context, cancellationToken);
+        if (refusal is not null)
+            return refusal;
+        ArmResult<OperationRecord> restoring = await restores.RestoreAsync(new VirtualMachineKey(subscriptionId, resourceGroupName, vmName), body, cancellationToken);
+        if (restoring.Failure is ArmFailure failure)
+            return ArmHttp.Error(failure);
+        ArmHttp.OperationHeaders(context, restoring.Value!, accepted: true, options.RetryAfterSeconds);
+        return Results.StatusCode(StatusCodes.Status202Accepted);
     }
 
     private static async Task<IResult> PutAsync(string subscriptionId, string resourceGroupName, string snapshotName, HttpContext context,
