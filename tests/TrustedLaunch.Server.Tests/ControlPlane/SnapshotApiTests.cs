@@ -276,7 +276,8 @@ public sealed class SnapshotApiTests(HostedArmTestService arm) : IClassFixture<H
         var vmId = Guid.Parse(snapshot.GetProperty("properties").GetProperty("trustedLaunchSnapshot").GetProperty("sourceVmId").GetString()!);
 
         ArmAnswer accepted = await RestoreAsync(group, "src1", snapshot.GetProperty("id").GetString());
-        JsonElement assignment = FakeHost.Assignment(await arm.Host.PollAsync(), "src1");
+        JsonElement assignment = (await arm.Host.PollAsync()).GetProperty("virtualMachines").EnumerateArray()
+            .Single(v => string.Equals(v.GetProperty("resourceId").GetString(), arm.VmPath(group, "src1"), StringComparison.OrdinalIgnoreCase));
         JsonElement spec = assignment.GetProperty("spec");
         await arm.Host.ReportAsync(FakeHost.Report(assignment, "Stopped"));
         JsonElement operation = (await arm.GetAsync(arm.Local(accepted.Header("Azure-AsyncOperation")!))).Body;
