@@ -81,6 +81,7 @@ public sealed class HostAgent
         string? pollToken = null;
         TimeSpan pollTimeout = PollTimeout(registered);
         var unassignedLogged = new HashSet<Guid>();
+        var snapshots = new Lifecycle.SnapshotKeeper(_options, client, _logger);
         while (!token.IsCancellationRequested)
         {
             HostAssignments assignments;
@@ -110,6 +111,7 @@ public sealed class HostAgent
                 vm.Desire(assignment);
             }
 
+            snapshots.Converge(assignments.Snapshots, id => _vms.GetValueOrDefault(id), token);
             foreach ((Guid id, VmSupervisor vm) in _vms.ToArray())
             {
                 if (vm.Completion.IsCompleted)

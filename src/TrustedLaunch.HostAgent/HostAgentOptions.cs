@@ -56,6 +56,9 @@ public sealed record HostAgentOptions
     /// <summary>Where a deleted VM's OS disk and VMGS go when its deleteOption is Detach.</summary>
     public string DetachedDirectory => Path.Combine(DataDirectory, "detached");
 
+    /// <summary>The snapshots kept on this host (<c>TL_HOME/snapshots/&lt;id&gt;</c>: disk, VMGS, manifest).</summary>
+    public string SnapshotsDirectory => Path.Combine(DataDirectory, "snapshots");
+
     /// <summary>The host's own folder (its key-encryption key), apart from every VM folder.</summary>
     public string HostDirectory => Path.Combine(DataDirectory, "host");
 }

@@ -22,6 +22,7 @@ internal static class CommandCatalog
         Host.HostCommand.Create(),
         Group.GroupCommands.Create(),
         Vm.VmCommands.Create(),
+        Snapshot.SnapshotCommands.Create(),
         Vmss.VmssCommands.Create(),
         Deployment.DeploymentCommands.Create(),
         Security.SecurityCommands.Create(),

@@ -11,6 +11,7 @@ public enum ArmResourceKind
     VirtualMachineImage,
     VirtualMachineSize,
     ResourceSku,
+    Snapshot,
 }
 
 /// <summary>
@@ -38,6 +39,13 @@ public static class ApiVersions
         "2015-11-01",
     ];
 
+    /// <summary>
+    /// Microsoft.Compute disk-RP versions (snapshots and disks have their own line, the <c>-02</c> dates) since disks carry
+    /// <c>securityProfile</c> (2020-12-01).
+    /// </summary>
+    public static IReadOnlyList<string> ComputeDisks { get; } =
+        ["2025-01-02", "2024-03-02", "2023-10-02", "2023-04-02", "2023-01-02", "2022-07-02", "2022-03-02", "2021-12-01", "2021-08-01", "2021-04-01", "2020-12-01"];
+
     /// <summary>Microsoft.Resources subscriptions (GET and list) stable versions.</summary>
     public static IReadOnlyList<string> Subscriptions { get; } =
         ["2022-12-01", "2021-01-01", "2020-01-01", "2019-11-01", "2019-06-01", "2016-06-01"];
@@ -49,6 +57,7 @@ public static class ApiVersions
     {
         ArmResourceKind.Subscription => Subscriptions,
         ArmResourceKind.ResourceGroup => ResourceGroups,
+        ArmResourceKind.Snapshot => ComputeDisks,
         _ => Compute,
     };
 
@@ -63,6 +72,7 @@ public static class ApiVersions
         ArmResourceKind.VirtualMachineImage => "locations/publishers/artifacttypes/offers/skus/versions",
         ArmResourceKind.VirtualMachineSize => "locations/vmSizes",
         ArmResourceKind.ResourceSku => "skus",
+        ArmResourceKind.Snapshot => "snapshots",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

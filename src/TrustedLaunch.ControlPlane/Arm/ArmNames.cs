@@ -57,6 +57,19 @@ public static class ArmNames
                 "or any of ~ ! @ # $ % ^ & * ( ) = + _ [ ] { } \\ | ; : ' \" , < > / ?, and cannot end with '.' or '-'.");
     }
 
+    /// <summary>A snapshot (a Compute disk-RP name): 1-80 letters, digits, '_', '.' or '-', starting with a letter or digit, ending with one or '_'.</summary>
+    public static ArmFailure? CheckSnapshot(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        bool valid = name.Length is >= 1 and <= 80 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-')
+            && char.IsAsciiLetterOrDigit(name[0]) && (char.IsAsciiLetterOrDigit(name[^1]) || name[^1] == '_');
+        return valid
+            ? null
+            : Invalid("InvalidResourceName",
+                $"The snapshot name '{name}' is invalid. It must have 1 to 80 characters: letters, digits, '_', '.' or '-', begin with a letter or digit, " +
+                "and end with a letter, digit or '_'.");
+    }
+
     /// <summary>An image publisher, offer or SKU: 1-64 letters, digits, '-', '_' or '.'.</summary>
     public static bool IsImageSegment(string value) =>
         value.Length is >= 1 and <= 64 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');

@@ -6,6 +6,7 @@ public static class ResourceIds
     public const string VirtualMachineType = "Microsoft.Compute/virtualMachines";
     public const string ResourceGroupType = "Microsoft.Resources/resourceGroups";
     public const string VirtualMachineScaleSetType = "Microsoft.Compute/virtualMachineScaleSets";
+    public const string SnapshotType = "Microsoft.Compute/snapshots";
 
     public static string Subscription(string subscriptionId) => $"/subscriptions/{subscriptionId}";
 
@@ -16,6 +17,22 @@ public static class ResourceIds
 
     public static string VirtualMachineScaleSet(string subscriptionId, string resourceGroup, string name) =>
         $"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/{VirtualMachineScaleSetType}/{name}";
+
+    public static string Snapshot(string subscriptionId, string resourceGroup, string name) =>
+        $"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/{SnapshotType}/{name}";
+
+    /// <summary>The subscription, resource group and name of a <c>Microsoft.Compute/{type}/{name}</c> id (any case); false for any other id.</summary>
+    public static bool TryParseCompute(string? id, string type, out (string SubscriptionId, string ResourceGroup, string Name) resource)
+    {
+        resource = default;
+        string[] s = (id ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        bool matches = s.Length == 8 && s[0].Equals("subscriptions", StringComparison.OrdinalIgnoreCase)
+            && s[2].Equals("resourceGroups", StringComparison.OrdinalIgnoreCase) && s[4].Equals("providers", StringComparison.OrdinalIgnoreCase)
+            && s[5].Equals("Microsoft.Compute", StringComparison.OrdinalIgnoreCase) && s[6].Equals(type, StringComparison.OrdinalIgnoreCase);
+        if (matches)
+            resource = (s[1], s[3], s[7]);
+        return matches;
+    }
 
     /// <summary>
     /// The subscription, resource group and name of a scale set id (<c>/subscriptions/{s}/resourceGroups/{rg}/providers/

@@ -63,6 +63,38 @@ public sealed record HostAssignments
     public required string Token { get; init; }
 
     public required IReadOnlyList<VmAssignment> VirtualMachines { get; init; }
+
+    /// <summary>The snapshots whose files are (or are to be) on the host: take the Present ones not taken yet, remove the Deleted ones.</summary>
+    public IReadOnlyList<SnapshotAssignment>? Snapshots { get; init; }
+}
+
+/// <summary>One snapshot a host keeps (<c>TL_HOME/snapshots/&lt;id&gt;</c>): the pair of OS disk and VMGS of one of its VMs.</summary>
+public sealed record SnapshotAssignment
+{
+    public required Guid SnapshotId { get; init; }
+
+    public required string ResourceId { get; init; }
+
+    /// <summary>The VM to take the pair of (it must be stopped or deallocated on this host).</summary>
+    public required Guid SourceVmId { get; init; }
+
+    /// <summary>Present (take it if it is not there) or Deleted (remove its files, report <c>deleted</c>).</summary>
+    public required string DesiredState { get; init; }
+}
+
+/// <summary>What a host did with one snapshot: <c>Succeeded</c> (taken, or there already), <c>Failed</c> (with <see cref="Error"/>), <c>Deleted</c>.</summary>
+public sealed record SnapshotReport
+{
+    public Guid SnapshotId { get; init; }
+
+    public string? State { get; init; }
+
+    public ArmErrorDetail? Error { get; init; }
+
+    /// <summary>The OS disk's size (the qcow2 overlay's bytes), and the VMGS's SHA-256 when one was copied.</summary>
+    public long? DiskSizeBytes { get; init; }
+
+    public string? VmgsSha256 { get; init; }
 }
 
 /// <summary>One VM a host must converge.</summary>
@@ -127,12 +159,28 @@ public sealed record VmRuntimeSpec
     public int? OsDiskSizeGB { get; init; }
 
     public required IReadOnlyList<DataDisk> DataDisks { get; init; }
+
+    /// <summary>
+    /// The OS disk is attached from this snapshot (<c>createOption: Attach</c>): the VM's first files are a copy of the snapshot's
+    /// disk and a new VMGS with its UEFI variables and a freshly manufactured vTPM (a copy never shares its source's identity).
+    /// </summary>
+    public Guid? SourceSnapshotId { get; init; }
+
+    /// <summary>
+    /// Restore the VM's disk and VMGS from this snapshot of it (on this host) before converging, once: when
+    /// <see cref="RestoreVersion"/> is above the restore last applied. The VM keeps its identity (same EK and AK).
+    /// </summary>
+    public Guid? RestoreSnapshotId { get; init; }
+
+    public long? RestoreVersion { get; init; }
 }
 
 /// <summary><c>POST /v1/hosts/{name}/reports</c>: what the host observed, for any number of its VMs.</summary>
 public sealed record HostReport
 {
     public IReadOnlyList<VmReport>? VirtualMachines { get; init; }
+
+    public IReadOnlyList<SnapshotReport>? Snapshots { get; init; }
 }
 
 public sealed record VmReport

@@ -20,6 +20,7 @@ public sealed class HostCoordinator(
     Placement placement,
     HostSignals signals,
     IAttestationEnrollment enrollment,
+    Snapshots.SnapshotService snapshots,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -120,6 +121,12 @@ public sealed class HostCoordinator(
                 applied++;
             else
                 unknown.Add(entry.VmId);
+        }
+
+        foreach (SnapshotReport snapshot in report.Snapshots ?? [])
+        {
+            if (snapshot is not null && await snapshots.ApplyReportAsync(host.Name, snapshot, cancellationToken))
+                applied++;
         }
 
         return ArmResult.Ok<HostReportResult>(new HostReportResult(applied, unknown));
@@ -234,12 +241,23 @@ public sealed class HostCoordinator(
         foreach (VirtualMachineRecord vm in vms)
             assignments.Add(await AssignmentAsync(vm, cancellationToken));
         long newest = vms.Count == 0 ? 0 : vms.Max(v => v.ChangeSequence);
+        IReadOnlyList<SnapshotAssignment> kept = await snapshots.AssignmentsAsync(hostName, cancellationToken);
         return new HostAssignments
         {
             Host = hostName,
-            Token = string.Create(CultureInfo.InvariantCulture, $"{newest}.{vms.Count}"),
+            Token = string.Create(CultureInfo.InvariantCulture, $"{newest}.{vms.Count}{SnapshotsToken(kept)}"),
             VirtualMachines = assignments,
+            Snapshots = kept,
         };
+    }
+
+    // The snapshots' part of the long-poll token: a digest of which snapshots the host keeps and in which state.
+    private static string SnapshotsToken(IReadOnlyList<SnapshotAssignment> kept)
+    {
+        if (kept.Count == 0)
+            return "";
+        string all = string.Join(',', kept.Select(k => $"{k.SnapshotId:N}{k.DesiredState[0]}"));
+        return "." + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(all)).AsSpan(0, 8));
     }
 
     private async Task<VmAssignment> AssignmentAsync(VirtualMachineRecord vm, CancellationToken cancellationToken)
@@ -275,6 +293,9 @@ public sealed class HostCoordinator(
                 OsDiskDeleteOption = osDisk.DeleteOption ?? "Detach",
                 OsDiskSizeGB = osDisk.DiskSizeGB,
                 DataDisks = properties.StorageProfile.DataDisks ?? [],
+                SourceSnapshotId = IsAttach(osDisk) ? (await snapshots.FindAsync(osDisk.ManagedDisk?.Id, cancellationToken))?.SnapshotId : null,
+                RestoreSnapshotId = vm.Model.Restore?.SnapshotId,
+                RestoreVersion = vm.Model.Restore?.Version,
             },
         };
     }
@@ -299,6 +320,8 @@ public sealed class HostCoordinator(
             LivenessWindowSeconds = (int)Math.Ceiling(options.HostLivenessWindow.TotalSeconds),
         };
     }
+
+    private static bool IsAttach(OSDisk osDisk) => string.Equals(osDisk.CreateOption, "Attach", StringComparison.OrdinalIgnoreCase);
 
     private static bool TryPower(string? text, out PowerState power) =>
         Enum.TryParse(text, ignoreCase: true, out power) && power != PowerState.Unknown && !int.TryParse(text, out _);

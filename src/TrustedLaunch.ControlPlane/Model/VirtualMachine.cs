@@ -101,7 +101,7 @@ public sealed record OSDisk
 
     public string? OsType { get; init; }
 
-    /// <summary>FromImage (the only value served: there are no disk resources to Attach/Copy from yet).</summary>
+    /// <summary>FromImage, or Attach with <c>managedDisk.id</c> naming a snapshot (a new VM from its OS disk and UEFI variables, with a new vTPM).</summary>
     public string? CreateOption { get; init; }
 
     public string? Caching { get; init; }

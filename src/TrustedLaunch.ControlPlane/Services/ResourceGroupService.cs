@@ -19,6 +19,7 @@ public sealed class ResourceGroupService(
     IOperationStore operations,
     VirtualMachineLifecycle lifecycle,
     IVirtualMachineScaleSetStore scaleSets,
+    Snapshots.SnapshotService snapshots,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -127,6 +128,8 @@ public sealed class ResourceGroupService(
                 token = page.ContinuationToken;
             }
             while (token is not null);
+            // Its snapshots too: each one's host removes its files, then the row goes (the group waits for them as for its VMs).
+            await snapshots.DeleteAllAsync(operation.SubscriptionId, name, cancellationToken);
             // The group's scale sets go with it (their instances are among the VMs just asked to go).
             foreach (VirtualMachineScaleSetRecord scaleSet in await scaleSets.ListAsync(operation.SubscriptionId, name, cancellationToken))
             {

@@ -28,6 +28,7 @@ public sealed class VirtualMachineService(
     IAttestationStatusSource attestations,
     IAttestationEnrollment enrollment,
     SecureBootPreflight preflight,
+    Snapshots.SnapshotService snapshots,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -92,6 +93,19 @@ public sealed class VirtualMachineService(
         if (previous is not null && location is not null && location != previous.Location)
             return ArmErrors.InvalidResourceLocation(previous.Name, previous.Location, previous.ResourceGroup, location);
 
+        Snapshots.SnapshotRecord? attached = null;
+        if (previous is null && VmAttach.IsAttach(sent))
+        {
+            ArmResult<Snapshots.SnapshotRecord> found = await VmAttach.FindAsync(snapshots, key.SubscriptionId, sent, cancellationToken);
+            if (found.Failure is ArmFailure notAttachable)
+                return notAttachable;
+            attached = found.Value!;
+            ArmResult<VirtualMachineResource> applied = VmAttach.Apply(sent, attached);
+            if (applied.Failure is ArmFailure incompatible)
+                return incompatible;
+            sent = applied.Value!;
+        }
+
         VirtualMachineResource merged = previous is null ? sent : VirtualMachineMerge.Merge(previous, sent);
         Guid vmId = previous?.VmId ?? Guid.NewGuid();
         VmPlan plan = VmPlanner.Plan(await PlanInputAsync(key.Name, vmId, merged, sent, previous, cancellationToken), Rules);
@@ -102,7 +116,7 @@ public sealed class VirtualMachineService(
 
         VmSize size = Sizes.Find(plan.Model.Properties.HardwareProfile!.VmSize!)!;
         return previous is null
-            ? await CreateAsync(key, vmId, location!, plan, size, ifMatch, ifNoneMatch, cancellationToken)
+            ? await CreateAsync(key, vmId, location!, plan, size, attached?.HostName, ifMatch, ifNoneMatch, cancellationToken)
             : await UpdateAsync(previous, plan, size, ifMatch, ifNoneMatch, cancellationToken);
     }
 
@@ -205,7 +219,7 @@ public sealed class VirtualMachineService(
     }
 
     private async Task<ArmResult<VmWriteResult>> CreateAsync(VirtualMachineKey key, Guid vmId, string location, VmPlan plan, VmSize size,
-        string? ifMatch, string? ifNoneMatch, CancellationToken cancellationToken)
+        string? pinnedHost, string? ifMatch, string? ifNoneMatch, CancellationToken cancellationToken)
     {
         DateTimeOffset now = time.GetUtcNow();
         OperationRecord operation = NewOperation(key, location, OperationKind.Create, 1, now);
@@ -226,6 +240,7 @@ public sealed class VirtualMachineService(
             PendingOperationId = operation.OperationId,
             RestartGeneration = 0,
             TimeCreated = now,
+            HostName = pinnedHost, // a VM attached from a snapshot goes where the snapshot's files are
         };
         PlacedWrite written = await placement.WriteAsync(new VirtualMachineWrite { Key = key, Record = vm, Operations = [operation] }, cancellationToken);
         return await FinishAsync(written, key, operation, created: true, ifMatch, ifNoneMatch, cancellationToken);

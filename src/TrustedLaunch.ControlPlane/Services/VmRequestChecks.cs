@@ -70,8 +70,17 @@ internal static class VmRequestChecks
         const string target = "properties.storageProfile.osDisk";
         if (disk is null)
             return;
-        if (disk.CreateOption is string create && !create.Equals("FromImage", StringComparison.OrdinalIgnoreCase))
-            errors.Add(Invalid($"The OS disk createOption '{create}' is not supported: this platform creates OS disks FromImage (there are no disk resources to Attach yet).", $"{target}.createOption"));
+        if (disk.CreateOption is string create && create.Equals("Attach", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!ResourceIds.TryParseCompute(disk.ManagedDisk?.Id, "snapshots", out _))
+                errors.Add(Invalid("createOption Attach needs managedDisk.id: the id of a snapshot (…/providers/Microsoft.Compute/snapshots/{name}) whose OS disk and guest state the VM starts from.",
+                    $"{target}.managedDisk.id"));
+        }
+        else if (disk.CreateOption is string other && !other.Equals("FromImage", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add(Invalid($"The OS disk createOption '{other}' is not supported: this platform creates OS disks FromImage, or Attach from a snapshot (managedDisk.id).", $"{target}.createOption"));
+        }
+
         CheckDeleteOption(disk.DeleteOption, $"{target}.deleteOption", errors);
         CheckStorageType(disk.ManagedDisk?.StorageAccountType, $"{target}.managedDisk.storageAccountType", errors);
         if (disk.DiskSizeGB is < 1 or > 4095)

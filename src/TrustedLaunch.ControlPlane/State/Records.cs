@@ -50,7 +50,13 @@ public sealed record VirtualMachineModel
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
 
     public required VirtualMachineProperties Properties { get; init; }
+
+    /// <summary>A restore of the VM's own snapshot its owner asked for (not an ARM member; the host applies it once, at <see cref="SnapshotRestore.Version"/>).</summary>
+    public SnapshotRestore? Restore { get; init; }
 }
+
+/// <summary>Roll the VM's OS disk and VMGS back to snapshot <paramref name="SnapshotId"/> (its files on the VM's host), asked at VM version <paramref name="Version"/>.</summary>
+public sealed record SnapshotRestore(Guid SnapshotId, long Version);
 
 /// <summary>A VM: its accepted model, where it runs, what its owner wants and what its host last said.</summary>
 public sealed record VirtualMachineRecord

@@ -9,6 +9,9 @@ public sealed class VmLifecycleException : Exception
     public const string OtherVm = "SnapshotOfAnotherVirtualMachine";
     public const string Exists = "Conflict";
 
+    /// <summary>A snapshot's VMGS does not open or authenticate (Azure's "vTPM state is locked"): no VM is made from it.</summary>
+    public const string VTpmStateLocked = "VTpmStateLocked";
+
     public VmLifecycleException() : this("LifecycleFailed", "The lifecycle operation failed.") { }
 
     public VmLifecycleException(string message) : this("LifecycleFailed", message) { }

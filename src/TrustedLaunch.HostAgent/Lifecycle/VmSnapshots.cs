@@ -134,8 +134,17 @@ public static class VmSnapshots
             if (manifest.Vmgs is not { } vmgs)
                 return;
             string source = Path.Combine(staging, ".source.vmgs");
-            CopyHashed(Path.Combine(snapshotDirectory, vmgs.Name), source, vmgs);
-            CheckGuestState(source, hostKeyPath, manifest.SourceVmId, $"Snapshot {manifest.SnapshotId}");
+            try
+            {
+                CopyHashed(Path.Combine(snapshotDirectory, vmgs.Name), source, vmgs);
+                CheckGuestState(source, hostKeyPath, manifest.SourceVmId, $"Snapshot {manifest.SnapshotId}");
+            }
+            catch (VmLifecycleException e) when (e.Code == VmLifecycleException.IntegrityFailed)
+            {
+                // Its vTPM state cannot be used: refused as Azure refuses a snapshot whose vTPM state is locked (never a fresh vTPM in its place).
+                throw new VmLifecycleException(VmLifecycleException.VTpmStateLocked, e.Message, e);
+            }
+
             using VmgsKeyEncryptionKey kek = LoadKey(hostKeyPath);
             identity = GuestStateProvisioner.CreateCopy(Path.Combine(staging, VmFolder.VmgsName), kek, target.VmId, source, platformCa());
             File.Delete(source);

@@ -17,6 +17,9 @@ public sealed record AppliedState
 
     /// <summary>How the VM was last started: UEFI Secure Boot enforced (its variable store is written back after a run).</summary>
     public bool SecureBoot { get; init; }
+
+    /// <summary>The VM version of the last snapshot restore applied (a restore is applied once).</summary>
+    public long RestoredVersion { get; init; }
 }
 
 /// <summary>

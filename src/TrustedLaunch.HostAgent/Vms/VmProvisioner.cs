@@ -2,6 +2,7 @@ using System.Globalization;
 using TrustedLaunch.ControlPlane.Hosts;
 using TrustedLaunch.ControlPlane.Model;
 using TrustedLaunch.HostAgent.GuestState;
+using TrustedLaunch.HostAgent.Lifecycle;
 using TrustedLaunch.HostSystem;
 using TrustedLaunch.HostSystem.Processes;
 using TrustedLaunch.Uefi.VariableStore;
@@ -46,6 +47,39 @@ internal static class VmProvisioner
                 identity = CreateGuestState(Path.Combine(staging, VmFolder.VmgsName), folder.VmId, spec, hostKeyPath, platformCa);
         });
         return Keys(identity);
+    }
+
+    /// <summary>
+    /// A new VM whose OS disk is attached from a snapshot on this host (<see cref="VmSnapshots.CreateVm"/>): the snapshot's disk,
+    /// its UEFI variables, and a vTPM freshly manufactured for this VM (new EK and AK certificates). A snapshot whose VMGS does not
+    /// open is refused with Azure's "vTPM state is locked" and nothing is made.
+    /// </summary>
+    public static IReadOnlyList<VTpmKeyReport> CreateFromSnapshot(VmFolder folder, string vmName, Guid snapshotId, string snapshotsDirectory,
+        string hostKeyPath, Func<IPlatformCa> platformCa)
+    {
+        string snapshot = VmSnapshots.Folder(snapshotsDirectory, snapshotId);
+        if (!Directory.Exists(snapshot))
+            throw new VmProvisioningException("SnapshotNotAvailable", $"The snapshot {snapshotId} has no files on this host ({snapshot}).");
+        try
+        {
+            return Keys(VmSnapshots.CreateVm(snapshot, folder, hostKeyPath, platformCa));
+        }
+        catch (VmLifecycleException e) when (e.Code == VmLifecycleException.VTpmStateLocked)
+        {
+            throw new VmProvisioningException(e.Code,
+                $"Virtual machine {vmName} failed to create from the selected snapshot because the virtual Trusted Platform Module (vTPM) state is locked. " +
+                $"To proceed with the VM creation, please select a different snapshot without a locked vTPM state. ({e.Message}) " +
+                "No disk, VMGS or vTPM was made for the VM, and the snapshot was left as it was.", e);
+        }
+        catch (VmLifecycleException e)
+        {
+            throw new VmProvisioningException(e.Code, e.Message, e);
+        }
+        catch (Exception e) when (e is PlatformCaException or VariableStoreException or FormatException or IOException
+            or TrustedLaunch.Vmgs.Format.VmgsException or TrustedLaunch.VTpm.Engine.LibTpmsException or DllNotFoundException)
+        {
+            throw new VmProvisioningException("GuestStateCreationFailed", $"The VM guest state could not be made from snapshot {snapshotId}: {e.Message}", e);
+        }
     }
 
     /// <summary>

@@ -31,6 +31,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
     private long _attestationGeneration = -1;
     private IReadOnlyList<VTpmKeyReport>? _newKeys;
     private int _resetsBeforeBoot;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(Guid SnapshotId, TaskCompletionSource<SnapshotReport> Done)> _snapshots = new();
 
     public VmSupervisor(HostAgentContext host, Guid vmId)
     {
@@ -52,6 +53,18 @@ internal sealed class VmSupervisor : IAsyncDisposable
     {
         Volatile.Write(ref _desired, assignment);
         _wake.Release();
+    }
+
+    /// <summary>
+    /// Takes a snapshot of the VM on its loop (between convergence steps, so no start or stop runs meanwhile): the OS disk and
+    /// VMGS as one pair (<see cref="VmSnapshots.Take"/>). A running VM is refused (stop or deallocate it first).
+    /// </summary>
+    public Task<SnapshotReport> TakeSnapshotAsync(Guid snapshotId)
+    {
+        var done = new TaskCompletionSource<SnapshotReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _snapshots.Enqueue((snapshotId, done));
+        _wake.Release();
+        return done.Task;
     }
 
     /// <summary>Stops supervising; the VM itself keeps running (it outlives the agent, and the next one adopts it).</summary>
@@ -145,6 +158,18 @@ internal sealed class VmSupervisor : IAsyncDisposable
             guestReboot = await EndRunAsync(guestDidIt: !run.StopRequested, token).ConfigureAwait(false);
         if (_run is { FailurePending: true } failed)
             await HandleFailedBootAsync(failed).ConfigureAwait(false);
+        while (_snapshots.TryDequeue(out var request))
+        {
+            try
+            {
+                request.Done.TrySetResult(TakeSnapshot(request.SnapshotId));
+            }
+            catch (Exception e)
+            {
+                request.Done.TrySetException(e); // reported as the snapshot's failure; the loop's guard logs it
+                throw;
+            }
+        }
 
         if (Volatile.Read(ref _desired) is not VmAssignment desired)
             return false;
@@ -160,6 +185,10 @@ internal sealed class VmSupervisor : IAsyncDisposable
             await DeleteAsync(desired).ConfigureAwait(false);
             return true;
         }
+
+        if (desired.Spec is { RestoreSnapshotId: Guid restoreId, RestoreVersion: long restoreVersion } && _applied is not null
+            && restoreVersion > _applied.RestoredVersion && !RestoreSnapshot(desired, restoreId, restoreVersion))
+            return false;
 
         bool restart = _applied is not null && desired.RestartGeneration > _applied.RestartGeneration;
         if (_applied is not null && desired.Version <= _applied.Version && !restart && !guestReboot)
@@ -185,7 +214,9 @@ internal sealed class VmSupervisor : IAsyncDisposable
             var clock = Stopwatch.StartNew();
             try
             {
-                _newKeys = VmProvisioner.Create(_folder, desired.Spec, _host.HostKeyPath, _host.PlatformCa);
+                _newKeys = desired.Spec.SourceSnapshotId is Guid snapshot
+                    ? VmProvisioner.CreateFromSnapshot(_folder, desired.Name, snapshot, _host.Options.SnapshotsDirectory, _host.HostKeyPath, _host.PlatformCa)
+                    : VmProvisioner.Create(_folder, desired.Spec, _host.HostKeyPath, _host.PlatformCa);
             }
             catch (VmProvisioningException e)
             {
@@ -277,6 +308,67 @@ internal sealed class VmSupervisor : IAsyncDisposable
             Log.Failed(_host.Logger, VmId, "upgrading its guest state", e.Code, e.Message);
             Apply(desired, "Stopped", secureBoot: false);
             Report(desired.Version, "Stopped", error: Error(e.Code, e.Message));
+            return false;
+        }
+    }
+
+    private SnapshotReport TakeSnapshot(Guid snapshotId)
+    {
+        if (_run is not null)
+        {
+            return Failed(VmLifecycleException.VmRunning,
+                $"Operation 'snapshot' is not allowed on virtual machine {VmId} since the VM is running. Stop or deallocate it first.");
+        }
+
+        try
+        {
+            SnapshotManifest taken = VmSnapshots.Take(_folder, _host.Options.SnapshotsDirectory, snapshotId, _host.HostKeyPath, DateTimeOffset.UtcNow);
+            Log.Action(_host.Logger, VmId, $"snapshot {snapshotId} taken (disk {taken.Disk.Length} bytes{(taken.Vmgs is null ? "" : ", VMGS")})");
+            return new SnapshotReport { SnapshotId = snapshotId, State = "Succeeded", DiskSizeBytes = taken.Disk.Length, VmgsSha256 = taken.Vmgs?.Sha256 };
+        }
+        catch (VmLifecycleException e)
+        {
+            Log.Failed(_host.Logger, VmId, $"taking snapshot {snapshotId}", e.Code, e.Message);
+            return Failed(e.Code, e.Message);
+        }
+        catch (IOException e)
+        {
+            Log.Failed(_host.Logger, VmId, $"taking snapshot {snapshotId}", "SnapshotFailed", e.Message);
+            return Failed("SnapshotFailed", e.Message);
+        }
+
+        SnapshotReport Failed(string code, string message) => new() { SnapshotId = snapshotId, State = "Failed", Error = Error(code, message) };
+    }
+
+    /// <summary>
+    /// Restores the VM's own snapshot (<see cref="VmSnapshots.Restore"/>: disk and VMGS together, one commit point, same identity),
+    /// once per request. False when it was refused or failed (reported with the reason; the VM's files are as they were).
+    /// </summary>
+    private bool RestoreSnapshot(VmAssignment desired, Guid snapshotId, long restoreVersion)
+    {
+        AppliedState applied = _applied!;
+        try
+        {
+            if (_run is not null)
+            {
+                throw new VmLifecycleException(VmLifecycleException.VmRunning,
+                    $"Operation 'restore' is not allowed on virtual machine {VmId} since the VM is running. Stop or deallocate it first.");
+            }
+
+            VmSnapshots.Restore(_folder, VmSnapshots.Folder(_host.Options.SnapshotsDirectory, snapshotId), _host.HostKeyPath);
+            _applied = applied with { RestoredVersion = restoreVersion };
+            _folder.WriteApplied(_applied);
+            Log.Action(_host.Logger, VmId, $"restored from snapshot {snapshotId} (disk and VMGS together; same vTPM identity)");
+            return true;
+        }
+        catch (Exception e) when (e is VmLifecycleException or IOException)
+        {
+            string code = e is VmLifecycleException lifecycle ? lifecycle.Code : "SnapshotRestoreFailed";
+            Log.Failed(_host.Logger, VmId, $"restoring snapshot {snapshotId}", code, e.Message);
+            _applied = applied with { Version = desired.Version, RestoredVersion = restoreVersion }; // asked once: not tried again
+            if (_folder.Exists)
+                _folder.WriteApplied(_applied);
+            Report(desired.Version, _run is null ? applied.PowerState : "Running", error: Error(code, e.Message));
             return false;
         }
     }
@@ -462,7 +554,11 @@ internal sealed class VmSupervisor : IAsyncDisposable
 
     private void Apply(VmAssignment desired, string power, bool secureBoot)
     {
-        _applied = new AppliedState { Version = desired.Version, RestartGeneration = desired.RestartGeneration, PowerState = power, SecureBoot = secureBoot };
+        _applied = new AppliedState
+        {
+            Version = desired.Version, RestartGeneration = desired.RestartGeneration, PowerState = power, SecureBoot = secureBoot,
+            RestoredVersion = _applied?.RestoredVersion ?? 0,
+        };
         if (_folder.Exists)
             _folder.WriteApplied(_applied);
     }

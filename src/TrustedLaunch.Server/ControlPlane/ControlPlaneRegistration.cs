@@ -7,6 +7,7 @@ using TrustedLaunch.ControlPlane.Catalogs;
 using TrustedLaunch.ControlPlane.Hosts;
 using TrustedLaunch.ControlPlane.ScaleSets;
 using TrustedLaunch.ControlPlane.Services;
+using TrustedLaunch.ControlPlane.Snapshots;
 using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.ControlPlane.Stores;
 using TrustedLaunch.Server.Stores.Sql;
@@ -27,6 +28,7 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<IOperationStore, SqlOperationStore>();
         services.TryAddSingleton<IHostStore, SqlHostStore>();
         services.TryAddSingleton<IImageStore, SqlImageStore>();
+        services.TryAddSingleton<ISnapshotStore, SqlSnapshotStore>();
         services.TryAddSingleton<IDiskImageProbe, DiskImageProbe>();
         services.TryAddSingleton<IBootChainVerifier, BootChainVerifier>();
         services.TryAddSingleton<SecureBootPreflight>();
@@ -43,6 +45,9 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<ResourceGroupService>();
         services.TryAddSingleton<OperationService>();
         services.TryAddSingleton<HostCoordinator>();
+        services.TryAddSingleton<SnapshotService>();
+        services.TryAddSingleton<SnapshotRestoreService>();
+        services.TryAddSingleton<IQuoteClockFloors, QuoteClockFloors>();
         services.TryAddSingleton<BuiltImageRegistration>();
         services.AddDeployments();
         services.AddHostedService<ControlPlaneBootstrap>();

@@ -149,6 +149,34 @@ public sealed class VmSnapshotsTests
     }
 
     [Theory]
+    [InlineData("vmgs-byte-flipped", "is not the file the snapshot recorded")]
+    [InlineData("vmgs-byte-flipped-and-manifest-rehashed", "fails authentication")]
+    public void CreateVm_FromASnapshotWhoseVmgsDoesNotOpen_VTpmStateLocked_NothingMade(string damage, string reason)
+    {
+        LifecycleHost host = LifecycleHost.Fresh();
+        (VmFolder source, _) = host.NewVm();
+        SnapshotManifest taken = VmSnapshots.Take(source, host.Snapshots, Guid.NewGuid(), host.HostKeyPath, T0);
+        string folder = VmSnapshots.Folder(host.Snapshots, taken.SnapshotId);
+        Flip(Path.Combine(folder, VmFolder.VmgsName), 9000);
+        if (damage == "vmgs-byte-flipped-and-manifest-rehashed")
+        {
+            File.WriteAllText(Path.Combine(folder, VmSnapshots.ManifestName), File.ReadAllText(Path.Combine(folder, VmSnapshots.ManifestName))
+                .Replace(taken.Vmgs!.Sha256, Sha256(Path.Combine(folder, VmFolder.VmgsName)), StringComparison.Ordinal));
+        }
+
+        string snapshotBefore = Sha256(Path.Combine(folder, VmFolder.VmgsName));
+        VmFolder clone = host.Folder(Guid.NewGuid());
+
+        var refused = Assert.Throws<VmLifecycleException>(() => VmSnapshots.CreateVm(folder, clone, host.HostKeyPath, () => host.Ca));
+
+        Assert.Equal(VmLifecycleException.VTpmStateLocked, refused.Code);
+        Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
+        Assert.False(clone.Exists);
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(clone.Path)!), e => e.Contains(clone.VmId.ToString("N"), StringComparison.Ordinal));
+        Assert.Equal(snapshotBefore, Sha256(Path.Combine(folder, VmFolder.VmgsName)));
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Restore_CutShortBeforeOrAfterItsCommitPoint_LeavesOneWholePair(bool committed)

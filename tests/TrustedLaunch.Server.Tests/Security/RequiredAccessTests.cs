@@ -17,6 +17,10 @@ public sealed class RequiredAccessTests
     [InlineData("PUT", S + "/resourceGroups/rg", "Microsoft.Resources/subscriptions/resourceGroups/write", AccessLevel.Write, S + "/resourceGroups/rg")]
     [InlineData("GET", S + "/resourcegroups", "Microsoft.Resources/subscriptions/resourceGroups/read", AccessLevel.Read, S)]
     [InlineData("GET", S + "/providers/Microsoft.Security/assessments", "Microsoft.Security/assessments/read", AccessLevel.Read, S)]
+    [InlineData("PUT", S + "/resourceGroups/rg/providers/Microsoft.Compute/snapshots/snap1", "Microsoft.Compute/snapshots/write", AccessLevel.Write, S + "/resourceGroups/rg")]
+    [InlineData("DELETE", S + "/resourceGroups/rg/providers/Microsoft.Compute/snapshots/snap1", "Microsoft.Compute/snapshots/delete", AccessLevel.Write, S + "/resourceGroups/rg")]
+    [InlineData("GET", S + "/providers/Microsoft.Compute/snapshots", "Microsoft.Compute/snapshots/read", AccessLevel.Read, S)]
+    [InlineData("POST", S + "/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1/restoreFromSnapshot", "Microsoft.Compute/virtualMachines/restoreFromSnapshot/action", AccessLevel.Write, S + "/resourceGroups/rg")]
     public void Arm_ActionAndScopeAsAzureRbacNamesThem(string method, string path, string action, AccessLevel access, string scope)
     {
         RequiredAccess required = RequiredAccess.Classify(method, path);

@@ -18,7 +18,11 @@ internal static class VmCreateCommand
     {
         var group = ArmOptions.ResourceGroup();
         var name = ArmOptions.Name("VM");
-        var image = new Option<string>("--image") { Description = "debian-12 (Generation 2), debian-12-gen1, a URN publisher:offer:sku:version, or an image id.", Required = true };
+        var image = new Option<string?>("--image") { Description = "debian-12 (Generation 2), debian-12-gen1, a URN publisher:offer:sku:version, or an image id." };
+        var attach = new Option<string?>("--attach-os-disk")
+        {
+            Description = "Instead of --image: a snapshot (its name in the resource group, or its id) whose OS disk and UEFI variables the VM starts from, with a new vTPM identity.",
+        };
         var size = new Option<string>("--size") { Description = "The VM size (GET …/vmSizes lists them).", DefaultValueFactory = _ => "Standard_DS1_v2" };
         var location = new Option<string?>("--location", "-l") { Description = "Location; default the resource group's." };
         var securityType = new Option<string?>("--security-type") { Description = "TrustedLaunch or Standard; default: the service's (Trusted Launch for a Gen2 image)." };
@@ -38,15 +42,24 @@ internal static class VmCreateCommand
         var command = new Command("create",
             "Create a VM (as az vm create) and wait until it runs. Exit 0 running, 1 the create failed (e.g. SecureBootViolation), 2 refused (ARM's code and message), 3 no control plane.")
         {
-            group, name, image, size, location, securityType, secureBoot, vtpm, ephemeral, ultraSsd, hostGroup, host, deleteOption, computerName,
+            group, name, image, attach, size, location, securityType, secureBoot, vtpm, ephemeral, ultraSsd, hostGroup, host, deleteOption, computerName,
             interval, policy, noWait,
         };
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(image) is null) == (result.GetValue(attach) is null))
+                result.AddError("Give exactly one of --image and --attach-os-disk.");
+        });
         ArmArguments arm = ArmArguments.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            ImageReference imageReference = VmImages.Parse(parse.GetValue(image)!); // a bad --image is refused before any request
+            // A bad --image is refused before any request.
+            ImageReference? imageReference = parse.GetValue(image) is string wanted ? VmImages.Parse(wanted) : null;
             using ArmApi api = arm.Connect(parse);
             string rg = parse.GetValue(group)!, vm = parse.GetValue(name)!;
+            string? snapshotId = parse.GetValue(attach) is string from
+                ? from.StartsWith('/') ? from : "/" + await Snapshot.SnapshotCommands.PathAsync(api, rg, from, cancellationToken).ConfigureAwait(false)
+                : null;
             string where = parse.GetValue(location)
                 ?? ArmOutput.At((await api.GetAsync(await api.GroupPathAsync(rg, cancellationToken).ConfigureAwait(false), ArmApi.ResourcesApiVersion,
                     cancellationToken).ConfigureAwait(false)).Body!.Value, "location")!;
@@ -61,7 +74,8 @@ internal static class VmCreateCommand
                     ImageReference = imageReference,
                     OsDisk = new OSDisk
                     {
-                        CreateOption = "FromImage",
+                        CreateOption = snapshotId is null ? "FromImage" : "Attach",
+                        ManagedDisk = snapshotId is null ? null : new ManagedDiskParameters { Id = snapshotId },
                         DeleteOption = parse.GetValue(deleteOption),
                         DiffDiskSettings = parse.GetValue(ephemeral) ? new DiffDiskSettings { Option = "Local" } : null,
                     },

@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 11;
+    public const int Version = 12;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -349,6 +349,20 @@ public static partial class StoreSchema
             body_json TEXT NOT NULL,
             changed_at INTEGER NOT NULL,
             PRIMARY KEY (subscription_id, group_key, type_key, name_key));
+        """,
+        // 12: Microsoft.Compute/snapshots: the record as JSON, found by key, by id (the folder on its host) and by host.
+        """
+        CREATE TABLE snapshots (
+            subscription_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            snapshot_id TEXT NOT NULL UNIQUE,
+            host_key TEXT NOT NULL,
+            provisioning_state TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            record_json TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, group_key, name_key));
+        CREATE INDEX snapshots_host ON snapshots (host_key);
         """,
     ];
 

@@ -1,0 +1,172 @@
+using System.CommandLine;
+using System.Net;
+using System.Text.Json;
+using TrustedLaunch.Cli.Commands.Arm;
+using TrustedLaunch.ControlPlane;
+using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.ControlPlane.Snapshots;
+
+namespace TrustedLaunch.Cli.Commands.Snapshot;
+
+/// <summary>
+/// <c>tl snapshot create|list|show|delete</c>: <c>Microsoft.Compute/snapshots</c> with az snapshot's flags. A snapshot is a copy of a
+/// stopped or deallocated VM's OS disk and its VM guest state (VMGS), taken as one pair by the VM's host; <c>tl vm create
+/// --attach-os-disk</c> makes a new VM (a new vTPM identity) from it.
+/// </summary>
+internal static class SnapshotCommands
+{
+    public const string ApiVersion = "2024-03-02";
+
+    private static readonly TableColumn[] Columns =
+    [
+        new("Name", s => ArmOutput.At(s, "name")),
+        new("ResourceGroup", s => ArmOutput.At(s, "id")?.Split('/') is { Length: > 4 } id ? id[4] : null),
+        new("SecurityType", s => ArmOutput.At(s, "properties.securityProfile.securityType") ?? "Standard"),
+        new("DiskSizeBytes", s => ArmOutput.At(s, "properties.diskSizeBytes")),
+        new("Source", s => ArmOutput.At(s, "properties.creationData.sourceResourceId")?.Split('/')[^1]),
+        new("Host", s => ArmOutput.At(s, "properties.trustedLaunchSnapshot.hostName")),
+        new("Status", s => ArmOutput.At(s, "properties.provisioningState")),
+    ];
+
+    public static Command Create()
+    {
+        var command = new Command("snapshot", "Snapshots of a VM's OS disk and guest state (as az snapshot; Microsoft.Compute/snapshots).");
+        command.Subcommands.Add(CreateCreate());
+        command.Subcommands.Add(CreateList());
+        command.Subcommands.Add(CreateShow());
+        command.Subcommands.Add(CreateDelete());
+        command.Subcommands.Add(CreateRestore());
+        return command;
+    }
+
+    public static async Task<string> PathAsync(ArmApi api, string group, string name, CancellationToken cancellationToken) =>
+        $"{await api.GroupPathAsync(group, cancellationToken).ConfigureAwait(false)}/providers/Microsoft.Compute/snapshots/{Uri.EscapeDataString(name)}";
+
+    private static Command CreateCreate()
+    {
+        var group = ArmOptions.ResourceGroup();
+        var name = ArmOptions.Name("snapshot");
+        var source = new Option<string>("--source")
+        {
+            Description = "The VM whose OS disk (and guest state) to copy: its name in the resource group, or the id of the VM or of its OS disk.", Required = true,
+        };
+        var location = new Option<string?>("--location", "-l") { Description = "Location; default the resource group's." };
+        var noWait = ArmOptions.NoWait();
+        var command = new Command("create",
+            "Snapshot a stopped or deallocated VM: its OS disk and VMGS as one pair, on its host. Exit 0 taken, 1 the host could not take it, 2 refused, 3 no control plane.")
+        {
+            group, name, source, location, noWait,
+        };
+        ArmArguments arm = ArmArguments.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using ArmApi api = arm.Connect(parse);
+            string rg = parse.GetValue(group)!, snapshot = parse.GetValue(name)!, from = parse.GetValue(source)!;
+            string groupPath = await api.GroupPathAsync(rg, cancellationToken).ConfigureAwait(false);
+            string where = parse.GetValue(location)
+                ?? ArmOutput.At((await api.GetAsync(groupPath, ArmApi.ResourcesApiVersion, cancellationToken).ConfigureAwait(false)).Body!.Value, "location")!;
+            string sourceId = from.StartsWith('/') ? from : "/" + await api.VmPathAsync(rg, from, cancellationToken).ConfigureAwait(false);
+            byte[] body = ArmApi.Json(new SnapshotResource
+            {
+                Location = where,
+                Properties = new SnapshotProperties { CreationData = new CreationData { CreateOption = "Copy", SourceResourceId = sourceId } },
+            }, ControlPlaneJson.Web.SnapshotResource);
+            string path = await PathAsync(api, rg, snapshot, cancellationToken).ConfigureAwait(false);
+            ArmAnswer created = await api.SendAsync(HttpMethod.Put, path, ApiVersion, body, cancellationToken).ConfigureAwait(false);
+            JsonElement shown = created.Body!.Value;
+            if (!parse.GetValue(noWait) && created.AsyncOperation is not null)
+            {
+                await api.WaitAsync(created.AsyncOperation, $"taking snapshot '{snapshot}' of '{from.Split('/')[^1]}':", parse.Error(), cancellationToken)
+                    .ConfigureAwait(false);
+                shown = (await api.GetAsync(path, ApiVersion, cancellationToken).ConfigureAwait(false)).Body!.Value;
+            }
+
+            ArmOutput.Write(parse.Out(), arm.Format(parse), shown, Columns);
+            return (int)ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateList()
+    {
+        var group = new Option<string?>("--resource-group", "-g") { Description = "Only this resource group's snapshots." };
+        var command = new Command("list", "List the snapshots (of a resource group, or of the subscription).") { group };
+        ArmArguments arm = ArmArguments.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using ArmApi api = arm.Connect(parse);
+            string path = parse.GetValue(group) is string rg
+                ? $"{await api.GroupPathAsync(rg, cancellationToken).ConfigureAwait(false)}/providers/Microsoft.Compute/snapshots"
+                : $"subscriptions/{await api.SubscriptionAsync(cancellationToken).ConfigureAwait(false)}/providers/Microsoft.Compute/snapshots";
+            ArmAnswer answer = await api.GetAsync(path, ApiVersion, cancellationToken).ConfigureAwait(false);
+            ArmOutput.Write(parse.Out(), arm.Format(parse), answer.Body!.Value.GetProperty("value"), Columns);
+            return (int)ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateShow()
+    {
+        var group = ArmOptions.ResourceGroup();
+        var name = ArmOptions.Name("snapshot");
+        var command = new Command("show", "Show one snapshot.") { group, name };
+        ArmArguments arm = ArmArguments.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using ArmApi api = arm.Connect(parse);
+            ArmAnswer answer = await api.GetAsync(await PathAsync(api, parse.GetValue(group)!, parse.GetValue(name)!, cancellationToken).ConfigureAwait(false),
+                ApiVersion, cancellationToken).ConfigureAwait(false);
+            ArmOutput.Write(parse.Out(), arm.Format(parse), answer.Body!.Value, Columns);
+            return (int)ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateRestore()
+    {
+        var group = ArmOptions.ResourceGroup();
+        var name = ArmOptions.Name("snapshot");
+        var noWait = ArmOptions.NoWait();
+        var command = new Command("restore",
+            "Restore a snapshot into the VM it was taken of (stopped or deallocated): disk and VMGS roll back together, same vTPM identity, recorded as a sanctioned restore. Exit 0 restored, 1 the host refused it, 2 refused, 3 no control plane.")
+        {
+            group, name, noWait,
+        };
+        ArmArguments arm = ArmArguments.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using ArmApi api = arm.Connect(parse);
+            string snapshot = parse.GetValue(name)!;
+            JsonElement shown = (await api.GetAsync(await PathAsync(api, parse.GetValue(group)!, snapshot, cancellationToken).ConfigureAwait(false), ApiVersion,
+                cancellationToken).ConfigureAwait(false)).Body!.Value;
+            string vm = ArmOutput.At(shown, "properties.trustedLaunchSnapshot.sourceVirtualMachineId")!;
+            byte[] body = ArmApi.Json(new RestoreFromSnapshotRequest { SnapshotId = ArmOutput.At(shown, "id") }, ControlPlaneJson.Web.RestoreFromSnapshotRequest);
+            ArmAnswer answer = await api.SendAsync(HttpMethod.Post, vm.TrimStart('/') + "/restoreFromSnapshot", ArmApi.ComputeApiVersion, body, cancellationToken)
+                .ConfigureAwait(false);
+            if (!parse.GetValue(noWait) && answer.AsyncOperation is string operation)
+                await api.WaitAsync(operation, $"restoring snapshot '{snapshot}' into '{vm.Split('/')[^1]}':", parse.Error(), cancellationToken).ConfigureAwait(false);
+            return (int)ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateDelete()
+    {
+        var group = ArmOptions.ResourceGroup();
+        var name = ArmOptions.Name("snapshot");
+        var noWait = ArmOptions.NoWait();
+        var command = new Command("delete", "Delete a snapshot (its host removes the disk and VMGS copies).") { group, name, noWait };
+        ArmArguments arm = ArmArguments.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using ArmApi api = arm.Connect(parse);
+            string snapshot = parse.GetValue(name)!;
+            ArmAnswer answer = await api.SendAsync(HttpMethod.Delete, await PathAsync(api, parse.GetValue(group)!, snapshot, cancellationToken).ConfigureAwait(false),
+                ApiVersion, null, cancellationToken).ConfigureAwait(false);
+            if (answer.Status == HttpStatusCode.Accepted && !parse.GetValue(noWait) && answer.AsyncOperation is string operation)
+                await api.WaitAsync(operation, $"deleting snapshot '{snapshot}':", parse.Error(), cancellationToken).ConfigureAwait(false);
+            return (int)ExitCode.Ok;
+        });
+        return command;
+    }
+}
