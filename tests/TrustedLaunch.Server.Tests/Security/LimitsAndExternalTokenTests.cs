@@ -76,7 +76,7 @@ public sealed class LimitsAndExternalTokenTests
         (HttpStatusCode own, _) = await SecuredService.SendAsync(client, HttpMethod.Put, "/v1/hosts/local1", capacity);
         (HttpStatusCode other, _) = await SecuredService.SendAsync(client, HttpMethod.Put, "/v1/hosts/local2", capacity);
         (HttpStatusCode arm, _) = await SecuredService.SendAsync(client, HttpMethod.Get, service.GroupPath("any") + "?api-version=2021-04-01");
-        (HttpStatusCode almost, _) = await SecuredService.SendAsync(service.Client(local.Token[..^1] + "0"), HttpMethod.Put, "/v1/hosts/local1", capacity);
+        (HttpStatusCode almost, _) = await SecuredService.SendAsync(service.Client(local.Token[..^1] + (local.Token[^1] == '0' ? "1" : "0")), HttpMethod.Put, "/v1/hosts/local1", capacity);
 
         Assert.Equal(HttpStatusCode.OK, own);
         Assert.Equal(HttpStatusCode.Forbidden, other);
