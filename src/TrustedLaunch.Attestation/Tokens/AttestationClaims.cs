@@ -33,6 +33,12 @@ public static class AttestationClaims
     /// <summary>The VM id the AK certificate proved.</summary>
     public const string VmId = "x-ms-azurevm-vmid";
 
+    /// <summary>
+    /// RFC 7800 §3.1 confirmation: for a token bound to the vTPM, <c>{jwk}</c> (§3.2) is the PCR-bound key it was
+    /// encrypted to, so a relying party can ask the VM to prove possession of that key (and knows whose token it is).
+    /// </summary>
+    public const string Confirmation = "cnf";
+
     /// <summary>PCR indices quoted in every bank and replayed.</summary>
     public const string AttestedPcrs = "x-ms-azurevm-attested-pcrs";
 

@@ -66,6 +66,24 @@ public sealed class AttestationTokenIssuer
         return string.Concat(Encoding.ASCII.GetString(signingInput), ".", Base64Url.Encode(signature));
     }
 
+    // RFC 7800 §3.2 with an RFC 7517 §4 / RFC 7518 §6.3.1 RSA public JWK; kid is the JWE's (the key's TPM Name), alg and use
+    // say it only decrypts (RSA-OAEP-256, the TPM key's fixed scheme).
+    private static void WriteConfirmation(Utf8JsonWriter w, VerifiedBoundKey bound)
+    {
+        using RSA rsa = bound.Public.ToRsa();
+        RSAParameters parameters = rsa.ExportParameters(includePrivateParameters: false);
+        w.WriteStartObject(AttestationClaims.Confirmation);
+        w.WriteStartObject("jwk");
+        w.WriteString("kty", "RSA");
+        w.WriteString("n", Base64Url.Encode(parameters.Modulus!));
+        w.WriteString("e", Base64Url.Encode(parameters.Exponent!));
+        w.WriteString("kid", bound.KeyId);
+        w.WriteString("alg", "RSA-OAEP-256");
+        w.WriteString("use", "enc");
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
     private void WriteClaims(Utf8JsonWriter w, AttestationResult result, Guid vmId, DateTimeOffset now)
     {
         AttestedBootState boot = result.BootState!;
@@ -80,6 +98,8 @@ public sealed class AttestationTokenIssuer
         w.WriteString(AttestationClaims.AttestationType, AttestationClaims.AzureVmType);
         w.WriteString(AttestationClaims.ProtocolVersion, "1.0");
         w.WriteString(AttestationClaims.VmId, vmId.ToString("D").ToUpperInvariant());
+        if (result.BoundKey is VerifiedBoundKey bound)
+            WriteConfirmation(w, bound);
         w.WriteStartArray(AttestationClaims.AttestedPcrs);
         foreach (int pcr in boot.AttestedPcrs)
             w.WriteNumberValue(pcr);

@@ -53,6 +53,15 @@ public sealed class BoundTokenApiTests(GenuineEvidenceFactory factory) : Registe
         ValidatedAttestationToken valid = await ValidateAsRelyingPartyAsync(jws);
         Assert.Equal(VmId, valid.VmId);
         Assert.Equal(pass.GetProperty("claims").GetProperty("jti").GetString(), valid.Claims.GetProperty("jti").GetString());
+
+        // RFC 7800 cnf: the key the token was encrypted to, as a JWK whose modulus is the vTPM key's own.
+        JsonElement jwk = valid.Claims.GetProperty("cnf").GetProperty("jwk");
+        Assert.Equal("RSA", jwk.GetProperty("kty").GetString());
+        Assert.Equal("RSA-OAEP-256", jwk.GetProperty("alg").GetString());
+        using (System.Security.Cryptography.RSA vtpmKey = TrustedLaunch.Tpm.Protocol.TpmtPublic.ParseEither(evidence.Tpm.BoundKey!.Public).ToRsa())
+            Assert.Equal(vtpmKey.ExportParameters(false).Modulus, System.Buffers.Text.Base64Url.DecodeFromChars(jwk.GetProperty("n").GetString()));
+        using JsonDocument header = JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(jwe.Split('.')[0]));
+        Assert.Equal(header.RootElement.GetProperty("kid").GetString(), jwk.GetProperty("kid").GetString());
     }
 
     [Fact]
@@ -61,6 +70,7 @@ public sealed class BoundTokenApiTests(GenuineEvidenceFactory factory) : Registe
         (HttpStatusCode status, JsonElement pass, _) = await Service.AttestAsync(VmId, (await Service.ChallengeAndQuoteAsync(Factory, AttestationApiTests.SecureBootCapture)).Body);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.False(pass.TryGetProperty("tokenEncryption", out _));
+        Assert.False(pass.GetProperty("claims").TryGetProperty("cnf", out _));
         Assert.Equal(VmId, (await ValidateAsRelyingPartyAsync(pass.GetProperty("token").GetString()!)).VmId);
     }
 
