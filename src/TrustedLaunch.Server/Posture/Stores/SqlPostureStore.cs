@@ -16,7 +16,6 @@ namespace TrustedLaunch.Server.Posture.Stores;
 /// </summary>
 public sealed class SqlPostureStore(StoreDatabase database)
 {
-    public const string ResultsCursor = "attestation-results";
     public const string VmChangesCursor = "vm-changes";
     public const string FanOutCursor = "webhook-fan-out";
 
@@ -30,15 +29,6 @@ public sealed class SqlPostureStore(StoreDatabase database)
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         await using DbCommand command = SqlCommands.Create(connection, null, "SELECT value FROM posture_cursors WHERE name = @n").With("@n", name);
         return await command.ExecuteScalarAsync(cancellationToken) is long value ? value : 0;
-    }
-
-    /// <summary>Attestation results stored after <paramref name="afterId"/>, oldest first.</summary>
-    public async Task<IReadOnlyList<AttestationRecord>> ResultsAfterAsync(long afterId, int limit, CancellationToken cancellationToken)
-    {
-        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
-        await using DbCommand command = SqlCommands.Create(connection, null,
-            $"SELECT {ResultColumns} FROM attestation_results WHERE id > @after ORDER BY id LIMIT @limit").With("@after", afterId).With("@limit", limit);
-        return await ReadResultsAsync(command, cancellationToken);
     }
 
     /// <summary>
@@ -278,7 +268,8 @@ public sealed class SqlPostureStore(StoreDatabase database)
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
-        bool current = await MoveCursorsAsync(connection, transaction, batch.Cursors, cancellationToken)
+        bool current = await SqlPostureWork.ReleaseAsync(connection, transaction, batch.Claimant, batch.Releases, cancellationToken)
+            && await MoveCursorsAsync(connection, transaction, batch.Cursors, cancellationToken)
             && await WriteAssessmentsAsync(connection, transaction, batch.Assessments, cancellationToken)
             && await WriteBootStatesAsync(connection, transaction, batch.BootStates, cancellationToken);
         foreach (AlertWrite alert in batch.Alerts)
@@ -435,6 +426,9 @@ public sealed class SqlPostureStore(StoreDatabase database)
 
     private const string ResultColumns = "id, vm_id, at, verdict, reason, component, message, claims_json, token_id";
 
+    /// <summary>The columns <see cref="ReadResultsAsync"/> reads, in its order.</summary>
+    internal static readonly string[] ResultColumnNames = ResultColumns.Split(", ");
+
     private static void Bind(DbCommand command, IReadOnlyCollection<Guid>? vmIds)
     {
         if (vmIds is null)
@@ -444,7 +438,7 @@ public sealed class SqlPostureStore(StoreDatabase database)
             command.With("@v" + i++, id.ToString("D"));
     }
 
-    private static async Task<IReadOnlyList<AttestationRecord>> ReadResultsAsync(DbCommand command, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyList<AttestationRecord>> ReadResultsAsync(DbCommand command, CancellationToken cancellationToken)
     {
         var list = new List<AttestationRecord>();
         await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
