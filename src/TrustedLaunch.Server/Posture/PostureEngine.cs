@@ -12,6 +12,7 @@ using TrustedLaunch.Posture.Suppression;
 using TrustedLaunch.Server.Posture.Stores;
 using TrustedLaunch.Server.Replicas;
 using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Server.Telemetry;
 
 namespace TrustedLaunch.Server.Posture;
 
@@ -45,7 +46,8 @@ public sealed class PostureEngine(
     PostureSignals signals,
     PostureOptions options,
     TimeProvider time,
-    ILogger<PostureEngine> logger) : IDisposable
+    ILogger<PostureEngine> logger,
+    ControlPlaneTelemetry? telemetry = null) : IDisposable
 {
     private const int PageSize = 1000;
 
@@ -123,6 +125,7 @@ public sealed class PostureEngine(
             IReadOnlyList<PostureClaim> claims = await work.ClaimAsync(Claimant, now, now + replica.LeaseDuration, options.ResultBatchSize, cancellationToken);
             if (claims.Count == 0)
                 return true;
+            telemetry?.LeaseClaimed("posture", "claimed", claims.Count);
             Dictionary<Guid, PostureClaim> claimed = claims.ToDictionary(c => c.VmId);
             List<AttestationRecord> results = [.. (await work.ClaimedResultsAsync(Claimant, cancellationToken)).Where(r => claimed.ContainsKey(r.VmId))];
             var batch = new PostureBatch { Claimant = Claimant };

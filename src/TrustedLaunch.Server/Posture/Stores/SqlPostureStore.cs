@@ -39,28 +39,23 @@ public sealed class SqlPostureStore(StoreDatabase database)
         CancellationToken cancellationToken)
     {
         var latest = new Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)>();
+        if (vmIds is { Count: 0 })
+            return latest;
+        // Driven by posture_work (one row per VM with results): two index probes per VM on (vm_id, id), the newest result
+        // and the newest answer, whatever the length of its history (an aggregate over the VM's results grew with it).
+        string filter = vmIds is null ? "" : $" WHERE w.vm_id IN ({string.Join(",", vmIds.Select((_, i) => "@v" + i))})";
+        string columns = string.Join(", ", ResultColumnNames.Select(c => "r." + c));
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
-        string filter = vmIds is null ? "" : $" WHERE vm_id IN ({string.Join(",", vmIds.Select((_, i) => "@v" + i))})";
-        await using (DbCommand command = SqlCommands.Create(connection, null,
-            $"SELECT {ResultColumns} FROM attestation_results WHERE id IN (SELECT MAX(id) FROM attestation_results{filter} GROUP BY vm_id)"))
+        await using DbCommand command = SqlCommands.Create(connection, null,
+            $"SELECT {columns}, (SELECT a.at FROM attestation_results a WHERE a.vm_id = w.vm_id " +
+            "AND (a.verdict = 'pass' OR a.reason NOT IN ('AgentUnresponsive', 'NonceRejected')) ORDER BY a.id DESC LIMIT 1) " +
+            "FROM posture_work w JOIN attestation_results r ON r.id = (SELECT MAX(x.id) FROM attestation_results x WHERE x.vm_id = w.vm_id)" + filter);
+        Bind(command, vmIds);
+        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            Bind(command, vmIds);
-            foreach (AttestationRecord record in await ReadResultsAsync(command, cancellationToken))
-                latest[record.VmId] = (record, null);
-        }
-
-        string answerFilter = vmIds is null ? " WHERE " : filter + " AND ";
-        await using (DbCommand command = SqlCommands.Create(connection, null,
-            $"SELECT vm_id, MAX(at) FROM attestation_results{answerFilter}(verdict = 'pass' OR reason NOT IN ('AgentUnresponsive', 'NonceRejected')) GROUP BY vm_id"))
-        {
-            Bind(command, vmIds);
-            await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var vmId = Guid.Parse(reader.GetString(0));
-                DateTimeOffset at = StoreDatabase.FromUnixMilliseconds(reader.GetInt64(1));
-                latest[vmId] = (latest.TryGetValue(vmId, out var entry) ? entry.Latest : null, at);
-            }
+            AttestationRecord record = ReadResult(reader);
+            latest[record.VmId] = (record, SqlCommands.NullableInt64(reader, ResultColumnNames.Length) is long at ? StoreDatabase.FromUnixMilliseconds(at) : null);
         }
 
         return latest;
@@ -90,6 +85,8 @@ public sealed class SqlPostureStore(StoreDatabase database)
     public async Task<Dictionary<Guid, VmBootState>> BootStatesAsync(IReadOnlyCollection<Guid>? vmIds, CancellationToken cancellationToken)
     {
         var states = new Dictionary<Guid, VmBootState>();
+        if (vmIds is { Count: 0 })
+            return states;
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         string filter = vmIds is null ? "" : $" WHERE vm_id IN ({string.Join(",", vmIds.Select((_, i) => "@v" + i))})";
         await using DbCommand command = SqlCommands.Create(connection, null,
@@ -443,23 +440,22 @@ public sealed class SqlPostureStore(StoreDatabase database)
         var list = new List<AttestationRecord>();
         await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-        {
-            list.Add(new AttestationRecord
-            {
-                Id = reader.GetInt64(0),
-                VmId = Guid.Parse(reader.GetString(1)),
-                At = StoreDatabase.FromUnixMilliseconds(reader.GetInt64(2)),
-                Verdict = reader.GetString(3) == "pass" ? AttestationVerdict.Pass : AttestationVerdict.Fail,
-                Reason = SqlCommands.NullableString(reader, 4),
-                Component = SqlCommands.NullableString(reader, 5),
-                Message = SqlCommands.NullableString(reader, 6),
-                ClaimsJson = SqlCommands.NullableString(reader, 7),
-                TokenId = SqlCommands.NullableString(reader, 8),
-            });
-        }
-
+            list.Add(ReadResult(reader));
         return list;
     }
+
+    private static AttestationRecord ReadResult(DbDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        VmId = Guid.Parse(reader.GetString(1)),
+        At = StoreDatabase.FromUnixMilliseconds(reader.GetInt64(2)),
+        Verdict = reader.GetString(3) == "pass" ? AttestationVerdict.Pass : AttestationVerdict.Fail,
+        Reason = SqlCommands.NullableString(reader, 4),
+        Component = SqlCommands.NullableString(reader, 5),
+        Message = SqlCommands.NullableString(reader, 6),
+        ClaimsJson = SqlCommands.NullableString(reader, 7),
+        TokenId = SqlCommands.NullableString(reader, 8),
+    };
 
     private static async Task<IReadOnlyList<SecurityAlert>> ReadAlertsAsync(DbCommand command, CancellationToken cancellationToken)
     {

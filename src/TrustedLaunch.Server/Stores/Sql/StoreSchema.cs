@@ -353,7 +353,7 @@ public static partial class StoreSchema
         // 12: posture work claimed per VM by any replica (docs/scale-out.md): a stored result bumps stored_seq; a claim
         // (FOR UPDATE SKIP LOCKED on PostgreSQL) sets claimed_by/claimed_until; the evaluation folds the VM's results after
         // folded_result_id and, in its own transaction, moves folded_result_id and done_seq only while the claim is still its own.
-        // Existing VMs start at the results cursor the leader-only worker had reached. Audit retention is purged by at.
+        // Existing VMs start at the results cursor the leader-only worker had reached.
         """
         CREATE TABLE posture_work (
             vm_id TEXT PRIMARY KEY NOT NULL,
@@ -367,11 +367,6 @@ public static partial class StoreSchema
             SELECT r.vm_id, CASE WHEN MAX(r.id) > c.value THEN 1 ELSE 0 END, 0, c.value
             FROM attestation_results r, (SELECT COALESCE(MAX(value), 0) AS value FROM posture_cursors WHERE name = 'attestation-results') c
             GROUP BY r.vm_id, c.value;
-        CREATE TABLE host_certificate_revocations (
-            serial_number TEXT PRIMARY KEY NOT NULL,
-            host_name TEXT NOT NULL,
-            revoked_at INTEGER NOT NULL,
-            revoked_by TEXT NOT NULL);
         """,
     ];
 
