@@ -27,6 +27,16 @@ internal sealed partial class TlServerProcess : IDisposable
         }
     }
 
+    /// <summary>Whether the process has ended (killed, or crashed).</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>SIGKILL, as a crash or an OOM kill would end it: no clean shutdown, no lease released.</summary>
+    public void KillHard()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
     public static void Tl(string tl, params string[] args)
     {
         using Process process = Start(tl, args);
