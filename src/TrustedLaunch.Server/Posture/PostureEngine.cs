@@ -126,8 +126,7 @@ public sealed class PostureEngine(
             if (claims.Count == 0)
                 return true;
             telemetry?.LeaseClaimed("posture", "claimed", claims.Count);
-            Dictionary<Guid, PostureClaim> claimed = claims.ToDictionary(c => c.VmId);
-            List<AttestationRecord> results = [.. (await work.ClaimedResultsAsync(Claimant, cancellationToken)).Where(r => claimed.ContainsKey(r.VmId))];
+            List<AttestationRecord> results = [.. await work.ClaimedResultsAsync(claims, cancellationToken)];
             var batch = new PostureBatch { Claimant = Claimant };
             foreach (PostureClaim claim in claims)
             {

@@ -46,10 +46,12 @@ public sealed class SqlPostureStore(StoreDatabase database)
         string filter = vmIds is null ? "" : $" WHERE w.vm_id IN ({string.Join(",", vmIds.Select((_, i) => "@v" + i))})";
         string columns = string.Join(", ", ResultColumnNames.Select(c => "r." + c));
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
+        // The probes in a derived table, then the newest result by its key: a join on the probe itself is planned (SQLite)
+        // as a scan of the results with the probe per row.
         await using DbCommand command = SqlCommands.Create(connection, null,
-            $"SELECT {columns}, (SELECT a.at FROM attestation_results a WHERE a.vm_id = w.vm_id " +
-            "AND (a.verdict = 'pass' OR a.reason NOT IN ('AgentUnresponsive', 'NonceRejected')) ORDER BY a.id DESC LIMIT 1) " +
-            "FROM posture_work w JOIN attestation_results r ON r.id = (SELECT MAX(x.id) FROM attestation_results x WHERE x.vm_id = w.vm_id)" + filter);
+            $"SELECT {columns}, l.answered FROM (SELECT (SELECT MAX(x.id) FROM attestation_results x WHERE x.vm_id = w.vm_id) AS latest_id, " +
+            "(SELECT a.at FROM attestation_results a WHERE a.vm_id = w.vm_id AND (a.verdict = 'pass' OR a.reason NOT IN ('AgentUnresponsive', 'NonceRejected')) " +
+            "ORDER BY a.id DESC LIMIT 1) AS answered FROM posture_work w" + filter + ") l JOIN attestation_results r ON r.id = l.latest_id");
         Bind(command, vmIds);
         await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

@@ -37,15 +37,26 @@ public sealed class SqlPostureWork(StoreDatabase database)
         return claims;
     }
 
-    /// <summary>The unfolded results of the VMs <paramref name="claimant"/> holds, oldest first (one query).</summary>
-    public async Task<IReadOnlyList<AttestationRecord>> ClaimedResultsAsync(string claimant, CancellationToken cancellationToken)
+    /// <summary>The results of the claimed VMs after each one's fold point, oldest first: one index range per VM, whatever its history.</summary>
+    public async Task<IReadOnlyList<AttestationRecord>> ClaimedResultsAsync(IReadOnlyList<PostureClaim> claims, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(claims);
+        var results = new List<AttestationRecord>();
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
-        await using DbCommand command = SqlCommands.Create(connection, null,
-                $"SELECT {ResultColumns} FROM attestation_results r JOIN posture_work w ON w.vm_id = r.vm_id " +
-                "WHERE w.claimed_by = @me AND r.id > w.folded_result_id ORDER BY r.id")
-            .With("@me", claimant);
-        return await SqlPostureStore.ReadResultsAsync(command, cancellationToken);
+        foreach (PostureClaim[] chunk in claims.Chunk(500))
+        {
+            // (vm_id = @v AND id > @f) OR …: a range of the (vm_id, id) index each (a join from posture_work was planned as
+            // a scan of every result).
+            await using DbCommand command = SqlCommands.Create(connection, null,
+                $"SELECT {ResultColumns} FROM attestation_results r WHERE " +
+                string.Join(" OR ", chunk.Select((_, i) => $"(r.vm_id = @v{i} AND r.id > @f{i})")));
+            for (int i = 0; i < chunk.Length; i++)
+                command.With("@v" + i, chunk[i].VmId.ToString("D")).With("@f" + i, chunk[i].FoldedResultId);
+            results.AddRange(await SqlPostureStore.ReadResultsAsync(command, cancellationToken));
+        }
+
+        results.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return results;
     }
 
     /// <summary>How many VMs have results stored that no committed evaluation has folded yet.</summary>
