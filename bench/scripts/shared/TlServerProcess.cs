@@ -22,10 +22,19 @@ internal sealed partial class TlServerProcess : IDisposable
     {
         get
         {
-            _process.Refresh();
-            return _process.TotalProcessorTime;
+            try
+            {
+                _process.Refresh();
+                return _lastCpuTime = _process.TotalProcessorTime;
+            }
+            catch (InvalidOperationException)
+            {
+                return _lastCpuTime; // exited (killed, or crashed): what it had used when last read
+            }
         }
     }
+
+    private TimeSpan _lastCpuTime;
 
     /// <summary>Whether the process has ended (killed, or crashed).</summary>
     public bool HasExited => _process.HasExited;
