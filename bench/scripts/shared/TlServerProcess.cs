@@ -22,9 +22,28 @@ internal sealed partial class TlServerProcess : IDisposable
     {
         get
         {
-            _process.Refresh();
-            return _process.TotalProcessorTime;
+            try
+            {
+                _process.Refresh();
+                return _lastCpuTime = _process.TotalProcessorTime;
+            }
+            catch (InvalidOperationException)
+            {
+                return _lastCpuTime; // exited (killed, or crashed): what it had used when last read
+            }
         }
+    }
+
+    private TimeSpan _lastCpuTime;
+
+    /// <summary>Whether the process has ended (killed, or crashed).</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>SIGKILL, as a crash or an OOM kill would end it: no clean shutdown, no lease released.</summary>
+    public void KillHard()
+    {
+        _process.Kill();
+        _process.WaitForExit();
     }
 
     public static void Tl(string tl, params string[] args)

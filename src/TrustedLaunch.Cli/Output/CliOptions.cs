@@ -36,6 +36,16 @@ internal static class CliOptions
         Description = $"Service data folder (database tl.db, token-signing key); default TL_HOME ({TlHome.EnvironmentVariable}, /var/lib/trustedlaunch as root).",
     };
 
+    /// <summary>
+    /// <c>--database</c> of the commands that write the service's database directly (<c>tl server vm|policy|principal|audit|host</c>):
+    /// the PostgreSQL connection string the replicas share; default: the SQLite file in <c>--data</c>.
+    /// </summary>
+    public static Option<string?> ServerDatabase() => new("--database")
+    {
+        Description = "The service database as 'tl server --database' names it: a PostgreSQL connection string ('Host=...;Database=...') " +
+            "shared by the replicas; default: tl.db in --data.",
+    };
+
     /// <summary><c>--log-format console|json|systemd</c>: how a long-running service writes its log (docs/observability.md).</summary>
     public static Option<string> LogFormat()
     {

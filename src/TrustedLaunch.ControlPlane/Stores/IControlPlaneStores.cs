@@ -87,6 +87,20 @@ public interface IVirtualMachineStore
 
     Task<VirtualMachineRecord?> GetByVmIdAsync(Guid vmId, CancellationToken cancellationToken);
 
+    /// <summary>The VMs of <paramref name="vmIds"/> the store holds (one read where the store can; those it does not hold are absent).</summary>
+    async Task<IReadOnlyList<VirtualMachineRecord>> GetByVmIdsAsync(IReadOnlyCollection<Guid> vmIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vmIds);
+        var found = new List<VirtualMachineRecord>(vmIds.Count);
+        foreach (Guid vmId in vmIds)
+        {
+            if (await GetByVmIdAsync(vmId, cancellationToken) is VirtualMachineRecord vm)
+                found.Add(vm);
+        }
+
+        return found;
+    }
+
     /// <summary>VMs of a subscription, or of one of its resource groups, ordered by resource group then name.</summary>
     Task<Page<VirtualMachineRecord>> ListAsync(string subscriptionId, string? resourceGroup, string? continuationToken, int pageSize,
         CancellationToken cancellationToken);

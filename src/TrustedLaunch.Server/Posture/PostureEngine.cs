@@ -10,7 +10,9 @@ using TrustedLaunch.Posture.Assessments;
 using TrustedLaunch.Posture.Inputs;
 using TrustedLaunch.Posture.Suppression;
 using TrustedLaunch.Server.Posture.Stores;
+using TrustedLaunch.Server.Replicas;
 using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Server.Telemetry;
 
 namespace TrustedLaunch.Server.Posture;
 
@@ -22,9 +24,10 @@ namespace TrustedLaunch.Server.Posture;
 public sealed record PostureRun(int Results, int VmsEvaluated, int AlertsCreated, int AlertsSuppressed, int StatusChanges, int Events);
 
 /// <summary>
-/// Evaluates posture from the stores: new attestation results (in id order, each exactly once: the cursor moves in the
-/// transaction that writes what the result raised), VMs changed since the last run (updates, host reports, boots), and
-/// every VM on a full sweep (freshness, overdue agents, deleted VMs). The rules are the posture library's; this class
+/// Evaluates posture from the stores: new attestation results of the VMs this engine claims (<see cref="SqlPostureWork"/>:
+/// any replica's engine takes its share; each result folded exactly once, the claim released in the transaction that
+/// writes what the result raised), and on the maintenance leader VMs changed since the last run (updates, host reports,
+/// boots) and every VM on a full sweep (freshness, overdue agents, deleted VMs). The rules are the posture library's; this class
 /// reads their inputs and writes their outputs.
 /// </summary>
 /// <remarks>
@@ -37,11 +40,14 @@ public sealed class PostureEngine(
     IVirtualMachineStore machines,
     ISubscriptionStore subscriptions,
     SqlPostureStore store,
+    SqlPostureWork work,
     SqlSecurityStore security,
+    ReplicaOptions replica,
     PostureSignals signals,
     PostureOptions options,
     TimeProvider time,
-    ILogger<PostureEngine> logger) : IDisposable
+    ILogger<PostureEngine> logger,
+    ControlPlaneTelemetry? telemetry = null) : IDisposable
 {
     private const int PageSize = 1000;
 
@@ -51,7 +57,13 @@ public sealed class PostureEngine(
     // A run that lost a race this often leaves the rest to the next interval.
     private const int MaxAttempts = 3;
 
+    // Claim batches per run: a run under a steady stream of results ends, and the leader's passes get their turn.
+    private const int MaxClaimRounds = 8;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Whose claims this engine's are: the replica, and this engine among others in one process (tests, benchmarks).</summary>
+    public string Claimant { get; } = $"{replica.ReplicaId}/{Guid.NewGuid().ToString("N")[..6]}";
 
     // Read and written only inside a run (under _gate); a VM gone from the store is dropped by the next sweep.
     private readonly Dictionary<Guid, (long ResultId, TrustedLaunch.Attestation.SecureBootKeys? Keys)> _attestedKeys = [];
@@ -59,7 +71,12 @@ public sealed class PostureEngine(
     public SizeCatalog Sizes { get; init; } = SizeCatalog.Default;
 
     /// <summary>New results, changed VMs, and (with <paramref name="fullSweep"/>) every VM.</summary>
-    public async Task<PostureRun> RunOnceAsync(bool fullSweep, CancellationToken cancellationToken)
+    public Task<PostureRun> RunOnceAsync(bool fullSweep, CancellationToken cancellationToken) => RunAsync(leaderWork: true, fullSweep, cancellationToken);
+
+    /// <summary>Only the new results this engine can claim: what every replica does, leader or not.</summary>
+    public Task<PostureRun> RunClaimedAsync(CancellationToken cancellationToken) => RunAsync(leaderWork: false, fullSweep: false, cancellationToken);
+
+    private async Task<PostureRun> RunAsync(bool leaderWork, bool fullSweep, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -72,8 +89,8 @@ public sealed class PostureEngine(
                 // A sweep evaluates every VM: read every observed boot once; otherwise only those of the VMs evaluated.
                 if (fullSweep)
                     run.AddBoots(await store.BootStatesAsync(null, cancellationToken), vmIds: null);
-                bool done = await ProcessResultsAsync(run, cancellationToken) && await ProcessChangedVmsAsync(run, cancellationToken)
-                    && (!fullSweep || await SweepAsync(run, cancellationToken));
+                bool done = await ProcessClaimedResultsAsync(run, cancellationToken)
+                    && (!leaderWork || await ProcessChangedVmsAsync(run, cancellationToken) && (!fullSweep || await SweepAsync(run, cancellationToken)));
                 total.Add(run.Committed);
                 if (done || attempt == MaxAttempts)
                 {
@@ -98,45 +115,63 @@ public sealed class PostureEngine(
     /// <summary>An instant as the stores keep it (whole milliseconds).</summary>
     internal static DateTimeOffset StoredInstant(DateTimeOffset at) => DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds());
 
-    private async Task<bool> ProcessResultsAsync(RunState run, CancellationToken cancellationToken)
+    // The VMs with new results this engine claims (any replica's engine may: docs/scale-out.md, posture work), a batch at
+    // a time; each batch is written with its claims' release, so a result is folded by one committed batch.
+    private async Task<bool> ProcessClaimedResultsAsync(RunState run, CancellationToken cancellationToken)
     {
-        while (true)
+        for (int round = 0; round < MaxClaimRounds; round++)
         {
-            long cursor = await store.GetCursorAsync(SqlPostureStore.ResultsCursor, cancellationToken);
-            IReadOnlyList<AttestationRecord> results = await store.ResultsAfterAsync(cursor, options.ResultBatchSize, cancellationToken);
-            if (results.Count == 0)
+            DateTimeOffset now = time.GetUtcNow();
+            IReadOnlyList<PostureClaim> claims = await work.ClaimAsync(Claimant, now, now + replica.LeaseDuration, options.ResultBatchSize, cancellationToken);
+            if (claims.Count == 0)
                 return true;
-            var batch = new PostureBatch();
-            Guid[] vmIds = results.Select(r => r.VmId).Distinct().ToArray();
-            var vms = new Dictionary<Guid, VirtualMachineRecord>();
-            foreach (Guid id in vmIds)
+            telemetry?.LeaseClaimed("posture", "claimed", claims.Count);
+            List<AttestationRecord> results = [.. await work.ClaimedResultsAsync(claims, cancellationToken)];
+            var batch = new PostureBatch { Claimant = Claimant };
+            foreach (PostureClaim claim in claims)
             {
-                if (await machines.GetByVmIdAsync(id, cancellationToken) is VirtualMachineRecord vm)
-                    vms[id] = vm;
+                long folded = claim.FoldedResultId;
+                foreach (AttestationRecord result in results)
+                {
+                    if (result.VmId == claim.VmId)
+                        folded = Math.Max(folded, result.Id);
+                }
+
+                batch.Releases.Add(new PostureRelease(claim.VmId, claim.FoldedResultId, folded, claim.StoredSeq));
             }
 
-            // What the batch's VMs need, read once for all of them (a result's own reads would cost more than its rules).
-            Guid[] known = [.. vms.Keys];
-            var latest = await store.LatestResultsAsync(known, cancellationToken);
-            Dictionary<Guid, List<SecurityAlert>> open = await store.OpenAlertsOfAsync(known, cancellationToken);
-            Dictionary<Guid, Dictionary<string, StoredAssessment>> assessments = await store.AssessmentsOfAsync(known, cancellationToken);
-            await ReadBootsAsync(run, known, cancellationToken);
-            foreach (AttestationRecord result in results)
-            {
-                run.Pending.Results++;
-                // A result of a VM the control plane does not hold (registered with tl server vm add only) has no resource to alert on.
-                if (!vms.TryGetValue(result.VmId, out VirtualMachineRecord? vm))
-                    continue;
-                PostureVm subject = Subject(vm, latest, run);
-                if (run.AlertsOn(vm.SubscriptionId))
-                    FoldResult(run, batch, subject, AttestationObservations.From(result), open[vm.VmId]);
-            }
-
-            await EvaluateAsync(run, batch, [.. vms.Values], latest, assessments, open, cancellationToken);
-            batch.Cursors[SqlPostureStore.ResultsCursor] = new CursorMove(cursor, results[^1].Id);
+            // Only the VMs the control plane holds are evaluated (one read for the batch); results of VMs registered with
+            // tl server vm add only are folded as nothing, at the cost of that one read.
+            var vms = (await machines.GetByVmIdsAsync([.. results.Select(r => r.VmId).Distinct()], cancellationToken)).ToDictionary(v => v.VmId);
+            run.Pending.Results += results.Count;
+            if (vms.Count > 0)
+                await FoldAsync(run, batch, results, vms, cancellationToken);
             if (!await ApplyAsync(run, batch, cancellationToken))
                 return false;
         }
+
+        return true;
+    }
+
+    // What the batch's VMs need is read once for all of them (a result's own reads would cost more than its rules).
+    private async Task FoldAsync(RunState run, PostureBatch batch, List<AttestationRecord> results, Dictionary<Guid, VirtualMachineRecord> vms,
+        CancellationToken cancellationToken)
+    {
+        Guid[] known = [.. vms.Keys];
+        var latest = await store.LatestResultsAsync(known, cancellationToken);
+        Dictionary<Guid, List<SecurityAlert>> open = await store.OpenAlertsOfAsync(known, cancellationToken);
+        Dictionary<Guid, Dictionary<string, StoredAssessment>> assessments = await store.AssessmentsOfAsync(known, cancellationToken);
+        await ReadBootsAsync(run, known, cancellationToken);
+        foreach (AttestationRecord result in results)
+        {
+            if (!vms.TryGetValue(result.VmId, out VirtualMachineRecord? vm))
+                continue;
+            PostureVm subject = Subject(vm, latest, run);
+            if (run.AlertsOn(vm.SubscriptionId))
+                FoldResult(run, batch, subject, AttestationObservations.From(result), open[vm.VmId]);
+        }
+
+        await EvaluateAsync(run, batch, [.. vms.Values], latest, assessments, open, cancellationToken);
     }
 
     private async Task<bool> ProcessChangedVmsAsync(RunState run, CancellationToken cancellationToken)
@@ -145,12 +180,7 @@ public sealed class PostureEngine(
         (IReadOnlyList<Guid> ids, long newest) = await store.ChangedVmsAsync(cursor, cancellationToken);
         if (newest == cursor)
             return true;
-        var vms = new List<VirtualMachineRecord>();
-        foreach (Guid id in ids.Distinct())
-        {
-            if (await machines.GetByVmIdAsync(id, cancellationToken) is VirtualMachineRecord vm)
-                vms.Add(vm);
-        }
+        IReadOnlyList<VirtualMachineRecord> vms = await machines.GetByVmIdsAsync([.. ids.Distinct()], cancellationToken);
 
         var batch = new PostureBatch();
         Guid[] changed = [.. vms.Select(v => v.VmId)];

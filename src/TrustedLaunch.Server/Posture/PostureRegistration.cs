@@ -16,6 +16,7 @@ public static class PostureRegistration
         services.TryAddSingleton(options);
         services.TryAddSingleton<PostureSignals>();
         services.TryAddSingleton<SqlPostureStore>();
+        services.TryAddSingleton<SqlPostureWork>();
         services.TryAddSingleton<SqlSecurityStore>();
         // Every stored attestation result wakes the posture worker.
         services.AddSingleton<IAttestationResultStore>(s => new SignallingResultStore(

@@ -5,9 +5,10 @@ using TrustedLaunch.Server.Replicas;
 namespace TrustedLaunch.Server.Posture;
 
 /// <summary>
-/// Runs the engine: shortly after an attestation result is stored (<see cref="PostureOptions.ResultCoalescing"/>), every <see cref="PostureOptions.ChangePollInterval"/>
-/// for changed VMs (another process's writes included), and a full sweep every <see cref="PostureOptions.FullSweepInterval"/>
-/// (the first at start-up), on the maintenance leader only. A failed run is logged and retried; it never stops the service.
+/// Runs the engine: shortly after an attestation result is stored here (<see cref="PostureOptions.ResultCoalescing"/>) and every
+/// <see cref="PostureOptions.ChangePollInterval"/>, on every replica, for the results it can claim (whichever replica stored
+/// them); on the maintenance leader also for changed VMs (another process's writes included) and a full sweep every
+/// <see cref="PostureOptions.FullSweepInterval"/> (the first at start-up). A failed run is logged and retried; it never stops the service.
 /// </summary>
 internal sealed class PostureWorker(PostureEngine engine, MaintenanceLeader leader, PostureSignals signals, PostureOptions options, TimeProvider time,
     ILogger<PostureWorker> logger)
@@ -21,11 +22,12 @@ internal sealed class PostureWorker(PostureEngine engine, MaintenanceLeader lead
             Task wake = signals.NextEvaluationAsync();
             try
             {
-                // Only the maintenance leader evaluates (docs/scale-out.md): results stored through any replica are in the
-                // database, and the leader's change poll finds them. A replica that becomes leader sweeps first.
+                // Every replica folds the results it claims (docs/scale-out.md, posture work); the changed-VM poll and the
+                // sweeps are the maintenance leader's. A replica that becomes leader sweeps first.
                 if (!leader.IsLeader)
                 {
                     nextSweep = DateTimeOffset.MinValue;
+                    await engine.RunClaimedAsync(stoppingToken);
                 }
                 else
                 {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sql;
+using TrustedLaunch.Server.Telemetry;
 
 namespace TrustedLaunch.Server.Replicas;
 
@@ -11,10 +12,14 @@ namespace TrustedLaunch.Server.Replicas;
 /// <see cref="ReplicaOptions.LeaseDuration"/>. When the leader dies its lease expires and the next renewal round of
 /// another replica takes it; a clean stop releases it at once. On SQLite (one process) this replica is always the leader.
 /// </summary>
-public sealed class MaintenanceLeader(ILeaseStore leases, ReplicaOptions options, TimeProvider time, ILogger<MaintenanceLeader> logger)
+public sealed class MaintenanceLeader(ILeaseStore leases, ReplicaOptions options, TimeProvider time, ILogger<MaintenanceLeader> logger,
+    ControlPlaneTelemetry? telemetry = null)
     : BackgroundService
 {
     public const string LeaseName = "maintenance";
+
+    // The lease kind in tl.lease.claims (docs/observability.md).
+    private const string LeaseTelemetryName = "leader";
 
     // Ticks of the local clock until which this replica may act as leader: the lease's expiry as computed from the
     // time before the acquiring statement was sent, less a margin, so it never outlasts the stored lease.
@@ -78,6 +83,13 @@ public sealed class MaintenanceLeader(ILeaseStore leases, ReplicaOptions options
         }
 
         Interlocked.Exchange(ref _leaderUntilTicks, held ? (asked + options.LeaseDuration * 0.9).UtcTicks : 0);
+        telemetry?.LeaseClaimed(LeaseTelemetryName, (held, was) switch
+        {
+            (true, true) => "renewed",
+            (true, false) => "claimed",
+            (false, true) => "lost",
+            _ => "refused",
+        });
         if (held && !was)
             ReplicaLog.BecameLeader(logger, options.ReplicaId);
         else if (!held && was)

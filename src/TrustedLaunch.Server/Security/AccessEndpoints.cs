@@ -14,7 +14,8 @@ namespace TrustedLaunch.Server.Security;
 
 /// <summary>
 /// Principals and the audit log for Owners (<c>/v1/principals</c>, <c>/v1/audit</c>) and host enrollment
-/// (<c>POST /v1/hosts/{name}/enroll</c>: a single-use join token and a CSR in, a client certificate of the platform CA out).
+/// (<c>POST /v1/hosts/{name}/enroll</c>: a single-use join token and a CSR in, a client certificate of the platform CA out;
+/// <c>POST /v1/hosts/{name}/certificate</c>: the same for a renewal, the host proving itself with its current certificate).
 /// </summary>
 internal static class AccessEndpoints
 {
@@ -28,6 +29,7 @@ internal static class AccessEndpoints
         principals.MapDelete("/{id}", DeleteAsync).WithName("Principals_Delete");
         app.MapGet("/v1/audit", AuditAsync).WithTags("Access").WithName("Audit_List").AddEndpointFilter<ArmLoopbackOnlyFilter>();
         app.MapPost("/v1/hosts/{hostName}/enroll", EnrollAsync).WithTags("Hosts").WithName("Hosts_Enroll");
+        app.MapPost("/v1/hosts/{hostName}/certificate", RenewAsync).WithTags("Hosts").WithName("Hosts_RenewCertificate");
     }
 
     internal sealed record PrincipalView(Guid ObjectId, Guid AppId, string DisplayName, string Role, string Scope, DateTimeOffset CreatedAt,
@@ -40,6 +42,8 @@ internal static class AccessEndpoints
     internal sealed record PrincipalRequest(string? DisplayName, string? Role, string? Scope);
 
     internal sealed record EnrollRequest(string? JoinToken, string? Csr);
+
+    internal sealed record RenewRequest(string? Csr);
 
     internal sealed record EnrollResponse(string HostName, string Certificate, string CaCertificate, DateTimeOffset ExpiresAt);
 
@@ -126,6 +130,41 @@ internal static class AccessEndpoints
                 issuer.IssueHostCertificate(hostName, request.Csr, now, security.HostCertificateLifetime);
             await credentials.AddCertificateAsync(certificate.SerialNumber, hostName, now, certificate.NotAfter, cancellationToken);
             SecurityLog.HostEnrolled(logger, hostName, certificate.SerialNumber);
+            return Results.Json(new EnrollResponse(hostName, certificate.ExportCertificatePem(), issuer.Root.ExportCertificatePem(), certificate.NotAfter),
+                ServiceJson.Options);
+        }
+        catch (PlatformIssuerException e)
+        {
+            return BadRequest(e.Message, "csr");
+        }
+    }
+
+    // A host renews its client certificate before it expires, proving itself with the one it has (mTLS; the middleware
+    // let only that host through): a new key's CSR in, a certificate of the same lifetime out. The old one stays valid
+    // until it expires or is revoked (tl server host revoke), so a host never stands without one.
+    private static async Task<IResult> RenewAsync(string hostName, HttpContext context, IHostCredentialStore credentials, ServiceCertificates certificates,
+        ServiceSecurityOptions security, TimeProvider time, ILogger<ServiceCertificates> logger, CancellationToken cancellationToken)
+    {
+        if (ServiceCaller.Of(context) is not { Kind: CallerKind.Host } caller || context.Connection.ClientCertificate is not { } presented
+            || !string.Equals(caller.Name, hostName, StringComparison.OrdinalIgnoreCase))
+        {
+            return ArmHttp.Error(ArmErrors.Fail(StatusCodes.Status403Forbidden, "AuthorizationFailed",
+                $"Only host '{hostName}' itself, presenting its client certificate, may renew that certificate."));
+        }
+
+        RenewRequest? request = await ReadAsync<RenewRequest>(context, cancellationToken);
+        if (request?.Csr is null)
+            return BadRequest("The body must be JSON: {\"csr\" (PEM PKCS#10)}.");
+        if (certificates.Issuer is not PlatformIssuer issuer)
+            return ArmHttp.Error(ArmErrors.Fail(StatusCodes.Status503ServiceUnavailable, "EnrollmentUnavailable",
+                "This service has no platform CA (tl server --ca) to issue host certificates with."));
+        DateTimeOffset now = time.GetUtcNow();
+        try
+        {
+            using System.Security.Cryptography.X509Certificates.X509Certificate2 certificate =
+                issuer.IssueHostCertificate(hostName, request.Csr, now, security.HostCertificateLifetime);
+            await credentials.AddCertificateAsync(certificate.SerialNumber, hostName, now, certificate.NotAfter, cancellationToken);
+            SecurityLog.HostCertificateRenewed(logger, hostName, presented.SerialNumber, certificate.SerialNumber);
             return Results.Json(new EnrollResponse(hostName, certificate.ExportCertificatePem(), issuer.Root.ExportCertificatePem(), certificate.NotAfter),
                 ServiceJson.Options);
         }

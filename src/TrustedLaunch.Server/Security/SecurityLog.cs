@@ -19,4 +19,7 @@ internal static partial class SecurityLog
 
     [LoggerMessage(6074, LogLevel.Information, "Host {HostName} enrolled (certificate serial {Serial})")]
     public static partial void HostEnrolled(ILogger logger, string hostName, string serial);
+
+    [LoggerMessage(6075, LogLevel.Information, "Host {HostName} renewed its client certificate (serial {Previous} → {Serial})")]
+    public static partial void HostCertificateRenewed(ILogger logger, string hostName, string previous, string serial);
 }

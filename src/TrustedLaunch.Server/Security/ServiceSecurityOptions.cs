@@ -38,6 +38,9 @@ public sealed record ServiceSecurityOptions
     /// <summary>How long a host client certificate issued at enrollment is valid.</summary>
     public TimeSpan HostCertificateLifetime { get; init; } = TimeSpan.FromDays(365);
 
+    /// <summary>How long audit events are kept (the maintenance leader deletes older ones); null: kept forever.</summary>
+    public TimeSpan? AuditRetention { get; init; }
+
     public bool HasTls => TlsFromPlatformCa || TlsCertificatePath is not null;
 }
 

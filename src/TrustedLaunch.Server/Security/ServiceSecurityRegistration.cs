@@ -69,6 +69,8 @@ public static class ServiceSecurityRegistration
         builder.Services.AddSingleton<IPrincipalStore>(new Stores.SqlPrincipalStore(database));
         builder.Services.AddSingleton<IHostCredentialStore>(new Stores.SqlHostCredentialStore(database));
         builder.Services.AddSingleton<IAuditLog>(new Stores.SqlAuditLog(database));
+        if (security.AuditRetention is not null)
+            builder.Services.AddHostedService<AuditPurger>();
         AddAuthentication(builder.Services, security);
         if (security.RequestsPerMinute > 0)
             AddRateLimiter(builder.Services, security.RequestsPerMinute);

@@ -30,8 +30,11 @@ public sealed class ControlPlaneTelemetry
     /// The hook for lease work (continuous attestation, host long-polls, the maintenance leader): one call per claim
     /// attempt, e.g. <c>LeaseClaimed("attestation", "claimed")</c>. Kinds and outcomes are a short fixed vocabulary.
     /// </summary>
-    public void LeaseClaimed(string lease, string outcome) =>
-        _leaseClaims.Add(1, new KeyValuePair<string, object?>("lease", lease), new KeyValuePair<string, object?>("outcome", outcome));
+    public void LeaseClaimed(string lease, string outcome) => LeaseClaimed(lease, outcome, 1);
+
+    /// <summary>Several claims of one kind and outcome at once (a batch of posture work claimed in one statement).</summary>
+    public void LeaseClaimed(string lease, string outcome, int claims) =>
+        _leaseClaims.Add(claims, new KeyValuePair<string, object?>("lease", lease), new KeyValuePair<string, object?>("outcome", outcome));
 
     private IEnumerable<Measurement<int>> ObserveVms() =>
         _vms.Select(pair => new Measurement<int>(pair.Value, new KeyValuePair<string, object?>("power_state", pair.Key.ToString().ToLowerInvariant())));

@@ -10,7 +10,7 @@ using TrustedLaunch.Testing;
 namespace TrustedLaunch.Cli.Tests.Server;
 
 /// <summary>
-/// <c>tl server principal|host-token|audit</c> against the database of a real service with authentication on (loopback,
+/// <c>tl server principal|host-token|host|audit</c> against the database of a real service with authentication on (loopback,
 /// in this process), and <c>tl group … --token</c> calling it: the key printed once works at its role and scope, a
 /// deleted principal's key is refused at once, and the refusals are in the audit log.
 /// </summary>
@@ -112,6 +112,32 @@ public sealed class AccessCliTests : IAsyncLifetime
         Assert.StartsWith(ServicePrincipals.JoinTokenPrefix, created.StandardOutput.Trim(), StringComparison.Ordinal);
         Assert.Contains("single use", created.StandardError, StringComparison.Ordinal);
         Assert.Equal(2, badHost.ExitCode);
+    }
+
+    [Fact]
+    public async Task HostRevoke_RevokesEveryCertificateOfTheHost_Audited_NoneInForceExit1()
+    {
+        var credentials = _app.Services.GetRequiredService<TrustedLaunch.Server.Security.Stores.IHostCredentialStore>();
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        await credentials.AddCertificateAsync("0A01", "hv7", now, now.AddDays(30), default);
+        await credentials.AddCertificateAsync("0A02", "hv7", now, now.AddDays(30), default);
+        await credentials.AddCertificateAsync("0B01", "hv8", now, now.AddDays(30), default);
+
+        ToolResult revoked = Tl("server", "host", "revoke", "--data", _data, "--host", "hv7");
+        ToolResult again = Tl("server", "host", "revoke", "--data", _data, "--host", "hv7");
+        ToolResult badName = Tl("server", "host", "revoke", "--data", _data, "--host", "bad host!");
+        ToolResult audit = Tl("server", "audit", "list", "--data", _data, "--json");
+
+        Assert.True(revoked.ExitCode == 0, revoked.ToString());
+        Assert.Contains("Revoked 2 client certificate(s) of host hv7", revoked.StandardOutput, StringComparison.Ordinal);
+        Assert.Null(await credentials.FindCertificateHostAsync("0A01", default));
+        Assert.Null(await credentials.FindCertificateHostAsync("0A02", default));
+        Assert.Equal("hv8", await credentials.FindCertificateHostAsync("0B01", default));
+        Assert.Equal(1, again.ExitCode);
+        Assert.Equal(2, badName.ExitCode);
+        JsonElement[] events = JsonDocument.Parse(audit.StandardOutput).RootElement.EnumerateArray().ToArray();
+        Assert.Contains(events, e => e.GetProperty("path").GetString() == "tl server host revoke --host hv7" && e.GetProperty("status").GetInt32() == 200
+            && e.GetProperty("callerKind").GetString() == "cli");
     }
 
     [Fact]

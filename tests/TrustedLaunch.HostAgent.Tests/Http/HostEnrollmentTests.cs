@@ -78,6 +78,38 @@ public sealed class HostEnrollmentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Renew_WithTheCurrentCertificate_NewKeyAndSerialStoredAndAccepted_OnlyByThatHost()
+    {
+        IHostCredentialStore credentials = _app.Services.GetRequiredService<IHostCredentialStore>();
+        string tokenA = await ServicePrincipals.CreateJoinTokenAsync(credentials, "host-r", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10), default);
+        string tokenB = await ServicePrincipals.CreateJoinTokenAsync(credentials, "host-s", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10), default);
+        string directoryB = Path.Combine(_data, "host-s", "host");
+        using X509Certificate2 first = await HostEnrollment.EnrollAsync(_server, "host-r", tokenA, HostDirectory, _root, default);
+        using X509Certificate2 other = await HostEnrollment.EnrollAsync(_server, "host-s", tokenB, directoryB, _root, default);
+        string firstKey = File.ReadAllText(Path.Combine(HostDirectory, HostEnrollment.KeyFileName));
+
+        using X509Certificate2 renewed = await HostEnrollment.RenewAsync(_server, "host-r", new HostCredential { ClientCertificate = first, TrustedRoot = _root },
+            HostDirectory, default);
+        using X509Certificate2? reloaded = HostEnrollment.Load(HostDirectory);
+        using var client = new ControlPlaneClient(_server, credential: new HostCredential { ClientCertificate = reloaded, TrustedRoot = _root });
+        HostView registered = await client.RegisterAsync("host-r", new HostRegistration { VCpus = 4, MemoryInMB = 8192, Accelerator = "tcg", AgentVersion = "test" }, default);
+        var otherHost = await Assert.ThrowsAsync<ControlPlaneCallException>(() =>
+            HostEnrollment.RenewAsync(_server, "host-r", new HostCredential { ClientCertificate = other, TrustedRoot = _root }, directoryB + "2", default));
+        var anonymous = await Assert.ThrowsAsync<ControlPlaneCallException>(() =>
+            HostEnrollment.RenewAsync(_server, "host-r", new HostCredential { TrustedRoot = _root }, directoryB + "3", default));
+
+        Assert.NotEqual(first.SerialNumber, renewed.SerialNumber);
+        Assert.Equal(renewed.SerialNumber, reloaded!.SerialNumber);
+        Assert.NotEqual(firstKey, File.ReadAllText(Path.Combine(HostDirectory, HostEnrollment.KeyFileName)));
+        Assert.Equal("host-r", await credentials.FindCertificateHostAsync(renewed.SerialNumber, default));
+        Assert.Equal("host-r", registered.Name);
+        Assert.Equal(HttpStatusCode.Forbidden, otherHost.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.False(HostEnrollment.DueForRenewal(renewed, DateTimeOffset.UtcNow));
+        Assert.True(HostEnrollment.DueForRenewal(renewed, new DateTimeOffset(renewed.NotAfter).AddDays(-100)));
+    }
+
+    [Fact]
     public async Task ServerCertificateNotFromThePlatformRoot_HostRefusesToTalk()
     {
         string otherCa = Path.Combine(_data, "other-pki");

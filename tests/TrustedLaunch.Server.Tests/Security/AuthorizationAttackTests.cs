@@ -193,6 +193,23 @@ public sealed class AuthorizationAttackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RevokedHostCertificate_RefusedFromTheNextRequest_Audited()
+    {
+        using X509Certificate2 certificate = await _service.EnrollHostAsync("host5");
+        var capacity = new JsonObject { ["vCpus"] = 2, ["memoryInMB"] = 4096, ["accelerator"] = "kvm", ["agentVersion"] = "test" };
+        (HttpStatusCode before, _) = await SecuredService.SendAsync(_service.Client(certificate: certificate), HttpMethod.Put, "/v1/hosts/host5", capacity);
+
+        Assert.Equal(1, await _service.Service<IHostCredentialStore>().RevokeHostAsync("host5", DateTimeOffset.UtcNow, default));
+        (HttpStatusCode after, JsonElement body) = await SecuredService.SendAsync(_service.Client(certificate: certificate), HttpMethod.Put, "/v1/hosts/host5", capacity);
+
+        Assert.Equal(HttpStatusCode.OK, before);
+        Assert.Equal(HttpStatusCode.Unauthorized, after);
+        Assert.Equal("InvalidAuthenticationToken", body.GetProperty("error").GetProperty("code").GetString());
+        IReadOnlyList<AuditEvent> audit = await _service.Service<IAuditLog>().ListAsync(20, null, default);
+        Assert.Contains(audit, e => e.Status == 401 && e.Path == "/v1/hosts/host5");
+    }
+
+    [Fact]
     public async Task JoinToken_SingleUseBoundToItsHostAndExpiring()
     {
         IHostCredentialStore store = _service.Service<IHostCredentialStore>();

@@ -2,6 +2,9 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using TrustedLaunch.Server.Security;
@@ -9,7 +12,10 @@ using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Server.Tests.Security;
 
-/// <summary>Per-caller rate limits (429 + Retry-After), JWTs of an external issuer (ASP.NET Core's JwtBearer handler), and the local host's secret.</summary>
+/// <summary>
+/// Per-caller rate limits (429 + Retry-After), JWTs of an external issuer (ASP.NET Core's JwtBearer handler: a PEM key, or
+/// the keys its authority's discovery document names), and the local host's secret.
+/// </summary>
 public sealed class LimitsAndExternalTokenTests
 {
     private const string Issuer = "https://login.example.test/tenant/v2.0";
@@ -66,6 +72,49 @@ public sealed class LimitsAndExternalTokenTests
     }
 
     [Fact]
+    public async Task ExternalJwt_KeysFromTheAuthoritysDiscoveryDocumentAndJwks()
+    {
+        // A real OpenID Connect issuer's two documents, served on loopback: the discovery document naming the JWKS, and the JWKS.
+        using ECDsa issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var signing = new ECDsaSecurityKey(issuerKey) { KeyId = "issuer-key-1" };
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using WebApplication oidc = builder.Build();
+        int discoveries = 0, jwksReads = 0;
+        string authority = "";
+        oidc.MapGet("/.well-known/openid-configuration", () =>
+        {
+            Interlocked.Increment(ref discoveries);
+            return Results.Text(new JsonObject { ["issuer"] = authority, ["jwks_uri"] = authority + "/keys" }.ToJsonString(), "application/json");
+        });
+        oidc.MapGet("/keys", () =>
+        {
+            Interlocked.Increment(ref jwksReads);
+            JsonWebKey jwk = JsonWebKeyConverter.ConvertFromECDsaSecurityKey(signing);
+            var key = new JsonObject { ["kty"] = jwk.Kty, ["kid"] = jwk.Kid, ["crv"] = jwk.Crv, ["x"] = jwk.X, ["y"] = jwk.Y, ["use"] = "sig", ["alg"] = "ES256" };
+            return Results.Text(new JsonObject { ["keys"] = new JsonArray(key) }.ToJsonString(), "application/json");
+        });
+        await oidc.StartAsync();
+        authority = TrustedLaunch.Server.AttestationServiceHost.BoundAddresses(oidc.Services)[0];
+        await using SecuredService service = await SecuredService.StartAsync(s => s with
+        {
+            Jwt = new ExternalJwtOptions { Issuer = authority, Audience = Audience, RoleClaim = "roles", Authority = authority },
+        });
+        string groups = $"/subscriptions/{service.SubscriptionId}/resourceGroups?api-version=2021-04-01";
+        using ECDsa attackerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        (HttpStatusCode signed, _) = await SecuredService.SendAsync(service.Client(Token(signing, authority, Audience, "Reader")), HttpMethod.Get, groups);
+        (HttpStatusCode forged, _) = await SecuredService.SendAsync(
+            service.Client(Token(new ECDsaSecurityKey(attackerKey) { KeyId = "issuer-key-1" }, authority, Audience, "Owner")), HttpMethod.Get, groups);
+        (HttpStatusCode otherIssuer, _) = await SecuredService.SendAsync(service.Client(Token(signing, Issuer, Audience, "Owner")), HttpMethod.Get, groups);
+
+        Assert.Equal(HttpStatusCode.OK, signed);
+        Assert.Equal(HttpStatusCode.Unauthorized, forged);
+        Assert.Equal(HttpStatusCode.Unauthorized, otherIssuer);
+        Assert.True(discoveries >= 1 && jwksReads >= 1, $"discovery {discoveries}, jwks {jwksReads}");
+    }
+
+    [Fact]
     public async Task LocalHostSecret_ActsForItsHostOnly()
     {
         var local = new LocalHostCredential("local1", "tlh1." + Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
@@ -84,9 +133,11 @@ public sealed class LimitsAndExternalTokenTests
         Assert.Equal(HttpStatusCode.Unauthorized, almost);
     }
 
-    private static string Token(ECDsa key, string audience, string role) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+    private static string Token(ECDsa key, string audience, string role) => Token(new ECDsaSecurityKey(key), Issuer, audience, role);
+
+    private static string Token(ECDsaSecurityKey key, string issuer, string audience, string role) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
     {
-        Issuer = Issuer,
+        Issuer = issuer,
         Audience = audience,
         Expires = DateTime.UtcNow.AddMinutes(10),
         Claims = new Dictionary<string, object>
@@ -95,6 +146,6 @@ public sealed class LimitsAndExternalTokenTests
             ["appid"] = "ci-pipeline",
             ["roles"] = new[] { role },
         },
-        SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256),
+        SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.EcdsaSha256),
     });
 }

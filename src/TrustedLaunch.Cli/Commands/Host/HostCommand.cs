@@ -34,15 +34,20 @@ internal static class HostCommand
         var logFormat = CliOptions.LogFormat();
         var otlp = CliOptions.OtlpEndpoint();
         var otlpProtocol = CliOptions.OtlpProtocol();
+        var metricsListen = new Option<string?>("--metrics-listen")
+        {
+            Description = "Serve this agent's metrics for Prometheus at URL/metrics (e.g. http://127.0.0.1:9465); default: none.",
+        };
         var command = new Command("host",
             "Run the host agent: register with the control plane, run the VMs placed on this host (they outlive the agent and are adopted again), " +
             "attest them continuously, report. Exit 0 stopped (Ctrl-C/SIGTERM), 2 bad option, 3 environment (CA, host key, tools).")
         {
-            server, name, data, ca, vcpus, memory, accelerator, logFormat, otlp, otlpProtocol, joinToken,
+            server, name, data, ca, vcpus, memory, accelerator, logFormat, otlp, otlpProtocol, metricsListen, joinToken,
         };
         command.Subcommands.Add(HostMoveCommand.Create());
         command.SetAction(async (parse, cancellationToken) =>
         {
+            Uri? metricsUri = MetricsListen(parse.GetValue(metricsListen));
             string home = Path.GetFullPath(parse.GetValue(data) ?? TlHome.Path);
             HostAgentOptions options = Options(ArmOptions.ServerUri(parse.GetValue(server)), parse.GetValue(name), home,
                 parse.GetValue(ca) ?? Path.Combine(home, "pki"), parse.GetValue(vcpus), parse.GetValue(memory), parse.GetValue(accelerator));
@@ -65,6 +70,7 @@ internal static class HostCommand
             });
             using HostTelemetry telemetry = HostTelemetry.Start(CliOptions.ParseOtlpEndpoint(parse.GetValue(otlp)),
                 CliOptions.ParseOtlpProtocol(parse.GetValue(otlpProtocol)));
+            await using HostMetricsEndpoint? metrics = metricsUri is null ? null : await StartMetricsAsync(metricsUri, parse.Error(), cancellationToken).ConfigureAwait(false);
             using ILoggerFactory logs = Logs(parse, CliOptions.ParseLogFormat(parse.GetValue(logFormat)));
             var agent = new HostAgent.HostAgent(options, logs.CreateLogger("TrustedLaunch.HostAgent"));
             parse.Error().WriteLine($"tl host: {options.HostName} → {options.Server} (VMs in {options.VmsDirectory}); Ctrl-C stops the agent, not the VMs.");
@@ -72,6 +78,29 @@ internal static class HostCommand
             return (int)ExitCode.Ok;
         });
         return command;
+    }
+
+    private static Uri? MetricsListen(string? value)
+    {
+        if (value is null)
+            return null;
+        if (!Uri.TryCreate(value, UriKind.Absolute, out Uri? uri) || uri.Scheme != Uri.UriSchemeHttp || uri.AbsolutePath != "/")
+            throw new CliException(ExitCode.BadInput, $"--metrics-listen must be http://ADDRESS:PORT (the metrics are at /metrics); '{value}' is not.");
+        return uri;
+    }
+
+    private static async Task<HostMetricsEndpoint> StartMetricsAsync(Uri listen, TextWriter progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            HostMetricsEndpoint endpoint = await HostMetricsEndpoint.StartAsync(listen, cancellationToken).ConfigureAwait(false);
+            progress.WriteLine($"tl host: metrics at {new Uri(endpoint.Address, HostMetricsEndpoint.Path)}");
+            return endpoint;
+        }
+        catch (IOException e)
+        {
+            throw new CliException(ExitCode.EnvironmentProblem, $"Cannot listen on {listen} for metrics: {e.Message}", e);
+        }
     }
 
     // The host's client certificate: enrolled now with a join token, else the one enrolled before, else none (a loopback service without auth).
@@ -98,9 +127,31 @@ internal static class HostCommand
         else
         {
             certificate = HostEnrollment.Load(options.HostDirectory);
+            if (certificate is not null && HostEnrollment.DueForRenewal(certificate, DateTimeOffset.UtcNow))
+                certificate = await RenewAsync(options, certificate, root, progress, cancellationToken).ConfigureAwait(false);
         }
 
         return certificate is null && root is null ? null : new HostCredential { ClientCertificate = certificate, TrustedRoot = root };
+    }
+
+    // A certificate due for renewal is renewed with itself; if the service cannot renew it now, the host goes on with
+    // the one it has (still valid) and tries again at its next start.
+    private static async Task<X509Certificate2> RenewAsync(HostAgentOptions options, X509Certificate2 current, X509Certificate2? root, TextWriter progress,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            X509Certificate2 renewed = await HostEnrollment.RenewAsync(options.Server, options.HostName,
+                new HostCredential { ClientCertificate = current, TrustedRoot = root }, options.HostDirectory, cancellationToken).ConfigureAwait(false);
+            progress.WriteLine($"tl host: client certificate renewed (serial {current.SerialNumber} until {current.NotAfter:u} → {renewed.SerialNumber} until {renewed.NotAfter:u})");
+            current.Dispose();
+            return renewed;
+        }
+        catch (ControlPlaneCallException e)
+        {
+            progress.WriteLine($"tl host: warning: client certificate (until {current.NotAfter:u}) not renewed: {e.Message}");
+            return current;
+        }
     }
 
     /// <summary>The agent's settings from the command line (shared with the local host of <c>tl server</c>).</summary>

@@ -26,10 +26,11 @@ internal static class PolicyCommands
     private static Command CreateAdd()
     {
         var data = CliOptions.Data();
+        var database = CliOptions.ServerDatabase();
         var file = new Option<string>("--file") { Description = "The policy JSON (docs/attestation.md); its \"name\" names it.", Required = true };
         var command = new Command("add", "Store a reference policy (again: replaces it). Exit 0 ok, 2 unreadable or invalid policy, 3 database unusable.")
         {
-            data, file,
+            data, database, file,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -44,7 +45,7 @@ internal static class PolicyCommands
                 throw new CliException(ExitCode.BadInput, $"--file {path}: {e.Message}", e);
             }
 
-            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            using ServiceData service = ServiceData.Open(parse.GetValue(data), parse.GetValue(database));
             var stored = new StoredPolicy(policy.Name, Encoding.UTF8.GetString(policy.ToJson()), DateTimeOffset.UtcNow);
             PolicyWrite write = await service.Policies.SaveAsync(stored, cancellationToken).ConfigureAwait(false);
             parse.Out().WriteLine($"{(write == PolicyWrite.Created ? "Stored" : "Replaced")} policy {policy.Name}.");
@@ -56,11 +57,12 @@ internal static class PolicyCommands
     private static Command CreateList()
     {
         var data = CliOptions.Data();
+        var database = CliOptions.ServerDatabase();
         var json = CliOptions.Json("Print the policies (with the VMs using each) as JSON.");
-        var command = new Command("list", "List the stored reference policies. Exit 0 ok, 3 database unusable.") { data, json };
+        var command = new Command("list", "List the stored reference policies. Exit 0 ok, 3 database unusable.") { data, database, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            using ServiceData service = ServiceData.Open(parse.GetValue(data), parse.GetValue(database));
             IReadOnlyList<StoredPolicy> policies = await service.Policies.ListAsync(cancellationToken).ConfigureAwait(false);
             IReadOnlyList<RegisteredVm> vms = await service.Vms.ListAsync(cancellationToken).ConfigureAwait(false);
             PolicyView[] views = policies.Select(p => PolicyView.From(p, vms)).ToArray();
@@ -82,13 +84,14 @@ internal static class PolicyCommands
     private static Command CreateShow()
     {
         var data = CliOptions.Data();
+        var database = CliOptions.ServerDatabase();
         var name = new Argument<string>("NAME") { Description = "The policy's name." };
         var json = CliOptions.Json("Print the policy and the VMs using it as JSON.");
-        var command = new Command("show", "Show a stored reference policy. Exit 0 ok, 1 no such policy, 3 database unusable.") { name, data, json };
+        var command = new Command("show", "Show a stored reference policy. Exit 0 ok, 1 no such policy, 3 database unusable.") { name, data, database, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
             string policyName = parse.GetValue(name)!;
-            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            using ServiceData service = ServiceData.Open(parse.GetValue(data), parse.GetValue(database));
             StoredPolicy stored = await service.Policies.GetAsync(policyName, cancellationToken).ConfigureAwait(false)
                 ?? throw new CliException(ExitCode.VerificationFailed, $"No policy is named '{policyName}'.");
             PolicyView view = PolicyView.From(stored, await service.Vms.ListAsync(cancellationToken).ConfigureAwait(false));
@@ -110,16 +113,17 @@ internal static class PolicyCommands
     private static Command CreateRemove()
     {
         var data = CliOptions.Data();
+        var database = CliOptions.ServerDatabase();
         var name = new Argument<string>("NAME") { Description = "The policy's name." };
         var command = new Command("remove",
             "Remove a stored reference policy no VM uses. Exit 0 removed, 1 no such policy, 2 a VM still uses it, 3 database unusable.")
         {
-            name, data,
+            name, data, database,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             string policyName = parse.GetValue(name)!;
-            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            using ServiceData service = ServiceData.Open(parse.GetValue(data), parse.GetValue(database));
             switch (await service.Policies.RemoveAsync(policyName, cancellationToken).ConfigureAwait(false))
             {
                 case PolicyRemoval.Removed:

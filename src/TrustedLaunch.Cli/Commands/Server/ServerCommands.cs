@@ -64,6 +64,7 @@ internal static class ServerCommands
         command.Subcommands.Add(PolicyCommands.Create());
         command.Subcommands.Add(AccessCommands.Principal());
         command.Subcommands.Add(AccessCommands.HostToken());
+        command.Subcommands.Add(AccessCommands.HostCertificates());
         command.Subcommands.Add(AccessCommands.Audit());
         command.SetAction(async (parse, cancellationToken) =>
         {

@@ -27,11 +27,16 @@ internal sealed class ServerSecurityOptions
     private readonly Option<string> _jwtRoleClaim = new("--jwt-role-claim") { Description = "Claim holding roles: Role or Role:/subscriptions/…", DefaultValueFactory = _ => "roles" };
     private readonly Option<int?> _rateLimit = new("--rate-limit") { Description = "Requests per minute per caller (429 + Retry-After beyond); default 600 with --auth, else off; 0 off." };
 
+    private readonly Option<int?> _auditRetentionDays = new("--audit-retention-days")
+    {
+        Description = "Delete audit events older than this many days (the maintenance leader purges); default: keep them.",
+    };
+
     public static ServerSecurityOptions Create() => new();
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { _auth, _tlsCert, _tlsKey, _tlsPlatformCa, _jwtIssuer, _jwtAudience, _jwtAuthority, _jwtSigningKey, _jwtRoleClaim, _rateLimit })
+        foreach (Option option in new Option[] { _auth, _tlsCert, _tlsKey, _tlsPlatformCa, _jwtIssuer, _jwtAudience, _jwtAuthority, _jwtSigningKey, _jwtRoleClaim, _rateLimit, _auditRetentionDays })
             command.Options.Add(option);
     }
 
@@ -49,9 +54,13 @@ internal sealed class ServerSecurityOptions
         int perMinute = parse.GetValue(_rateLimit) ?? (auth ? 600 : 0);
         if (perMinute is < 0 or > 1_000_000)
             throw new CliException(ExitCode.BadInput, "--rate-limit must be 0..1000000 requests per minute.");
+        int? retentionDays = parse.GetValue(_auditRetentionDays);
+        if (retentionDays is < 1 or > 36_500)
+            throw new CliException(ExitCode.BadInput, "--audit-retention-days must be 1..36500 days.");
         return new ServiceSecurityOptions
         {
             RequireAuthentication = auth,
+            AuditRetention = retentionDays is int days ? TimeSpan.FromDays(days) : null,
             TlsCertificatePath = Full(parse.GetValue(_tlsCert)),
             TlsKeyPath = Full(parse.GetValue(_tlsKey)),
             TlsFromPlatformCa = parse.GetValue(_tlsPlatformCa),

@@ -8,14 +8,14 @@ namespace TrustedLaunch.Cli.Commands.Server;
 
 /// <summary>
 /// The attestation service's VM registry and policies, through the store interfaces the service itself uses, for the
-/// <c>tl server vm|policy</c> commands that write them directly (WAL: safe while <c>tl server</c> runs). The one place
-/// the CLI picks the SQLite implementation, as <c>AttestationServiceHost</c> does for the service.
+/// <c>tl server vm|policy|principal|audit|host</c> commands that write them directly (WAL: safe while <c>tl server</c> runs). The one place
+/// the CLI picks the database (SQLite file, or PostgreSQL with <c>--database</c>), as <c>AttestationServiceHost</c> does for the service.
 /// </summary>
 internal sealed class ServiceData : IDisposable
 {
-    private readonly SqliteDatabase _database;
+    private readonly StoreDatabase _database;
 
-    private ServiceData(SqliteDatabase database)
+    private ServiceData(StoreDatabase database)
     {
         _database = database;
         Vms = new SqlVmRegistry(database);
@@ -35,9 +35,14 @@ internal sealed class ServiceData : IDisposable
 
     public IAuditLog Audit { get; }
 
-    /// <summary>The service database in <paramref name="dataDirectory"/> (default TL_HOME), opened and migrated.</summary>
-    public static ServiceData Open(string? dataDirectory)
+    /// <summary>
+    /// The service database, opened and migrated: the PostgreSQL database of <paramref name="database"/> (a connection
+    /// string, as <c>tl server --database</c> takes) or the SQLite file in <paramref name="dataDirectory"/> (default TL_HOME).
+    /// </summary>
+    public static ServiceData Open(string? dataDirectory, string? database = null)
     {
+        if (database is not null)
+            return new ServiceData(StoreDatabase.Open(database));
         string data = Path.GetFullPath(dataDirectory ?? TlHome.Path);
         try
         {

@@ -25,6 +25,7 @@ internal static class VmCommands
     private static Command CreateAdd()
     {
         var data = CliOptions.Data();
+        var database = CliOptions.ServerDatabase();
         var vmId = CliOptions.VmId("The VM id (the --vm-id given to 'tl vmgs create'; a UUID).");
         var ca = CliOptions.OptionalCa("Platform CA folder whose vTPM AK CA issued this VM's AK certificate; default: the server's --ca.");
         var policy = PolicyOption("The stored reference policy ('tl server policy add') its boots must meet; default: the built-in minimum.");
@@ -32,7 +33,7 @@ internal static class VmCommands
         var command = new Command("add",
             "Register a VM (again: replaces its CA and policy). Exit 0 ok, 1 no such policy, 2 bad VM id, CA folder or policy name, 3 database unusable.")
         {
-            data, vmId, ca, policy, json,
+            data, database, vmId, ca, policy, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -44,7 +45,7 @@ internal static class VmCommands
             }
 
             var vm = new RegisteredVm(id, pem, DateTimeOffset.UtcNow, PolicyName(parse.GetValue(policy)));
-            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            using ServiceData service = ServiceData.Open(parse.GetValue(data), parse.GetValue(database));
             if (!await service.Vms.RegisterAsync(vm, cancellationToken).ConfigureAwait(false))
                 throw UnknownPolicy(vm.PolicyName!);
             if (parse.GetValue(json))
@@ -59,11 +60,12 @@ internal static class VmCommands
     private static Command CreateList()
     {
         var data = CliOptions.Data();
+        var database = CliOptions.ServerDatabase();
         var json = CliOptions.Json("Print the VMs as JSON.");
-        var command = new Command("list", "List the registered VMs. Exit 0 ok, 3 database unusable.") { data, json };
+        var command = new Command("list", "List the registered VMs. Exit 0 ok, 3 database unusable.") { data, database, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            using ServiceData service = ServiceData.Open(parse.GetValue(data), parse.GetValue(database));
             IReadOnlyList<RegisteredVm> vms = await service.Vms.ListAsync(cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
@@ -83,15 +85,16 @@ internal static class VmCommands
     private static Command CreateRemove()
     {
         var data = CliOptions.Data();
+        var database = CliOptions.ServerDatabase();
         var vmId = CliOptions.VmId("The VM id to remove.");
         var command = new Command("remove", "Unregister a VM (its results and baseline stay for audit). Exit 0 removed, 1 not registered, 2 bad VM id, 3 database unusable.")
         {
-            data, vmId,
+            data, database, vmId,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             Guid id = VmIdText.Parse(parse.GetValue(vmId)!);
-            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            using ServiceData service = ServiceData.Open(parse.GetValue(data), parse.GetValue(database));
             if (!await service.Vms.RemoveAsync(id, cancellationToken).ConfigureAwait(false))
                 throw new CliException(ExitCode.VerificationFailed, $"VM {id} is not registered.");
             parse.Out().WriteLine($"Removed VM {id}.");
@@ -103,13 +106,14 @@ internal static class VmCommands
     private static Command CreateSetPolicy()
     {
         var data = CliOptions.Data();
+        var database = CliOptions.ServerDatabase();
         var vmId = CliOptions.VmId("The registered VM.");
         var policy = PolicyOption("The stored reference policy its boots must meet from the next attestation on.");
         var none = new Option<bool>("--none") { Description = "Apply the built-in minimum policy again." };
         var command = new Command("set-policy",
             "Choose a registered VM's reference policy (--policy NAME or --none). Exit 0 ok, 1 no such VM or policy, 2 bad VM id or policy name, 3 database unusable.")
         {
-            data, vmId, policy, none,
+            data, database, vmId, policy, none,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -117,7 +121,7 @@ internal static class VmCommands
             string? name = PolicyName(parse.GetValue(policy));
             if ((name is null) != parse.GetValue(none))
                 throw new CliException(ExitCode.BadInput, "Give exactly one of --policy NAME and --none.");
-            using ServiceData service = ServiceData.Open(parse.GetValue(data));
+            using ServiceData service = ServiceData.Open(parse.GetValue(data), parse.GetValue(database));
             switch (await service.Vms.SetPolicyAsync(id, name, cancellationToken).ConfigureAwait(false))
             {
                 case PolicyAssignment.Assigned:

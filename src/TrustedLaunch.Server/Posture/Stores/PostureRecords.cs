@@ -124,8 +124,14 @@ public sealed record PostureBatch
 
     public Dictionary<string, CursorMove> Cursors { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Who holds the claims <see cref="Releases"/> gives back (<see cref="SqlPostureWork"/>).</summary>
+    public string? Claimant { get; set; }
+
+    /// <summary>Claimed VMs whose results this batch folds; the batch is written only while every claim is still the claimant's.</summary>
+    public List<PostureRelease> Releases { get; } = [];
+
     public bool IsEmpty => Assessments.Count == 0 && RemovedVms.Count == 0 && Alerts.Count == 0 && Events.Count == 0 && BootStates.Count == 0
-        && Cursors.Count == 0;
+        && Cursors.Count == 0 && Releases.Count == 0;
 }
 
 /// <summary>

@@ -16,7 +16,6 @@ namespace TrustedLaunch.Server.Posture.Stores;
 /// </summary>
 public sealed class SqlPostureStore(StoreDatabase database)
 {
-    public const string ResultsCursor = "attestation-results";
     public const string VmChangesCursor = "vm-changes";
     public const string FanOutCursor = "webhook-fan-out";
 
@@ -32,15 +31,6 @@ public sealed class SqlPostureStore(StoreDatabase database)
         return await command.ExecuteScalarAsync(cancellationToken) is long value ? value : 0;
     }
 
-    /// <summary>Attestation results stored after <paramref name="afterId"/>, oldest first.</summary>
-    public async Task<IReadOnlyList<AttestationRecord>> ResultsAfterAsync(long afterId, int limit, CancellationToken cancellationToken)
-    {
-        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
-        await using DbCommand command = SqlCommands.Create(connection, null,
-            $"SELECT {ResultColumns} FROM attestation_results WHERE id > @after ORDER BY id LIMIT @limit").With("@after", afterId).With("@limit", limit);
-        return await ReadResultsAsync(command, cancellationToken);
-    }
-
     /// <summary>
     /// For each VM (all, or those given): its newest result and when its agent last answered with evidence. One query
     /// each way, whatever the number of VMs.
@@ -49,28 +39,25 @@ public sealed class SqlPostureStore(StoreDatabase database)
         CancellationToken cancellationToken)
     {
         var latest = new Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)>();
+        if (vmIds is { Count: 0 })
+            return latest;
+        // Driven by posture_work (one row per VM with results): two index probes per VM on (vm_id, id), the newest result
+        // and the newest answer, whatever the length of its history (an aggregate over the VM's results grew with it).
+        string filter = vmIds is null ? "" : $" WHERE w.vm_id IN ({string.Join(",", vmIds.Select((_, i) => "@v" + i))})";
+        string columns = string.Join(", ", ResultColumnNames.Select(c => "r." + c));
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
-        string filter = vmIds is null ? "" : $" WHERE vm_id IN ({string.Join(",", vmIds.Select((_, i) => "@v" + i))})";
-        await using (DbCommand command = SqlCommands.Create(connection, null,
-            $"SELECT {ResultColumns} FROM attestation_results WHERE id IN (SELECT MAX(id) FROM attestation_results{filter} GROUP BY vm_id)"))
+        // The probes in a derived table, then the newest result by its key: a join on the probe itself is planned (SQLite)
+        // as a scan of the results with the probe per row.
+        await using DbCommand command = SqlCommands.Create(connection, null,
+            $"SELECT {columns}, l.answered FROM (SELECT (SELECT MAX(x.id) FROM attestation_results x WHERE x.vm_id = w.vm_id) AS latest_id, " +
+            "(SELECT a.at FROM attestation_results a WHERE a.vm_id = w.vm_id AND (a.verdict = 'pass' OR a.reason NOT IN ('AgentUnresponsive', 'NonceRejected')) " +
+            "ORDER BY a.id DESC LIMIT 1) AS answered FROM posture_work w" + filter + ") l JOIN attestation_results r ON r.id = l.latest_id");
+        Bind(command, vmIds);
+        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            Bind(command, vmIds);
-            foreach (AttestationRecord record in await ReadResultsAsync(command, cancellationToken))
-                latest[record.VmId] = (record, null);
-        }
-
-        string answerFilter = vmIds is null ? " WHERE " : filter + " AND ";
-        await using (DbCommand command = SqlCommands.Create(connection, null,
-            $"SELECT vm_id, MAX(at) FROM attestation_results{answerFilter}(verdict = 'pass' OR reason NOT IN ('AgentUnresponsive', 'NonceRejected')) GROUP BY vm_id"))
-        {
-            Bind(command, vmIds);
-            await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var vmId = Guid.Parse(reader.GetString(0));
-                DateTimeOffset at = StoreDatabase.FromUnixMilliseconds(reader.GetInt64(1));
-                latest[vmId] = (latest.TryGetValue(vmId, out var entry) ? entry.Latest : null, at);
-            }
+            AttestationRecord record = ReadResult(reader);
+            latest[record.VmId] = (record, SqlCommands.NullableInt64(reader, ResultColumnNames.Length) is long at ? StoreDatabase.FromUnixMilliseconds(at) : null);
         }
 
         return latest;
@@ -100,6 +87,8 @@ public sealed class SqlPostureStore(StoreDatabase database)
     public async Task<Dictionary<Guid, VmBootState>> BootStatesAsync(IReadOnlyCollection<Guid>? vmIds, CancellationToken cancellationToken)
     {
         var states = new Dictionary<Guid, VmBootState>();
+        if (vmIds is { Count: 0 })
+            return states;
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         string filter = vmIds is null ? "" : $" WHERE vm_id IN ({string.Join(",", vmIds.Select((_, i) => "@v" + i))})";
         await using DbCommand command = SqlCommands.Create(connection, null,
@@ -278,7 +267,8 @@ public sealed class SqlPostureStore(StoreDatabase database)
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
-        bool current = await MoveCursorsAsync(connection, transaction, batch.Cursors, cancellationToken)
+        bool current = await SqlPostureWork.ReleaseAsync(connection, transaction, batch.Claimant, batch.Releases, cancellationToken)
+            && await MoveCursorsAsync(connection, transaction, batch.Cursors, cancellationToken)
             && await WriteAssessmentsAsync(connection, transaction, batch.Assessments, cancellationToken)
             && await WriteBootStatesAsync(connection, transaction, batch.BootStates, cancellationToken);
         foreach (AlertWrite alert in batch.Alerts)
@@ -435,6 +425,9 @@ public sealed class SqlPostureStore(StoreDatabase database)
 
     private const string ResultColumns = "id, vm_id, at, verdict, reason, component, message, claims_json, token_id";
 
+    /// <summary>The columns <see cref="ReadResultsAsync"/> reads, in its order.</summary>
+    internal static readonly string[] ResultColumnNames = ResultColumns.Split(", ");
+
     private static void Bind(DbCommand command, IReadOnlyCollection<Guid>? vmIds)
     {
         if (vmIds is null)
@@ -444,28 +437,27 @@ public sealed class SqlPostureStore(StoreDatabase database)
             command.With("@v" + i++, id.ToString("D"));
     }
 
-    private static async Task<IReadOnlyList<AttestationRecord>> ReadResultsAsync(DbCommand command, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyList<AttestationRecord>> ReadResultsAsync(DbCommand command, CancellationToken cancellationToken)
     {
         var list = new List<AttestationRecord>();
         await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-        {
-            list.Add(new AttestationRecord
-            {
-                Id = reader.GetInt64(0),
-                VmId = Guid.Parse(reader.GetString(1)),
-                At = StoreDatabase.FromUnixMilliseconds(reader.GetInt64(2)),
-                Verdict = reader.GetString(3) == "pass" ? AttestationVerdict.Pass : AttestationVerdict.Fail,
-                Reason = SqlCommands.NullableString(reader, 4),
-                Component = SqlCommands.NullableString(reader, 5),
-                Message = SqlCommands.NullableString(reader, 6),
-                ClaimsJson = SqlCommands.NullableString(reader, 7),
-                TokenId = SqlCommands.NullableString(reader, 8),
-            });
-        }
-
+            list.Add(ReadResult(reader));
         return list;
     }
+
+    private static AttestationRecord ReadResult(DbDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        VmId = Guid.Parse(reader.GetString(1)),
+        At = StoreDatabase.FromUnixMilliseconds(reader.GetInt64(2)),
+        Verdict = reader.GetString(3) == "pass" ? AttestationVerdict.Pass : AttestationVerdict.Fail,
+        Reason = SqlCommands.NullableString(reader, 4),
+        Component = SqlCommands.NullableString(reader, 5),
+        Message = SqlCommands.NullableString(reader, 6),
+        ClaimsJson = SqlCommands.NullableString(reader, 7),
+        TokenId = SqlCommands.NullableString(reader, 8),
+    };
 
     private static async Task<IReadOnlyList<SecurityAlert>> ReadAlertsAsync(DbCommand command, CancellationToken cancellationToken)
     {

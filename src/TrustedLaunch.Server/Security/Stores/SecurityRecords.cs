@@ -45,4 +45,7 @@ public interface IAuditLog
 
     /// <summary>Newest first, at most <paramref name="limit"/>, optionally only those after <paramref name="since"/>.</summary>
     Task<IReadOnlyList<AuditEvent>> ListAsync(int limit, DateTimeOffset? since, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the events older than <paramref name="before"/> (the retention period's start); answers how many.</summary>
+    Task<int> PurgeBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken);
 }

@@ -46,4 +46,12 @@ public sealed class SqlAuditLog(StoreDatabase database) : IAuditLog
 
         return events;
     }
+
+    public async Task<int> PurgeBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using DbCommand command = SqlCommands.Create(writer.Connection, null, "DELETE FROM audit_events WHERE at < @before")
+            .With("@before", StoreDatabase.ToUnixMilliseconds(before));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 }

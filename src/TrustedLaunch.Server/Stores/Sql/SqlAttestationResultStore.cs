@@ -12,7 +12,19 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
         ArgumentNullException.ThrowIfNull(record);
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
+        await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // The VM's posture work first: its row lock (PostgreSQL) orders the results of one VM by commit, and a claim
+        // (FOR UPDATE SKIP LOCKED) passes over a VM whose result is being stored (docs/scale-out.md, posture work).
+        await using (DbCommand work = SqlCommands.Create(connection, transaction,
+                "INSERT INTO posture_work (vm_id, stored_seq, done_seq, folded_result_id) VALUES (@vm, 1, 0, 0) " +
+                "ON CONFLICT (vm_id) DO UPDATE SET stored_seq = posture_work.stored_seq + 1")
+            .With("@vm", SqlNonceStore.VmKey(record.VmId)))
+        {
+            await work.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await using DbCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = """
             INSERT INTO attestation_results (vm_id, at, verdict, reason, component, message, claims_json, token_id)
             VALUES (@vm, @at, @verdict, @reason, @component, @message, @claims, @token)
@@ -27,6 +39,7 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
         command.With("@claims", (object?)record.ClaimsJson ?? DBNull.Value);
         command.With("@token", (object?)record.TokenId ?? DBNull.Value);
         long id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
         return record with { Id = id };
     }
 

@@ -19,8 +19,16 @@ public abstract class SqlDialect
     /// <summary>The integer value of the top-level member <paramref name="member"/> of the JSON document in <paramref name="column"/>.</summary>
     public abstract string JsonInteger(string column, string member);
 
+    /// <summary>
+    /// Appended to a sub-select that picks rows to claim: on PostgreSQL the rows are locked and those another transaction
+    /// holds are skipped (<c>FOR UPDATE SKIP LOCKED</c>); SQLite's one writer makes the claiming statement exclusive as it is.
+    /// </summary>
+    public abstract string SkipLocked { get; }
+
     private sealed class SqliteDialect : SqlDialect
     {
+        public override string SkipLocked => "";
+
         public override string Greatest(string left, string right) => $"MAX({left}, {right})";
 
         public override string JsonText(string column, string member) => $"json_extract({column}, '$.{member}')";
@@ -30,6 +38,8 @@ public abstract class SqlDialect
 
     private sealed class PostgresDialect : SqlDialect
     {
+        public override string SkipLocked => " FOR UPDATE SKIP LOCKED";
+
         public override string Greatest(string left, string right) => $"GREATEST({left}, {right})";
 
         public override string JsonText(string column, string member) => $"({column}::jsonb ->> '{member}')";

@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 12;
+    public const int Version = 13;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -363,6 +363,24 @@ public static partial class StoreSchema
             record_json TEXT NOT NULL,
             PRIMARY KEY (subscription_id, group_key, name_key));
         CREATE INDEX snapshots_host ON snapshots (host_key);
+        """,
+        // 13: posture work claimed per VM by any replica (docs/scale-out.md): a stored result bumps stored_seq; a claim
+        // (FOR UPDATE SKIP LOCKED on PostgreSQL) sets claimed_by/claimed_until; the evaluation folds the VM's results after
+        // folded_result_id and, in its own transaction, moves folded_result_id and done_seq only while the claim is still its own.
+        // Existing VMs start at the results cursor the leader-only worker had reached.
+        """
+        CREATE TABLE posture_work (
+            vm_id TEXT PRIMARY KEY NOT NULL,
+            stored_seq INTEGER NOT NULL,
+            done_seq INTEGER NOT NULL,
+            folded_result_id INTEGER NOT NULL,
+            claimed_by TEXT NULL,
+            claimed_until INTEGER NULL);
+        CREATE INDEX posture_work_pending ON posture_work (vm_id) WHERE stored_seq > done_seq;
+        INSERT INTO posture_work (vm_id, stored_seq, done_seq, folded_result_id)
+            SELECT r.vm_id, CASE WHEN MAX(r.id) > c.value THEN 1 ELSE 0 END, 0, c.value
+            FROM attestation_results r, (SELECT COALESCE(MAX(value), 0) AS value FROM posture_cursors WHERE name = 'attestation-results') c
+            GROUP BY r.vm_id, c.value;
         """,
     ];
 

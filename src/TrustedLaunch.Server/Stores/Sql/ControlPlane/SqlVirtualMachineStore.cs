@@ -37,6 +37,26 @@ public sealed class SqlVirtualMachineStore(StoreDatabase database) : IVirtualMac
         return await ReadOneAsync(command, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<VirtualMachineRecord>> GetByVmIdsAsync(IReadOnlyCollection<Guid> vmIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vmIds);
+        var found = new List<VirtualMachineRecord>(vmIds.Count);
+        // Bound per statement: SQLite binds each id.
+        foreach (Guid[] chunk in vmIds.Chunk(500))
+        {
+            await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
+            await using DbCommand command = SqlCommands.Create(connection, null,
+                $"SELECT {Columns} FROM virtual_machines WHERE vm_id IN ({string.Join(",", chunk.Select((_, i) => "@v" + i))})");
+            for (int i = 0; i < chunk.Length; i++)
+                command.With("@v" + i, chunk[i].ToString("D"));
+            await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                found.Add(Read(reader));
+        }
+
+        return found;
+    }
+
     public async Task<Page<VirtualMachineRecord>> ListAsync(string subscriptionId, string? resourceGroup, string? continuationToken, int pageSize,
         CancellationToken cancellationToken)
     {

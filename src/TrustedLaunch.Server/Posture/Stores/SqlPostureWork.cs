@@ -1,0 +1,101 @@
+using System.Data.Common;
+using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Server.Stores.Sql;
+
+namespace TrustedLaunch.Server.Posture.Stores;
+
+/// <summary>
+/// Posture's work per VM (<c>posture_work</c>), claimed by whichever replica asks first (docs/scale-out.md, posture work).
+/// Storing a result bumps the VM's <c>stored_seq</c> (<see cref="SqlAttestationResultStore"/>); <see cref="ClaimAsync"/>
+/// takes VMs with unfolded results that nobody holds (or whose claim expired) into <c>claimed_by/claimed_until</c>, with
+/// <c>FOR UPDATE SKIP LOCKED</c> on PostgreSQL so concurrent claimers never wait on each other nor take the same VM;
+/// <see cref="ReleaseAsync"/>, inside the transaction that writes what the results raised, moves the VM's
+/// <c>folded_result_id</c> only while the claim is still the claimer's and nobody folded meanwhile. So a result is folded
+/// by exactly one committed evaluation, and a claimer that died leaves its VMs to the next claimer once the claim expires.
+/// </summary>
+public sealed class SqlPostureWork(StoreDatabase database)
+{
+    private static readonly string ResultColumns = string.Join(", ", SqlPostureStore.ResultColumnNames.Select(c => "r." + c));
+
+    /// <summary>Claims up to <paramref name="limit"/> VMs with unfolded results for <paramref name="claimant"/> until <paramref name="until"/>.</summary>
+    public async Task<IReadOnlyList<PostureClaim>> ClaimAsync(string claimant, DateTimeOffset now, DateTimeOffset until, int limit,
+        CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(claimant);
+        await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
+        // The claimant's own expired or unreleased claims are taken again (a batch whose write lost a race).
+        await using DbCommand command = SqlCommands.Create(writer.Connection, null,
+                "UPDATE posture_work SET claimed_by = @me, claimed_until = @until WHERE vm_id IN (SELECT vm_id FROM posture_work " +
+                "WHERE stored_seq > done_seq AND (claimed_until IS NULL OR claimed_until <= @now OR claimed_by = @me) " +
+                $"LIMIT @limit{database.Dialect.SkipLocked}) RETURNING vm_id, folded_result_id, stored_seq")
+            .With("@me", claimant).With("@until", StoreDatabase.ToUnixMilliseconds(until)).With("@now", StoreDatabase.ToUnixMilliseconds(now))
+            .With("@limit", limit);
+        var claims = new List<PostureClaim>();
+        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            claims.Add(new PostureClaim(Guid.Parse(reader.GetString(0)), reader.GetInt64(1), reader.GetInt64(2)));
+        return claims;
+    }
+
+    /// <summary>The results of the claimed VMs after each one's fold point, oldest first: one index range per VM, whatever its history.</summary>
+    public async Task<IReadOnlyList<AttestationRecord>> ClaimedResultsAsync(IReadOnlyList<PostureClaim> claims, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        var results = new List<AttestationRecord>();
+        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
+        foreach (PostureClaim[] chunk in claims.Chunk(500))
+        {
+            // (vm_id = @v AND id > @f) OR …: a range of the (vm_id, id) index each (a join from posture_work was planned as
+            // a scan of every result).
+            await using DbCommand command = SqlCommands.Create(connection, null,
+                $"SELECT {ResultColumns} FROM attestation_results r WHERE " +
+                string.Join(" OR ", chunk.Select((_, i) => $"(r.vm_id = @v{i} AND r.id > @f{i})")));
+            for (int i = 0; i < chunk.Length; i++)
+                command.With("@v" + i, chunk[i].VmId.ToString("D")).With("@f" + i, chunk[i].FoldedResultId);
+            results.AddRange(await SqlPostureStore.ReadResultsAsync(command, cancellationToken));
+        }
+
+        results.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return results;
+    }
+
+    /// <summary>How many VMs have results stored that no committed evaluation has folded yet.</summary>
+    public async Task<long> PendingAsync(CancellationToken cancellationToken)
+    {
+        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
+        await using DbCommand command = SqlCommands.Create(connection, null, "SELECT COUNT(*) FROM posture_work WHERE stored_seq > done_seq");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Inside the batch's transaction: each claim released with its VM's results folded up to <see cref="PostureRelease.FoldedResultId"/>,
+    /// only where the claim is still <paramref name="claimant"/>'s and the VM's fold point is the one it claimed. False when any is not.
+    /// </summary>
+    internal static async Task<bool> ReleaseAsync(DbConnection connection, DbTransaction transaction, string? claimant,
+        IReadOnlyList<PostureRelease> releases, CancellationToken cancellationToken)
+    {
+        if (releases.Count == 0)
+            return true;
+        await using DbCommand command = SqlCommands.Create(connection, transaction,
+            "UPDATE posture_work SET folded_result_id = @to, done_seq = @seq, claimed_by = NULL, claimed_until = NULL " +
+            "WHERE vm_id = @v AND claimed_by = @me AND folded_result_id = @from");
+        command.With("@me", claimant).With("@v", "").With("@to", 0L).With("@seq", 0L).With("@from", 0L);
+        foreach (PostureRelease release in releases)
+        {
+            command.Parameters["@v"].Value = release.VmId.ToString("D");
+            command.Parameters["@to"].Value = release.FoldedResultId;
+            command.Parameters["@seq"].Value = release.StoredSeq;
+            command.Parameters["@from"].Value = release.ClaimedFrom;
+            if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+                return false;
+        }
+
+        return true;
+    }
+}
+
+/// <summary>A VM claimed: its results after <paramref name="FoldedResultId"/> are to be folded; <paramref name="StoredSeq"/> counts what was stored by then.</summary>
+public readonly record struct PostureClaim(Guid VmId, long FoldedResultId, long StoredSeq);
+
+/// <summary>A claim given back: the VM's results folded from <paramref name="ClaimedFrom"/> up to <paramref name="FoldedResultId"/>.</summary>
+public readonly record struct PostureRelease(Guid VmId, long ClaimedFrom, long FoldedResultId, long StoredSeq);
