@@ -119,12 +119,88 @@ public sealed class PortalSignInBrowserTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A Contributor (of the subscription) presses the Secure Boot recommendation's Fix button for a real VM that booted
+    /// without Secure Boot: the portal posts <c>…/remediate</c> with the Contributor's key (audited as it), the platform
+    /// deallocates the VM, turns Secure Boot on and boots it again, and the recommendation turns Healthy on the page.
+    /// </summary>
+    [Fact]
+    public async Task Contributor_FixButton_RemediatesARealVmWithoutSecureBoot_RecommendationTurnsHealthy()
+    {
+        using PlatformHome home = PlatformHome.Fresh("tl-test-portal-fix");
+        TimeSpan boot = TimeSpan.FromMinutes(10);
+        try
+        {
+            Build(home, "image", "build", "debian-12");
+            home.StartServer("--auth");
+            (_, string owner) = Principal(home, "Owner");
+            Assert.Equal(0, home.Tl("group", "create", "-n", Group, "--token", owner).ExitCode);
+            string subscription = home.TlJson("group", "show", "-n", Group, "--token", owner).GetProperty("id").GetString()!.Split('/')[2];
+            (string contributorApp, string contributor) = Principal(home, "Contributor", $"/subscriptions/{subscription}");
+            ToolResult created = home.Tl("vm", "create", "-g", Group, "-n", "sboff", "--image", "debian-12", "--size", "Standard_B1s", "--security-type", "TrustedLaunch",
+                "--enable-secure-boot", "false", "--enable-vtpm", "true", "--os-disk-delete-option", "Delete", "--no-wait", "--token", contributor);
+            Assert.True(created.ExitCode == 0, created.ToString());
+
+            await using PortalBrowser browser = await PortalBrowser.LaunchAsync();
+            IPage page = browser.Page;
+            WaitBooted(home, "sboff", contributor, boot);
+            await page.GotoAsync(home.Url + "/portal/signin?returnUrl=%2Fportal%2Frecommendations");
+            await page.GetByLabel("API key or bearer token").FillAsync(contributor);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("/portal/recommendations$"));
+
+            // The VM boots without Secure Boot; its Secure Boot recommendation turns Unhealthy and offers Fix.
+            ILocator fix = page.GetByRole(AriaRole.Button, new() { Name = "Fix sboff" });
+            await ReloadUntilAsync(page, home.Url + "/portal/recommendations", () => fix.CountAsync(), boot, "the Fix button for sboff");
+            await browser.ScreenshotAsync("recommendations-fix");
+            await fix.ClickAsync();
+            await Expect(page.Locator("p.notice", new() { HasText = "Remediation" })).ToContainTextAsync("Remediation started");
+            Assert.Contains(await AuditAsync(home, owner), e => e.Method == "POST" && e.Path.EndsWith("/remediate", StringComparison.Ordinal)
+                && e.Caller.Contains(contributorApp, StringComparison.Ordinal) && e.Status == 202);
+
+            // The platform deallocates, turns Secure Boot on and boots it again: the recommendation turns Healthy.
+            ILocator healthy = page.Locator($"section[data-recommendation='{TrustedLaunch.Posture.Assessments.Recommendations.SecureBoot.Key}'] tr", new() { HasText = "sboff" })
+                .Locator("td.Healthy");
+            await ReloadUntilAsync(page, home.Url + "/portal/recommendations", () => healthy.CountAsync(), boot, "sboff Healthy after the fix");
+            WaitBooted(home, "sboff", contributor, boot);
+            Assert.Contains("TL-GUEST: secure-boot=enabled", home.Tl("vm", "boot-log", "-g", Group, "-n", "sboff", "--token", contributor).StandardOutput, StringComparison.Ordinal);
+            Assert.True(home.TlJson("vm", "show", "-g", Group, "-n", "sboff", "--token", contributor).GetProperty("properties").GetProperty("securityProfile")
+                .GetProperty("uefiSettings").GetProperty("secureBootEnabled").GetBoolean());
+            Assert.Equal(0, home.Tl("vm", "delete", "-g", Group, "-n", "sboff", "--yes", "--token", contributor).ExitCode);
+        }
+        catch
+        {
+            output.WriteLine(home.Logs());
+            throw;
+        }
+    }
+
+    private static void WaitBooted(PlatformHome home, string vm, string key, TimeSpan timeout)
+    {
+        string[] Codes() => home.TlJson("vm", "get-instance-view", "-g", Group, "-n", vm, "--token", key).GetProperty("properties").GetProperty("instanceView")
+            .GetProperty("statuses").EnumerateArray().Select(s => s.GetProperty("code").GetString()!).ToArray();
+        PlatformHome.WaitUntil(() => Codes() is var codes && codes.Contains("PowerState/running") && codes.Contains("BootVerdict/booted"), timeout,
+            $"{vm} did not boot: {string.Join(", ", Codes())}");
+    }
+
+    // Loads the page again (a GET, never a re-sent form) until the locator counts something.
+    private static async Task ReloadUntilAsync(IPage page, string url, Func<Task<int>> count, TimeSpan timeout, string what)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        while (await count() == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{what} did not appear in {timeout}.");
+            await Task.Delay(5000);
+            await page.GotoAsync(url);
+        }
+    }
+
     private sealed record AuditEntry(string Caller, string Method, string Path, int Status, string Outcome);
 
-    private static (string AppId, string Key) Principal(PlatformHome home, string role)
+    private static (string AppId, string Key) Principal(PlatformHome home, string role, string scope = "/")
     {
         ToolResult created = home.TlProcess(TimeSpan.FromMinutes(2), "server", "principal", "create", "--data", home.Path, "--name", "portal " + role,
-            "--role", role, "--scope", "/", "--json");
+            "--role", role, "--scope", scope, "--json");
         Assert.True(created.ExitCode == 0, created.ToString());
         JsonElement json = JsonDocument.Parse(created.StandardOutput).RootElement;
         return (json.GetProperty("appId").GetString()!, json.GetProperty("secret").GetString()!);
