@@ -73,6 +73,7 @@ public static class AttestationServiceHost
 
         WebApplication app = builder.Build();
         app.Use(ProblemOnErrorAsync);
+        app.UsePortalCredentials();
         app.UseServiceSecurity();
         VmAttestationEndpoints.Map(app);
         KeyChangeEndpoints.Map(app);

@@ -39,6 +39,14 @@ public sealed class PortalBrowser : IAsyncDisposable
         return new PortalBrowser(playwright, browser, page);
     }
 
+    /// <summary>A page in a fresh browser context (its own cookies): another person at another browser.</summary>
+    public async Task<IPage> NewSessionAsync()
+    {
+        IPage page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        page.SetDefaultTimeout(30_000);
+        return page;
+    }
+
     /// <summary>Saves a full-page screenshot as <c>NAME.png</c> when <c>TL_PORTAL_SCREENSHOTS</c> names a folder.</summary>
     public async Task ScreenshotAsync(string name)
     {

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 
 namespace TrustedLaunch.Portal.Data;
 
@@ -15,16 +16,23 @@ public sealed record ArmReply(HttpStatusCode Status, JsonElement? Body)
     public string ErrorMessage => Body is JsonElement body && body.TryGetProperty("error", out JsonElement error) && error.TryGetProperty("message", out JsonElement message)
         ? message.GetString() ?? Status.ToString()
         : $"{(int)Status} {Status}";
+
+    /// <summary>The messages of the error's details when it has any (a create's rule violations), else <see cref="ErrorMessage"/>.</summary>
+    public string DetailedMessage => Body is JsonElement body && body.TryGetProperty("error", out JsonElement error) && error.TryGetProperty("details", out JsonElement details)
+        && details.ValueKind == JsonValueKind.Array && details.GetArrayLength() > 0
+        ? string.Join(" ", details.EnumerateArray().Select(d => d.TryGetProperty("message", out JsonElement m) ? m.GetString() : null).OfType<string>())
+        : ErrorMessage;
 }
 
 /// <summary>
 /// The portal as a client of the service's own ARM API (as Azure's portal is of ARM): posture, alerts and attestation
 /// history are read and changed through the same endpoints the CLI uses, so their rules live in one place. The calls go
-/// to the service's own loopback address. When the API authenticates its callers, this is where the signed-in user's
-/// credential is forwarded.
+/// to the service's own loopback address, each with the credential of the portal request it serves (the signed-in
+/// user's, <see cref="PortalSignIn"/>), so RBAC and the audit log see the real caller, never the portal.
 /// </summary>
-public sealed class PortalArmClient(IServer server) : IDisposable
+public sealed class PortalArmClient(IServer server, IHttpContextAccessor requests) : IDisposable
 {
+    public const string ComputeApi = "2024-07-01";
     public const string SecurityAlertsApi = "2022-01-01";
     public const string AssessmentsApi = "2021-06-01";
     public const string SuppressionRulesApi = "2019-01-01-preview";
@@ -36,14 +44,25 @@ public sealed class PortalArmClient(IServer server) : IDisposable
     public Task<ArmReply> GetAsync(string path, string? apiVersion, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, path, apiVersion, null, cancellationToken);
 
+    /// <summary>Tries <paramref name="credential"/> against the API (the subscription list answers any principal that authenticates).</summary>
+    public Task<ArmReply> ProbeAsync(string credential, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "/subscriptions", "2022-12-01", null, cancellationToken, credential: "Bearer " + credential);
+
     public Task<ArmReply> PostAsync(string path, string? apiVersion, string? json, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, path, apiVersion, json, cancellationToken);
 
-    public async Task<ArmReply> SendAsync(HttpMethod method, string path, string? apiVersion, string? json, CancellationToken cancellationToken)
+    /// <param name="createOnly">Sends <c>If-None-Match: *</c>: a PUT that must not replace an existing resource.</param>
+    /// <param name="credential">The <c>Authorization</c> value to send; by default, the one of the portal request being served.</param>
+    public async Task<ArmReply> SendAsync(HttpMethod method, string path, string? apiVersion, string? json, CancellationToken cancellationToken, bool createOnly = false,
+        string? credential = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         string query = apiVersion is null ? "" : (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "api-version=" + apiVersion;
         using var request = new HttpRequestMessage(method, new Uri(BaseAddress(), path + query));
+        if ((credential ?? requests.HttpContext?.Request.Headers.Authorization.ToString()) is { Length: > 0 } authorization)
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        if (createOnly)
+            request.Headers.TryAddWithoutValidation("If-None-Match", "*");
         if (json is not null)
             request.Content = new StringContent(json, Encoding.UTF8, "application/json");
         using HttpResponseMessage response = await _http.SendAsync(request, cancellationToken);

@@ -39,8 +39,10 @@ public sealed class VmTable(SubscriptionService subscriptions, VirtualMachineSer
     public async Task<string> SubscriptionIdAsync(CancellationToken cancellationToken) =>
         (await subscriptions.EnsureDefaultAsync(cancellationToken)).SubscriptionId;
 
-    public async Task<IReadOnlyList<VmRow>> RowsAsync(CancellationToken cancellationToken)
+    /// <summary>The VMs <paramref name="user"/> may see (every VM when authentication is off).</summary>
+    public async Task<IReadOnlyList<VmRow>> RowsAsync(PortalUser user, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(user);
         string subscriptionId = await SubscriptionIdAsync(cancellationToken);
         Dictionary<string, bool> alive = (await hosts.ListAsync(cancellationToken)).ToDictionary(h => h.Name, placement.IsAlive, StringComparer.OrdinalIgnoreCase);
         var rows = new List<VmRow>();
@@ -48,7 +50,7 @@ public sealed class VmTable(SubscriptionService subscriptions, VirtualMachineSer
         do
         {
             ArmResult<Page<VirtualMachineRecord>> page = await vms.ListAsync(subscriptionId, null, token, cancellationToken);
-            foreach (VirtualMachineRecord vm in page.Value?.Items ?? [])
+            foreach (VirtualMachineRecord vm in (page.Value?.Items ?? []).Where(vm => user.SeesGroup(vm.SubscriptionId, vm.ResourceGroup)))
                 rows.Add(await RowAsync(vm, alive, cancellationToken));
             token = page.Value?.ContinuationToken;
         }
@@ -56,9 +58,13 @@ public sealed class VmTable(SubscriptionService subscriptions, VirtualMachineSer
         return rows;
     }
 
-    public async Task<VmRow?> FindAsync(string resourceGroup, string name, CancellationToken cancellationToken)
+    /// <summary>The VM, or null when it does not exist or <paramref name="user"/> may not see it.</summary>
+    public async Task<VmRow?> FindAsync(PortalUser user, string resourceGroup, string name, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(user);
         string subscriptionId = await SubscriptionIdAsync(cancellationToken);
+        if (!user.SeesGroup(subscriptionId, resourceGroup))
+            return null;
         ArmResult<VirtualMachineRecord> found = await vms.GetAsync(new VirtualMachineKey(subscriptionId, resourceGroup, name), cancellationToken);
         if (found.Value is not VirtualMachineRecord vm)
             return null;

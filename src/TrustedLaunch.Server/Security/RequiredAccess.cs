@@ -44,6 +44,15 @@ public sealed record RequiredAccess(PermissionKind Kind, AccessLevel Access, str
             return new(PermissionKind.Public, AccessLevel.Read, "");
         if (Is(0, "subscriptions"))
             return Arm(method, s, access);
+        // The portal: sign-in and sign-out are open; every other page needs a principal (what it shows and does is then
+        // decided by the API it calls with that principal's credential), and a change needs a role that writes somewhere.
+        if (Is(0, "portal"))
+        {
+            return s.Length == 2 && (Is(1, "signin") || Is(1, "signout"))
+                ? new(PermissionKind.Public, AccessLevel.Read, "")
+                : new(PermissionKind.Filtered, access, "TrustedLaunch/portal/" + (read ? "read" : "write"));
+        }
+
         if (Is(0, "v1") && Is(1, "vms") && s.Length >= 3 && Guid.TryParse(Seg(2), out Guid vmId))
         {
             string rest = string.Join('/', s.Skip(3));

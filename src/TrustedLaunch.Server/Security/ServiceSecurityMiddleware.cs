@@ -95,7 +95,7 @@ internal sealed class ServiceSecurityMiddleware(RequestDelegate next, ServiceSec
             }
 
             case PermissionKind.Filtered:
-                if (caller.Kind == CallerKind.Host || (permission.Access == AccessLevel.ManageAccess && !caller.Assignments.Any(a => a.Grants(AccessLevel.ManageAccess))))
+                if (caller.Kind == CallerKind.Host || (permission.Access >= AccessLevel.Write && !caller.Assignments.Any(a => a.Grants(permission.Access))))
                     return Forbidden(caller, permission.Action, permission.Scope);
                 return permission.SubscriptionId is string subscription && !caller.Sees(permission.Scope)
                     ? ArmErrors.SubscriptionNotFound(subscription)

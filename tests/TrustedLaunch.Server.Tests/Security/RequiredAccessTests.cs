@@ -39,6 +39,19 @@ public sealed class RequiredAccessTests
         Assert.Equal(PermissionKind.Public, RequiredAccess.Classify(method, path).Kind);
 
     [Theory]
+    [InlineData("GET", "/portal/signin", PermissionKind.Public, AccessLevel.Read)]
+    [InlineData("POST", "/portal/signin", PermissionKind.Public, AccessLevel.Read)]
+    [InlineData("POST", "/portal/signout", PermissionKind.Public, AccessLevel.Read)]
+    [InlineData("GET", "/portal/vms", PermissionKind.Filtered, AccessLevel.Read)]
+    [InlineData("POST", "/portal/vms/rg/vm1/confirm/delete", PermissionKind.Filtered, AccessLevel.Write)]
+    [InlineData("POST", "/portal/signin/x", PermissionKind.Filtered, AccessLevel.Write)]
+    public void Portal_SignInOpen_PagesNeedAPrincipal_PostsOneThatWrites(string method, string path, PermissionKind kind, AccessLevel access)
+    {
+        RequiredAccess required = RequiredAccess.Classify(method, path);
+        Assert.Equal((kind, access), (required.Kind, required.Access));
+    }
+
+    [Theory]
     [InlineData("POST", "/v1/vms/6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b/challenges", PermissionKind.VmRelay, AccessLevel.Write)]
     [InlineData("POST", "/v1/vms/6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b/attestations", PermissionKind.VmRelay, AccessLevel.Write)]
     [InlineData("GET", "/v1/vms/6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b/attestations/latest", PermissionKind.Vm, AccessLevel.AttestationRead)]
