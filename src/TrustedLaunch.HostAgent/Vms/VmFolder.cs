@@ -17,6 +17,9 @@ public sealed record AppliedState
 
     /// <summary>How the VM was last started: UEFI Secure Boot enforced (its variable store is written back after a run).</summary>
     public bool SecureBoot { get; init; }
+
+    /// <summary>The outcome of the last Secure Boot key update applied to the VMGS (sent again while the control plane still shows it pending).</summary>
+    public TrustedLaunch.ControlPlane.Model.SecureBootKeyUpdateReport? KeyUpdate { get; init; }
 }
 
 /// <summary>

@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 11;
+    public const int Version = 12;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -349,6 +349,9 @@ public static partial class StoreSchema
             body_json TEXT NOT NULL,
             changed_at INTEGER NOT NULL,
             PRIMARY KEY (subscription_id, group_key, type_key, name_key));
+        """,
+        """
+        ALTER TABLE virtual_machines ADD COLUMN secure_boot_key_update_json TEXT NULL;
         """,
     ];
 
