@@ -27,8 +27,8 @@ internal static class SecureBootKeyRollover
             template = parsed;
         }
 
-        // Not through a byte[]?: a null array converts to an empty (not a null) ReadOnlyMemory.
-        ReadOnlyMemory<byte>? dbx = update.DbxUpdate is null ? null : Convert.FromBase64String(update.DbxUpdate);
+        // Typed on both arms: a null byte[] would convert to an empty (not a null) ReadOnlyMemory, read as an empty dbx update.
+        ReadOnlyMemory<byte>? dbx = update.DbxUpdate is null ? (ReadOnlyMemory<byte>?)null : Convert.FromBase64String(update.DbxUpdate);
         var request = new KeyUpdateRequest { Template = template, DbxUpdate = dbx, DbxUpdateName = update.DbxUpdateName };
         IReadOnlyList<BootBinary> bootChain = [.. EspBootBinaries.Read(diskPath).Select(b => new BootBinary(b.Path, b.Content))];
 
