@@ -38,6 +38,10 @@ public sealed class SecureBootRemediation(
 
     private static readonly byte[] EnableSecureBoot = Encoding.UTF8.GetBytes("""{"properties":{"securityProfile":{"uefiSettings":{"secureBootEnabled":true}}}}""");
 
+    /// <summary>The steps of the remediation of <paramref name="recommendationKey"/>.</summary>
+    public static IReadOnlyList<string> StepsOf(string recommendationKey) =>
+        recommendationKey == SecureBootRolloverRecommendations.Certificates2023.Key ? CertificateSteps : SecureBootSteps;
+
     /// <summary>True for the recommendations the platform fixes itself.</summary>
     public static bool Remediates(string recommendationKey) =>
         recommendationKey == Recommendations.SecureBoot.Key || recommendationKey == SecureBootRolloverRecommendations.Certificates2023.Key;
@@ -105,7 +109,7 @@ public sealed class SecureBootRemediation(
             RemediationRecord current = remediation;
             try
             {
-                string[] steps = current.Key == SecureBootRolloverRecommendations.Certificates2023.Key ? CertificateSteps : SecureBootSteps;
+                IReadOnlyList<string> steps = StepsOf(current.Key);
                 foreach (string step in steps.SkipWhile(s => s != current.Step))
                 {
                     current = current with { Step = step };

@@ -136,6 +136,61 @@ public sealed class SecureBootKeyUpdateApiTests : IAsyncLifetime
         Assert.Contains($"VM '{standard}' is not a Trusted Launch VM", rows[standard].GetProperty("error").GetProperty("message").GetString()!, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Certificates2023Remediation_DeallocatesUpdatesKeysThroughTheOperationStarts()
+    {
+        (string group, string name, _) = await _arm.CreateRunningVmAsync(ArmTestService.TrustedLaunch());
+        string assessment = $"{_arm.VmPath(group, name)}/providers/Microsoft.Security/assessments/5c1d7e0a-2b9f-4f3e-9a64-2026b007ca23";
+
+        ArmAnswer started = await _arm.SendAsync(HttpMethod.Post, assessment + "/remediate?api-version=2021-06-01");
+        Assert.True(started.Status == HttpStatusCode.Accepted, started.ToString());
+        Assert.Equal(["Deallocate", "UpdateKeys", "Start"], started.Body.GetProperty("steps").EnumerateArray().Select(s => s.GetString()));
+        JsonElement remediation = default;
+        string? told = null;
+        for (int i = 0; i < 200; i++)
+        {
+            if (await ConvergeAnsweringKeyUpdatesAsync() is string template)
+                told = template;
+            remediation = (await _arm.GetAsync(assessment + "/remediation?api-version=2021-06-01")).Body;
+            if (remediation.GetProperty("status").GetString() != "InProgress")
+                break;
+            await Task.Delay(50);
+        }
+
+        Assert.True(remediation.GetProperty("status").GetString() == "Succeeded", remediation.ToString());
+        Assert.Equal("microsoft", told);
+        JsonElement view = await InstanceViewAsync(group, name);
+        Assert.Equal("Applied", view.GetProperty("x-tl-secureBootKeyUpdate").GetProperty("outcome").GetString());
+        Assert.Contains(Statuses(view), s => s == "PowerState/running");
+    }
+
+    /// <summary>Converges every VM as the fake host does, and applies a pending key update (Applied); answers the template it was told, if any.</summary>
+    private async Task<string?> ConvergeAnsweringKeyUpdatesAsync()
+    {
+        string? template = null;
+        var reports = new List<JsonObject>();
+        foreach (JsonElement vm in (await _arm.Host.PollAsync()).GetProperty("virtualMachines").EnumerateArray())
+        {
+            string desired = vm.GetProperty("desiredPowerState").GetString()!;
+            JsonObject report = FakeHost.Report(vm, desired, bootVerdict: desired == "Running" ? "booted" : null);
+            if (vm.TryGetProperty("secureBootKeyUpdate", out JsonElement update))
+            {
+                template = update.GetProperty("template").GetString();
+                report["secureBootKeyUpdate"] = new JsonObject
+                {
+                    ["operationId"] = update.GetProperty("operationId").GetString(), ["outcome"] = "Applied", ["message"] = "4 entries changed.",
+                    ["before"] = Digests(kek: 1, dbx: 0), ["after"] = Digests(kek: 2, dbx: 0),
+                };
+            }
+
+            reports.Add(report);
+        }
+
+        if (reports.Count > 0)
+            Assert.Equal(HttpStatusCode.OK, (await _arm.Host.ReportAsync([.. reports])).Status);
+        return template;
+    }
+
     private Task<ArmAnswer> UpdateAsync(string group, string name, JsonNode body) =>
         _arm.SendAsync(HttpMethod.Post, ArmTestService.WithApi(_arm.VmPath(group, name) + "/x-tl-updateSecureBootKeys"), body);
 
