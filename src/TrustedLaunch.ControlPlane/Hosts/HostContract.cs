@@ -118,6 +118,12 @@ public sealed record VmAssignment
     /// <summary>Increases with every request to attest the VM now: attest when it is above the one last handled.</summary>
     public long AttestationGeneration { get; init; }
 
+    /// <summary>
+    /// A Secure Boot key update to apply to the VM's VMGS while the VM is not running: now when it is stopped or
+    /// deallocated, else before its next start. Report the outcome with its operation id.
+    /// </summary>
+    public SecureBootKeyUpdateAssignment? SecureBootKeyUpdate { get; init; }
+
     public required VmRuntimeSpec Spec { get; init; }
 }
 
@@ -208,6 +214,9 @@ public sealed record VmReport
 
     /// <summary>The vTPM's identity keys (EK and AK public keys and certificates), reported once the host has made its guest state.</summary>
     public IReadOnlyList<VTpmKeyReport>? VTpmKeys { get; init; }
+
+    /// <summary>The outcome of the assignment's Secure Boot key update, once the host has applied (or refused) it.</summary>
+    public SecureBootKeyUpdateReport? SecureBootKeyUpdate { get; init; }
 }
 
 /// <summary>One identity key of a VM's vTPM, as its host read it from the vTPM when it manufactured it.</summary>

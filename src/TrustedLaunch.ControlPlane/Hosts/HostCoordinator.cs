@@ -21,6 +21,7 @@ public sealed class HostCoordinator(
     HostSignals signals,
     IAttestationEnrollment enrollment,
     Snapshots.SnapshotService snapshots,
+    SecureBootKeyUpdates keyUpdates,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -217,10 +218,16 @@ public sealed class HostCoordinator(
                     completed = pending?.Complete(OperationStatus.Succeeded, now);
                 }
 
-                write = new VirtualMachineWrite
+                List<OperationRecord> done = completed is null ? [] : [completed];
+                if (entry.SecureBootKeyUpdate is SecureBootKeyUpdateReport keyUpdate
+                    && await keyUpdates.ApplyReportAsync(next, keyUpdate, now, cancellationToken) is var (withKeys, keyOperation))
                 {
-                    Key = vm.Key, Record = next, ExpectedSequence = vm.ChangeSequence, Operations = completed is null ? [] : [completed],
-                };
+                    next = withKeys;
+                    if (keyOperation is not null)
+                        done.Add(keyOperation);
+                }
+
+                write = new VirtualMachineWrite { Key = vm.Key, Record = next, ExpectedSequence = vm.ChangeSequence, Operations = done };
             }
 
             if (await machines.WriteAsync(write, cancellationToken) == WriteOutcome.Written)
@@ -276,6 +283,7 @@ public sealed class HostCoordinator(
             DesiredPowerState = vm.ProvisioningState == ProvisioningState.Deleting ? "Deleted" : vm.DesiredPower.ToString(),
             RestartGeneration = vm.RestartGeneration,
             AttestationGeneration = vm.AttestationGeneration,
+            SecureBootKeyUpdate = SecureBootKeyUpdates.Assignment(vm),
             Spec = new VmRuntimeSpec
             {
                 VmSize = properties.HardwareProfile!.VmSize!,

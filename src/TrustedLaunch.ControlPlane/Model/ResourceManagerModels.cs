@@ -84,6 +84,10 @@ public sealed record VirtualMachineInstanceView
     public string? HyperVGeneration { get; init; }
 
     public required IReadOnlyList<InstanceViewStatus> Statuses { get; init; }
+
+    /// <summary>Ours: the VM's latest Secure Boot key update (<c>POST …/x-tl-updateSecureBootKeys</c>), pending or done, and what it changed.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("x-tl-secureBootKeyUpdate")]
+    public SecureBootKeyUpdateRecord? SecureBootKeyUpdate { get; init; }
 }
 
 /// <summary>

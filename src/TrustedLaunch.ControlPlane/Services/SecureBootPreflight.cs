@@ -1,5 +1,6 @@
 using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Catalogs;
+using TrustedLaunch.ControlPlane.Model;
 using TrustedLaunch.ControlPlane.State;
 
 namespace TrustedLaunch.ControlPlane.Services;
@@ -27,8 +28,12 @@ public sealed class SecureBootPreflight(ImageCatalogService images, IBootChainVe
         // at the next start, as in Azure (docs/upgrade.md).
         ImageEntry? image = await images.FindExactAsync(model.Properties.StorageProfile?.ImageReference, cancellationToken);
         string template = model.Properties.TrustedLaunchExtensions?.SecureBootTemplate ?? VmPlanner.MicrosoftTemplate;
-        BootChainVerdict verdict = await verifier.VerifyAsync(image?.FilePath, template, model.Properties.TrustedLaunchExtensions?.SecureBootKeys,
-            cancellationToken);
+        SecureBootKeys? keys = model.Properties.TrustedLaunchExtensions?.SecureBootKeys;
+        // The image's registration already judged its boot loader with the Microsoft template's keys (tl secureboot verify's
+        // code): that verdict answers for it; the disk is read again only for other keys, or when it had no answer.
+        BootChainVerdict verdict = image is not null && template == VmPlanner.MicrosoftTemplate && keys is null && image.SecureBoot.Passes is bool passes
+            ? new BootChainVerdict(passes, "/EFI/BOOT/BOOTX64.EFI", image.SecureBoot.Detail)
+            : await verifier.VerifyAsync(image?.FilePath, template, keys, cancellationToken);
         if (verdict.Allowed != false)
             return null;
         string what = verdict.Binary is null

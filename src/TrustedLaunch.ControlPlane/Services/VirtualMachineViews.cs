@@ -133,13 +133,31 @@ public static class VirtualMachineViews
             });
         }
 
+        if (vm.SecureBootKeyUpdate is SecureBootKeyUpdateRecord keys)
+            statuses.Add(KeyUpdateStatus(keys));
         return new VirtualMachineInstanceView
         {
             ComputerName = vm.Model.Properties.OSProfile?.ComputerName,
             HyperVGeneration = generation?.ToString(),
             Statuses = statuses,
+            SecureBootKeyUpdate = vm.SecureBootKeyUpdate is { } update ? update with { DbxUpdate = null } : null,
         };
     }
+
+    private static InstanceViewStatus KeyUpdateStatus(SecureBootKeyUpdateRecord keys) => new()
+    {
+        Code = "x-tl-SecureBootKeyUpdate/" + char.ToLowerInvariant(keys.State[0]) + keys.State[1..],
+        Level = keys.State == "Failed" ? "Error" : "Info",
+        DisplayStatus = keys.State switch
+        {
+            "Pending" => "Secure Boot key update pending: its host applies it now",
+            "PendingRestart" => "Secure Boot key update pending: applied at the VM's next restart",
+            "Succeeded" => "Secure Boot keys updated" + (keys.Outcome == "Unchanged" ? " (nothing to change)" : ""),
+            _ => "Secure Boot key update refused",
+        },
+        Message = keys.Message ?? $"operation {keys.OperationId}",
+        Time = keys.CompletedAt ?? keys.RequestedAt,
+    };
 
     private static InstanceViewStatus Provisioning(VirtualMachineRecord vm, OperationRecord? pending)
     {

@@ -108,6 +108,9 @@ public sealed record VirtualMachineRecord
     /// <summary>The host's latest report for this VM (boot verdict, console tail, errors).</summary>
     public VmHostReport? LastReport { get; init; }
 
+    /// <summary>The latest Secure Boot key update (<c>POST …/x-tl-updateSecureBootKeys</c>): pending until its host has answered, then its record.</summary>
+    public SecureBootKeyUpdateRecord? SecureBootKeyUpdate { get; init; }
+
     /// <summary>
     /// Set by the store: a database-wide sequence number taken at every write of the row. Writes compare-and-swap on it,
     /// and a host's long-poll token is the highest one among its VMs.

@@ -55,6 +55,9 @@ public enum OperationKind
     Restart,
     Delete,
     DeleteResourceGroup,
+
+    /// <summary><c>POST …/x-tl-updateSecureBootKeys</c>: KEK/db/dbx rewritten in the VM's VMGS by its host.</summary>
+    UpdateSecureBootKeys,
 }
 
 /// <summary>A resource group's <c>provisioningState</c>.</summary>

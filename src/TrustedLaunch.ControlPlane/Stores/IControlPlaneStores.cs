@@ -1,4 +1,5 @@
 using TrustedLaunch.ControlPlane.Catalogs;
+using TrustedLaunch.ControlPlane.Model;
 using TrustedLaunch.ControlPlane.State;
 
 namespace TrustedLaunch.ControlPlane.Stores;
@@ -164,4 +165,15 @@ public interface IAttestationEnrollment
 
     /// <summary>Removes the VM from the registry (nothing happens when it is not registered).</summary>
     Task WithdrawAsync(Guid vmId, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Arms a sanctioned Secure Boot key change on a VM's attestation baseline (implemented by the attestation service): the
+/// next attestation whose PCR 7 shows exactly <c>keys</c> relearns the early-boot baseline for the operation instead of
+/// deviating. Any other PCR 7 change still deviates.
+/// </summary>
+public interface IKeyChangeSanctions
+{
+    /// <summary>False when the VM has no baseline yet (its first passing attestation learns one with the new keys).</summary>
+    Task<bool> ArmAsync(Guid vmId, string operationId, SecureBootKeyDigests keys, CancellationToken cancellationToken);
 }

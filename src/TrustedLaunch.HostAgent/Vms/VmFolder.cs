@@ -20,6 +20,9 @@ public sealed record AppliedState
 
     /// <summary>The VM version of the last snapshot restore applied (a restore is applied once).</summary>
     public long RestoredVersion { get; init; }
+
+    /// <summary>The outcome of the last Secure Boot key update applied to the VMGS (sent again while the control plane still shows it pending).</summary>
+    public TrustedLaunch.ControlPlane.Model.SecureBootKeyUpdateReport? KeyUpdate { get; init; }
 }
 
 /// <summary>

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Hosts;
+using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.HostAgent.GuestState;
 using TrustedLaunch.HostAgent.Attestation;
 using TrustedLaunch.HostAgent.Http;
 using TrustedLaunch.HostAgent.Lifecycle;
@@ -190,6 +192,9 @@ internal sealed class VmSupervisor : IAsyncDisposable
             && restoreVersion > _applied.RestoredVersion && !RestoreSnapshot(desired, restoreId, restoreVersion))
             return false;
 
+        if (_run is null)
+            await ApplyKeyUpdateAsync(desired).ConfigureAwait(false);
+
         bool restart = _applied is not null && desired.RestartGeneration > _applied.RestartGeneration;
         if (_applied is not null && desired.Version <= _applied.Version && !restart && !guestReboot)
         {
@@ -255,6 +260,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
                 return;
         }
 
+        await ApplyKeyUpdateAsync(desired).ConfigureAwait(false); // a key update recorded while the VM ran applies before this start
         bool secureBoot = desired.Spec.HyperVGeneration == "V2" && desired.Spec.SecurityType == "TrustedLaunch" && desired.Spec.SecureBootEnabled;
         VirtualMachine vm;
         try
@@ -371,6 +377,45 @@ internal sealed class VmSupervisor : IAsyncDisposable
             Report(desired.Version, _run is null ? applied.PowerState : "Running", error: Error(code, e.Message));
             return false;
         }
+    }
+
+    /// <summary>
+    /// Applies the assignment's Secure Boot key update to the VMGS of the VM, which is not running (stopped, deallocated, or
+    /// about to start): once per operation, its outcome kept in <c>applied.json</c> and reported (again, while the control
+    /// plane still shows it pending). A refusal changes nothing and the VM starts with its old keys.
+    /// </summary>
+    private async Task ApplyKeyUpdateAsync(VmAssignment desired)
+    {
+        if (desired.SecureBootKeyUpdate is not { } update || _run is not null || !_folder.Exists)
+            return;
+        SecureBootKeyUpdateReport? report = _applied?.KeyUpdate is { } done && done.OperationId == update.OperationId ? done : null;
+        if (report is null)
+        {
+            if (!_folder.HasVmgs)
+                report = SecureBootKeyRollover.Report(update, "NotApplicable", "The VM has no VMGS (Generation 1): it has no Secure Boot keys.");
+            else
+            {
+                try
+                {
+                    report = await Task.Run(() => SecureBootKeyRollover.Apply(_folder.Vmgs, _folder.Disk, _host.HostKeyPath, update)).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is TrustedLaunch.Images.ImageException or TrustedLaunch.Vmgs.Format.VmgsException or IOException
+                    or InvalidDataException or FormatException or TrustedLaunch.Uefi.Format.UefiFormatException or UnauthorizedAccessException
+                    or TrustedLaunch.Storage.SealingKeyException)
+                {
+                    report = SecureBootKeyRollover.Report(update, "Failed", $"The host could not apply the key update: {e.Message}");
+                }
+            }
+
+            Log.Action(_host.Logger, VmId, $"Secure Boot key update {update.OperationId}: {report.Outcome}: {report.Message}");
+            if (_applied is not null)
+            {
+                _applied = _applied with { KeyUpdate = report };
+                _folder.WriteApplied(_applied);
+            }
+        }
+
+        Report(_applied?.Version ?? 0, _applied?.PowerState is null or "Running" ? "Stopped" : _applied.PowerState, keyUpdate: report);
     }
 
     private async Task PowerOffAsync(VmAssignment desired)
@@ -591,7 +636,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
 
     private static bool Attested(VmRuntimeSpec spec) => spec.SecurityType == "TrustedLaunch" && spec.VTpmEnabled && spec.HyperVGeneration == "V2";
 
-    private void Report(long version, string power, BootVerdict? verdict = null, ArmErrorDetail? error = null)
+    private void Report(long version, string power, BootVerdict? verdict = null, ArmErrorDetail? error = null, SecureBootKeyUpdateReport? keyUpdate = null)
     {
         verdict ??= _run?.Verdict;
         IReadOnlyList<VTpmKeyReport>? keys = _newKeys;
@@ -607,6 +652,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
             ConsoleTail = File.Exists(_folder.ConsoleLog) ? ConsoleTail.Read(_folder.ConsoleLog) : null,
             Error = error,
             VTpmKeys = keys,
+            SecureBootKeyUpdate = keyUpdate,
         });
     }
 

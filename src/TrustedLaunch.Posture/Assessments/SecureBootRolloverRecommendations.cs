@@ -16,9 +16,11 @@ public static class SecureBootRolloverRecommendations
         Description = "Microsoft's 2011 Secure Boot CAs expired in 2026 and boot loaders are now signed by the 2023 CAs only. A VM whose db lacks "
             + "Microsoft UEFI CA 2023 refuses the first such boot loader (a shim update), and one whose KEK lacks Microsoft Corporation KEK 2K CA 2023 "
             + "cannot take Microsoft's db/dbx updates signed with it.",
-        RemediationDescription = "Deallocate the VM and add the 2023 CAs to its Secure Boot store: tl vmgs update-keys VM.vmgs --key-file HOST.KEK "
-            + "--disk OSDISK --template microsoft (the 2011 and 2023 CAs together, as Microsoft recommends); the pre-flight refuses if the VM's own "
-            + "boot chain would break. Start it; the next attestation shows the new keys.",
+        RemediationDescription = "Add the 2023 CAs to the VM's Secure Boot store: tl vm secure-boot update-keys -g RG -n NAME --template microsoft "
+            + "(POST …/x-tl-updateSecureBootKeys: the 2011 and 2023 CAs together, as Microsoft recommends), applied by its host while the VM is "
+            + "deallocated or at its next restart; the pre-flight refuses if the VM's own boot chain would break. Remediate (POST …/remediate) does "
+            + "deallocate → update-keys → start; the next attestation shows the new keys and relearns the baseline for the operation.",
+        Remediable = true,
         UserImpact = "Moderate",
         ImplementationEffort = "Low",
         Threats = ["ServiceDisruption", "ElevationOfPrivilege"],
@@ -34,8 +36,8 @@ public static class SecureBootRolloverRecommendations
         Severity = Severity.Low,
         Description = "The VM's forbidden-signature database (dbx) is older than the newest dbx update the operator has loaded: boot loaders Microsoft "
             + "has revoked (BlackLotus-era shims and boot managers) still start on it.",
-        RemediationDescription = "Deallocate the VM and apply the update through its KEK: tl vmgs update-keys VM.vmgs --key-file HOST.KEK --disk OSDISK "
-            + "--dbx-update DBXUpdate.bin. A VM whose KEK holds only the 2023 KEK refuses Microsoft's KEK CA 2011-signed update by name.",
+        RemediationDescription = "Apply the update through the VM's KEK: tl vm secure-boot update-keys -g RG [-n NAME] --dbx-update DBXUpdate.bin "
+            + "(a whole resource group or scale set without -n). A VM whose KEK holds only the 2023 KEK refuses Microsoft's KEK CA 2011-signed update by name.",
         UserImpact = "Low",
         ImplementationEffort = "Low",
         Threats = ["ElevationOfPrivilege"],

@@ -1,3 +1,5 @@
+using TrustedLaunch.Attestation;
+using TrustedLaunch.ControlPlane.Model;
 using TrustedLaunch.ControlPlane.Services;
 using TrustedLaunch.ControlPlane.Stores;
 using TrustedLaunch.Server.Stores;
@@ -37,4 +39,18 @@ public sealed class AttestationEnrollment(IVmRegistry registry, TimeProvider tim
     }
 
     public async Task WithdrawAsync(Guid vmId, CancellationToken cancellationToken) => await registry.RemoveAsync(vmId, cancellationToken);
+}
+
+/// <summary>The control plane's key updates arm their sanctioned relearn on the attestation service's baseline of the VM.</summary>
+public sealed class KeyChangeSanctions(AttestationService attestation, TimeProvider time) : IKeyChangeSanctions
+{
+    public async Task<bool> ArmAsync(Guid vmId, string operationId, SecureBootKeyDigests keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var change = new SanctionedKeyChange
+        {
+            OperationId = operationId, ArmedAt = time.GetUtcNow(), Kek = keys.Kek, Db = keys.Db, DbxCount = keys.DbxCount, DbxDigest = keys.DbxDigest,
+        };
+        return await attestation.ArmKeyChangeAsync(vmId, change, cancellationToken) == true;
+    }
 }

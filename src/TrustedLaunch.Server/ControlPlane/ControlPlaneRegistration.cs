@@ -35,6 +35,8 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<IReferencePolicyLookup, ReferencePolicyLookup>();
         services.TryAddSingleton<IAttestationStatusSource, AttestationStatusSource>();
         services.TryAddSingleton<IAttestationEnrollment, AttestationEnrollment>();
+        services.TryAddSingleton<IKeyChangeSanctions, KeyChangeSanctions>();
+        services.TryAddSingleton<SecureBootKeyUpdates>();
         services.TryAddSingleton<HostSignals>();
         services.TryAddSingleton<Placement>();
         services.TryAddSingleton<SubscriptionService>();

@@ -12,39 +12,53 @@ using TrustedLaunch.Server.Posture.Stores;
 namespace TrustedLaunch.Server.Posture;
 
 /// <summary>
-/// The remediation of "Secure Boot should be enabled": after a pre-flight that the image's boot loader passes Secure
-/// Boot with the VM's keys (the image catalog's <c>secureBootCheck</c>, judged by the code of <c>tl secureboot verify</c>),
-/// deallocate → update (<c>secureBootEnabled: true</c>) → start, each step through the control plane's own operations,
-/// waited for in turn. Refused, with the reason, when the VM would not boot. Its progress is stored; a remediation
-/// interrupted by a restart of the service resumes at its step.
+/// The platform's remediations, each a sequence of the control plane's own operations waited for in turn:
+/// "Secure Boot should be enabled" — pre-flight (<see cref="SecureBootPreflight"/>, the one the update path runs: the boot
+/// chain judged against the VM's keys), then deallocate → update (<c>secureBootEnabled: true</c>) → start; and "Secure Boot
+/// certificates should be updated to the 2023 Microsoft CAs" — deallocate → <c>x-tl-updateSecureBootKeys</c> (template
+/// <c>microsoft</c>; its host's pre-flight against the VM's ESP refuses a change that would break the boot chain) → start,
+/// the start done even when the key update was refused (the VM keeps its old keys, the remediation fails with the reason).
+/// Refused up front, with the reason, when the VM could not take it. Its progress is stored; a remediation interrupted by a
+/// restart of the service resumes at its step.
 /// </summary>
 public sealed class SecureBootRemediation(
     VirtualMachineService vms,
     VirtualMachineLifecycle lifecycle,
     IOperationStore operations,
-    ImageCatalogService images,
+    SecureBootPreflight preflight,
+    SecureBootKeyUpdates keyUpdates,
     SqlPostureStore store,
     PostureSignals signals,
     PostureOptions options,
     TimeProvider time,
     ILogger<SecureBootRemediation> logger)
 {
-    private static readonly string[] Steps = ["Deallocate", "Update", "Start"];
+    private static readonly string[] SecureBootSteps = ["Deallocate", "Update", "Start"];
+    private static readonly string[] CertificateSteps = ["Deallocate", "UpdateKeys", "Start"];
 
     private static readonly byte[] EnableSecureBoot = Encoding.UTF8.GetBytes("""{"properties":{"securityProfile":{"uefiSettings":{"secureBootEnabled":true}}}}""");
 
+    /// <summary>The steps of the remediation of <paramref name="recommendationKey"/>.</summary>
+    public static IReadOnlyList<string> StepsOf(string recommendationKey) =>
+        recommendationKey == SecureBootRolloverRecommendations.Certificates2023.Key ? CertificateSteps : SecureBootSteps;
+
+    /// <summary>True for the recommendations the platform fixes itself.</summary>
+    public static bool Remediates(string recommendationKey) =>
+        recommendationKey == Recommendations.SecureBoot.Key || recommendationKey == SecureBootRolloverRecommendations.Certificates2023.Key;
+
     /// <summary>Pre-flight, then starts the steps in the background; the answer is the stored remediation (InProgress).</summary>
-    public async Task<ArmResult<RemediationRecord>> StartAsync(VirtualMachineKey key, CancellationToken cancellationToken)
+    public async Task<ArmResult<RemediationRecord>> StartAsync(VirtualMachineKey key, string recommendationKey, CancellationToken cancellationToken)
     {
         ArmResult<VirtualMachineRecord> found = await vms.GetAsync(key, cancellationToken);
         if (found.Failure is ArmFailure missing)
             return missing;
         VirtualMachineRecord vm = found.Value!;
-        if (await PreflightAsync(vm, cancellationToken) is ArmFailure refused)
+        bool certificates = recommendationKey == SecureBootRolloverRecommendations.Certificates2023.Key;
+        if ((certificates ? CertificatePreflight(vm) : await PreflightAsync(vm, cancellationToken)) is ArmFailure refused)
             return refused;
         var remediation = new RemediationRecord
         {
-            VmId = vm.VmId, Key = Recommendations.SecureBoot.Key, ResourceId = vm.ResourceId, Status = "InProgress", Step = "Deallocate",
+            VmId = vm.VmId, Key = certificates ? SecureBootRolloverRecommendations.Certificates2023.Key : Recommendations.SecureBoot.Key, ResourceId = vm.ResourceId, Status = "InProgress", Step = "Deallocate",
             StartedAt = time.GetUtcNow(),
         };
         if (!await store.SaveRemediationAsync(remediation, onlyIfNotRunning: true, cancellationToken))
@@ -70,19 +84,23 @@ public sealed class SecureBootRemediation(
             return Refuse("NotTrustedLaunch", $"'{vm.Name}' is not a Trusted Launch VM: Secure Boot cannot be enabled on it (the recommendation is NotApplicable).");
         if (properties.SecurityProfile?.UefiSettings?.SecureBootEnabled == true)
             return Refuse("SecureBootAlreadyEnabled", $"Secure Boot is already enabled on '{vm.Name}'.");
-        if (properties.TrustedLaunchExtensions?.SecureBootTemplate is "custom")
-            return Refuse("SecureBootPreflightFailed",
-                $"'{vm.Name}' enrolls custom Secure Boot keys; the image check judges the boot loader against the Microsoft keys only, so the platform cannot tell whether it would boot. Verify with tl secureboot verify and enable it yourself.");
-        ImageEntry? image = await images.FindExactAsync(properties.StorageProfile?.ImageReference, cancellationToken);
-        if (image is null)
-            return Refuse("SecureBootPreflightFailed", $"The image of '{vm.Name}' is no longer registered, so its boot loader cannot be checked.");
-        return image.SecureBoot.Passes switch
+        // One pre-flight for both paths: the one PATCH secureBootEnabled: true runs (the image's registered verdict for the Microsoft keys).
+        VirtualMachineModel enabled = vm.Model with
         {
-            true => null,
-            false => Refuse("SecureBootPreflightFailed",
-                $"Enabling Secure Boot would stop '{vm.Name}' from booting: the firmware would refuse its boot loader ({image.SecureBoot.Detail})."),
-            _ => Refuse("SecureBootPreflightFailed", $"The boot loader of '{vm.Name}''s image could not be judged ({image.SecureBoot.Detail}); not enabling Secure Boot blind."),
+            Properties = properties with { SecurityProfile = properties.SecurityProfile! with { UefiSettings = (properties.SecurityProfile.UefiSettings ?? new UefiSettings()) with { SecureBootEnabled = true } } },
         };
+        return await preflight.CheckAsync(vm, enabled, cancellationToken) is ArmFailure refused
+            ? Refuse(refused.Error.Code, refused.Error.Message)
+            : null;
+    }
+
+    private static ArmFailure? CertificatePreflight(VirtualMachineRecord vm)
+    {
+        if (SecureBootKeyUpdates.Refusal(vm) is ArmFailure refused)
+            return Refuse(refused.Error.Code, refused.Error.Message);
+        if (vm.Model.Properties.TrustedLaunchExtensions?.SecureBootTemplate is "custom")
+            return Refuse("NotMicrosoftKeys", $"'{vm.Name}' enrolls custom Secure Boot keys: the platform does not add Microsoft's CAs to them (the recommendation is NotApplicable).");
+        return null;
     }
 
     private void Run(RemediationRecord remediation, VirtualMachineKey key) =>
@@ -91,7 +109,8 @@ public sealed class SecureBootRemediation(
             RemediationRecord current = remediation;
             try
             {
-                foreach (string step in Steps.SkipWhile(s => s != current.Step))
+                IReadOnlyList<string> steps = StepsOf(current.Key);
+                foreach (string step in steps.SkipWhile(s => s != current.Step))
                 {
                     current = current with { Step = step };
                     await store.SaveRemediationAsync(current, onlyIfNotRunning: false, CancellationToken.None);
@@ -99,6 +118,13 @@ public sealed class SecureBootRemediation(
                     if (await StepAsync(key, step) is ArmErrorDetail error)
                     {
                         current = current with { Status = "Failed", Error = $"{step}: ({error.Code}) {error.Message}", EndedAt = time.GetUtcNow() };
+                        if (step == "UpdateKeys")
+                        {
+                            // A refused key update changed nothing: the VM starts again with its old keys.
+                            current = current with { Step = "Start" };
+                            await StepAsync(key, "Start");
+                        }
+
                         break;
                     }
                 }
@@ -125,7 +151,13 @@ public sealed class SecureBootRemediation(
         while (true)
         {
             ArmFailure? failure;
-            if (step == "Update")
+            if (step == "UpdateKeys")
+            {
+                ArmResult<OperationRecord> requested = await keyUpdates.RequestAsync(key, new SecureBootKeyUpdateRequest { Template = SecureBootKeyUpdates.Microsoft },
+                    CancellationToken.None);
+                (failure, operation) = (requested.Failure, requested.Value);
+            }
+            else if (step == "Update")
             {
                 ArmResult<VmWriteResult> written = await vms.PutAsync(key, EnableSecureBoot, null, null, patch: true, CancellationToken.None);
                 (failure, operation) = (written.Failure, written.Value?.Operation);

@@ -93,7 +93,7 @@ public sealed class PostureApiTests : IAsyncLifetime
         Assert.True(refused.Status == HttpStatusCode.Conflict, refused.ToString());
         Assert.Equal("SecureBootPreflightFailed", refused.ErrorCode);
         string message = refused.Error.GetProperty("message").GetString()!;
-        Assert.Contains("would stop", message, StringComparison.Ordinal);
+        Assert.Contains("would not boot", message, StringComparison.Ordinal); // the update path's own pre-flight (SecureBootPreflight)
         Assert.Contains("not trusted by db", message, StringComparison.Ordinal);
         JsonElement vm = (await _arm.GetAsync(ArmTestService.WithApi(_arm.VmPath(group, name)))).Body;
         Assert.False(vm.GetProperty("properties").GetProperty("securityProfile").GetProperty("uefiSettings").GetProperty("secureBootEnabled").GetBoolean());

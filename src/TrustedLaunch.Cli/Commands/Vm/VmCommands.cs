@@ -50,6 +50,7 @@ internal static class VmCommands
         command.Subcommands.Add(VmDiagnosticsCommands.CreateBootLog());
         command.Subcommands.Add(VmDiagnosticsCommands.CreateAttest());
         command.Subcommands.Add(VmDiagnosticsCommands.CreateIdentity());
+        command.Subcommands.Add(VmSecureBootCommands.Create());
         return command;
     }
 

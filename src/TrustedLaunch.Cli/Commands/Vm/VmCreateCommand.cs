@@ -38,12 +38,16 @@ internal static class VmCreateCommand
         var computerName = new Option<string?>("--computer-name") { Description = "The guest's host name (default: the VM name)." };
         var interval = new Option<int?>("--attestation-interval") { Description = "Seconds between attestations (trustedLaunchExtensions; default 60)." };
         var policy = new Option<string?>("--reference-policy") { Description = "A stored reference policy the boots must meet (trustedLaunchExtensions)." };
+        var template = new Option<string?>("--secure-boot-template")
+        {
+            Description = "The Secure Boot keys enrolled: microsoft (default: 2011 and 2023 CAs), microsoft-2023 or microsoft-2011 (trustedLaunchExtensions).",
+        };
         var noWait = ArmOptions.NoWait();
         var command = new Command("create",
             "Create a VM (as az vm create) and wait until it runs. Exit 0 running, 1 the create failed (e.g. SecureBootViolation), 2 refused (ARM's code and message), 3 no control plane.")
         {
             group, name, image, attach, size, location, securityType, secureBoot, vtpm, ephemeral, ultraSsd, hostGroup, host, deleteOption, computerName,
-            interval, policy, noWait,
+            interval, policy, template, noWait,
         };
         command.Validators.Add(result =>
         {
@@ -63,9 +67,12 @@ internal static class VmCreateCommand
             string where = parse.GetValue(location)
                 ?? ArmOutput.At((await api.GetAsync(await api.GroupPathAsync(rg, cancellationToken).ConfigureAwait(false), ArmApi.ResourcesApiVersion,
                     cancellationToken).ConfigureAwait(false)).Body!.Value, "location")!;
-            var extensions = parse.GetValue(interval) is null && parse.GetValue(policy) is null
+            var extensions = parse.GetValue(interval) is null && parse.GetValue(policy) is null && parse.GetValue(template) is null
                 ? null
-                : new TrustedLaunchExtensions { AttestationIntervalSeconds = parse.GetValue(interval), ReferencePolicy = parse.GetValue(policy) };
+                : new TrustedLaunchExtensions
+                {
+                    AttestationIntervalSeconds = parse.GetValue(interval), ReferencePolicy = parse.GetValue(policy), SecureBootTemplate = parse.GetValue(template),
+                };
             var properties = new VirtualMachineProperties
             {
                 HardwareProfile = new HardwareProfile { VmSize = parse.GetValue(size) },

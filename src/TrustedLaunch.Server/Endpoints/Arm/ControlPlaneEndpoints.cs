@@ -13,6 +13,7 @@ internal static class ControlPlaneEndpoints
         RouteGroupBuilder arm = app.MapGroup("/subscriptions").AddEndpointFilter<ArmRequestFilter>().WithTags("ARM");
         ResourceManagerEndpoints.Map(arm);
         VirtualMachineEndpoints.Map(arm);
+        SecureBootKeyUpdateEndpoints.Map(arm);
         VirtualMachineScaleSetEndpoints.Map(arm);
         VirtualMachineDiagnosticsEndpoints.Map(arm);
         ComputeCatalogEndpoints.Map(arm);

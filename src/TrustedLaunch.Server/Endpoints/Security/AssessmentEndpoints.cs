@@ -84,10 +84,11 @@ internal static class AssessmentEndpoints
         Recommendation? recommendation = Recommendations.Find(assessmentName);
         if (recommendation is null)
             return UnknownKey(assessmentName);
-        if (!recommendation.Remediable)
+        if (!recommendation.Remediable || !SecureBootRemediation.Remediates(recommendation.Key))
             return ArmHttp.Error(ArmErrors.Fail(StatusCodes.Status400BadRequest, "RemediationNotSupported",
                 $"The platform cannot remediate '{recommendation.DisplayName}'; see its remediationDescription.", "assessmentName"));
-        ArmResult<RemediationRecord> started = await remediation.StartAsync(new VirtualMachineKey(subscriptionId, resourceGroupName, vmName), cancellationToken);
+        ArmResult<RemediationRecord> started = await remediation.StartAsync(new VirtualMachineKey(subscriptionId, resourceGroupName, vmName), recommendation.Key,
+            cancellationToken);
         if (started.Failure is ArmFailure failure)
             return ArmHttp.Error(failure);
         context.Response.Headers.Location = ArmHttp.Absolute(context, $"{context.Request.Path.Value![..^"remediate".Length]}remediation?api-version={ArmHttp.ApiVersion(context)}");

@@ -198,6 +198,7 @@ public static class SecurityViewMapper
             Error = record.Error,
             StartTime = record.StartedAt,
             EndTime = record.EndedAt,
+            Steps = SecureBootRemediation.StepsOf(record.Key),
         };
     }
 }

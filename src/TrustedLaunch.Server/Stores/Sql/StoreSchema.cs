@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 13;
+    public const int Version = 14;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -381,6 +381,10 @@ public static partial class StoreSchema
             SELECT r.vm_id, CASE WHEN MAX(r.id) > c.value THEN 1 ELSE 0 END, 0, c.value
             FROM attestation_results r, (SELECT COALESCE(MAX(value), 0) AS value FROM posture_cursors WHERE name = 'attestation-results') c
             GROUP BY r.vm_id, c.value;
+        """,
+        // 14: a VM's pending or last Secure Boot key update (docs/secureboot-rollover.md), as JSON.
+        """
+        ALTER TABLE virtual_machines ADD COLUMN secure_boot_key_update_json TEXT NULL;
         """,
     ];
 

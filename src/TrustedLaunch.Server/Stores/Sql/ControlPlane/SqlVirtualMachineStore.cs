@@ -17,7 +17,7 @@ public sealed class SqlVirtualMachineStore(StoreDatabase database) : IVirtualMac
     private const string Columns = """
         subscription_id, resource_group, name, vm_id, location, version, model_json, provisioning_state, desired_power, actual_power,
         host_name, vcpus, memory_mb, generation, pending_operation_id, restart_generation, time_created, report_json, change_seq,
-        attestation_generation
+        attestation_generation, secure_boot_key_update_json
         """;
 
     private const string Key = "subscription_id = @s AND group_key = @g AND name_key = @n";
@@ -81,8 +81,8 @@ public sealed class SqlVirtualMachineStore(StoreDatabase database) : IVirtualMac
                 if (items.Count == pageSize)
                     return new Page<VirtualMachineRecord>(items, Encode(lastGroup!, lastName!));
                 items.Add(Read(reader));
-                lastGroup = reader.GetString(20);
-                lastName = reader.GetString(21);
+                lastGroup = reader.GetString(21);
+                lastName = reader.GetString(22);
             }
         }
 
@@ -153,13 +153,14 @@ public sealed class SqlVirtualMachineStore(StoreDatabase database) : IVirtualMac
             ? $"""
               INSERT INTO virtual_machines (group_key, name_key, host_key, {Columns})
               VALUES (@g, @n, @hk, @s, @rg, @name, @vmid, @location, @version, @model, @prov, @desired, @actual,
-                      @host, @vcpus, @mem, @gen, @pending, @restart, @created, @report, @seq, @attest)
+                      @host, @vcpus, @mem, @gen, @pending, @restart, @created, @report, @seq, @attest, @keys)
               ON CONFLICT DO NOTHING
               """
             : $"""
               UPDATE virtual_machines SET version = @version, model_json = @model, provisioning_state = @prov, desired_power = @desired,
                   actual_power = @actual, host_key = @hk, host_name = @host, vcpus = @vcpus, memory_mb = @mem, pending_operation_id = @pending,
-                  restart_generation = @restart, report_json = @report, change_seq = @seq, attestation_generation = @attest
+                  restart_generation = @restart, report_json = @report, change_seq = @seq, attestation_generation = @attest,
+                  secure_boot_key_update_json = @keys
               WHERE {Key} AND change_seq = @expected
               """;
         VirtualMachineRecord vm = write.Record;
@@ -171,7 +172,8 @@ public sealed class SqlVirtualMachineStore(StoreDatabase database) : IVirtualMac
             .With("@vcpus", vm.VCpus).With("@mem", vm.MemoryInMB).With("@gen", vm.Generation.ToString()).With("@pending", vm.PendingOperationId)
             .With("@restart", vm.RestartGeneration).With("@created", StoreDatabase.ToUnixMilliseconds(vm.TimeCreated))
             .With("@report", SqlCommands.ToJson(vm.LastReport, ControlPlaneJson.Default.VmHostReport))
-            .With("@seq", sequence).With("@expected", write.ExpectedSequence).With("@attest", vm.AttestationGeneration);
+            .With("@seq", sequence).With("@expected", write.ExpectedSequence).With("@attest", vm.AttestationGeneration)
+            .With("@keys", SqlCommands.ToJson(vm.SecureBootKeyUpdate, ControlPlaneJson.Default.SecureBootKeyUpdateRecord));
         return await row.ExecuteNonQueryAsync(cancellationToken) == 1 ? WriteOutcome.Written : WriteOutcome.Conflict;
     }
 
@@ -232,6 +234,7 @@ public sealed class SqlVirtualMachineStore(StoreDatabase database) : IVirtualMac
         LastReport = SqlCommands.FromJson(reader, 17, ControlPlaneJson.Default.VmHostReport),
         ChangeSequence = reader.GetInt64(18),
         AttestationGeneration = reader.GetInt64(19),
+        SecureBootKeyUpdate = SqlCommands.FromJson(reader, 20, ControlPlaneJson.Default.SecureBootKeyUpdateRecord),
     };
 
     // The continuation token: the last (group, name) key of a page, base64url so it travels in a query string.
