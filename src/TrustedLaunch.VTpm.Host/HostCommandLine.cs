@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using TrustedLaunch.Storage;
 using TrustedLaunch.VTpm.Device;
 
 namespace TrustedLaunch.VTpm.Host;
@@ -32,6 +33,9 @@ internal sealed record HostCommandLine
     /// <summary>The sealed state file (with <see cref="KeyPath"/>), or null when the state lives in a VMGS.</summary>
     public string? StatePath { get; init; }
     public string? KeyPath { get; init; }
+
+    /// <summary>The sealing key itself, when it came from a secret (swtpm's <c>--key pwdfd=</c>) rather than a key file.</summary>
+    public SealingKey? Key { get; init; }
 
     /// <summary>The VM's guest-state file whose vTPM entry holds the state (with <see cref="KekPath"/>).</summary>
     public string? VmgsPath { get; init; }
