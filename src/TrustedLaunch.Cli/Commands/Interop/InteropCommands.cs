@@ -16,6 +16,7 @@ internal static class InteropCommands
         var command = new Command("interop", "Use TrustedLaunch's vTPM and firmware from libvirt (and the stacks on it): swtpm shims, QEMU firmware descriptors.");
         command.Subcommands.Add(CreateInstallShims());
         command.Subcommands.Add(CreateFirmwareDescriptors());
+        command.Subcommands.Add(CollectEvidenceCommand.Create());
         return command;
     }
 
