@@ -28,6 +28,7 @@ internal sealed record HostCommandLine
         The state file is made by 'tl vtpm manufacture', a VMGS by 'tl vmgs create'; tl-vtpm never creates a TPM.
         With --vmgs the state lives in the VMGS 'vtpm' entry; tl-vtpm holds the VMGS writer lock while it runs.
         exit codes: 0 stopped cleanly, 1 runtime failure, 2 usage, 3 environment (socket, libtpms), 4 state refused
+        tl-vtpm swtpm socket … | swtpm_setup … | swtpm_ioctl …: the swtpm 0.7 command lines libvirt uses (docs/interop.md).
         """;
 
     /// <summary>The sealed state file (with <see cref="KeyPath"/>), or null when the state lives in a VMGS.</summary>
