@@ -51,13 +51,14 @@ exec 9>/tmp/tl-boot.lock
 flock 9
 start=$(date +%s.%N)
 virsh start tl-interop-proof
-for _ in $(seq 600); do grep -q "TL-GUEST: booted" "$work/console.log" 2>/dev/null && break; sleep 0.5; done
+# The agent's first console line says it runs (on a loaded 2-core host under TCG that can take minutes).
+for _ in $(seq 1200); do grep -q "^tl-guest-agent" "$work/console.log" 2>/dev/null && break; sleep 0.5; done
 booted=$(date +%s.%N)
-grep -q "TL-GUEST: booted" "$work/console.log" || { echo "the guest did not boot; console:"; tail -20 "$work/console.log"; exit 1; }
+grep -q "^tl-guest-agent" "$work/console.log" || { echo "the guest agent did not start; console:"; tail -c 2000 "$work/console.log"; exit 1; }
 echo "booted in $(echo "$booted - $start" | bc) s (TCG, libvirt start to guest agent)"
 virsh dumpxml tl-interop-proof | grep -E "<loader|<nvram"
 uuid=$(virsh domuuid tl-interop-proof | head -1)
-"$tl" interop collect-evidence --agent-socket "$work/agent.sock" --out "$work/evidence.json" | tee "$work/collect.txt"
+"$tl" interop collect-evidence --agent-socket "$work/agent.sock" --out "$work/evidence.json" --timeout 300 | tee "$work/collect.txt"
 nonce=$(sed -n 's/.*nonce \([0-9a-f]*\).*/\1/p' "$work/collect.txt")
 virsh destroy tl-interop-proof >/dev/null
 flock -u 9
