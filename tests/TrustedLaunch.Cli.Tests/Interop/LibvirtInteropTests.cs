@@ -1,4 +1,4 @@
-using TrustedLaunch.Images;
+using System.Text.Json;
 using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Cli.Tests.Interop;
@@ -17,16 +17,12 @@ public sealed class LibvirtInteropTests
     {
         foreach (string tool in new[] { "libvirtd", "virsh", "setpriv", "openssl", "bc", "python3" })
             ExternalTool.Require(tool);
-        DebianImage image = DebianImageBuilder.Build(new DebianImageRequest
-        {
-            ImageCache = Path.Combine(RepositoryPaths.TestImageCache, "images"),
-            PackageCache = Path.Combine(RepositoryPaths.TestImageCache, "debs"),
-        });
+        string image = GuestImageWithAgent();
         // Short: libvirt puts QEMU's monitor socket five folders below it, and a Unix socket path has 108 bytes.
         string work = Path.Combine(Path.GetTempPath(), "tlp-" + Path.GetRandomFileName()[..8]);
         Directory.CreateDirectory(work);
         ToolResult proof = ExternalTool.Run(Path.Combine(RepositoryPaths.RepositoryRoot, "scripts", "libvirt-interop-proof.sh"),
-            [Path.Combine(AppContext.BaseDirectory, "tl"), Path.Combine(AppContext.BaseDirectory, "tl-vtpm"), image.RawPath, work],
+            [Path.Combine(AppContext.BaseDirectory, "tl"), Path.Combine(AppContext.BaseDirectory, "tl-vtpm"), image, work],
             timeout: TimeSpan.FromMinutes(15));
 
         Assert.True(proof.ExitCode == 0, proof.ToString());
@@ -44,5 +40,26 @@ public sealed class LibvirtInteropTests
         Assert.Contains("PROOF OK", output, StringComparison.Ordinal);
         Assert.Contains("Successfully authored TPM state", File.ReadAllText(Directory.GetFiles(Path.Combine(work, "xdg", "cache", "libvirt", "qemu", "log"), "*-swtpm.log").Single()),
             StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The newest cached Generation 2 image that carries the guest agent (built by the image and host tests, or
+    /// <c>tl image build debian-12</c> with <c>TL_TEST_IMAGE_CACHE</c>'s images folder); an image without the agent cannot be attested.
+    /// </summary>
+    private static string GuestImageWithAgent()
+    {
+        string folder = Path.Combine(RepositoryPaths.TestImageCache, "images");
+        string? manifest = Directory.Exists(folder)
+            ? Directory.GetFiles(folder, "debian-12-*.json").OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault(path =>
+            {
+                using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(path));
+                JsonElement root = doc.RootElement;
+                return root.TryGetProperty("guestAgentSha256", out JsonElement agent) && agent.ValueKind == JsonValueKind.String
+                    && root.GetProperty("generation").GetInt32() == 2 && root.GetProperty("untrusted").GetString() == "None"
+                    && File.Exists(Path.ChangeExtension(path, ".raw"));
+            })
+            : null;
+        Assert.True(manifest is not null, $"no cached Generation 2 Debian image with the guest agent in {folder}: build one with 'tl image build debian-12'");
+        return Path.ChangeExtension(manifest, ".raw");
     }
 }
