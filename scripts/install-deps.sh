@@ -14,6 +14,7 @@ packages=(
   postgresql                               # the store tests and bench/fleet-sim run a throw-away cluster (initdb + postgres)
   chromium                                 # the portal's browser tests (Playwright drives Debian's chromium; its own download is unavailable)
   systemd adduser                          # packaging tests: systemd-analyze verify of the units, the package's account
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients  # interop: a session libvirtd boots the image with tl-vtpm as its swtpm
   "$@"
 )
 

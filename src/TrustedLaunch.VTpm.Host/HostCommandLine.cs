@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using TrustedLaunch.Storage;
 using TrustedLaunch.VTpm.Device;
 
 namespace TrustedLaunch.VTpm.Host;
@@ -27,11 +28,15 @@ internal sealed record HostCommandLine
         The state file is made by 'tl vtpm manufacture', a VMGS by 'tl vmgs create'; tl-vtpm never creates a TPM.
         With --vmgs the state lives in the VMGS 'vtpm' entry; tl-vtpm holds the VMGS writer lock while it runs.
         exit codes: 0 stopped cleanly, 1 runtime failure, 2 usage, 3 environment (socket, libtpms), 4 state refused
+        tl-vtpm swtpm socket … | swtpm_setup … | swtpm_ioctl …: the swtpm 0.7 command lines libvirt uses (docs/interop.md).
         """;
 
     /// <summary>The sealed state file (with <see cref="KeyPath"/>), or null when the state lives in a VMGS.</summary>
     public string? StatePath { get; init; }
     public string? KeyPath { get; init; }
+
+    /// <summary>The sealing key itself, when it came from a secret (swtpm's <c>--key pwdfd=</c>) rather than a key file.</summary>
+    public SealingKey? Key { get; init; }
 
     /// <summary>The VM's guest-state file whose vTPM entry holds the state (with <see cref="KekPath"/>).</summary>
     public string? VmgsPath { get; init; }

@@ -1,7 +1,12 @@
 // tl-vtpm: one TPM 2.0 per VM — libtpms behind the swtpm socket protocol, state sealed in one file.
 using TrustedLaunch.VTpm.Host;
+using TrustedLaunch.VTpm.Host.Swtpm;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+// The swtpm-compatible verbs the libvirt shims exec (tl interop install-swtpm-shims).
+if (SwtpmVerbs.TryRun(args) is int swtpmExit)
+    return swtpmExit;
 
 try
 {

@@ -30,7 +30,7 @@ internal sealed class VTpmStateSource : IDisposable
     public static VTpmStateSource Open(HostCommandLine options)
     {
         if (options.VmgsPath is null)
-            return new VTpmStateSource(VTpmStateFile.Open(options.StatePath!, SealingKey.Load(options.KeyPath!)), null);
+            return new VTpmStateSource(VTpmStateFile.Open(options.StatePath!, options.Key ?? SealingKey.Load(options.KeyPath!)), null);
 
         string path = options.VmgsPath;
         if (!File.Exists(path))

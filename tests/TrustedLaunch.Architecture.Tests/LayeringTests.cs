@@ -50,7 +50,7 @@ public class LayeringTests
             "TrustedLaunch.Linux.ModuleSignature", "TrustedLaunch.Storage", "TrustedLaunch.VTpm", "TrustedLaunch.Vmgs.Format", "TrustedLaunch.Vmgs",
             "TrustedLaunch.Runtime", "TrustedLaunch.Images", "TrustedLaunch.Attestation.Evidence", "TrustedLaunch.Attestation",
             "TrustedLaunch.GuestChannel", "TrustedLaunch.HostSystem", "TrustedLaunch.ControlPlane", "TrustedLaunch.Posture",
-            "TrustedLaunch.ArmTemplates",
+            "TrustedLaunch.ArmTemplates", "TrustedLaunch.Interop",
         ];
         foreach (var name in libraries)
         {

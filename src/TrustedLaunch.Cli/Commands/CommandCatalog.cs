@@ -28,5 +28,6 @@ internal static class CommandCatalog
         Security.SecurityCommands.Create(),
         Attest.AttestCommands.Create(),
         Quickstart.QuickstartCommand.Create(),
+        Interop.InteropCommands.Create(),
     ];
 }
