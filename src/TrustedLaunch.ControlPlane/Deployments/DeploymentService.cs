@@ -87,7 +87,14 @@ public sealed class DeploymentService(
             ParametersJson = plan.ParametersForDisplay().ToJsonString(),
             Operations = [],
         };
-        await deployments.SaveAsync(deployment, cancellationToken);
+        switch (await deployments.StartAsync(deployment, cancellationToken))
+        {
+            case WriteOutcome.ResourceGroupMissing:
+                return ArmErrors.ResourceGroupNotFound(group.Name);
+            case WriteOutcome.ResourceGroupDeleting:
+                return ArmErrors.ResourceGroupBeingDeleted(group.Name);
+        }
+
         _ = runner.Start(deployment, plan);
         return ArmResult.Ok(deployment);
     }
@@ -116,7 +123,7 @@ public sealed class DeploymentService(
     {
         foreach (DeploymentRecord deployment in await deployments.ListActiveAsync(cancellationToken))
         {
-            await deployments.SaveAsync(deployment with
+            await deployments.UpdateAsync(deployment with
             {
                 ProvisioningState = DeploymentStates.Failed,
                 Timestamp = time.GetUtcNow(),

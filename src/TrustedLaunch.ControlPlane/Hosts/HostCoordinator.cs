@@ -2,6 +2,7 @@ using System.Globalization;
 using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Catalogs;
 using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.ControlPlane.Network;
 using TrustedLaunch.ControlPlane.Services;
 using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.ControlPlane.Stores;
@@ -20,6 +21,7 @@ public sealed class HostCoordinator(
     Placement placement,
     HostSignals signals,
     IAttestationEnrollment enrollment,
+    HostNetworkPlanner network,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -231,8 +233,9 @@ public sealed class HostCoordinator(
     {
         IReadOnlyList<VirtualMachineRecord> vms = await machines.ListByHostAsync(hostName, cancellationToken);
         var assignments = new List<VmAssignment>(vms.Count);
+        IReadOnlyDictionary<Guid, IReadOnlyList<VmNetworkInterfaceSpec>> nics = await network.PlanAsync(vms, cancellationToken);
         foreach (VirtualMachineRecord vm in vms)
-            assignments.Add(await AssignmentAsync(vm, cancellationToken));
+            assignments.Add(await AssignmentAsync(vm, nics[vm.VmId], cancellationToken));
         long newest = vms.Count == 0 ? 0 : vms.Max(v => v.ChangeSequence);
         return new HostAssignments
         {
@@ -242,7 +245,7 @@ public sealed class HostCoordinator(
         };
     }
 
-    private async Task<VmAssignment> AssignmentAsync(VirtualMachineRecord vm, CancellationToken cancellationToken)
+    private async Task<VmAssignment> AssignmentAsync(VirtualMachineRecord vm, IReadOnlyList<VmNetworkInterfaceSpec> nics, CancellationToken cancellationToken)
     {
         VirtualMachineProperties properties = vm.Model.Properties;
         ImageReference image = properties.StorageProfile!.ImageReference!;
@@ -275,6 +278,7 @@ public sealed class HostCoordinator(
                 OsDiskDeleteOption = osDisk.DeleteOption ?? "Detach",
                 OsDiskSizeGB = osDisk.DiskSizeGB,
                 DataDisks = properties.StorageProfile.DataDisks ?? [],
+                NetworkInterfaces = nics,
             },
         };
     }

@@ -24,7 +24,7 @@ public sealed record NetworkWrite(JsonObject Resource, bool Created, bool Unchan
 /// rules are well formed). Private IPs are allocated from the subnet as Azure does (from .4); public IPs are recorded,
 /// not routed. A PUT that changes nothing changes nothing (same ETag).
 /// </summary>
-public sealed class NetworkService(INetworkResourceStore store, IResourceGroupStore groups, TimeProvider time)
+public sealed class NetworkService(INetworkResourceStore store, IResourceGroupStore groups, NetworkInUse inUse, TimeProvider time)
 {
     public async Task<ArmResult<NetworkWrite>> PutAsync(NetworkKey key, JsonObject body, CancellationToken cancellationToken)
     {
@@ -69,9 +69,20 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
         return ArmResult.Ok<IReadOnlyList<JsonObject>>(all.Select(NetworkViews.Resource).ToArray());
     }
 
-    /// <summary>Removes a stored resource (false when it did not exist). Subnets are removed by updating their network.</summary>
-    public Task<bool> DeleteAsync(NetworkKey key, CancellationToken cancellationToken) =>
-        store.RemoveAsync(key.SubscriptionId, key.ResourceGroup, Canonical(key.Type) ?? key.Type, key.Name, cancellationToken);
+    /// <summary>
+    /// Removes a stored resource (false when it did not exist), refused with Azure's error while another resource uses
+    /// it (a NIC its subnet, public IP or NSG, a subnet its NSG, a VM its NIC). Subnets are removed by updating their network.
+    /// </summary>
+    public async Task<ArmResult<bool>> DeleteAsync(NetworkKey key, CancellationToken cancellationToken)
+    {
+        string type = Canonical(key.Type) ?? key.Type;
+        NetworkResourceRecord? found = await store.GetAsync(key.SubscriptionId, key.ResourceGroup, type, key.Name, cancellationToken);
+        if (found is null)
+            return ArmResult.Ok(false);
+        if (await inUse.RefuseDeleteAsync(found, cancellationToken) is ArmFailure refused)
+            return refused;
+        return ArmResult.Ok(await store.RemoveAsync(key.SubscriptionId, key.ResourceGroup, type, key.Name, cancellationToken));
+    }
 
     /// <summary>The stored record of a network resource id, or null.</summary>
     public async Task<NetworkResourceRecord?> FindAsync(string? id, CancellationToken cancellationToken)
@@ -99,6 +110,8 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
         {
             case VirtualNetworks:
                 NetworkValidation.VirtualNetwork(desired, key.Id, key.Name, errors);
+                if (previous is not null && await DroppedSubnetInUseAsync(key, previous, desired, cancellationToken) is ArmFailure inUseSubnet)
+                    return inUseSubnet;
                 break;
             case NetworkSecurityGroups:
                 NetworkValidation.SecurityGroup(desired, errors);
@@ -158,6 +171,19 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
             return failure;
         NetworkResourceRecord updated = (await store.GetAsync(key.SubscriptionId, key.ResourceGroup, VirtualNetworks, names[0], cancellationToken))!;
         return ArmResult.Ok(new NetworkWrite(Subnet(updated, names[1]), Created: existing < 0, Unchanged: false));
+    }
+
+    // A network PUT whose subnets leave out one that an IP configuration still uses is refused, as deleting that subnet is.
+    private async Task<ArmFailure?> DroppedSubnetInUseAsync(NetworkKey key, NetworkResourceRecord previous, JsonObject desired, CancellationToken cancellationToken)
+    {
+        var kept = Items(desired["properties"], "subnets").Select(s => Text(s, "name")).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (string? dropped in Items(NetworkViews.DesiredOf(previous)["properties"], "subnets").Select(s => Text(s, "name")).Where(n => n is not null && !kept.Contains(n)))
+        {
+            if (await inUse.SubnetRefusalAsync(key.SubscriptionId, $"{key.Id}/subnets/{dropped}", cancellationToken) is ArmFailure refused)
+                return refused;
+        }
+
+        return null;
     }
 
     private static JsonObject Subnet(NetworkResourceRecord vnet, string name) => (JsonObject)NetworkViews.Resource(vnet)["properties"]!["subnets"]!.AsArray()
@@ -275,6 +301,8 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
         return outcome switch
         {
             WriteOutcome.Written => ArmResult.Ok(new NetworkWrite(NetworkViews.Resource(record), Created: previous is null, Unchanged: false)),
+            WriteOutcome.ResourceGroupMissing => ArmErrors.ResourceGroupNotFound(key.ResourceGroup),
+            WriteOutcome.ResourceGroupDeleting => ArmErrors.ResourceGroupBeingDeleted(key.ResourceGroup),
             _ => ArmErrors.AnotherOperationInProgress(key.Id),
         };
     }
