@@ -143,6 +143,11 @@ public sealed record VmNetworkInterfaceSpec
 
     public required bool Primary { get; init; }
 
+    /// <summary>The private IP of its first IP configuration (what the guest's DHCP hands out) and its subnet's IPv4 prefix.</summary>
+    public string? PrivateIPAddress { get; init; }
+
+    public string? SubnetPrefix { get; init; }
+
     public required IReadOnlyList<HostForward> HostForwards { get; init; }
 }
 

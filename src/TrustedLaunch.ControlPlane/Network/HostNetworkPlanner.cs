@@ -58,9 +58,15 @@ public sealed class HostNetworkPlanner(INetworkResourceStore store, IVirtualMach
         var groups = new List<(string, JsonObject)>();
         if (await FindAsync(Text(Member(desired["properties"], "networkSecurityGroup"), "id"), NetworkSecurityGroups, cancellationToken) is NetworkResourceRecord nicGroup)
             groups.Add((nicGroup.Name, NetworkViews.DesiredOf(nicGroup)));
-        JsonNode? configuration = Member(Items(desired["properties"], "ipConfigurations").FirstOrDefault(), "properties");
-        if (await SubnetGroupAsync(Text(Member(configuration, "subnet"), "id"), cancellationToken) is (string, JsonObject) subnetGroup)
-            groups.Add(subnetGroup);
+        JsonNode? firstConfiguration = Items(desired["properties"], "ipConfigurations").FirstOrDefault();
+        JsonNode? configuration = Member(firstConfiguration, "properties");
+        string? subnetId = Text(Member(configuration, "subnet"), "id");
+        (JsonNode? subnet, (string, JsonObject)? subnetGroup) = await SubnetAsync(subnetId, cancellationToken);
+        if (subnetGroup is (string, JsonObject) found)
+            groups.Add(found);
+        string? address = Member(NetworkViews.ComputedOf(nic)["addresses"], Text(firstConfiguration, "name") ?? "ipconfig1")?.ToString();
+        var ignored = new List<Arm.ArmErrorDetail>();
+        AddressPrefix? prefix = subnet is not null && NetworkValidation.SubnetPrefixes(subnet, subnetId!, "", ignored) is { Count: > 0 } prefixes ? prefixes[0] : null;
         bool publicIp = Text(Member(configuration, "publicIPAddress"), "id") is not null;
         var forwards = new List<HostForward>();
         foreach ((int port, string rule) in SecurityRuleEvaluation.AllowedTcpPorts(groups))
@@ -76,17 +82,23 @@ public sealed class HostNetworkPlanner(INetworkResourceStore store, IVirtualMach
         }
 
         string mac = NetworkViews.ComputedOf(nic)["macAddress"]?.GetValue<string>() ?? throw new InvalidOperationException($"The NIC {id} has no MAC address.");
-        return new VmNetworkInterfaceSpec { Id = id, MacAddress = mac, Primary = primary, HostForwards = forwards };
+        return new VmNetworkInterfaceSpec
+        {
+            Id = id, MacAddress = mac, Primary = primary, HostForwards = forwards, PrivateIPAddress = address, SubnetPrefix = prefix?.ToString(),
+        };
     }
 
-    private async Task<(string, JsonObject)?> SubnetGroupAsync(string? subnetId, CancellationToken cancellationToken)
+    // The subnet's declaration and its NSG (name and body), if it has one.
+    private async Task<(JsonNode? Subnet, (string, JsonObject)? Group)> SubnetAsync(string? subnetId, CancellationToken cancellationToken)
     {
         if (subnetId is null || await FindAsync(subnetId, VirtualNetworks, cancellationToken) is not NetworkResourceRecord vnet)
-            return null;
+            return (null, null);
         JsonNode? subnet = Items(NetworkViews.DesiredOf(vnet)["properties"], "subnets")
             .FirstOrDefault(s => string.Equals(Text(s, "name"), subnetId[(subnetId.LastIndexOf('/') + 1)..], StringComparison.OrdinalIgnoreCase));
         string? groupId = Text(Member(Member(subnet, "properties"), "networkSecurityGroup"), "id");
-        return await FindAsync(groupId, NetworkSecurityGroups, cancellationToken) is NetworkResourceRecord group ? (group.Name, NetworkViews.DesiredOf(group)) : null;
+        return await FindAsync(groupId, NetworkSecurityGroups, cancellationToken) is NetworkResourceRecord group
+            ? (subnet, (group.Name, NetworkViews.DesiredOf(group)))
+            : (subnet, null);
     }
 
     // The stored record for an id, when its (first) type is the expected one: a subnet id finds its virtual network.

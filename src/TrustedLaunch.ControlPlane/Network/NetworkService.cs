@@ -24,7 +24,7 @@ public sealed record NetworkWrite(JsonObject Resource, bool Created, bool Unchan
 /// rules are well formed). Private IPs are allocated from the subnet as Azure does (from .4); public IPs are recorded,
 /// not routed. A PUT that changes nothing changes nothing (same ETag).
 /// </summary>
-public sealed class NetworkService(INetworkResourceStore store, IResourceGroupStore groups, NetworkInUse inUse, TimeProvider time)
+public sealed class NetworkService(INetworkResourceStore store, IResourceGroupStore groups, NetworkInUse inUse, HostNetworkPlanner hostNetwork, TimeProvider time)
 {
     public async Task<ArmResult<NetworkWrite>> PutAsync(NetworkKey key, JsonObject body, CancellationToken cancellationToken)
     {
@@ -58,7 +58,33 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
         }
 
         NetworkResourceRecord? found = await store.GetAsync(key.SubscriptionId, key.ResourceGroup, type, key.Name, cancellationToken);
-        return found is null ? NotFound(key) : ArmResult.Ok(NetworkViews.Resource(found));
+        if (found is null)
+            return NotFound(key);
+        JsonObject resource = NetworkViews.Resource(found);
+        if (type == NetworkInterfaces)
+            await AddAttachmentAsync(resource, cancellationToken);
+        return ArmResult.Ok(resource);
+    }
+
+    // A NIC's GET shows the VM it is attached to (Azure's properties.virtualMachine.id) and, ours, the host forwards its
+    // host gives it (properties.trustedLaunchExtensions.hostForwards: where to reach the guest's allowed TCP ports).
+    private async Task AddAttachmentAsync(JsonObject nic, CancellationToken cancellationToken)
+    {
+        string id = nic["id"]!.GetValue<string>();
+        if (ParseId(id) is not var (subscription, _, _, _) || await inUse.InterfaceUserAsync(id, null, subscription, cancellationToken) is not State.VirtualMachineRecord vm)
+            return;
+        var properties = (JsonObject)nic["properties"]!;
+        properties["virtualMachine"] = new JsonObject { ["id"] = Arm.ResourceIds.VirtualMachine(vm.SubscriptionId, vm.ResourceGroup, vm.Name) };
+        Hosts.VmNetworkInterfaceSpec? spec = (await hostNetwork.PlanVmAsync(vm, cancellationToken))
+            .FirstOrDefault(n => string.Equals(n.Id, id, StringComparison.OrdinalIgnoreCase));
+        properties["trustedLaunchExtensions"] = new JsonObject
+        {
+            ["hostName"] = vm.HostName,
+            ["hostForwards"] = new JsonArray((spec?.HostForwards ?? []).Select(f => (JsonNode?)new JsonObject
+            {
+                ["protocol"] = f.Protocol, ["hostAddress"] = f.HostAddress, ["hostPort"] = f.HostPort, ["guestPort"] = f.GuestPort, ["rule"] = f.Rule,
+            }).ToArray()),
+        };
     }
 
     public async Task<ArmResult<IReadOnlyList<JsonObject>>> ListAsync(string subscriptionId, string resourceGroup, string type, CancellationToken cancellationToken)
