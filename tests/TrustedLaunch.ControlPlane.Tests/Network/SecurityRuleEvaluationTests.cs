@@ -7,10 +7,10 @@ namespace TrustedLaunch.ControlPlane.Tests.Network;
 public sealed class SecurityRuleEvaluationTests
 {
     private static (string, JsonObject) Group(string name, params string[] rules) =>
-        (name, JsonNode.Parse($$"""{"properties": {"securityRules": [{{string.Join(',', rules)}}]}}""")!.AsObject());
+        (name, JsonNode.Parse($$$"""{"properties": {"securityRules": [{{{string.Join(',', rules)}}}]}}""")!.AsObject());
 
     private static string Rule(string name, int priority, string access, string ports, string protocol = "Tcp", string source = "*", string direction = "Inbound") =>
-        $$"""{"name": "{{name}}", "properties": {"priority": {{priority}}, "access": "{{access}}", "protocol": "{{protocol}}", "direction": "{{direction}}", "sourceAddressPrefix": "{{source}}", "destinationPortRange": "{{ports}}"}}""";
+        $$$"""{"name": "{{{name}}}", "properties": {"priority": {{{priority}}}, "access": "{{{access}}}", "protocol": "{{{protocol}}}", "direction": "{{{direction}}}", "sourceAddressPrefix": "{{{source}}}", "destinationPortRange": "{{{ports}}}"}}""";
 
     [Fact]
     public void AllowedTcpPorts_FirstMatchByPriorityDecides()
