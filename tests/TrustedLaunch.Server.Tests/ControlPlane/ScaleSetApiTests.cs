@@ -87,6 +87,27 @@ public sealed class ScaleSetApiTests(HostedArmTestService arm) : IClassFixture<H
     }
 
     [Fact]
+    public async Task DeleteInstanceDirectly_LowersCapacity_NothingRemadeAtTheNextScale()
+    {
+        string group = await arm.CreateGroupAsync();
+        await CreateConvergedAsync(group, "flex", capacity: 2);
+        string victim = Name((await InstancesAsync(group, "flex"))[0]);
+
+        ArmAnswer deleted = await arm.SendAsync(HttpMethod.Delete, ArmTestService.WithApi(arm.VmPath(group, victim)));
+        Assert.Equal(HttpStatusCode.Accepted, deleted.Status);
+        await arm.Host.ConvergeAsync();
+        ArmAnswer shown = await arm.GetAsync(ArmTestService.WithApi(Path(group, "flex")));
+        Assert.Equal(1, shown.Body.GetProperty("sku").GetProperty("capacity").GetInt64());
+        Assert.Equal(HttpStatusCode.NotFound, (await arm.GetAsync(ArmTestService.WithApi(arm.VmPath(group, victim)))).Status);
+
+        // A change of the model that does not name the capacity makes no instance again.
+        ArmAnswer tagged = await arm.SendAsync(HttpMethod.Patch, ArmTestService.WithApi(Path(group, "flex")), new JsonObject { ["tags"] = new JsonObject { ["k"] = "v" } });
+        Assert.True(tagged.Status == HttpStatusCode.OK, tagged.ToString());
+        await arm.Host.ConvergeAsync();
+        Assert.Single(await InstancesAsync(group, "flex"));
+    }
+
+    [Fact]
     public async Task Put_Uniform_RefusedAndNothingStored()
     {
         string group = await arm.CreateGroupAsync();
