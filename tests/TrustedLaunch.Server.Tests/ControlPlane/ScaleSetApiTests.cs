@@ -108,6 +108,21 @@ public sealed class ScaleSetApiTests(HostedArmTestService arm) : IClassFixture<H
     }
 
     [Fact]
+    public async Task Sweep_CompletesTheOperation_WithoutItsMonitorBeingRead()
+    {
+        string group = await arm.CreateGroupAsync();
+        ArmAnswer created = await PutAsync(group, "swept", Body(2));
+        Assert.True(created.Status == HttpStatusCode.Created, created.ToString());
+        await arm.Host.ConvergeAsync(); // the host reports the instances running; nobody reads the scale set or its operation
+
+        Assert.Equal(0, await arm.Service.Service<TrustedLaunch.ControlPlane.ScaleSets.ScaleSetOperationSweep>().SweepAsync(default));
+        var store = arm.Service.Service<TrustedLaunch.ControlPlane.ScaleSets.IVirtualMachineScaleSetStore>();
+        var record = await store.GetAsync(new TrustedLaunch.ControlPlane.ScaleSets.ScaleSetKey(arm.SubscriptionId, group, "swept"), default);
+        Assert.Null(record!.PendingOperationId);
+        Assert.Equal(TrustedLaunch.ControlPlane.State.ProvisioningState.Succeeded, record.ProvisioningState);
+    }
+
+    [Fact]
     public async Task Put_Uniform_RefusedAndNothingStored()
     {
         string group = await arm.CreateGroupAsync();
