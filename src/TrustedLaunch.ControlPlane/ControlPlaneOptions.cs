@@ -28,6 +28,14 @@ public sealed record ControlPlaneOptions
     /// <summary>The <c>Retry-After</c> of long-running operations, in seconds (ARM: 10 s to 10 min).</summary>
     public int RetryAfterSeconds { get; init; } = 10;
 
+    /// <summary>
+    /// The host ports a NIC's forwarded ports (NSG inbound Allow rules for TCP) are given from; each VM's ports are
+    /// derived from its id and unique among the VMs of its host.
+    /// </summary>
+    public int HostForwardFirstPort { get; init; } = 40000;
+
+    public int HostForwardPortCount { get; init; } = 10000;
+
     /// <summary>The display name of the subscription created at first start.</summary>
     public string DefaultSubscriptionName { get; init; } = "TrustedLaunch";
 

@@ -126,6 +126,7 @@ public sealed class VirtualMachine : IAsyncDisposable
                 AgentSocket = agentSocket,
                 VTpmControlSocket = options.VTpm is null ? null : Path.Combine(runDirectory, "vtpm.ctrl"),
                 Network = options.Network,
+                Nics = options.Nics,
                 NestedVirtualization = options.NestedVirtualization,
                 ExitOnReboot = options.ExitOnReboot,
                 Name = options.Name,

@@ -58,6 +58,9 @@ public sealed record VirtualMachineOptions
 
     public bool Network { get; init; }
 
+    /// <summary>NICs with their MACs and host forwards (<see cref="Qemu.QemuLaunchSpec.Nics"/>).</summary>
+    public IReadOnlyList<Qemu.QemuNic> Nics { get; init; } = [];
+
     /// <summary>Expose VMX/SVM to the guest (<see cref="Qemu.QemuLaunchSpec.NestedVirtualization"/>); hidden by default.</summary>
     public bool NestedVirtualization { get; init; }
 

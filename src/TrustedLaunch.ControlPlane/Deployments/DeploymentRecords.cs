@@ -88,6 +88,13 @@ public interface IDeploymentStore
     /// <summary>Deployments not yet terminal (found at start-up: the process that ran them is gone).</summary>
     Task<IReadOnlyList<DeploymentRecord>> ListActiveAsync(CancellationToken cancellationToken);
 
-    /// <summary>Inserts or replaces the deployment.</summary>
-    Task SaveAsync(DeploymentRecord deployment, CancellationToken cancellationToken);
+    /// <summary>
+    /// Starts a run: inserts the deployment or replaces an earlier run of the same name, in one transaction with the
+    /// check that its resource group exists and is not being deleted (<see cref="Stores.WriteOutcome.ResourceGroupMissing"/>,
+    /// <see cref="Stores.WriteOutcome.ResourceGroupDeleting"/> otherwise).
+    /// </summary>
+    Task<Stores.WriteOutcome> StartAsync(DeploymentRecord deployment, CancellationToken cancellationToken);
+
+    /// <summary>Records the progress of a run; false (nothing written) when the deployment is gone, e.g. with its resource group.</summary>
+    Task<bool> UpdateAsync(DeploymentRecord deployment, CancellationToken cancellationToken);
 }

@@ -147,7 +147,7 @@ public sealed class DeploymentRunner(IDeploymentStore deployments, ResourceTypeR
         private readonly SemaphoreSlim _gate = new(1, 1);
         private DeploymentRecord _current = initial;
 
-        public Task SaveAsync(CancellationToken cancellationToken) => store.SaveAsync(_current, cancellationToken);
+        public Task<bool> SaveAsync(CancellationToken cancellationToken) => store.UpdateAsync(_current, cancellationToken);
 
         public void Dispose() => _gate.Dispose();
 
@@ -168,7 +168,7 @@ public sealed class DeploymentRunner(IDeploymentStore deployments, ResourceTypeR
             try
             {
                 _current = change(_current);
-                await store.SaveAsync(_current, cancellationToken);
+                await store.UpdateAsync(_current, cancellationToken);
             }
             finally
             {

@@ -32,7 +32,14 @@ public sealed class DeploymentService(
         if (prepared.Failure is ArmFailure refused)
             return refused;
         (DeploymentRecord deployment, DeploymentPlan plan) = (prepared.Value!.Record, prepared.Value.Plan);
-        await deployments.SaveAsync(deployment, cancellationToken);
+        switch (await deployments.StartAsync(deployment, cancellationToken))
+        {
+            case WriteOutcome.ResourceGroupMissing:
+                return ArmErrors.ResourceGroupNotFound(deployment.ResourceGroup);
+            case WriteOutcome.ResourceGroupDeleting:
+                return ArmErrors.ResourceGroupBeingDeleted(deployment.ResourceGroup);
+        }
+
         _ = runner.Start(deployment, plan);
         return ArmResult.Ok(deployment);
     }
@@ -182,7 +189,7 @@ public sealed class DeploymentService(
     {
         foreach (DeploymentRecord deployment in await deployments.ListActiveAsync(cancellationToken))
         {
-            await deployments.SaveAsync(deployment with
+            await deployments.UpdateAsync(deployment with
             {
                 ProvisioningState = DeploymentStates.Failed,
                 Timestamp = time.GetUtcNow(),

@@ -179,6 +179,45 @@ public sealed record VmRuntimeSpec
     public Guid? RestoreSnapshotId { get; init; }
 
     public long? RestoreVersion { get; init; }
+
+    /// <summary>One virtio NIC per network interface of the VM, primary first (none: the VM has no network).</summary>
+    public IReadOnlyList<VmNetworkInterfaceSpec> NetworkInterfaces { get; init; } = [];
+}
+
+/// <summary>A NIC as its host builds it: QEMU user-mode networking with the NIC's MAC and the host forwards its NSGs allow.</summary>
+public sealed record VmNetworkInterfaceSpec
+{
+    /// <summary>The <c>Microsoft.Network/networkInterfaces</c> id.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Azure's form, <c>00-0D-3A-12-34-56</c>.</summary>
+    public required string MacAddress { get; init; }
+
+    public required bool Primary { get; init; }
+
+    /// <summary>The private IP of its first IP configuration (what the guest's DHCP hands out) and its subnet's IPv4 prefix.</summary>
+    public string? PrivateIPAddress { get; init; }
+
+    public string? SubnetPrefix { get; init; }
+
+    public required IReadOnlyList<HostForward> HostForwards { get; init; }
+}
+
+/// <summary>A guest TCP port reachable on the host: <c>hostAddress:hostPort</c> → the guest's <c>guestPort</c>, allowed by <c>rule</c>.</summary>
+public sealed record HostForward
+{
+    /// <summary><c>tcp</c>.</summary>
+    public required string Protocol { get; init; }
+
+    /// <summary>127.0.0.1 (the NIC has no public IP: the host only) or 0.0.0.0 (it has one: every address of the host).</summary>
+    public required string HostAddress { get; init; }
+
+    public required int HostPort { get; init; }
+
+    public required int GuestPort { get; init; }
+
+    /// <summary>The security rule that allows it (<c>nsgName/ruleName</c>).</summary>
+    public required string Rule { get; init; }
 }
 
 /// <summary><c>POST /v1/hosts/{name}/reports</c>: what the host observed, for any number of its VMs.</summary>

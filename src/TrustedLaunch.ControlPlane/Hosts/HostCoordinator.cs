@@ -2,6 +2,7 @@ using System.Globalization;
 using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Catalogs;
 using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.ControlPlane.Network;
 using TrustedLaunch.ControlPlane.Services;
 using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.ControlPlane.Stores;
@@ -22,6 +23,7 @@ public sealed class HostCoordinator(
     IAttestationEnrollment enrollment,
     Snapshots.SnapshotService snapshots,
     SecureBootKeyUpdates keyUpdates,
+    HostNetworkPlanner network,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -245,8 +247,9 @@ public sealed class HostCoordinator(
     {
         IReadOnlyList<VirtualMachineRecord> vms = await machines.ListByHostAsync(hostName, cancellationToken);
         var assignments = new List<VmAssignment>(vms.Count);
+        IReadOnlyDictionary<Guid, IReadOnlyList<VmNetworkInterfaceSpec>> nics = await network.PlanAsync(vms, cancellationToken);
         foreach (VirtualMachineRecord vm in vms)
-            assignments.Add(await AssignmentAsync(vm, cancellationToken));
+            assignments.Add(await AssignmentAsync(vm, nics[vm.VmId], cancellationToken));
         long newest = vms.Count == 0 ? 0 : vms.Max(v => v.ChangeSequence);
         IReadOnlyList<SnapshotAssignment> kept = await snapshots.AssignmentsAsync(hostName, cancellationToken);
         return new HostAssignments
@@ -268,6 +271,7 @@ public sealed class HostCoordinator(
     }
 
     private async Task<VmAssignment> AssignmentAsync(VirtualMachineRecord vm, CancellationToken cancellationToken)
+    private async Task<VmAssignment> AssignmentAsync(VirtualMachineRecord vm, IReadOnlyList<VmNetworkInterfaceSpec> nics, CancellationToken cancellationToken)
     {
         VirtualMachineProperties properties = vm.Model.Properties;
         ImageReference image = properties.StorageProfile!.ImageReference!;
@@ -304,6 +308,7 @@ public sealed class HostCoordinator(
                 SourceSnapshotId = IsAttach(osDisk) ? (await snapshots.FindAsync(osDisk.ManagedDisk?.Id, cancellationToken))?.SnapshotId : null,
                 RestoreSnapshotId = vm.Model.Restore?.SnapshotId,
                 RestoreVersion = vm.Model.Restore?.Version,
+                NetworkInterfaces = nics,
             },
         };
     }

@@ -4,7 +4,7 @@ namespace TrustedLaunch.ControlPlane.Model;
 
 // Microsoft.Compute/virtualMachines as Azure's REST API spells it (azure-rest-api-specs, ComputeRP virtualMachine.json).
 // The same records carry requests and answers: request bodies leave the read-only members out (and any sent are
-// ignored); members Azure has and this platform does not serve (networkProfile, …) are accepted and not echoed.
+// ignored); members Azure has and this platform does not serve (diagnosticsProfile, …) are accepted and not echoed.
 
 /// <summary>A VM as PUT and GET carry it.</summary>
 public sealed record VirtualMachineResource
@@ -43,6 +43,9 @@ public sealed record VirtualMachineProperties
 
     [JsonPropertyName("osProfile")]
     public OSProfile? OSProfile { get; init; }
+
+    /// <summary>The VM's NICs (<c>Microsoft.Network/networkInterfaces</c> ids); each becomes a virtio NIC on its host.</summary>
+    public NetworkProfile? NetworkProfile { get; init; }
 
     /// <summary>This platform's settings that Azure's schema has no field for (docs/control-plane.md, "Extension object").</summary>
     public TrustedLaunchExtensions? TrustedLaunchExtensions { get; init; }
@@ -195,4 +198,26 @@ public sealed record OSProfile
     public string? ComputerName { get; init; }
 
     public string? AdminUsername { get; init; }
+}
+
+/// <summary>Azure's <c>networkProfile</c> with NIC references (the inline <c>networkInterfaceConfigurations</c> form is not served).</summary>
+public sealed record NetworkProfile
+{
+    public IReadOnlyList<NetworkInterfaceReference>? NetworkInterfaces { get; init; }
+}
+
+public sealed record NetworkInterfaceReference
+{
+    public string? Id { get; init; }
+
+    public NetworkInterfaceReferenceProperties? Properties { get; init; }
+}
+
+public sealed record NetworkInterfaceReferenceProperties
+{
+    /// <summary>Which NIC is primary when the VM has more than one (required then, as in Azure).</summary>
+    public bool? Primary { get; init; }
+
+    /// <summary>Delete (the NIC goes with the VM) or Detach (the default: it stays).</summary>
+    public string? DeleteOption { get; init; }
 }

@@ -34,7 +34,13 @@ public interface INetworkResourceStore
 
     Task<IReadOnlyList<NetworkResourceRecord>> ListAsync(string subscriptionId, string resourceGroup, string type, CancellationToken cancellationToken);
 
-    /// <summary>Inserts (<paramref name="expectedVersion"/> null: must not exist) or replaces the row at that version.</summary>
+    /// <summary>Every resource of a type in the subscription (references may cross resource groups).</summary>
+    Task<IReadOnlyList<NetworkResourceRecord>> ListInSubscriptionAsync(string subscriptionId, string type, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Inserts (<paramref name="expectedVersion"/> null: must not exist, and its resource group must exist and not be
+    /// being deleted, checked in the same transaction) or replaces the row at that version.
+    /// </summary>
     Task<WriteOutcome> SaveAsync(NetworkResourceRecord resource, long? expectedVersion, CancellationToken cancellationToken);
 
     Task<bool> RemoveAsync(string subscriptionId, string resourceGroup, string type, string name, CancellationToken cancellationToken);

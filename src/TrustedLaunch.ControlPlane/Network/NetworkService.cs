@@ -24,7 +24,7 @@ public sealed record NetworkWrite(JsonObject Resource, bool Created, bool Unchan
 /// rules are well formed). Private IPs are allocated from the subnet as Azure does (from .4); public IPs are recorded,
 /// not routed. A PUT that changes nothing changes nothing (same ETag).
 /// </summary>
-public sealed class NetworkService(INetworkResourceStore store, IResourceGroupStore groups, TimeProvider time)
+public sealed class NetworkService(INetworkResourceStore store, IResourceGroupStore groups, NetworkInUse inUse, HostNetworkPlanner hostNetwork, TimeProvider time)
 {
     public async Task<ArmResult<NetworkWrite>> PutAsync(NetworkKey key, JsonObject body, CancellationToken cancellationToken)
     {
@@ -58,7 +58,33 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
         }
 
         NetworkResourceRecord? found = await store.GetAsync(key.SubscriptionId, key.ResourceGroup, type, key.Name, cancellationToken);
-        return found is null ? NotFound(key) : ArmResult.Ok(NetworkViews.Resource(found));
+        if (found is null)
+            return NotFound(key);
+        JsonObject resource = NetworkViews.Resource(found);
+        if (type == NetworkInterfaces)
+            await AddAttachmentAsync(resource, cancellationToken);
+        return ArmResult.Ok(resource);
+    }
+
+    // A NIC's GET shows the VM it is attached to (Azure's properties.virtualMachine.id) and, ours, the host forwards its
+    // host gives it (properties.trustedLaunchExtensions.hostForwards: where to reach the guest's allowed TCP ports).
+    private async Task AddAttachmentAsync(JsonObject nic, CancellationToken cancellationToken)
+    {
+        string id = nic["id"]!.GetValue<string>();
+        if (ParseId(id) is not var (subscription, _, _, _) || await inUse.InterfaceUserAsync(id, null, subscription, cancellationToken) is not State.VirtualMachineRecord vm)
+            return;
+        var properties = (JsonObject)nic["properties"]!;
+        properties["virtualMachine"] = new JsonObject { ["id"] = Arm.ResourceIds.VirtualMachine(vm.SubscriptionId, vm.ResourceGroup, vm.Name) };
+        Hosts.VmNetworkInterfaceSpec? spec = (await hostNetwork.PlanVmAsync(vm, cancellationToken))
+            .FirstOrDefault(n => string.Equals(n.Id, id, StringComparison.OrdinalIgnoreCase));
+        properties["trustedLaunchExtensions"] = new JsonObject
+        {
+            ["hostName"] = vm.HostName,
+            ["hostForwards"] = new JsonArray((spec?.HostForwards ?? []).Select(f => (JsonNode?)new JsonObject
+            {
+                ["protocol"] = f.Protocol, ["hostAddress"] = f.HostAddress, ["hostPort"] = f.HostPort, ["guestPort"] = f.GuestPort, ["rule"] = f.Rule,
+            }).ToArray()),
+        };
     }
 
     public async Task<ArmResult<IReadOnlyList<JsonObject>>> ListAsync(string subscriptionId, string resourceGroup, string type, CancellationToken cancellationToken)
@@ -69,9 +95,20 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
         return ArmResult.Ok<IReadOnlyList<JsonObject>>(all.Select(NetworkViews.Resource).ToArray());
     }
 
-    /// <summary>Removes a stored resource (false when it did not exist). Subnets are removed by updating their network.</summary>
-    public Task<bool> DeleteAsync(NetworkKey key, CancellationToken cancellationToken) =>
-        store.RemoveAsync(key.SubscriptionId, key.ResourceGroup, Canonical(key.Type) ?? key.Type, key.Name, cancellationToken);
+    /// <summary>
+    /// Removes a stored resource (false when it did not exist), refused with Azure's error while another resource uses
+    /// it (a NIC its subnet, public IP or NSG, a subnet its NSG, a VM its NIC). Subnets are removed by updating their network.
+    /// </summary>
+    public async Task<ArmResult<bool>> DeleteAsync(NetworkKey key, CancellationToken cancellationToken)
+    {
+        string type = Canonical(key.Type) ?? key.Type;
+        NetworkResourceRecord? found = await store.GetAsync(key.SubscriptionId, key.ResourceGroup, type, key.Name, cancellationToken);
+        if (found is null)
+            return ArmResult.Ok(false);
+        if (await inUse.RefuseDeleteAsync(found, cancellationToken) is ArmFailure refused)
+            return refused;
+        return ArmResult.Ok(await store.RemoveAsync(key.SubscriptionId, key.ResourceGroup, type, key.Name, cancellationToken));
+    }
 
     /// <summary>The stored record of a network resource id, or null.</summary>
     public async Task<NetworkResourceRecord?> FindAsync(string? id, CancellationToken cancellationToken)
@@ -99,6 +136,8 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
         {
             case VirtualNetworks:
                 NetworkValidation.VirtualNetwork(desired, key.Id, key.Name, errors);
+                if (previous is not null && await DroppedSubnetInUseAsync(key, previous, desired, cancellationToken) is ArmFailure inUseSubnet)
+                    return inUseSubnet;
                 break;
             case NetworkSecurityGroups:
                 NetworkValidation.SecurityGroup(desired, errors);
@@ -158,6 +197,19 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
             return failure;
         NetworkResourceRecord updated = (await store.GetAsync(key.SubscriptionId, key.ResourceGroup, VirtualNetworks, names[0], cancellationToken))!;
         return ArmResult.Ok(new NetworkWrite(Subnet(updated, names[1]), Created: existing < 0, Unchanged: false));
+    }
+
+    // A network PUT whose subnets leave out one that an IP configuration still uses is refused, as deleting that subnet is.
+    private async Task<ArmFailure?> DroppedSubnetInUseAsync(NetworkKey key, NetworkResourceRecord previous, JsonObject desired, CancellationToken cancellationToken)
+    {
+        var kept = Items(desired["properties"], "subnets").Select(s => Text(s, "name")).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (string? dropped in Items(NetworkViews.DesiredOf(previous)["properties"], "subnets").Select(s => Text(s, "name")).Where(n => n is not null && !kept.Contains(n)))
+        {
+            if (await inUse.SubnetRefusalAsync(key.SubscriptionId, $"{key.Id}/subnets/{dropped}", cancellationToken) is ArmFailure refused)
+                return refused;
+        }
+
+        return null;
     }
 
     private static JsonObject Subnet(NetworkResourceRecord vnet, string name) => (JsonObject)NetworkViews.Resource(vnet)["properties"]!["subnets"]!.AsArray()
@@ -275,6 +327,8 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
         return outcome switch
         {
             WriteOutcome.Written => ArmResult.Ok(new NetworkWrite(NetworkViews.Resource(record), Created: previous is null, Unchanged: false)),
+            WriteOutcome.ResourceGroupMissing => ArmErrors.ResourceGroupNotFound(key.ResourceGroup),
+            WriteOutcome.ResourceGroupDeleting => ArmErrors.ResourceGroupBeingDeleted(key.ResourceGroup),
             _ => ArmErrors.AnotherOperationInProgress(key.Id),
         };
     }

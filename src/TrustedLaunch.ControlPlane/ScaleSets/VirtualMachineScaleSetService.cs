@@ -152,6 +152,36 @@ public sealed class VirtualMachineScaleSetService(
     }
 
     /// <summary>
+    /// A VM DELETE. Deleting an instance of a flexible scale set directly lowers the scale set's <c>sku.capacity</c> by
+    /// one, as Azure's flexible orchestration does, so the next scale does not make it again. While the scale set is
+    /// itself scaling (an operation pending) its capacity is left as that operation set it.
+    /// </summary>
+    public async Task<ArmResult<OperationRecord?>> DeleteVirtualMachineAsync(VirtualMachineKey key, string? ifMatch, CancellationToken cancellationToken)
+    {
+        VirtualMachineRecord? vm = await machines.GetAsync(key, cancellationToken);
+        ArmResult<OperationRecord?> deleting = await lifecycle.DeleteAsync(key, ifMatch, cancellationToken);
+        if (deleting.Failure is not null || vm is null || vm.ProvisioningState == ProvisioningState.Deleting
+            || !ResourceIds.TryParseScaleSet(vm.Model.Properties.VirtualMachineScaleSet?.Id, out var owner))
+            return deleting;
+        var scaleSetKey = new ScaleSetKey(owner.SubscriptionId, owner.ResourceGroup, owner.Name);
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            VirtualMachineScaleSetRecord? scaleSet = await scaleSets.GetAsync(scaleSetKey, cancellationToken);
+            if (scaleSet is null || scaleSet.PendingOperationId is not null || scaleSet.Capacity == 0)
+                break;
+            VirtualMachineScaleSetRecord lowered = scaleSet with
+            {
+                Version = scaleSet.Version + 1,
+                Model = scaleSet.Model with { Sku = (scaleSet.Model.Sku ?? new ScaleSetSku()) with { Capacity = scaleSet.Capacity - 1 } },
+            };
+            if (await scaleSets.SaveAsync(lowered, scaleSet.Version, [], cancellationToken) == WriteOutcome.Written)
+                break;
+        }
+
+        return deleting;
+    }
+
+    /// <summary>
     /// Moves a scale set's operation on: a create or update completes when its instances number <c>sku.capacity</c>,
     /// all succeeded and none still being deleted (it fails with the first failed instance's error); a delete asks every
     /// instance to go (again, after a crash in between) and removes the scale set once none is left.

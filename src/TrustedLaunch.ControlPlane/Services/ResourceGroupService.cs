@@ -11,7 +11,8 @@ public sealed record ResourceGroupWriteResult(ResourceGroupRecord Group, bool Cr
 
 /// <summary>
 /// Resource groups (Microsoft.Resources/resourceGroups): PUT creates or updates (tags), GET, list, DELETE deletes the
-/// group and every VM in it (202; the group is gone once its last VM is).
+/// group and every VM and scale set in it (202; the group is gone once its last VM is, and its network resources and
+/// deployments with it, in the store's same transaction).
 /// </summary>
 public sealed class ResourceGroupService(
     IResourceGroupStore groups,

@@ -42,6 +42,7 @@ internal static class VirtualMachineMerge
                     ComputerName = now.OSProfile?.ComputerName ?? before.OSProfile?.ComputerName,
                     AdminUsername = now.OSProfile?.AdminUsername ?? before.OSProfile?.AdminUsername,
                 },
+                NetworkProfile = now.NetworkProfile ?? before.NetworkProfile,
                 TrustedLaunchExtensions = Extensions(now.TrustedLaunchExtensions, before.TrustedLaunchExtensions),
             },
         };

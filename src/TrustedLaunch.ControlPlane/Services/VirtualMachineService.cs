@@ -2,6 +2,7 @@ using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Catalogs;
 using TrustedLaunch.ControlPlane.Hosts;
 using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.ControlPlane.Network;
 using TrustedLaunch.ControlPlane.Rules;
 using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.ControlPlane.Stores;
@@ -29,6 +30,7 @@ public sealed class VirtualMachineService(
     IAttestationEnrollment enrollment,
     SecureBootPreflight preflight,
     Snapshots.SnapshotService snapshots,
+    VmNetworkCheck networkCheck,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -111,6 +113,8 @@ public sealed class VirtualMachineService(
         VmPlan plan = VmPlanner.Plan(await PlanInputAsync(key.Name, vmId, merged, sent, previous, cancellationToken), Rules);
         if (!plan.Accepted)
             return plan.ToFailure();
+        if (await networkCheck.CheckAsync(key, location ?? previous!.Location, plan.Model.Properties.NetworkProfile, cancellationToken) is { Count: > 0 } nicErrors)
+            return ArmFailure.FromViolations(ArmErrors.BadRequest, nicErrors);
         if (previous is not null && await preflight.CheckAsync(previous, plan.Model, cancellationToken) is ArmFailure wouldNotBoot)
             return wouldNotBoot;
 

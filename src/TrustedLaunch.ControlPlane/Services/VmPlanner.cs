@@ -340,6 +340,7 @@ public static class VmPlanner
                     ComputerName = properties.OSProfile?.ComputerName ?? input.Name,
                     AdminUsername = properties.OSProfile?.AdminUsername,
                 },
+                NetworkProfile = Network.VmNetworkCheck.WithDefaults(properties.NetworkProfile),
                 TrustedLaunchExtensions = extensions,
                 VirtualMachineScaleSet = input.Previous?.Model.Properties.VirtualMachineScaleSet ?? properties.VirtualMachineScaleSet,
             },

@@ -10,6 +10,7 @@ using TrustedLaunch.HostAgent.Lifecycle;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.Console;
 using TrustedLaunch.Runtime.GuestState;
+using TrustedLaunch.Runtime.Qemu;
 
 namespace TrustedLaunch.HostAgent.Vms;
 
@@ -626,11 +627,24 @@ internal sealed class VmSupervisor : IAsyncDisposable
             Cpus = spec?.VCpus ?? 1,
             // The control plane refuses it with Trusted Launch; a Standard VM gets it when its extension asks.
             NestedVirtualization = spec is not null && spec.SecurityType != "TrustedLaunch" && spec.Extensions.NestedVirtualizationEnabled == true,
+            Nics = spec is null ? [] : spec.NetworkInterfaces.Select(QemuNicOf).ToArray(),
             ConsoleLog = _folder.ConsoleLog,
             Accelerator = _host.Options.Accelerator,
             PersistentRunDirectory = _folder.RunDirectory,
             Name = $"tl-{VmId:D}",
             Uuid = VmId,
+        };
+    }
+
+    // The guest gets the NIC's private IP by DHCP when its subnet is IPv4 and big enough for slirp (a /29 or larger).
+    private static QemuNic QemuNicOf(VmNetworkInterfaceSpec nic)
+    {
+        bool addressed = nic.SubnetPrefix is string prefix && System.Net.IPNetwork.TryParse(prefix, out System.Net.IPNetwork network)
+            && network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && network.PrefixLength <= 29;
+        return new QemuNic(nic.MacAddress, nic.HostForwards.Select(f => new QemuHostForward(f.HostAddress, f.HostPort, f.GuestPort)).ToArray())
+        {
+            Network = addressed ? nic.SubnetPrefix : null,
+            GuestAddress = addressed ? nic.PrivateIPAddress : null,
         };
     }
 

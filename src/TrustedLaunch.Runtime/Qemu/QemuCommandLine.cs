@@ -84,7 +84,15 @@ public static class QemuCommandLine
         Add("-serial", "chardev:console0");
         Add("-qmp", $"unix:{Escape(spec.QmpSocket)},server=on,wait=off");
 
-        if (spec.Network)
+        if (spec.Nics.Count > 0)
+        {
+            for (int i = 0; i < spec.Nics.Count; i++)
+            {
+                Add("-netdev", UserNetdev(spec.Nics[i], $"net{i}"));
+                Add("-device", $"virtio-net-pci,netdev=net{i},mac={Mac(spec.Nics[i].MacAddress)},romfile=");
+            }
+        }
+        else if (spec.Network)
         {
             Add("-netdev", "user,id=net0");
             Add("-device", "virtio-net-pci,netdev=net0,romfile=");
@@ -102,6 +110,47 @@ public static class QemuCommandLine
         if (spec.ExitOnReboot)
             Add("-no-reboot");
         return args;
+    }
+
+    // slirp: the guest's network and DHCP address when given (gateway .1, DNS .3 of it, as the first addresses a
+    // subnet reserves), and one hostfwd per forwarded port. Ports and addresses are checked: they end up in QEMU's options.
+    private static string UserNetdev(QemuNic nic, string id)
+    {
+        var netdev = new System.Text.StringBuilder($"user,id={id}");
+        if (nic.Network is not null)
+        {
+            if (!System.Net.IPNetwork.TryParse(nic.Network, out System.Net.IPNetwork network) || network.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
+                || network.PrefixLength > 29)
+                throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"The NIC network '{nic.Network}' is not an IPv4 network of at least 8 addresses.");
+            byte[] gateway = network.BaseAddress.GetAddressBytes(), dns = network.BaseAddress.GetAddressBytes();
+            gateway[3] += 1;
+            dns[3] += 3;
+            netdev.Append(CultureInfo.InvariantCulture, $",net={network},host={new System.Net.IPAddress(gateway)},dns={new System.Net.IPAddress(dns)}");
+            if (nic.GuestAddress is not null)
+            {
+                if (!System.Net.IPAddress.TryParse(nic.GuestAddress, out System.Net.IPAddress? guest) || !network.Contains(guest))
+                    throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"The NIC address '{nic.GuestAddress}' is not in {nic.Network}.");
+                netdev.Append(CultureInfo.InvariantCulture, $",dhcpstart={guest}");
+            }
+        }
+
+        foreach (QemuHostForward forward in nic.HostForwards)
+        {
+            if (!System.Net.IPAddress.TryParse(forward.HostAddress, out System.Net.IPAddress? host) || forward.HostPort is < 1 or > 65535 || forward.GuestPort is < 1 or > 65535)
+                throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"The host forward {forward.HostAddress}:{forward.HostPort} -> {forward.GuestPort} is not valid.");
+            netdev.Append(CultureInfo.InvariantCulture, $",hostfwd=tcp:{host}:{forward.HostPort}-:{forward.GuestPort}");
+        }
+
+        return netdev.ToString();
+    }
+
+    // Azure writes MACs as 00-0D-3A-12-34-56; QEMU wants 00:0d:3a:12:34:56.
+    private static string Mac(string mac)
+    {
+        string colons = mac.Replace('-', ':').ToLowerInvariant();
+        if (colons.Length != 17 || !System.Text.RegularExpressions.Regex.IsMatch(colons, "^([0-9a-f]{2}:){5}[0-9a-f]{2}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant))
+            throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"The MAC address '{mac}' is not valid.");
+        return colons;
     }
 
     // QEMU option values are comma-separated key=value lists; a literal comma is written as two.

@@ -36,6 +36,9 @@ public sealed record QemuLaunchSpec
     /// <summary>A user-mode NIC (virtio-net); off unless asked, so a test VM has no network at all.</summary>
     public bool Network { get; init; }
 
+    /// <summary>The VM's NICs as its control plane describes them (MAC, address, host forwards); when set, instead of <see cref="Network"/>.</summary>
+    public IReadOnlyList<QemuNic> Nics { get; init; } = [];
+
     /// <summary>
     /// Expose hardware virtualization (VMX/SVM) to the guest. Off by default, and always off for Trusted Launch (Azure does
     /// not offer nested virtualization with it): QEMU's TCG CPU model would otherwise show SVM, KVM's host model VMX/SVM.

@@ -44,6 +44,7 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<VirtualMachineService>();
         services.TryAddSingleton<VirtualMachineLifecycle>();
         services.TryAddSingleton<VirtualMachineScaleSetService>();
+        services.TryAddSingleton<ScaleSetOperationSweep>();
         services.TryAddSingleton<ResourceGroupService>();
         services.TryAddSingleton<OperationService>();
         services.TryAddSingleton<HostCoordinator>();
@@ -54,6 +55,7 @@ public static class ControlPlaneRegistration
         services.AddDeployments();
         services.AddHostedService<ControlPlaneBootstrap>();
         services.AddHostedService<BuiltImageBootstrap>();
+        services.AddHostedService<ScaleSetSweeper>();
         return services;
     }
 }

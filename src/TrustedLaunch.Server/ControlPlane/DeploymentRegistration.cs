@@ -14,7 +14,10 @@ public static class DeploymentRegistration
     {
         services.TryAddSingleton<IDeploymentStore, SqlDeploymentStore>();
         services.TryAddSingleton<INetworkResourceStore, SqlNetworkResourceStore>();
+        services.TryAddSingleton<NetworkInUse>();
         services.TryAddSingleton<NetworkService>();
+        services.TryAddSingleton<VmNetworkCheck>();
+        services.TryAddSingleton<HostNetworkPlanner>();
         services.TryAddSingleton<ResourceTypeRegistry>();
         services.TryAddSingleton<DeploymentRunner>();
         services.TryAddSingleton<DeploymentService>();

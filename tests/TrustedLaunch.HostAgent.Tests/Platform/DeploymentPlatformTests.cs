@@ -68,6 +68,25 @@ public sealed class DeploymentPlatformTests(ITestOutputHelper output)
 
             Step("VM running, attested; extension installed");
 
+            // Its NIC on the host: QEMU was started with a virtio NIC carrying the NIC resource's MAC, the NIC's private IP
+            // for the guest's DHCP, and the quickstart NSG's SSH rule as a host forward; the forwarded host port is open.
+            // (The guest image runs only the guest agent, no sshd: the connection reaches QEMU's slirp, not a guest listener.)
+            string nicId = vm.GetProperty("properties").GetProperty("networkProfile").GetProperty("networkInterfaces")[0].GetProperty("id").GetString()!;
+            JsonElement nic;
+            using (var http = new HttpClient())
+                nic = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{home.Url}{nicId}?api-version=2023-09-01"))).RootElement.Clone();
+            string mac = nic.GetProperty("properties").GetProperty("macAddress").GetString()!;
+            JsonElement forward = nic.GetProperty("properties").GetProperty("trustedLaunchExtensions").GetProperty("hostForwards").EnumerateArray().Single();
+            Assert.Equal(22, forward.GetProperty("guestPort").GetInt32());
+            int hostPort = forward.GetProperty("hostPort").GetInt32();
+            string qemuLine = string.Join(' ', PlatformHome.RunRecord(vmId)!.QemuArguments);
+            Assert.Contains($"mac={mac.Replace('-', ':').ToLowerInvariant()}", qemuLine, StringComparison.Ordinal);
+            Assert.Contains($"dhcpstart=10.1.0.4,hostfwd=tcp:0.0.0.0:{hostPort}-:22", qemuLine, StringComparison.Ordinal);
+            Assert.DoesNotContain("-nic none", qemuLine, StringComparison.Ordinal);
+            using (var tcp = new System.Net.Sockets.TcpClient())
+                await tcp.ConnectAsync(System.Net.IPAddress.Loopback, hostPort);
+            Step($"NIC {mac} on the host, guest port 22 forwarded from host port {hostPort}");
+
             ToolResult second = home.TlProcess(TimeSpan.FromMinutes(10), deploy);
             Assert.True(second.ExitCode == 0, second.ToString());
             JsonElement operations = home.TlJson("deployment", "operation", "group", "list", "-g", Group, "-n", "azuredeploy");

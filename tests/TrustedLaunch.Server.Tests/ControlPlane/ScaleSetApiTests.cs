@@ -87,6 +87,42 @@ public sealed class ScaleSetApiTests(HostedArmTestService arm) : IClassFixture<H
     }
 
     [Fact]
+    public async Task DeleteInstanceDirectly_LowersCapacity_NothingRemadeAtTheNextScale()
+    {
+        string group = await arm.CreateGroupAsync();
+        await CreateConvergedAsync(group, "flex", capacity: 2);
+        string victim = Name((await InstancesAsync(group, "flex"))[0]);
+
+        ArmAnswer deleted = await arm.SendAsync(HttpMethod.Delete, ArmTestService.WithApi(arm.VmPath(group, victim)));
+        Assert.Equal(HttpStatusCode.Accepted, deleted.Status);
+        await arm.Host.ConvergeAsync();
+        ArmAnswer shown = await arm.GetAsync(ArmTestService.WithApi(Path(group, "flex")));
+        Assert.Equal(1, shown.Body.GetProperty("sku").GetProperty("capacity").GetInt64());
+        Assert.Equal(HttpStatusCode.NotFound, (await arm.GetAsync(ArmTestService.WithApi(arm.VmPath(group, victim)))).Status);
+
+        // A change of the model that does not name the capacity makes no instance again.
+        ArmAnswer tagged = await arm.SendAsync(HttpMethod.Patch, ArmTestService.WithApi(Path(group, "flex")), new JsonObject { ["tags"] = new JsonObject { ["k"] = "v" } });
+        Assert.True(tagged.Status == HttpStatusCode.OK, tagged.ToString());
+        await arm.Host.ConvergeAsync();
+        Assert.Single(await InstancesAsync(group, "flex"));
+    }
+
+    [Fact]
+    public async Task Sweep_CompletesTheOperation_WithoutItsMonitorBeingRead()
+    {
+        string group = await arm.CreateGroupAsync();
+        ArmAnswer created = await PutAsync(group, "swept", Body(2));
+        Assert.True(created.Status == HttpStatusCode.Created, created.ToString());
+        await arm.Host.ConvergeAsync(); // the host reports the instances running; nobody reads the scale set or its operation
+
+        Assert.Equal(0, await arm.Service.Service<TrustedLaunch.ControlPlane.ScaleSets.ScaleSetOperationSweep>().SweepAsync(default));
+        var store = arm.Service.Service<TrustedLaunch.ControlPlane.ScaleSets.IVirtualMachineScaleSetStore>();
+        var record = await store.GetAsync(new TrustedLaunch.ControlPlane.ScaleSets.ScaleSetKey(arm.SubscriptionId, group, "swept"), default);
+        Assert.Null(record!.PendingOperationId);
+        Assert.Equal(TrustedLaunch.ControlPlane.State.ProvisioningState.Succeeded, record.ProvisioningState);
+    }
+
+    [Fact]
     public async Task Put_Uniform_RefusedAndNothingStored()
     {
         string group = await arm.CreateGroupAsync();

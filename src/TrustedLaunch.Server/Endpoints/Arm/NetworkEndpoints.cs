@@ -84,7 +84,8 @@ internal static partial class NetworkEndpoints
     {
         if (CheckApiVersion(context) is IResult badVersion)
             return badVersion;
-        return await network.DeleteAsync(key, cancellationToken) ? Results.Ok() : Results.NoContent();
+        ArmResult<bool> deleted = await network.DeleteAsync(key, cancellationToken);
+        return deleted.Failure is ArmFailure refused ? ArmHttp.Error(refused) : deleted.Value ? Results.Ok() : Results.NoContent();
     }
 
     private static async Task<IResult> ListAsync(string subscriptionId, string resourceGroup, string type, HttpContext context, NetworkService network,

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using TrustedLaunch.ControlPlane;
 using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Model;
+using TrustedLaunch.ControlPlane.ScaleSets;
 using TrustedLaunch.ControlPlane.Services;
 using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.ControlPlane.Stores;
@@ -90,11 +91,11 @@ internal static class VirtualMachineEndpoints
     }
 
     private static async Task<IResult> DeleteAsync(string subscriptionId, string resourceGroupName, string vmName, HttpContext context,
-        VirtualMachineLifecycle lifecycle, ControlPlaneOptions options, CancellationToken cancellationToken)
+        VirtualMachineScaleSetService scaleSets, ControlPlaneOptions options, CancellationToken cancellationToken)
     {
         if (ArmNames.CheckResourceGroup(resourceGroupName) is ArmFailure badGroup)
             return ArmHttp.Error(badGroup);
-        ArmResult<OperationRecord?> deleting = await lifecycle.DeleteAsync(new VirtualMachineKey(subscriptionId, resourceGroupName, vmName),
+        ArmResult<OperationRecord?> deleting = await scaleSets.DeleteVirtualMachineAsync(new VirtualMachineKey(subscriptionId, resourceGroupName, vmName),
             context.Request.Headers.IfMatch, cancellationToken);
         if (deleting.Failure is ArmFailure failure)
             return ArmHttp.Error(failure);

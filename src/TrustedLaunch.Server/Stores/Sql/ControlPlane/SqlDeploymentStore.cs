@@ -3,6 +3,7 @@ using System.Data.Common;
 using TrustedLaunch.ControlPlane;
 using TrustedLaunch.ControlPlane.Arm;
 using TrustedLaunch.ControlPlane.Deployments;
+using TrustedLaunch.ControlPlane.Stores;
 
 namespace TrustedLaunch.Server.Stores.Sql.ControlPlane;
 
@@ -36,21 +37,43 @@ public sealed class SqlDeploymentStore(StoreDatabase database) : IDeploymentStor
         return await ReadAllAsync(command, cancellationToken);
     }
 
-    public async Task SaveAsync(DeploymentRecord deployment, CancellationToken cancellationToken)
+    public async Task<WriteOutcome> StartAsync(DeploymentRecord deployment, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deployment);
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
-        await using DbCommand command = SqlCommands.Create(writer.Connection, null, """
+        await using DbTransaction transaction = await database.BeginWriteTransactionAsync(writer.Connection, cancellationToken);
+        if (await SqlResourceGroupStore.RefuseNewMemberAsync(writer.Connection, transaction, deployment.SubscriptionId,
+            ResourceIds.Key(deployment.ResourceGroup), cancellationToken) is WriteOutcome refused)
+            return refused;
+        await using (DbCommand command = Parameters(SqlCommands.Create(writer.Connection, transaction, """
             INSERT INTO deployments (subscription_id, group_key, name_key, resource_group, name, provisioning_state, record_json)
             VALUES (@s, @g, @n, @group, @name, @state, @json)
             ON CONFLICT (subscription_id, group_key, name_key) DO UPDATE SET provisioning_state = excluded.provisioning_state,
                 record_json = excluded.record_json
-            """)
-            .With("@s", deployment.SubscriptionId).With("@g", ResourceIds.Key(deployment.ResourceGroup)).With("@n", ResourceIds.Key(deployment.Name))
-            .With("@group", deployment.ResourceGroup).With("@name", deployment.Name).With("@state", deployment.ProvisioningState)
-            .With("@json", JsonSerializer.Serialize(deployment, ControlPlaneJson.Default.DeploymentRecord));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+            """), deployment))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return WriteOutcome.Written;
     }
+
+    public async Task<bool> UpdateAsync(DeploymentRecord deployment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using DbCommand command = Parameters(SqlCommands.Create(writer.Connection, null, """
+            UPDATE deployments SET provisioning_state = @state, record_json = @json
+            WHERE subscription_id = @s AND group_key = @g AND name_key = @n
+            """), deployment);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private static DbCommand Parameters(DbCommand command, DeploymentRecord deployment) => command
+        .With("@s", deployment.SubscriptionId).With("@g", ResourceIds.Key(deployment.ResourceGroup)).With("@n", ResourceIds.Key(deployment.Name))
+        .With("@group", deployment.ResourceGroup).With("@name", deployment.Name).With("@state", deployment.ProvisioningState)
+        .With("@json", JsonSerializer.Serialize(deployment, ControlPlaneJson.Default.DeploymentRecord));
 
     private static async Task<IReadOnlyList<DeploymentRecord>> ReadAllAsync(DbCommand command, CancellationToken cancellationToken)
     {

@@ -32,10 +32,24 @@ public sealed class SqlNetworkResourceStore(StoreDatabase database) : INetworkRe
         return await ReadAllAsync(command, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<NetworkResourceRecord>> ListInSubscriptionAsync(string subscriptionId, string type, CancellationToken cancellationToken)
+    {
+        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
+        await using DbCommand command = SqlCommands.Create(connection, null,
+            $"SELECT {Columns} FROM arm_resources WHERE subscription_id = @s AND type_key = @t ORDER BY group_key, name_key")
+            .With("@s", subscriptionId).With("@t", ResourceIds.Key(type));
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
     public async Task<WriteOutcome> SaveAsync(NetworkResourceRecord resource, long? expectedVersion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(resource);
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using DbTransaction transaction = await database.BeginWriteTransactionAsync(writer.Connection, cancellationToken);
+        if (expectedVersion is null
+            && await SqlResourceGroupStore.RefuseNewMemberAsync(writer.Connection, transaction, resource.SubscriptionId, ResourceIds.Key(resource.ResourceGroup),
+                cancellationToken) is WriteOutcome refused)
+            return refused;
         string sql = expectedVersion is null
             ? $"""
               INSERT INTO arm_resources (group_key, type_key, name_key, {Columns}) VALUES (@g, @t, @n, @s, @group, @type, @name, @location, @version, @body, @at)
@@ -45,12 +59,15 @@ public sealed class SqlNetworkResourceStore(StoreDatabase database) : INetworkRe
               UPDATE arm_resources SET location = @location, version = @version, body_json = @body, changed_at = @at
               WHERE subscription_id = @s AND group_key = @g AND type_key = @t AND name_key = @n AND version = @expected
               """;
-        await using DbCommand command = SqlCommands.Create(writer.Connection, null, sql)
+        await using DbCommand command = SqlCommands.Create(writer.Connection, transaction, sql)
             .With("@s", resource.SubscriptionId).With("@g", ResourceIds.Key(resource.ResourceGroup)).With("@t", ResourceIds.Key(resource.Type))
             .With("@n", ResourceIds.Key(resource.Name)).With("@group", resource.ResourceGroup).With("@type", resource.Type).With("@name", resource.Name)
             .With("@location", resource.Location).With("@version", resource.Version).With("@body", resource.BodyJson)
             .With("@at", StoreDatabase.ToUnixMilliseconds(resource.ChangedAt)).With("@expected", expectedVersion);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1 ? WriteOutcome.Written : WriteOutcome.Conflict;
+        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+            return WriteOutcome.Conflict; // disposing the transaction rolls it back
+        await transaction.CommitAsync(cancellationToken);
+        return WriteOutcome.Written;
     }
 
     public async Task<bool> RemoveAsync(string subscriptionId, string resourceGroup, string type, string name, CancellationToken cancellationToken)

@@ -57,17 +57,31 @@ public sealed class SqlResourceGroupStore(StoreDatabase database) : IResourceGro
     public async Task<WriteOutcome> RemoveAsync(string subscriptionId, string name, long expectedVersion, CancellationToken cancellationToken)
     {
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
-        await using (DbCommand delete = SqlCommands.Create(writer.Connection, null, """
+        await using DbTransaction transaction = await database.BeginWriteTransactionAsync(writer.Connection, cancellationToken);
+        await using (DbCommand delete = SqlCommands.Create(writer.Connection, transaction, """
             DELETE FROM resource_groups WHERE subscription_id = @s AND name_key = @k AND version = @expected
             AND NOT EXISTS (SELECT 1 FROM virtual_machines WHERE subscription_id = @s AND group_key = @k)
             AND NOT EXISTS (SELECT 1 FROM snapshots WHERE subscription_id = @s AND group_key = @k)
             """).With("@s", Subscription(subscriptionId)).With("@k", ResourceIds.Key(name)).With("@expected", expectedVersion))
         {
             if (await delete.ExecuteNonQueryAsync(cancellationToken) == 1)
+            {
+                // The group's network resources, VM extensions and deployments go with it, in the same transaction: a
+                // group of the same name created later starts empty. (Their subscription ids are stored as sent.)
+                foreach (string table in (string[])["arm_resources", "deployments"])
+                {
+                    await using DbCommand members = SqlCommands.Create(writer.Connection, transaction,
+                        $"DELETE FROM {table} WHERE LOWER(subscription_id) = @s AND group_key = @k")
+                        .With("@s", Subscription(subscriptionId)).With("@k", ResourceIds.Key(name));
+                    await members.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await transaction.CommitAsync(cancellationToken);
                 return WriteOutcome.Written;
+            }
         }
 
-        await using DbCommand why = SqlCommands.Create(writer.Connection, null,
+        await using DbCommand why = SqlCommands.Create(writer.Connection, transaction,
             "SELECT (SELECT COUNT(*) FROM virtual_machines WHERE subscription_id = @s AND group_key = @k) + (SELECT COUNT(*) FROM snapshots WHERE subscription_id = @s AND group_key = @k)")
             .With("@s", Subscription(subscriptionId)).With("@k", ResourceIds.Key(name));
         return (long)(await why.ExecuteScalarAsync(cancellationToken))! > 0 ? WriteOutcome.NotEmpty : WriteOutcome.Conflict;
