@@ -270,7 +270,6 @@ public sealed class HostCoordinator(
         return "." + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(all)).AsSpan(0, 8));
     }
 
-    private async Task<VmAssignment> AssignmentAsync(VirtualMachineRecord vm, CancellationToken cancellationToken)
     private async Task<VmAssignment> AssignmentAsync(VirtualMachineRecord vm, IReadOnlyList<VmNetworkInterfaceSpec> nics, CancellationToken cancellationToken)
     {
         VirtualMachineProperties properties = vm.Model.Properties;
