@@ -1,43 +1,17 @@
-using Microsoft.Extensions.Hosting;
 using TrustedLaunch.Server.Replicas;
 using TrustedLaunch.Server.Security.Stores;
-using TrustedLaunch.Server.Stores.Sql;
 
 namespace TrustedLaunch.Server.Security;
 
 /// <summary>
 /// Deletes audit events older than <see cref="ServiceSecurityOptions.AuditRetention"/> (<c>tl server --audit-retention-days</c>),
-/// at start and then every <see cref="Interval"/>; the maintenance leader purges for every replica. Not registered when
-/// no retention is set: events are then kept.
+/// at start and then every ten minutes; the maintenance leader purges for every replica. Without a retention, events are kept.
 /// </summary>
-internal sealed class AuditPurger(IAuditLog audit, ServiceSecurityOptions security, MaintenanceLeader leader, TimeProvider time) : BackgroundService
+internal sealed class AuditPurger(IAuditLog audit, ServiceSecurityOptions security, MaintenanceLeader leader, TimeProvider time)
+    : LeaderPeriodicJob(leader, time, TimeSpan.FromMinutes(10), runAtStart: true)
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
+    protected override bool Enabled => security.AuditRetention is not null;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (security.AuditRetention is not TimeSpan retention)
-            return;
-        using var timer = new PeriodicTimer(Interval, time);
-        try
-        {
-            do
-            {
-                if (!leader.IsLeader)
-                    continue;
-                try
-                {
-                    await audit.PurgeBeforeAsync(time.GetUtcNow() - retention, stoppingToken);
-                }
-                catch (Exception e) when (StoreDatabase.IsDatabaseFailure(e))
-                {
-                    // A busy or unavailable database: the next tick tries again; nothing is lost by purging later.
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) =>
+        audit.PurgeBeforeAsync(Time.GetUtcNow() - security.AuditRetention!.Value, cancellationToken);
 }

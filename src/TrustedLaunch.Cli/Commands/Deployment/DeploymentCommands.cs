@@ -83,32 +83,19 @@ internal static class DeploymentCommands
         return command;
     }
 
-    private static Command CreateValidate()
-    {
-        var (resourceGroup, templateFile, name, parameters) = TemplateOptions();
-        var command = new Command("validate", "Check a template deployment as create would (template, parameters, types, images), creating nothing. Exit 0 valid, 2 not valid, 3 no control plane.")
-            { resourceGroup, templateFile, name, parameters };
-        ArmArguments arm = ArmArguments.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            FileInfo file = parse.GetValue(templateFile)!;
-            JsonObject body = await BodyAsync(file, parse.GetValue(parameters) ?? [], cancellationToken).ConfigureAwait(false);
-            using ArmApi api = arm.Connect(parse);
-            string path = await DeploymentPathAsync(api, parse.GetValue(resourceGroup)!, parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(file.Name), cancellationToken)
-                .ConfigureAwait(false);
-            ArmAnswer answer = await api.SendAsync(HttpMethod.Post, $"{path}/validate", ApiVersion,
-                JsonSerializer.SerializeToUtf8Bytes(body, DeploymentJson.Default.JsonObject), cancellationToken).ConfigureAwait(false);
-            ArmOutput.Write(parse.Out(), arm.Format(parse), answer.Body!.Value, Columns);
-            return (int)ExitCode.Ok;
-        });
-        return command;
-    }
+    private static Command CreateValidate() => CreateTemplateCheck("validate", "validate",
+        "Check a template deployment as create would (template, parameters, types, images), creating nothing. Exit 0 valid, 2 not valid, 3 no control plane.",
+        answer => answer, Columns);
 
-    private static Command CreateWhatIf()
+    private static Command CreateWhatIf() => CreateTemplateCheck("what-if", "whatIf",
+        "Show what a template deployment would create or modify, property by property, changing nothing. Exit 0, 2 not valid, 3 no control plane.",
+        answer => answer.GetProperty("properties").GetProperty("changes"), ChangeColumns);
+
+    // validate and what-if: the create's body POSTed to the deployment's action; nothing is created or changed.
+    private static Command CreateTemplateCheck(string verb, string action, string description, Func<JsonElement, JsonElement> shown, TableColumn[] columns)
     {
         var (resourceGroup, templateFile, name, parameters) = TemplateOptions();
-        var command = new Command("what-if", "Show what a template deployment would create or modify, property by property, changing nothing. Exit 0, 2 not valid, 3 no control plane.")
-            { resourceGroup, templateFile, name, parameters };
+        var command = new Command(verb, description) { resourceGroup, templateFile, name, parameters };
         ArmArguments arm = ArmArguments.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -117,9 +104,9 @@ internal static class DeploymentCommands
             using ArmApi api = arm.Connect(parse);
             string path = await DeploymentPathAsync(api, parse.GetValue(resourceGroup)!, parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(file.Name), cancellationToken)
                 .ConfigureAwait(false);
-            ArmAnswer answer = await api.SendAsync(HttpMethod.Post, $"{path}/whatIf", ApiVersion,
+            ArmAnswer answer = await api.SendAsync(HttpMethod.Post, $"{path}/{action}", ApiVersion,
                 JsonSerializer.SerializeToUtf8Bytes(body, DeploymentJson.Default.JsonObject), cancellationToken).ConfigureAwait(false);
-            ArmOutput.Write(parse.Out(), arm.Format(parse), answer.Body!.Value.GetProperty("properties").GetProperty("changes"), ChangeColumns);
+            ArmOutput.Write(parse.Out(), arm.Format(parse), shown(answer.Body!.Value), columns);
             return (int)ExitCode.Ok;
         });
         return command;
