@@ -186,10 +186,11 @@ public sealed class HostCoordinator(
             {
                 if (vm.ProvisioningState != ProvisioningState.Deleting)
                     return true; // a host may only remove a VM it was told to delete; a stray report changes nothing
+                OperationRecord? canceledUpdate = await keyUpdates.CancelForDeletionAsync(vm, now, cancellationToken);
                 write = new VirtualMachineWrite
                 {
                     Key = vm.Key, Record = null, ExpectedSequence = vm.ChangeSequence,
-                    Operations = pending is null ? [] : [pending.Complete(OperationStatus.Succeeded, now)],
+                    Operations = [.. pending is null ? [] : new[] { pending.Complete(OperationStatus.Succeeded, now) }, .. canceledUpdate is null ? [] : new[] { canceledUpdate }],
                 };
             }
             else

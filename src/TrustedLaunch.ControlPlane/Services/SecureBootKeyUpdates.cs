@@ -204,6 +204,25 @@ public sealed class SecureBootKeyUpdates(
         return (vm with { SecureBootKeyUpdate = done }, completed);
     }
 
+    /// <summary>
+    /// A VM deleted while its update was pending: the update's operation ends <c>Canceled</c> (nothing was applied to a
+    /// VMGS that no longer exists) instead of staying InProgress. Null when no update was pending.
+    /// </summary>
+    public async Task<OperationRecord?> CancelForDeletionAsync(VirtualMachineRecord vm, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        if (vm.SecureBootKeyUpdate is not { IsPending: true } pending)
+            return null;
+        OperationRecord? operation = await operations.GetAsync(pending.OperationId, cancellationToken);
+        return operation is { Status: OperationStatus.InProgress }
+            ? operation.Complete(OperationStatus.Canceled, now, new ArmErrorDetail
+            {
+                Code = "OperationCanceled",
+                Message = $"VM '{vm.Name}' was deleted before its Secure Boot key update was applied; nothing was changed.",
+            })
+            : null;
+    }
+
     /// <summary>The operation's error for a refused update: the pre-flight's code as the update path uses it, else one per cause.</summary>
     public static ArmErrorDetail Error(string vmName, SecureBootKeyUpdateReport report)
     {

@@ -25,9 +25,10 @@ public sealed class KeyRolloverPlatformTests(ITestOutputHelper output)
     private static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(6);
 
     /// <summary>
-    /// Three VMs (microsoft-2011, microsoft, microsoft-2023) boot once and are deallocated. The 2011-only VM's "2023 CAs"
-    /// recommendation is Unhealthy. DBXUpdate.bin over the resource group, two at a time: applied to the 2011 and the dual
-    /// VM, refused by name for the 2023-only KEK (nothing of the others lost). Then <c>--template microsoft</c> on the
+    /// Four VMs (microsoft-2011, microsoft twice — one with an operator KEK besides —, microsoft-2023) boot once and are
+    /// deallocated. The 2011-only VM's "2023 CAs" recommendation is Unhealthy. DBXUpdate.bin over the resource group, two at
+    /// a time: applied to the three VMs whose KEK can verify it, refused by name for the 2023-only KEK (nothing of the
+    /// others lost). Then <c>--template microsoft</c> on the
     /// 2011 VM; it starts, boots, attests; the baseline is relearned for that operation with no alert, the recommendation
     /// turns Healthy. A request on the running VM is recorded for its next restart, as its instance view says.
     /// </summary>
@@ -50,7 +51,7 @@ public sealed class KeyRolloverPlatformTests(ITestOutputHelper output)
             using RSA operatorKey = RSA.Create(2048);
             using X509Certificate2 operatorKek = new CertificateRequest("CN=Operator KEK", operatorKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
                 .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
-            foreach ((string vm, string template) in new[] { ("old", "microsoft-2011"), ("dual", "microsoft"), ("new", "microsoft-2023") })
+            foreach ((string vm, string template) in new[] { ("old", "microsoft-2011"), ("dual", "microsoft"), ("plain", "microsoft"), ("new", "microsoft-2023") })
             {
                 if (vm == "dual")
                     await PutDualAsync(home, operatorKek);
@@ -73,7 +74,7 @@ public sealed class KeyRolloverPlatformTests(ITestOutputHelper output)
                 Assert.Equal(0, home.Tl("vm", "deallocate", "-g", Group, "-n", vm).ExitCode);
             }
 
-            Step("three VMs booted once, attested, deallocated");
+            Step("four VMs booted once, attested, deallocated");
 
             // Fleet: the real DBXUpdate.bin over the resource group, two at a time.
             ToolResult fleet = home.Tl("vm", "secure-boot", "update-keys", "-g", Group, "--dbx-update", dbxUpdate, "--max-parallel", "2", "-o", "json");
@@ -83,6 +84,7 @@ public sealed class KeyRolloverPlatformTests(ITestOutputHelper output)
                 .ToDictionary(r => r.GetProperty("name").GetString()!, r => r.Clone(), StringComparer.Ordinal);
             Assert.Equal("Succeeded", rows["old"].GetProperty("outcome").GetString());
             Assert.Equal("Succeeded", rows["dual"].GetProperty("outcome").GetString());
+            Assert.Equal("Succeeded", rows["plain"].GetProperty("outcome").GetString());
             Assert.Equal("Failed", rows["new"].GetProperty("outcome").GetString());
             string refusal = rows["new"].GetProperty("detail").GetString()!;
             Assert.Contains("SecureBootKeyUpdateRefusedByKek", refusal, StringComparison.Ordinal);
@@ -91,7 +93,8 @@ public sealed class KeyRolloverPlatformTests(ITestOutputHelper output)
             Assert.Equal("Applied", dualUpdate.GetProperty("outcome").GetString());
             Assert.True(dualUpdate.GetProperty("after").GetProperty("dbxCount").GetInt32() > dualUpdate.GetProperty("before").GetProperty("dbxCount").GetInt32());
             Assert.Equal("RefusedByKek", KeyUpdate(home, "new").GetProperty("outcome").GetString());
-            Step("fleet DBXUpdate.bin: old and dual applied, new (2023-only KEK) refused by name");
+            Assert.Equal("Applied", KeyUpdate(home, "plain").GetProperty("outcome").GetString());
+            Step("fleet DBXUpdate.bin: old, dual and plain applied, new (2023-only KEK) refused by name");
 
             // A dbx update revoking Microsoft UEFI CA 2011, signed by dual's own KEK: Debian's dual-signed shim would be denied
             // (any forbidden signature denies the image), so its host's pre-flight refuses it and the VMGS stays as it was.

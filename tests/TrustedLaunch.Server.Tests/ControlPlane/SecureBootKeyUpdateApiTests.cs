@@ -66,6 +66,24 @@ public sealed class SecureBootKeyUpdateApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task VmDeletedWhileItsUpdateIsPending_TheUpdatesOperationEndsCanceled()
+    {
+        (string group, string name, _) = await _arm.CreateRunningVmAsync(ArmTestService.TrustedLaunch());
+        ArmAnswer accepted = await UpdateAsync(group, name, new JsonObject { ["template"] = "microsoft" });
+        Assert.True(accepted.Status == HttpStatusCode.Accepted, accepted.ToString());
+        string monitor = _arm.Local(accepted.Header("Azure-AsyncOperation")!);
+
+        ArmAnswer deleting = await _arm.SendAsync(HttpMethod.Delete, ArmTestService.WithApi(_arm.VmPath(group, name)));
+        Assert.True(deleting.Status is HttpStatusCode.Accepted or HttpStatusCode.OK or HttpStatusCode.NoContent, deleting.ToString());
+        await _arm.Host.ConvergeAsync();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await _arm.GetAsync(ArmTestService.WithApi(_arm.VmPath(group, name)))).Status);
+        JsonElement operation = (await _arm.GetAsync(monitor)).Body;
+        Assert.Equal("Canceled", operation.GetProperty("status").GetString());
+        Assert.Equal("OperationCanceled", operation.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task DeallocatedVm_PreflightRefusalFailsTheOperationWithTheBinaryAndTheReason()
     {
         (string group, string name, _) = await _arm.CreateRunningVmAsync(ArmTestService.TrustedLaunch());
@@ -134,6 +152,28 @@ public sealed class SecureBootKeyUpdateApiTests : IAsyncLifetime
         Assert.Equal("Refused", rows[standard].GetProperty("status").GetString());
         Assert.Equal("OperationNotAllowed", rows[standard].GetProperty("error").GetProperty("code").GetString());
         Assert.Contains($"VM '{standard}' is not a Trusted Launch VM", rows[standard].GetProperty("error").GetProperty("message").GetString()!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fleet_OneScaleSet_OnlyItsInstances_UnknownScaleSetNotFound()
+    {
+        (string group, string standalone, _) = await _arm.CreateRunningVmAsync(ArmTestService.TrustedLaunch());
+        ArmAnswer created = await _arm.SendAsync(HttpMethod.Put,
+            ArmTestService.WithApi($"{_arm.GroupPath(group)}/providers/Microsoft.Compute/virtualMachineScaleSets/web"), ScaleSetApiTests.Body(capacity: 2));
+        Assert.True(created.Status == HttpStatusCode.Created, created.ToString());
+        await _arm.Host.ConvergeAsync();
+        string fleetPath = ArmTestService.WithApi($"{_arm.GroupPath(group)}/providers/Microsoft.Compute/x-tl-updateSecureBootKeys");
+
+        ArmAnswer fleet = await _arm.SendAsync(HttpMethod.Post, fleetPath, new JsonObject { ["template"] = "microsoft", ["virtualMachineScaleSet"] = "web" });
+
+        Assert.True(fleet.Status == HttpStatusCode.OK, fleet.ToString());
+        JsonElement[] rows = fleet.Body.GetProperty("value").EnumerateArray().ToArray();
+        Assert.Equal(2, rows.Length);
+        Assert.All(rows, r => Assert.StartsWith("web_", r.GetProperty("name").GetString(), StringComparison.Ordinal));
+        Assert.DoesNotContain(rows, r => r.GetProperty("name").GetString() == standalone);
+        Assert.All(rows, r => Assert.Equal("PendingRestart", r.GetProperty("status").GetString()));
+        ArmAnswer unknown = await _arm.SendAsync(HttpMethod.Post, fleetPath, new JsonObject { ["template"] = "microsoft", ["virtualMachineScaleSet"] = "nope" });
+        Assert.Equal(HttpStatusCode.NotFound, unknown.Status);
     }
 
     [Fact]
