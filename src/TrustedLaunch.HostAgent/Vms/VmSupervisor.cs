@@ -176,6 +176,8 @@ internal sealed class VmSupervisor : IAsyncDisposable
 
         if (Volatile.Read(ref _desired) is not VmAssignment desired)
             return false;
+        if (_run is { Verdict.Outcome: BootOutcome.Booted } booted)
+            EnsureAttestation(booted, desired.Spec);
         if (desired.AttestationGeneration > _attestationGeneration)
         {
             if (_attestationGeneration >= 0)
@@ -496,12 +498,8 @@ internal sealed class VmSupervisor : IAsyncDisposable
         if (verdict.Outcome is BootOutcome.Booted or BootOutcome.Timeout)
         {
             Report(run.Version, "Running", verdict);
-            if (verdict.Outcome == BootOutcome.Booted && Volatile.Read(ref _desired) is { } desired && Attested(desired.Spec))
-            {
-                run.Relay = new AttestationRelay(VmId, run.Vm.AgentSocket, _host.Client, _host.Options.AttestationDeadline, _host.Logger);
-                run.Attestation = AttestLoopAsync(run);
-            }
-
+            if (verdict.Outcome == BootOutcome.Booted && Volatile.Read(ref _desired) is { } desired)
+                EnsureAttestation(run, desired.Spec);
             return;
         }
 
@@ -521,6 +519,23 @@ internal sealed class VmSupervisor : IAsyncDisposable
         catch (ObjectDisposedException)
         {
             // The supervisor is gone.
+        }
+    }
+
+    /// <summary>
+    /// Starts the run's attestation loop once: when its boot verdict comes, or — for a VM adopted at the agent's start, whose
+    /// verdict is re-read from its console before the control plane's first assignment arrives — with that assignment.
+    /// </summary>
+    private void EnsureAttestation(VmRun run, VmRuntimeSpec spec)
+    {
+        if (!Attested(spec))
+            return;
+        lock (run)
+        {
+            if (run.Attestation is not null || run.Token.IsCancellationRequested)
+                return;
+            run.Relay = new AttestationRelay(VmId, run.Vm.AgentSocket, _host.Client, _host.Options.AttestationDeadline, _host.Logger);
+            run.Attestation = AttestLoopAsync(run);
         }
     }
 
