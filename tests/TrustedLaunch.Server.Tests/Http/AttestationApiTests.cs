@@ -140,14 +140,17 @@ public sealed class AttestationApiTests(GenuineEvidenceFactory factory) : Regist
     [Fact]
     public async Task Attest_OversizedBody_413TypedAndServiceKeepsServing()
     {
-        byte[] huge = new byte[EvidenceJson.MaxDocumentBytes + 1];
-        huge.AsSpan().Fill((byte)' ');
-        // Expect: 100-continue lets the service refuse by Content-Length before the client sends 16 MiB.
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/vms/{VmId}/attestations") { Content = new ByteArrayContent(huge) };
-        request.Headers.ExpectContinue = true;
-        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-
-        using HttpResponseMessage response = await Service.Client.SendAsync(request);
+        // Only the headers are sent, as a client honouring Expect: 100-continue does: the service must refuse by
+        // Content-Length before any body arrives. HttpClient would start sending the 16 MiB body once its 1 s
+        // continue-timeout passed (a loaded CI machine), and the refusal's connection close then surfaced as a
+        // broken pipe instead of the 413 under test.
+        string head = $"POST /v1/vms/{VmId}/attestations HTTP/1.1\r\nHost: {Service.BaseAddress.Authority}\r\n" +
+            $"Content-Type: application/json\r\nContent-Length: {EvidenceJson.MaxDocumentBytes + 1}\r\nExpect: 100-continue\r\n\r\n";
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(Service.BaseAddress.Host, Service.BaseAddress.Port);
+        await using System.Net.Sockets.NetworkStream stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        using HttpResponseMessage response = await RawHttpResponse.ReadAsync(stream);
         JsonElement problem = (await response.Content.ReadFromJsonAsync<JsonElement>())!;
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
