@@ -46,6 +46,7 @@ public sealed class HostAgent
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task sending = reports.RunAsync((batch, token) => client.ReportAsync(_options.HostName, new HostReport { VirtualMachines = batch }, token),
             _options.RetryDelay, stop.Token);
+        Task renewing = new HostCertificateRenewal(_options, client, _logger).RunAsync(stop.Token);
         try
         {
             HostView registered = await RegisterAsync(client, capacity, stop.Token).ConfigureAwait(false);
@@ -67,11 +68,11 @@ public sealed class HostAgent
             await stop.CancelAsync().ConfigureAwait(false);
             try
             {
-                await sending.ConfigureAwait(false);
+                await Task.WhenAll(sending, renewing).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                // The report queue stops with the agent.
+                // The report queue and the renewal checks stop with the agent.
             }
         }
     }

@@ -50,6 +50,12 @@ public sealed record HostAgentOptions
     /// <summary>The long-poll's timeout when the control plane does not say how soon a host must be heard from.</summary>
     public TimeSpan DefaultPollTimeout { get; init; } = TimeSpan.FromSeconds(25);
 
+    /// <summary>How often a running agent checks whether its client certificate is due for renewal.</summary>
+    public TimeSpan CertificateRenewalInterval { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>The clock of certificate renewal checks.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>The folder VM folders live in.</summary>
     public string VmsDirectory => Path.Combine(DataDirectory, "vms");
 

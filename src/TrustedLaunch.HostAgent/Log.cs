@@ -40,4 +40,10 @@ internal static partial class Log
 
     [LoggerMessage(7011, LogLevel.Information, "VM {VmId}: deleted ({How})")]
     public static partial void Deleted(ILogger logger, Guid vmId, string how);
+
+    [LoggerMessage(7050, LogLevel.Information, "client certificate renewed (serial {Previous} until {PreviousNotAfter:u} → {Serial} until {NotAfter:u})")]
+    public static partial void CertificateRenewed(ILogger logger, string previous, DateTime previousNotAfter, string serial, DateTime notAfter);
+
+    [LoggerMessage(7051, LogLevel.Warning, "client certificate (until {NotAfter:u}) not renewed, tried again at the next check: {Reason}")]
+    public static partial void CertificateNotRenewed(ILogger logger, DateTime notAfter, string reason);
 }

@@ -39,19 +39,37 @@ public sealed record AttestationPostResult(bool Passed, string? Reason, string? 
 /// </summary>
 public sealed class ControlPlaneClient : IDisposable
 {
-    private readonly HttpClient _http;
+    private readonly Uri _server;
+    private readonly List<HttpClient> _retired = [];
+    private HttpClient _http;
 
     public ControlPlaneClient(Uri server, HttpMessageHandler? handler = null, HostCredential? credential = null)
     {
         ArgumentNullException.ThrowIfNull(server);
-        // Each call sets its own deadline (a long-poll lasts as long as it asked for), so the client has none.
-        _http = new HttpClient(handler ?? (credential ?? new HostCredential()).CreateHandler())
-        {
-            BaseAddress = server,
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        _server = server;
+        _http = Create(server, handler ?? (credential ?? new HostCredential()).CreateHandler(), credential);
+    }
+
+    /// <summary>
+    /// Calls from now on go over new connections that present <paramref name="credential"/> (a renewed client
+    /// certificate). Calls under way, such as a long-poll, finish on the connections they have; those are closed when
+    /// this client is disposed.
+    /// </summary>
+    public void UseCredential(HostCredential credential)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        HttpClient next = Create(_server, credential.CreateHandler(), credential);
+        lock (_retired)
+            _retired.Add(Interlocked.Exchange(ref _http, next));
+    }
+
+    // Each call sets its own deadline (a long-poll lasts as long as it asked for), so the client has none.
+    private static HttpClient Create(Uri server, HttpMessageHandler handler, HostCredential? credential)
+    {
+        var http = new HttpClient(handler) { BaseAddress = server, Timeout = Timeout.InfiniteTimeSpan };
         if (credential?.BearerToken is string token)
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return http;
     }
 
     public Task<HostView> RegisterAsync(string host, HostRegistration registration, CancellationToken cancellationToken) =>
@@ -118,7 +136,16 @@ public sealed class ControlPlaneClient : IDisposable
         }
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        lock (_retired)
+        {
+            foreach (HttpClient retired in _retired)
+                retired.Dispose();
+            _retired.Clear();
+        }
+    }
 
     private static ByteArrayContent Json<T>(T value, JsonTypeInfo<T> type)
     {
@@ -155,7 +182,7 @@ public sealed class ControlPlaneClient : IDisposable
         using var request = new HttpRequestMessage(method, path) { Content = content };
         try
         {
-            HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+            HttpResponseMessage response = await Volatile.Read(ref _http).SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
             return response;
         }
         catch (HttpRequestException e)

@@ -30,6 +30,8 @@ public sealed class HostEnrollmentTests : IAsyncLifetime
 
     private string HostDirectory => Path.Combine(_data, "host-a", "host");
 
+    private readonly ManualTimeProvider _clock = new(DateTimeOffset.UtcNow);
+
     public async Task InitializeAsync()
     {
         FilePlatformCa.Create(CaDirectory, "TL Enrollment Test");
@@ -39,7 +41,7 @@ public sealed class HostEnrollmentTests : IAsyncLifetime
             CaDirectory = CaDirectory,
             Listen = "https://127.0.0.1:0",
             Security = new ServiceSecurityOptions { RequireAuthentication = true, TlsFromPlatformCa = true },
-        }, configureLogging: _ => { });
+        }, _clock, configureLogging: _ => { });
         await _app.StartAsync();
         _server = new Uri(AttestationServiceHost.BoundAddresses(_app.Services)[0] + "/");
         _root = X509Certificate2.CreateFromPem(File.ReadAllText(PlatformCaLayout.CertificatePath(CaDirectory, PlatformCaLayout.RootName)));
@@ -107,6 +109,39 @@ public sealed class HostEnrollmentTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.False(HostEnrollment.DueForRenewal(renewed, DateTimeOffset.UtcNow));
         Assert.True(HostEnrollment.DueForRenewal(renewed, new DateTimeOffset(renewed.NotAfter).AddDays(-100)));
+    }
+
+    [Fact]
+    public async Task RunningAgent_RenewsWhenDue_AndItsCallsMoveToTheNewCertificate_BeforeTheOldOneExpires()
+    {
+        string token = await ServicePrincipals.CreateJoinTokenAsync(_app.Services.GetRequiredService<IHostCredentialStore>(), "host-l",
+            _clock.GetUtcNow(), TimeSpan.FromMinutes(10), default);
+        string directory = Path.Combine(_data, "host-l", "host");
+        using X509Certificate2 first = await HostEnrollment.EnrollAsync(_server, "host-l", token, directory, _root, default);
+        var options = new HostAgentOptions
+        {
+            Server = _server, HostName = "host-l", DataDirectory = Path.Combine(_data, "host-l"), CaDirectory = CaDirectory,
+            Credential = new HostCredential { ClientCertificate = first, TrustedRoot = _root }, Time = _clock,
+        };
+        var registration = new HostRegistration { VCpus = 2, MemoryInMB = 4096, Accelerator = "tcg", AgentVersion = "test" };
+        using var client = new ControlPlaneClient(_server, credential: options.Credential);
+        var renewal = new HostCertificateRenewal(options, client, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await client.RegisterAsync("host-l", registration, default); // a pooled connection that presented the first certificate
+
+        bool early = await renewal.RenewIfDueAsync(_clock.GetUtcNow(), default);
+        TimeSpan lifetime = first.NotAfter - first.NotBefore;
+        _clock.Advance(lifetime * 0.7);
+        bool due = await renewal.RenewIfDueAsync(_clock.GetUtcNow(), default);
+        _clock.Advance(lifetime * 0.35); // the first certificate has expired for the service
+        HostView afterExpiry = await client.RegisterAsync("host-l", registration, default);
+        using var stale = new ControlPlaneClient(_server, credential: new HostCredential { ClientCertificate = first, TrustedRoot = _root });
+        var refused = await Assert.ThrowsAsync<ControlPlaneCallException>(() => stale.RegisterAsync("host-l", registration, default));
+
+        Assert.False(early);
+        Assert.True(due);
+        Assert.NotEqual(first.SerialNumber, renewal.Current!.ClientCertificate!.SerialNumber);
+        Assert.Equal("host-l", afterExpiry.Name);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
 
     [Fact]

@@ -12,16 +12,6 @@ using TrustedLaunch.Testing;
 
 namespace TrustedLaunch.Server.Tests.Http;
 
-/// <summary>A clock the test moves by hand (nonce expiry, token times).</summary>
-public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
-{
-    private long _ticks = start.UtcTicks;
-
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-}
-
 /// <summary>
 /// The real service (Kestrel on 127.0.0.1, a free port) over a per-test data folder, with a real <see cref="HttpClient"/>.
 /// <see cref="RestartAsync"/> stops it and starts a new host over the same folder, as a service restart would.

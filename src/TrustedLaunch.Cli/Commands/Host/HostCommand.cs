@@ -126,32 +126,11 @@ internal static class HostCommand
         }
         else
         {
+            // Renewal is the running agent's (HostCertificateRenewal): at its start and then hourly.
             certificate = HostEnrollment.Load(options.HostDirectory);
-            if (certificate is not null && HostEnrollment.DueForRenewal(certificate, DateTimeOffset.UtcNow))
-                certificate = await RenewAsync(options, certificate, root, progress, cancellationToken).ConfigureAwait(false);
         }
 
         return certificate is null && root is null ? null : new HostCredential { ClientCertificate = certificate, TrustedRoot = root };
-    }
-
-    // A certificate due for renewal is renewed with itself; if the service cannot renew it now, the host goes on with
-    // the one it has (still valid) and tries again at its next start.
-    private static async Task<X509Certificate2> RenewAsync(HostAgentOptions options, X509Certificate2 current, X509Certificate2? root, TextWriter progress,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            X509Certificate2 renewed = await HostEnrollment.RenewAsync(options.Server, options.HostName,
-                new HostCredential { ClientCertificate = current, TrustedRoot = root }, options.HostDirectory, cancellationToken).ConfigureAwait(false);
-            progress.WriteLine($"tl host: client certificate renewed (serial {current.SerialNumber} until {current.NotAfter:u} → {renewed.SerialNumber} until {renewed.NotAfter:u})");
-            current.Dispose();
-            return renewed;
-        }
-        catch (ControlPlaneCallException e)
-        {
-            progress.WriteLine($"tl host: warning: client certificate (until {current.NotAfter:u}) not renewed: {e.Message}");
-            return current;
-        }
     }
 
     /// <summary>The agent's settings from the command line (shared with the local host of <c>tl server</c>).</summary>
