@@ -13,6 +13,7 @@ packages=(
   clang llvm                               # NativeAOT publish of tl-guest-agent (clang links it, llvm-objcopy strips it)
   postgresql                               # the store tests and bench/fleet-sim run a throw-away cluster (initdb + postgres)
   chromium                                 # the portal's browser tests (Playwright drives Debian's chromium; its own download is unavailable)
+  pngquant                                 # scripts/portal-screenshots.sh: the docs' screenshots, quantized to stay small
   systemd adduser                          # packaging tests: systemd-analyze verify of the units, the package's account
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients  # interop: a session libvirtd boots the image with tl-vtpm as its swtpm
   "$@"

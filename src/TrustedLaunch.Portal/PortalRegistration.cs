@@ -42,6 +42,7 @@ public static class PortalRegistration
         services.AddHttpContextAccessor();
         services.TryAddSingleton<PortalArmClient>();
         services.TryAddSingleton<VmTable>();
+        services.TryAddSingleton<ScopedLists>();
         return services;
     }
 
@@ -70,6 +71,7 @@ public static class PortalRegistration
             await context.SignOutAsync(PortalSignIn.Scheme);
             return Results.Redirect(PortalSignIn.SignInPath);
         }).DisableAntiforgery();
+        PortalLiveEndpoints.Map(app);
         app.MapRazorComponents<App>();
         return app;
     }

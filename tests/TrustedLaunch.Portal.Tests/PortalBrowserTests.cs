@@ -190,7 +190,7 @@ public sealed partial class PortalBrowserTests(ITestOutputHelper output)
             await page.GetByRole(AriaRole.Link, new() { Name = "delete web1" }).ClickAsync();
             await Expect(page.Locator("h1")).ToContainTextAsync("Delete virtual machine 'web1'?");
             await page.GetByRole(AriaRole.Button, new() { Name = "Yes, delete web1" }).ClickAsync();
-            await Expect(page.Locator("p.notice")).ToContainTextAsync("delete of web1 requested");
+            await Expect(page.Locator("p.notice:not(#live-updates)")).ToContainTextAsync("delete of web1 requested");
             PlatformHome.WaitUntil(() => home.Tl("vm", "show", "-g", Group, "-n", "web1").ExitCode == 2, TimeSpan.FromMinutes(2), "web1 was not deleted");
             Assert.Empty(PlatformHome.ProcessesOf(vmId));
             Step("deleted through the confirmation");

@@ -37,6 +37,7 @@ public sealed class PortalArmClient(IServer server, IHttpContextAccessor request
     public const string AssessmentsApi = "2021-06-01";
     public const string SuppressionRulesApi = "2019-01-01-preview";
     public const string SecureScoresApi = "2020-01-01";
+    public const string DeploymentsApi = "2021-04-01";
 
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseCookies = false }) { Timeout = TimeSpan.FromSeconds(30) };
     private Uri? _base;
@@ -81,6 +82,23 @@ public sealed class PortalArmClient(IServer server, IHttpContextAccessor request
         }
 
         return new ArmReply(response.StatusCode, parsed);
+    }
+
+    /// <summary>
+    /// Opens a server-sent event stream of the API (<c>…/alerts:watch</c>) with the credential of the portal request
+    /// being served; the caller reads (and disposes) the answer. <paramref name="lastEventId"/> resumes after that event.
+    /// </summary>
+    public async Task<HttpResponseMessage> OpenStreamAsync(string path, string apiVersion, string? lastEventId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseAddress(), path + "?api-version=" + apiVersion));
+        request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        if (requests.HttpContext?.Request.Headers.Authorization.ToString() is { Length: > 0 } authorization)
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        if (lastEventId is not null)
+            request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+        // Headers only: the timeout covers the answer's start, not the stream that follows.
+        return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
     }
 
     public void Dispose() => _http.Dispose();

@@ -41,6 +41,10 @@ public sealed record PortalUser(string Name, bool CanWrite)
         return Scopes.Any(scope => scope == "/" || Contains(scope, group) || Contains(group, scope));
     }
 
+    /// <summary>True when a role of the user reaches the whole subscription (its subscription-wide lists answer it).</summary>
+    public bool SeesSubscription(string subscriptionId) =>
+        Scopes is null || Scopes.Any(scope => scope == "/" || Contains(scope, $"/subscriptions/{subscriptionId}"));
+
     private static bool Contains(string parent, string scope) =>
         scope.Equals(parent, StringComparison.OrdinalIgnoreCase) || scope.StartsWith(parent.TrimEnd('/') + "/", StringComparison.OrdinalIgnoreCase);
 }

@@ -36,6 +36,18 @@ public sealed class PortalUserTests
         Assert.True(subscriptionWide.SeesGroup("s1", "anything"));
     }
 
+    [Fact]
+    public void SeesSubscription_OnlyARoleAtItOrAbove_NotOneAtAGroup()
+    {
+        static PortalUser At(string scope) => PortalUser.From(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, "c"), new Claim(PortalUser.ScopeClaim, scope)], "test")));
+        Assert.True(At("/").SeesSubscription("s1"));
+        Assert.True(At("/subscriptions/S1").SeesSubscription("s1"));
+        Assert.False(At("/subscriptions/s1/resourceGroups/web").SeesSubscription("s1"));
+        Assert.False(At("/subscriptions/s2").SeesSubscription("s1"));
+        Assert.False(At("/subscriptions/s10").SeesSubscription("s1"));
+        Assert.True(PortalUser.From(null).SeesSubscription("s1"));
+    }
+
     [Theory]
     [InlineData("/portal/alerts?status=Active", "/portal/alerts?status=Active")]
     [InlineData("https://evil.example/portal/vms", "/portal/vms")]
