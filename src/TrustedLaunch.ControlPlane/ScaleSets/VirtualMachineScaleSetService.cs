@@ -25,6 +25,7 @@ public sealed class VirtualMachineScaleSetService(
     IOperationStore operations,
     VirtualMachineService vms,
     VirtualMachineLifecycle lifecycle,
+    ScaleSetNetwork network,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -71,6 +72,8 @@ public sealed class VirtualMachineScaleSetService(
             ScaleSetPlanner.InstanceModel(merged, location, key.Name, "00000000"), cancellationToken);
         if (!plan.Accepted)
             return ScaleSetPlanner.ForScaleSet(plan.ToFailure());
+        if (await network.CheckAsync(key, location, merged.Properties!.VirtualMachineProfile!.NetworkProfile, cancellationToken) is { Count: > 0 } nicErrors)
+            return ArmFailure.FromViolations(ArmErrors.BadRequest, nicErrors);
 
         return await WriteAsync(key, previous, location, ScaleSetPlanner.Accepted(merged, plan.Model), ifMatch, ifNoneMatch, cancellationToken);
     }
@@ -276,10 +279,16 @@ public sealed class VirtualMachineScaleSetService(
         {
             string suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
             var instanceKey = new VirtualMachineKey(scaleSet.SubscriptionId, scaleSet.ResourceGroup, $"{scaleSet.Name}_{suffix}");
+            ArmResult<NetworkProfile?> nics = await network.CreateAsync(scaleSet, instanceKey.Name, cancellationToken);
+            if (nics.Failure is ArmFailure nicFailure)
+                return nicFailure.Error with { Message = $"Instance '{instanceKey.Name}' could not be created: {nicFailure.Error.Message}", Details = null };
             ArmResult<VmWriteResult> made = await vms.PutScaleSetInstanceAsync(instanceKey,
-                ScaleSetPlanner.InstanceModel(scaleSet.Model, scaleSet.Location, scaleSet.Name, suffix), scaleSet.ResourceId, cancellationToken);
+                ScaleSetPlanner.InstanceModel(scaleSet.Model, scaleSet.Location, scaleSet.Name, suffix, nics.Value), scaleSet.ResourceId, cancellationToken);
             if (made.Failure is ArmFailure failure)
+            {
+                await network.RemoveAsync(nics.Value, cancellationToken);
                 return failure.Error with { Message = $"Instance '{instanceKey.Name}' could not be created: {failure.Error.Message}", Details = null };
+            }
         }
 
         foreach (VirtualMachineRecord victim in ScaleSetPlanner.ScaleInVictims(instances, scaleSet.Capacity))

@@ -144,6 +144,37 @@ public sealed class NetworkIntegrityTests(HostedArmTestService arm) : IClassFixt
     }
 
     [Fact]
+    public async Task NicDeleteOption_DeleteGoesWithTheVm_DetachStays()
+    {
+        string group = await arm.CreateGroupAsync();
+        string kept = await NetworkAsync(group, "kept", publicIp: false);
+        string sub = arm.GroupPath(group);
+        JsonElement gone = await PutAsync(group, "networkInterfaces", "gone", $$"""
+            {"location": "westus", "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {
+              "subnet": {"id": "{{sub}}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default"} } }]} }
+            """);
+        JsonObject body = VmWithNics(kept, gone.GetProperty("id").GetString()!);
+        body["properties"]!["networkProfile"]!["networkInterfaces"]![1]!["properties"]!["deleteOption"] = "delete";
+        JsonElement vm = await arm.CreateRunningAsync(group, "vm1", body);
+        JsonElement references = vm.GetProperty("properties").GetProperty("networkProfile").GetProperty("networkInterfaces");
+        Assert.Equal("Detach", references[0].GetProperty("properties").GetProperty("deleteOption").GetString());
+        Assert.Equal("Delete", references[1].GetProperty("properties").GetProperty("deleteOption").GetString());
+
+        ArmAnswer vmDelete = await arm.SendAsync(HttpMethod.Delete, ArmTestService.WithApi(arm.VmPath(group, "vm1")));
+        Assert.Equal(HttpStatusCode.Accepted, vmDelete.Status);
+        // Until the host has removed the VM, its NICs stay (and stay in use).
+        Assert.Equal(HttpStatusCode.OK, (await arm.GetAsync(ArmTestService.WithApi(Path(group, "networkInterfaces", "gone"), Api))).Status);
+        await arm.Host.ConvergeAsync();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await arm.GetAsync(ArmTestService.WithApi(Path(group, "networkInterfaces", "gone"), Api))).Status);
+        JsonElement detached = (await arm.GetAsync(ArmTestService.WithApi(Path(group, "networkInterfaces", "kept"), Api))).Body;
+        Assert.False(detached.GetProperty("properties").TryGetProperty("virtualMachine", out _));
+        // The detached NIC serves the next VM, with the address it had.
+        JsonElement next = await arm.CreateRunningAsync(group, "vm2", VmWithNics(kept));
+        Assert.Equal(kept, next.GetProperty("properties").GetProperty("networkProfile").GetProperty("networkInterfaces")[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task DeleteGroup_RemovesItsNetworkResourcesAndDeployments()
     {
         string group = await arm.CreateGroupAsync();
