@@ -40,4 +40,7 @@ internal static partial class Log
 
     [LoggerMessage(7011, LogLevel.Information, "VM {VmId}: deleted ({How})")]
     public static partial void Deleted(ILogger logger, Guid vmId, string how);
+
+    [LoggerMessage(7012, LogLevel.Information, "VM {VmId}: NIC {Nic}'s host forwards are now [{Forwards}] (applied while it runs)")]
+    public static partial void HostForwardsChanged(ILogger logger, Guid vmId, int nic, string forwards);
 }

@@ -261,7 +261,7 @@ public sealed class HostCoordinator(
         return new HostAssignments
         {
             Host = hostName,
-            Token = string.Create(CultureInfo.InvariantCulture, $"{newest}.{vms.Count}{SnapshotsToken(kept)}"),
+            Token = string.Create(CultureInfo.InvariantCulture, $"{newest}.{vms.Count}{SnapshotsToken(kept)}{HostNetworkPlanner.Token(nics)}"),
             VirtualMachines = assignments,
             Snapshots = kept,
         };

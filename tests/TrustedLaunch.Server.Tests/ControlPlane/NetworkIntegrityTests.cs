@@ -175,6 +175,35 @@ public sealed class NetworkIntegrityTests(HostedArmTestService arm) : IClassFixt
     }
 
     [Fact]
+    public async Task NsgChange_WakesTheHostsPoll_WithTheNewForwards()
+    {
+        string group = await arm.CreateGroupAsync();
+        string nicId = await NetworkAsync(group, "live", publicIp: false);
+        await arm.CreateRunningAsync(group, "live", VmWithNics(nicId));
+        JsonElement before = await arm.Host.PollAsync();
+        Assert.DoesNotContain(NicForwards(before, "live"), f => f.GetProperty("guestPort").GetInt32() == 8080);
+
+        // The host waits on its token; adding an Allow rule for 8080 changes no VM, yet its poll answers with it.
+        Task<JsonElement> waiting = arm.Host.PollAsync(timeoutSeconds: 30);
+        JsonElement nsg = (await arm.GetAsync(ArmTestService.WithApi(Path(group, "networkSecurityGroups", "nsg"), Api))).Body;
+        var body = JsonNode.Parse(nsg.GetRawText())!.AsObject();
+        body["properties"]!["securityRules"]!.AsArray().Add(JsonNode.Parse("""
+            {"name": "Web", "properties": {"priority": 1300, "protocol": "Tcp", "access": "Allow", "direction": "Inbound",
+              "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "8080"}}
+            """));
+        await PutAsync(group, "networkSecurityGroups", "nsg", body.ToJsonString());
+        JsonElement after = await waiting.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.NotEqual(before.GetProperty("token").GetString(), after.GetProperty("token").GetString());
+        JsonElement web = NicForwards(after, "live").Single(f => f.GetProperty("guestPort").GetInt32() == 8080);
+        Assert.Equal("nsg/Web", web.GetProperty("rule").GetString());
+        Assert.Equal(FakeHost.Assignment(before, "live").GetProperty("version").GetInt64(), FakeHost.Assignment(after, "live").GetProperty("version").GetInt64());
+    }
+
+    private static JsonElement[] NicForwards(JsonElement assignments, string vm) =>
+        [.. FakeHost.Assignment(assignments, vm).GetProperty("spec").GetProperty("networkInterfaces")[0].GetProperty("hostForwards").EnumerateArray()];
+
+    [Fact]
     public async Task DeleteGroup_RemovesItsNetworkResourcesAndDeployments()
     {
         string group = await arm.CreateGroupAsync();
