@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(7051, LogLevel.Warning, "client certificate (until {NotAfter:u}) not renewed, tried again at the next check: {Reason}")]
     public static partial void CertificateNotRenewed(ILogger logger, DateTime notAfter, string reason);
+
+    [LoggerMessage(7012, LogLevel.Information, "VM {VmId}: NIC {Nic}'s host forwards are now [{Forwards}] (applied while it runs)")]
+    public static partial void HostForwardsChanged(ILogger logger, Guid vmId, int nic, string forwards);
 }

@@ -27,6 +27,7 @@ public sealed class VirtualMachine : IAsyncDisposable
     private readonly ISupervisedProcess _qemu;
     private readonly QmpClient? _qmp;
     private readonly ConsoleFollower _console;
+    private readonly SlirpHostForwards _forwards;
     private readonly SemaphoreSlim _finishGate = new(1, 1);
     private bool _finished;
     private string? _vtpmLost;
@@ -40,6 +41,7 @@ public sealed class VirtualMachine : IAsyncDisposable
         _qemu = qemu;
         _qmp = qmp;
         _console = new ConsoleFollower(run.ConsoleLog, qemu, run.StartedAt);
+        _forwards = SlirpHostForwards.FromArguments(run.QemuArguments);
         if (vtpm is not null)
             _ = StopIfVTpmDiesAsync(vtpm);
     }
@@ -281,6 +283,21 @@ public sealed class VirtualMachine : IAsyncDisposable
 
         return await FinishAsync(how).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Makes the host forwards of the running VM's NIC <paramref name="nicIndex"/> (its slirp netdev) <paramref name="forwards"/>
+    /// at once, through QMP (<see cref="SlirpHostForwards"/>): a forward no longer wanted is closed, a new one listens.
+    /// False when nothing changed or the VM has no such NIC (NICs themselves are fixed at launch).
+    /// </summary>
+    public async Task<bool> SetHostForwardsAsync(int nicIndex, IReadOnlyList<QemuHostForward> forwards, CancellationToken cancellationToken = default)
+    {
+        if (_qmp is null || _qemu.HasExited)
+            throw new VmRuntimeException(VmRuntimeFailure.ComponentFailed, "The VM has no QMP connection (it has exited, or QEMU did not answer QMP when it was adopted).");
+        return await _forwards.SetAsync(_qmp, nicIndex, forwards, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The host forwards in place on NIC <paramref name="nicIndex"/>.</summary>
+    public IReadOnlyCollection<QemuHostForward> HostForwardsOf(int nicIndex) => _forwards.Of(nicIndex);
 
     /// <summary>
     /// Presses keys together on the VM's keyboard (QMP <c>send-key</c>, as <c>virsh send-key</c>), by QEMU key code

@@ -24,6 +24,7 @@ public sealed class HostCoordinator(
     Snapshots.SnapshotService snapshots,
     SecureBootKeyUpdates keyUpdates,
     HostNetworkPlanner network,
+    VmNicRelease nics,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -236,7 +237,11 @@ public sealed class HostCoordinator(
             if (await machines.WriteAsync(write, cancellationToken) == WriteOutcome.Written)
             {
                 if (write.Record is null)
+                {
                     await enrollment.WithdrawAsync(vm.VmId, cancellationToken);
+                    await nics.ReleaseAsync(vm, cancellationToken);
+                }
+
                 return true;
             }
         }
@@ -256,7 +261,7 @@ public sealed class HostCoordinator(
         return new HostAssignments
         {
             Host = hostName,
-            Token = string.Create(CultureInfo.InvariantCulture, $"{newest}.{vms.Count}{SnapshotsToken(kept)}"),
+            Token = string.Create(CultureInfo.InvariantCulture, $"{newest}.{vms.Count}{SnapshotsToken(kept)}{HostNetworkPlanner.Token(nics)}"),
             VirtualMachines = assignments,
             Snapshots = kept,
         };

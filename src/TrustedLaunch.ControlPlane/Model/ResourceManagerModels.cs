@@ -83,6 +83,9 @@ public sealed record VirtualMachineInstanceView
     /// <summary>V1 or V2, from the image.</summary>
     public string? HyperVGeneration { get; init; }
 
+    /// <summary>The fault domain of a scale set's instance (on this platform, a fault domain is a host of its own).</summary>
+    public int? PlatformFaultDomain { get; init; }
+
     public required IReadOnlyList<InstanceViewStatus> Statuses { get; init; }
 
     /// <summary>Ours: the VM's latest Secure Boot key update (<c>POST …/x-tl-updateSecureBootKeys</c>), pending or done, and what it changed.</summary>

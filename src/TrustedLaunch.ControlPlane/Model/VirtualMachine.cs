@@ -53,6 +53,9 @@ public sealed record VirtualMachineProperties
     /// <summary>The flexible scale set the VM is an instance of; set by the scale set, fixed for the VM's life.</summary>
     public SubResource? VirtualMachineScaleSet { get; init; }
 
+    /// <summary>The scale set's logical fault domain the instance is in (Azure's member); set by the scale set, fixed for the VM's life.</summary>
+    public int? PlatformFaultDomain { get; init; }
+
     /// <summary>Read-only: the VM's unique id (QEMU's <c>-uuid</c>, the id in its vTPM's AK certificate).</summary>
     public string? VmId { get; init; }
 

@@ -4,7 +4,7 @@ namespace TrustedLaunch.ControlPlane.Model;
 
 // Microsoft.Compute/virtualMachineScaleSets as Azure's REST API spells it (azure-rest-api-specs, ComputeRP
 // virtualMachineScaleSet.json), for flexible orchestration: each instance is a full Microsoft.Compute/virtualMachines
-// resource. Members Azure has and this platform does not serve (networkProfile, extensionProfile, upgradePolicy, …)
+// resource. Members Azure has and this platform does not serve (extensionProfile, upgradePolicy, …)
 // are accepted and not echoed.
 
 /// <summary>A scale set as PUT, PATCH and GET carry it.</summary>
@@ -70,6 +70,9 @@ public sealed record VirtualMachineScaleSetVMProfile
     public StorageProfile? StorageProfile { get; init; }
 
     public SecurityProfile? SecurityProfile { get; init; }
+
+    /// <summary>The NICs each instance gets (<see cref="ScaleSetNetworkProfile"/>).</summary>
+    public ScaleSetNetworkProfile? NetworkProfile { get; init; }
 
     /// <summary>This platform's settings that Azure's schema has no field for, applied to every instance.</summary>
     public TrustedLaunchExtensions? TrustedLaunchExtensions { get; init; }

@@ -39,6 +39,27 @@ public sealed class HostNetworkPlanner(INetworkResourceStore store, IVirtualMach
         return plans;
     }
 
+    /// <summary>
+    /// A part of the host's assignments token that changes when its VMs' host forwards do (an NSG or NIC change changes
+    /// no VM's version), so a host polling with the old token gets the new forwards at once.
+    /// </summary>
+    public static string Token(IReadOnlyDictionary<Guid, IReadOnlyList<VmNetworkInterfaceSpec>> plans)
+    {
+        ArgumentNullException.ThrowIfNull(plans);
+        var text = new StringBuilder();
+        foreach ((Guid vm, IReadOnlyList<VmNetworkInterfaceSpec> nics) in plans.OrderBy(p => p.Key))
+        {
+            foreach (VmNetworkInterfaceSpec nic in nics)
+            {
+                text.Append(vm.ToString("N")).Append('|').Append(nic.Id).Append('|');
+                foreach (HostForward f in nic.HostForwards)
+                    text.Append(f.HostAddress).Append(':').Append(f.HostPort).Append('-').Append(f.GuestPort).Append(';');
+            }
+        }
+
+        return text.Length == 0 ? "" : "." + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..12];
+    }
+
     /// <summary>The NIC specs of one VM, as its host's assignments carry them (empty before it is placed).</summary>
     public async Task<IReadOnlyList<VmNetworkInterfaceSpec>> PlanVmAsync(VirtualMachineRecord vm, CancellationToken cancellationToken)
     {

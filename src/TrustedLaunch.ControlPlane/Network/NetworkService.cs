@@ -24,7 +24,8 @@ public sealed record NetworkWrite(JsonObject Resource, bool Created, bool Unchan
 /// rules are well formed). Private IPs are allocated from the subnet as Azure does (from .4); public IPs are recorded,
 /// not routed. A PUT that changes nothing changes nothing (same ETag).
 /// </summary>
-public sealed class NetworkService(INetworkResourceStore store, IResourceGroupStore groups, NetworkInUse inUse, HostNetworkPlanner hostNetwork, TimeProvider time)
+public sealed class NetworkService(INetworkResourceStore store, IResourceGroupStore groups, NetworkInUse inUse, HostNetworkPlanner hostNetwork,
+    IHostStore hosts, Hosts.HostSignals signals, TimeProvider time)
 {
     public async Task<ArmResult<NetworkWrite>> PutAsync(NetworkKey key, JsonObject body, CancellationToken cancellationToken)
     {
@@ -107,7 +108,10 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
             return ArmResult.Ok(false);
         if (await inUse.RefuseDeleteAsync(found, cancellationToken) is ArmFailure refused)
             return refused;
-        return ArmResult.Ok(await store.RemoveAsync(key.SubscriptionId, key.ResourceGroup, type, key.Name, cancellationToken));
+        bool removed = await store.RemoveAsync(key.SubscriptionId, key.ResourceGroup, type, key.Name, cancellationToken);
+        if (removed)
+            await NotifyHostsAsync(cancellationToken);
+        return ArmResult.Ok(removed);
     }
 
     /// <summary>The stored record of a network resource id, or null.</summary>
@@ -324,6 +328,8 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
             ChangedAt = time.GetUtcNow(),
         };
         WriteOutcome outcome = await store.SaveAsync(record, previous?.Version, cancellationToken);
+        if (outcome == WriteOutcome.Written)
+            await NotifyHostsAsync(cancellationToken);
         return outcome switch
         {
             WriteOutcome.Written => ArmResult.Ok(new NetworkWrite(NetworkViews.Resource(record), Created: previous is null, Unchanged: false)),
@@ -331,6 +337,14 @@ public sealed class NetworkService(INetworkResourceStore store, IResourceGroupSt
             WriteOutcome.ResourceGroupDeleting => ArmErrors.ResourceGroupBeingDeleted(key.ResourceGroup),
             _ => ArmErrors.AnotherOperationInProgress(key.Id),
         };
+    }
+
+    // An NSG, NIC or subnet change may change the host forwards of running VMs: every host's poll is woken to read its
+    // assignments again (their token changes only when some VM's forwards did).
+    private async Task NotifyHostsAsync(CancellationToken cancellationToken)
+    {
+        foreach (State.HostRecord host in await hosts.ListAsync(cancellationToken))
+            signals.Notify(host.Name);
     }
 
     private static ArmFailure NotFound(NetworkKey key) => ArmErrors.ResourceNotFound(Canonical(key.Type) ?? key.Type, key.Name, key.ResourceGroup);

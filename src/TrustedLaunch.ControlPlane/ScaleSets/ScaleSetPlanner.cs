@@ -65,6 +65,8 @@ public static class ScaleSetPlanner
             Add("InvalidParameter", "Required parameter 'virtualMachineProfile' is missing (null): a flexible scale set here makes its instances from it.", "properties.virtualMachineProfile");
         else if (properties.VirtualMachineProfile.StorageProfile?.OsDisk?.Name is not null)
             Add("InvalidParameter", "osDisk.name cannot be set in a scale set's model: each instance gets its own OS disk, named after it.", "properties.virtualMachineProfile.storageProfile.osDisk.name");
+        if (properties?.VirtualMachineProfile?.NetworkProfile is ScaleSetNetworkProfile network)
+            errors.AddRange(ScaleSetNetworkRules.Check(network));
 
         if (previous is not null)
         {
@@ -106,14 +108,19 @@ public static class ScaleSetPlanner
                     OSProfile = profileNow.OSProfile ?? profileBefore?.OSProfile,
                     StorageProfile = profileNow.StorageProfile ?? profileBefore?.StorageProfile,
                     SecurityProfile = profileNow.SecurityProfile ?? profileBefore?.SecurityProfile,
+                    NetworkProfile = profileNow.NetworkProfile ?? profileBefore?.NetworkProfile,
                     TrustedLaunchExtensions = profileNow.TrustedLaunchExtensions ?? profileBefore?.TrustedLaunchExtensions,
                 },
             },
         };
     }
 
-    /// <summary>The VM an instance is made from: the model's profiles, the scale set's size, its own name and OS disk.</summary>
-    public static VirtualMachineResource InstanceModel(VirtualMachineScaleSetResource model, string location, string scaleSetName, string suffix)
+    /// <summary>
+    /// The VM an instance is made from: the model's profiles, the scale set's size, its own name and OS disk, and the
+    /// references to the NICs made for it (<paramref name="nics"/>, from the model's network interface configurations).
+    /// </summary>
+    public static VirtualMachineResource InstanceModel(VirtualMachineScaleSetResource model, string location, string scaleSetName, string suffix,
+        NetworkProfile? nics = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         VirtualMachineScaleSetVMProfile profile = model.Properties?.VirtualMachineProfile ?? new VirtualMachineScaleSetVMProfile();
@@ -131,6 +138,7 @@ public static class ScaleSetPlanner
                 StorageProfile = storage with { OsDisk = osDisk },
                 SecurityProfile = profile.SecurityProfile,
                 OSProfile = new OSProfile { ComputerName = prefix + suffix, AdminUsername = profile.OSProfile?.AdminUsername },
+                NetworkProfile = nics,
                 TrustedLaunchExtensions = profile.TrustedLaunchExtensions,
             },
         };
@@ -158,6 +166,7 @@ public static class ScaleSetPlanner
                         ? storage with { ImageReference = storage.ImageReference is { } image ? image with { ExactVersion = null } : null }
                         : null,
                     SecurityProfile = planned.Properties.SecurityProfile,
+                    NetworkProfile = ScaleSetNetworkRules.WithDefaults(profile.NetworkProfile),
                     TrustedLaunchExtensions = planned.Properties.TrustedLaunchExtensions,
                 },
             },

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using TrustedLaunch.ControlPlane.Arm;
+using TrustedLaunch.ControlPlane.Hosts;
 using TrustedLaunch.ControlPlane.Model;
 using TrustedLaunch.ControlPlane.Services;
 using TrustedLaunch.ControlPlane.State;
@@ -25,6 +26,9 @@ public sealed class VirtualMachineScaleSetService(
     IOperationStore operations,
     VirtualMachineService vms,
     VirtualMachineLifecycle lifecycle,
+    ScaleSetNetwork network,
+    IHostStore hosts,
+    Placement placement,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -71,6 +75,13 @@ public sealed class VirtualMachineScaleSetService(
             ScaleSetPlanner.InstanceModel(merged, location, key.Name, "00000000"), cancellationToken);
         if (!plan.Accepted)
             return ScaleSetPlanner.ForScaleSet(plan.ToFailure());
+        if (await network.CheckAsync(key, location, merged.Properties!.VirtualMachineProfile!.NetworkProfile, cancellationToken) is { Count: > 0 } nicErrors)
+            return ArmFailure.FromViolations(ArmErrors.BadRequest, nicErrors);
+        if (previous is null && merged.Properties.PlatformFaultDomainCount is int domains and > 1
+            && (await LiveHostsAsync(cancellationToken)).Count is int live && live < domains)
+            return ArmErrors.InvalidParameter(
+                $"platformFaultDomainCount {domains} needs {domains} live hosts, one per fault domain; {live} are live. Use 1 (max spreading over the hosts there are) or register more hosts.",
+                "properties.platformFaultDomainCount");
 
         return await WriteAsync(key, previous, location, ScaleSetPlanner.Accepted(merged, plan.Model), ifMatch, ifNoneMatch, cancellationToken);
     }
@@ -272,14 +283,38 @@ public sealed class VirtualMachineScaleSetService(
         CancellationToken cancellationToken)
     {
         VirtualMachineRecord[] instances = [.. all.Where(i => i.ProvisioningState != ProvisioningState.Deleting)];
+        var placed = instances.Select(i => new PlacedInstance(i.Model.Properties.PlatformFaultDomain, i.HostName)).ToList();
+        IReadOnlyList<string> live = await LiveHostsAsync(cancellationToken);
         for (long count = instances.Length; count < scaleSet.Capacity; count++)
         {
             string suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
             var instanceKey = new VirtualMachineKey(scaleSet.SubscriptionId, scaleSet.ResourceGroup, $"{scaleSet.Name}_{suffix}");
-            ArmResult<VmWriteResult> made = await vms.PutScaleSetInstanceAsync(instanceKey,
-                ScaleSetPlanner.InstanceModel(scaleSet.Model, scaleSet.Location, scaleSet.Name, suffix), scaleSet.ResourceId, cancellationToken);
+            IReadOnlyList<FaultDomainSlot> slots = FaultDomainPlanner.Slots(scaleSet.Model.Properties?.PlatformFaultDomainCount ?? 1, live, placed);
+            if (slots.Count == 0)
+                return ArmErrors.AllocationFailed() with
+                {
+                    Message = $"Instance '{instanceKey.Name}' could not be created: its fault domain needs a live host no other fault domain of the scale set uses, and none is left ({live.Count} live).",
+                };
+            ArmResult<NetworkProfile?> nics = await network.CreateAsync(scaleSet, instanceKey.Name, cancellationToken);
+            if (nics.Failure is ArmFailure nicFailure)
+                return nicFailure.Error with { Message = $"Instance '{instanceKey.Name}' could not be created: {nicFailure.Error.Message}", Details = null };
+            ArmResult<VmWriteResult> made = new ArmFailure(ArmErrors.Conflict, ArmErrors.AllocationFailed());
+            foreach (FaultDomainSlot slot in slots)
+            {
+                VirtualMachineResource model = ScaleSetPlanner.InstanceModel(scaleSet.Model, scaleSet.Location, scaleSet.Name, suffix, nics.Value);
+                model = model with { Properties = model.Properties! with { PlatformFaultDomain = slot.FaultDomain } };
+                made = await vms.PutScaleSetInstanceAsync(instanceKey, model, scaleSet.ResourceId, slot.HostName, cancellationToken);
+                if (made.Failure?.Error.Code != ArmErrors.AllocationFailed().Code)
+                    break; // made, or refused for a reason another host would not change
+            }
+
             if (made.Failure is ArmFailure failure)
+            {
+                await network.RemoveAsync(nics.Value, cancellationToken);
                 return failure.Error with { Message = $"Instance '{instanceKey.Name}' could not be created: {failure.Error.Message}", Details = null };
+            }
+
+            placed.Add(new PlacedInstance(made.Value!.Vm.Model.Properties.PlatformFaultDomain, made.Value.Vm.HostName));
         }
 
         foreach (VirtualMachineRecord victim in ScaleSetPlanner.ScaleInVictims(instances, scaleSet.Capacity))
@@ -291,6 +326,10 @@ public sealed class VirtualMachineScaleSetService(
 
         return null;
     }
+
+    // The live hosts in registration order: a fault domain is a host of its own.
+    private async Task<IReadOnlyList<string>> LiveHostsAsync(CancellationToken cancellationToken) =>
+        [.. (await hosts.ListAsync(cancellationToken)).Where(placement.IsAlive).Select(h => h.Name)];
 
     /// <summary>Instances of the scale set (by <c>virtualMachineScaleSet.id</c>), those being deleted included, oldest first.</summary>
     private async Task<IReadOnlyList<VirtualMachineRecord>> InstancesAsync(ScaleSetKey key, CancellationToken cancellationToken)

@@ -27,6 +27,7 @@ public sealed class VirtualMachineLifecycle(
     Placement placement,
     HostSignals signals,
     IAttestationEnrollment enrollment,
+    Network.VmNicRelease nics,
     TimeProvider time)
 {
     private const int Attempts = 5;
@@ -70,7 +71,11 @@ public sealed class VirtualMachineLifecycle(
                 if (vm.HostName is not null)
                     signals.Notify(vm.HostName);
                 else
+                {
                     await enrollment.WithdrawAsync(vm.VmId, cancellationToken);
+                    await nics.ReleaseAsync(vm, cancellationToken);
+                }
+
                 return ArmResult.Ok<OperationRecord?>(operation);
             }
         }

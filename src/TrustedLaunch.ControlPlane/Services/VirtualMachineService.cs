@@ -57,8 +57,8 @@ public sealed class VirtualMachineService(
     /// rules as any VM, with <c>virtualMachineScaleSet.id</c> set.
     /// </summary>
     internal Task<ArmResult<VmWriteResult>> PutScaleSetInstanceAsync(VirtualMachineKey key, VirtualMachineResource instance, string scaleSetId,
-        CancellationToken cancellationToken) =>
-        WriteAsync(key, instance, ifMatch: null, ifNoneMatch: "*", patch: false, scaleSetId, cancellationToken);
+        string? hostName, CancellationToken cancellationToken) =>
+        WriteAsync(key, instance, ifMatch: null, ifNoneMatch: "*", patch: false, scaleSetId, cancellationToken, hostName);
 
     /// <summary>
     /// The rules on a VM model without writing anything: the scale set's model is judged once, as the VM it describes
@@ -68,7 +68,7 @@ public sealed class VirtualMachineService(
         VmPlanner.Plan(await PlanInputAsync(name, Guid.NewGuid(), model, model, null, cancellationToken), Rules);
 
     private async Task<ArmResult<VmWriteResult>> WriteAsync(VirtualMachineKey key, VirtualMachineResource sent, string? ifMatch, string? ifNoneMatch,
-        bool patch, string? scaleSetId, CancellationToken cancellationToken)
+        bool patch, string? scaleSetId, CancellationToken cancellationToken, string? instanceHost = null)
     {
         ResourceGroupRecord? group = await groups.GetAsync(key.SubscriptionId, key.ResourceGroup, cancellationToken);
         if (group is null)
@@ -120,7 +120,7 @@ public sealed class VirtualMachineService(
 
         VmSize size = Sizes.Find(plan.Model.Properties.HardwareProfile!.VmSize!)!;
         return previous is null
-            ? await CreateAsync(key, vmId, location!, plan, size, attached?.HostName, ifMatch, ifNoneMatch, cancellationToken)
+            ? await CreateAsync(key, vmId, location!, plan, size, attached?.HostName ?? instanceHost, ifMatch, ifNoneMatch, cancellationToken)
             : await UpdateAsync(previous, plan, size, ifMatch, ifNoneMatch, cancellationToken);
     }
 
@@ -184,6 +184,10 @@ public sealed class VirtualMachineService(
     {
         string? asked = sent.Properties?.VirtualMachineScaleSet?.Id;
         string? current = previous?.Model.Properties.VirtualMachineScaleSet?.Id;
+        if (scaleSetId is null && sent.Properties?.PlatformFaultDomain is int domain && domain != previous?.Model.Properties.PlatformFaultDomain)
+            return previous?.Model.Properties.PlatformFaultDomain is null
+                ? ArmErrors.InvalidParameter("properties.platformFaultDomain applies to instances of a scale set with platformFaultDomainCount greater than 1; the scale set sets it.", "properties.platformFaultDomain")
+                : ArmErrors.Fail(ArmErrors.BadRequest, "PropertyChangeNotAllowed", "Changing property 'platformFaultDomain' is not allowed.", "properties.platformFaultDomain");
         if (asked is null || scaleSetId is not null || string.Equals(asked, current, StringComparison.OrdinalIgnoreCase))
             return null;
         return ArmErrors.InvalidParameter(

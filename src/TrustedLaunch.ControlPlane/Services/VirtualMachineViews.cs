@@ -139,6 +139,7 @@ public static class VirtualMachineViews
         {
             ComputerName = vm.Model.Properties.OSProfile?.ComputerName,
             HyperVGeneration = generation?.ToString(),
+            PlatformFaultDomain = vm.Model.Properties.PlatformFaultDomain,
             Statuses = statuses,
             SecureBootKeyUpdate = vm.SecureBootKeyUpdate is { } update ? update with { DbxUpdate = null } : null,
         };

@@ -343,6 +343,7 @@ public static class VmPlanner
                 NetworkProfile = Network.VmNetworkCheck.WithDefaults(properties.NetworkProfile),
                 TrustedLaunchExtensions = extensions,
                 VirtualMachineScaleSet = input.Previous?.Model.Properties.VirtualMachineScaleSet ?? properties.VirtualMachineScaleSet,
+                PlatformFaultDomain = input.Previous is null ? properties.PlatformFaultDomain : input.Previous.Model.Properties.PlatformFaultDomain,
             },
         };
     }

@@ -191,6 +191,9 @@ internal sealed class VmSupervisor : IAsyncDisposable
             return true;
         }
 
+        if (_run is { } live && desired.DesiredPowerState == "Running" && !live.Vm.Exited.IsCompleted)
+            await ApplyHostForwardsAsync(live, desired.Spec).ConfigureAwait(false);
+
         if (desired.Spec is { RestoreSnapshotId: Guid restoreId, RestoreVersion: long restoreVersion } && _applied is not null
             && restoreVersion > _applied.RestoredVersion && !RestoreSnapshot(desired, restoreId, restoreVersion))
             return false;
@@ -649,6 +652,26 @@ internal sealed class VmSupervisor : IAsyncDisposable
             Name = $"tl-{VmId:D}",
             Uuid = VmId,
         };
+    }
+
+    // NSG changes reach a running VM at once: each NIC's host forwards become the assignment's (QMP, no restart). A NIC
+    // added or removed since the launch waits for the next start; a forward QEMU refuses (its port taken) is logged and
+    // tried again at the next assignment.
+    private async Task ApplyHostForwardsAsync(VmRun run, VmRuntimeSpec spec)
+    {
+        for (int i = 0; i < spec.NetworkInterfaces.Count; i++)
+        {
+            QemuNic nic = QemuNicOf(spec.NetworkInterfaces[i]);
+            try
+            {
+                if (await run.Vm.SetHostForwardsAsync(i, nic.HostForwards).ConfigureAwait(false))
+                    Log.HostForwardsChanged(_host.Logger, VmId, i, string.Join(", ", nic.HostForwards.Select(f => $"{f.HostAddress}:{f.HostPort}->{f.GuestPort}")));
+            }
+            catch (VmRuntimeException e)
+            {
+                Log.Failed(_host.Logger, VmId, "changing its host forwards", "HostForwardFailed", e.Message);
+            }
+        }
     }
 
     // The guest gets the NIC's private IP by DHCP when its subnet is IPv4 and big enough for slirp (a /29 or larger).

@@ -135,13 +135,17 @@ public static class QemuCommandLine
         }
 
         foreach (QemuHostForward forward in nic.HostForwards)
-        {
-            if (!System.Net.IPAddress.TryParse(forward.HostAddress, out System.Net.IPAddress? host) || forward.HostPort is < 1 or > 65535 || forward.GuestPort is < 1 or > 65535)
-                throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"The host forward {forward.HostAddress}:{forward.HostPort} -> {forward.GuestPort} is not valid.");
-            netdev.Append(CultureInfo.InvariantCulture, $",hostfwd=tcp:{host}:{forward.HostPort}-:{forward.GuestPort}");
-        }
-
+            netdev.Append(",hostfwd=").Append(HostForwardRule(forward));
         return netdev.ToString();
+    }
+
+    /// <summary>A forward as slirp spells it, <c>tcp:addr:port-:guestport</c> (checked: it ends up in QEMU's options or monitor).</summary>
+    internal static string HostForwardRule(QemuHostForward forward)
+    {
+        if (!System.Net.IPAddress.TryParse(forward.HostAddress, out System.Net.IPAddress? host) || host.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
+            || forward.HostPort is < 1 or > 65535 || forward.GuestPort is < 1 or > 65535)
+            throw new VmRuntimeException(VmRuntimeFailure.BadInput, $"The host forward {forward.HostAddress}:{forward.HostPort} -> {forward.GuestPort} is not valid.");
+        return string.Create(CultureInfo.InvariantCulture, $"tcp:{host}:{forward.HostPort}-:{forward.GuestPort}");
     }
 
     // Azure writes MACs as 00-0D-3A-12-34-56; QEMU wants 00:0d:3a:12:34:56.

@@ -43,6 +43,7 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<ImageCatalogService>();
         services.TryAddSingleton<VirtualMachineService>();
         services.TryAddSingleton<VirtualMachineLifecycle>();
+        services.TryAddSingleton<ScaleSetNetwork>();
         services.TryAddSingleton<VirtualMachineScaleSetService>();
         services.TryAddSingleton<ScaleSetOperationSweep>();
         services.TryAddSingleton<ResourceGroupService>();

@@ -17,6 +17,7 @@ public static class DeploymentRegistration
         services.TryAddSingleton<NetworkInUse>();
         services.TryAddSingleton<NetworkService>();
         services.TryAddSingleton<VmNetworkCheck>();
+        services.TryAddSingleton<VmNicRelease>();
         services.TryAddSingleton<HostNetworkPlanner>();
         services.TryAddSingleton<ResourceTypeRegistry>();
         services.TryAddSingleton<DeploymentRunner>();

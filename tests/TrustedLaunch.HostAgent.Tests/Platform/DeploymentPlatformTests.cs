@@ -97,6 +97,16 @@ public sealed class DeploymentPlatformTests(ITestOutputHelper output)
             Assert.Equal(qemu, PlatformHome.RunRecord(vmId)!.Qemu!.Value.Pid);
             Step("redeployed: nothing changed");
 
+            // An NSG change reaches the running VM at once (QMP hostfwd_add / hostfwd_remove, no restart): a new Allow rule
+            // opens its host port, removing the rule closes it again.
+            int added = await ChangeNsgAsync(home.Url, nic, allow8080: true);
+            Assert.True(await EventuallyAsync(() => ConnectsAsync(added)), $"host port {added} (guest 8080) never opened\n{home.Logs()}");
+            Assert.Equal(0, await ChangeNsgAsync(home.Url, nic, allow8080: false));
+            Assert.True(await EventuallyAsync(async () => !await ConnectsAsync(added)), $"host port {added} stayed open\n{home.Logs()}");
+            Assert.True(await ConnectsAsync(hostPort));
+            Assert.Equal(qemu, PlatformHome.RunRecord(vmId)!.Qemu!.Value.Pid);
+            Step($"NSG rule for 8080 added (host port {added} opened) and removed (closed) while the VM ran");
+
             Assert.Equal(0, home.Tl("group", "delete", "-n", Group, "--yes").ExitCode);
             Assert.Empty(PlatformHome.ProcessesOf(vmId));
         }
@@ -105,5 +115,58 @@ public sealed class DeploymentPlatformTests(ITestOutputHelper output)
             output.WriteLine(home.Logs());
             throw;
         }
+    }
+
+    // Adds (or removes) an inbound Allow rule for TCP 8080 on the NIC's NSG; answers the host port the NIC then shows for
+    // guest port 8080 (0 when none).
+    private static async Task<int> ChangeNsgAsync(string url, JsonElement nic, bool allow8080)
+    {
+        using var http = new HttpClient();
+        string nsgId = nic.GetProperty("properties").GetProperty("networkSecurityGroup").GetProperty("id").GetString()!;
+        var nsg = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(new Uri($"{url}{nsgId}?api-version=2023-09-01")))!.AsObject();
+        var rules = nsg["properties"]!["securityRules"]!.AsArray();
+        foreach (System.Text.Json.Nodes.JsonNode? rule in rules.Where(r => r!["name"]!.GetValue<string>() == "Allow8080").ToArray())
+            rules.Remove(rule);
+        if (allow8080)
+        {
+            rules.Add(System.Text.Json.Nodes.JsonNode.Parse("""
+                {"name": "Allow8080", "properties": {"priority": 1010, "protocol": "Tcp", "access": "Allow", "direction": "Inbound",
+                  "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "8080"}}
+                """));
+        }
+
+        using var body = new StringContent(nsg.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        HttpResponseMessage put = await http.PutAsync(new Uri($"{url}{nsgId}?api-version=2023-09-01"), body);
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        string nicId = nic.GetProperty("id").GetString()!;
+        JsonElement now = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{url}{nicId}?api-version=2023-09-01"))).RootElement;
+        return now.GetProperty("properties").GetProperty("trustedLaunchExtensions").GetProperty("hostForwards").EnumerateArray()
+            .Where(f => f.GetProperty("guestPort").GetInt32() == 8080).Select(f => f.GetProperty("hostPort").GetInt32()).FirstOrDefault();
+    }
+
+    private static async Task<bool> ConnectsAsync(int port)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        try
+        {
+            await tcp.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    {
+        for (int i = 0; i < 150; i++)
+        {
+            if (await condition())
+                return true;
+            await Task.Delay(200);
+        }
+
+        return false;
     }
 }

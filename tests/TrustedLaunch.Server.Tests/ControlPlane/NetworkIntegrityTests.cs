@@ -144,6 +144,66 @@ public sealed class NetworkIntegrityTests(HostedArmTestService arm) : IClassFixt
     }
 
     [Fact]
+    public async Task NicDeleteOption_DeleteGoesWithTheVm_DetachStays()
+    {
+        string group = await arm.CreateGroupAsync();
+        string kept = await NetworkAsync(group, "kept", publicIp: false);
+        string sub = arm.GroupPath(group);
+        JsonElement gone = await PutAsync(group, "networkInterfaces", "gone", $$"""
+            {"location": "westus", "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {
+              "subnet": {"id": "{{sub}}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default"} } }]} }
+            """);
+        JsonObject body = VmWithNics(kept, gone.GetProperty("id").GetString()!);
+        body["properties"]!["networkProfile"]!["networkInterfaces"]![1]!["properties"]!["deleteOption"] = "delete";
+        JsonElement vm = await arm.CreateRunningAsync(group, "vm1", body);
+        JsonElement references = vm.GetProperty("properties").GetProperty("networkProfile").GetProperty("networkInterfaces");
+        Assert.Equal("Detach", references[0].GetProperty("properties").GetProperty("deleteOption").GetString());
+        Assert.Equal("Delete", references[1].GetProperty("properties").GetProperty("deleteOption").GetString());
+
+        ArmAnswer vmDelete = await arm.SendAsync(HttpMethod.Delete, ArmTestService.WithApi(arm.VmPath(group, "vm1")));
+        Assert.Equal(HttpStatusCode.Accepted, vmDelete.Status);
+        // Until the host has removed the VM, its NICs stay (and stay in use).
+        Assert.Equal(HttpStatusCode.OK, (await arm.GetAsync(ArmTestService.WithApi(Path(group, "networkInterfaces", "gone"), Api))).Status);
+        await arm.Host.ConvergeAsync();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await arm.GetAsync(ArmTestService.WithApi(Path(group, "networkInterfaces", "gone"), Api))).Status);
+        JsonElement detached = (await arm.GetAsync(ArmTestService.WithApi(Path(group, "networkInterfaces", "kept"), Api))).Body;
+        Assert.False(detached.GetProperty("properties").TryGetProperty("virtualMachine", out _));
+        // The detached NIC serves the next VM, with the address it had.
+        JsonElement next = await arm.CreateRunningAsync(group, "vm2", VmWithNics(kept));
+        Assert.Equal(kept, next.GetProperty("properties").GetProperty("networkProfile").GetProperty("networkInterfaces")[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task NsgChange_WakesTheHostsPoll_WithTheNewForwards()
+    {
+        string group = await arm.CreateGroupAsync();
+        string nicId = await NetworkAsync(group, "live", publicIp: false);
+        await arm.CreateRunningAsync(group, "live", VmWithNics(nicId));
+        JsonElement before = await arm.Host.PollAsync();
+        Assert.DoesNotContain(NicForwards(before, "live"), f => f.GetProperty("guestPort").GetInt32() == 8080);
+
+        // The host waits on its token; adding an Allow rule for 8080 changes no VM, yet its poll answers with it.
+        Task<JsonElement> waiting = arm.Host.PollAsync(timeoutSeconds: 30);
+        JsonElement nsg = (await arm.GetAsync(ArmTestService.WithApi(Path(group, "networkSecurityGroups", "nsg"), Api))).Body;
+        var body = JsonNode.Parse(nsg.GetRawText())!.AsObject();
+        body["properties"]!["securityRules"]!.AsArray().Add(JsonNode.Parse("""
+            {"name": "Web", "properties": {"priority": 1300, "protocol": "Tcp", "access": "Allow", "direction": "Inbound",
+              "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "8080"}}
+            """));
+        await PutAsync(group, "networkSecurityGroups", "nsg", body.ToJsonString());
+        JsonElement after = await waiting.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.NotEqual(before.GetProperty("token").GetString(), after.GetProperty("token").GetString());
+        JsonElement web = NicForwards(after, "live").Single(f => f.GetProperty("guestPort").GetInt32() == 8080);
+        Assert.Equal("nsg/Web", web.GetProperty("rule").GetString());
+        Assert.Equal(FakeHost.Assignment(before, "live").GetProperty("version").GetInt64(), FakeHost.Assignment(after, "live").GetProperty("version").GetInt64());
+    }
+
+    private static JsonElement[] NicForwards(JsonElement assignments, string vm) =>
+        [.. FakeHost.Assignment(assignments, vm).GetProperty("spec").GetProperty("networkInterfaces")[0].GetProperty("hostForwards").EnumerateArray()];
+
+    [Fact]
     public async Task DeleteGroup_RemovesItsNetworkResourcesAndDeployments()
     {
         string group = await arm.CreateGroupAsync();
