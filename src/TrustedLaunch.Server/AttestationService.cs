@@ -20,9 +20,8 @@ public sealed class AttestationService(
     INonceStore nonces,
     IAttestationResultStore results,
     IBaselineStore baselines,
-    IQuoteClockStore quoteClocks,
+    IAttestationStateStore states,
     IVmRegistry vms,
-    IPolicyStore policies,
     ReferencePolicyCache policyCache,
     ServiceTrust trust,
     AttestationVerifier verifier,
@@ -35,12 +34,15 @@ public sealed class AttestationService(
     /// <summary>A fresh single-use nonce for a registered VM; null when the VM is unknown.</summary>
     public async Task<IssuedNonce?> IssueChallengeAsync(Guid vmId, CancellationToken cancellationToken)
     {
-        if (await vms.GetAsync(vmId, cancellationToken) is null)
-            return null;
         DateTimeOffset now = time.GetUtcNow();
         var nonce = new IssuedNonce(vmId, RandomNumberGenerator.GetBytes(options.NonceBytes), now, now + options.NonceLifetime);
+        // One statement decides "registered?" and stores the nonce: one write turn per challenge, no separate read.
         using (telemetry.StartStep("store", time))
-            await nonces.AddAsync(nonce, cancellationToken);
+        {
+            if (!await nonces.AddForRegisteredVmAsync(nonce, cancellationToken))
+                return null;
+        }
+
         telemetry.NonceIssued();
         return nonce;
     }
@@ -57,13 +59,19 @@ public sealed class AttestationService(
 
     private async Task<AttestationOutcome> DecideAsync(Guid vmId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        RegisteredVm? vm = await vms.GetAsync(vmId, cancellationToken);
-        if (vm is null)
+        // The VM, its policy, baseline and quote clock in one read. Reading the baseline and the clock before the nonce is
+        // spent rather than after decides nothing differently: a concurrent attestation can move either at any point
+        // before this one's result is stored, and the clock's conditional upsert never moves it back.
+        AttestationState? state;
+        using (telemetry.StartStep("store", time))
+            state = await states.ReadAsync(vmId, cancellationToken);
+        if (state is null)
             return new AttestationOutcome { Kind = AttestationOutcomeKind.UnknownVm, Reason = "UnknownVm", Message = $"VM {vmId} is not registered." };
 
         // Resolved before the nonce is spent: a VM without a usable CA or policy is a configuration error, not the VM's fault.
+        RegisteredVm vm = state.Vm;
         X509Certificate2Collection akCa = trust.AkCaFor(vm);
-        ReferencePolicy? policy = await PolicyForAsync(vm, cancellationToken);
+        ReferencePolicy? policy = PolicyFor(state);
         DateTimeOffset now = time.GetUtcNow();
         AttestationEvidence evidence;
         try
@@ -102,10 +110,10 @@ public sealed class AttestationService(
             };
         }
 
-        StoredBaseline? stored = await baselines.GetAsync(vmId, cancellationToken);
+        StoredBaseline? stored = state.Baseline;
         // Compared with the newest quote ever accepted for this VM; the verifier lets an older one through only as a
         // concurrent attestation of the same boot (nonce issued before that acceptance, bounded lag, short window).
-        StoredQuoteClock? lastClock = await quoteClocks.GetAsync(vmId, cancellationToken);
+        StoredQuoteClock? lastClock = state.QuoteClock;
         bool learn = stored is null || stored.RelearnRequested;
         var expectations = new AttestationExpectations
         {
@@ -125,15 +133,16 @@ public sealed class AttestationService(
             result = verifier.Verify(evidence, expectations);
 
         // Every quote that verified moves the VM's clock on, passed or failed later (baseline, policy): it is genuine
-        // and fresh. An older quote carries no clock.
-        if (result.QuoteClock is { } clock)
-            await quoteClocks.AdvanceAsync(vmId, clock, now, cancellationToken);
+        // and fresh. An older quote carries no clock. Written in the result's transaction.
         if (!result.Passed)
         {
             AttestationFailure failure = result.Failure!;
             Log.AttestationFailed(logger, vmId, failure.Reason, failure.Component);
-            AttestationRecord failed = await RecordFailureAsync(vmId, now, failure.Reason.ToString(), failure.Component, failure.Message,
-                SummaryJson(result), cancellationToken);
+            AttestationRecord failed = await StoreAsync(new AttestationRecord
+            {
+                VmId = vmId, At = now, Verdict = AttestationVerdict.Fail, Reason = failure.Reason.ToString(), Component = failure.Component,
+                Message = failure.Message, ClaimsJson = SummaryJson(result),
+            }, new AttestationStateWrites(result.QuoteClock, null, now), cancellationToken);
             return new AttestationOutcome
             {
                 Kind = failure.Reason == AttestationFailureReason.EvidenceMalformed ? AttestationOutcomeKind.Malformed : AttestationOutcomeKind.Failed,
@@ -142,15 +151,16 @@ public sealed class AttestationService(
         }
 
         // A key change the platform armed (a certificate rollover) explains the PCR 7 change: relearn, attributed to it.
+        // The learned baseline is written in the result's transaction (with the clock): stored together or not at all.
         SanctionedKeyChange? sanctioned = learn ? null : expectations.Baseline!.SanctionedChangeIn(result.BootState!);
+        string? learnedJson = null;
         if (learn || sanctioned is not null)
         {
             AttestationBaseline learned = AttestationBaseline.Learn(result, time) with { LearnedForOperation = sanctioned?.OperationId };
-            using (telemetry.StartStep("store", time))
-                await baselines.SaveAsync(vmId, Encoding.UTF8.GetString(learned.ToJson()), now, cancellationToken);
-            if (sanctioned is not null)
-                KeyChangeLog.Relearned(logger, vmId, sanctioned.OperationId);
+            learnedJson = Encoding.UTF8.GetString(learned.ToJson());
         }
+
+        var writes = new AttestationStateWrites(result.QuoteClock, learnedJson, now);
 
         IssuedToken token;
         using (telemetry.StartStep("token", time))
@@ -165,7 +175,8 @@ public sealed class AttestationService(
             {
                 VmId = vmId, At = now, Verdict = AttestationVerdict.Pass, ClaimsJson = token.ClaimsJson, Reason = "BoundKeyRefused",
                 Component = refused.Component, Message = $"{refused.Reason}: {refused.Message}",
-            }, cancellationToken);
+            }, writes, cancellationToken);
+            LogRelearned(vmId, sanctioned);
             return new AttestationOutcome
             {
                 Kind = AttestationOutcomeKind.BoundKeyRefused, Record = untokened, Result = result, Reason = "BoundKeyRefused",
@@ -176,7 +187,8 @@ public sealed class AttestationService(
         AttestationRecord passed = await StoreAsync(new AttestationRecord
         {
             VmId = vmId, At = now, Verdict = AttestationVerdict.Pass, ClaimsJson = token.ClaimsJson, TokenId = token.Id,
-        }, cancellationToken);
+        }, writes, cancellationToken);
+        LogRelearned(vmId, sanctioned);
         Log.AttestationPassed(logger, vmId, passed.Id, learn || sanctioned is not null);
         bool bound = result.BoundKey is not null;
         return new AttestationOutcome
@@ -230,13 +242,19 @@ public sealed class AttestationService(
 
     // Null: the verifier's built-in minimum. A named policy that is gone means the database was edited around the
     // stores (they refuse to remove a policy in use): fail closed, as for a missing CA, rather than attest to less.
-    private async Task<ReferencePolicy?> PolicyForAsync(RegisteredVm vm, CancellationToken cancellationToken)
+    private ReferencePolicy? PolicyFor(AttestationState state)
     {
-        if (vm.PolicyName is null)
+        if (state.Vm.PolicyName is null)
             return null;
-        StoredPolicy stored = await policies.GetAsync(vm.PolicyName, cancellationToken)
-            ?? throw new StoreException($"VM {vm.VmId} names the policy '{vm.PolicyName}', which is not stored.");
+        StoredPolicy stored = state.Policy
+            ?? throw new StoreException($"VM {state.Vm.VmId} names the policy '{state.Vm.PolicyName}', which is not stored.");
         return policyCache.Get(stored);
+    }
+
+    private void LogRelearned(Guid vmId, SanctionedKeyChange? sanctioned)
+    {
+        if (sanctioned is not null)
+            KeyChangeLog.Relearned(logger, vmId, sanctioned.OperationId);
     }
 
     private Task<AttestationRecord> RecordFailureAsync(Guid vmId, DateTimeOffset at, string reason, string component, string message,
@@ -246,10 +264,13 @@ public sealed class AttestationService(
             VmId = vmId, At = at, Verdict = AttestationVerdict.Fail, Reason = reason, Component = component, Message = message, ClaimsJson = summaryJson,
         }, cancellationToken);
 
-    private async Task<AttestationRecord> StoreAsync(AttestationRecord record, CancellationToken cancellationToken)
+    private Task<AttestationRecord> StoreAsync(AttestationRecord record, CancellationToken cancellationToken) =>
+        StoreAsync(record, AttestationStateWrites.None, cancellationToken);
+
+    private async Task<AttestationRecord> StoreAsync(AttestationRecord record, AttestationStateWrites writes, CancellationToken cancellationToken)
     {
         using (telemetry.StartStep("store", time))
-            return await results.AddAsync(record, cancellationToken);
+            return await results.AddAsync(record, writes, cancellationToken);
     }
 
     // What a failed result still tells (deviations, policy violations, early/late verdicts), kept with the record.

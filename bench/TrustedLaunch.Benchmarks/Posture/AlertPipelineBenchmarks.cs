@@ -17,7 +17,7 @@ namespace TrustedLaunch.Benchmarks.Posture;
 /// What the posture pipeline (assessments, alert detection, de-duplication, suppression, events) adds to one
 /// attestation, on a fleet of 1,000 store-backed Trusted Launch VMs with plan Standard. <see cref="Attestation"/> is the
 /// service's own work for one attestation without posture, HTTP left out (the store calls of
-/// <c>AttestationStoreBenchmarks.OneAttestation</c>: VM lookups, nonce issued and spent, baseline read; verification of
+/// <c>AttestationStoreBenchmarks.OneAttestation</c>: nonce issued for the registered VM, state read, nonce spent; verification of
 /// the golden genuine bundle against that baseline; an ES256 token; the result stored); each other case is that plus the
 /// engine folding the new result(s), so the pipeline's share is the difference (the Ratio column − 1). Single-threaded:
 /// wall time is that thread's CPU, plus SQLite's file writes (WAL, synchronous=NORMAL: no fsync per commit).
@@ -35,6 +35,7 @@ public class AlertPipelineBenchmarks
     private IVmRegistry _registry = null!;
     private INonceStore _nonces = null!;
     private IBaselineStore _baselines = null!;
+    private IAttestationStateStore _states = null!;
     private VirtualMachineRecord[] _vms = [];
     private int _next;
     private AttestationVerifier _verifier = null!;
@@ -93,15 +94,15 @@ public class AlertPipelineBenchmarks
 
     private async Task<AttestationRecord> AttestAsync(string? failure)
     {
+        // The service's store calls (AttestationService): the challenge's nonce, the state read, the spend, the result with its writes.
         Guid attested = _expectations.VmId;
         byte[] nonce = RandomNumberGenerator.GetBytes(32);
         DateTimeOffset now = DateTimeOffset.UtcNow;
-        await _registry.GetAsync(attested, default);
-        await _nonces.AddAsync(new IssuedNonce(attested, nonce, now, now.AddMinutes(5)), default);
-        await _registry.GetAsync(attested, default);
+        if (!await _nonces.AddForRegisteredVmAsync(new IssuedNonce(attested, nonce, now, now.AddMinutes(5)), default))
+            throw new InvalidOperationException("VM not registered");
+        await _states.ReadAsync(attested, default);
         if ((await _nonces.ConsumeAsync(attested, nonce, now, default)).Result != NonceConsumption.Consumed)
             throw new InvalidOperationException("nonce not consumed");
-        await _baselines.GetAsync(attested, default);
         AttestationResult result = _verifier.Verify(_evidence, _expectations);
         string token = _issuer.Issue(result, _expectations.VmId);
         Guid vmId = _vms[_next++ % Vms].VmId;
@@ -110,7 +111,7 @@ public class AlertPipelineBenchmarks
             VmId = vmId, At = DateTimeOffset.UtcNow, Verdict = failure is null ? AttestationVerdict.Pass : AttestationVerdict.Fail, Reason = failure,
             Component = failure is null ? null : "PCR[7]", Message = failure is null ? null : "PCR 7 differs from the baseline",
             TokenId = token[^16..], ClaimsJson = "{}",
-        }, default);
+        }, new AttestationStateWrites(result.QuoteClock, null, now), default);
     }
 
     private async Task SetupAsync()
@@ -130,6 +131,7 @@ public class AlertPipelineBenchmarks
         _registry = services.GetRequiredService<IVmRegistry>();
         _nonces = services.GetRequiredService<INonceStore>();
         _baselines = services.GetRequiredService<IBaselineStore>();
+        _states = services.GetRequiredService<IAttestationStateStore>();
         await _registry.RegisterAsync(new RegisteredVm(_expectations.VmId, null, DateTimeOffset.UtcNow), default);
         await _baselines.SaveAsync(_expectations.VmId, new string('x', 8192), DateTimeOffset.UtcNow, default);
         _key = TokenSigningKey.Create(TokenAlgorithm.ES256);

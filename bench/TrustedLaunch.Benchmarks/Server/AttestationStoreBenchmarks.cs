@@ -8,7 +8,9 @@ namespace TrustedLaunch.Benchmarks.Server;
 
 /// <summary>
 /// The SQLite work of one attestation on a real file (WAL, synchronous=NORMAL): issue a nonce, spend it, read the VM and
-/// its baseline, store the result; and the result listing behind <c>GET …/attestations</c>.
+/// its baseline and quote clock, store the result and the clock; and the result listing behind <c>GET …/attestations</c>.
+/// <see cref="OneAttestation"/> is the service's sequence (issue 19: one read, one write turn per step);
+/// <see cref="OneAttestationPerStore"/> the sequence before it (a connection and a statement per store call).
 /// Run: dotnet run -c Release --project bench/TrustedLaunch.Benchmarks -- --filter '*AttestationStoreBenchmarks*' --job short
 /// </summary>
 [MemoryDiagnoser]
@@ -22,6 +24,9 @@ public class AttestationStoreBenchmarks
     private SqlAttestationResultStore _results = null!;
     private SqlBaselineStore _baselines = null!;
     private SqlVmRegistry _vms = null!;
+    private SqlQuoteClockStore _clocks = null!;
+    private SqlAttestationStateStore _states = null!;
+    private ulong _clock;
 
     [GlobalSetup]
     public void Setup()
@@ -32,6 +37,8 @@ public class AttestationStoreBenchmarks
         _results = new SqlAttestationResultStore(_database);
         _baselines = new SqlBaselineStore(_database);
         _vms = new SqlVmRegistry(_database);
+        _clocks = new SqlQuoteClockStore(_database);
+        _states = new SqlAttestationStateStore(_database);
         _vms.RegisterAsync(new RegisteredVm(_vm, null, T0), default).GetAwaiter().GetResult();
         _baselines.SaveAsync(_vm, new string('x', 8192), T0, default).GetAwaiter().GetResult();
         for (int i = 0; i < 1000; i++)
@@ -46,9 +53,22 @@ public class AttestationStoreBenchmarks
         Directory.Delete(_directory, recursive: true);
     }
 
-    /// <summary>Every store call one passing attestation makes, in the service's order.</summary>
-    [Benchmark]
+    /// <summary>Every store call one passing attestation makes, in the service's order: challenge, state read, spend, result with clock.</summary>
+    [Benchmark(Baseline = true)]
     public async Task<AttestationRecord> OneAttestation()
+    {
+        byte[] nonce = RandomNumberGenerator.GetBytes(32);
+        if (!await _nonces.AddForRegisteredVmAsync(new IssuedNonce(_vm, nonce, T0, T0.AddMinutes(5)), default))
+            throw new InvalidOperationException("VM not registered");
+        await _states.ReadAsync(_vm, default);
+        if ((await _nonces.ConsumeAsync(_vm, nonce, T0.AddSeconds(1), default)).Result != NonceConsumption.Consumed)
+            throw new InvalidOperationException("nonce not consumed");
+        return await _results.AddAsync(Record(), new AttestationStateWrites(NextClock(), null, T0), default);
+    }
+
+    /// <summary>The same attestation as the service made it before issue 19's store work: one connection and statement per store call.</summary>
+    [Benchmark]
+    public async Task<AttestationRecord> OneAttestationPerStore()
     {
         byte[] nonce = RandomNumberGenerator.GetBytes(32);
         await _vms.GetAsync(_vm, default);
@@ -57,8 +77,12 @@ public class AttestationStoreBenchmarks
         if ((await _nonces.ConsumeAsync(_vm, nonce, T0.AddSeconds(1), default)).Result != NonceConsumption.Consumed)
             throw new InvalidOperationException("nonce not consumed");
         await _baselines.GetAsync(_vm, default);
+        await _clocks.GetAsync(_vm, default);
+        await _clocks.AdvanceAsync(_vm, NextClock(), T0, default);
         return await _results.AddAsync(Record(), default);
     }
+
+    private TrustedLaunch.Attestation.QuoteClock NextClock() => new(++_clock, 1, 0, Safe: true);
 
     [Benchmark]
     public Task<IReadOnlyList<AttestationRecord>> ListLatest20() => _results.ListAsync(_vm, 20, default);

@@ -11,6 +11,8 @@ internal static class RequestBody
     {
         if (context.Request.ContentLength is long announced && announced > limit)
             return null;
+        if (context.Request.ContentLength is long exact)
+            return await ReadExactAsync(context, (int)exact, cancellationToken);
         using var buffer = new MemoryStream(context.Request.ContentLength is long length ? (int)Math.Min(length, limit) : 4096);
         byte[] chunk = new byte[81920];
         while (true)
@@ -30,6 +32,31 @@ internal static class RequestBody
             if (buffer.Length + read > limit)
                 return null;
             buffer.Write(chunk, 0, read);
+        }
+    }
+
+    // A body that announced its length (every client of ours does): one array of that size, filled in place, rather
+    // than an 80 KB chunk, a growing stream and its copy (the evidence body is ~33 KB per attestation).
+    private static async Task<byte[]?> ReadExactAsync(HttpContext context, int length, CancellationToken cancellationToken)
+    {
+        byte[] body = new byte[length];
+        int filled = 0;
+        try
+        {
+            while (true)
+            {
+                // One byte of room past the end: a body longer than it announced is refused (Kestrel ends it first anyway).
+                int read = await context.Request.Body.ReadAsync(filled < length ? body.AsMemory(filled) : new byte[1], cancellationToken);
+                if (read == 0)
+                    return filled == length ? body : throw new BadHttpRequestException("The request body ended before its Content-Length.");
+                if (filled == length)
+                    return null;
+                filled += read;
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
         }
     }
 

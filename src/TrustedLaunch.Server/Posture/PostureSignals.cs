@@ -29,6 +29,13 @@ internal sealed class SignallingResultStore(IAttestationResultStore inner, Postu
         return stored;
     }
 
+    public async Task<AttestationRecord> AddAsync(AttestationRecord record, AttestationStateWrites writes, CancellationToken cancellationToken)
+    {
+        AttestationRecord stored = await inner.AddAsync(record, writes, cancellationToken);
+        signals.Evaluate();
+        return stored;
+    }
+
     public Task<IReadOnlyList<AttestationRecord>> ListAsync(Guid vmId, int limit, CancellationToken cancellationToken) =>
         inner.ListAsync(vmId, limit, cancellationToken);
 

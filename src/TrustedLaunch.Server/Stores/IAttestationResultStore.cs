@@ -41,6 +41,12 @@ public interface IAttestationResultStore
     /// <summary>Stores <paramref name="record"/> and returns it with its assigned <see cref="AttestationRecord.Id"/>.</summary>
     Task<AttestationRecord> AddAsync(AttestationRecord record, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores <paramref name="record"/> together with the attestation's other writes (<paramref name="writes"/>) in one
+    /// transaction: one write turn and one commit per attestation rather than one per store.
+    /// </summary>
+    Task<AttestationRecord> AddAsync(AttestationRecord record, AttestationStateWrites writes, CancellationToken cancellationToken);
+
     /// <summary>The newest <paramref name="limit"/> results of a VM, newest first.</summary>
     Task<IReadOnlyList<AttestationRecord>> ListAsync(Guid vmId, int limit, CancellationToken cancellationToken);
 

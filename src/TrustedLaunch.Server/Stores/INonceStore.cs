@@ -30,6 +30,12 @@ public interface INonceStore
 {
     Task AddAsync(IssuedNonce nonce, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores <paramref name="nonce"/> only if its VM is registered, deciding both in one statement; false (nothing
+    /// stored) when the VM is not registered.
+    /// </summary>
+    Task<bool> AddForRegisteredVmAsync(IssuedNonce nonce, CancellationToken cancellationToken);
+
     /// <summary>Spends <paramref name="nonce"/> for <paramref name="vmId"/> if it is valid at <paramref name="now"/>.</summary>
     Task<NonceSpend> ConsumeAsync(Guid vmId, ReadOnlyMemory<byte> nonce, DateTimeOffset now, CancellationToken cancellationToken);
 

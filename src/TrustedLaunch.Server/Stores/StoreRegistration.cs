@@ -27,6 +27,7 @@ public static class StoreRegistration
         services.AddSingleton<INonceStore, SqlNonceStore>();
         services.AddSingleton<IBaselineStore, SqlBaselineStore>();
         services.AddSingleton<IQuoteClockStore, SqlQuoteClockStore>();
+        services.AddSingleton<IAttestationStateStore, SqlAttestationStateStore>();
         services.AddSingleton<ISanctionedRestoreStore, SqlSanctionedRestoreStore>();
         services.AddSingleton<IVmRegistry, SqlVmRegistry>();
         services.AddSingleton<IPolicyStore, SqlPolicyStore>();

@@ -46,6 +46,10 @@ public sealed class PostgresDatabase : StoreDatabase
         // The application name shows in pg_stat_activity, so an operator can count each replica's connections.
         if (string.IsNullOrEmpty(builder.ApplicationName))
             builder.ApplicationName = "tl-server";
+        // Npgsql's automatic preparation: a statement run a few times on a physical connection is prepared there and
+        // reused (parse and plan once per connection, not per command). The store's statements are a few dozen fixed texts.
+        if (builder.MaxAutoPrepare == 0)
+            builder.MaxAutoPrepare = 128;
         string description = $"postgresql://{builder.Host}:{builder.Port}/{builder.Database}";
         // The doorbell's LISTEN is session state: it gets a connection of its own, outside the pool, held for the process's life.
         string listener = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false, KeepAlive = 30 }.ConnectionString;

@@ -7,15 +7,32 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
 {
     private const string Columns = "id, vm_id, at, verdict, reason, component, message, claims_json, token_id";
 
-    public async Task<AttestationRecord> AddAsync(AttestationRecord record, CancellationToken cancellationToken)
+    public Task<AttestationRecord> AddAsync(AttestationRecord record, CancellationToken cancellationToken) =>
+        AddAsync(record, AttestationStateWrites.None, cancellationToken);
+
+    public async Task<AttestationRecord> AddAsync(AttestationRecord record, AttestationStateWrites writes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(writes);
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
         await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // The quote clock and a learned baseline first, in the order every writer takes these rows (no deadlock on PostgreSQL).
+        if (writes.QuoteClock is { } clock)
+        {
+            await using DbCommand advance = SqlQuoteClockStore.AdvanceCommand(connection, transaction, record.VmId, clock, writes.At);
+            await advance.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (writes.LearnedBaselineJson is { } baselineJson)
+        {
+            await using DbCommand save = SqlBaselineStore.SaveCommand(connection, transaction, record.VmId, baselineJson, writes.At);
+            await save.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         // The VM's posture work first: its row lock (PostgreSQL) orders the results of one VM by commit, and a claim
         // (FOR UPDATE SKIP LOCKED) passes over a VM whose result is being stored (docs/scale-out.md, posture work).
-        await using (DbCommand work = SqlCommands.Create(connection, transaction,
+        await using (DbCommand work = SqlCommands.Prepared(connection, transaction,
                 "INSERT INTO posture_work (vm_id, stored_seq, done_seq, folded_result_id) VALUES (@vm, 1, 0, 0) " +
                 "ON CONFLICT (vm_id) DO UPDATE SET stored_seq = posture_work.stored_seq + 1")
             .With("@vm", SqlNonceStore.VmKey(record.VmId)))
@@ -23,13 +40,11 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
             await work.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using DbCommand command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
+        await using DbCommand command = SqlCommands.Prepared(connection, transaction, """
             INSERT INTO attestation_results (vm_id, at, verdict, reason, component, message, claims_json, token_id)
             VALUES (@vm, @at, @verdict, @reason, @component, @message, @claims, @token)
             RETURNING id
-            """;
+            """);
         command.With("@vm", SqlNonceStore.VmKey(record.VmId));
         command.With("@at", StoreDatabase.ToUnixMilliseconds(record.At));
         command.With("@verdict", record.Verdict == AttestationVerdict.Pass ? "pass" : "fail");

@@ -22,18 +22,20 @@ public sealed class SqlBaselineStore(StoreDatabase database) : IBaselineStore
     {
         ArgumentException.ThrowIfNullOrEmpty(baselineJson);
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
-        DbConnection connection = writer.Connection;
-        await using DbCommand command = connection.CreateCommand();
-        command.CommandText = """
+        await using DbCommand command = SaveCommand(writer.Connection, null, vmId, baselineJson, learnedAt);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The upsert of a learned baseline (clearing any relearn request), for this store and for a result's transaction.</summary>
+    internal static DbCommand SaveCommand(DbConnection connection, DbTransaction? transaction, Guid vmId, string baselineJson, DateTimeOffset learnedAt) =>
+        SqlCommands.Prepared(connection, transaction, """
             INSERT INTO baselines (vm_id, baseline_json, learned_at, relearn_requested_at) VALUES (@vm, @json, @at, NULL)
             ON CONFLICT (vm_id) DO UPDATE SET baseline_json = excluded.baseline_json, learned_at = excluded.learned_at,
                 relearn_requested_at = NULL
-            """;
-        command.With("@vm", SqlNonceStore.VmKey(vmId));
-        command.With("@json", baselineJson);
-        command.With("@at", StoreDatabase.ToUnixMilliseconds(learnedAt));
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+            """)
+            .With("@vm", SqlNonceStore.VmKey(vmId))
+            .With("@json", baselineJson)
+            .With("@at", StoreDatabase.ToUnixMilliseconds(learnedAt));
 
     public async Task RequestRelearnAsync(Guid vmId, DateTimeOffset at, CancellationToken cancellationToken)
     {

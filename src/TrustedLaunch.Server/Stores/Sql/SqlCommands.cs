@@ -15,6 +15,14 @@ internal static class SqlCommands
         return command;
     }
 
+    /// <summary>
+    /// A command for one of the fixed statements an attestation runs every time (never for SQL built per call): on SQLite
+    /// kept compiled on its connection (<see cref="KeptSqliteConnection"/>); on PostgreSQL every command is, by Npgsql's
+    /// automatic preparation (<c>Max Auto Prepare</c>, set by <see cref="PostgresDatabase"/>).
+    /// </summary>
+    public static DbCommand Prepared(DbConnection connection, DbTransaction? transaction, string sql) =>
+        connection is KeptSqliteConnection kept ? kept.Statement(sql, transaction) : Create(connection, transaction, sql);
+
     public static DbCommand With(this DbCommand command, string name, object? value)
     {
         DbParameter parameter = command.CreateParameter();

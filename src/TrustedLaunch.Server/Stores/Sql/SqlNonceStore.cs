@@ -19,20 +19,34 @@ public sealed class SqlNonceStore(StoreDatabase database) : INonceStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public async Task<bool> AddForRegisteredVmAsync(IssuedNonce nonce, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(nonce);
+        await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using DbCommand command = SqlCommands.Prepared(writer.Connection, null, """
+                INSERT INTO nonces (nonce, vm_id, issued_at, expires_at)
+                SELECT @nonce, @vm, @issued, @expires WHERE EXISTS (SELECT 1 FROM vms WHERE vm_id = @vm)
+                """)
+            .With("@nonce", nonce.Value)
+            .With("@vm", VmKey(nonce.VmId))
+            .With("@issued", StoreDatabase.ToUnixMilliseconds(nonce.IssuedAt))
+            .With("@expires", StoreDatabase.ToUnixMilliseconds(nonce.ExpiresAt));
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
     public async Task<NonceSpend> ConsumeAsync(Guid vmId, ReadOnlyMemory<byte> nonce, DateTimeOffset now, CancellationToken cancellationToken)
     {
         byte[] value = nonce.ToArray();
         long nowMs = StoreDatabase.ToUnixMilliseconds(now);
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
-        await using (DbCommand spend = connection.CreateCommand())
-        {
-            // The one statement that decides: only an unused, unexpired nonce of this VM changes, and only once.
-            spend.CommandText = """
+        // The one statement that decides: only an unused, unexpired nonce of this VM changes, and only once.
+        await using (DbCommand spend = SqlCommands.Prepared(connection, null, """
                 UPDATE nonces SET consumed_at = @now
                 WHERE nonce = @nonce AND vm_id = @vm AND consumed_at IS NULL AND expires_at > @now
                 RETURNING issued_at
-                """;
+                """))
+        {
             spend.With("@now", nowMs);
             spend.With("@nonce", value);
             spend.With("@vm", VmKey(vmId));

@@ -23,20 +23,23 @@ public sealed class SqlQuoteClockStore(StoreDatabase database) : IQuoteClockStor
     {
         ArgumentNullException.ThrowIfNull(clock);
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
-        await using DbCommand command = writer.Connection.CreateCommand();
+        await using DbCommand command = AdvanceCommand(writer.Connection, null, vmId, clock, seenAt);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The conditional upsert that moves the VM's clock on, for this store and for a result's transaction.</summary>
+    internal static DbCommand AdvanceCommand(DbConnection connection, DbTransaction? transaction, Guid vmId, QuoteClock clock, DateTimeOffset seenAt) =>
         // The row-value comparison is QuoteClock.RegressionFrom's order; a slower request with an older quote loses.
-        command.CommandText = """
+        SqlCommands.Prepared(connection, transaction, """
             INSERT INTO quote_clocks (vm_id, reset_count, restart_count, clock, safe, seen_at) VALUES (@vm, @reset, @restart, @clock, @safe, @at)
             ON CONFLICT (vm_id) DO UPDATE SET reset_count = excluded.reset_count, restart_count = excluded.restart_count,
                 clock = excluded.clock, safe = excluded.safe, seen_at = excluded.seen_at
             WHERE (excluded.reset_count, excluded.restart_count, excluded.clock) > (quote_clocks.reset_count, quote_clocks.restart_count, quote_clocks.clock)
-            """;
-        command.With("@vm", SqlNonceStore.VmKey(vmId));
-        command.With("@reset", (long)clock.ResetCount);
-        command.With("@restart", (long)clock.RestartCount);
-        command.With("@clock", checked((long)clock.Clock));
-        command.With("@safe", clock.Safe ? 1 : 0);
-        command.With("@at", StoreDatabase.ToUnixMilliseconds(seenAt));
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+            """)
+            .With("@vm", SqlNonceStore.VmKey(vmId))
+            .With("@reset", (long)clock.ResetCount)
+            .With("@restart", (long)clock.RestartCount)
+            .With("@clock", checked((long)clock.Clock))
+            .With("@safe", clock.Safe ? 1 : 0)
+            .With("@at", StoreDatabase.ToUnixMilliseconds(seenAt));
 }

@@ -16,6 +16,11 @@ public sealed class SqliteDatabase : StoreDatabase
     // sleeps (up to 100 ms a round) would otherwise set the tail latency under load; other processes still meet busy_timeout.
     private readonly SemaphoreSlim _writeGate = new(1, 1);
 
+    // Open connections between uses (KeptSqliteConnection): more than the service's concurrent store calls on 2 cores.
+    private const int MaxKept = 32;
+    private readonly Stack<KeptSqliteConnection> _kept = new();
+    private bool _closing;
+
     private SqliteDatabase(string path)
     {
         Path = path;
@@ -62,17 +67,48 @@ public sealed class SqliteDatabase : StoreDatabase
         return database;
     }
 
-    /// <summary>A new open connection from the pool, with the per-connection pragmas set.</summary>
+    /// <summary>An open connection: one this database kept (its statements still compiled), or a new one with the pragmas set.</summary>
     public SqliteConnection OpenConnection()
     {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        using SqliteCommand pragmas = connection.CreateCommand();
-        // busy_timeout: a second process (the CLI) holding the write lock makes us wait, not fail. foreign_keys is off
-        // in SQLite unless each connection turns it on.
-        pragmas.CommandText = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
-        pragmas.ExecuteNonQuery();
-        return connection;
+        lock (_kept)
+        {
+            if (_kept.TryPop(out KeptSqliteConnection? kept))
+                return kept;
+        }
+
+        var connection = new KeptSqliteConnection(this, _connectionString);
+        try
+        {
+            connection.Open();
+            using SqliteCommand pragmas = connection.CreateCommand();
+            // busy_timeout: a second process (the CLI) holding the write lock makes us wait, not fail. foreign_keys is off
+            // in SQLite unless each connection turns it on.
+            pragmas.CommandText = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+            pragmas.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Release();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Takes back a connection its user is done with, unless the database is closing, enough are kept, or a transaction is
+    /// still open on it (a user that failed mid-transaction); false: the caller closes it.
+    /// </summary>
+    internal bool TryKeep(KeptSqliteConnection connection)
+    {
+        if (connection.State != System.Data.ConnectionState.Open || SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0)
+            return false;
+        lock (_kept)
+        {
+            if (_closing || _kept.Count >= MaxKept)
+                return false;
+            _kept.Push(connection);
+            return true;
+        }
     }
 
     // SQLite's I/O is synchronous underneath; opening on the caller's thread costs less than a hop to the pool.
@@ -98,8 +134,19 @@ public sealed class SqliteDatabase : StoreDatabase
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
-            _writeGate.Dispose();
+        if (!disposing)
+            return;
+        KeptSqliteConnection[] kept;
+        lock (_kept)
+        {
+            _closing = true;
+            kept = [.. _kept];
+            _kept.Clear();
+        }
+
+        foreach (KeptSqliteConnection connection in kept)
+            connection.Dispose();
+        _writeGate.Dispose();
     }
 
     private void Migrate()

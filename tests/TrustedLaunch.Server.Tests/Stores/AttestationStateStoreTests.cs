@@ -1,0 +1,96 @@
+using TrustedLaunch.Attestation;
+using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Server.Stores.Sql;
+using TrustedLaunch.Testing;
+
+namespace TrustedLaunch.Server.Tests.Stores;
+
+/// <summary>
+/// An attestation's reads in one statement (VM, policy, baseline, quote clock), its writes in its result's transaction,
+/// and a challenge's "registered?" and nonce insert in one statement, on either engine.
+/// </summary>
+public abstract class AttestationStateStoreTests(StoreEngine engine) : StoreTests(engine)
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 6, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task ReadAsync_UnknownVm_Null()
+    {
+        await new SqlVmRegistry(Database).RegisterAsync(new RegisteredVm(Guid.NewGuid(), null, T0), default);
+
+        Assert.Null(await new SqlAttestationStateStore(Database).ReadAsync(Guid.NewGuid(), default));
+    }
+
+    [Fact]
+    public async Task ReadAsync_NewVm_OnlyTheVm()
+    {
+        var vm = new RegisteredVm(Guid.NewGuid(), "-----BEGIN CERTIFICATE-----", T0);
+        await new SqlVmRegistry(Database).RegisterAsync(vm, default);
+
+        Assert.Equal(new AttestationState(vm, null, null, null), await new SqlAttestationStateStore(Database).ReadAsync(vm.VmId, default));
+    }
+
+    [Fact]
+    public async Task ReadAsync_EverythingStored_EqualsWhatEachStoreReads()
+    {
+        var policy = new StoredPolicy("strict", "{\"name\":\"strict\"}", T0);
+        await new SqlPolicyStore(Database).SaveAsync(policy, default);
+        var vm = new RegisteredVm(Guid.NewGuid(), null, T0, "strict");
+        await new SqlVmRegistry(Database).RegisterAsync(vm, default);
+        await new SqlBaselineStore(Database).SaveAsync(vm.VmId, "{\"v\":1}", T0.AddMinutes(1), default);
+        await new SqlBaselineStore(Database).RequestRelearnAsync(vm.VmId, T0.AddMinutes(2), default);
+        await new SqlQuoteClockStore(Database).AdvanceAsync(vm.VmId, new QuoteClock(123_456, 7, 2, Safe: true), T0.AddMinutes(3), default);
+        // Another VM's rows must not join in.
+        await new SqlBaselineStore(Database).SaveAsync(Guid.NewGuid(), "{\"v\":9}", T0, default);
+
+        AttestationState? state = await new SqlAttestationStateStore(Database).ReadAsync(vm.VmId, default);
+
+        Assert.Equal(new AttestationState(vm, await new SqlPolicyStore(Database).GetAsync("strict", default),
+            await new SqlBaselineStore(Database).GetAsync(vm.VmId, default), await new SqlQuoteClockStore(Database).GetAsync(vm.VmId, default)), state);
+        Assert.Equal(new StoredBaseline(vm.VmId, "{\"v\":1}", T0.AddMinutes(1), true, T0.AddMinutes(2)), state!.Baseline);
+        Assert.Equal(new StoredQuoteClock(new QuoteClock(123_456, 7, 2, true), T0.AddMinutes(3)), state.QuoteClock);
+    }
+
+    [Fact]
+    public async Task AddAsync_WithWrites_ResultClockAndBaselineStoredTogether()
+    {
+        var results = new SqlAttestationResultStore(Database);
+        var vm = Guid.NewGuid();
+        await new SqlBaselineStore(Database).SaveAsync(vm, "{\"v\":1}", T0, default);
+        await new SqlBaselineStore(Database).RequestRelearnAsync(vm, T0.AddMinutes(1), default);
+
+        AttestationRecord first = await results.AddAsync(new AttestationRecord { VmId = vm, At = T0.AddMinutes(2), Verdict = AttestationVerdict.Pass },
+            new AttestationStateWrites(new QuoteClock(5_000, 3, 0, Safe: true), "{\"v\":2}", T0.AddMinutes(2)), default);
+        // A slower request's older quote: its result is stored, the clock stays; no baseline learned: the stored one stays.
+        AttestationRecord second = await results.AddAsync(new AttestationRecord { VmId = vm, At = T0.AddMinutes(3), Verdict = AttestationVerdict.Fail, Reason = "BaselineDeviation" },
+            new AttestationStateWrites(new QuoteClock(4_000, 3, 0, Safe: true), null, T0.AddMinutes(3)), default);
+
+        Assert.Equal([second, first], await results.ListAsync(vm, 10, default));
+        Assert.Equal(new StoredQuoteClock(new QuoteClock(5_000, 3, 0, true), T0.AddMinutes(2)), await new SqlQuoteClockStore(Database).GetAsync(vm, default));
+        Assert.Equal(new StoredBaseline(vm, "{\"v\":2}", T0.AddMinutes(2), false, null), await new SqlBaselineStore(Database).GetAsync(vm, default));
+    }
+
+    [Fact]
+    public async Task AddForRegisteredVmAsync_UnknownVmStoresNothing_RegisteredVmsNonceSpendsOnce()
+    {
+        var nonces = new SqlNonceStore(Database);
+        var vm = new RegisteredVm(Guid.NewGuid(), null, T0);
+        await new SqlVmRegistry(Database).RegisterAsync(vm, default);
+        var stranger = Guid.NewGuid();
+        byte[] refused = [1, 2, 3, 4];
+        byte[] issued = [5, 6, 7, 8];
+
+        Assert.False(await nonces.AddForRegisteredVmAsync(new IssuedNonce(stranger, refused, T0, T0.AddMinutes(5)), default));
+        Assert.True(await nonces.AddForRegisteredVmAsync(new IssuedNonce(vm.VmId, issued, T0, T0.AddMinutes(5)), default));
+
+        Assert.Equal(NonceConsumption.Unknown, (await nonces.ConsumeAsync(stranger, refused, T0.AddMinutes(1), default)).Result);
+        Assert.Equal(new NonceSpend(NonceConsumption.Consumed, T0), await nonces.ConsumeAsync(vm.VmId, issued, T0.AddMinutes(1), default));
+        Assert.Equal(NonceConsumption.AlreadyUsed, (await nonces.ConsumeAsync(vm.VmId, issued, T0.AddMinutes(2), default)).Result);
+    }
+}
+
+public sealed class SqliteAttestationStateStoreTests() : AttestationStateStoreTests(new SqliteStoreEngine());
+
+[IntegrationTest]
+[Collection(PostgresClusterGroup.Name)]
+public sealed class PostgresAttestationStateStoreTests(PostgresFixture postgres) : AttestationStateStoreTests(postgres.Engine);
