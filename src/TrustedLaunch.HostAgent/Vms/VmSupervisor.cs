@@ -365,7 +365,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
             }
 
             VmSnapshots.Restore(_folder, VmSnapshots.Folder(_host.Options.SnapshotsDirectory, snapshotId), _host.HostKeyPath);
-            _applied = applied with { RestoredVersion = restoreVersion };
+            _applied = applied with { RestoredVersion = restoreVersion, SucceededRestoreVersion = restoreVersion };
             _folder.WriteApplied(_applied);
             Log.Action(_host.Logger, VmId, $"restored from snapshot {snapshotId} (disk and VMGS together; same vTPM identity)");
             return true;
@@ -619,6 +619,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
         {
             Version = desired.Version, RestartGeneration = desired.RestartGeneration, PowerState = power, SecureBoot = secureBoot,
             RestoredVersion = _applied?.RestoredVersion ?? 0,
+            SucceededRestoreVersion = _applied?.SucceededRestoreVersion,
         };
         if (_folder.Exists)
             _folder.WriteApplied(_applied);
@@ -682,6 +683,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
             Error = error,
             VTpmKeys = keys,
             SecureBootKeyUpdate = keyUpdate,
+            RestoredVersion = _applied?.SucceededRestoreVersion,
         });
     }
 
