@@ -315,6 +315,32 @@ public sealed class VirtualMachine : IAsyncDisposable
         await _qmp.ExecuteAsync("send-key", $"{{\"keys\":[{keys}]}}", cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs <paramref name="whilePaused"/> with the guest paused at one instant (a crash-consistent point): QMP <c>stop</c> (QEMU
+    /// drains and flushes the disk and the firmware's flash before it answers), the vTPM between commands
+    /// (<see cref="VTpmProcess.WaitBetweenCommandsAsync"/>), then QMP <c>cont</c> whatever happened. The argument is the UEFI
+    /// variable store as the guest has it now when it changed since the start (not yet written back into the VMGS), else null.
+    /// </summary>
+    public async Task<T> RunPausedAsync<T>(Func<byte[]?, T> whilePaused, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(whilePaused);
+        if (_qmp is null || _qemu.HasExited)
+            throw new VmRuntimeException(VmRuntimeFailure.ComponentFailed, "The VM has no QMP connection (it has exited, or QEMU did not answer QMP when it was adopted).");
+        await _qmp.ExecuteAsync("stop", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_vtpm is not null)
+                await _vtpm.WaitBetweenCommandsAsync(cancellationToken).ConfigureAwait(false);
+            byte[]? variables = await ChangedVariableStoreAsync().ConfigureAwait(false);
+            return whilePaused(variables);
+        }
+        finally
+        {
+            using var resume = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _qmp.ExecuteAsync("cont", resume.Token).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Kills QEMU and the vTPM at once (SIGKILL), then cleans up as on every other path.</summary>
     public async Task<VmStopReport> KillAsync()
     {
@@ -395,10 +421,7 @@ public sealed class VirtualMachine : IAsyncDisposable
 
     private async Task<(bool Persisted, string? Failure)> PersistVariableStoreAsync()
     {
-        if (_run.VariableStoreCopy is not string copy || !_options.SecureBoot || _options.VariableStore is not INonVolatileStore store || !File.Exists(copy))
-            return (false, null);
-        byte[] after = await File.ReadAllBytesAsync(copy).ConfigureAwait(false);
-        if (after.Length != _run.InitialVariableStoreLength || Convert.ToHexStringLower(SHA256.HashData(after)) == _run.InitialVariableStoreSha256)
+        if (_options.VariableStore is not INonVolatileStore store || await ChangedVariableStoreAsync().ConfigureAwait(false) is not byte[] after)
             return (false, null);
         // The edk2 fault-tolerant-write layout keeps the flash consistent across power loss, so a store written up to a
         // kill is as good as after a clean power-off; the store's own Persist is atomic. The vTPM has exited by now, so a
@@ -413,6 +436,15 @@ public sealed class VirtualMachine : IAsyncDisposable
             _options.Progress?.Report($"variable store: {e.Message}");
             return (false, e.Message);
         }
+    }
+
+    /// <summary>The firmware's flash copy when the guest changed it since the start (it is written back at the end), else null.</summary>
+    private async Task<byte[]?> ChangedVariableStoreAsync()
+    {
+        if (_run.VariableStoreCopy is not string copy || !_options.SecureBoot || _options.VariableStore is null || !File.Exists(copy))
+            return null;
+        byte[] now = await File.ReadAllBytesAsync(copy).ConfigureAwait(false);
+        return now.Length != _run.InitialVariableStoreLength || Convert.ToHexStringLower(SHA256.HashData(now)) == _run.InitialVariableStoreSha256 ? null : now;
     }
 
     private static async Task<(OvmfFirmware? Firmware, byte[]? VariableStore)> FirmwareForAsync(VirtualMachineOptions options, CancellationToken cancellationToken)

@@ -256,6 +256,12 @@ public sealed record VmReport
 
     /// <summary>The outcome of the assignment's Secure Boot key update, once the host has applied (or refused) it.</summary>
     public SecureBootKeyUpdateReport? SecureBootKeyUpdate { get; init; }
+
+    /// <summary>
+    /// The <see cref="VmRuntimeSpec.RestoreVersion"/> of the last snapshot restore the host completed (disk and VMGS rolled back);
+    /// absent when it refused it. The control plane records the sanctioned restore on this, not on the request.
+    /// </summary>
+    public long? RestoredVersion { get; init; }
 }
 
 /// <summary>One identity key of a VM's vTPM, as its host read it from the vTPM when it manufactured it.</summary>

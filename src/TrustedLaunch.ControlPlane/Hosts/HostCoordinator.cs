@@ -22,6 +22,7 @@ public sealed class HostCoordinator(
     HostSignals signals,
     IAttestationEnrollment enrollment,
     Snapshots.SnapshotService snapshots,
+    Snapshots.SnapshotRestoreService restores,
     SecureBootKeyUpdates keyUpdates,
     HostNetworkPlanner network,
     VmNicRelease nics,
@@ -197,7 +198,7 @@ public sealed class HostCoordinator(
             else
             {
                 _ = TryPower(entry.PowerState, out PowerState power);
-                VirtualMachineRecord next = vm with
+                VirtualMachineRecord next = await restores.RecordRestoredAsync(vm, entry.RestoredVersion, cancellationToken) with
                 {
                     ActualPower = power,
                     LastReport = new VmHostReport

@@ -14,8 +14,8 @@ public sealed record RestoreFromSnapshotRequest
 
 /// <summary>
 /// Restore into the same VM: a stopped or deallocated VM's OS disk and VMGS roll back together to a snapshot of it, on its host
-/// (<c>VmSnapshots.Restore</c>), keeping its identity (the same EK and AK). The restore is recorded as a <b>sanctioned restore</b>
-/// down to the quote clock the snapshot kept, so the restored vTPM attests while an unsanctioned rollback is still refused.
+/// (<c>VmSnapshots.Restore</c>), keeping its identity (the same EK and AK). Once the host reports it done, the restore is recorded as a
+/// <b>sanctioned restore</b> down to the quote clock the snapshot kept, so the restored vTPM attests while an unsanctioned rollback is still refused.
 /// </summary>
 public sealed class SnapshotRestoreService(
     IVirtualMachineStore machines,
@@ -54,17 +54,37 @@ public sealed class SnapshotRestoreService(
         VirtualMachineRecord next = vm with
         {
             Version = version,
-            Model = vm.Model with { Restore = new SnapshotRestore(snapshot.SnapshotId, version) },
+            Model = vm.Model with
+            {
+                Restore = new SnapshotRestore(snapshot.SnapshotId, version)
+                {
+                    QuoteClockFloor = snapshot.QuoteClockFloor, Source = $"snapshot {snapshot.ResourceId} ({snapshot.SnapshotId})",
+                },
+            },
             ProvisioningState = ProvisioningState.Updating,
             PendingOperationId = operation.OperationId,
         };
         if (await machines.WriteAsync(new VirtualMachineWrite { Key = key, Record = next, ExpectedSequence = vm.ChangeSequence, Operations = [operation] },
                 cancellationToken) != WriteOutcome.Written)
             return ArmErrors.AnotherOperationInProgress(vm.ResourceId);
-        // Sanctioned before the VM can start again: its next quote is compared with the snapshot's floor, not with the clock rolled away.
-        await floors.SanctionAsync(vm.VmId, $"snapshot {snapshot.ResourceId} ({snapshot.SnapshotId})", snapshot.QuoteClockFloor, cancellationToken);
+        // The sanctioned restore is recorded when the host reports the restore done (RecordRestoredAsync), not here: a restore the
+        // host refuses (a changed byte, …) rolled nothing back, and the VM's quote clock must stay where it is.
         signals.Notify(vm.HostName!);
         return ArmResult.Ok(operation);
+    }
+
+    /// <summary>
+    /// The host reported restore <paramref name="restoredVersion"/> done (disk and VMGS rolled back): records the sanctioned restore
+    /// down to the snapshot's floor, once, before the report completes the operation (so before the VM can start and attest again).
+    /// Answers the VM record to write (marked recorded), or <paramref name="vm"/> when there is nothing to record.
+    /// </summary>
+    public async Task<VirtualMachineRecord> RecordRestoredAsync(VirtualMachineRecord vm, long? restoredVersion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        if (restoredVersion is not long done || vm.Model.Restore is not { Recorded: false } restore || restore.Version != done)
+            return vm;
+        await floors.SanctionAsync(vm.VmId, restore.Source ?? $"snapshot {restore.SnapshotId}", restore.QuoteClockFloor, cancellationToken);
+        return vm with { Model = vm.Model with { Restore = restore with { Recorded = true } } };
     }
 
     private static ArmFailure? Refusal(VirtualMachineRecord vm, SnapshotRecord snapshot)

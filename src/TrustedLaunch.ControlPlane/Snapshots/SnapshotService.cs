@@ -11,7 +11,7 @@ namespace TrustedLaunch.ControlPlane.Snapshots;
 public sealed record SnapshotWriteResult(SnapshotRecord Snapshot, bool Created, OperationRecord? Operation);
 
 /// <summary>
-/// Microsoft.Compute/snapshots: PUT (a copy of a stopped or deallocated VM's OS disk and VMGS, taken by the VM's host),
+/// Microsoft.Compute/snapshots: PUT (a crash-consistent copy of a VM's OS disk and VMGS, taken by the VM's host; a running VM is paused for it),
 /// GET, list, DELETE (the host removes the files), and the host's side: which snapshots each host keeps, and its reports.
 /// </summary>
 public sealed class SnapshotService(
@@ -203,12 +203,6 @@ public sealed class SnapshotService(
         if (vm.HostName is null || vm.ProvisioningState is ProvisioningState.Creating or ProvisioningState.Deleting)
             return ArmErrors.OperationNotAllowed($"Operation 'snapshot' is not allowed on virtual machine {vm.Name}: it is {vm.ProvisioningState} and has no OS disk to copy yet.",
                 "properties.creationData.sourceResourceId");
-        if (vm.DesiredPower == DesiredPowerState.Running || vm.ActualPower is not (PowerState.Stopped or PowerState.Deallocated))
-        {
-            return ArmErrors.OperationNotAllowed(
-                $"Operation 'snapshot' is not allowed on virtual machine {vm.Name} since the VM is running. Stop or deallocate it first " +
-                "(the OS disk and the VM guest state are copied as one pair while neither can change).", "properties.creationData.sourceResourceId");
-        }
 
         DateTimeOffset now = time.GetUtcNow();
         var record = new SnapshotRecord
@@ -232,7 +226,8 @@ public sealed class SnapshotService(
             ImageReference = vm.Model.Properties.StorageProfile!.ImageReference!,
             VmSize = vm.Model.Properties.HardwareProfile!.VmSize!,
             DiskSizeGB = vm.Model.Properties.StorageProfile.OsDisk?.DiskSizeGB,
-            // The VM is stopped: no quote can be accepted between now and the host's copy.
+            // Clocks only go up: the newest quote accepted now is at or below the vTPM state the host copies (a running VM's a
+            // little later), so a restore sanctioned down to it lets the restored vTPM attest.
             QuoteClockFloor = await floors.CaptureAsync(vm.VmId, cancellationToken),
         };
         OperationRecord operation = NewOperation(record, OperationKind.Create, 1, now);

@@ -55,8 +55,22 @@ public sealed record VirtualMachineModel
     public SnapshotRestore? Restore { get; init; }
 }
 
-/// <summary>Roll the VM's OS disk and VMGS back to snapshot <paramref name="SnapshotId"/> (its files on the VM's host), asked at VM version <paramref name="Version"/>.</summary>
-public sealed record SnapshotRestore(Guid SnapshotId, long Version);
+/// <summary>
+/// Roll the VM's OS disk and VMGS back to snapshot <paramref name="SnapshotId"/> (its files on the VM's host), asked at VM version
+/// <paramref name="Version"/>. The sanctioned restore (the VM's quote clock set back to <see cref="QuoteClockFloor"/>) is recorded
+/// when the host reports the restore done (<see cref="Recorded"/>), never for a restore the host refused.
+/// </summary>
+public sealed record SnapshotRestore(Guid SnapshotId, long Version)
+{
+    /// <summary>The snapshot's floor (<c>clock:reset:restart:safe</c>, the newest quote clock accepted when it was taken), kept from the request.</summary>
+    public string? QuoteClockFloor { get; init; }
+
+    /// <summary>What the sanctioned restore's record names: the snapshot's resource id and unique id.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>The host reported this restore done and the sanctioned restore was recorded.</summary>
+    public bool Recorded { get; init; }
+}
 
 /// <summary>A VM: its accepted model, where it runs, what its owner wants and what its host last said.</summary>
 public sealed record VirtualMachineRecord

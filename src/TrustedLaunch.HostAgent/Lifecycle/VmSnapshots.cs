@@ -31,10 +31,68 @@ public static class VmSnapshots
     public static SnapshotManifest Take(VmFolder vm, string snapshotsDirectory, Guid snapshotId, string hostKeyPath, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(vm);
+        return Publish(vm, snapshotsDirectory, snapshotId, now, refuseRunning: true, staging =>
+        {
+            // The writer lock for the whole copy: neither file can change between the two copies (one instant).
+            using VmgsKeyEncryptionKey? kek = vm.HasVmgs ? LoadKey(hostKeyPath) : null;
+            using VmgsFile? held = kek is null ? null : Hold(vm, kek, "snapshot");
+            SnapshotFile disk = CopyHashed(vm.Disk, Path.Combine(staging, VmFolder.DiskName), expected: null);
+            SnapshotFile? vmgs = held is null ? null : CopyHashed(vm.Vmgs, Path.Combine(staging, VmFolder.VmgsName), expected: null);
+            return (disk, vmgs, held?.Header.Sequence);
+        });
+    }
+
+    /// <summary>
+    /// Takes the pair of a <b>running</b> VM, called while its guest is paused and its tl-vtpm is between commands
+    /// (<c>VirtualMachine.RunPausedAsync</c>): tl-vtpm holds the VMGS writer lock, but no write of it runs, so the VMGS is copied as
+    /// it is and then checked — the live file must still hash as the copy (nothing wrote it meanwhile), and the copy must
+    /// authenticate under the host's key and name the VM. <paramref name="variableStore"/> (the guest's UEFI variables as QEMU's
+    /// flash has them now, when they changed since the start) replaces the copy's <c>uefi-nvram</c> entry, as the write-back at the
+    /// VM's end would.
+    /// </summary>
+    /// <exception cref="VmLifecycleException">The VM is missing, its VMGS changed during the copy or does not authenticate, or the snapshot exists.</exception>
+    public static SnapshotManifest TakeRunning(VmFolder vm, string snapshotsDirectory, Guid snapshotId, string hostKeyPath, DateTimeOffset now,
+        byte[]? variableStore)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        return Publish(vm, snapshotsDirectory, snapshotId, now, refuseRunning: false, staging =>
+        {
+            SnapshotFile disk = CopyHashed(vm.Disk, Path.Combine(staging, VmFolder.DiskName), expected: null);
+            if (!vm.HasVmgs)
+                return (disk, null, null);
+            string copy = Path.Combine(staging, VmFolder.VmgsName);
+            SnapshotFile vmgs = CopyHashed(vm.Vmgs, copy, expected: null);
+            if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(HashOf(vm.Vmgs)), Convert.FromHexString(vmgs.Sha256)))
+            {
+                throw new VmLifecycleException(VmLifecycleException.IntegrityFailed,
+                    $"The guest state of virtual machine {vm.VmId} changed while it was copied (the vTPM was not between commands); no snapshot was taken.");
+            }
+
+            using VmgsKeyEncryptionKey kek = LoadKey(hostKeyPath);
+            ulong sequence;
+            using (VmgsFile file = OpenCopy(copy, kek, vm.VmId, writable: variableStore is not null))
+            {
+                if (variableStore is not null)
+                    file.WriteEntry(VmgsEntryId.UefiNvram, variableStore); // the atomic entry replace, as the write-back at the end does
+                sequence = file.Header.Sequence;
+            }
+
+            CheckGuestState(copy, hostKeyPath, vm.VmId, $"The running snapshot of virtual machine {vm.VmId}");
+            return (disk, vmgs with { Length = new FileInfo(copy).Length, Sha256 = HashOf(copy) }, sequence);
+        });
+    }
+
+    private static SnapshotManifest Publish(VmFolder vm, string snapshotsDirectory, Guid snapshotId, DateTimeOffset now, bool refuseRunning,
+        Func<string, (SnapshotFile Disk, SnapshotFile? Vmgs, ulong? Sequence)> copyPair)
+    {
         if (!vm.Exists)
             throw new VmLifecycleException(VmLifecycleException.NotFound, $"Virtual machine {vm.VmId} has no files on this host.");
-        CompleteRestore(vm);
-        RefuseRunning(vm, "snapshot");
+        if (refuseRunning)
+        {
+            CompleteRestore(vm);
+            RefuseRunning(vm, "snapshot");
+        }
+
         string target = Folder(snapshotsDirectory, snapshotId);
         if (Directory.Exists(target))
             throw new VmLifecycleException(VmLifecycleException.Exists, $"Snapshot {snapshotId} exists.");
@@ -45,14 +103,10 @@ public static class VmSnapshots
         CreatePrivateDirectory(staging);
         try
         {
-            // The writer lock for the whole copy: neither file can change between the two copies (one instant).
-            using VmgsKeyEncryptionKey? kek = vm.HasVmgs ? LoadKey(hostKeyPath) : null;
-            using VmgsFile? held = kek is null ? null : Hold(vm, kek, "snapshot");
-            SnapshotFile disk = CopyHashed(vm.Disk, Path.Combine(staging, VmFolder.DiskName), expected: null);
-            SnapshotFile? vmgs = held is null ? null : CopyHashed(vm.Vmgs, Path.Combine(staging, VmFolder.VmgsName), expected: null);
+            (SnapshotFile disk, SnapshotFile? vmgs, ulong? sequence) = copyPair(staging);
             var manifest = new SnapshotManifest
             {
-                SnapshotId = snapshotId, SourceVmId = vm.VmId, TakenAt = now, Disk = disk, Vmgs = vmgs, VmgsSequence = held?.Header.Sequence,
+                SnapshotId = snapshotId, SourceVmId = vm.VmId, TakenAt = now, Disk = disk, Vmgs = vmgs, VmgsSequence = sequence,
             };
             DurableFile.Write(Path.Combine(staging, ManifestName), JsonSerializer.SerializeToUtf8Bytes(manifest, SnapshotJson.Default.SnapshotManifest), overwrite: false, ownerOnly: true);
             DurableFile.SyncDirectory(staging);
@@ -66,6 +120,25 @@ public static class VmSnapshots
                 Directory.Delete(staging, recursive: true);
             throw;
         }
+    }
+
+    private static VmgsFile OpenCopy(string copy, VmgsKeyEncryptionKey kek, Guid vmId, bool writable)
+    {
+        try
+        {
+            return VmgsFile.Open(copy, kek, writable);
+        }
+        catch (VmgsException e)
+        {
+            throw new VmLifecycleException(VmLifecycleException.IntegrityFailed,
+                $"The copy of virtual machine {vmId}'s guest state does not open with this host's key ({e.Message}); no snapshot was taken.", e);
+        }
+    }
+
+    private static string HashOf(string path)
+    {
+        using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        return Convert.ToHexStringLower(SHA256.HashData(input));
     }
 
     /// <summary>

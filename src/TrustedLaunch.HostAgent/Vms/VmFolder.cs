@@ -21,6 +21,9 @@ public sealed record AppliedState
     /// <summary>The VM version of the last snapshot restore applied (a restore is applied once).</summary>
     public long RestoredVersion { get; init; }
 
+    /// <summary>The VM version of the last snapshot restore that succeeded (reported, so the control plane records the sanctioned restore).</summary>
+    public long? SucceededRestoreVersion { get; init; }
+
     /// <summary>The outcome of the last Secure Boot key update applied to the VMGS (sent again while the control plane still shows it pending).</summary>
     public TrustedLaunch.ControlPlane.Model.SecureBootKeyUpdateReport? KeyUpdate { get; init; }
 }

@@ -165,7 +165,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
         {
             try
             {
-                request.Done.TrySetResult(TakeSnapshot(request.SnapshotId));
+                request.Done.TrySetResult(await CopyPairAsync(request.SnapshotId, token).ConfigureAwait(false));
             }
             catch (Exception e)
             {
@@ -324,19 +324,28 @@ internal sealed class VmSupervisor : IAsyncDisposable
         }
     }
 
-    private SnapshotReport TakeSnapshot(Guid snapshotId)
+    /// <summary>
+    /// A stopped VM's pair is copied under the VMGS writer lock; a running VM's while its guest is paused and its tl-vtpm is
+    /// between commands (crash-consistent: what a power cut at that instant would leave), then the guest runs on.
+    /// </summary>
+    private async Task<SnapshotReport> CopyPairAsync(Guid snapshotId, CancellationToken token)
     {
-        if (_run is not null)
-        {
-            return Failed(VmLifecycleException.VmRunning,
-                $"Operation 'snapshot' is not allowed on virtual machine {VmId} since the VM is running. Stop or deallocate it first.");
-        }
-
         try
         {
-            SnapshotManifest taken = VmSnapshots.Take(_folder, _host.Options.SnapshotsDirectory, snapshotId, _host.HostKeyPath, DateTimeOffset.UtcNow);
-            Log.Action(_host.Logger, VmId, $"snapshot {snapshotId} taken (disk {taken.Disk.Length} bytes{(taken.Vmgs is null ? "" : ", VMGS")})");
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            var clock = Stopwatch.StartNew();
+            SnapshotManifest taken = _run is { } run
+                ? await run.Vm.RunPausedAsync(variables => VmSnapshots.TakeRunning(_folder, _host.Options.SnapshotsDirectory, snapshotId,
+                    _host.HostKeyPath, now, variables), token).ConfigureAwait(false)
+                : VmSnapshots.Take(_folder, _host.Options.SnapshotsDirectory, snapshotId, _host.HostKeyPath, now);
+            Log.Action(_host.Logger, VmId, $"snapshot {snapshotId} taken (disk {taken.Disk.Length} bytes{(taken.Vmgs is null ? "" : ", VMGS")}" +
+                $"{(_run is null ? "" : $"; the guest was paused {clock.ElapsedMilliseconds} ms")})");
             return new SnapshotReport { SnapshotId = snapshotId, State = "Succeeded", DiskSizeBytes = taken.Disk.Length, VmgsSha256 = taken.Vmgs?.Sha256 };
+        }
+        catch (VmRuntimeException e)
+        {
+            Log.Failed(_host.Logger, VmId, $"pausing for snapshot {snapshotId}", "SnapshotFailed", e.Message);
+            return Failed("SnapshotFailed", e.Message);
         }
         catch (VmLifecycleException e)
         {
@@ -368,7 +377,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
             }
 
             VmSnapshots.Restore(_folder, VmSnapshots.Folder(_host.Options.SnapshotsDirectory, snapshotId), _host.HostKeyPath);
-            _applied = applied with { RestoredVersion = restoreVersion };
+            _applied = applied with { RestoredVersion = restoreVersion, SucceededRestoreVersion = restoreVersion };
             _folder.WriteApplied(_applied);
             Log.Action(_host.Logger, VmId, $"restored from snapshot {snapshotId} (disk and VMGS together; same vTPM identity)");
             return true;
@@ -622,6 +631,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
         {
             Version = desired.Version, RestartGeneration = desired.RestartGeneration, PowerState = power, SecureBoot = secureBoot,
             RestoredVersion = _applied?.RestoredVersion ?? 0,
+            SucceededRestoreVersion = _applied?.SucceededRestoreVersion,
         };
         if (_folder.Exists)
             _folder.WriteApplied(_applied);
@@ -705,6 +715,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
             Error = error,
             VTpmKeys = keys,
             SecureBootKeyUpdate = keyUpdate,
+            RestoredVersion = _applied?.SucceededRestoreVersion,
         });
     }
 

@@ -15,6 +15,7 @@ public sealed class VTpmProcess : IAsyncDisposable
     // vtpm.md §2.2: PTM_CAP_INIT|SHUTDOWN|GET_TPMESTABLISHED|SET_LOCALITY|RESET_TPMESTABLISHED|SET_DATAFD|STOP|SET_BUFFERSIZE.
     internal const ulong CapabilitiesQemuRequires = 0x1 | 0x2 | 0x4 | 0x8 | 0x80 | 0x1000 | 0x400 | 0x2000;
     private const uint CmdGetCapability = 0x01;
+    private const uint CmdGetStateBlob = 0x0C;
 
     /// <summary>tl-vtpm's exit code for a state it refuses to open (docs/vtpm.md); it never manufactures a replacement.</summary>
     internal const int StateRefusedExitCode = 4;
@@ -130,6 +131,39 @@ public sealed class VTpmProcess : IAsyncDisposable
 
         // vtpm.md §2.2: the response is ptm_res (0) then the caps word; QEMU reads both as one big-endian u64.
         return BinaryPrimitives.ReadUInt64BigEndian(response);
+    }
+
+    /// <summary>
+    /// Returns once the vTPM is between commands: PTM_GET_STATEBLOB (permanent) on a fresh control connection. tl-vtpm answers it
+    /// under the same lock as a data-channel command, whose NV writes are stored before its response (write-through), so when
+    /// the answer comes no command runs and no write of its state is half done. With the guest paused, none starts after it.
+    /// </summary>
+    public async Task WaitBetweenCommandsAsync(CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(ControlSocket), cancellationToken).ConfigureAwait(false);
+        byte[] request = new byte[16]; // command, then ptm_getstate: state_flags 0, type 1 (permanent), offset 0
+        BinaryPrimitives.WriteUInt32BigEndian(request, CmdGetStateBlob);
+        BinaryPrimitives.WriteUInt32BigEndian(request.AsSpan(8), 1);
+        await socket.SendAsync(request, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        byte[] header = new byte[16]; // tpm_result, state_flags, totlength, length
+        await ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false);
+        uint result = BinaryPrimitives.ReadUInt32BigEndian(header);
+        if (result != 0)
+            throw new VmRuntimeException(VmRuntimeFailure.ComponentFailed, $"The vTPM answered GET_STATEBLOB with result 0x{result:x}.");
+        await ReceiveExactlyAsync(socket, new byte[BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(12))], cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task ReceiveExactlyAsync(Socket socket, byte[] buffer, CancellationToken cancellationToken)
+    {
+        int read = 0;
+        while (read < buffer.Length)
+        {
+            int n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+                throw new VmRuntimeException(VmRuntimeFailure.ComponentFailed, "The vTPM closed its control socket before answering.");
+            read += n;
+        }
     }
 
     private static async Task<ulong> WaitUntilReadyAsync(ISupervisedProcess process, string controlSocket, TimeSpan timeout, CancellationToken cancellationToken)

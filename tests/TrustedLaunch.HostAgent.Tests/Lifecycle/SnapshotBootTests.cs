@@ -85,6 +85,59 @@ public sealed class SnapshotBootTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task RunningVm_SnapshotTakenWhileItRuns_TheGuestRunsOnAndAttests_AVmFromTheSnapshotBootsAndAttests()
+    {
+        LifecycleHost host = LifecycleHost.Fresh();
+        VmFolder vm = host.Folder(Guid.NewGuid());
+        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(vm, VTpmStateLockedTests.Spec(AgentImage().RawPath), host.HostKeyPath, () => host.Ca);
+        X509Certificate2Collection anchors = [host.Ca.RootCertificate, host.Ca.AttestationKeyCa.Certificate];
+        var verifier = new AttestationVerifier(TimeProvider.System);
+        Guid snapshotId = Guid.NewGuid();
+
+        await using (VirtualMachine machine = await VirtualMachine.StartAsync(LaunchOptions(vm, host.HostKeyPath)))
+        {
+            BootVerdict verdict = await machine.WaitForVerdictAsync(TimeSpan.FromMinutes(6));
+            Assert.True(verdict.Outcome == BootOutcome.Booted, $"{verdict.Outcome}: {verdict.Summary}\n{ConsoleTail.Read(vm.ConsoleLog)}");
+            await using GuestAgentConnection agent = await GuestAgentConnection.ConnectAsync(machine.AgentSocket);
+            (AttestationEvidence before, byte[] beforeNonce) = await EvidenceAsync(agent);
+
+            // tl-vtpm holds the VMGS writer lock all along: the stopped-VM path is refused, the paused one copies the pair.
+            Assert.Throws<VmLifecycleException>(() => VmSnapshots.Take(vm, host.Snapshots, Guid.NewGuid(), host.HostKeyPath, DateTimeOffset.UtcNow));
+            var paused = System.Diagnostics.Stopwatch.StartNew();
+            SnapshotManifest snapshot = await machine.RunPausedAsync(variables =>
+                VmSnapshots.TakeRunning(vm, host.Snapshots, snapshotId, host.HostKeyPath, DateTimeOffset.UtcNow, variables));
+            output.WriteLine($"running snapshot: guest paused {paused.ElapsedMilliseconds} ms, disk {snapshot.Disk.Length} bytes");
+
+            // The guest runs on and attests again, with a quote no older than the one before the snapshot.
+            (AttestationEvidence after, byte[] afterNonce) = await EvidenceAsync(agent);
+            AttestationResult first = verifier.Verify(before, new AttestationExpectations { VmId = vm.VmId, Nonce = beforeNonce, AkCaCertificates = anchors });
+            Assert.True(first.Passed, first.Failure?.ToString());
+            AttestationResult runsOn = verifier.Verify(after, new AttestationExpectations
+            {
+                VmId = vm.VmId, Nonce = afterNonce, AkCaCertificates = anchors, PreviousQuoteClock = first.QuoteClock,
+            });
+            Assert.True(runsOn.Passed, runsOn.Failure?.ToString());
+            Assert.Equal(snapshotId, VmSnapshots.ReadManifest(VmSnapshots.Folder(host.Snapshots, snapshotId)).SnapshotId);
+            await machine.ShutdownAsync(TimeSpan.FromSeconds(60));
+        }
+
+        // A new VM from the running VM's snapshot: the copied disk boots, its own vTPM attests under its own id.
+        VmFolder copy = host.Folder(Guid.NewGuid());
+        VTpmIdentity copyIdentity = VmSnapshots.CreateVm(VmSnapshots.Folder(host.Snapshots, snapshotId), copy, host.HostKeyPath, () => host.Ca)!;
+        (AttestationEvidence copied, byte[] copyNonce) = await BootAndAttestAsync(copy, host.HostKeyPath, "copy of a running VM");
+        AttestationResult asItself = verifier.Verify(copied, new AttestationExpectations { VmId = copy.VmId, Nonce = copyNonce, AkCaCertificates = anchors });
+        Assert.True(asItself.Passed, asItself.Failure?.ToString());
+        Assert.Equal(copy.VmId, asItself.VmId);
+        Assert.NotEqual(Assert.Single(keys, k => k.Role == "ek-rsa2048").PublicKeyPem, Assert.Single(copyIdentity.Keys, k => k.Role == "ek-rsa2048").PublicKeyPem);
+    }
+
+    private static async Task<(AttestationEvidence Evidence, byte[] Nonce)> EvidenceAsync(GuestAgentConnection agent)
+    {
+        byte[] nonce = RandomNumberGenerator.GetBytes(32);
+        return (await agent.RequestEvidenceAsync(nonce, TimeSpan.FromMinutes(3)), nonce);
+    }
+
+    [Fact]
     public async Task BackupDeleteRestore_TheVmBootsAndAttestsWithItsOriginalIdentity()
     {
         LifecycleHost host = LifecycleHost.Fresh();
@@ -152,11 +205,10 @@ public sealed class SnapshotBootTests(ITestOutputHelper output)
         return new QuoteClock(Field("clock"), (uint)Field("reset_count"), (uint)Field("restart_count"), clock.StandardOutput.Contains("safe: yes", StringComparison.Ordinal));
     }
 
-    /// <summary>Boots the VM from its folder as the supervisor launches it (tl-vtpm on the VMGS), asks its guest agent for evidence, powers it off.</summary>
-    private async Task<(AttestationEvidence Evidence, byte[] Nonce)> BootAndAttestAsync(VmFolder folder, string hostKey, string label)
+    private static VirtualMachineOptions LaunchOptions(VmFolder folder, string hostKey)
     {
         VmgsGuestState state = VmgsGuestState.Open(folder.Vmgs, hostKey);
-        var options = new VirtualMachineOptions
+        return new VirtualMachineOptions
         {
             Disk = folder.Disk,
             VariableStore = state.VariableStore,
@@ -165,7 +217,12 @@ public sealed class SnapshotBootTests(ITestOutputHelper output)
             Uuid = state.VmUuid,
             ConsoleLog = folder.ConsoleLog,
         };
-        await using VirtualMachine machine = await VirtualMachine.StartAsync(options);
+    }
+
+    /// <summary>Boots the VM from its folder as the supervisor launches it (tl-vtpm on the VMGS), asks its guest agent for evidence, powers it off.</summary>
+    private async Task<(AttestationEvidence Evidence, byte[] Nonce)> BootAndAttestAsync(VmFolder folder, string hostKey, string label)
+    {
+        await using VirtualMachine machine = await VirtualMachine.StartAsync(LaunchOptions(folder, hostKey));
         BootVerdict verdict = await machine.WaitForVerdictAsync(TimeSpan.FromMinutes(6));
         Assert.True(verdict.Outcome == BootOutcome.Booted, $"{label}: {verdict.Outcome}: {verdict.Summary}\n{ConsoleTail.Read(folder.ConsoleLog)}");
         byte[] nonce = RandomNumberGenerator.GetBytes(32);

@@ -86,18 +86,20 @@ public sealed class SnapshotApiTests(HostedArmTestService arm) : IClassFixture<H
     }
 
     [Fact]
-    public async Task Put_OfARunningVm_409AndNothingStored()
+    public async Task Put_OfARunningVm_201Creating_TheHostIsAskedAndTheVmStaysRunning()
     {
         string group = await arm.CreateGroupAsync();
         await arm.CreateRunningAsync(group, "run1");
 
-        ArmAnswer refused = await PutSnapshotAsync(group, "snap1", SnapshotBody(group, "run1"));
-        ArmAnswer get = await arm.GetAsync(ArmTestService.WithApi(SnapshotPath(group, "snap1"), DiskApi));
+        ArmAnswer created = await PutSnapshotAsync(group, "snap1", SnapshotBody(group, "run1"));
+        string id = created.Body.GetProperty("properties").GetProperty("uniqueId").GetString()!;
+        JsonElement assignments = await arm.Host.PollAsync();
+        JsonElement vm = assignments.GetProperty("virtualMachines").EnumerateArray()
+            .Single(v => string.Equals(v.GetProperty("resourceId").GetString(), arm.VmPath(group, "run1"), StringComparison.OrdinalIgnoreCase));
 
-        Assert.Equal(HttpStatusCode.Conflict, refused.Status);
-        Assert.Equal("OperationNotAllowed", refused.ErrorCode);
-        Assert.Contains("since the VM is running. Stop or deallocate it first", refused.Error.GetProperty("message").GetString(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.NotFound, get.Status);
+        Assert.True(created.Status == HttpStatusCode.Created, created.ToString());
+        Assert.Equal("Present", Only(assignments, id).GetProperty("desiredState").GetString());
+        Assert.Equal("Running", vm.GetProperty("desiredPowerState").GetString()); // a snapshot pauses the guest on its host, never stops it
     }
 
     [Fact]
@@ -269,7 +271,7 @@ public sealed class SnapshotApiTests(HostedArmTestService arm) : IClassFixture<H
         arm.SendAsync(HttpMethod.Post, ArmTestService.WithApi(arm.VmPath(group, vm) + "/restoreFromSnapshot"), new JsonObject { ["snapshotId"] = snapshotId });
 
     [Fact]
-    public async Task Restore_IntoItsOwnStoppedVm_TheHostIsToldOnce_AndASanctionedRestoreIsRecorded()
+    public async Task Restore_IntoItsOwnStoppedVm_TheHostIsToldOnce_AndASanctionedRestoreIsRecordedWhenTheHostHasRestored()
     {
         string group = await arm.CreateGroupAsync();
         JsonElement snapshot = await SnapshotOfStoppedVmAsync(group, "src1", "snap1");
@@ -279,12 +281,17 @@ public sealed class SnapshotApiTests(HostedArmTestService arm) : IClassFixture<H
         JsonElement assignment = (await arm.Host.PollAsync()).GetProperty("virtualMachines").EnumerateArray()
             .Single(v => string.Equals(v.GetProperty("resourceId").GetString(), arm.VmPath(group, "src1"), StringComparison.OrdinalIgnoreCase));
         JsonElement spec = assignment.GetProperty("spec");
-        await arm.Host.ReportAsync(FakeHost.Report(assignment, "Stopped"));
+        IReadOnlyList<SanctionedRestore> beforeTheHost = await arm.Service.Service<ISanctionedRestoreStore>().ListAsync(vmId, default);
+        JsonObject restored = FakeHost.Report(assignment, "Stopped");
+        restored["restoredVersion"] = spec.GetProperty("restoreVersion").GetInt64();
+        await arm.Host.ReportAsync(restored);
+        await arm.Host.ReportAsync(restored.DeepClone().AsObject()); // a report sent again records nothing more
         JsonElement operation = (await arm.GetAsync(arm.Local(accepted.Header("Azure-AsyncOperation")!))).Body;
         IReadOnlyList<SanctionedRestore> sanctioned = await arm.Service.Service<ISanctionedRestoreStore>().ListAsync(vmId, default);
         ArmAnswer vm = await arm.GetAsync(ArmTestService.WithApi(arm.VmPath(group, "src1")));
 
         Assert.True(accepted.Status == HttpStatusCode.Accepted, accepted.ToString());
+        Assert.Empty(beforeTheHost); // asked is not done: nothing is sanctioned until the host has rolled the pair back
         Assert.Equal(snapshot.GetProperty("properties").GetProperty("uniqueId").GetString(), spec.GetProperty("restoreSnapshotId").GetString());
         Assert.Equal(assignment.GetProperty("version").GetInt64(), spec.GetProperty("restoreVersion").GetInt64());
         Assert.Equal("Stopped", assignment.GetProperty("desiredPowerState").GetString());
@@ -292,6 +299,26 @@ public sealed class SnapshotApiTests(HostedArmTestService arm) : IClassFixture<H
         Assert.Contains(snapshot.GetProperty("properties").GetProperty("uniqueId").GetString()!, Assert.Single(sanctioned).Source, StringComparison.Ordinal);
         Assert.Equal("Succeeded", vm.Body.GetProperty("properties").GetProperty("provisioningState").GetString());
         Assert.Equal(vmId.ToString(), vm.Body.GetProperty("properties").GetProperty("vmId").GetString()); // the same VM, the same identity
+    }
+
+    [Fact]
+    public async Task Restore_RefusedByTheHost_FailsTheOperation_AndLeavesTheQuoteClockFloorUnchanged()
+    {
+        string group = await arm.CreateGroupAsync();
+        JsonElement snapshot = await SnapshotOfStoppedVmAsync(group, "src1", "snap1");
+        var vmId = Guid.Parse(snapshot.GetProperty("properties").GetProperty("trustedLaunchSnapshot").GetProperty("sourceVmId").GetString()!);
+
+        ArmAnswer accepted = await RestoreAsync(group, "src1", snapshot.GetProperty("id").GetString());
+        JsonElement assignment = (await arm.Host.PollAsync()).GetProperty("virtualMachines").EnumerateArray()
+            .Single(v => string.Equals(v.GetProperty("resourceId").GetString(), arm.VmPath(group, "src1"), StringComparison.OrdinalIgnoreCase));
+        var error = new JsonObject { ["code"] = "SnapshotIntegrityFailed", ["message"] = "vm.vmgs of snapshot … does not match its manifest" };
+        await arm.Host.ReportAsync(FakeHost.Report(assignment, "Stopped", error: error));
+        JsonElement operation = (await arm.GetAsync(arm.Local(accepted.Header("Azure-AsyncOperation")!))).Body;
+
+        Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
+        Assert.Equal("Failed", operation.GetProperty("status").GetString());
+        Assert.Equal("SnapshotIntegrityFailed", operation.GetProperty("error").GetProperty("code").GetString());
+        Assert.Empty(await arm.Service.Service<ISanctionedRestoreStore>().ListAsync(vmId, default));
     }
 
     [Fact]

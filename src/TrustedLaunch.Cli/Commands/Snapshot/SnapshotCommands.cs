@@ -9,8 +9,8 @@ using TrustedLaunch.ControlPlane.Snapshots;
 namespace TrustedLaunch.Cli.Commands.Snapshot;
 
 /// <summary>
-/// <c>tl snapshot create|list|show|delete</c>: <c>Microsoft.Compute/snapshots</c> with az snapshot's flags. A snapshot is a copy of a
-/// stopped or deallocated VM's OS disk and its VM guest state (VMGS), taken as one pair by the VM's host; <c>tl vm create
+/// <c>tl snapshot create|list|show|delete</c>: <c>Microsoft.Compute/snapshots</c> with az snapshot's flags. A snapshot is a crash-consistent copy of a
+/// VM's OS disk (a running one is paused for it) and its VM guest state (VMGS), taken as one pair by the VM's host; <c>tl vm create
 /// --attach-os-disk</c> makes a new VM (a new vTPM identity) from it.
 /// </summary>
 internal static class SnapshotCommands
@@ -53,7 +53,7 @@ internal static class SnapshotCommands
         var location = new Option<string?>("--location", "-l") { Description = "Location; default the resource group's." };
         var noWait = ArmOptions.NoWait();
         var command = new Command("create",
-            "Snapshot a stopped or deallocated VM: its OS disk and VMGS as one pair, on its host. Exit 0 taken, 1 the host could not take it, 2 refused, 3 no control plane.")
+            "Snapshot a VM: its OS disk and VMGS as one crash-consistent pair, on its host (a running VM is paused for the copy and runs on). Exit 0 taken, 1 the host could not take it, 2 refused, 3 no control plane.")
         {
             group, name, source, location, noWait,
         };
