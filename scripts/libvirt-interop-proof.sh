@@ -3,7 +3,9 @@
 # descriptor, then checks what the issue asks: the guest's event log replays to its PCRs (tl attest verify: AK chain,
 # quote, replay, appraisal) and the EK certificates chain to the platform CA. docs/interop.md §3.
 # A session libvirtd runs as an unprivileged user (nobody) with its XDG folders in a temp folder: no system daemon,
-# no host setup. The boot holds /tmp/tl-boot.lock. Prints "PROOF OK" and exits 0 when every check passed.
+# no host setup. The boot holds /tmp/tl-boot.lock. In the same boot, `tl host --libvirt-domain` attests the running domain
+# for a `tl server` (docs/interop.md §5): the control plane shows it as a VM resource marked externally managed, its
+# attestation passes, and a power operation on it is refused. Prints "PROOF OK" and exits 0 when every check passed.
 # Usage: scripts/libvirt-interop-proof.sh TL TL_VTPM IMAGE.raw [WORK_DIR]
 set -euo pipefail
 tl=$(readlink -f "$1"); tl_vtpm=$(readlink -f "$2"); image=$(readlink -f "$3")
@@ -42,7 +44,12 @@ chown -R 65534:65534 "$work"
 
 "${runas[@]}" env "${xdg[@]}" PATH="$work/shims:$PATH" libvirtd >"$work/libvirtd.log" 2>&1 &
 libvirtd_pid=$!
-cleanup() { virsh destroy tl-interop-proof >/dev/null 2>&1 || true; kill "$libvirtd_pid" 2>/dev/null || true; }
+host_pid=; server_pid=
+cleanup() {
+  [ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null || true
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  virsh destroy tl-interop-proof >/dev/null 2>&1 || true; kill "$libvirtd_pid" 2>/dev/null || true
+}
 trap cleanup EXIT
 for _ in $(seq 50); do [ -S "$work/xdg/run/libvirt/libvirt-sock" ] && break; sleep 0.2; done
 virsh define "$work/domain.xml" >/dev/null
@@ -60,6 +67,41 @@ virsh dumpxml tl-interop-proof | grep -E "<loader|<nvram"
 uuid=$(virsh domuuid tl-interop-proof | head -1)
 "$tl" interop collect-evidence --agent-socket "$work/agent.sock" --out "$work/evidence.json" --timeout 300 | tee "$work/collect.txt"
 nonce=$(sed -n 's/.*nonce \([0-9a-f]*\).*/\1/p' "$work/collect.txt")
+
+# tl host attests the libvirt-managed domain by name, for a tl server trusting the same platform CA. Its virsh must reach
+# the session daemon: a wrapper first on its PATH runs the real one as that daemon's user, with its XDG folders.
+mkdir -p "$work/virsh-bin"
+printf '#!/bin/sh\nexec %s env %s /usr/bin/virsh "$@"\n' "${runas[*]}" "${xdg[*]}" > "$work/virsh-bin/virsh"
+chmod 755 "$work/virsh-bin/virsh"
+port=$((20000 + RANDOM % 20000)); url="http://127.0.0.1:$port"
+"$tl" server --data "$work/server" --listen "$url" --ca "$work/pki" --no-local-host >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do "$tl" group list --server "$url" >/dev/null 2>&1 && break; sleep 0.3; done
+"$tl" group create -n libvirt-rg -l westus --server "$url" >/dev/null
+PATH="$work/virsh-bin:$PATH" "$tl" host --server "$url" --name libvirt-host --data "$work/host" --ca "$work/pki" \
+  --libvirt-domain tl-interop-proof --libvirt-uri qemu:///session --libvirt-resource-group libvirt-rg >"$work/host.log" 2>&1 &
+host_pid=$!
+verdict=
+for _ in $(seq 300); do
+  verdict=$(python3 -c 'import json,sys,urllib.request
+try: print(json.load(urllib.request.urlopen(sys.argv[1]))["verdict"])
+except Exception: pass' "$url/v1/vms/$uuid/attestations/latest")
+  [ -n "$verdict" ] && break; sleep 1
+done
+[ "$verdict" = pass ] || { echo "tl host did not attest the domain (latest verdict: '${verdict:-none}'); host log:"; tail -n 30 "$work/host.log"; exit 1; }
+"$tl" vm show -g libvirt-rg -n tl-interop-proof --server "$url" -o json > "$work/vm.json"
+python3 - "$work/vm.json" "$uuid" <<'PY'
+import json, sys
+vm = json.load(open(sys.argv[1]))
+managed = vm["properties"]["trustedLaunchExtensions"]["externallyManaged"]
+assert vm["properties"]["vmId"] == sys.argv[2] and managed["manager"] == "libvirt" and managed["domainName"] == "tl-interop-proof", vm
+print(f"tl host attested libvirt domain tl-interop-proof: VM resource {vm['id']}, externallyManaged by {managed['manager']} on {managed['hostName']}")
+PY
+echo "latest attestation of $uuid through tl host: $verdict"
+if "$tl" vm stop -g libvirt-rg -n tl-interop-proof --server "$url" > "$work/stop.txt" 2>&1; then echo "tl vm stop of a libvirt-managed VM was not refused"; exit 1; fi
+grep -o "managed by libvirt on host libvirt-host" "$work/stop.txt" | head -1
+kill "$host_pid" "$server_pid"; wait "$host_pid" "$server_pid" 2>/dev/null || true; host_pid=; server_pid=
+
 virsh destroy tl-interop-proof >/dev/null
 flock -u 9
 

@@ -55,6 +55,8 @@ namespace TrustedLaunch.ControlPlane;
 [JsonSerializable(typeof(SecureBootKeyUpdateVmResult))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
 [JsonSerializable(typeof(HostRegistration))]
+[JsonSerializable(typeof(LibvirtDomainRegistration))]
+[JsonSerializable(typeof(LibvirtDomainRegistered))]
 [JsonSerializable(typeof(HostView))]
 [JsonSerializable(typeof(IReadOnlyList<HostView>))]
 [JsonSerializable(typeof(HostReportResult))]

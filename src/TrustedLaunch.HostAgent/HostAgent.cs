@@ -18,6 +18,7 @@ public sealed class HostAgent
     private readonly HostAgentOptions _options;
     private readonly ILogger _logger;
     private readonly Dictionary<Guid, VmSupervisor> _vms = [];
+    private readonly List<(Libvirt.LibvirtDomainAttestation Attestation, Task Running)> _libvirt = [];
 
     public HostAgent(HostAgentOptions options, ILogger logger)
     {
@@ -53,6 +54,12 @@ public sealed class HostAgent
             foreach (Guid id in VmFolder.List(_options.VmsDirectory))
                 _vms[id] = new VmSupervisor(context, id);
             _ready.TrySetResult();
+            foreach (string domain in _options.LibvirtDomains)
+            {
+                var attestation = new Libvirt.LibvirtDomainAttestation(_options, client, _logger, domain);
+                _libvirt.Add((attestation, attestation.RunAsync(stop.Token)));
+            }
+
             await PollAsync(client, context, capacity, registered, stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -66,6 +73,11 @@ public sealed class HostAgent
                 await vm.DisposeAsync().ConfigureAwait(false);
             _vms.Clear();
             await stop.CancelAsync().ConfigureAwait(false);
+            foreach ((Libvirt.LibvirtDomainAttestation attestation, Task running) in _libvirt)
+            {
+                await running.ConfigureAwait(false);
+                await attestation.DisposeAsync().ConfigureAwait(false);
+            }
             try
             {
                 await Task.WhenAll(sending, renewing).ConfigureAwait(false);

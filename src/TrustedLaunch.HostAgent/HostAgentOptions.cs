@@ -57,6 +57,20 @@ public sealed record HostAgentOptions
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>The folder VM folders live in.</summary>
+    /// <summary>libvirt domains (names) this host attests though libvirt runs them (<c>--libvirt-domain</c>); none by default.</summary>
+    public IReadOnlyList<string> LibvirtDomains { get; init; } = [];
+
+    /// <summary>The libvirt connection for <see cref="LibvirtDomains"/> (<c>qemu:///system</c>, or a session's <c>qemu:///session</c>).</summary>
+    public string LibvirtUri { get; init; } = "qemu:///system";
+
+    /// <summary>The resource group (and subscription; null: the default one) their VM resources go in.</summary>
+    public string? LibvirtResourceGroup { get; init; }
+
+    public string? LibvirtSubscription { get; init; }
+
+    /// <summary>The virsh the agent runs (a wrapper can set the session's environment).</summary>
+    public string VirshProgram { get; init; } = "virsh";
+
     public string VmsDirectory => Path.Combine(DataDirectory, "vms");
 
     /// <summary>Where a deleted VM's OS disk and VMGS go when its deleteOption is Detach.</summary>

@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(7006, LogLevel.Information, "VM {VmId}: boot verdict {Verdict} after {Seconds:0.0} s")]
     public static partial void Verdict(ILogger logger, Guid vmId, string verdict, double seconds);
 
+    [LoggerMessage(7090, LogLevel.Warning, "libvirt domain {Domain}: {Message}")]
+    public static partial void LibvirtDomainFailed(ILogger logger, string domain, string message);
+
     [LoggerMessage(7007, LogLevel.Information, "VM {VmId}: attestation {Outcome} in {Elapsed} ms")]
     public static partial void Attested(ILogger logger, Guid vmId, string outcome, long elapsed);
 

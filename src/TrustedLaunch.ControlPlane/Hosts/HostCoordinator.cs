@@ -252,7 +252,8 @@ public sealed class HostCoordinator(
 
     private async Task<HostAssignments> AssignmentsAsync(string hostName, CancellationToken cancellationToken)
     {
-        IReadOnlyList<VirtualMachineRecord> vms = await machines.ListByHostAsync(hostName, cancellationToken);
+        // A VM another manager runs (a libvirt domain this host attests) is never the host's to create, start or stop.
+        IReadOnlyList<VirtualMachineRecord> vms = [.. (await machines.ListByHostAsync(hostName, cancellationToken)).Where(v => LibvirtDomainService.External(v) is null)];
         var assignments = new List<VmAssignment>(vms.Count);
         IReadOnlyDictionary<Guid, IReadOnlyList<VmNetworkInterfaceSpec>> nics = await network.PlanAsync(vms, cancellationToken);
         foreach (VirtualMachineRecord vm in vms)

@@ -27,6 +27,33 @@ public sealed record TrustedLaunchExtensions
 
     /// <summary>Expose VMX/SVM to the guest (nested virtualization); default false, refused with Trusted Launch.</summary>
     public bool? NestedVirtualizationEnabled { get; init; }
+
+    /// <summary>
+    /// Read-only: the VM is not run by this platform but by another manager on one of its hosts (a libvirt domain that
+    /// <c>tl host --libvirt-domain</c> registered and attests). Power operations and changes are refused; attestation works as for any VM.
+    /// </summary>
+    public ExternallyManagedVm? ExternallyManaged { get; init; }
+}
+
+/// <summary><c>trustedLaunchExtensions.externallyManaged</c>: who runs the VM and how its host finds it.</summary>
+public sealed record ExternallyManagedVm
+{
+    /// <summary><c>libvirt</c>.</summary>
+    public required string Manager { get; init; }
+
+    /// <summary>The host whose agent attests it (the libvirt daemon it asked is on that machine).</summary>
+    public required string HostName { get; init; }
+
+    /// <summary>The libvirt domain's name and UUID (the UUID is the VM's <c>vmId</c>, and the subject of its vTPM's certificates).</summary>
+    public required string DomainName { get; init; }
+
+    public required string DomainUuid { get; init; }
+
+    /// <summary>The libvirt connection URI the host agent uses (<c>qemu:///system</c>, <c>qemu:///session</c>).</summary>
+    public string? ConnectionUri { get; init; }
+
+    /// <summary>The virtio-serial channel's socket on the host (the domain's <c>&lt;channel type='unix'&gt;</c> with target <c>org.trustedlaunch.agent.0</c>).</summary>
+    public string? AgentSocket { get; init; }
 }
 
 /// <summary>

@@ -42,6 +42,18 @@ public sealed class VirtualMachineLifecycle(
                 return ArmResult.Ok<OperationRecord?>(null);
             if (EntityTags.CheckPreconditions(ifMatch, null, vm.Version) is ArmFailure precondition)
                 return precondition;
+            if (LibvirtDomainService.External(vm) is not null)
+            {
+                // Another manager runs it: the resource goes, the domain and its files stay untouched.
+                DateTimeOffset at = time.GetUtcNow();
+                OperationRecord removed = VirtualMachineService.NewOperation(key, vm.Location, OperationKind.Delete, vm.Version + 1, at).Complete(OperationStatus.Succeeded, at);
+                if (await machines.WriteAsync(new VirtualMachineWrite { Key = key, Record = null, ExpectedSequence = vm.ChangeSequence, Operations = [removed] },
+                        cancellationToken) != WriteOutcome.Written)
+                    continue;
+                await enrollment.WithdrawAsync(vm.VmId, cancellationToken);
+                return ArmResult.Ok<OperationRecord?>(removed);
+            }
+
             OperationRecord? pending = await PendingAsync(vm, cancellationToken);
             if (vm.ProvisioningState == ProvisioningState.Deleting && pending is { Kind: OperationKind.Delete })
                 return ArmResult.Ok<OperationRecord?>(pending);
@@ -90,6 +102,8 @@ public sealed class VirtualMachineLifecycle(
             VirtualMachineRecord? vm = await machines.GetAsync(key, cancellationToken);
             if (vm is null)
                 return ArmErrors.ResourceNotFound(ResourceIds.VirtualMachineType, key.Name, key.ResourceGroup);
+            if (LibvirtDomainService.Refusal(vm, Verb(action)) is ArmFailure external)
+                return external;
             OperationRecord? pending = await PendingAsync(vm, cancellationToken);
             if (pending is { Kind: OperationKind.Create or OperationKind.Delete } || vm.ProvisioningState is ProvisioningState.Creating or ProvisioningState.Deleting)
                 return ArmErrors.AnotherOperationInProgress(pending is null ? vm.ResourceId : VirtualMachineViews.OperationUrl(pending, ApiVersions.Compute[0]));
@@ -167,6 +181,14 @@ public sealed class VirtualMachineLifecycle(
 
         return ArmErrors.AnotherOperationInProgress(ResourceIds.VirtualMachine(key.SubscriptionId, key.ResourceGroup, key.Name));
     }
+
+    private static string Verb(VmAction action) => action switch
+    {
+        VmAction.Start => "start",
+        VmAction.PowerOff => "powerOff",
+        VmAction.Deallocate => "deallocate",
+        _ => "restart",
+    };
 
     /// <summary>A Trusted Launch VM with its vTPM on: the VMs the platform attests.</summary>
     public static bool HasVTpm(VirtualMachineRecord vm)

@@ -80,6 +80,13 @@ public sealed class VirtualMachineService(
             return precondition;
         if (previous is null && patch)
             return ArmErrors.ResourceNotFound(ResourceIds.VirtualMachineType, key.Name, key.ResourceGroup);
+        if (previous is not null && Hosts.LibvirtDomainService.Refusal(previous, patch ? "patch" : "update") is ArmFailure external)
+            return external;
+        if (previous is null && sent.Properties?.TrustedLaunchExtensions?.ExternallyManaged is not null)
+        {
+            return ArmErrors.InvalidParameter("trustedLaunchExtensions.externallyManaged is read-only: a host registers the VMs another manager runs " +
+                "(tl host --libvirt-domain).", "properties.trustedLaunchExtensions.externallyManaged");
+        }
         if (previous is not null && await BusyAsync(previous, allowPreempt: false, cancellationToken) is ArmFailure busy)
             return busy;
         if (ScaleSetMembership(sent, previous, scaleSetId) is ArmFailure membership)

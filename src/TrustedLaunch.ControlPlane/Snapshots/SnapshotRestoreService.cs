@@ -89,6 +89,8 @@ public sealed class SnapshotRestoreService(
 
     private static ArmFailure? Refusal(VirtualMachineRecord vm, SnapshotRecord snapshot)
     {
+        if (LibvirtDomainService.Refusal(vm, "restoreFromSnapshot") is ArmFailure external)
+            return external;
         if (snapshot.ProvisioningState != ProvisioningState.Succeeded)
             return ArmErrors.OperationNotAllowed($"The snapshot '{snapshot.Name}' is {snapshot.ProvisioningState}: only a Succeeded snapshot can be restored.", Target);
         if (snapshot.SourceVmId != vm.VmId)

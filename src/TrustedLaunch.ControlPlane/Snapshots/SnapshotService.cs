@@ -192,6 +192,8 @@ public sealed class SnapshotService(
         if (source.Failure is ArmFailure notFound)
             return notFound;
         VirtualMachineRecord vm = source.Value!;
+        if (LibvirtDomainService.Refusal(vm, "snapshot") is ArmFailure external)
+            return external;
         string securityType = vm.Model.Properties.SecurityProfile?.SecurityType ?? VmPlanner.Standard;
         if (VmPlanner.Canonical(sent.Properties.SecurityProfile?.SecurityType) is string asked && asked != securityType
             && !(asked == VmPlanner.Standard && securityType == VmPlanner.Standard))

@@ -89,6 +89,13 @@ public sealed class ControlPlaneClient : IDisposable
         SendAsync(HttpMethod.Post, $"v1/hosts/{Uri.EscapeDataString(host)}/reports", Json(report, ControlPlaneJson.Default.HostReport),
             ControlPlaneJson.Default.HostReportResult, TimeSpan.FromSeconds(30), cancellationToken);
 
+    /// <summary>Registers a libvirt domain this host attests (<c>PUT /v1/hosts/{host}/libvirtDomains/{uuid}</c>).</summary>
+    public Task<LibvirtDomainRegistered> RegisterLibvirtDomainAsync(string host, Guid domainUuid, LibvirtDomainRegistration registration,
+        CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, $"v1/hosts/{Uri.EscapeDataString(host)}/libvirtDomains/{domainUuid:D}",
+            Json(registration, ControlPlaneJson.Default.LibvirtDomainRegistration), ControlPlaneJson.Default.LibvirtDomainRegistered, TimeSpan.FromSeconds(30),
+            cancellationToken);
+
     /// <summary>A fresh single-use nonce for the VM (<c>POST /v1/vms/{id}/challenges</c>).</summary>
     public async Task<byte[]> IssueChallengeAsync(Guid vmId, CancellationToken cancellationToken)
     {

@@ -49,6 +49,7 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<ResourceGroupService>();
         services.TryAddSingleton<OperationService>();
         services.TryAddSingleton<HostCoordinator>();
+        services.TryAddSingleton<LibvirtDomainService>();
         services.TryAddSingleton<SnapshotService>();
         services.TryAddSingleton<SnapshotRestoreService>();
         services.TryAddSingleton<IQuoteClockFloors, QuoteClockFloors>();

@@ -37,6 +37,10 @@ public sealed class LibvirtInteropTests
         Assert.Contains("tl-vtpm.state", output, StringComparison.Ordinal);
         Assert.Contains("ek-rsa2048.pem: OK", output, StringComparison.Ordinal);
         Assert.Contains("ek-eccp256.pem: OK", output, StringComparison.Ordinal);
+        // tl host --libvirt-domain attested the running domain for tl server: a VM resource marked externally managed, passed, power refused.
+        Assert.Contains("tl host attested libvirt domain tl-interop-proof: VM resource /subscriptions/", output, StringComparison.Ordinal);
+        Assert.Contains("through tl host: pass", output, StringComparison.Ordinal);
+        Assert.Contains("managed by libvirt on host libvirt-host", output, StringComparison.Ordinal);
         Assert.Contains("PROOF OK", output, StringComparison.Ordinal);
         Assert.Contains("Successfully authored TPM state", File.ReadAllText(Directory.GetFiles(Path.Combine(work, "xdg", "cache", "libvirt", "qemu", "log"), "*-swtpm.log").Single()),
             StringComparison.Ordinal);

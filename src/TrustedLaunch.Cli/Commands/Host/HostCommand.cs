@@ -38,11 +38,19 @@ internal static class HostCommand
         {
             Description = "Serve this agent's metrics for Prometheus at URL/metrics (e.g. http://127.0.0.1:9465); default: none.",
         };
+        var libvirtDomain = new Option<string[]>("--libvirt-domain")
+        {
+            Description = "Also attest this libvirt domain (name or UUID; repeatable), which libvirt runs: its guest agent's <channel type='unix'> named " +
+                "org.trustedlaunch.agent.0 is read from 'virsh dumpxml', and the control plane shows it as a VM resource (power operations refused).",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var libvirtUri = new Option<string?>("--libvirt-uri") { Description = "The libvirt connection of --libvirt-domain (default qemu:///system; qemu:///session for a user's daemon)." };
+        var libvirtGroup = new Option<string?>("--libvirt-resource-group") { Description = "The resource group (it must exist) the --libvirt-domain VM resources go in." };
         var command = new Command("host",
             "Run the host agent: register with the control plane, run the VMs placed on this host (they outlive the agent and are adopted again), " +
             "attest them continuously, report. Exit 0 stopped (Ctrl-C/SIGTERM), 2 bad option, 3 environment (CA, host key, tools).")
         {
-            server, name, data, ca, vcpus, memory, accelerator, logFormat, otlp, otlpProtocol, metricsListen, joinToken,
+            server, name, data, ca, vcpus, memory, accelerator, logFormat, otlp, otlpProtocol, metricsListen, joinToken, libvirtDomain, libvirtUri, libvirtGroup,
         };
         command.Subcommands.Add(HostMoveCommand.Create());
         command.SetAction(async (parse, cancellationToken) =>
@@ -53,6 +61,7 @@ internal static class HostCommand
                 parse.GetValue(ca) ?? Path.Combine(home, "pki"), parse.GetValue(vcpus), parse.GetValue(memory), parse.GetValue(accelerator));
             if (!Directory.Exists(options.CaDirectory))
                 throw new CliException(ExitCode.BadInput, $"No platform CA in {options.CaDirectory}; create one with 'tl ca init {options.CaDirectory}' or give --ca.");
+            options = Libvirt(options, parse.GetValue(libvirtDomain) ?? [], parse.GetValue(libvirtUri), parse.GetValue(libvirtGroup));
             options = options with { Credential = await CredentialAsync(options, parse.GetValue(joinToken), parse.Error(), cancellationToken).ConfigureAwait(false) };
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
@@ -131,6 +140,20 @@ internal static class HostCommand
         }
 
         return certificate is null && root is null ? null : new HostCredential { ClientCertificate = certificate, TrustedRoot = root };
+    }
+
+    private static HostAgentOptions Libvirt(HostAgentOptions options, string[] domains, string? uri, string? group)
+    {
+        if (domains.Length == 0)
+        {
+            if (uri is not null || group is not null)
+                throw new CliException(ExitCode.BadInput, "--libvirt-uri and --libvirt-resource-group go with --libvirt-domain.");
+            return options;
+        }
+
+        if (group is null)
+            throw new CliException(ExitCode.BadInput, "--libvirt-domain needs --libvirt-resource-group: the resource group its VM resource goes in.");
+        return options with { LibvirtDomains = domains, LibvirtUri = uri ?? options.LibvirtUri, LibvirtResourceGroup = group };
     }
 
     /// <summary>The agent's settings from the command line (shared with the local host of <c>tl server</c>).</summary>

@@ -11,7 +11,8 @@ namespace TrustedLaunch.Server.Endpoints.Arm;
 /// <summary>
 /// The host contract (<see cref="HostAssignments"/>), for <c>tl host</c>: <c>PUT /v1/hosts/{name}</c> registers,
 /// <c>GET /v1/hosts/{name}/assignments?token=&amp;timeoutSeconds=</c> long-polls the desired state,
-/// <c>POST /v1/hosts/{name}/reports</c> reports what the host observed; <c>GET /v1/hosts</c> lists hosts. Not ARM
+/// <c>POST /v1/hosts/{name}/reports</c> reports what the host observed, <c>PUT /v1/hosts/{name}/libvirtDomains/{uuid}</c> registers a
+/// libvirt domain the host attests (<see cref="LibvirtDomainService"/>); <c>GET /v1/hosts</c> lists hosts. Not ARM
 /// resources (no api-version), but errors use ARM's envelope like the rest of the control plane.
 /// </summary>
 internal static class HostEndpoints
@@ -29,6 +30,22 @@ internal static class HostEndpoints
             .AddEndpointFilter<ArmLoopbackOnlyFilter>();
         hosts.MapPost("/{hostName}/reports", ReportAsync).WithName("Hosts_Report").Accepts<HostReport>("application/json")
             .Produces<HostReportResult>().ProducesArmErrors().AddEndpointFilter<ArmLoopbackOnlyFilter>();
+        hosts.MapPut("/{hostName}/libvirtDomains/{domainUuid}", RegisterDomainAsync).WithName("Hosts_RegisterLibvirtDomain")
+            .Accepts<LibvirtDomainRegistration>("application/json").Produces<LibvirtDomainRegistered>().ProducesArmErrors()
+            .AddEndpointFilter<ArmLoopbackOnlyFilter>();
+    }
+
+    private static async Task<IResult> RegisterDomainAsync(string hostName, string domainUuid, HttpContext context, LibvirtDomainService domains,
+        CancellationToken cancellationToken)
+    {
+        byte[]? body = await RequestBody.ReadAsync(context, MaxBodyBytes, cancellationToken);
+        if (body is null)
+            return TooLarge();
+        ArmResult<LibvirtDomainRegistration> registration = ControlPlaneJson.Read(body, ControlPlaneJson.Web.LibvirtDomainRegistration);
+        if (registration.Failure is ArmFailure malformed)
+            return ArmHttp.Error(malformed);
+        ArmResult<LibvirtDomainRegistered> registered = await domains.RegisterAsync(hostName, domainUuid, registration.Value!, cancellationToken);
+        return registered.Failure is ArmFailure failure ? ArmHttp.Error(failure) : Results.Json(registered.Value!, ControlPlaneJson.Web.LibvirtDomainRegistered);
     }
 
     private static async Task<IResult> ListAsync(HostCoordinator coordinator, CancellationToken cancellationToken) =>
