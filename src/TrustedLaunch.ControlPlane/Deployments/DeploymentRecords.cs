@@ -26,6 +26,9 @@ public sealed record DeploymentRecord
 
     public required string TemplateHash { get; init; }
 
+    /// <summary>Incremental, or Complete: the group's resources the template does not name are deleted after it deployed.</summary>
+    public string Mode { get; init; } = DeploymentModes.Incremental;
+
     /// <summary><c>{name: {type, value}}</c>, secure parameters without <c>value</c>.</summary>
     public required string ParametersJson { get; init; }
 
@@ -66,6 +69,13 @@ public sealed record DeploymentOperation
     public required DateTimeOffset Timestamp { get; init; }
 
     public TimeSpan? Duration { get; init; }
+}
+
+/// <summary>ARM's deployment modes.</summary>
+public static class DeploymentModes
+{
+    public const string Incremental = "Incremental";
+    public const string Complete = "Complete";
 }
 
 /// <summary>ARM's deployment and operation states.</summary>

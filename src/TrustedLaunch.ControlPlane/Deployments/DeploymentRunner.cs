@@ -63,6 +63,12 @@ public sealed class DeploymentRunner(IDeploymentStore deployments, ResourceTypeR
                 }
             }
 
+            if (deployment.Mode == DeploymentModes.Complete && await DeleteUnnamedAsync(plan, progress, cancellationToken) is { Count: > 0 } deleteFailed)
+            {
+                await progress.FinishAsync(DeploymentStates.Failed, time.GetUtcNow(), DeploymentErrors.DeploymentFailed([.. deleteFailed]), null, CancellationToken.None);
+                return;
+            }
+
             JsonObject outputs = plan.EvaluateOutputs(await states.WithCurrentAsync(plan, registry, cancellationToken));
             await progress.FinishAsync(DeploymentStates.Succeeded, time.GetUtcNow(), null, outputs.ToJsonString(), CancellationToken.None);
         }
@@ -130,6 +136,64 @@ public sealed class DeploymentRunner(IDeploymentStore deployments, ResourceTypeR
             Duration = ended - started,
         }, cancellationToken);
         return null;
+    }
+
+    /// <summary>
+    /// Complete mode, once the template's resources are deployed: the group's resources the template does not name are
+    /// deleted, type by type in delete order (a VM before its NIC, a NIC before its network and NSG), each recorded as an
+    /// operation with <c>provisioningOperation: Delete</c>. A resource the template names with a false condition stays
+    /// (ARM since api-version 2019-05-10). The first type with a failed delete stops the deletions.
+    /// </summary>
+    private async Task<IReadOnlyList<ArmErrorDetail>> DeleteUnnamedAsync(DeploymentPlan plan, Progress progress, CancellationToken cancellationToken)
+    {
+        var named = plan.Resources.Select(r => r.Id).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var failed = new List<ArmErrorDetail>();
+        foreach (IGrouping<int, IResourceTypeHandler> types in registry.InDeleteOrder.GroupBy(h => h.DeleteOrder))
+        {
+            foreach (IResourceTypeHandler handler in types)
+            {
+                foreach (string name in await handler.ListNamesAsync(plan.Scope.SubscriptionId, plan.Scope.ResourceGroup, cancellationToken))
+                {
+                    string id = TrustedLaunch.ArmTemplates.ResourceIds.InGroup(plan.Scope.SubscriptionId, plan.Scope.ResourceGroup, handler.ResourceType, name);
+                    if (!named.Contains(id) && await DeleteOneAsync(plan, handler, name, id, progress, cancellationToken) is ArmErrorDetail error)
+                        failed.Add(error);
+                }
+            }
+
+            if (failed.Count > 0)
+                break;
+        }
+
+        return failed;
+    }
+
+    private async Task<ArmErrorDetail?> DeleteOneAsync(DeploymentPlan plan, IResourceTypeHandler handler, string name, string id, Progress progress,
+        CancellationToken cancellationToken)
+    {
+        DateTimeOffset started = time.GetUtcNow();
+        var operation = new DeploymentOperation
+        {
+            OperationId = Guid.NewGuid().ToString("N")[..16].ToUpperInvariant(),
+            ResourceId = id,
+            ResourceType = handler.ResourceType,
+            ResourceName = name,
+            ProvisioningOperation = "Delete",
+            ProvisioningState = DeploymentStates.Running,
+            Timestamp = started,
+        };
+        await progress.UpsertAsync(operation, cancellationToken);
+        ArmFailure? failure = await handler.DeleteAsync(plan.Scope.SubscriptionId, plan.Scope.ResourceGroup, name, cancellationToken);
+        DateTimeOffset ended = time.GetUtcNow();
+        ArmErrorDetail? inner = failure is null ? null : DeploymentErrors.Inner(failure, id);
+        await progress.UpsertAsync(operation with
+        {
+            ProvisioningState = inner is null ? DeploymentStates.Succeeded : DeploymentStates.Failed,
+            StatusCode = failure is null ? "OK" : StatusName(failure.StatusCode),
+            Error = inner,
+            Timestamp = ended,
+            Duration = ended - started,
+        }, cancellationToken);
+        return inner;
     }
 
     private static string StatusName(int status) => status switch

@@ -97,6 +97,23 @@ public sealed class DeploymentService(
             changes.Add(DeploymentWhatIf.Compare(resource.Id, current.GetValueOrDefault(resource.Id), declared, comparable));
         }
 
+        // The group's resources the template does not name: Complete mode deletes them, Incremental leaves them (ARM's Ignore).
+        var named = plan.Resources.Select(r => r.Id).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        bool complete = prepared.Value.Record.Mode == DeploymentModes.Complete;
+        foreach (IResourceTypeHandler handler in registry.InDeleteOrder)
+        {
+            foreach (string other in await handler.ListNamesAsync(plan.Scope.SubscriptionId, plan.Scope.ResourceGroup, cancellationToken))
+            {
+                string id = TrustedLaunch.ArmTemplates.ResourceIds.InGroup(plan.Scope.SubscriptionId, plan.Scope.ResourceGroup, handler.ResourceType, other);
+                if (!named.Contains(id))
+                {
+                    changes.Add(complete
+                        ? new ResourceChange(id, WhatIfChangeTypes.Delete, await handler.GetStateAsync(plan.Scope.SubscriptionId, plan.Scope.ResourceGroup, other, cancellationToken), null, [])
+                        : new ResourceChange(id, WhatIfChangeTypes.Ignore, null, null, []));
+                }
+            }
+        }
+
         return ArmResult.Ok(DeploymentWhatIf.Result(changes));
     }
 
@@ -160,6 +177,7 @@ public sealed class DeploymentService(
             StartTime = now,
             Timestamp = now,
             TemplateHash = TemplateHash(request.Value.Template),
+            Mode = request.Value.Mode,
             ParametersJson = plan.ParametersForDisplay().ToJsonString(),
             Operations = [],
         }, plan));
@@ -250,7 +268,7 @@ public sealed class DeploymentService(
 }
 
 /// <summary>The body of a deployment PUT: <c>properties.template</c>, <c>properties.parameters</c> (<c>{name: {value}}</c>), <c>properties.mode</c>.</summary>
-internal sealed record DeploymentRequest(JsonObject Template, IReadOnlyDictionary<string, JsonNode?> Parameters)
+internal sealed record DeploymentRequest(JsonObject Template, IReadOnlyDictionary<string, JsonNode?> Parameters, string Mode)
 {
     public static ArmResult<DeploymentRequest> Read(ReadOnlySpan<byte> body)
     {
@@ -271,12 +289,8 @@ internal sealed record DeploymentRequest(JsonObject Template, IReadOnlyDictionar
         if (Member(properties, "parametersLink") is not null)
             return DeploymentErrors.InvalidRequest("parametersLink is not supported: send the parameters inline in properties.parameters.", "properties.parametersLink");
         string mode = Member(properties, "mode")?.GetValueKind() == JsonValueKind.String ? Member(properties, "mode")!.GetValue<string>() : "";
-        if (!mode.Equals("Incremental", StringComparison.OrdinalIgnoreCase))
-        {
-            return DeploymentErrors.InvalidRequest(mode.Equals("Complete", StringComparison.OrdinalIgnoreCase)
-                ? "Complete mode is not supported: deployments here are Incremental (resources the template does not name are left alone)."
-                : $"The deployment mode '{mode}' is not valid: use 'Incremental'.", "properties.mode");
-        }
+        if (!mode.Equals(DeploymentModes.Incremental, StringComparison.OrdinalIgnoreCase) && !mode.Equals(DeploymentModes.Complete, StringComparison.OrdinalIgnoreCase))
+            return DeploymentErrors.InvalidRequest($"The deployment mode '{mode}' is not valid: use 'Incremental' or 'Complete'.", "properties.mode");
 
         if (Member(properties, "template") is not JsonObject template)
             return DeploymentErrors.InvalidRequest("The deployment needs the template as an object in properties.template.", "properties.template");
@@ -293,7 +307,8 @@ internal sealed record DeploymentRequest(JsonObject Template, IReadOnlyDictionar
             }
         }
 
-        return ArmResult.Ok(new DeploymentRequest((JsonObject)template.DeepClone(), parameters));
+        return ArmResult.Ok(new DeploymentRequest((JsonObject)template.DeepClone(), parameters,
+            mode.Equals(DeploymentModes.Complete, StringComparison.OrdinalIgnoreCase) ? DeploymentModes.Complete : DeploymentModes.Incremental));
     }
 
     private static JsonNode? Member(JsonObject obj, string name) =>

@@ -20,7 +20,7 @@ public static class DeploymentViews
         {
             ["templateHash"] = deployment.TemplateHash,
             ["parameters"] = JsonNode.Parse(deployment.ParametersJson),
-            ["mode"] = "Incremental",
+            ["mode"] = deployment.Mode,
             ["provisioningState"] = deployment.ProvisioningState,
             ["timestamp"] = deployment.Timestamp.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
             ["duration"] = XmlConvert.ToString(deployment.Timestamp - deployment.StartTime),

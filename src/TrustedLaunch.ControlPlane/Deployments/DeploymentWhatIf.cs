@@ -8,7 +8,8 @@ namespace TrustedLaunch.ControlPlane.Deployments;
 /// template deploys, <c>Create</c> when it does not exist, <c>NoChange</c> when every value the template sends is already
 /// so, <c>Modify</c> with the property-level <c>delta</c> otherwise, and <c>Deploy</c> when the body depends on resources
 /// the deployment would make first (<c>reference()</c> of something not deployed yet), so it cannot be compared.
-/// Incremental mode leaves the group's other resources alone; they are not listed (ARM lists them as <c>Ignore</c>).
+/// The group's resources the template does not name are listed as ARM lists them: <c>Ignore</c> in Incremental mode (left
+/// alone), <c>Delete</c> in Complete mode (with their current state as <c>before</c>).
 /// </summary>
 public static class DeploymentWhatIf
 {
@@ -99,6 +100,8 @@ public static class WhatIfChangeTypes
     public const string Modify = "Modify";
     public const string NoChange = "NoChange";
     public const string Deploy = "Deploy";
+    public const string Delete = "Delete";
+    public const string Ignore = "Ignore";
 }
 
 /// <summary>One resource's change (WhatIfChange).</summary>

@@ -23,4 +23,22 @@ public sealed class NetworkResourceHandler(string resourceType, NetworkService n
 
     public async Task<JsonObject?> GetStateAsync(string subscriptionId, string resourceGroup, string name, CancellationToken cancellationToken) =>
         (await network.GetAsync(new NetworkKey(subscriptionId, resourceGroup, resourceType, name), cancellationToken)).Value;
+
+    public async Task<IReadOnlyList<string>> ListNamesAsync(string subscriptionId, string resourceGroup, CancellationToken cancellationToken)
+    {
+        if (resourceType.Equals(NetworkTypes.Subnets, StringComparison.OrdinalIgnoreCase))
+            return []; // a subnet goes with its network (or with a PUT of the network that leaves it out)
+        ArmResult<IReadOnlyList<JsonObject>> listed = await network.ListAsync(subscriptionId, resourceGroup, resourceType, cancellationToken);
+        return [.. (listed.Value ?? []).Select(r => r["name"]!.GetValue<string>())];
+    }
+
+    public async Task<ArmFailure?> DeleteAsync(string subscriptionId, string resourceGroup, string name, CancellationToken cancellationToken) =>
+        (await network.DeleteAsync(new NetworkKey(subscriptionId, resourceGroup, resourceType, name), cancellationToken)).Failure;
+
+    public int DeleteOrder => resourceType switch
+    {
+        NetworkTypes.NetworkInterfaces => 1,
+        NetworkTypes.VirtualNetworks => 3,
+        _ => 2,
+    };
 }

@@ -43,6 +43,20 @@ public interface IResourceTypeHandler
     /// provider does not keep some members (a VM's adminPassword) leaves them out here, so they do not read as changes.
     /// </summary>
     JsonObject ComparableBody(JsonObject body) => body;
+
+    /// <summary>
+    /// The names of this type's resources in the group that a Complete deployment deletes when its template does not name
+    /// them (ARM's complete-mode deletion: child types such as extensions and subnets go with their parent, so none).
+    /// </summary>
+    Task<IReadOnlyList<string>> ListNamesAsync(string subscriptionId, string resourceGroup, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>([]);
+
+    /// <summary>Deletes the resource for a Complete deployment and waits until it is gone; its provider's refusal otherwise.</summary>
+    Task<ArmFailure?> DeleteAsync(string subscriptionId, string resourceGroup, string name, CancellationToken cancellationToken) =>
+        Task.FromResult<ArmFailure?>(null);
+
+    /// <summary>Complete mode deletes types in this order, lowest first: a VM before its NIC, a NIC before its network and NSG.</summary>
+    int DeleteOrder => 0;
 }
 
 /// <summary>
@@ -65,6 +79,9 @@ public sealed class ResourceTypeRegistry
     }
 
     public IEnumerable<string> Types => _handlers.Keys.Order(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Every handler, in the order a Complete deployment deletes their types (<see cref="IResourceTypeHandler.DeleteOrder"/>).</summary>
+    public IEnumerable<IResourceTypeHandler> InDeleteOrder => _handlers.Values.OrderBy(h => h.DeleteOrder).ThenBy(h => h.ResourceType, StringComparer.OrdinalIgnoreCase);
 
     public IResourceTypeHandler? Find(string type) => _handlers.GetValueOrDefault(type);
 }

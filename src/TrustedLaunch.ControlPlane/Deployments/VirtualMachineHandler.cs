@@ -16,7 +16,7 @@ namespace TrustedLaunch.ControlPlane.Deployments;
 /// left alone (no new version, no restart): incremental redeployment is a no-op.
 /// </summary>
 public sealed class VirtualMachineHandler(VirtualMachineService vms, IOperationStore operations, ImageCatalogService images, NetworkService network,
-    TimeProvider time) : IResourceTypeHandler
+    VirtualMachineLifecycle lifecycle, TimeProvider time) : IResourceTypeHandler
 {
     /// <summary>How often the VM's operation is read while it runs.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
@@ -72,6 +72,32 @@ public sealed class VirtualMachineHandler(VirtualMachineService vms, IOperationS
 
     public async Task<JsonObject?> GetStateAsync(string subscriptionId, string resourceGroup, string name, CancellationToken cancellationToken) =>
         (await vms.GetAsync(new VirtualMachineKey(subscriptionId, resourceGroup, name), cancellationToken)).Value is VirtualMachineRecord vm ? State(vm) : null;
+
+    /// <summary>The group's VMs; instances of a scale set belong to their scale set (not a template type here) and are left to it.</summary>
+    public async Task<IReadOnlyList<string>> ListNamesAsync(string subscriptionId, string resourceGroup, CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        string? token = null;
+        do
+        {
+            ArmResult<Page<VirtualMachineRecord>> page = await vms.ListAsync(subscriptionId, resourceGroup, token, cancellationToken);
+            if (page.Value is null)
+                break;
+            names.AddRange(page.Value.Items.Where(vm => vm.Model.Properties.VirtualMachineScaleSet is null).Select(vm => vm.Name));
+            token = page.Value.ContinuationToken;
+        }
+        while (token is not null);
+        return names;
+    }
+
+    /// <summary>Deletes the VM (its host removes it, its Delete disks and NICs with it) and waits until it is gone.</summary>
+    public async Task<ArmFailure?> DeleteAsync(string subscriptionId, string resourceGroup, string name, CancellationToken cancellationToken)
+    {
+        ArmResult<OperationRecord?> deleting = await lifecycle.DeleteAsync(new VirtualMachineKey(subscriptionId, resourceGroup, name), ifMatch: null, cancellationToken);
+        if (deleting.Failure is ArmFailure failure)
+            return failure;
+        return deleting.Value is OperationRecord operation ? await WaitAsync(operation, cancellationToken) : null;
+    }
 
     /// <summary>What-if compares what Azure's VM model keeps of the body (no adminPassword, no linuxConfiguration), as a redeploy does.</summary>
     public JsonObject ComparableBody(JsonObject body)

@@ -60,15 +60,15 @@ internal static class DeploymentCommands
 
     private static Command CreateCreate()
     {
-        var (resourceGroup, templateFile, name, parameters) = TemplateOptions();
+        var (resourceGroup, templateFile, name, parameters, mode) = TemplateOptions();
         var noWait = ArmOptions.NoWait();
-        var command = new Command("create", "Deploy a template to a resource group (Incremental). Exit 0 succeeded, 1 a resource failed, 2 refused or invalid, 3 no control plane.")
-            { resourceGroup, templateFile, name, parameters, noWait };
+        var command = new Command("create", "Deploy a template to a resource group (Incremental, or Complete: the group's resources it does not name are deleted). Exit 0 succeeded, 1 a resource failed, 2 refused or invalid, 3 no control plane.")
+            { resourceGroup, templateFile, name, parameters, mode, noWait };
         ArmArguments arm = ArmArguments.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             FileInfo file = parse.GetValue(templateFile)!;
-            JsonObject body = await BodyAsync(file, parse.GetValue(parameters) ?? [], cancellationToken).ConfigureAwait(false);
+            JsonObject body = await BodyAsync(file, parse.GetValue(parameters) ?? [], parse.GetValue(mode)!, cancellationToken).ConfigureAwait(false);
             string deployment = parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(file.Name);
             using ArmApi api = arm.Connect(parse);
             string path = await DeploymentPathAsync(api, parse.GetValue(resourceGroup)!, deployment, cancellationToken).ConfigureAwait(false);
@@ -88,19 +88,19 @@ internal static class DeploymentCommands
         answer => answer, Columns);
 
     private static Command CreateWhatIf() => CreateTemplateCheck("what-if", "whatIf",
-        "Show what a template deployment would create or modify, property by property, changing nothing. Exit 0, 2 not valid, 3 no control plane.",
+        "Show what a template deployment would create, modify or (Complete mode) delete, property by property, changing nothing. Exit 0, 2 not valid, 3 no control plane.",
         answer => answer.GetProperty("properties").GetProperty("changes"), ChangeColumns);
 
     // validate and what-if: the create's body POSTed to the deployment's action; nothing is created or changed.
     private static Command CreateTemplateCheck(string verb, string action, string description, Func<JsonElement, JsonElement> shown, TableColumn[] columns)
     {
-        var (resourceGroup, templateFile, name, parameters) = TemplateOptions();
-        var command = new Command(verb, description) { resourceGroup, templateFile, name, parameters };
+        var (resourceGroup, templateFile, name, parameters, mode) = TemplateOptions();
+        var command = new Command(verb, description) { resourceGroup, templateFile, name, parameters, mode };
         ArmArguments arm = ArmArguments.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             FileInfo file = parse.GetValue(templateFile)!;
-            JsonObject body = await BodyAsync(file, parse.GetValue(parameters) ?? [], cancellationToken).ConfigureAwait(false);
+            JsonObject body = await BodyAsync(file, parse.GetValue(parameters) ?? [], parse.GetValue(mode)!, cancellationToken).ConfigureAwait(false);
             using ArmApi api = arm.Connect(parse);
             string path = await DeploymentPathAsync(api, parse.GetValue(resourceGroup)!, parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(file.Name), cancellationToken)
                 .ConfigureAwait(false);
@@ -112,7 +112,7 @@ internal static class DeploymentCommands
         return command;
     }
 
-    private static (Option<string> Group, Option<FileInfo> Template, Option<string?> Name, Option<string[]> Parameters) TemplateOptions() =>
+    private static (Option<string> Group, Option<FileInfo> Template, Option<string?> Name, Option<string[]> Parameters, Option<string> Mode) TemplateOptions() =>
     (
         ArmOptions.ResourceGroup(),
         new Option<FileInfo>("--template-file", "-f") { Description = "The ARM template (JSON; Bicep compiles to it).", Required = true },
@@ -121,10 +121,11 @@ internal static class DeploymentCommands
         {
             Description = "Parameter values: NAME=VALUE (read as the parameter's declared type) or @FILE.json (an ARM parameters file); repeatable.",
             AllowMultipleArgumentsPerToken = true,
-        });
+        },
+        new Option<string>("--mode") { Description = "Incremental (default: other resources of the group are left alone) or Complete (they are deleted).", DefaultValueFactory = _ => "Incremental" });
 
-    // The body of a deployment request (PUT, validate, whatIf): the template inline, Incremental, the parameters read as declared.
-    private static async Task<JsonObject> BodyAsync(FileInfo file, string[] parameters, CancellationToken cancellationToken)
+    // The body of a deployment request (PUT, validate, whatIf): the template inline, the mode, the parameters read as declared.
+    private static async Task<JsonObject> BodyAsync(FileInfo file, string[] parameters, string mode, CancellationToken cancellationToken)
     {
         string text = await File.ReadAllTextAsync(file.FullName, cancellationToken).ConfigureAwait(false);
         ArmTemplate template = ArmTemplate.Parse(text);
@@ -132,7 +133,7 @@ internal static class DeploymentCommands
         {
             ["properties"] = new JsonObject
             {
-                ["mode"] = "Incremental",
+                ["mode"] = mode,
                 ["template"] = template.Root.DeepClone(),
                 ["parameters"] = DeploymentParameters.Read(template, parameters),
             },
