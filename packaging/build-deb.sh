@@ -64,6 +64,7 @@ dotnet publish "$root/src/TrustedLaunch.VTpm.Host/TrustedLaunch.VTpm.Host.csproj
 dotnet publish "$root/src/TrustedLaunch.GuestAgent/TrustedLaunch.GuestAgent.csproj" "${props[@]}" -o "$work/tl-guest-agent" >&2
 
 cp -a "$work/tl/." "$lib/"
+mv "$lib/tl" "$lib/tl-server"   # tl.dll's apphost; the name tl is the NativeAOT tl's (installed below)
 find "$lib" -name '*.pdb' -delete
 # Debian's modes: files 0644 (shared libraries too), programs 0755 (the runtime pack ships some as 0744).
 find "$lib" -type f -exec chmod 0644 {} +

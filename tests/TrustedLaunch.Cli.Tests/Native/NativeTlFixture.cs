@@ -4,7 +4,8 @@ namespace TrustedLaunch.Cli.Tests.Native;
 
 /// <summary>
 /// The NativeAOT <c>tl</c> (src/TrustedLaunch.Cli.Native) published once per test run into a folder of its own, with the
-/// JIT host it execs beside it: <c>tl-server</c> links to the apphost of the <c>tl.dll</c> these tests built.
+/// JIT host it execs beside it: <c>tl-server</c> links to the apphost of the <c>tl.dll</c> these tests built (copied
+/// here under the assembly's name, <c>tl</c>; the project's own output names it <c>tl-server</c>).
 /// <c>TL_TEST_NATIVE_TL</c> names an already published <c>tl</c> (with its <c>tl-server</c>) instead.
 /// </summary>
 public sealed class NativeTlFixture : IDisposable
@@ -26,7 +27,7 @@ public sealed class NativeTlFixture : IDisposable
             ? ExternalTool.Run(flock, ["/tmp/tl-build.lock", "dotnet", .. publish], timeout: TimeSpan.FromMinutes(30))
             : ExternalTool.Run("dotnet", publish, timeout: TimeSpan.FromMinutes(20));
         Assert.True(built.ExitCode == 0, $"dotnet publish TrustedLaunch.Cli.Native: {built}");
-        string host = Path.Combine(AppContext.BaseDirectory, "tl-server");
+        string host = Path.Combine(AppContext.BaseDirectory, "tl");
         Assert.True(File.Exists(host), $"{host} (the JIT host's apphost) was not built beside the tests");
         File.CreateSymbolicLink(Path.Combine(_output, "tl-server"), host);
         BinaryPath = Path.Combine(_output, "tl");
