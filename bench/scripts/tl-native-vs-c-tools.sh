@@ -3,12 +3,14 @@
 # the C tools on the same inputs: eventlog replay vs tpm2_eventlog, tpm checkquote vs tpm2_checkquote, secureboot
 # verify vs sbverify, attest verify vs tpm2_checkquote + tpm2_eventlog. Each command runs RUNS times after one warm-up;
 # prints the median wall time and the median user+system CPU of the process (getrusage of the child). Run from the
-# repository root; builds through ./tl (artifacts/tl). Usage: bench/scripts/tl-native-vs-c-tools.sh [RUNS=21]
+# repository root; builds through ./tl (artifacts/tl; TL_DIR=DIR measures DIR/tl and DIR/tl.dll without building).
+# Usage: bench/scripts/tl-native-vs-c-tools.sh [RUNS=21]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 runs="${1:-21}"
-"$root/tl" --version >/dev/null   # builds tl.dll, tl-server and the native tl when the sources changed
-tl="$root/artifacts/tl/tl"; jit="dotnet $root/artifacts/tl/tl.dll"
+dir="${TL_DIR:-$root/artifacts/tl}"
+[ -n "${TL_DIR:-}" ] || "$root/tl" --version >/dev/null   # builds tl.dll, tl-server and the native tl when the sources changed
+tl="$dir/tl"; jit="dotnet $dir/tl.dll"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 
 log="$root/tests/corpus/qemu/ovmf4m-ms-sb-crb/binary_bios_measurements"
@@ -70,4 +72,4 @@ measure "sbverify --cert db" "sbverify --cert $work/db.pem $kernel"
 measure "tl attest verify (native)" "$tl $verify"
 measure "tl attest verify (JIT)" "$jit $verify"
 measure "tpm2_checkquote + tpm2_eventlog" "tpm2_checkquote -u $work/gak.pub -m $work/gquote.msg -s $work/gquote.sig -q $nonce -g sha256 >/dev/null && tpm2_eventlog $work/glog.bin >/dev/null"
-ls -l "$tl" "$root/artifacts/tl/tl-vtpm" | awk '{printf "size %-40s %6.1f MB\n", $NF, $5/1048576}'
+ls -lL "$tl" | awk '{printf "size of the native tl: %.1f MB\n", $5/1048576}'
