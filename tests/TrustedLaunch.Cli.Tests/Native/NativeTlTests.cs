@@ -24,6 +24,8 @@ public sealed class NativeTlTests(NativeTlFixture native) : IClassFixture<Native
         $"tpm checkquote -u {Quote}/ak.pub -m {Quote}/quote_sha256.bin -s {Quote}/quote_sha256.sig -g sha256 -q 9009",
         $"attest verify --evidence {Golden}/evidence-sb.json --ca {Golden}/ca --vm-id {File.ReadAllText(Path.Combine(Golden, "vm-id.txt")).Trim()}",
         "eventlog replay --no-such-option",
+        "group list --server http://127.0.0.1:9",
+        "deployment group validate --help",
         "eventlog --help",
         // Forwarded to tl-server.
         $"eventlog replay {Capture}/binary_bios_measurements --json",
