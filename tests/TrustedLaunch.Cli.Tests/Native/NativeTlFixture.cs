@@ -5,7 +5,7 @@ namespace TrustedLaunch.Cli.Tests.Native;
 /// <summary>
 /// The NativeAOT <c>tl</c> (src/TrustedLaunch.Cli.Native) published once per test run into a folder of its own, with the
 /// JIT host it execs beside it: <c>tl-server</c> links to the apphost of the <c>tl.dll</c> these tests built (copied
-/// here under the assembly's name, <c>tl</c>; the project's own output names it <c>tl-server</c>).
+/// here under the assembly's name, <c>tl</c>; ./tl and build-deb.sh copy it as <c>tl-server</c>).
 /// <c>TL_TEST_NATIVE_TL</c> names an already published <c>tl</c> of this tree instead, whose <c>tl-server</c> must be these
 /// tests' <c>tl</c> apphost (else <c>--version</c> differs by the build's commit).
 /// </summary>
