@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the TrustedLaunch Debian package from `dotnet publish` (docs/install.md):
-#   tl              self-contained .NET (linux-x64) in /usr/lib/trustedlaunch, /usr/bin/tl
+#   tl              NativeAOT (the tool verbs), /usr/lib/trustedlaunch/tl, /usr/bin/tl
+#   tl-server       self-contained .NET (linux-x64), tl.dll's apphost beside tl: the verbs tl execs it for (the services)
 #   tl-vtpm         NativeAOT, beside tl (tl finds it there), /usr/bin/tl-vtpm
 #   tl-guest-agent  NativeAOT, beside tl (what `tl image build` puts in the guest image)
 #   systemd units, /etc/trustedlaunch/*.env, the docs in /usr/share/doc/trustedlaunch
@@ -56,16 +57,19 @@ mkdir -p "$lib" "$doc" "$stage/usr/bin" "$stage/usr/lib/systemd/system" "$stage/
 numeric="$(echo "$version" | grep -oE '^[0-9]+(\.[0-9]+){0,2}')"
 props=(-c Release -r linux-x64 "-p:Version=$numeric" "-p:InformationalVersion=$version"
        -p:IncludeSourceRevisionInInformationalVersion=false --artifacts-path "$work/artifacts" -v q -clp:ErrorsOnly)
-echo "build-deb: publishing tl (self-contained), tl-vtpm and tl-guest-agent (NativeAOT) $version" >&2
+echo "build-deb: publishing tl-server (self-contained), tl, tl-vtpm and tl-guest-agent (NativeAOT) $version" >&2
 dotnet publish "$root/src/TrustedLaunch.Cli/TrustedLaunch.Cli.csproj" "${props[@]}" --self-contained -p:PublishReadyToRun=false -o "$work/tl" >&2
+dotnet publish "$root/src/TrustedLaunch.Cli.Native/TrustedLaunch.Cli.Native.csproj" "${props[@]}" -o "$work/tl-native" >&2
 dotnet publish "$root/src/TrustedLaunch.VTpm.Host/TrustedLaunch.VTpm.Host.csproj" "${props[@]}" -o "$work/tl-vtpm" >&2
 dotnet publish "$root/src/TrustedLaunch.GuestAgent/TrustedLaunch.GuestAgent.csproj" "${props[@]}" -o "$work/tl-guest-agent" >&2
 
 cp -a "$work/tl/." "$lib/"
+mv "$lib/tl" "$lib/tl-server"   # tl.dll's apphost; the name tl is the NativeAOT tl's (installed below)
 find "$lib" -name '*.pdb' -delete
 # Debian's modes: files 0644 (shared libraries too), programs 0755 (the runtime pack ships some as 0744).
 find "$lib" -type f -exec chmod 0644 {} +
-chmod 0755 "$lib/tl" "$lib/createdump"
+chmod 0755 "$lib/tl-server" "$lib/createdump"
+install -m 0755 "$work/tl-native/tl" "$lib/tl"
 install -m 0755 "$work/tl-vtpm/tl-vtpm" "$lib/tl-vtpm"
 install -m 0755 "$work/tl-guest-agent/tl-guest-agent" "$lib/tl-guest-agent"
 ln -s ../lib/trustedlaunch/tl "$stage/usr/bin/tl"

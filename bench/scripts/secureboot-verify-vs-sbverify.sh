@@ -8,11 +8,9 @@ work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 command -v hyperfine >/dev/null || { echo "hyperfine missing: scripts/install-deps.sh hyperfine" >&2; exit 3; }
 command -v sbverify >/dev/null || { echo "sbverify missing: scripts/install-deps.sh" >&2; exit 3; }
 
-tl="$root/src/TrustedLaunch.Cli/bin/Release/net10.0/tl"
-if [ -z "${TL_SKIP_BUILD:-}" ]; then
-  dotnet build "$root/src/TrustedLaunch.Cli" -c Release --nologo -v q -clp:ErrorsOnly >&2 \
-    || { [ -x "$tl" ] && echo "build failed; measuring the existing $tl" >&2; } || exit 3
-fi
+# The NativeAOT tl as ./tl builds it (artifacts/tl; TL_SKIP_BUILD=1 measures the existing one).
+tl="$root/artifacts/tl/tl"
+[ -n "${TL_SKIP_BUILD:-}" ] || "$root/tl" --version >/dev/null || exit 3
 
 cache="$("$root/scripts/fetch-debian-boot-chain.sh")"
 kernel=$(ls "$cache"/linux-image-6.1.0-56-amd64/boot/vmlinuz-* | head -n1)

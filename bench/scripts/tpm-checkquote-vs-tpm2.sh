@@ -8,11 +8,9 @@ corpus="${TL_CORPUS:-$root/tests/corpus}/public/go-tpm-tools-gce-cos-85-nonce900
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 command -v hyperfine >/dev/null || { echo "hyperfine missing: scripts/install-deps.sh hyperfine" >&2; exit 3; }
 
-tl="$root/src/TrustedLaunch.Cli/bin/Release/net10.0/tl"
-if [ -z "${TL_SKIP_BUILD:-}" ]; then
-  dotnet build "$root/src/TrustedLaunch.Cli" -c Release --nologo -v q -clp:ErrorsOnly >&2 \
-    || { [ -x "$tl" ] && echo "build failed; measuring the existing $tl" >&2; } || exit 3
-fi
+# The NativeAOT tl as ./tl builds it (artifacts/tl; TL_SKIP_BUILD=1 measures the existing one).
+tl="$root/artifacts/tl/tl"
+[ -n "${TL_SKIP_BUILD:-}" ] || "$root/tl" --version >/dev/null || exit 3
 
 # ak.pub in the corpus is a bare TPMT_PUBLIC; tpm2_checkquote wants a TPM2B_PUBLIC.
 python3 - "$corpus" "$work" <<'PY'

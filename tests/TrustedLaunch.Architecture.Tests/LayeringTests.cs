@@ -63,8 +63,8 @@ public class LayeringTests
     public void OnlyServerAndCli_ReferenceOpenTelemetry()
     {
         // Libraries (the host agent included) record into BCL Meters and ActivitySources; exporters are wired at the hosts.
-        // (tl-vtpm and tl-guest-agent are NativeAOT programs whose assembly names differ; they reference no package at all.)
-        string[] hosts = ["TrustedLaunch.Server", "TrustedLaunch.Cli", "TrustedLaunch.VTpm.Host", "TrustedLaunch.GuestAgent"];
+        // (tl, tl-vtpm and tl-guest-agent are NativeAOT programs whose assembly names differ; they reference no telemetry package.)
+        string[] hosts = ["TrustedLaunch.Server", "TrustedLaunch.Cli", "TrustedLaunch.Cli.Native", "TrustedLaunch.VTpm.Host", "TrustedLaunch.GuestAgent"];
         foreach (string project in Directory.EnumerateFiles(Path.Combine(TrustedLaunch.Testing.RepositoryPaths.RepositoryRoot, "src"), "*.csproj", SearchOption.AllDirectories)
             .Select(p => Path.GetFileNameWithoutExtension(p)).Where(p => !hosts.Contains(p)))
         {

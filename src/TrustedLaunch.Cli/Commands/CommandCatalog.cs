@@ -2,8 +2,14 @@ using System.CommandLine;
 
 namespace TrustedLaunch.Cli.Commands;
 
-/// <summary>Every top-level verb of <c>tl</c>; each area builds its own subtree in its own folder.</summary>
-internal static class CommandCatalog
+/// <summary>
+/// Every top-level verb of <c>tl</c>, in the order <c>tl --help</c> lists them; each area builds its own subtree in its
+/// own folder. Tool verbs are built by both binaries: the JIT host (<c>tl.dll</c>, apphost <c>tl-server</c>) and the
+/// NativeAOT <c>tl</c> (src/TrustedLaunch.Cli.Native compiles these sources without the service folders). Service
+/// verbs (<see cref="ServiceVerb"/>) need ASP.NET Core or the JIT: only the JIT host builds them, and the native
+/// <c>tl</c> execs <c>tl-server</c> with the same argv for them (docs/architecture.md, "One tl, two binaries").
+/// </summary>
+internal static partial class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
@@ -14,20 +20,39 @@ internal static class CommandCatalog
         Module.ModuleCommands.Create(),
         Ca.CaCommands.Create(),
         Vtpm.VtpmCommands.Create(),
-        Vmgs.VmgsCommands.Create(),
-        Backup.BackupCommands.Create(),
-        Image.ImageCommands.Create(),
-        Boot.BootCommands.Create(),
-        Server.ServerCommands.Create(),
-        Host.HostCommand.Create(),
+        .. Service(ServiceVerb.Vmgs),
+        .. Service(ServiceVerb.Backup),
+        .. Service(ServiceVerb.Image),
+        .. Service(ServiceVerb.Boot),
+        .. Service(ServiceVerb.Server),
+        .. Service(ServiceVerb.Host),
         Group.GroupCommands.Create(),
-        Vm.VmCommands.Create(),
+        .. Service(ServiceVerb.Vm),
         Snapshot.SnapshotCommands.Create(),
-        Vmss.VmssCommands.Create(),
+        .. Service(ServiceVerb.Vmss),
         Deployment.DeploymentCommands.Create(),
-        Security.SecurityCommands.Create(),
+        .. Service(ServiceVerb.Security),
         Attest.AttestCommands.Create(),
-        Quickstart.QuickstartCommand.Create(),
-        Interop.InteropCommands.Create(),
+        .. Service(ServiceVerb.Quickstart),
+        .. Service(ServiceVerb.Interop),
     ];
+
+    /// <summary>The verb's command in the JIT host; none in the NativeAOT <c>tl</c>, which forwards the verb.</summary>
+    private static partial IEnumerable<Command> Service(ServiceVerb verb);
+}
+
+/// <summary>The verbs only the JIT host (<c>tl-server</c>) runs: the services themselves and what is not yet NativeAOT-clean.</summary>
+internal enum ServiceVerb
+{
+    Vmgs,
+    Backup,
+    Image,
+    Boot,
+    Server,
+    Host,
+    Vm,
+    Vmss,
+    Security,
+    Quickstart,
+    Interop,
 }

@@ -1,12 +1,7 @@
 using TrustedLaunch.Cli.Commands.Arm;
-using TrustedLaunch.HostAgent.GuestState;
-using TrustedLaunch.HostAgent.Http;
-using TrustedLaunch.HostAgent.Lifecycle;
 using TrustedLaunch.Images;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.GuestState;
-using TrustedLaunch.Server;
-using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Storage;
 using TrustedLaunch.Uefi.VariableStore;
 using TrustedLaunch.VTpm.Engine;
@@ -24,10 +19,15 @@ internal sealed record CliFailure(ExitCode Code, string Message);
 /// The one table from failures to exit codes (docs/cli.md), keyed by the exception family each library throws.
 /// Commands let these through; a command catches only to add what the library cannot know (which option or file).
 /// </summary>
-internal static class CliErrors
+internal static partial class CliErrors
 {
     /// <summary>The code and message for <paramref name="e"/>, or null for an exception no table row covers (a bug).</summary>
-    public static CliFailure? Translate(Exception e) => e switch
+    public static CliFailure? Translate(Exception e) => Tool(e) ?? Service(e) ?? Generic(e);
+
+    /// <summary>The rows for the service verbs' exceptions (host agent, server stores); none in the NativeAOT <c>tl</c>.</summary>
+    private static partial CliFailure? Service(Exception e);
+
+    private static CliFailure? Tool(Exception e) => e switch
     {
         CliException cli => new(cli.Code, cli.Message),
 
@@ -35,7 +35,6 @@ internal static class CliErrors
         ArmApiException arm => new(arm.ExitCode, arm.Describe()),
         ArmOperationFailedException => new(ExitCode.VerificationFailed, e.Message),
         TrustedLaunch.ArmTemplates.ArmTemplateException => new(ExitCode.BadInput, $"template: {e.Message}"),
-        ControlPlaneCallException => new(ExitCode.EnvironmentProblem, e.Message),
 
         // Guest state: corrupt or wrongly keyed → 1, malformed → 2, held by a running VM → 3.
         VmgsIntegrityException => new(ExitCode.VerificationFailed, $"VMGS integrity check failed: {e.Message}"),
@@ -63,24 +62,18 @@ internal static class CliErrors
         LibTpmsException => new(ExitCode.BadInput, e.Message),
         DllNotFoundException or EntryPointNotFoundException => new(ExitCode.EnvironmentProblem, $"libtpms cannot be loaded ({e.Message}); install libtpms0"),
 
-        // Lifecycle verbs on a host's VM files (backups, snapshots): a failed check → 1, a running VM → 3, else bad input.
-        VmLifecycleException lifecycle => new(lifecycle.Code switch
-        {
-            VmLifecycleException.IntegrityFailed => ExitCode.VerificationFailed,
-            VmLifecycleException.VmRunning => ExitCode.EnvironmentProblem,
-            _ => ExitCode.BadInput,
-        }, e.Message),
-
         // Inputs the libraries refused: CA folders, variable stores, key files, trust anchors.
-        PlatformCaException or VariableStoreException or SealingKeyException or TrustAnchorException or GuestStateRequestException =>
+        PlatformCaException or VariableStoreException or SealingKeyException =>
             new(ExitCode.BadInput, e.Message),
 
         // An embedded Microsoft certificate that is not the pinned one: this installation of tl is damaged.
         MicrosoftCertificateException => new(ExitCode.EnvironmentProblem, e.Message),
 
-        // The service's database and token key.
-        StoreException or TokenKeyException => new(ExitCode.EnvironmentProblem, e.Message),
+        _ => null,
+    };
 
+    private static CliFailure? Generic(Exception e) => e switch
+    {
         UnauthorizedAccessException => new(ExitCode.EnvironmentProblem, e.Message),
         IOException => new(ExitCode.BadInput, e.Message),
         _ => null,

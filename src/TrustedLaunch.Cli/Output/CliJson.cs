@@ -1,20 +1,8 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace TrustedLaunch.Cli;
 
-/// <summary>The one JSON shape of every <c>--json</c> output: camelCase, enums as strings, indented.</summary>
-internal static class CliJson
+/// <summary>Prints a command's <c>--json</c> output (CliJson.Service.cs in the JIT host; the native <c>tl</c> forwards <c>--json</c>).</summary>
+internal static partial class CliJson
 {
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
-
-    public static void Write<T>(T value, TextWriter writer) => writer.WriteLine(JsonSerializer.Serialize(value, Options));
+    /// <summary>Writes <paramref name="value"/> as the one JSON shape of <c>tl</c>, then a newline.</summary>
+    public static partial void Write<T>(T value, TextWriter writer);
 }

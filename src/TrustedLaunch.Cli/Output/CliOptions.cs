@@ -7,7 +7,7 @@ namespace TrustedLaunch.Cli;
 /// The options many commands share, made in one place so their names and shapes agree; each command says in its own
 /// words what the option means for it.
 /// </summary>
-internal static class CliOptions
+internal static partial class CliOptions
 {
     /// <summary><c>--json</c>: print the result as one JSON document on stdout (<see cref="CliJson"/>).</summary>
     public static Option<bool> Json(string description = "Print the result as JSON.") => new("--json") { Description = description };
@@ -75,17 +75,6 @@ internal static class CliOptions
         option.AcceptOnlyFromAmong("grpc", "http/protobuf");
         return option;
     }
-
-    public static Server.Telemetry.OtlpProtocol ParseOtlpProtocol(string? value) =>
-        value == "http/protobuf" ? Server.Telemetry.OtlpProtocol.HttpProtobuf : Server.Telemetry.OtlpProtocol.Grpc;
-
-    /// <summary>The <see cref="Server.Telemetry.LogFormat"/> a <c>--log-format</c> value names.</summary>
-    public static Server.Telemetry.LogFormat ParseLogFormat(string? value) => value switch
-    {
-        "json" => Server.Telemetry.LogFormat.Json,
-        "systemd" => Server.Telemetry.LogFormat.Systemd,
-        _ => Server.Telemetry.LogFormat.Console,
-    };
 
     /// <summary>An <c>--otlp-endpoint</c> value as an absolute http(s) URL; null when absent.</summary>
     public static Uri? ParseOtlpEndpoint(string? value)

@@ -15,12 +15,16 @@ public static class TlCli
     public const string Description = "tl: TrustedLaunch, Secure Boot + vTPM + measured boot and attestation for QEMU/KVM VMs.";
 
     /// <summary>Runs <paramref name="args"/> with stdout and stderr going to the given writers; returns the exit code.</summary>
-    public static async Task<int> InvokeAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    public static Task<int> InvokeAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        InvokeAsync(CreateRoot(), args, stdout, stderr, cancellationToken);
+
+    /// <summary>Runs <paramref name="args"/> against <paramref name="root"/> (a tree <see cref="CreateRoot"/> made).</summary>
+    internal static async Task<int> InvokeAsync(Command root, string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        // No response files: '@FILE' is an argument (az's spelling of a parameters file, tl deployment --parameters @p.json).
-        ParseResult parse = CreateRoot().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        ParseResult parse = Parse(root, args);
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)
@@ -41,6 +45,11 @@ public static class TlCli
             return (int)failure.Code;
         }
     }
+
+    /// <summary>Parses <paramref name="args"/> as <c>tl</c> does, without running anything.</summary>
+    internal static ParseResult Parse(Command root, string[] args) =>
+        // No response files: '@FILE' is an argument (az's spelling of a parameters file, tl deployment --parameters @p.json).
+        root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 
     /// <summary>
     /// The command tree. The root is named <c>tl</c> explicitly (a RootCommand takes the name of the process, which

@@ -31,7 +31,7 @@ public sealed class DebianPackageTests(DebianPackageFixture package) : IClassFix
         string contents = Run("dpkg-deb", "--contents", package.PackagePath).StandardOutput;
         foreach (string path in new[]
         {
-            "./usr/lib/trustedlaunch/tl", "./usr/lib/trustedlaunch/tl-vtpm", "./usr/lib/trustedlaunch/tl-guest-agent",
+            "./usr/lib/trustedlaunch/tl", "./usr/lib/trustedlaunch/tl-server", "./usr/lib/trustedlaunch/tl-vtpm", "./usr/lib/trustedlaunch/tl-guest-agent",
             "./usr/lib/trustedlaunch/libhostfxr.so", "./usr/bin/tl -> ../lib/trustedlaunch/tl",
             "./usr/lib/systemd/system/trustedlaunch-server.service", "./usr/lib/systemd/system/trustedlaunch-host.service",
             "./etc/trustedlaunch/server.env", "./etc/trustedlaunch/host.env",

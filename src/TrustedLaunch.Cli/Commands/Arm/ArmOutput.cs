@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -9,14 +11,23 @@ internal sealed record TableColumn(string Header, Func<JsonElement, string?> Val
 /// <summary>Prints control-plane answers as az does: indented JSON (default) or a table with a header and a dashed rule.</summary>
 internal static class ArmOutput
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // Written straight from the element (what JsonSerializer would do, without its reflection: NativeAOT-safe).
+    private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static void Write(TextWriter output, string format, JsonElement value, IReadOnlyList<TableColumn> columns)
     {
         if (format == "table")
             WriteTable(output, value.ValueKind == JsonValueKind.Array ? [.. value.EnumerateArray()] : [value], columns);
         else
-            output.WriteLine(JsonSerializer.Serialize(value, Indented));
+            output.WriteLine(Indent(value));
+    }
+
+    private static string Indent(JsonElement value)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, Indented))
+            value.WriteTo(writer);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     public static void WriteTable(TextWriter output, IReadOnlyList<JsonElement> rows, IReadOnlyList<TableColumn> columns)
