@@ -62,6 +62,7 @@ public static class AttestationServiceHost
         builder.Services.AddStores(database, options.Replica);
         builder.Services.AddSingleton(trust);
         builder.Services.AddSingleton<ReferencePolicyCache>();
+        builder.Services.AddSingleton<BaselineCache>();
         builder.Services.AddSingleton(services => TokenService.Open(options, () => ResolveIssuer(options, services),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<TokenService>>()));
         builder.Services.AddSingleton(services => new AttestationVerifier(services.GetRequiredService<TimeProvider>(), new VerificationCaches(options.VerificationCaches)));
