@@ -95,6 +95,7 @@ public sealed class PortalSignInBrowserTests(ITestOutputHelper output)
             // 5. The Owner deletes it through the confirmation step: the API's DELETE is audited as the Owner.
             await ownerPage.GotoAsync(home.Url + "/portal/vms");
             await ownerPage.GetByRole(AriaRole.Link, new() { Name = "delete vm1" }).ClickAsync();
+            await browser.ScreenshotAsync("confirm-delete");
             await ownerPage.GetByRole(AriaRole.Button, new() { Name = "Yes, delete vm1" }).ClickAsync();
             await Expect(ownerPage.Locator("p.notice:not(#live-updates)")).ToContainTextAsync("delete of vm1 requested");
             Assert.Contains(await AuditAsync(home, owner), e => e.Method == "DELETE" && e.Path.EndsWith("/virtualMachines/vm1", StringComparison.Ordinal)
