@@ -23,6 +23,7 @@ internal static class CommandCatalog
         Group.GroupCommands.Create(),
         Vm.VmCommands.Create(),
         Snapshot.SnapshotCommands.Create(),
+        Disk.DiskCommands.Create(),
         Vmss.VmssCommands.Create(),
         Deployment.DeploymentCommands.Create(),
         Security.SecurityCommands.Create(),

@@ -22,6 +22,8 @@ public sealed class HostCoordinator(
     HostSignals signals,
     IAttestationEnrollment enrollment,
     Snapshots.SnapshotService snapshots,
+    Disks.DiskService disks,
+    Disks.IDiskStore diskRows,
     SecureBootKeyUpdates keyUpdates,
     HostNetworkPlanner network,
     ControlPlaneOptions options,
@@ -132,6 +134,12 @@ public sealed class HostCoordinator(
                 applied++;
         }
 
+        foreach (DiskReport disk in report.Disks ?? [])
+        {
+            if (disk is not null && await disks.ApplyReportAsync(host.Name, disk, cancellationToken))
+                applied++;
+        }
+
         return ArmResult.Ok<HostReportResult>(new HostReportResult(applied, unknown));
     }
 
@@ -190,6 +198,8 @@ public sealed class HostCoordinator(
                 write = new VirtualMachineWrite
                 {
                     Key = vm.Key, Record = null, ExpectedSequence = vm.ChangeSequence,
+                    // Its OS disk goes too (deleteOption Delete), or stays Unattached on this host with its guest state (Detach).
+                    OsDisk = Disks.OsDisks.OnRemoval(vm, await diskRows.GetByManagerAsync(vm.VmId, cancellationToken)),
                     Operations = [.. pending is null ? [] : new[] { pending.Complete(OperationStatus.Succeeded, now) }, .. canceledUpdate is null ? [] : new[] { canceledUpdate }],
                 };
             }
@@ -253,12 +263,14 @@ public sealed class HostCoordinator(
             assignments.Add(await AssignmentAsync(vm, nics[vm.VmId], cancellationToken));
         long newest = vms.Count == 0 ? 0 : vms.Max(v => v.ChangeSequence);
         IReadOnlyList<SnapshotAssignment> kept = await snapshots.AssignmentsAsync(hostName, cancellationToken);
+        IReadOnlyList<DiskAssignment> detached = await disks.AssignmentsAsync(hostName, cancellationToken);
         return new HostAssignments
         {
             Host = hostName,
-            Token = string.Create(CultureInfo.InvariantCulture, $"{newest}.{vms.Count}{SnapshotsToken(kept)}"),
+            Token = string.Create(CultureInfo.InvariantCulture, $"{newest}.{vms.Count}{SnapshotsToken(kept)}{DisksToken(detached)}"),
             VirtualMachines = assignments,
             Snapshots = kept,
+            Disks = detached,
         };
     }
 
@@ -271,6 +283,15 @@ public sealed class HostCoordinator(
         return "." + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(all)).AsSpan(0, 8));
     }
 
+    // The disks' part of the long-poll token: which Unattached disks the host keeps and in which state.
+    private static string DisksToken(IReadOnlyList<DiskAssignment> kept)
+    {
+        if (kept.Count == 0)
+            return "";
+        string all = string.Join(',', kept.Select(k => $"{k.DiskId:N}{k.DesiredState[0]}"));
+        return ".d" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(all)).AsSpan(0, 8));
+    }
+
     private async Task<VmAssignment> AssignmentAsync(VirtualMachineRecord vm, IReadOnlyList<VmNetworkInterfaceSpec> nics, CancellationToken cancellationToken)
     {
         VirtualMachineProperties properties = vm.Model.Properties;
@@ -278,6 +299,7 @@ public sealed class HostCoordinator(
         ImageEntry? entry = await images.FindExactAsync(image, cancellationToken);
         UefiSettings? uefi = properties.SecurityProfile?.UefiSettings;
         OSDisk osDisk = properties.StorageProfile.OsDisk!;
+        Disks.DiskRecord? disk = await diskRows.GetByManagerAsync(vm.VmId, cancellationToken);
         return new VmAssignment
         {
             VmId = vm.VmId,
@@ -303,6 +325,8 @@ public sealed class HostCoordinator(
                 ComputerName = properties.OSProfile?.ComputerName ?? vm.Name,
                 OsDiskName = osDisk.Name!,
                 OsDiskDeleteOption = osDisk.DeleteOption ?? "Detach",
+                OsDiskId = disk?.DiskId,
+                AttachDetachedDisk = IsAttach(osDisk) && ResourceIds.TryParseCompute(osDisk.ManagedDisk?.Id, "disks", out _),
                 OsDiskSizeGB = osDisk.DiskSizeGB,
                 DataDisks = properties.StorageProfile.DataDisks ?? [],
                 SourceSnapshotId = IsAttach(osDisk) ? (await snapshots.FindAsync(osDisk.ManagedDisk?.Id, cancellationToken))?.SnapshotId : null,

@@ -27,6 +27,7 @@ public sealed class VirtualMachineLifecycle(
     Placement placement,
     HostSignals signals,
     IAttestationEnrollment enrollment,
+    Disks.IDiskStore disks,
     TimeProvider time)
 {
     private const int Attempts = 5;
@@ -54,7 +55,11 @@ public sealed class VirtualMachineLifecycle(
             {
                 // Never placed: nothing runs and no file exists anywhere, so the VM is gone now.
                 operation = operation.Complete(OperationStatus.Succeeded, now);
-                write = new VirtualMachineWrite { Key = key, Record = null, ExpectedSequence = vm.ChangeSequence, Operations = [.. writes, operation] };
+                write = new VirtualMachineWrite
+                {
+                    Key = key, Record = null, ExpectedSequence = vm.ChangeSequence, Operations = [.. writes, operation],
+                    OsDisk = Disks.OsDisks.OnRemoval(vm, await disks.GetByManagerAsync(vm.VmId, cancellationToken)),
+                };
             }
             else
             {

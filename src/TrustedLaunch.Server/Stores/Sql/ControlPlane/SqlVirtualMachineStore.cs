@@ -105,6 +105,9 @@ public sealed class SqlVirtualMachineStore(StoreDatabase database) : IVirtualMac
         WriteOutcome outcome = await WriteRowAsync(connection, transaction, write, cancellationToken);
         if (outcome != WriteOutcome.Written)
             return outcome; // disposing the transaction rolls it back
+        if (write.OsDisk is TrustedLaunch.ControlPlane.Disks.DiskWrite disk
+            && await SqlDiskStore.WriteRowAsync(connection, transaction, disk, admission: false, cancellationToken) != WriteOutcome.Written)
+            return WriteOutcome.Conflict;
         foreach (OperationRecord operation in write.Operations)
             await SqlOperationStore.UpsertAsync(connection, transaction, operation, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -131,6 +134,7 @@ public sealed class SqlVirtualMachineStore(StoreDatabase database) : IVirtualMac
                 DELETE FROM resource_groups WHERE subscription_id = @s AND name_key = @g AND state = 'Deleting'
                 AND NOT EXISTS (SELECT 1 FROM virtual_machines WHERE subscription_id = @s AND group_key = @g)
                 AND NOT EXISTS (SELECT 1 FROM snapshots WHERE subscription_id = @s AND group_key = @g)
+                AND NOT EXISTS (SELECT 1 FROM disks WHERE subscription_id = @s AND group_key = @g)
                 """), key);
             await group.ExecuteNonQueryAsync(cancellationToken);
             return WriteOutcome.Written;
