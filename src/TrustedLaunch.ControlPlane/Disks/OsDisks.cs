@@ -65,13 +65,15 @@ public static class OsDisks
 
     /// <summary>
     /// What the removal of <paramref name="vm"/> does to its OS disk <paramref name="disk"/> (null: the VM predates disk resources,
-    /// and a detached disk gets its row now). Null when there is nothing to write.
+    /// and a detached disk gets its row now). Null when there is nothing to write. <paramref name="deletedWithGroup"/>: the VM goes
+    /// with its resource group, whose deletion takes the disk too (its host was told Delete).
     /// </summary>
-    public static DiskWrite? OnRemoval(VirtualMachineRecord vm, DiskRecord? disk)
+    public static DiskWrite? OnRemoval(VirtualMachineRecord vm, DiskRecord? disk, bool deletedWithGroup = false)
     {
         ArgumentNullException.ThrowIfNull(vm);
         OSDisk? osDisk = vm.Model.Properties.StorageProfile?.OsDisk;
-        bool kept = vm.HostName is not null && !string.Equals(osDisk?.DeleteOption, "Delete", StringComparison.OrdinalIgnoreCase) && osDisk?.Name is not null;
+        bool kept = vm.HostName is not null && !deletedWithGroup && !string.Equals(osDisk?.DeleteOption, "Delete", StringComparison.OrdinalIgnoreCase)
+            && osDisk?.Name is not null;
         if (!kept)
             return disk is null ? null : new DiskWrite { Key = disk.Key, Record = null, ExpectedVersion = disk.Version };
         DiskRecord baseline = disk ?? ForNewVm(vm, null) with { Version = 0 };

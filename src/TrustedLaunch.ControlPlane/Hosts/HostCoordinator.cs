@@ -17,6 +17,7 @@ public sealed class HostCoordinator(
     IHostStore hosts,
     IVirtualMachineStore machines,
     IOperationStore operations,
+    IResourceGroupStore groups,
     ImageCatalogService images,
     Placement placement,
     HostSignals signals,
@@ -199,7 +200,8 @@ public sealed class HostCoordinator(
                 {
                     Key = vm.Key, Record = null, ExpectedSequence = vm.ChangeSequence,
                     // Its OS disk goes too (deleteOption Delete), or stays Unattached on this host with its guest state (Detach).
-                    OsDisk = Disks.OsDisks.OnRemoval(vm, await diskRows.GetByManagerAsync(vm.VmId, cancellationToken)),
+                    OsDisk = Disks.OsDisks.OnRemoval(vm, await diskRows.GetByManagerAsync(vm.VmId, cancellationToken),
+                        deletedWithGroup: await GroupDeletingAsync(vm, cancellationToken)),
                     Operations = [.. pending is null ? [] : new[] { pending.Complete(OperationStatus.Succeeded, now) }, .. canceledUpdate is null ? [] : new[] { canceledUpdate }],
                 };
             }
@@ -324,7 +326,10 @@ public sealed class HostCoordinator(
                 Extensions = properties.TrustedLaunchExtensions ?? new TrustedLaunchExtensions { NestedVirtualizationEnabled = false },
                 ComputerName = properties.OSProfile?.ComputerName ?? vm.Name,
                 OsDiskName = osDisk.Name!,
-                OsDiskDeleteOption = osDisk.DeleteOption ?? "Detach",
+                // A VM deleted with its resource group takes its OS disk along (as Azure's group deletion deletes the group's disks).
+                OsDiskDeleteOption = vm.ProvisioningState == ProvisioningState.Deleting && await GroupDeletingAsync(vm, cancellationToken)
+                    ? "Delete"
+                    : osDisk.DeleteOption ?? "Detach",
                 OsDiskId = disk?.DiskId,
                 AttachDetachedDisk = IsAttach(osDisk) && ResourceIds.TryParseCompute(osDisk.ManagedDisk?.Id, "disks", out _),
                 OsDiskSizeGB = osDisk.DiskSizeGB,
@@ -357,6 +362,9 @@ public sealed class HostCoordinator(
             LivenessWindowSeconds = (int)Math.Ceiling(options.HostLivenessWindow.TotalSeconds),
         };
     }
+
+    private async Task<bool> GroupDeletingAsync(VirtualMachineRecord vm, CancellationToken cancellationToken) =>
+        await groups.GetAsync(vm.SubscriptionId, vm.ResourceGroup, cancellationToken) is { State: ResourceGroupState.Deleting };
 
     private static bool IsAttach(OSDisk osDisk) => string.Equals(osDisk.CreateOption, "Attach", StringComparison.OrdinalIgnoreCase);
 

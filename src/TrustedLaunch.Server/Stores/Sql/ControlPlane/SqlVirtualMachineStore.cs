@@ -102,12 +102,13 @@ public sealed class SqlVirtualMachineStore(StoreDatabase database) : IVirtualMac
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
         await using DbTransaction transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
-        WriteOutcome outcome = await WriteRowAsync(connection, transaction, write, cancellationToken);
-        if (outcome != WriteOutcome.Written)
-            return outcome; // disposing the transaction rolls it back
+        // The OS disk's row first: a VM removed last in a group being deleted takes the group with it only when no disk of it stays.
         if (write.OsDisk is TrustedLaunch.ControlPlane.Disks.DiskWrite disk
             && await SqlDiskStore.WriteRowAsync(connection, transaction, disk, admission: false, cancellationToken) != WriteOutcome.Written)
-            return WriteOutcome.Conflict;
+            return WriteOutcome.Conflict; // disposing the transaction rolls it back
+        WriteOutcome outcome = await WriteRowAsync(connection, transaction, write, cancellationToken);
+        if (outcome != WriteOutcome.Written)
+            return outcome;
         foreach (OperationRecord operation in write.Operations)
             await SqlOperationStore.UpsertAsync(connection, transaction, operation, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
