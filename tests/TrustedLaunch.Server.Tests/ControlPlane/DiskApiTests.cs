@@ -41,7 +41,9 @@ public sealed class DiskApiTests(HostedArmTestService arm) : IClassFixture<Hoste
     /// <summary>A TL VM made and deleted with deleteOption Detach: answers its (now Unattached) disk's id and the VM's vmId.</summary>
     private async Task<(string DiskId, string VmId)> DetachedDiskAsync(string group, string vm)
     {
-        JsonElement created = await arm.CreateRunningAsync(group, vm);
+        JsonObject body = ArmTestService.VmBody();
+        body["properties"]!["storageProfile"]!["osDisk"]!["deleteOption"] = "Detach";
+        JsonElement created = await arm.CreateRunningAsync(group, vm, body);
         await DeleteVmAsync(group, vm);
         return (OsDiskId(created), Properties(created).GetProperty("vmId").GetString()!);
     }

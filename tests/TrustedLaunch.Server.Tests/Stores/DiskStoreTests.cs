@@ -23,6 +23,10 @@ public abstract class DiskStoreTests(StoreEngine engine) : StoreTests(engine)
         {
             SubscriptionId = subscription.SubscriptionId, Name = group, Location = "westus", Version = 1, State = state, CreatedAt = T0,
         }, null, default));
+        await new SqlHostStore(Database).SaveAsync(new HostRecord
+        {
+            Name = "host1", VCpus = 4, MemoryInMB = 8192, Accelerator = HostAccelerator.Kvm, RegisteredAt = T0, LastSeenAt = T0,
+        }, default);
         return subscription.SubscriptionId;
     }
 
