@@ -95,6 +95,7 @@ public sealed class HostAgent
         TimeSpan pollTimeout = PollTimeout(registered);
         var unassignedLogged = new HashSet<Guid>();
         var snapshots = new Lifecycle.SnapshotKeeper(_options, client, _logger);
+        var disks = new Lifecycle.DiskKeeper(_options, client, _logger);
         while (!token.IsCancellationRequested)
         {
             HostAssignments assignments;
@@ -125,6 +126,7 @@ public sealed class HostAgent
             }
 
             snapshots.Converge(assignments.Snapshots, id => _vms.GetValueOrDefault(id), token);
+            disks.Converge(assignments.Disks, token);
             foreach ((Guid id, VmSupervisor vm) in _vms.ToArray())
             {
                 if (vm.Completion.IsCompleted)

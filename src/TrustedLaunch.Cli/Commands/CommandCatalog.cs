@@ -29,6 +29,7 @@ internal static partial class CommandCatalog
         Group.GroupCommands.Create(),
         .. Service(ServiceVerb.Vm),
         Snapshot.SnapshotCommands.Create(),
+        Disk.DiskCommands.Create(),
         .. Service(ServiceVerb.Vmss),
         Deployment.DeploymentCommands.Create(),
         .. Service(ServiceVerb.Security),

@@ -12,6 +12,7 @@ public enum ArmResourceKind
     VirtualMachineSize,
     ResourceSku,
     Snapshot,
+    Disk,
 }
 
 /// <summary>
@@ -57,7 +58,7 @@ public static class ApiVersions
     {
         ArmResourceKind.Subscription => Subscriptions,
         ArmResourceKind.ResourceGroup => ResourceGroups,
-        ArmResourceKind.Snapshot => ComputeDisks,
+        ArmResourceKind.Snapshot or ArmResourceKind.Disk => ComputeDisks,
         _ => Compute,
     };
 
@@ -73,6 +74,7 @@ public static class ApiVersions
         ArmResourceKind.VirtualMachineSize => "locations/vmSizes",
         ArmResourceKind.ResourceSku => "skus",
         ArmResourceKind.Snapshot => "snapshots",
+        ArmResourceKind.Disk => "disks",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

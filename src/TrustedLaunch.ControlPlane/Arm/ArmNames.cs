@@ -70,6 +70,17 @@ public static class ArmNames
                 "and end with a letter, digit or '_'.");
     }
 
+    /// <summary>A managed disk (the disk RP's rule, as for snapshots): 1-80 letters, digits, '_', '.' or '-'.</summary>
+    public static ArmFailure? CheckDisk(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return CheckSnapshot(name) is null
+            ? null
+            : Invalid("InvalidResourceName",
+                $"The disk name '{name}' is invalid. It must have 1 to 80 characters: letters, digits, '_', '.' or '-', begin with a letter or digit, " +
+                "and end with a letter, digit or '_'.");
+    }
+
     /// <summary>An image publisher, offer or SKU: 1-64 letters, digits, '-', '_' or '.'.</summary>
     public static bool IsImageSegment(string value) =>
         value.Length is >= 1 and <= 64 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');

@@ -7,6 +7,7 @@ public static class ResourceIds
     public const string ResourceGroupType = "Microsoft.Resources/resourceGroups";
     public const string VirtualMachineScaleSetType = "Microsoft.Compute/virtualMachineScaleSets";
     public const string SnapshotType = "Microsoft.Compute/snapshots";
+    public const string DiskType = "Microsoft.Compute/disks";
 
     public static string Subscription(string subscriptionId) => $"/subscriptions/{subscriptionId}";
 
@@ -20,6 +21,9 @@ public static class ResourceIds
 
     public static string Snapshot(string subscriptionId, string resourceGroup, string name) =>
         $"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/{SnapshotType}/{name}";
+
+    public static string Disk(string subscriptionId, string resourceGroup, string name) =>
+        $"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/{DiskType}/{name}";
 
     /// <summary>The subscription, resource group and name of a <c>Microsoft.Compute/{type}/{name}</c> id (any case); false for any other id.</summary>
     public static bool TryParseCompute(string? id, string type, out (string SubscriptionId, string ResourceGroup, string Name) resource)

@@ -66,6 +66,30 @@ public sealed record HostAssignments
 
     /// <summary>The snapshots whose files are (or are to be) on the host: take the Present ones not taken yet, remove the Deleted ones.</summary>
     public IReadOnlyList<SnapshotAssignment>? Snapshots { get; init; }
+
+    /// <summary>The Unattached disks whose files the host keeps (<c>TL_HOME/detached/&lt;name&gt;-&lt;diskId:N&gt;</c>): remove the Deleted ones.</summary>
+    public IReadOnlyList<DiskAssignment>? Disks { get; init; }
+}
+
+/// <summary>One Unattached disk a host keeps: the OS disk and VM guest state a VM deleted with <c>deleteOption: Detach</c> left.</summary>
+public sealed record DiskAssignment
+{
+    public required Guid DiskId { get; init; }
+
+    public required string ResourceId { get; init; }
+
+    public required string Name { get; init; }
+
+    /// <summary>Present (keep it) or Deleted (remove its files, report <c>Deleted</c>).</summary>
+    public required string DesiredState { get; init; }
+}
+
+/// <summary>What a host did with one disk: <c>Deleted</c> (its files are gone, or were never there).</summary>
+public sealed record DiskReport
+{
+    public Guid DiskId { get; init; }
+
+    public string? State { get; init; }
 }
 
 /// <summary>One snapshot a host keeps (<c>TL_HOME/snapshots/&lt;id&gt;</c>): the pair of OS disk and VMGS of one of its VMs.</summary>
@@ -162,6 +186,19 @@ public sealed record VmRuntimeSpec
     /// <summary>Delete: remove the OS disk and the VMGS with the VM; Detach: keep both.</summary>
     public required string OsDiskDeleteOption { get; init; }
 
+    /// <summary>
+    /// The OS disk's <c>uniqueId</c>: Detach moves the disk and VMGS to <c>TL_HOME/detached/&lt;OsDiskName&gt;-&lt;OsDiskId:N&gt;</c>
+    /// (null: the VM id, as hosts named the folder before disks were resources).
+    /// </summary>
+    public Guid? OsDiskId { get; init; }
+
+    /// <summary>
+    /// The OS disk is an Unattached disk on this host (<c>createOption: Attach</c> of a <c>Microsoft.Compute/disks</c> id): its
+    /// files (<c>TL_HOME/detached/&lt;OsDiskName&gt;-&lt;OsDiskId:N&gt;</c>) become the VM's in place, its VM guest state with them
+    /// (the vTPM keeps its EK; its AK is certified again for this VM's id).
+    /// </summary>
+    public bool AttachDetachedDisk { get; init; }
+
     public int? OsDiskSizeGB { get; init; }
 
     public required IReadOnlyList<DataDisk> DataDisks { get; init; }
@@ -226,6 +263,8 @@ public sealed record HostReport
     public IReadOnlyList<VmReport>? VirtualMachines { get; init; }
 
     public IReadOnlyList<SnapshotReport>? Snapshots { get; init; }
+
+    public IReadOnlyList<DiskReport>? Disks { get; init; }
 }
 
 public sealed record VmReport

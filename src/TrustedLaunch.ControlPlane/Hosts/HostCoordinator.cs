@@ -17,12 +17,15 @@ public sealed class HostCoordinator(
     IHostStore hosts,
     IVirtualMachineStore machines,
     IOperationStore operations,
+    IResourceGroupStore groups,
     ImageCatalogService images,
     Placement placement,
     HostSignals signals,
     IAttestationEnrollment enrollment,
     Snapshots.SnapshotService snapshots,
     Snapshots.SnapshotRestoreService restores,
+    Disks.DiskService disks,
+    Disks.IDiskStore diskRows,
     SecureBootKeyUpdates keyUpdates,
     HostNetworkPlanner network,
     VmNicRelease nics,
@@ -134,6 +137,12 @@ public sealed class HostCoordinator(
                 applied++;
         }
 
+        foreach (DiskReport disk in report.Disks ?? [])
+        {
+            if (disk is not null && await disks.ApplyReportAsync(host.Name, disk, cancellationToken))
+                applied++;
+        }
+
         return ArmResult.Ok<HostReportResult>(new HostReportResult(applied, unknown));
     }
 
@@ -192,6 +201,9 @@ public sealed class HostCoordinator(
                 write = new VirtualMachineWrite
                 {
                     Key = vm.Key, Record = null, ExpectedSequence = vm.ChangeSequence,
+                    // Its OS disk goes too (deleteOption Delete), or stays Unattached on this host with its guest state (Detach).
+                    OsDisk = Disks.OsDisks.OnRemoval(vm, await diskRows.GetByManagerAsync(vm.VmId, cancellationToken),
+                        deletedWithGroup: await GroupDeletingAsync(vm, cancellationToken)),
                     Operations = [.. pending is null ? [] : new[] { pending.Complete(OperationStatus.Succeeded, now) }, .. canceledUpdate is null ? [] : new[] { canceledUpdate }],
                 };
             }
@@ -260,12 +272,14 @@ public sealed class HostCoordinator(
             assignments.Add(await AssignmentAsync(vm, nics[vm.VmId], cancellationToken));
         long newest = vms.Count == 0 ? 0 : vms.Max(v => v.ChangeSequence);
         IReadOnlyList<SnapshotAssignment> kept = await snapshots.AssignmentsAsync(hostName, cancellationToken);
+        IReadOnlyList<DiskAssignment> detached = await disks.AssignmentsAsync(hostName, cancellationToken);
         return new HostAssignments
         {
             Host = hostName,
-            Token = string.Create(CultureInfo.InvariantCulture, $"{newest}.{vms.Count}{SnapshotsToken(kept)}{HostNetworkPlanner.Token(nics)}"),
+            Token = string.Create(CultureInfo.InvariantCulture, $"{newest}.{vms.Count}{SnapshotsToken(kept)}{DisksToken(detached)}{HostNetworkPlanner.Token(nics)}"),
             VirtualMachines = assignments,
             Snapshots = kept,
+            Disks = detached,
         };
     }
 
@@ -278,6 +292,15 @@ public sealed class HostCoordinator(
         return "." + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(all)).AsSpan(0, 8));
     }
 
+    // The disks' part of the long-poll token: which Unattached disks the host keeps and in which state.
+    private static string DisksToken(IReadOnlyList<DiskAssignment> kept)
+    {
+        if (kept.Count == 0)
+            return "";
+        string all = string.Join(',', kept.Select(k => $"{k.DiskId:N}{k.DesiredState[0]}"));
+        return ".d" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(all)).AsSpan(0, 8));
+    }
+
     private async Task<VmAssignment> AssignmentAsync(VirtualMachineRecord vm, IReadOnlyList<VmNetworkInterfaceSpec> nics, CancellationToken cancellationToken)
     {
         VirtualMachineProperties properties = vm.Model.Properties;
@@ -285,6 +308,7 @@ public sealed class HostCoordinator(
         ImageEntry? entry = await images.FindExactAsync(image, cancellationToken);
         UefiSettings? uefi = properties.SecurityProfile?.UefiSettings;
         OSDisk osDisk = properties.StorageProfile.OsDisk!;
+        Disks.DiskRecord? disk = await diskRows.GetByManagerAsync(vm.VmId, cancellationToken);
         return new VmAssignment
         {
             VmId = vm.VmId,
@@ -309,7 +333,12 @@ public sealed class HostCoordinator(
                 Extensions = properties.TrustedLaunchExtensions ?? new TrustedLaunchExtensions { NestedVirtualizationEnabled = false },
                 ComputerName = properties.OSProfile?.ComputerName ?? vm.Name,
                 OsDiskName = osDisk.Name!,
-                OsDiskDeleteOption = osDisk.DeleteOption ?? "Detach",
+                // A VM deleted with its resource group takes its OS disk along (as Azure's group deletion deletes the group's disks).
+                OsDiskDeleteOption = vm.ProvisioningState == ProvisioningState.Deleting && await GroupDeletingAsync(vm, cancellationToken)
+                    ? "Delete"
+                    : osDisk.DeleteOption ?? "Detach",
+                OsDiskId = disk?.DiskId,
+                AttachDetachedDisk = IsAttach(osDisk) && ResourceIds.TryParseCompute(osDisk.ManagedDisk?.Id, "disks", out _),
                 OsDiskSizeGB = osDisk.DiskSizeGB,
                 DataDisks = properties.StorageProfile.DataDisks ?? [],
                 SourceSnapshotId = IsAttach(osDisk) ? (await snapshots.FindAsync(osDisk.ManagedDisk?.Id, cancellationToken))?.SnapshotId : null,
@@ -340,6 +369,9 @@ public sealed class HostCoordinator(
             LivenessWindowSeconds = (int)Math.Ceiling(options.HostLivenessWindow.TotalSeconds),
         };
     }
+
+    private async Task<bool> GroupDeletingAsync(VirtualMachineRecord vm, CancellationToken cancellationToken) =>
+        await groups.GetAsync(vm.SubscriptionId, vm.ResourceGroup, cancellationToken) is { State: ResourceGroupState.Deleting };
 
     private static bool IsAttach(OSDisk osDisk) => string.Equals(osDisk.CreateOption, "Attach", StringComparison.OrdinalIgnoreCase);
 

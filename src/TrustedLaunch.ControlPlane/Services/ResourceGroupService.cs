@@ -21,6 +21,7 @@ public sealed class ResourceGroupService(
     VirtualMachineLifecycle lifecycle,
     IVirtualMachineScaleSetStore scaleSets,
     Snapshots.SnapshotService snapshots,
+    Disks.DiskService disks,
     ControlPlaneOptions options,
     TimeProvider time)
 {
@@ -131,6 +132,8 @@ public sealed class ResourceGroupService(
             while (token is not null);
             // Its snapshots too: each one's host removes its files, then the row goes (the group waits for them as for its VMs).
             await snapshots.DeleteAllAsync(operation.SubscriptionId, name, cancellationToken);
+            // And its Unattached disks (an attached one goes with its VM; one its VM's deletion detached is asked at the next pass).
+            await disks.DeleteAllAsync(operation.SubscriptionId, name, cancellationToken);
             // The group's scale sets go with it (their instances are among the VMs just asked to go).
             foreach (VirtualMachineScaleSetRecord scaleSet in await scaleSets.ListAsync(operation.SubscriptionId, name, cancellationToken))
             {

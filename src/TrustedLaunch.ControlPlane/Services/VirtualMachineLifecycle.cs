@@ -28,6 +28,7 @@ public sealed class VirtualMachineLifecycle(
     HostSignals signals,
     IAttestationEnrollment enrollment,
     Network.VmNicRelease nics,
+    Disks.IDiskStore disks,
     TimeProvider time)
 {
     private const int Attempts = 5;
@@ -67,7 +68,11 @@ public sealed class VirtualMachineLifecycle(
             {
                 // Never placed: nothing runs and no file exists anywhere, so the VM is gone now.
                 operation = operation.Complete(OperationStatus.Succeeded, now);
-                write = new VirtualMachineWrite { Key = key, Record = null, ExpectedSequence = vm.ChangeSequence, Operations = [.. writes, operation] };
+                write = new VirtualMachineWrite
+                {
+                    Key = key, Record = null, ExpectedSequence = vm.ChangeSequence, Operations = [.. writes, operation],
+                    OsDisk = Disks.OsDisks.OnRemoval(vm, await disks.GetByManagerAsync(vm.VmId, cancellationToken)),
+                };
             }
             else
             {

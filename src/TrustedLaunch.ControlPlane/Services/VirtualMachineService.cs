@@ -30,6 +30,7 @@ public sealed class VirtualMachineService(
     IAttestationEnrollment enrollment,
     SecureBootPreflight preflight,
     Snapshots.SnapshotService snapshots,
+    Disks.DiskService disks,
     VmNetworkCheck networkCheck,
     ControlPlaneOptions options,
     TimeProvider time)
@@ -103,7 +104,19 @@ public sealed class VirtualMachineService(
             return ArmErrors.InvalidResourceLocation(previous.Name, previous.Location, previous.ResourceGroup, location);
 
         Snapshots.SnapshotRecord? attached = null;
-        if (previous is null && VmAttach.IsAttach(sent))
+        Disks.DiskRecord? attachedDisk = null;
+        if (previous is null && VmAttach.IsAttachOfDisk(sent))
+        {
+            ArmResult<Disks.DiskRecord> found = await VmAttach.FindDiskAsync(disks, hosts, placement, key.SubscriptionId, sent, cancellationToken);
+            if (found.Failure is ArmFailure notAttachable)
+                return notAttachable;
+            attachedDisk = found.Value!;
+            ArmResult<VirtualMachineResource> applied = VmAttach.Apply(sent, attachedDisk);
+            if (applied.Failure is ArmFailure incompatible)
+                return incompatible;
+            sent = applied.Value!;
+        }
+        else if (previous is null && VmAttach.IsAttach(sent))
         {
             ArmResult<Snapshots.SnapshotRecord> found = await VmAttach.FindAsync(snapshots, key.SubscriptionId, sent, cancellationToken);
             if (found.Failure is ArmFailure notAttachable)
@@ -127,7 +140,7 @@ public sealed class VirtualMachineService(
 
         VmSize size = Sizes.Find(plan.Model.Properties.HardwareProfile!.VmSize!)!;
         return previous is null
-            ? await CreateAsync(key, vmId, location!, plan, size, attached?.HostName ?? instanceHost, ifMatch, ifNoneMatch, cancellationToken)
+            ? await CreateAsync(key, vmId, location!, plan, size, attached, attachedDisk, instanceHost, ifMatch, ifNoneMatch, cancellationToken)
             : await UpdateAsync(previous, plan, size, ifMatch, ifNoneMatch, cancellationToken);
     }
 
@@ -234,9 +247,12 @@ public sealed class VirtualMachineService(
     }
 
     private async Task<ArmResult<VmWriteResult>> CreateAsync(VirtualMachineKey key, Guid vmId, string location, VmPlan plan, VmSize size,
-        string? pinnedHost, string? ifMatch, string? ifNoneMatch, CancellationToken cancellationToken)
+        Snapshots.SnapshotRecord? snapshot, Disks.DiskRecord? disk, string? instanceHost, string? ifMatch, string? ifNoneMatch,
+        CancellationToken cancellationToken)
     {
         DateTimeOffset now = time.GetUtcNow();
+        // A VM attached from a snapshot or a disk goes where its files are; a scale-set instance to its fault domain's host.
+        string? pinnedHost = disk?.HostName ?? snapshot?.HostName ?? instanceHost;
         OperationRecord operation = NewOperation(key, location, OperationKind.Create, 1, now);
         var vm = new VirtualMachineRecord
         {
@@ -255,9 +271,49 @@ public sealed class VirtualMachineService(
             PendingOperationId = operation.OperationId,
             RestartGeneration = 0,
             TimeCreated = now,
-            HostName = pinnedHost, // a VM attached from a snapshot goes where the snapshot's files are
+            HostName = pinnedHost,
         };
-        PlacedWrite written = await placement.WriteAsync(new VirtualMachineWrite { Key = key, Record = vm, Operations = [operation] }, cancellationToken);
+        // Its OS disk is a Microsoft.Compute/disks resource, made (or attached) in the VM's own write.
+        if (disk is null)
+        {
+            OSDisk osDisk = vm.Model.Properties.StorageProfile!.OsDisk!;
+            if (await disks.FindAsync(ResourceIds.Disk(key.SubscriptionId, key.ResourceGroup, osDisk.Name!), cancellationToken) is not null)
+                return Disks.OsDisks.NameTaken(osDisk.Name!, key.ResourceGroup);
+            if (snapshot is null)
+            {
+                vm = vm with
+                {
+                    Model = vm.Model with
+                    {
+                        Properties = vm.Model.Properties with
+                        {
+                            StorageProfile = vm.Model.Properties.StorageProfile with
+                            {
+                                OsDisk = osDisk with { ManagedDisk = (osDisk.ManagedDisk ?? new ManagedDiskParameters()) with { Id = Disks.OsDisks.ResourceId(vm) } },
+                            },
+                        },
+                    },
+                };
+            }
+        }
+
+        Disks.DiskWrite osDiskWrite = disk is null
+            ? new Disks.DiskWrite { Key = default, Record = Disks.OsDisks.ForNewVm(vm, snapshot?.ResourceId) }
+            : Disks.OsDisks.Attach(disk, vm);
+        osDiskWrite = osDiskWrite with { Key = osDiskWrite.Record!.Key };
+        PlacedWrite written = await placement.WriteAsync(new VirtualMachineWrite { Key = key, Record = vm, Operations = [operation], OsDisk = osDiskWrite },
+            cancellationToken);
+        if (written.Outcome == PlacementOutcome.NoCapacity && disk is not null)
+        {
+            return ArmErrors.Fail(ArmErrors.Conflict, "AllocationFailed",
+                $"The VM cannot be created from disk '{disk.Name}': its files are on host {disk.HostName}, which has no room left for size " +
+                $"{plan.Model.Properties.HardwareProfile!.VmSize} (a disk's VM runs on the host that holds it). Free capacity on that host and try again.",
+                "properties.hardwareProfile.vmSize");
+        }
+
+        if (written.Outcome == PlacementOutcome.StoreRefused && written.Store == WriteOutcome.Conflict && disk is not null
+            && await disks.FindAsync(disk.ResourceId, cancellationToken) is Disks.DiskRecord winner && winner.State == Disks.DiskState.Attached)
+            return Disks.DiskService.AttachedRefusal(winner, "properties.storageProfile.osDisk.managedDisk.id");
         return await FinishAsync(written, key, operation, created: true, ifMatch, ifNoneMatch, cancellationToken);
     }
 

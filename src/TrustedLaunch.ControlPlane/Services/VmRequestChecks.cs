@@ -72,13 +72,13 @@ internal static class VmRequestChecks
             return;
         if (disk.CreateOption is string create && create.Equals("Attach", StringComparison.OrdinalIgnoreCase))
         {
-            if (!ResourceIds.TryParseCompute(disk.ManagedDisk?.Id, "snapshots", out _))
-                errors.Add(Invalid("createOption Attach needs managedDisk.id: the id of a snapshot (…/providers/Microsoft.Compute/snapshots/{name}) whose OS disk and guest state the VM starts from.",
-                    $"{target}.managedDisk.id"));
+            if (!ResourceIds.TryParseCompute(disk.ManagedDisk?.Id, "snapshots", out _) && !ResourceIds.TryParseCompute(disk.ManagedDisk?.Id, "disks", out _))
+                errors.Add(Invalid("createOption Attach needs managedDisk.id: the id of an Unattached disk (…/providers/Microsoft.Compute/disks/{name}) or of a " +
+                    "snapshot (…/providers/Microsoft.Compute/snapshots/{name}) whose OS disk and guest state the VM starts from.", $"{target}.managedDisk.id"));
         }
         else if (disk.CreateOption is string other && !other.Equals("FromImage", StringComparison.OrdinalIgnoreCase))
         {
-            errors.Add(Invalid($"The OS disk createOption '{other}' is not supported: this platform creates OS disks FromImage, or Attach from a snapshot (managedDisk.id).", $"{target}.createOption"));
+            errors.Add(Invalid($"The OS disk createOption '{other}' is not supported: this platform creates OS disks FromImage, or Attach of a disk or a snapshot (managedDisk.id).", $"{target}.createOption"));
         }
 
         CheckDeleteOption(disk.DeleteOption, $"{target}.deleteOption", errors);

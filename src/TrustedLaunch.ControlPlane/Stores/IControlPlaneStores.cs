@@ -77,6 +77,12 @@ public sealed record VirtualMachineWrite
 
     /// <summary>When set, the write fails with CapacityExceeded unless the host still has room for the VM (the row's vCPUs and memory).</summary>
     public CapacityGuard? Capacity { get; init; }
+
+    /// <summary>
+    /// The VM's OS disk row changed with it, in the same transaction (made with the VM, attached to it, detached or removed with
+    /// it); a disk write that does not apply fails the whole write with Conflict.
+    /// </summary>
+    public Disks.DiskWrite? OsDisk { get; init; }
 }
 
 /// <summary>A page of a listing and the token of the next one (null on the last page).</summary>

@@ -141,11 +141,12 @@ public sealed class VmFolder
 
     /// <summary>
     /// deleteOption Detach: the OS disk and the VMGS (which stays keyed by this host's KEK) move to
-    /// <c>TL_HOME/detached/&lt;osDiskName&gt;-&lt;vmId&gt;/</c>; everything else goes. Returns that folder.
+    /// <c>TL_HOME/detached/&lt;osDiskName&gt;-&lt;diskId:N&gt;/</c> (the disk's uniqueId; the first VM's id for a disk made with it);
+    /// everything else goes. Returns that folder.
     /// </summary>
-    public string Detach(string detachedDirectory, string osDiskName)
+    public string Detach(string detachedDirectory, string osDiskName, Guid diskId)
     {
-        string target = System.IO.Path.Combine(detachedDirectory, $"{osDiskName}-{VmId:N}");
+        string target = DetachedFolder(detachedDirectory, osDiskName, diskId);
         CreatePrivateDirectory(detachedDirectory);
         CreatePrivateDirectory(target);
         foreach (string file in new[] { DiskName, VmgsName })
@@ -158,6 +159,23 @@ public sealed class VmFolder
         DurableFile.SyncDirectory(target);
         Delete();
         return target;
+    }
+
+    /// <summary>Where a detached disk's files are kept: <c>TL_HOME/detached/&lt;name&gt;-&lt;diskId:N&gt;</c>.</summary>
+    public static string DetachedFolder(string detachedDirectory, string osDiskName, Guid diskId) =>
+        System.IO.Path.Combine(detachedDirectory, $"{osDiskName}-{diskId:N}");
+
+    /// <summary>
+    /// A detached disk's folder becomes this VM's folder in place: one rename on the same file system, no copy (the VM must have
+    /// no folder yet). Its OS disk and VMGS are then the VM's.
+    /// </summary>
+    public void Adopt(string detachedFolder)
+    {
+        string parent = System.IO.Path.GetDirectoryName(Path)!;
+        CreatePrivateDirectory(parent);
+        Directory.Move(detachedFolder, Path);
+        DurableFile.SyncDirectory(parent);
+        DurableFile.SyncDirectory(System.IO.Path.GetDirectoryName(detachedFolder)!);
     }
 
     private static void CreatePrivateDirectory(string path)

@@ -83,6 +83,40 @@ internal static class VmProvisioner
     }
 
     /// <summary>
+    /// A new VM whose OS disk is a detached disk on this host (<see cref="VmRuntimeSpec.AttachDetachedDisk"/>): its guest state is
+    /// taken over for this VM (the same vTPM and EK, the AK certified again for this VM's id), then the disk's folder becomes the
+    /// VM's by one rename (no copy). A failure leaves the disk's folder where it was.
+    /// </summary>
+    public static IReadOnlyList<VTpmKeyReport> AttachDetached(VmFolder folder, VmRuntimeSpec spec, string detachedDirectory, string hostKeyPath,
+        Func<IPlatformCa> platformCa)
+    {
+        Guid diskId = spec.OsDiskId ?? throw new VmProvisioningException("DiskNotAvailable", $"The assignment names no disk id for OS disk {spec.OsDiskName}.");
+        string source = VmFolder.DetachedFolder(detachedDirectory, spec.OsDiskName, diskId);
+        if (!File.Exists(Path.Combine(source, VmFolder.DiskName)))
+            throw new VmProvisioningException("DiskNotAvailable", $"The disk {spec.OsDiskName} has no files on this host ({source}).");
+        VTpmIdentity? identity = null;
+        string vmgs = Path.Combine(source, VmFolder.VmgsName);
+        if (File.Exists(vmgs))
+        {
+            try
+            {
+                using VmgsKeyEncryptionKey kek = VmgsKeyEncryptionKey.Load(hostKeyPath);
+                identity = GuestStateProvisioner.TakeOver(vmgs, kek, folder.VmId, spec.SecurityType == "TrustedLaunch" ? platformCa() : null);
+            }
+            catch (Exception e) when (e is GuestStateRequestException or PlatformCaException or FormatException or IOException or InvalidOperationException
+                or TrustedLaunch.Vmgs.Format.VmgsException or TrustedLaunch.VTpm.Engine.LibTpmsException or TrustedLaunch.VTpm.State.VTpmStateException
+                or TrustedLaunch.Tpm.Protocol.TpmResponseException or DllNotFoundException)
+            {
+                throw new VmProvisioningException("GuestStateAttachFailed",
+                    $"The guest state of disk {spec.OsDiskName} could not be taken over for this VM: {e.Message}. The disk was left as it was.", e);
+            }
+        }
+
+        folder.Adopt(source);
+        return Keys(identity);
+    }
+
+    /// <summary>
     /// The upgrade of an existing Generation 2 VM to Trusted Launch (docs/upgrade.md), at the start after it: its VMGS gets
     /// the Secure Boot keys of its extension object and a freshly manufactured vTPM. Returns the new vTPM's keys; empty when
     /// the VMGS has a vTPM already (Trusted Launch from creation, or rolled back and forward again: the same identity).

@@ -227,7 +227,9 @@ internal sealed class VmSupervisor : IAsyncDisposable
             {
                 _newKeys = desired.Spec.SourceSnapshotId is Guid snapshot
                     ? VmProvisioner.CreateFromSnapshot(_folder, desired.Name, snapshot, _host.Options.SnapshotsDirectory, _host.HostKeyPath, _host.PlatformCa)
-                    : VmProvisioner.Create(_folder, desired.Spec, _host.HostKeyPath, _host.PlatformCa);
+                    : desired.Spec.AttachDetachedDisk
+                        ? VmProvisioner.AttachDetached(_folder, desired.Spec, _host.Options.DetachedDirectory, _host.HostKeyPath, _host.PlatformCa)
+                        : VmProvisioner.Create(_folder, desired.Spec, _host.HostKeyPath, _host.PlatformCa);
             }
             catch (VmProvisioningException e)
             {
@@ -455,7 +457,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
             await StopRunAsync("delete").ConfigureAwait(false);
         string how;
         if (desired.Spec.OsDiskDeleteOption == "Detach" && _folder.Exists)
-            how = $"OS disk and VMGS detached to {_folder.Detach(_host.Options.DetachedDirectory, desired.Spec.OsDiskName)}";
+            how = $"OS disk and VMGS detached to {_folder.Detach(_host.Options.DetachedDirectory, desired.Spec.OsDiskName, desired.Spec.OsDiskId ?? VmId)}";
         else
         {
             _folder.Delete();

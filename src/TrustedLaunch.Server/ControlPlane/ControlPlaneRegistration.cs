@@ -29,6 +29,7 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<IHostStore, SqlHostStore>();
         services.TryAddSingleton<IImageStore, SqlImageStore>();
         services.TryAddSingleton<ISnapshotStore, SqlSnapshotStore>();
+        services.TryAddSingleton<TrustedLaunch.ControlPlane.Disks.IDiskStore, SqlDiskStore>();
         services.TryAddSingleton<IDiskImageProbe, DiskImageProbe>();
         services.TryAddSingleton<IBootChainVerifier, BootChainVerifier>();
         services.TryAddSingleton<SecureBootPreflight>();
@@ -51,6 +52,7 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<HostCoordinator>();
         services.TryAddSingleton<LibvirtDomainService>();
         services.TryAddSingleton<SnapshotService>();
+        services.TryAddSingleton<TrustedLaunch.ControlPlane.Disks.DiskService>();
         services.TryAddSingleton<SnapshotRestoreService>();
         services.TryAddSingleton<IQuoteClockFloors, QuoteClockFloors>();
         services.TryAddSingleton<BuiltImageRegistration>();

@@ -66,10 +66,20 @@ public sealed class VmFolderTests
         });
         string detachedRoot = Path.Combine(Path.GetDirectoryName(vms)!, "detached");
 
-        string kept = folder.Detach(detachedRoot, "vm1_OsDisk_1");
+        string kept = folder.Detach(detachedRoot, "vm1_OsDisk_1", folder.VmId);
 
         Assert.False(folder.Exists);
+        Assert.Equal(VmFolder.DetachedFolder(detachedRoot, "vm1_OsDisk_1", folder.VmId), kept);
         Assert.Equal([VmFolder.DiskName, VmFolder.VmgsName], Directory.EnumerateFiles(kept).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        // A new VM attaching the disk takes the folder in place (one rename): the same files, the detached folder gone.
+        long size = new FileInfo(Path.Combine(kept, VmFolder.DiskName)).Length;
+        var next = new VmFolder(vms, Path.Combine(Path.GetDirectoryName(vms)!, "run"), Guid.NewGuid());
+        next.Adopt(kept);
+        Assert.True(next.Exists);
+        Assert.False(Directory.Exists(kept));
+        Assert.Equal("vmgs", File.ReadAllText(next.Vmgs));
+        Assert.Equal(size, new FileInfo(next.Disk).Length);
     }
 
     [Fact]

@@ -21,7 +21,8 @@ internal static class VmCreateCommand
         var image = new Option<string?>("--image") { Description = "debian-12 (Generation 2), debian-12-gen1, a URN publisher:offer:sku:version, or an image id." };
         var attach = new Option<string?>("--attach-os-disk")
         {
-            Description = "Instead of --image: a snapshot (its name in the resource group, or its id) whose OS disk and UEFI variables the VM starts from, with a new vTPM identity.",
+            Description = "Instead of --image: an Unattached disk (its name in the resource group, or its id), which the VM takes with its guest state (same vTPM, " +
+                "AK certified for the new VM), or a snapshot (name or id) whose OS disk and UEFI variables the VM starts from, with a new vTPM identity.",
         };
         var size = new Option<string>("--size") { Description = "The VM size (GET …/vmSizes lists them).", DefaultValueFactory = _ => "Standard_DS1_v2" };
         var location = new Option<string?>("--location", "-l") { Description = "Location; default the resource group's." };
@@ -61,8 +62,11 @@ internal static class VmCreateCommand
             ImageReference? imageReference = parse.GetValue(image) is string wanted ? VmImages.Parse(wanted) : null;
             using ArmApi api = arm.Connect(parse);
             string rg = parse.GetValue(group)!, vm = parse.GetValue(name)!;
+            // A name is a disk of the group when there is one (as az), else a snapshot of the group.
             string? snapshotId = parse.GetValue(attach) is string from
-                ? from.StartsWith('/') ? from : "/" + await Snapshot.SnapshotCommands.PathAsync(api, rg, from, cancellationToken).ConfigureAwait(false)
+                ? from.StartsWith('/') ? from
+                    : await Disk.DiskCommands.FindAsync(api, rg, from, cancellationToken).ConfigureAwait(false)
+                        ?? "/" + await Snapshot.SnapshotCommands.PathAsync(api, rg, from, cancellationToken).ConfigureAwait(false)
                 : null;
             string where = parse.GetValue(location)
                 ?? ArmOutput.At((await api.GetAsync(await api.GroupPathAsync(rg, cancellationToken).ConfigureAwait(false), ArmApi.ResourcesApiVersion,

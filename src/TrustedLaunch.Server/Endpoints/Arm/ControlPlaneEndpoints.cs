@@ -20,6 +20,7 @@ internal static class ControlPlaneEndpoints
         DeploymentEndpoints.Map(arm);
         NetworkEndpoints.Map(arm);
         SnapshotEndpoints.Map(arm);
+        DiskEndpoints.Map(arm);
         // Anything else under /subscriptions: ARM's envelope rather than the attestation API's problem document.
         arm.Map("/{**rest}", (HttpContext context) => ArmHttp.Error(ArmErrors.Fail(StatusCodes.Status404NotFound, "NotFound",
             $"No resource or action at {context.Request.Method} {context.Request.Path} in this control plane (docs/control-plane.md lists the API).")))

@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 14;
+    public const int Version = 15;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -385,6 +385,23 @@ public static partial class StoreSchema
         // 14: a VM's pending or last Secure Boot key update (docs/secureboot-rollover.md), as JSON.
         """
         ALTER TABLE virtual_machines ADD COLUMN secure_boot_key_update_json TEXT NULL;
+        """,
+        // 15: Microsoft.Compute/disks: the record as JSON, found by key, by uniqueId, by the VM it is attached to and (Unattached)
+        // by the host that keeps its files. VMs made before this get their disk row lazily, when they are removed (docs/control-plane.md).
+        """
+        CREATE TABLE disks (
+            subscription_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            disk_id TEXT NOT NULL UNIQUE,
+            managed_by_vm_id TEXT NULL,
+            host_key TEXT NULL,
+            provisioning_state TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            record_json TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, group_key, name_key));
+        CREATE INDEX disks_managed_by ON disks (managed_by_vm_id);
+        CREATE INDEX disks_host ON disks (host_key);
         """,
     ];
 

@@ -62,6 +62,7 @@ public sealed class SqlResourceGroupStore(StoreDatabase database) : IResourceGro
             DELETE FROM resource_groups WHERE subscription_id = @s AND name_key = @k AND version = @expected
             AND NOT EXISTS (SELECT 1 FROM virtual_machines WHERE subscription_id = @s AND group_key = @k)
             AND NOT EXISTS (SELECT 1 FROM snapshots WHERE subscription_id = @s AND group_key = @k)
+            AND NOT EXISTS (SELECT 1 FROM disks WHERE subscription_id = @s AND group_key = @k)
             """).With("@s", Subscription(subscriptionId)).With("@k", ResourceIds.Key(name)).With("@expected", expectedVersion))
         {
             if (await delete.ExecuteNonQueryAsync(cancellationToken) == 1)
@@ -82,7 +83,8 @@ public sealed class SqlResourceGroupStore(StoreDatabase database) : IResourceGro
         }
 
         await using DbCommand why = SqlCommands.Create(writer.Connection, transaction,
-            "SELECT (SELECT COUNT(*) FROM virtual_machines WHERE subscription_id = @s AND group_key = @k) + (SELECT COUNT(*) FROM snapshots WHERE subscription_id = @s AND group_key = @k)")
+            "SELECT (SELECT COUNT(*) FROM virtual_machines WHERE subscription_id = @s AND group_key = @k) + (SELECT COUNT(*) FROM snapshots WHERE subscription_id = @s AND group_key = @k)" +
+            " + (SELECT COUNT(*) FROM disks WHERE subscription_id = @s AND group_key = @k)")
             .With("@s", Subscription(subscriptionId)).With("@k", ResourceIds.Key(name));
         return (long)(await why.ExecuteScalarAsync(cancellationToken))! > 0 ? WriteOutcome.NotEmpty : WriteOutcome.Conflict;
     }

@@ -84,6 +84,7 @@ public sealed class SqlSnapshotStore(StoreDatabase database) : ISnapshotStore
                 DELETE FROM resource_groups WHERE subscription_id = @s AND name_key = @g AND state = 'Deleting'
                 AND NOT EXISTS (SELECT 1 FROM virtual_machines WHERE subscription_id = @s AND group_key = @g)
                 AND NOT EXISTS (SELECT 1 FROM snapshots WHERE subscription_id = @s AND group_key = @g)
+                AND NOT EXISTS (SELECT 1 FROM disks WHERE subscription_id = @s AND group_key = @g)
                 """), key);
             await group.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -102,9 +102,13 @@ public sealed class SqlVirtualMachineStore(StoreDatabase database) : IVirtualMac
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
         await using DbTransaction transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
+        // The OS disk's row first: a VM removed last in a group being deleted takes the group with it only when no disk of it stays.
+        if (write.OsDisk is TrustedLaunch.ControlPlane.Disks.DiskWrite disk
+            && await SqlDiskStore.WriteRowAsync(connection, transaction, disk, admission: false, cancellationToken) != WriteOutcome.Written)
+            return WriteOutcome.Conflict; // disposing the transaction rolls it back
         WriteOutcome outcome = await WriteRowAsync(connection, transaction, write, cancellationToken);
         if (outcome != WriteOutcome.Written)
-            return outcome; // disposing the transaction rolls it back
+            return outcome;
         foreach (OperationRecord operation in write.Operations)
             await SqlOperationStore.UpsertAsync(connection, transaction, operation, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -131,6 +135,7 @@ public sealed class SqlVirtualMachineStore(StoreDatabase database) : IVirtualMac
                 DELETE FROM resource_groups WHERE subscription_id = @s AND name_key = @g AND state = 'Deleting'
                 AND NOT EXISTS (SELECT 1 FROM virtual_machines WHERE subscription_id = @s AND group_key = @g)
                 AND NOT EXISTS (SELECT 1 FROM snapshots WHERE subscription_id = @s AND group_key = @g)
+                AND NOT EXISTS (SELECT 1 FROM disks WHERE subscription_id = @s AND group_key = @g)
                 """), key);
             await group.ExecuteNonQueryAsync(cancellationToken);
             return WriteOutcome.Written;
