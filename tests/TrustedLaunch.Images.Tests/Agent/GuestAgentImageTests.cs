@@ -36,7 +36,6 @@ public sealed class GuestAgentImageTests
     }
 
     [IntegrationTest]
-    [IntegrationTest]
     [Fact]
     public void OpenSsl_HostLibssl_WithLibcryptoAtTheLoadersPaths_NoDirectory_EnvironmentError()
     {
@@ -52,6 +51,7 @@ public sealed class GuestAgentImageTests
         Assert.Contains("libssl.so.3", e.Message, StringComparison.Ordinal);
     }
 
+    [IntegrationTest]
     [Fact]
     public void CacheKey_DifferentAgentBytes_DifferentImage()
     {
