@@ -255,7 +255,12 @@ public static class FuzzTargets
         ReadOnlyMemory<byte> rest = input;
         while (GuestFrame.TryDecode(rest.Span, out ReadOnlySpan<byte> payload, out int consumed))
         {
-            _ = GuestMessageCodec.Decode(rest.Slice(GuestFrame.HeaderBytes, payload.Length));
+            ReadOnlyMemory<byte> message = rest.Slice(GuestFrame.HeaderBytes, payload.Length);
+            // The Try variant must agree with the throwing one: same verdict, and on refusal the same typed error.
+            bool decoded = GuestMessageCodec.TryDecode(message, out GuestMessage? _, out GuestChannelException? error);
+            if (!decoded)
+                throw error!;
+            _ = GuestMessageCodec.Decode(message);
             rest = rest[consumed..];
         }
     }

@@ -197,6 +197,8 @@ internal static class SeedCorpus
             new AttestRequest(2, [1, 2, 3, 4, 5, 6, 7, 8], [0, 7, 14]),
             new HeartbeatMessage(null, HeartbeatStatus.Ready, 120, "1.0.0"),
             new ErrorMessage(3, GuestErrorCodes.MalformedMessage, "malformed message"),
+            new TokenMessage(5, "eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a2V5.aXY.Y2lwaGVy.dGFn", """{"keys":[{"kty":"EC","crv":"P-256","x":"AQ","y":"Ag","kid":"k"}]}"""),
+            new TokenStoredMessage(5, "k", DateTimeOffset.UnixEpoch, "/run/tl/attestation-token.jwt"),
         };
         foreach (byte[] json in EvidenceFiles(root).Take(1))
         {

@@ -67,6 +67,19 @@ public static class BoundTokenJwe
     /// <summary>True when <paramref name="token"/> has the five parts of a JWE compact serialization.</summary>
     public static bool IsJwe(string token) => token is not null && token.Count(c => c == '.') == 4;
 
+    /// <summary>The envelope's <c>kid</c>: base64url of the TPM Name of the key it was encrypted to (the guest picks its key by it).</summary>
+    /// <exception cref="BoundTokenException">Not such an envelope, or its header has no <c>kid</c>.</exception>
+    public static string KeyId(string jwe)
+    {
+        ArgumentNullException.ThrowIfNull(jwe);
+        if (jwe.Length > MaxChars || !IsJwe(jwe))
+            throw new BoundTokenException("not a JWE compact serialization of at most " + MaxChars + " characters");
+        byte[] json = Decode(jwe[..jwe.IndexOf('.', StringComparison.Ordinal)], "header");
+        CheckHeader(json);
+        using JsonDocument header = JsonDocument.Parse(json);
+        return Text(header.RootElement, "kid") ?? throw new BoundTokenException("the header has no \"kid\"");
+    }
+
     /// <summary>
     /// Decrypts an envelope, asking <paramref name="unwrapKey"/> (the TPM's RSA-OAEP-256 decryption) for the content key.
     /// Returns the signed token, which the caller must still validate as a relying party would.

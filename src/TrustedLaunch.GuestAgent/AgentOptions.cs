@@ -27,6 +27,12 @@ public sealed record AgentOptions
     /// <summary>Where /sys, /proc and /etc are (a prepared folder in tests).</summary>
     public string SystemRoot { get; init; } = "/";
 
+    /// <summary>Where an opened bound token is stored for guest software (mode 0600).</summary>
+    public string TokenFile { get; init; } = "/run/tl/attestation-token.jwt";
+
+    /// <summary>A JWK Set file pinned in the guest to verify tokens with; null trusts the keys the host relays with the token.</summary>
+    public string? TokenJwks { get; init; }
+
     public const string Usage = """
         tl-guest-agent: TrustedLaunch guest attestation agent (docs/guest-channel.md)
         usage: tl-guest-agent [options]
@@ -36,6 +42,8 @@ public sealed record AgentOptions
           --max-backoff SECONDS      longest reconnect delay (default 5)
           --kmsg PATH|none           kernel log to follow (default /dev/kmsg)
           --root DIR                 system root for /sys, /proc, /etc (default /)
+          --token-file PATH          where a bound token is stored (default /run/tl/attestation-token.jwt)
+          --token-jwks FILE          the service's JWK Set to verify tokens with (default: the keys sent with it)
           --collect NONCE_HEX        print one evidence bundle as JSON and exit
           --version, --help
         """;
@@ -57,6 +65,8 @@ public sealed record AgentOptions
                 "--max-backoff" => options with { MaxBackoff = Seconds("--max-backoff", Value()) },
                 "--kmsg" => options with { KernelLog = Value() is var k && k == "none" ? null : k },
                 "--root" => options with { SystemRoot = Value() },
+                "--token-file" => options with { TokenFile = Value() },
+                "--token-jwks" => options with { TokenJwks = Value() },
                 "--collect" => (collectNonceHex = Value()) is not null ? options : options,
                 _ => throw new ArgumentException($"Unknown argument '{args[i]}'."),
             };

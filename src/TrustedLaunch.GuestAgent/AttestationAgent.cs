@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading.Channels;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.GuestAgent.Links;
 using TrustedLaunch.GuestAgent.Evidence;
 using TrustedLaunch.GuestAgent.KernelLog;
+using TrustedLaunch.GuestAgent.Tokens;
 using TrustedLaunch.GuestChannel;
 using TrustedLaunch.GuestChannel.Framing;
 using TrustedLaunch.GuestChannel.Messages;
@@ -24,10 +26,15 @@ public sealed class AttestationAgent : IDisposable
     private readonly HostLink _link;
     private readonly TimeProvider _time;
     private readonly Action<string> _log;
+    private readonly Action<string> _console;
     private readonly long _startTimestamp;
     private readonly SemaphoreSlim _tpmGate = new(1, 1);
 
-    public AttestationAgent(AgentOptions options, TimeProvider? time = null, Action<string>? log = null)
+    /// <param name="console">
+    /// Receives the <c>TL-GUEST: …</c> lines the platform reads from the console (default: stdout, which the image's init
+    /// points at /dev/console).
+    /// </param>
+    public AttestationAgent(AgentOptions options, TimeProvider? time = null, Action<string>? log = null, Action<string>? console = null)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = time ?? TimeProvider.System;
@@ -37,7 +44,15 @@ public sealed class AttestationAgent : IDisposable
         System = new GuestSystem(options.SystemRoot);
         KernelLog = new KernelLogMonitor(System, _time);
         Collector = new EvidenceCollector(() => TctiSpecification.Open(options.Tpm), System, () => KernelLog.Findings, _time);
+        Tokens = new BoundTokenReceiver(() => TctiSpecification.Open(options.Tpm), options.TokenFile, options.TokenJwks, _time);
+        _console = console ?? (line =>
+        {
+            Console.Out.WriteLine(line);
+            Console.Out.Flush();
+        });
     }
+
+    public BoundTokenReceiver Tokens { get; }
 
     public GuestSystem System { get; }
 
@@ -206,6 +221,8 @@ public sealed class AttestationAgent : IDisposable
                 return Heartbeat(ping.Id);
             case AttestRequest attest:
                 return await AttestAsync(attest, cancellationToken).ConfigureAwait(false);
+            case TokenMessage token:
+                return await ReceiveTokenAsync(token, cancellationToken).ConfigureAwait(false);
             default:
                 return new ErrorMessage(request.Id, GuestErrorCodes.UnknownType, $"'{request.Type}' is not a request the agent serves.");
         }
@@ -218,8 +235,14 @@ public sealed class AttestationAgent : IDisposable
         {
             var watch = Stopwatch.StartNew();
             IReadOnlyList<int> pcrs = attest.Pcrs ?? AttestRequest.DefaultPcrs;
-            // The bound key needs no keeping: its template re-creates it in this TPM (PcrBoundKey.Load) when a token arrives.
-            AttestationEvidence evidence = await Task.Run(() => Collector.Collect(attest.Nonce, pcrs, attest.BindToken, out _), cancellationToken).ConfigureAwait(false);
+            // Only the bound key's template is kept: it re-creates the key in this TPM (PcrBoundKey.Load) when the token arrives.
+            AttestationEvidence evidence = await Task.Run(() =>
+            {
+                AttestationEvidence collected = Collector.Collect(attest.Nonce, pcrs, attest.BindToken, out PcrBoundKey? key);
+                if (key is not null)
+                    Tokens.Remember(key);
+                return collected;
+            }, cancellationToken).ConfigureAwait(false);
             _log($"evidence for request {attest.RequestId}: {evidence.Tpm.Pcrs.Count} bank(s), {evidence.Findings.Count} finding(s), {watch.ElapsedMilliseconds} ms");
             return new EvidenceMessage(attest.RequestId, evidence);
         }
@@ -235,6 +258,41 @@ public sealed class AttestationAgent : IDisposable
         {
             // Whatever else went wrong (an unexpected TPM answer, a file that vanished) is this request's failure only.
             return new ErrorMessage(attest.Id, GuestErrorCodes.Internal, $"{e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            _tpmGate.Release();
+        }
+    }
+
+    private async Task<GuestMessage> ReceiveTokenAsync(TokenMessage token, CancellationToken cancellationToken)
+    {
+        await _tpmGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            TokenStoredMessage stored = await Task.Run(() => Tokens.Receive(token), cancellationToken).ConfigureAwait(false);
+            // Never the token itself: who signed it, until when, and where guest software finds it.
+            _console(string.Create(CultureInfo.InvariantCulture, $"TL-GUEST: token={stored.KeyId} exp={stored.Expires.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} path={stored.Path}"));
+            return stored;
+        }
+        catch (BoundTokenException e)
+        {
+            _log($"token for request {token.RequestId} rejected: {e.Message}");
+            return new ErrorMessage(token.Id, GuestErrorCodes.TokenRejected, e.Message);
+        }
+        catch (TpmTransportException e)
+        {
+            return new ErrorMessage(token.Id, GuestErrorCodes.TpmUnavailable, e.Message);
+        }
+        catch (Exception e) when (e is TpmResponseException or TpmFormatException)
+        {
+            // TPM_RC_POLICY_FAIL here means a bound PCR no longer holds its attested value: the token stays sealed.
+            _log($"token for request {token.RequestId} rejected by the vTPM: {e.Message}");
+            return new ErrorMessage(token.Id, GuestErrorCodes.TokenRejected, $"the vTPM refused to open it: {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new ErrorMessage(token.Id, GuestErrorCodes.Internal, $"storing the token failed: {e.Message}");
         }
         finally
         {

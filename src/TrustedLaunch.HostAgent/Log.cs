@@ -35,6 +35,15 @@ internal static partial class Log
     [LoggerMessage(7008, LogLevel.Warning, "VM {VmId}: the guest agent did not answer ({Reason}); recorded as AgentUnresponsive")]
     public static partial void AgentUnresponsive(ILogger logger, Guid vmId, string reason);
 
+    [LoggerMessage(7030, LogLevel.Information, "VM {VmId}: bound token opened by the guest (signed by {KeyId}, expires {Expires:O})")]
+    public static partial void TokenDelivered(ILogger logger, Guid vmId, string keyId, DateTimeOffset expires);
+
+    [LoggerMessage(7031, LogLevel.Warning, "VM {VmId}: the bound token did not reach the guest: {Reason}")]
+    public static partial void TokenNotDelivered(ILogger logger, Guid vmId, string reason);
+
+    [LoggerMessage(7032, LogLevel.Information, "VM {VmId}: the guest agent could not make a bound key ({Reason}); attesting without one")]
+    public static partial void BindingUnavailable(ILogger logger, Guid vmId, string reason);
+
     [LoggerMessage(7009, LogLevel.Warning, "VM folder {Folder} belongs to no VM the control plane placed here; left alone")]
     public static partial void Unassigned(ILogger logger, string folder);
 

@@ -128,7 +128,7 @@ public static class DebianImageBuilder
                 AptRepository.Resolve(kernelPackage),
                 AptRepository.Resolve("busybox-static"),
             ];
-        IReadOnlyList<SharedLibrary> agentLibraries = request.GuestAgent is null ? [] : SharedLibraries.Of(request.GuestAgent);
+        IReadOnlyList<SharedLibrary> agentLibraries = request.GuestAgent is null ? [] : SharedLibraries.Merge(SharedLibraries.Of(request.GuestAgent), SharedLibraries.OpenSsl());
         string? agentHash = request.GuestAgent is null ? null : AgentDigest(request.GuestAgent, agentLibraries);
         string key = CacheKey(packages, request, agentHash);
         string raw = Path.Combine(imageCache, $"{Distribution}-{(bios ? "gen1-" : "")}{key}.raw");
@@ -273,7 +273,7 @@ public static class DebianImageBuilder
         foreach (DebianPackage p in packages)
             text.Append(CultureInfo.InvariantCulture, $"{p}\n");
         text.Append(CultureInfo.InvariantCulture, $"untrusted={request.Untrusted}\ncmdline={request.KernelCommandLine}\nloader={request.KernelLoader}\nagent={agentHash}\n");
-        text.Append(GuestInit.Script).Append(GuestInit.PowerButton);
+        text.Append(GuestInit.Script).Append(GuestInit.PowerButton).Append(GuestInit.DhcpScript).AppendJoin(',', GuestInitramfs.RequiredModules);
         if (request.Generation == 1)
             text.Append(CultureInfo.InvariantCulture, $"generation=1\n{GrubBiosImage.Configuration(request.KernelCommandLine)}"); // Generation 2 keys unchanged
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];

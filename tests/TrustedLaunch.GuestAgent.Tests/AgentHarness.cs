@@ -13,8 +13,9 @@ public sealed class AgentHarness : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Socket? _listener;
 
-    private AgentHarness(string socketPath, AttestationAgent agent)
+    private AgentHarness(string socketPath, AttestationAgent agent, ConcurrentQueue<string> console)
     {
+        ConsoleLines = console;
         SocketPath = socketPath;
         Agent = agent;
         Run = Task.Run(() => agent.RunAsync(_stop.Token));
@@ -27,6 +28,12 @@ public sealed class AgentHarness : IAsyncDisposable
     public Task Run { get; }
 
     public ConcurrentQueue<string> Log { get; } = new();
+
+    /// <summary>The <c>TL-GUEST:</c> lines the agent printed for the console.</summary>
+    public ConcurrentQueue<string> ConsoleLines { get; }
+
+    /// <summary>Where the agent stores an opened bound token (a fresh temp folder).</summary>
+    public string TokenFile => Agent.Tokens.TokenFile;
 
     /// <summary>Starts the agent against <paramref name="tcti"/>; the host socket is not listening until <see cref="Listen"/>.</summary>
     public static AgentHarness Start(string tcti, string? kernelLog = null, TimeSpan? heartbeat = null, bool listen = true, string? systemRoot = null)
@@ -42,8 +49,10 @@ public sealed class AgentHarness : IAsyncDisposable
             HeartbeatInterval = heartbeat ?? TimeSpan.FromSeconds(30),
             InitialBackoff = TimeSpan.FromMilliseconds(100),
             MaxBackoff = TimeSpan.FromMilliseconds(500),
+            TokenFile = Path.Combine(RepositoryPaths.NewTempDirectory("tl-agent-run"), "tl", "attestation-token.jwt"),
         };
-        var harness = new AgentHarness(socket, new AttestationAgent(options, log: log.Enqueue));
+        var console = new ConcurrentQueue<string>();
+        var harness = new AgentHarness(socket, new AttestationAgent(options, log: log.Enqueue, console: console.Enqueue), console);
         foreach (string line in log)
             harness.Log.Enqueue(line);
         if (listen)

@@ -70,7 +70,8 @@ public sealed class DebianImageBuilderTests(GuestImageFixture images)
         Assert.True(list.ExitCode == 0, list.ToString());
         string text = list.StandardOutput;
         foreach (string expected in new[] { "init", "bin/busybox", "lib/modules/virtio_console.ko", "lib/modules/virtio_pci.ko",
-                     "lib/modules/evdev.ko", "lib/modules/button.ko", "lib/modules/unsigned/ttyprintk.ko", "etc/acpi/PWRF/00000080" })
+                     "lib/modules/evdev.ko", "lib/modules/button.ko", "lib/modules/unsigned/ttyprintk.ko", "etc/acpi/PWRF/00000080",
+                     "lib/modules/virtio_net.ko", "lib/modules/net_failover.ko", "lib/modules/failover.ko", "etc/udhcpc.script" })
         {
             Assert.Contains(" " + expected + "\n", text, StringComparison.Ordinal);
         }

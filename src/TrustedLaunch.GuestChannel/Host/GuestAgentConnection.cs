@@ -99,18 +99,30 @@ public sealed class GuestAgentConnection : IAsyncDisposable
     /// Asks for evidence over PCRs 0–9 and 14 in every active bank with <paramref name="nonce"/>. Throws
     /// <see cref="GuestAgentUnresponsiveException"/> when no answer comes within <paramref name="timeout"/> or the channel
     /// closes, <see cref="GuestAgentErrorException"/> for an <c>error</c> answer, and <see cref="EvidenceFormatException"/>
-    /// when the evidence is not well-formed.
+    /// when the evidence is not well-formed. With <paramref name="bindToken"/> the evidence carries a certified PCR-bound
+    /// key, so the service's token comes back encrypted to the vTPM (hand it over with <see cref="DeliverTokenAsync"/>).
     /// </summary>
     public async Task<AttestationEvidence> RequestEvidenceAsync(ReadOnlyMemory<byte> nonce, TimeSpan timeout,
-        IReadOnlyList<int>? pcrs = null, CancellationToken cancellationToken = default)
+        IReadOnlyList<int>? pcrs = null, bool bindToken = false, CancellationToken cancellationToken = default)
     {
         long id = Interlocked.Increment(ref _nextId);
-        GuestMessage reply = await RequestAsync(new AttestRequest(id, nonce.ToArray(), pcrs), timeout, cancellationToken).ConfigureAwait(false);
+        GuestMessage reply = await RequestAsync(new AttestRequest(id, nonce.ToArray(), pcrs, bindToken), timeout, cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             EvidenceMessage evidence => evidence.Evidence,
             _ => throw new GuestAgentErrorException("malformed-message", $"Expected evidence, got '{reply.Type}'."),
         };
+    }
+
+    /// <summary>
+    /// Hands a bound token (JWE) to the guest with the service's JWK Set; returns the agent's <c>tokenStored</c> answer.
+    /// An agent that cannot open or verify it answers <c>token-rejected</c> (<see cref="GuestAgentErrorException"/>).
+    /// </summary>
+    public async Task<TokenStoredMessage> DeliverTokenAsync(string token, string? jwks, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        long id = Interlocked.Increment(ref _nextId);
+        GuestMessage reply = await RequestAsync(new TokenMessage(id, token, jwks), timeout, cancellationToken).ConfigureAwait(false);
+        return reply as TokenStoredMessage ?? throw new GuestAgentErrorException("malformed-message", $"Expected tokenStored, got '{reply.Type}'.");
     }
 
     /// <summary>Sends a ping and returns the heartbeat that answers it.</summary>

@@ -21,6 +21,8 @@ public static class GuestMessageTypes
     public const string Heartbeat = "heartbeat";
     public const string Finding = "finding";
     public const string Error = "error";
+    public const string Token = "token";
+    public const string TokenStored = "tokenStored";
 }
 
 /// <summary>
@@ -70,6 +72,31 @@ public sealed record FindingMessage(GuestFinding Finding) : GuestMessage((long?)
     public override string Type => GuestMessageTypes.Finding;
 }
 
+/// <summary>
+/// host → guest, after a passed attestation whose evidence carried a bound key: the token the service issued, a JWE
+/// compact (RFC 7516 §7.1) only that vTPM in the attested PCR state can open, and the service's JWK Set
+/// (<paramref name="Jwks"/>, the raw JSON object of <c>/certs</c>) to check the signed token inside against.
+/// </summary>
+public sealed record TokenMessage(long RequestId, string Token, string? Jwks = null) : GuestMessage(RequestId)
+{
+    /// <summary>A bound token is a few kilobytes; the envelope library refuses more than this before decoding.</summary>
+    public const int MaxTokenChars = BoundTokenJwe.MaxChars;
+
+    /// <summary>A JWK Set of a few keys with their certificates.</summary>
+    public const int MaxJwksBytes = 64 * 1024;
+
+    public override string Type => GuestMessageTypes.Token;
+}
+
+/// <summary>
+/// guest → host: the <see cref="TokenMessage"/> with this id was opened by the vTPM, its signature verified, and the
+/// token stored at <paramref name="Path"/>; <paramref name="KeyId"/> is the JWS <c>kid</c>, <paramref name="Expires"/> its <c>exp</c>.
+/// </summary>
+public sealed record TokenStoredMessage(long ReplyTo, string KeyId, DateTimeOffset Expires, string Path) : GuestMessage(ReplyTo)
+{
+    public override string Type => GuestMessageTypes.TokenStored;
+}
+
 /// <summary>Either end: a request could not be served (see <see cref="GuestErrorCodes"/>).</summary>
 public sealed record ErrorMessage(long? ReplyTo, string Code, string Message) : GuestMessage(ReplyTo)
 {
@@ -90,6 +117,9 @@ public static class GuestErrorCodes
 
     /// <summary>A TPM command failed (the message names the command and response code).</summary>
     public const string TpmFailure = "tpm-failure";
+
+    /// <summary>A delivered token could not be opened or did not verify (the message says which step refused it).</summary>
+    public const string TokenRejected = "token-rejected";
 
     /// <summary>Anything else the agent could not do; it keeps serving.</summary>
     public const string Internal = "internal";

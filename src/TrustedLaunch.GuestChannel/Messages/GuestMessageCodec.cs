@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -60,6 +61,20 @@ public static class GuestMessageCodec
                     json.WritePropertyName("finding");
                     WriteFinding(json, finding.Finding);
                     break;
+                case TokenMessage token:
+                    json.WriteString("token", token.Token);
+                    if (token.Jwks is not null)
+                    {
+                        json.WritePropertyName("jwks");
+                        json.WriteRawValue(token.Jwks);
+                    }
+
+                    break;
+                case TokenStoredMessage stored:
+                    json.WriteString("kid", stored.KeyId);
+                    json.WriteString("expires", stored.Expires);
+                    json.WriteString("path", stored.Path);
+                    break;
                 case ErrorMessage error:
                     json.WriteString("code", error.Code);
                     json.WriteString("message", error.Message);
@@ -78,6 +93,26 @@ public static class GuestMessageCodec
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Reads one message without throwing: false with the typed error (its <see cref="GuestChannelException.MessageId"/>
+    /// when the id was readable) for anything <see cref="Decode"/> refuses.
+    /// </summary>
+    public static bool TryDecode(ReadOnlyMemory<byte> payload, [NotNullWhen(true)] out GuestMessage? message, [NotNullWhen(false)] out GuestChannelException? error)
+    {
+        try
+        {
+            message = Decode(payload);
+            error = null;
+            return true;
+        }
+        catch (GuestChannelException e)
+        {
+            message = null;
+            error = e;
+            return false;
+        }
     }
 
     /// <summary>Reads one message; throws <see cref="GuestChannelException"/> naming what is wrong (and the id when readable).</summary>
@@ -124,6 +159,9 @@ public static class GuestMessageCodec
                 RequireString(root, "agentVersion", id),
                 root.TryGetProperty("protocolVersion", out JsonElement v) && v.TryGetInt32(out int version) ? version : 1),
             GuestMessageTypes.Finding => new FindingMessage(ReadFinding(Require(root, "finding", JsonValueKind.Object, id), id)),
+            GuestMessageTypes.Token => new TokenMessage(RequireId(id, type), ReadToken(root, id), ReadJwks(root, id)),
+            GuestMessageTypes.TokenStored => new TokenStoredMessage(RequireId(id, type), RequireString(root, "kid", id), ReadInstant(root, "expires", id),
+                RequireString(root, "path", id)),
             GuestMessageTypes.Error => new ErrorMessage(id, RequireString(root, "code", id), RequireString(root, "message", id)),
             _ => throw new GuestChannelException(GuestChannelError.UnknownType, $"Unknown message type '{Truncate(type)}'.", messageId: id),
         };
@@ -165,6 +203,40 @@ public static class GuestMessageCodec
             JsonValueKind.False => false,
             _ => throw new GuestChannelException(GuestChannelError.BadField, "Member 'bindToken' is not a boolean.", messageId: id),
         };
+    }
+
+    private static string ReadToken(JsonElement root, long? id)
+    {
+        string token = Require(root, "token", JsonValueKind.String, id).GetString()!;
+        if (token.Length == 0 || token.Length > TokenMessage.MaxTokenChars)
+        {
+            throw new GuestChannelException(GuestChannelError.BadField, string.Create(CultureInfo.InvariantCulture,
+                $"Member 'token' of {token.Length} characters is outside 1-{TokenMessage.MaxTokenChars}."), messageId: id);
+        }
+
+        if (!BoundTokenJwe.IsJwe(token))
+            throw new GuestChannelException(GuestChannelError.BadField, "Member 'token' is not a JWE compact serialization (5 dot-separated parts).", messageId: id);
+        return token;
+    }
+
+    private static string? ReadJwks(JsonElement root, long? id)
+    {
+        if (!root.TryGetProperty("jwks", out JsonElement element) || element.ValueKind == JsonValueKind.Null)
+            return null;
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("keys", out JsonElement keys) || keys.ValueKind != JsonValueKind.Array)
+            throw new GuestChannelException(GuestChannelError.BadField, "Member 'jwks' is not a JWK Set (an object with a 'keys' array, RFC 7517 §5).", messageId: id);
+        string raw = element.GetRawText();
+        if (Encoding.UTF8.GetByteCount(raw) > TokenMessage.MaxJwksBytes)
+            throw new GuestChannelException(GuestChannelError.BadField, $"Member 'jwks' is larger than {TokenMessage.MaxJwksBytes} bytes.", messageId: id);
+        return raw;
+    }
+
+    private static DateTimeOffset ReadInstant(JsonElement root, string name, long? id)
+    {
+        JsonElement element = Require(root, name, JsonValueKind.String, id);
+        return element.TryGetDateTimeOffset(out DateTimeOffset when)
+            ? when
+            : throw new GuestChannelException(GuestChannelError.BadField, $"Member '{name}' is not an ISO 8601 date-time.", messageId: id);
     }
 
     private static int[]? ReadPcrs(JsonElement root, long? id)

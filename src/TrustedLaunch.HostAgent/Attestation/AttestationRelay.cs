@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using TrustedLaunch.Attestation.Evidence;
 using TrustedLaunch.GuestChannel;
 using TrustedLaunch.GuestChannel.Host;
+using TrustedLaunch.GuestChannel.Messages;
 using TrustedLaunch.HostAgent.Http;
 using TrustedLaunch.HostAgent.Telemetry;
 
@@ -14,6 +15,11 @@ namespace TrustedLaunch.HostAgent.Attestation;
 /// the VM's virtio-serial port, the evidence it answers posted back (the service verifies and stores the result). No
 /// answer within the deadline, a closed channel or an unusable answer is recorded as <c>AgentUnresponsive</c>. The
 /// connection to the agent is kept across attestations of one run of the VM and made again when it breaks.
+/// Every attestation asks for a token bound to the vTPM (the relay only runs for Trusted Launch VMs with a vTPM): the
+/// service's answer is a JWE only that vTPM, in the attested PCR state, can open, so this host handles ciphertext and
+/// hands it to the guest with the service's JWK Set (docs/attestation.md, "Bound tokens end to end"). An agent that
+/// cannot make a bound key (no SHA-256 bank) is asked again for plain evidence; a token that does not reach the guest
+/// leaves the verdict as it is.
 /// </summary>
 internal sealed class AttestationRelay(Guid vmId, string agentSocket, ControlPlaneClient client, TimeSpan deadline, ILogger logger) : IAsyncDisposable
 {
@@ -39,7 +45,7 @@ internal sealed class AttestationRelay(Guid vmId, string agentSocket, ControlPla
         try
         {
             _agent ??= await GuestAgentConnection.ConnectAsync(agentSocket, cancellationToken).ConfigureAwait(false);
-            evidence = await _agent.RequestEvidenceAsync(nonce, deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+            evidence = await RequestEvidenceAsync(_agent, nonce, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is GuestChannelException or EvidenceFormatException or IOException or SocketException)
         {
@@ -59,7 +65,37 @@ internal sealed class AttestationRelay(Guid vmId, string agentSocket, ControlPla
         AttestationPostResult result = await client.PostEvidenceAsync(vmId, EvidenceJson.Serialize(evidence), cancellationToken).ConfigureAwait(false);
         string outcome = result.Passed ? "pass" : $"fail ({result.Reason}{(result.Component is null ? "" : ": " + result.Component)})";
         Log.Attested(logger, vmId, outcome, clock.ElapsedMilliseconds);
+        if (result.Passed && result.Token is string token && BoundTokenJwe.IsJwe(token))
+            await DeliverAsync(token, cancellationToken).ConfigureAwait(false);
         return outcome;
+    }
+
+    private async Task<AttestationEvidence> RequestEvidenceAsync(GuestAgentConnection agent, byte[] nonce, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await agent.RequestEvidenceAsync(nonce, deadline, cancellationToken: cancellationToken, bindToken: true).ConfigureAwait(false);
+        }
+        catch (GuestAgentErrorException e) when (e.Code is GuestErrorCodes.TpmFailure or GuestErrorCodes.UnknownType or GuestErrorCodes.MalformedMessage)
+        {
+            // The nonce is not spent until evidence is posted, so the same challenge serves the plain request.
+            Log.BindingUnavailable(logger, vmId, e.Message);
+            return await agent.RequestEvidenceAsync(nonce, deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DeliverAsync(string token, CancellationToken cancellationToken)
+    {
+        try
+        {
+            string jwks = await client.GetTokenKeysAsync(cancellationToken).ConfigureAwait(false);
+            TokenStoredMessage stored = await _agent!.DeliverTokenAsync(token, jwks, deadline, cancellationToken).ConfigureAwait(false);
+            Log.TokenDelivered(logger, vmId, stored.KeyId, stored.Expires);
+        }
+        catch (Exception e) when (e is GuestChannelException or ControlPlaneCallException or IOException)
+        {
+            Log.TokenNotDelivered(logger, vmId, e.Message);
+        }
     }
 
     public async ValueTask DisposeAsync() => await DropAgentAsync().ConfigureAwait(false);

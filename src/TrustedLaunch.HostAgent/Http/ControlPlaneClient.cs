@@ -31,7 +31,8 @@ public sealed class ControlPlaneCallException : Exception
 }
 
 /// <summary>How the attestation service judged relayed evidence.</summary>
-public sealed record AttestationPostResult(bool Passed, string? Reason, string? Component, long? ResultId);
+/// <param name="Token">The issued token on a pass: a JWS, or a JWE when the evidence carried a bound key.</param>
+public sealed record AttestationPostResult(bool Passed, string? Reason, string? Component, long? ResultId, string? Token = null);
 
 /// <summary>
 /// The host's side of its two conversations with <c>tl server</c>, over HTTP and initiated by the host only: the host
@@ -122,10 +123,24 @@ public sealed class ControlPlaneClient : IDisposable
         long? id = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("resultId", out JsonElement r) && r.ValueKind == JsonValueKind.Number ? r.GetInt64() : null;
         return response.StatusCode switch
         {
-            HttpStatusCode.OK => new AttestationPostResult(true, null, null, id),
+            HttpStatusCode.OK => new AttestationPostResult(true, null, null, id, Text("token")),
             HttpStatusCode.UnprocessableEntity or HttpStatusCode.Conflict or HttpStatusCode.BadRequest => new AttestationPostResult(false, Text("reason"), Text("component"), id),
             _ => throw Failure(response.StatusCode, body, "evidence"),
         };
+    }
+
+    /// <summary>The service's token signing keys (<c>GET /certs</c>, a JWK Set), as raw JSON for the guest to verify a token with.</summary>
+    public async Task<string> GetTokenKeysAsync(CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await CallAsync(HttpMethod.Get, "certs", null, TimeSpan.FromSeconds(30), cancellationToken);
+        byte[] body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            using JsonDocument error = Parse(body);
+            throw Failure(response.StatusCode, error, "certs");
+        }
+
+        return System.Text.Encoding.UTF8.GetString(body);
     }
 
     /// <summary>Records that the guest agent did not answer (<c>POST /v1/vms/{id}/attestations:agent-unresponsive</c>).</summary>

@@ -26,6 +26,30 @@ public static class SharedLibraries
     }
 
     /// <summary>
+    /// OpenSSL 3 for the guest agent: .NET's crypto shim is linked into the NativeAOT binary, but it <c>dlopen</c>s
+    /// <c>libssl.so.3</c> by soname at first use (AES-GCM of a bound token, ECDSA/RSA of its signature), so ldd of the
+    /// agent does not list it. Returns libssl from the host's multiarch directory plus what ldd reports for it
+    /// (libcrypto.so.3, libc, the loader), at the same paths the guest's loader searches.
+    /// </summary>
+    public static IReadOnlyList<SharedLibrary> OpenSsl(IReadOnlyList<string>? directories = null)
+    {
+        const string Soname = "libssl.so.3";
+        string? path = (directories ?? ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64"])
+            .Select(d => Path.Combine(d, Soname)).FirstOrDefault(File.Exists);
+        if (path is null)
+        {
+            throw new ImageException(ImageFailure.Environment,
+                $"{Soname} (OpenSSL 3) is not installed on this host; the guest agent needs it to open bound tokens (apt-get install libssl3).");
+        }
+
+        return [new SharedLibrary(path, path), .. Of(path)];
+    }
+
+    /// <summary>The libraries of several lists, each guest path once, in first-seen order.</summary>
+    public static IReadOnlyList<SharedLibrary> Merge(params IReadOnlyList<SharedLibrary>[] lists) =>
+        lists.SelectMany(l => l).DistinctBy(l => l.GuestPath, StringComparer.Ordinal).ToList();
+
+    /// <summary>
     /// Parses ldd output: "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" (searched by name, found at that path) and
     /// "/lib64/ld-linux-x86-64.so.2 (0x…)" (the interpreter, loaded by its absolute path). linux-vdso has no file.
     /// </summary>

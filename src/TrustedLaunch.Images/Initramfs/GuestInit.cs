@@ -34,6 +34,16 @@ internal static class GuestInit
         fi
         # Signed Debian modules: the virtio-serial port for the agent, and the ACPI power button.
         for m in $(cat /lib/modules/load-order); do insmod /lib/modules/$m.ko 2>/dev/null || say "module-failed=$m"; done
+        # The NICs (virtio-net): link up, one DHCP lease (QEMU's user-mode network hands out the NIC's private IP), then the
+        # MAC and IPv4 address as the guest sees them. -q: no renewing daemon (the slirp lease outlives a test guest).
+        ip link set lo up
+        for n in /sys/class/net/*; do
+          ifc=${n##*/}; [ "$ifc" = lo ] && continue
+          ip link set "$ifc" up
+          udhcpc -i "$ifc" -n -q -t 5 -T 1 -s /etc/udhcpc.script >/dev/null 2>&1
+          ip4=$(ip -4 -o addr show dev "$ifc" | sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' | head -n 1)
+          say "nic=$(cat $n/address) ${ip4:-none}"
+        done
         # The deliberately unsigned module: refused under Secure Boot (lockdown), loaded with a taint otherwise.
         out=$(insmod /lib/modules/unsigned/ttyprintk.ko 2>&1); rc=$?
         if [ $rc -eq 0 ]; then say "module-unsigned=loaded ttyprintk tainted=$(cat /proc/sys/kernel/tainted)"
@@ -68,6 +78,20 @@ internal static class GuestInit
         fi
         say "booted"
         while true; do sleep 3600; done
+        """;
+
+    /// <summary>busybox udhcpc's hook (it configures nothing itself): the leased address and the default route.</summary>
+    public const string DhcpScript = """
+        #!/bin/sh
+        case "$1" in
+          deconfig) ip -4 addr flush dev "$interface" ;;
+          bound|renew)
+            ip -4 addr flush dev "$interface"
+            ip addr add "$ip/${mask:-24}" dev "$interface"
+            [ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface"
+            ;;
+        esac
+        exit 0
         """;
 
     /// <summary>busybox acpid runs <c>/etc/acpi/PWRF/00000080</c> for the power button (EV_KEY KEY_POWER).</summary>

@@ -8,8 +8,11 @@ namespace TrustedLaunch.Images.Initramfs;
 /// <summary>Builds the guest's gzip-compressed newc initramfs from an unpacked busybox-static and linux-image.</summary>
 internal static class GuestInitramfs
 {
-    /// <summary>Signed Debian modules the init loads, dependencies first (they are modular in Debian's kernel config).</summary>
-    public static readonly string[] RequiredModules = ["virtio_pci", "virtio_console", "evdev", "button"];
+    /// <summary>
+    /// Signed Debian modules the init loads, dependencies first (they are modular in Debian's kernel config): the
+    /// virtio-serial port, the NIC (virtio_net, which pulls in net_failover and failover), the power button.
+    /// </summary>
+    public static readonly string[] RequiredModules = ["virtio_pci", "virtio_console", "virtio_net", "evdev", "button"];
 
     public const string UnsignedModule = "ttyprintk";
 
@@ -36,6 +39,7 @@ internal static class GuestInitramfs
         cpio.AddSymlink("/bin/sh", "busybox");
         cpio.AddFile("/init", Encoding.UTF8.GetBytes(GuestInit.Script.ReplaceLineEndings("\n") + "\n"), 0x1ED);
         cpio.AddFile("/etc/acpi/PWRF/00000080", Encoding.UTF8.GetBytes(GuestInit.PowerButton.ReplaceLineEndings("\n") + "\n"), 0x1ED);
+        cpio.AddFile("/etc/udhcpc.script", Encoding.UTF8.GetBytes(GuestInit.DhcpScript.ReplaceLineEndings("\n") + "\n"), 0x1ED);
         cpio.AddFile("/etc/os-release", Encoding.UTF8.GetBytes(GuestInit.OsRelease.ReplaceLineEndings("\n") + "\n"));
         foreach (string name in order)
             cpio.AddFile($"/lib/modules/{name}.ko", File.ReadAllBytes(Find(modules, name)));

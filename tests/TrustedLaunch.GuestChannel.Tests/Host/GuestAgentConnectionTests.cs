@@ -88,6 +88,35 @@ public sealed class GuestAgentConnectionTests
     }
 
     [Fact]
+    public async Task DeliverTokenAsync_SendsTokenWithKeys_ReturnsStoredOrTheRejection()
+    {
+        await using var peer = Peer.Listen();
+        await using GuestAgentConnection connection = await peer.ConnectAsync();
+        const string jwe = "h.k.i.c.t";
+        const string jwks = """{"keys":[]}""";
+        Task<TokenStoredMessage> delivery = connection.DeliverTokenAsync(jwe, jwks, TimeSpan.FromSeconds(10));
+        var token = Assert.IsType<TokenMessage>(await peer.ReceiveAsync());
+        Assert.Equal((jwe, jwks), (token.Token, token.Jwks));
+        var expires = new DateTimeOffset(2026, 12, 6, 2, 0, 0, TimeSpan.Zero);
+        await peer.SendAsync(new TokenStoredMessage(token.RequestId, "kid", expires, "/run/tl/attestation-token.jwt"));
+        Assert.Equal(expires, (await delivery).Expires);
+
+        Task<TokenStoredMessage> refused = connection.DeliverTokenAsync(jwe, null, TimeSpan.FromSeconds(10));
+        GuestMessage second = await peer.ReceiveAsync();
+        await peer.SendAsync(new ErrorMessage(second.Id, GuestErrorCodes.TokenRejected, "TPM2_RSA_Decrypt: TPM_RC_POLICY_FAIL"));
+        Assert.Equal(GuestErrorCodes.TokenRejected, (await Assert.ThrowsAsync<GuestAgentErrorException>(() => refused)).Code);
+    }
+
+    [Fact]
+    public async Task RequestEvidenceAsync_BindToken_AsksForTheBoundKey()
+    {
+        await using var peer = Peer.Listen();
+        await using GuestAgentConnection connection = await peer.ConnectAsync();
+        _ = connection.RequestEvidenceAsync(new byte[16], TimeSpan.FromSeconds(2), bindToken: true);
+        Assert.True(Assert.IsType<AttestRequest>(await peer.ReceiveAsync()).BindToken);
+    }
+
+    [Fact]
     public async Task RequestEvidenceAsync_NoAnswer_ThrowsUnresponsiveAfterTheTimeout()
     {
         await using var peer = Peer.Listen();

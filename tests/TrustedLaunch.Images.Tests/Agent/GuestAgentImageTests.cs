@@ -37,6 +37,22 @@ public sealed class GuestAgentImageTests
 
     [IntegrationTest]
     [Fact]
+    public void OpenSsl_HostLibssl_WithLibcryptoAtTheLoadersPaths_NoDirectory_EnvironmentError()
+    {
+        IReadOnlyList<SharedLibrary> openSsl = SharedLibraries.OpenSsl();
+        Assert.Equal("libssl.so.3", Path.GetFileName(openSsl[0].GuestPath));
+        Assert.Contains(openSsl, l => Path.GetFileName(l.GuestPath) == "libcrypto.so.3");
+        Assert.All(openSsl, l => Assert.True(File.Exists(l.HostPath), l.HostPath));
+        IReadOnlyList<SharedLibrary> merged = SharedLibraries.Merge(SharedLibraries.Of(ExternalTool.Require("ls")), openSsl);
+        Assert.Single(merged, l => Path.GetFileName(l.GuestPath) == "libc.so.6");
+
+        var e = Assert.Throws<ImageException>(() => SharedLibraries.OpenSsl([RepositoryPaths.NewTempDirectory()]));
+        Assert.Equal(ImageFailure.Environment, e.Failure);
+        Assert.Contains("libssl.so.3", e.Message, StringComparison.Ordinal);
+    }
+
+    [IntegrationTest]
+    [Fact]
     public void CacheKey_DifferentAgentBytes_DifferentImage()
     {
         string dir = RepositoryPaths.NewTempDirectory();

@@ -24,6 +24,9 @@ public sealed class KernelModuleInfoTests(GuestImageFixture images)
             name => File.ReadAllBytes(Directory.GetFiles(Path.Combine(kernel, "kernel"), name + ".ko", SearchOption.AllDirectories).Single()));
         Assert.True(order.ToList().IndexOf("virtio") < order.ToList().IndexOf("virtio_pci"));
         Assert.True(order.ToList().IndexOf("virtio_ring") < order.ToList().IndexOf("virtio_console"));
+        // The NIC driver after what its .modinfo names: net_failover, which itself needs failover.
+        Assert.True(order.ToList().IndexOf("failover") < order.ToList().IndexOf("net_failover"));
+        Assert.True(order.ToList().IndexOf("net_failover") < order.ToList().IndexOf("virtio_net"));
     }
 
     [Fact]
