@@ -87,6 +87,16 @@ public sealed class DeploymentPlatformTests(ITestOutputHelper output)
                 await tcp.ConnectAsync(System.Net.IPAddress.Loopback, hostPort);
             Step($"NIC {mac} on the host, guest port 22 forwarded from host port {hostPort}");
 
+            // The guest itself sees the NIC (virtio_net in the initramfs; /init leases the NIC's private IP from slirp's
+            // DHCP) and opens its token: encrypted by the service to a vTPM key bound to the attested PCRs, delivered over
+            // the guest channel after the pass, decrypted by the guest agent with TPM2_RSA_Decrypt and AES-256-GCM.
+            string consoleLog = PlatformHome.RunRecord(vmId)!.ConsoleLog;
+            Assert.True(await EventuallyAsync(() => Task.FromResult(File.ReadAllText(consoleLog).Contains("TL-GUEST: token=", StringComparison.Ordinal))),
+                $"the guest never stored a bound token\n{File.ReadAllText(consoleLog)}\n{home.Logs()}");
+            string guestConsole = File.ReadAllText(consoleLog);
+            Assert.Contains($"TL-GUEST: nic={mac.Replace('-', ':').ToLowerInvariant()} 10.1.0.4", guestConsole, StringComparison.Ordinal);
+            Step("the guest saw its NIC's MAC and private IP, and opened its vTPM-bound token");
+
             ToolResult second = home.TlProcess(TimeSpan.FromMinutes(10), deploy);
             Assert.True(second.ExitCode == 0, second.ToString());
             JsonElement operations = home.TlJson("deployment", "operation", "group", "list", "-g", Group, "-n", "azuredeploy");
