@@ -24,17 +24,19 @@ internal static class DiskCommands
         new("Status", d => ArmOutput.At(d, "properties.provisioningState")),
     ];
 
+    private static readonly ComputeResourceVerbs Verbs = new("disks", "disk", ApiVersion, Columns);
+
     public static Command Create()
     {
         var command = new Command("disk", "Managed disks: each VM's OS disk with its guest state (as az disk; Microsoft.Compute/disks).");
-        command.Subcommands.Add(CreateList());
-        command.Subcommands.Add(CreateShow());
+        command.Subcommands.Add(Verbs.CreateList());
+        command.Subcommands.Add(Verbs.CreateShow());
         command.Subcommands.Add(CreateDelete());
         return command;
     }
 
-    public static async Task<string> PathAsync(ArmApi api, string group, string name, CancellationToken cancellationToken) =>
-        $"{await api.GroupPathAsync(group, cancellationToken).ConfigureAwait(false)}/providers/Microsoft.Compute/disks/{Uri.EscapeDataString(name)}";
+    public static Task<string> PathAsync(ArmApi api, string group, string name, CancellationToken cancellationToken) =>
+        Verbs.PathAsync(api, group, name, cancellationToken);
 
     /// <summary>The id of the disk <paramref name="name"/> of the group, or null when the group has no disk of that name.</summary>
     public static async Task<string?> FindAsync(ArmApi api, string group, string name, CancellationToken cancellationToken)
@@ -50,41 +52,6 @@ internal static class DiskCommands
         {
             return null;
         }
-    }
-
-    private static Command CreateList()
-    {
-        var group = new Option<string?>("--resource-group", "-g") { Description = "Only this resource group's disks." };
-        var command = new Command("list", "List the disks (of a resource group, or of the subscription).") { group };
-        ArmArguments arm = ArmArguments.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            using ArmApi api = arm.Connect(parse);
-            string path = parse.GetValue(group) is string rg
-                ? $"{await api.GroupPathAsync(rg, cancellationToken).ConfigureAwait(false)}/providers/Microsoft.Compute/disks"
-                : $"subscriptions/{await api.SubscriptionAsync(cancellationToken).ConfigureAwait(false)}/providers/Microsoft.Compute/disks";
-            ArmAnswer answer = await api.GetAsync(path, ApiVersion, cancellationToken).ConfigureAwait(false);
-            ArmOutput.Write(parse.Out(), arm.Format(parse), answer.Body!.Value.GetProperty("value"), Columns);
-            return (int)ExitCode.Ok;
-        });
-        return command;
-    }
-
-    private static Command CreateShow()
-    {
-        var group = ArmOptions.ResourceGroup();
-        var name = ArmOptions.Name("disk");
-        var command = new Command("show", "Show one disk.") { group, name };
-        ArmArguments arm = ArmArguments.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            using ArmApi api = arm.Connect(parse);
-            ArmAnswer answer = await api.GetAsync(await PathAsync(api, parse.GetValue(group)!, parse.GetValue(name)!, cancellationToken).ConfigureAwait(false),
-                ApiVersion, cancellationToken).ConfigureAwait(false);
-            ArmOutput.Write(parse.Out(), arm.Format(parse), answer.Body!.Value, Columns);
-            return (int)ExitCode.Ok;
-        });
-        return command;
     }
 
     private static Command CreateDelete()

@@ -28,19 +28,21 @@ internal static class SnapshotCommands
         new("Status", s => ArmOutput.At(s, "properties.provisioningState")),
     ];
 
+    private static readonly ComputeResourceVerbs Verbs = new("snapshots", "snapshot", ApiVersion, Columns);
+
     public static Command Create()
     {
         var command = new Command("snapshot", "Snapshots of a VM's OS disk and guest state (as az snapshot; Microsoft.Compute/snapshots).");
         command.Subcommands.Add(CreateCreate());
-        command.Subcommands.Add(CreateList());
-        command.Subcommands.Add(CreateShow());
+        command.Subcommands.Add(Verbs.CreateList());
+        command.Subcommands.Add(Verbs.CreateShow());
         command.Subcommands.Add(CreateDelete());
         command.Subcommands.Add(CreateRestore());
         return command;
     }
 
-    public static async Task<string> PathAsync(ArmApi api, string group, string name, CancellationToken cancellationToken) =>
-        $"{await api.GroupPathAsync(group, cancellationToken).ConfigureAwait(false)}/providers/Microsoft.Compute/snapshots/{Uri.EscapeDataString(name)}";
+    public static Task<string> PathAsync(ArmApi api, string group, string name, CancellationToken cancellationToken) =>
+        Verbs.PathAsync(api, group, name, cancellationToken);
 
     private static Command CreateCreate()
     {
@@ -82,41 +84,6 @@ internal static class SnapshotCommands
             }
 
             ArmOutput.Write(parse.Out(), arm.Format(parse), shown, Columns);
-            return (int)ExitCode.Ok;
-        });
-        return command;
-    }
-
-    private static Command CreateList()
-    {
-        var group = new Option<string?>("--resource-group", "-g") { Description = "Only this resource group's snapshots." };
-        var command = new Command("list", "List the snapshots (of a resource group, or of the subscription).") { group };
-        ArmArguments arm = ArmArguments.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            using ArmApi api = arm.Connect(parse);
-            string path = parse.GetValue(group) is string rg
-                ? $"{await api.GroupPathAsync(rg, cancellationToken).ConfigureAwait(false)}/providers/Microsoft.Compute/snapshots"
-                : $"subscriptions/{await api.SubscriptionAsync(cancellationToken).ConfigureAwait(false)}/providers/Microsoft.Compute/snapshots";
-            ArmAnswer answer = await api.GetAsync(path, ApiVersion, cancellationToken).ConfigureAwait(false);
-            ArmOutput.Write(parse.Out(), arm.Format(parse), answer.Body!.Value.GetProperty("value"), Columns);
-            return (int)ExitCode.Ok;
-        });
-        return command;
-    }
-
-    private static Command CreateShow()
-    {
-        var group = ArmOptions.ResourceGroup();
-        var name = ArmOptions.Name("snapshot");
-        var command = new Command("show", "Show one snapshot.") { group, name };
-        ArmArguments arm = ArmArguments.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            using ArmApi api = arm.Connect(parse);
-            ArmAnswer answer = await api.GetAsync(await PathAsync(api, parse.GetValue(group)!, parse.GetValue(name)!, cancellationToken).ConfigureAwait(false),
-                ApiVersion, cancellationToken).ConfigureAwait(false);
-            ArmOutput.Write(parse.Out(), arm.Format(parse), answer.Body!.Value, Columns);
             return (int)ExitCode.Ok;
         });
         return command;
