@@ -142,20 +142,9 @@ public static class BoundTokenJwe
         }
     }
 
-    private static string? Text(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    private static string? Text(JsonElement obj, string name) => BoundTokenEncoding.Text(obj, name);
 
-    private static byte[] Decode(string part, string what)
-    {
-        try
-        {
-            return Base64Url.DecodeFromChars(part);
-        }
-        catch (FormatException e)
-        {
-            throw new BoundTokenException($"the {what} is not base64url (RFC 7516 §2)", e);
-        }
-    }
+    private static byte[] Decode(string part, string what) => BoundTokenEncoding.Decode(part, what);
 }
 
 /// <summary>A bound-token envelope that is malformed or does not decrypt.</summary>

@@ -112,18 +112,7 @@ public static class BoundTokenSignature
         }
     }
 
-    private static string? Text(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    private static string? Text(JsonElement obj, string name) => BoundTokenEncoding.Text(obj, name);
 
-    private static byte[] Decode(string part, string what)
-    {
-        try
-        {
-            return Base64Url.DecodeFromChars(part);
-        }
-        catch (FormatException e)
-        {
-            throw new BoundTokenException($"the {what} is not base64url", e);
-        }
-    }
+    private static byte[] Decode(string part, string what) => BoundTokenEncoding.Decode(part, what);
 }
