@@ -10,8 +10,9 @@ namespace TrustedLaunch.HostAgent.Tests.Platform;
 /// A detached disk through the control plane, on two real TCG boots: a Trusted Launch VM created with <c>deleteOption: Detach</c>
 /// runs and attests; deleting it leaves its disk <c>Unattached</c> with its OS disk and VMGS on the host and no process; a new VM
 /// made from that disk (<c>tl vm create --attach-os-disk DISK</c>, the host's <c>VmProvisioner.AttachDetached</c>) boots and
-/// attests under its own new vmId with the same EK as before and an AK certificate re-issued for the new vmId; deleting it with
-/// <c>deleteOption: Delete</c> removes the files.
+/// attests under its own new vmId with the same EK as before and an AK certificate re-issued for the new vmId (the API's identity and
+/// what the vTPM serves from its NV indices, read with tpm2_nvread once deallocated); deleting it with <c>deleteOption: Delete</c>
+/// removes the files.
 /// </summary>
 [Collection(PlatformBoots.Name)]
 [IntegrationTest]
@@ -75,6 +76,18 @@ public sealed class DetachedDiskPlatformTests(ITestOutputHelper output)
             Assert.Equal("Attached", home.TlJson("disk", "show", "-g", Group, "-n", disk).GetProperty("properties").GetProperty("diskState").GetString());
             Assert.False(Directory.Exists(folder), "the detached folder became the new VM's");
             Step("second VM attested: same EK, AK certificate for its own vmId");
+
+            // What the vTPM itself serves (tpm2_nvread on the VMGS once deallocated): the old EK certificate, the AK one re-issued.
+            Assert.Equal(0, home.Tl("vm", "deallocate", "-g", Group, "-n", "second").ExitCode);
+            Assert.Empty(PlatformHome.ProcessesOf(secondVmId));
+            IReadOnlyDictionary<string, X509Certificate2> served = VTpmCertificates.Read(Path.Combine(home.Path, "vms", secondVmId.ToString("D"), "vm.vmgs"),
+                Path.Combine(home.Path, "host", "host.kek"), VTpmCertificates.EkRsaIndex, VTpmCertificates.AkIndex);
+            Assert.Equal(X509Certificate2.CreateFromPem(Pem(firstIdentity, "encryptionKey", "ekCert")).RawData, served[VTpmCertificates.EkRsaIndex].RawData);
+            Assert.Equal(X509Certificate2.CreateFromPem(Pem(secondIdentity, "signingKey", "ekCert")).RawData, served[VTpmCertificates.AkIndex].RawData);
+            Assert.Equal(secondVmId, Guid.Parse(served[VTpmCertificates.AkIndex].GetNameInfo(X509NameType.SimpleName, forIssuer: false)));
+            Assert.Equal(X509Certificate2.CreateFromPem(Pem(firstIdentity, "signingKey", "ekCert")).PublicKey.ExportSubjectPublicKeyInfo(),
+                served[VTpmCertificates.AkIndex].PublicKey.ExportSubjectPublicKeyInfo());
+            Step("the vTPM serves the first VM's EK certificate and an AK certificate (same key) for the new vmId");
 
             // 4. Delete it with deleteOption Delete: the disk resource and its files are gone.
             Assert.Equal(0, home.Tl("vm", "delete", "-g", Group, "-n", "second", "--yes").ExitCode);
