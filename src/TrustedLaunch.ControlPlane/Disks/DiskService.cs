@@ -156,15 +156,6 @@ public sealed class DiskService(
         return [.. found.Select(d => d.State == DiskState.Attached && d.ManagedByVmId is Guid vm ? d with { HostName = hostOf.GetValueOrDefault(vm) } : d)];
     }
 
-    private static OperationRecord NewOperation(DiskRecord disk, OperationKind kind, long targetVersion, DateTimeOffset now) => new()
-    {
-        OperationId = Guid.NewGuid().ToString(),
-        SubscriptionId = disk.SubscriptionId,
-        Location = disk.Location,
-        ResourceId = disk.ResourceId,
-        Kind = kind,
-        Status = OperationStatus.InProgress,
-        StartTime = now,
-        TargetVersion = targetVersion,
-    };
+    private static OperationRecord NewOperation(DiskRecord disk, OperationKind kind, long targetVersion, DateTimeOffset now) =>
+        OperationRecord.Start(disk.SubscriptionId, disk.Location, disk.ResourceId, kind, targetVersion, now);
 }

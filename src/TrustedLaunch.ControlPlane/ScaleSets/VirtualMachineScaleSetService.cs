@@ -407,15 +407,6 @@ public sealed class VirtualMachineScaleSetService(
             ? VirtualMachineViews.OperationUrl(pending, ApiVersions.Compute[0])
             : scaleSet.ResourceId;
 
-    private static OperationRecord NewOperation(VirtualMachineScaleSetRecord scaleSet, OperationKind kind, long targetVersion, DateTimeOffset now) => new()
-    {
-        OperationId = Guid.NewGuid().ToString(),
-        SubscriptionId = scaleSet.SubscriptionId,
-        Location = scaleSet.Location,
-        ResourceId = scaleSet.ResourceId,
-        Kind = kind,
-        Status = OperationStatus.InProgress,
-        StartTime = now,
-        TargetVersion = targetVersion,
-    };
+    private static OperationRecord NewOperation(VirtualMachineScaleSetRecord scaleSet, OperationKind kind, long targetVersion, DateTimeOffset now) =>
+        OperationRecord.Start(scaleSet.SubscriptionId, scaleSet.Location, scaleSet.ResourceId, kind, targetVersion, now);
 }

@@ -396,15 +396,6 @@ public sealed class VirtualMachineService(
             : VirtualMachineViews.OperationUrl(pending, ApiVersions.Compute[0]));
     }
 
-    internal static OperationRecord NewOperation(VirtualMachineKey key, string location, OperationKind kind, long targetVersion, DateTimeOffset now) => new()
-    {
-        OperationId = Guid.NewGuid().ToString(),
-        SubscriptionId = key.SubscriptionId,
-        Location = location,
-        ResourceId = ResourceIds.VirtualMachine(key.SubscriptionId, key.ResourceGroup, key.Name),
-        Kind = kind,
-        Status = OperationStatus.InProgress,
-        StartTime = now,
-        TargetVersion = targetVersion,
-    };
+    internal static OperationRecord NewOperation(VirtualMachineKey key, string location, OperationKind kind, long targetVersion, DateTimeOffset now) =>
+        OperationRecord.Start(key.SubscriptionId, location, ResourceIds.VirtualMachine(key.SubscriptionId, key.ResourceGroup, key.Name), kind, targetVersion, now);
 }

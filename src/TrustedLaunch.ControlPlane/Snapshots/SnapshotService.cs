@@ -298,17 +298,8 @@ public sealed class SnapshotService(
             "virtualMachines/{vm} (its OS disk) or …/Microsoft.Compute/disks/{osDiskName}.", target);
     }
 
-    private static OperationRecord NewOperation(SnapshotRecord snapshot, OperationKind kind, long targetVersion, DateTimeOffset now) => new()
-    {
-        OperationId = Guid.NewGuid().ToString(),
-        SubscriptionId = snapshot.SubscriptionId,
-        Location = snapshot.Location,
-        ResourceId = snapshot.ResourceId,
-        Kind = kind,
-        Status = OperationStatus.InProgress,
-        StartTime = now,
-        TargetVersion = targetVersion,
-    };
+    private static OperationRecord NewOperation(SnapshotRecord snapshot, OperationKind kind, long targetVersion, DateTimeOffset now) =>
+        OperationRecord.Start(snapshot.SubscriptionId, snapshot.Location, snapshot.ResourceId, kind, targetVersion, now);
 
     private static ArmErrorDetail Failure(string message) => new() { Code = "SnapshotFailed", Message = message };
 }

@@ -161,6 +161,20 @@ public sealed record OperationRecord
     /// <summary>The VM version the operation brings about; a host report at this version (or later) can complete it.</summary>
     public long? TargetVersion { get; init; }
 
+    /// <summary>A new operation on <paramref name="resourceId"/>, InProgress from <paramref name="now"/>.</summary>
+    public static OperationRecord Start(string subscriptionId, string location, string resourceId, OperationKind kind, long targetVersion,
+        DateTimeOffset now) => new()
+    {
+        OperationId = Guid.NewGuid().ToString(),
+        SubscriptionId = subscriptionId,
+        Location = location,
+        ResourceId = resourceId,
+        Kind = kind,
+        Status = OperationStatus.InProgress,
+        StartTime = now,
+        TargetVersion = targetVersion,
+    };
+
     public OperationRecord Complete(OperationStatus status, DateTimeOffset at, ArmErrorDetail? error = null) =>
         this with { Status = status, EndTime = at, Error = error };
 }
