@@ -46,10 +46,14 @@ internal static class ArmHttp
     public static string Absolute(HttpContext context, string pathAndQuery) =>
         $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{pathAndQuery}";
 
-    /// <summary><c>Azure-AsyncOperation</c> (and for 202 answers <c>Location</c> and <c>Retry-After</c>) of a running operation.</summary>
-    public static void OperationHeaders(HttpContext context, OperationRecord operation, bool accepted, int retryAfterSeconds)
+    /// <summary>
+    /// <c>Azure-AsyncOperation</c> (and for 202 answers <c>Location</c> and <c>Retry-After</c>) of a running operation, on the
+    /// request's api-version unless <paramref name="apiVersion"/> names the monitor's own (the disk RP's resources, whose
+    /// operations are Compute's).
+    /// </summary>
+    public static void OperationHeaders(HttpContext context, OperationRecord operation, bool accepted, int retryAfterSeconds, string? apiVersion = null)
     {
-        string apiVersion = ApiVersion(context);
+        apiVersion ??= ApiVersion(context);
         context.Response.Headers["Azure-AsyncOperation"] = Absolute(context, VirtualMachineViews.OperationUrl(operation, apiVersion));
         if (!accepted)
             return;

@@ -56,10 +56,7 @@ internal static class DiskEndpoints
         if (deleting.Value is not OperationRecord operation)
             return Results.NoContent();
         // The operation monitor is a Compute one: its api-version is Compute's, not the disk RP's this request carried.
-        string apiVersion = ApiVersions.Compute[0];
-        context.Response.Headers["Azure-AsyncOperation"] = ArmHttp.Absolute(context, VirtualMachineViews.OperationUrl(operation, apiVersion));
-        context.Response.Headers.Location = ArmHttp.Absolute(context, VirtualMachineViews.OperationUrl(operation, apiVersion, monitor: true));
-        context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        ArmHttp.OperationHeaders(context, operation, accepted: true, options.RetryAfterSeconds, ApiVersions.Compute[0]);
         return Results.StatusCode(StatusCodes.Status202Accepted);
     }
 

@@ -106,13 +106,7 @@ internal static class SnapshotEndpoints
     }
 
     // The operation monitor is a Compute one: its api-version is Compute's, not the disk RP's this request carried.
-    private static void Monitor(HttpContext context, OperationRecord operation, bool accepted, int retryAfterSeconds)
-    {
-        string apiVersion = ApiVersions.Compute[0];
-        context.Response.Headers["Azure-AsyncOperation"] = ArmHttp.Absolute(context, VirtualMachineViews.OperationUrl(operation, apiVersion));
-        if (!accepted)
-            return;
-        context.Response.Headers.Location = ArmHttp.Absolute(context, VirtualMachineViews.OperationUrl(operation, apiVersion, monitor: true));
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-    }
+    // The operation monitor is a Compute one: its api-version is Compute's, not the disk RP's this request carried.
+    private static void Monitor(HttpContext context, OperationRecord operation, bool accepted, int retryAfterSeconds) =>
+        ArmHttp.OperationHeaders(context, operation, accepted, retryAfterSeconds, ApiVersions.Compute[0]);
 }
