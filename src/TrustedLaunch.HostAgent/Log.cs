@@ -35,6 +35,12 @@ internal static partial class Log
     [LoggerMessage(7008, LogLevel.Warning, "VM {VmId}: the guest agent did not answer ({Reason}); recorded as AgentUnresponsive")]
     public static partial void AgentUnresponsive(ILogger logger, Guid vmId, string reason);
 
+    [LoggerMessage(7052, LogLevel.Information, "VM {VmId}: the guest agent did not speak within {Seconds} s of connecting to its port; connecting again")]
+    public static partial void AgentSilent(ILogger logger, Guid vmId, double seconds);
+
+    [LoggerMessage(7053, LogLevel.Information, "VM {VmId}: the guest agent opened its session on connection {Connections} to its port")]
+    public static partial void AgentSessionOpened(ILogger logger, Guid vmId, int connections);
+
     [LoggerMessage(7030, LogLevel.Information, "VM {VmId}: bound token opened by the guest (signed by {KeyId}, expires {Expires:O})")]
     public static partial void TokenDelivered(ILogger logger, Guid vmId, string keyId, DateTimeOffset expires);
 

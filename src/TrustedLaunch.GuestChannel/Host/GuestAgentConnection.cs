@@ -21,6 +21,7 @@ public sealed class GuestAgentConnection : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<HeartbeatMessage> _heartbeats = [];
     private readonly List<GuestFinding> _findings = [];
+    private readonly TaskCompletionSource<bool> _heardFrom = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _readLoop;
     private long _nextId;
     private int _malformedMessages;
@@ -94,6 +95,24 @@ public sealed class GuestAgentConnection : IAsyncDisposable
 
     /// <summary>Wraps an already connected stream (a test pipe, or a relayed channel).</summary>
     public static GuestAgentConnection Over(Stream stream, TimeProvider? time = null) => new(stream, time ?? TimeProvider.System);
+
+    /// <summary>
+    /// Waits until the agent has sent anything on this connection: it opens every session with a heartbeat, so a connection
+    /// that stays silent past a few of the agent's reconnect periods has no agent behind it. False when
+    /// <paramref name="timeout"/> passes or the channel closes first. A <c>connect()</c> to QEMU's socket succeeds whatever
+    /// the guest's side of the port is doing; this is how a host learns the session is real before it sends a request.
+    /// </summary>
+    public async Task<bool> WaitForAgentAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _heardFrom.Task.WaitAsync(timeout, Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// Asks for evidence over PCRs 0–9 and 14 in every active bank with <paramref name="nonce"/>. Throws
@@ -179,6 +198,7 @@ public sealed class GuestAgentConnection : IAsyncDisposable
                 if (payload is null)
                     throw new GuestAgentUnresponsiveException("The guest channel was closed by the other end.");
                 LastHeardFrom = Time.GetUtcNow();
+                _heardFrom.TrySetResult(true);
                 Dispatch(payload);
             }
         }
@@ -236,6 +256,7 @@ public sealed class GuestAgentConnection : IAsyncDisposable
     private void Close(Exception reason)
     {
         _closedBecause ??= reason;
+        _heardFrom.TrySetResult(false);
         foreach (var pending in _pending.Values)
             pending.TrySetException(new GuestAgentUnresponsiveException($"The guest channel closed: {reason.Message}", reason));
     }

@@ -19,6 +19,28 @@ public sealed class GuestAgentUnresponsiveException : GuestChannelException
     }
 }
 
+/// <summary>
+/// Connections to the agent's port were made but the agent spoke on none of them within the deadline (it opens every
+/// session with a heartbeat): no agent runs, or the guest's end of the port never saw the host arrive.
+/// </summary>
+public sealed class GuestAgentSilentException : GuestChannelException
+{
+    public GuestAgentSilentException()
+        : this("The guest agent did not open its session.")
+    {
+    }
+
+    public GuestAgentSilentException(string message)
+        : base(GuestChannelError.ConnectionClosed, message)
+    {
+    }
+
+    public GuestAgentSilentException(string message, Exception innerException)
+        : base(GuestChannelError.ConnectionClosed, message, innerException)
+    {
+    }
+}
+
 /// <summary>The agent answered a request with an <c>error</c> message.</summary>
 public sealed class GuestAgentErrorException : GuestChannelException
 {

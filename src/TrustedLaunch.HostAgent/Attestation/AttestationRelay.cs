@@ -20,9 +20,22 @@ namespace TrustedLaunch.HostAgent.Attestation;
 /// hands it to the guest with the service's JWK Set (docs/attestation.md, "Bound tokens end to end"). An agent that
 /// cannot make a bound key (no SHA-256 bank) is asked again for plain evidence; a token that does not reach the guest
 /// leaves the verdict as it is.
+/// A connection counts only once the agent has spoken on it (it opens every session with a heartbeat): QEMU's socket
+/// accepts a host whatever the guest's end of the port is doing, and after quick host disconnects (a host agent
+/// restarting) a guest's virtio port has been seen to stay "no host" while QEMU held the new connection. A silent
+/// connection is therefore closed and made again until the deadline, which gives the guest a fresh port-open event each
+/// time; a kept connection the agent has not spoken on for longer than its heartbeats allow is replaced the same way.
 /// </summary>
-internal sealed class AttestationRelay(Guid vmId, string agentSocket, ControlPlaneClient client, TimeSpan deadline, ILogger logger) : IAsyncDisposable
+internal sealed class AttestationRelay(Guid vmId, string agentSocket, ControlPlaneClient client, TimeSpan deadline, ILogger logger,
+    TimeSpan? handshake = null) : IAsyncDisposable
 {
+    /// <summary>The agent retries its port every 5 s at most (AgentOptions.MaxBackoff, + 20 % jitter); three times that under TCG.</summary>
+    public static readonly TimeSpan DefaultHandshake = TimeSpan.FromSeconds(15);
+
+    /// <summary>Three of the agent's default 30 s heartbeats.</summary>
+    private static readonly TimeSpan SilentTooLong = TimeSpan.FromSeconds(90);
+
+    private readonly TimeSpan _handshake = handshake ?? DefaultHandshake;
     private GuestAgentConnection? _agent;
 
     /// <summary>Attests once; returns what happened (<c>pass</c>, the failure reason, or <c>AgentUnresponsive</c>).</summary>
@@ -44,14 +57,15 @@ internal sealed class AttestationRelay(Guid vmId, string agentSocket, ControlPla
         AttestationEvidence evidence;
         try
         {
-            _agent ??= await GuestAgentConnection.ConnectAsync(agentSocket, cancellationToken).ConfigureAwait(false);
-            evidence = await RequestEvidenceAsync(_agent, nonce, cancellationToken).ConfigureAwait(false);
+            GuestAgentConnection agent = await AgentAsync(cancellationToken).ConfigureAwait(false);
+            evidence = await RequestEvidenceAsync(agent, nonce, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is GuestChannelException or EvidenceFormatException or IOException or SocketException)
         {
             await DropAgentAsync().ConfigureAwait(false);
             string reason = e switch
             {
+                GuestAgentSilentException => e.Message,
                 GuestAgentUnresponsiveException => $"no answer within {deadline.TotalSeconds:0} s or the channel closed ({e.Message})",
                 EvidenceFormatException => $"the agent's evidence is malformed ({e.Message})",
                 GuestAgentErrorException => $"the agent answered with an error ({e.Message})",
@@ -68,6 +82,34 @@ internal sealed class AttestationRelay(Guid vmId, string agentSocket, ControlPla
         if (result.Passed && result.Token is string token && BoundTokenJwe.IsJwe(token))
             await DeliverAsync(token, cancellationToken).ConfigureAwait(false);
         return outcome;
+    }
+
+    /// <summary>The kept connection while the agent is still heard on it; otherwise a new one the agent has spoken on.</summary>
+    /// <exception cref="GuestAgentUnresponsiveException">The port cannot be reached, or no connection was spoken on within the deadline.</exception>
+    private async Task<GuestAgentConnection> AgentAsync(CancellationToken cancellationToken)
+    {
+        if (_agent is { Completion.IsCompleted: false, LastHeardFrom: DateTimeOffset heard } kept
+            && kept.Time.GetUtcNow() - heard <= SilentTooLong)
+            return kept;
+        await DropAgentAsync().ConfigureAwait(false);
+        long started = Stopwatch.GetTimestamp();
+        for (int connections = 1; ; connections++)
+        {
+            var agent = await GuestAgentConnection.ConnectAsync(agentSocket, cancellationToken).ConfigureAwait(false);
+            TimeSpan left = deadline - Stopwatch.GetElapsedTime(started);
+            if (await agent.WaitForAgentAsync(left < _handshake ? left : _handshake, cancellationToken).ConfigureAwait(false))
+            {
+                if (connections > 1)
+                    Log.AgentSessionOpened(logger, vmId, connections);
+                return _agent = agent;
+            }
+
+            await agent.DisposeAsync().ConfigureAwait(false);
+            if (Stopwatch.GetElapsedTime(started) >= deadline)
+                throw new GuestAgentSilentException(
+                    $"the agent did not open its session within {deadline.TotalSeconds:0} s ({connections} connection(s) to its port, none spoken on)");
+            Log.AgentSilent(logger, vmId, _handshake.TotalSeconds);
+        }
     }
 
     private async Task<AttestationEvidence> RequestEvidenceAsync(GuestAgentConnection agent, byte[] nonce, CancellationToken cancellationToken)
@@ -89,7 +131,9 @@ internal sealed class AttestationRelay(Guid vmId, string agentSocket, ControlPla
         try
         {
             string jwks = await client.GetTokenKeysAsync(cancellationToken).ConfigureAwait(false);
-            TokenStoredMessage stored = await _agent!.DeliverTokenAsync(token, jwks, deadline, cancellationToken).ConfigureAwait(false);
+            if (_agent is null)
+                return;
+            TokenStoredMessage stored = await _agent.DeliverTokenAsync(token, jwks, deadline, cancellationToken).ConfigureAwait(false);
             Log.TokenDelivered(logger, vmId, stored.KeyId, stored.Expires);
         }
         catch (Exception e) when (e is GuestChannelException or ControlPlaneCallException or IOException)

@@ -2,6 +2,9 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using TrustedLaunch.GuestChannel;
+using TrustedLaunch.GuestChannel.Framing;
+using TrustedLaunch.GuestChannel.Messages;
 using TrustedLaunch.HostAgent.Attestation;
 using TrustedLaunch.HostAgent.Http;
 using TrustedLaunch.Server;
@@ -44,26 +47,98 @@ public sealed class AttestationRelayTests : IAsyncLifetime
 
     private async Task<AttestationRecord?> LatestAsync(Guid vmId) => await _app.Services.GetRequiredService<IAttestationResultStore>().GetLatestAsync(vmId, default);
 
+    private static (Socket Listener, string Path) AgentPort()
+    {
+        string socket = Path.Combine(RepositoryPaths.NewTempDirectory("tl-relay-sock"), "agent.sock");
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(socket));
+        listener.Listen(4);
+        return (listener, socket);
+    }
+
+    /// <summary>Plays an agent on an accepted connection: opens the session with a heartbeat, then answers every request with <paramref name="answer"/> (or nothing).</summary>
+    private static async Task ServeAgentAsync(Socket connection, Func<GuestMessage, GuestMessage?> answer)
+    {
+        await using var frames = new GuestFrameChannel(new NetworkStream(connection, ownsSocket: true));
+        await frames.WriteAsync(GuestMessageCodec.Encode(new HeartbeatMessage(null, HeartbeatStatus.Ready, 1, "test")));
+        while (await frames.ReadAsync() is byte[] payload)
+        {
+            if (answer(GuestMessageCodec.Decode(payload)) is GuestMessage reply)
+                await frames.WriteAsync(GuestMessageCodec.Encode(reply));
+        }
+    }
+
     [Fact]
-    public async Task Attest_AgentTakesTheChallengeAndNeverAnswers_RecordedAgentUnresponsive()
+    public async Task Attest_AgentOpensItsSessionAndNeverAnswers_RecordedAgentUnresponsive()
     {
         Guid vmId = await RegisteredVmAsync();
-        string socket = Path.Combine(RepositoryPaths.NewTempDirectory("tl-relay-sock"), "agent.sock");
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(socket));
-        listener.Listen(1);
-        Task<Socket> accepted = listener.AcceptAsync();
+        var (listener, socket) = AgentPort();
+        using var _ = listener;
+        Task agent = Task.Run(async () => await ServeAgentAsync(await listener.AcceptAsync(), _ => null));
         using ControlPlaneClient client = Client();
         await using var relay = new AttestationRelay(vmId, socket, client, TimeSpan.FromSeconds(1), NullLogger.Instance);
 
         string outcome = await relay.AttestAsync(default);
-        using Socket guest = await accepted; // the "guest" got the connection (and the challenge) and kept quiet
 
         AttestationRecord? latest = await LatestAsync(vmId);
         Assert.Equal("AgentUnresponsive", outcome);
         Assert.Equal(AttestationVerdict.Fail, latest?.Verdict);
         Assert.Equal("AgentUnresponsive", latest?.Reason);
         Assert.Contains("no answer within 1 s", latest?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Attest_PortAcceptsButNoAgentEverSpeaks_RecordedAgentUnresponsiveAfterReconnecting()
+    {
+        Guid vmId = await RegisteredVmAsync();
+        var (listener, socket) = AgentPort();
+        using var _ = listener;
+        var accepted = new List<Socket>();
+        Task accepting = Task.Run(async () =>
+        {
+            while (true)
+                accepted.Add(await listener.AcceptAsync());
+        });
+        using ControlPlaneClient client = Client();
+        await using var relay = new AttestationRelay(vmId, socket, client, TimeSpan.FromSeconds(1.5), NullLogger.Instance, handshake: TimeSpan.FromMilliseconds(400));
+
+        string outcome = await relay.AttestAsync(default);
+
+        Assert.Equal("AgentUnresponsive", outcome);
+        Assert.Contains("did not open its session within 2 s", (await LatestAsync(vmId))?.Message, StringComparison.Ordinal);
+        Assert.True(accepted.Count >= 3, $"{accepted.Count} connection(s): a silent connection must be made again");
+        foreach (Socket connection in accepted)
+            connection.Dispose();
+    }
+
+    [Fact]
+    public async Task Attest_FirstConnectionSilent_TheRelayConnectsAgainAndTheAgentOnTheNewOneAnswers()
+    {
+        Guid vmId = await RegisteredVmAsync();
+        var (listener, socket) = AgentPort();
+        using var _ = listener;
+        var requests = new List<string>();
+        Task agent = Task.Run(async () =>
+        {
+            using Socket silent = await listener.AcceptAsync(); // the port QEMU accepted while the guest saw no host
+            await ServeAgentAsync(await listener.AcceptAsync(), request =>
+            {
+                lock (requests)
+                    requests.Add(request.Type);
+                return new ErrorMessage(request.Id, GuestErrorCodes.TpmUnavailable, "no /dev/tpmrm0 in this test guest");
+            });
+        });
+        using ControlPlaneClient client = Client();
+        await using var relay = new AttestationRelay(vmId, socket, client, TimeSpan.FromSeconds(10), NullLogger.Instance, handshake: TimeSpan.FromMilliseconds(300));
+
+        string outcome = await relay.AttestAsync(default);
+
+        // The request reached the agent on the second connection, and its own answer (not silence) is what was recorded.
+        Assert.Equal("AgentUnresponsive", outcome);
+        Assert.Equal(["attest"], requests);
+        string? recorded = (await LatestAsync(vmId))?.Message;
+        Assert.Contains("the agent answered with an error", recorded, StringComparison.Ordinal);
+        Assert.Contains("no /dev/tpmrm0 in this test guest", recorded, StringComparison.Ordinal);
     }
 
     [Fact]
