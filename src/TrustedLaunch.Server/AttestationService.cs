@@ -190,11 +190,12 @@ public sealed class AttestationService(
             VmId = vmId, At = now, Verdict = AttestationVerdict.Pass, ClaimsJson = token.ClaimsJson, TokenId = token.Id,
         }, writes, cancellationToken);
         LogRelearned(vmId, sanctioned);
-        Log.AttestationPassed(logger, vmId, passed.Id, learn || sanctioned is not null);
+        bool baselineLearned = learn || sanctioned is not null;
+        Log.AttestationPassed(logger, baselineLearned ? LogLevel.Information : LogLevel.Debug, vmId, passed.Id, baselineLearned);
         bool bound = result.BoundKey is not null;
         return new AttestationOutcome
         {
-            Kind = AttestationOutcomeKind.Passed, Record = passed, Result = result, BaselineLearned = learn || sanctioned is not null, TokenBound = bound,
+            Kind = AttestationOutcomeKind.Passed, Record = passed, Result = result, BaselineLearned = baselineLearned, TokenBound = bound,
             Token = bound ? TokenService.EncryptTo(token.Jws, result.BoundKey!) : token.Jws,
         };
     }

@@ -76,6 +76,11 @@ public static class AttestationServiceHost
 
         WebApplication app = builder.Build();
         app.Use(ProblemOnErrorAsync);
+        // Challenges and evidence, the two calls of every attestation, skip what does nothing for them (the portal's sign-in
+        // cookie, the authentication middleware — ServiceSecurityMiddleware authenticates where a route needs it —, antiforgery)
+        // and keep what the security model applies to them: authentication and access, the audit of writes, the rate limit.
+        // Routing has already run (WebApplication puts it first), so the branch runs the endpoint it chose.
+        app.MapWhen(VmAttestationEndpoints.IsEvidenceExchange, exchange => exchange.UseRequestSecurity().Run(RunEndpointAsync));
         app.UsePortalCredentials();
         app.UseServiceSecurity();
         VmAttestationEndpoints.Map(app);
@@ -117,6 +122,9 @@ public static class AttestationServiceHost
         else
             Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
+
+    private static Task RunEndpointAsync(HttpContext context) =>
+        context.GetEndpoint()?.RequestDelegate is RequestDelegate endpoint ? endpoint(context) : Task.CompletedTask;
 
     // The last line of defence: whatever a request does, it gets a problem document and the service keeps serving.
     private static async Task ProblemOnErrorAsync(HttpContext context, RequestDelegate next)

@@ -13,8 +13,10 @@ internal static partial class Log
     [LoggerMessage(6000, LogLevel.Information, "Attestation service listening on {Addresses}; data in {DataDirectory}")]
     public static partial void Listening(ILogger logger, string addresses, string dataDirectory);
 
-    [LoggerMessage(6001, LogLevel.Information, "VM {VmId} attested: pass (result {ResultId}, baseline learned: {Learned})")]
-    public static partial void AttestationPassed(ILogger logger, Guid vmId, long resultId, bool learned);
+    // The level is the caller's: a routine pass is Debug (its result is stored; one console line per attestation was a
+    // visible share of the service's CPU), a pass that learned a baseline stays Information.
+    [LoggerMessage(EventId = 6001, Message = "VM {VmId} attested: pass (result {ResultId}, baseline learned: {Learned})")]
+    public static partial void AttestationPassed(ILogger logger, LogLevel level, Guid vmId, long resultId, bool learned);
 
     [LoggerMessage(6002, LogLevel.Warning, "VM {VmId} attestation failed: {Reason} [{Component}]")]
     public static partial void AttestationFailed(ILogger logger, Guid vmId, AttestationFailureReason reason, string component);

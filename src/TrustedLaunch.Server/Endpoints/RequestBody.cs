@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -35,6 +36,60 @@ internal static class RequestBody
         }
     }
 
+    /// <summary>
+    /// The whole body in an array rented from <see cref="ArrayPool{T}.Shared"/> when it announced its length (the evidence,
+    /// ~33 KB on every attestation), returned when the caller disposes it; null as for <see cref="ReadAsync"/>. Only for a
+    /// caller that keeps nothing of the bytes past the disposal (the evidence parser copies what it keeps).
+    /// </summary>
+    public static async Task<RentedBody?> ReadRentedAsync(HttpContext context, long limit, CancellationToken cancellationToken)
+    {
+        if (context.Request.ContentLength is not long exact || exact > limit)
+            return await ReadAsync(context, limit, cancellationToken) is byte[] body ? new RentedBody(body, body.Length, rented: false) : null;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)exact + 1);
+        var rented = new RentedBody(buffer, (int)exact, rented: true);
+        try
+        {
+            if (await FillAsync(context, buffer, (int)exact, cancellationToken))
+                return rented;
+        }
+        catch
+        {
+            rented.Dispose();
+            throw;
+        }
+
+        rented.Dispose();
+        return null;
+    }
+
+    // Fills buffer[..length] from the body; false when the body is longer than it announced or over Kestrel's limit.
+    private static async Task<bool> FillAsync(HttpContext context, byte[] buffer, int length, CancellationToken cancellationToken)
+    {
+        int filled = 0;
+        try
+        {
+            while (true)
+            {
+                // The buffer has at least one byte of room past the end: a body longer than it announced is refused.
+                int read = await context.Request.Body.ReadAsync(buffer.AsMemory(filled, Math.Min(buffer.Length, length + 1) - filled), cancellationToken);
+                if (read == 0)
+                {
+                    if (filled != length)
+                        throw new BadHttpRequestException("The request body ended before its Content-Length.");
+                    return true;
+                }
+
+                filled += read;
+                if (filled > length)
+                    return false;
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return false;
+        }
+    }
+
     // A body that announced its length (every client of ours does): one array of that size, filled in place, rather
     // than an 80 KB chunk, a growing stream and its copy (the evidence body is ~33 KB per attestation).
     private static async Task<byte[]?> ReadExactAsync(HttpContext context, int length, CancellationToken cancellationToken)
@@ -69,5 +124,29 @@ internal static class RequestBody
             && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
+    }
+}
+
+/// <summary>A request body in memory; its array goes back to the shared pool when disposed (if it came from there).</summary>
+internal sealed class RentedBody : IDisposable
+{
+    private byte[]? _array;
+    private readonly bool _rented;
+
+    public RentedBody(byte[] array, int length, bool rented)
+    {
+        _array = array;
+        Length = length;
+        _rented = rented;
+    }
+
+    public int Length { get; }
+
+    public ReadOnlyMemory<byte> Memory => (_array ?? throw new ObjectDisposedException(nameof(RentedBody))).AsMemory(0, Length);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _array, null) is byte[] array && _rented)
+            ArrayPool<byte>.Shared.Return(array);
     }
 }

@@ -16,13 +16,16 @@ internal static class VmAttestationEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         RouteGroupBuilder vm = app.MapGroup("/v1/vms/{vmId}");
-        vm.MapPost("/challenges", IssueChallengeAsync);
-        vm.MapPost("/attestations", AttestAsync);
+        vm.MapPost("/challenges", IssueChallengeAsync).WithMetadata(EvidenceExchange.Marker);
+        vm.MapPost("/attestations", AttestAsync).WithMetadata(EvidenceExchange.Marker);
         vm.MapGet("/attestations", ListAsync);
         vm.MapGet("/attestations/latest", LatestAsync);
         vm.MapPost("/attestations:agent-unresponsive", AgentUnresponsiveAsync);
         vm.MapPost("/baseline:relearn", RelearnAsync).AddEndpointFilter<LoopbackOnlyFilter>();
     }
+
+    /// <summary>Whether the request was routed to a challenge or an evidence endpoint (the two calls of every attestation).</summary>
+    public static bool IsEvidenceExchange(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<EvidenceExchange>() is not null;
 
     private static async Task<IResult> IssueChallengeAsync(string vmId, AttestationService service, CancellationToken cancellationToken)
     {
@@ -31,8 +34,7 @@ internal static class VmAttestationEndpoints
         IssuedNonce? nonce = await service.IssueChallengeAsync(id, cancellationToken);
         if (nonce is null)
             return UnknownVm(id);
-        return Results.Json(new ChallengeResponse(Convert.ToBase64String(nonce.Value), nonce.ExpiresAt), ServiceJson.Options,
-            statusCode: StatusCodes.Status201Created);
+        return EvidenceResponses.Challenge(nonce.Value, nonce.ExpiresAt);
     }
 
     private static async Task<IResult> AttestAsync(string vmId, HttpContext context, AttestationService service, AttestationServiceOptions options,
@@ -40,19 +42,22 @@ internal static class VmAttestationEndpoints
     {
         if (!TryParseVmId(vmId, out Guid id, out IResult? bad))
             return bad;
-        byte[]? body = await RequestBody.ReadAsync(context, options.MaxRequestBodyBytes, cancellationToken);
-        if (body is null)
+        AttestationOutcome outcome;
+        using (RentedBody? body = await RequestBody.ReadRentedAsync(context, options.MaxRequestBodyBytes, cancellationToken))
         {
-            return Problem(StatusCodes.Status413PayloadTooLarge, ServiceProblem.RequestTooLarge, "Evidence too large",
-                $"The request body exceeds {options.MaxRequestBodyBytes} bytes.", reason: "EvidenceMalformed");
+            if (body is null)
+            {
+                return Problem(StatusCodes.Status413PayloadTooLarge, ServiceProblem.RequestTooLarge, "Evidence too large",
+                    $"The request body exceeds {options.MaxRequestBodyBytes} bytes.", reason: "EvidenceMalformed");
+            }
+
+            outcome = await service.AttestAsync(id, body.Memory, cancellationToken);
         }
 
-        AttestationOutcome outcome = await service.AttestAsync(id, body, cancellationToken);
         return outcome.Kind switch
         {
-            AttestationOutcomeKind.Passed => Results.Json(new PassResponse("pass", outcome.Record!.Id, outcome.Token!,
-                ServiceJson.ParseElement(outcome.Record.ClaimsJson!), outcome.BaselineLearned,
-                outcome.TokenBound ? BoundTokenEncryption : null), ServiceJson.Options),
+            AttestationOutcomeKind.Passed => EvidenceResponses.Pass(outcome.Record!.Id, outcome.Token!, outcome.Record.ClaimsJson!,
+                outcome.BaselineLearned, outcome.TokenBound ? BoundTokenEncryption : null),
             AttestationOutcomeKind.BoundKeyRefused => BoundKeyRefused(outcome),
             AttestationOutcomeKind.UnknownVm => UnknownVm(id),
             AttestationOutcomeKind.NonceRejected => Problem(StatusCodes.Status409Conflict, ServiceProblem.NonceRejected, "Nonce rejected",
@@ -163,8 +168,6 @@ internal static class VmAttestationEndpoints
         return Results.Problem(detail: detail, statusCode: status, title: title, type: type, extensions: extensions);
     }
 
-    private sealed record ChallengeResponse(string Nonce, DateTimeOffset ExpiresAt);
-
     // RFC 7516 §7.1 compact JWE, alg RSA-OAEP-256 (RFC 7518 §4.3), enc A256GCM (RFC 7518 §5.3).
     private const string BoundTokenEncryption = "RSA-OAEP-256+A256GCM";
 
@@ -183,8 +186,6 @@ internal static class VmAttestationEndpoints
             type: ServiceProblem.ForReason("BoundKeyRefused"), extensions: extensions);
     }
 
-    private sealed record PassResponse(string Verdict, long ResultId, string Token, JsonElement Claims, bool BaselineLearned, string? TokenEncryption);
-
     private sealed record ResultList(Guid VmId, ResultView[] Results);
 
     private sealed record RelearnResponse(Guid VmId, bool RelearnRequested);
@@ -197,4 +198,14 @@ internal sealed record ResultView(long Id, Guid VmId, DateTimeOffset At, string 
     public static ResultView From(AttestationRecord record) => new(record.Id, record.VmId, record.At,
         record.Verdict == AttestationVerdict.Pass ? "pass" : "fail", record.Reason, record.Component, record.Message, record.TokenId,
         record.ClaimsJson is null ? null : ServiceJson.ParseElement(record.ClaimsJson));
+}
+
+/// <summary>Endpoint metadata of the challenge and evidence endpoints, which the service runs on a short pipeline (AttestationServiceHost).</summary>
+internal sealed class EvidenceExchange
+{
+    public static readonly EvidenceExchange Marker = new();
+
+    private EvidenceExchange()
+    {
+    }
 }

@@ -80,9 +80,7 @@ public static class ServiceSecurityRegistration
     {
         ArgumentNullException.ThrowIfNull(app);
         ServiceSecurityOptions security = app.Services.GetRequiredService<ServiceSecurityOptions>();
-        app.UseMiddleware<ServiceSecurityMiddleware>();
-        if (security.RequestsPerMinute > 0)
-            app.UseRateLimiter();
+        app.UseRequestSecurity();
         AccessEndpoints.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -93,6 +91,20 @@ public static class ServiceSecurityRegistration
                 SecurityLog.AuthenticationOn(logger, security.Jwt is null ? "" : $" and JWTs of {security.Jwt.Issuer}", security.HasTls ? " over TLS" : " (no TLS: loopback)",
                     security.RequestsPerMinute > 0 ? string.Create(CultureInfo.InvariantCulture, $"{security.RequestsPerMinute}/min per caller") : "off");
         });
+    }
+
+    /// <summary>
+    /// What every request crosses, whatever else its pipeline holds: authentication and the access decision, the audit of
+    /// writes and refusals (<see cref="ServiceSecurityMiddleware"/>), and the per-caller rate limit when one is set.
+    /// </summary>
+    public static IApplicationBuilder UseRequestSecurity(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseMiddleware<ServiceSecurityMiddleware>();
+        // One limiter (RateLimiterOptions.GlobalLimiter, a singleton) however many branches use it: a caller's bucket is shared.
+        if (app.ApplicationServices.GetRequiredService<ServiceSecurityOptions>().RequestsPerMinute > 0)
+            app.UseRateLimiter();
+        return app;
     }
 
     /// <summary>The listen URL, checked against the rules of docs/security.md.</summary>

@@ -42,6 +42,27 @@ public sealed class LimitsAndExternalTokenTests
     }
 
     [Fact]
+    public async Task RateLimit_ChallengesOnTheShortPipeline_ShareTheCallersBucketWithItsOtherCalls()
+    {
+        await using SecuredService service = await SecuredService.StartAsync(s => s with { RequestsPerMinute = 3 });
+        (_, string key) = await service.PrincipalAsync(ServiceRole.Contributor, ServiceScope.Root);
+        var vmId = Guid.NewGuid();
+        Assert.True(await service.Service<TrustedLaunch.Server.Stores.IVmRegistry>().RegisterAsync(
+            new TrustedLaunch.Server.Stores.RegisteredVm(vmId, null, DateTimeOffset.UtcNow), default));
+        HttpClient client = service.Client(key);
+        string groups = $"/subscriptions/{service.SubscriptionId}/resourceGroups?api-version=2021-04-01";
+
+        (HttpStatusCode first, _) = await SecuredService.SendAsync(client, HttpMethod.Get, groups);
+        (HttpStatusCode second, _) = await SecuredService.SendAsync(client, HttpMethod.Get, groups);
+        (HttpStatusCode challenge, _) = await SecuredService.SendAsync(client, HttpMethod.Post, $"/v1/vms/{vmId}/challenges");
+        (HttpStatusCode throttled, JsonElement refusal) = await SecuredService.SendAsync(client, HttpMethod.Post, $"/v1/vms/{vmId}/challenges");
+
+        Assert.Equal(new[] { HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Created }, new[] { first, second, challenge });
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled);
+        Assert.Equal("TooManyRequests", refusal.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task ExternalJwt_RolesFromTheConfiguredClaim_WrongAudienceOrKeyRefused()
     {
         using ECDsa issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -71,6 +71,33 @@ public abstract class AttestationStateStoreTests(StoreEngine engine) : StoreTest
     }
 
     [Fact]
+    public async Task AddAsync_ResultInsertFails_NeitherClockBaselineNorPostureWorkStored()
+    {
+        var results = new SqlAttestationResultStore(Database);
+        var vm = Guid.NewGuid();
+        await new SqlBaselineStore(Database).SaveAsync(vm, "{\"v\":1}", T0, default);
+        // The result's INSERT, the last statement (PostgreSQL: of one batch), fails: the earlier ones must not stay.
+        await ExecuteAsync("ALTER TABLE attestation_results RENAME TO attestation_results_away");
+
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => results.AddAsync(
+            new AttestationRecord { VmId = vm, At = T0.AddMinutes(1), Verdict = AttestationVerdict.Pass },
+            new AttestationStateWrites(new QuoteClock(5_000, 3, 0, Safe: true), "{\"v\":2}", T0.AddMinutes(1)), default));
+
+        await ExecuteAsync("ALTER TABLE attestation_results_away RENAME TO attestation_results");
+        Assert.Null(await new SqlQuoteClockStore(Database).GetAsync(vm, default));
+        Assert.Equal(new StoredBaseline(vm, "{\"v\":1}", T0, false, null), await new SqlBaselineStore(Database).GetAsync(vm, default));
+        await using System.Data.Common.DbConnection connection = await Database.OpenConnectionAsync(default);
+        await using System.Data.Common.DbCommand work = connection.CreateCommand();
+        work.CommandText = "SELECT COUNT(*) FROM posture_work WHERE vm_id = @vm";
+        System.Data.Common.DbParameter parameter = work.CreateParameter();
+        parameter.ParameterName = "@vm";
+        parameter.Value = vm.ToString("D");
+        work.Parameters.Add(parameter);
+        Assert.Equal(0L, Convert.ToInt64(await work.ExecuteScalarAsync(default), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(await results.ListAsync(vm, 10, default));
+    }
+
+    [Fact]
     public async Task AddForRegisteredVmAsync_UnknownVmStoresNothing_RegisteredVmsNonceSpendsOnce()
     {
         var nonces = new SqlNonceStore(Database);
@@ -86,6 +113,14 @@ public abstract class AttestationStateStoreTests(StoreEngine engine) : StoreTest
         Assert.Equal(NonceConsumption.Unknown, (await nonces.ConsumeAsync(stranger, refused, T0.AddMinutes(1), default)).Result);
         Assert.Equal(new NonceSpend(NonceConsumption.Consumed, T0), await nonces.ConsumeAsync(vm.VmId, issued, T0.AddMinutes(1), default));
         Assert.Equal(NonceConsumption.AlreadyUsed, (await nonces.ConsumeAsync(vm.VmId, issued, T0.AddMinutes(2), default)).Result);
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using StoreWriter writer = await Database.OpenWriterAsync(default);
+        await using System.Data.Common.DbCommand command = writer.Connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(default);
     }
 }
 

@@ -16,46 +16,100 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
         ArgumentNullException.ThrowIfNull(writes);
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
+        if (connection.CanCreateBatch)
+            return record with { Id = await AddBatchedAsync(connection, record, writes, cancellationToken) };
+
         await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // The quote clock and a learned baseline first, in the order every writer takes these rows (no deadlock on PostgreSQL).
-        if (writes.QuoteClock is { } clock)
+        DbCommand[] statements = Statements(connection, transaction, record, writes);
+        try
         {
-            await using DbCommand advance = SqlQuoteClockStore.AdvanceCommand(connection, transaction, record.VmId, clock, writes.At);
-            await advance.ExecuteNonQueryAsync(cancellationToken);
+            for (int i = 0; i < statements.Length - 1; i++)
+                await statements[i].ExecuteNonQueryAsync(cancellationToken);
+            long id = (long)(await statements[^1].ExecuteScalarAsync(cancellationToken))!;
+            await transaction.CommitAsync(cancellationToken);
+            return record with { Id = id };
+        }
+        finally
+        {
+            foreach (DbCommand statement in statements)
+                await statement.DisposeAsync();
+        }
+    }
+
+    // PostgreSQL: the statements as one batch, which the server runs in one implicit transaction (all or nothing) and
+    // answers in one round trip, where BEGIN, each statement and COMMIT were one round trip each.
+    private static async Task<long> AddBatchedAsync(DbConnection connection, AttestationRecord record, AttestationStateWrites writes,
+        CancellationToken cancellationToken)
+    {
+        await using DbBatch batch = connection.CreateBatch();
+        foreach (DbCommand statement in Statements(connection, null, record, writes))
+        {
+            await using (statement)
+            {
+                DbBatchCommand command = batch.CreateBatchCommand();
+                command.CommandText = statement.CommandText;
+                foreach (DbParameter parameter in statement.Parameters)
+                {
+                    DbParameter copy = command.CreateParameter();
+                    copy.ParameterName = parameter.ParameterName;
+                    copy.Value = parameter.Value;
+                    command.Parameters.Add(copy);
+                }
+
+                batch.BatchCommands.Add(command);
+            }
         }
 
-        if (writes.LearnedBaselineJson is { } baselineJson)
+        // Only the result's INSERT … RETURNING answers a row; it is the last statement.
+        long? id = null;
+        await using DbDataReader reader = await batch.ExecuteReaderAsync(cancellationToken);
+        do
         {
-            await using DbCommand save = SqlBaselineStore.SaveCommand(connection, transaction, record.VmId, baselineJson, writes.At);
-            await save.ExecuteNonQueryAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                id = reader.GetInt64(0);
         }
+        while (await reader.NextResultAsync(cancellationToken));
+        return id ?? throw new StoreException("The attestation result's insert returned no id.");
+    }
 
-        // The VM's posture work first: its row lock (PostgreSQL) orders the results of one VM by commit, and a claim
-        // (FOR UPDATE SKIP LOCKED) passes over a VM whose result is being stored (docs/scale-out.md, posture work).
-        await using (DbCommand work = SqlCommands.Prepared(connection, transaction,
-                "INSERT INTO posture_work (vm_id, stored_seq, done_seq, folded_result_id) VALUES (@vm, 1, 0, 0) " +
-                "ON CONFLICT (vm_id) DO UPDATE SET stored_seq = posture_work.stored_seq + 1")
-            .With("@vm", SqlNonceStore.VmKey(record.VmId)))
+    // In the order every writer takes these rows (no deadlock on PostgreSQL): the quote clock and a learned baseline, then
+    // the VM's posture work row — its lock (PostgreSQL) orders the results of one VM by commit, and a claim (FOR UPDATE
+    // SKIP LOCKED) passes over a VM whose result is being stored (docs/scale-out.md, posture work) — then the result.
+    private static DbCommand[] Statements(DbConnection connection, DbTransaction? transaction, AttestationRecord record, AttestationStateWrites writes)
+    {
+        var statements = new List<DbCommand>(4);
+        try
         {
-            await work.ExecuteNonQueryAsync(cancellationToken);
+            if (writes.QuoteClock is { } clock)
+                statements.Add(SqlQuoteClockStore.AdvanceCommand(connection, transaction, record.VmId, clock, writes.At));
+            if (writes.LearnedBaselineJson is { } baselineJson)
+                statements.Add(SqlBaselineStore.SaveCommand(connection, transaction, record.VmId, baselineJson, writes.At));
+            statements.Add(SqlCommands.Prepared(connection, transaction,
+                    "INSERT INTO posture_work (vm_id, stored_seq, done_seq, folded_result_id) VALUES (@vm, 1, 0, 0) " +
+                    "ON CONFLICT (vm_id) DO UPDATE SET stored_seq = posture_work.stored_seq + 1")
+                .With("@vm", SqlNonceStore.VmKey(record.VmId)));
+            statements.Add(SqlCommands.Prepared(connection, transaction, """
+                    INSERT INTO attestation_results (vm_id, at, verdict, reason, component, message, claims_json, token_id)
+                    VALUES (@vm, @at, @verdict, @reason, @component, @message, @claims, @token)
+                    RETURNING id
+                    """)
+                .With("@vm", SqlNonceStore.VmKey(record.VmId))
+                .With("@at", StoreDatabase.ToUnixMilliseconds(record.At))
+                .With("@verdict", record.Verdict == AttestationVerdict.Pass ? "pass" : "fail")
+                .With("@reason", record.Reason)
+                .With("@component", record.Component)
+                .With("@message", record.Message)
+                .With("@claims", record.ClaimsJson)
+                .With("@token", record.TokenId));
+            return [.. statements];
         }
-
-        await using DbCommand command = SqlCommands.Prepared(connection, transaction, """
-            INSERT INTO attestation_results (vm_id, at, verdict, reason, component, message, claims_json, token_id)
-            VALUES (@vm, @at, @verdict, @reason, @component, @message, @claims, @token)
-            RETURNING id
-            """);
-        command.With("@vm", SqlNonceStore.VmKey(record.VmId));
-        command.With("@at", StoreDatabase.ToUnixMilliseconds(record.At));
-        command.With("@verdict", record.Verdict == AttestationVerdict.Pass ? "pass" : "fail");
-        command.With("@reason", (object?)record.Reason ?? DBNull.Value);
-        command.With("@component", (object?)record.Component ?? DBNull.Value);
-        command.With("@message", (object?)record.Message ?? DBNull.Value);
-        command.With("@claims", (object?)record.ClaimsJson ?? DBNull.Value);
-        command.With("@token", (object?)record.TokenId ?? DBNull.Value);
-        long id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-        await transaction.CommitAsync(cancellationToken);
-        return record with { Id = id };
+        catch
+        {
+            // A kept SQLite statement forgets its parameters only when disposed: never leave one bound for its next user.
+            foreach (DbCommand statement in statements)
+                statement.Dispose();
+            throw;
+        }
     }
 
     public async Task<IReadOnlyList<AttestationRecord>> ListAsync(Guid vmId, int limit, CancellationToken cancellationToken)
