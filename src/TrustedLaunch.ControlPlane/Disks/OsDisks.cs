@@ -64,28 +64,44 @@ public static class OsDisks
     }
 
     /// <summary>
-    /// What the removal of <paramref name="vm"/> does to its OS disk <paramref name="disk"/> (null: the VM predates disk resources,
-    /// and a detached disk gets its row now). Null when there is nothing to write. <paramref name="deletedWithGroup"/>: the VM goes
-    /// with its resource group, whose deletion takes the disk too (its host was told Delete).
+    /// What the removal of <paramref name="vm"/> does to its OS disk <paramref name="disk"/>, as the VM's model says and so as its host
+    /// was told (the model's <c>deleteOption</c> is fixed once the VM is Deleting, <see cref="DeletedWithGroup"/>). Null when there is
+    /// nothing to write. <paramref name="groupDeleting"/>: a disk the host detached goes on to be deleted through that host at once
+    /// (its VM was deleted on its own just before its resource group), so its files never outlive its row nor the other way round.
     /// </summary>
-    public static DiskWrite? OnRemoval(VirtualMachineRecord vm, DiskRecord? disk, bool deletedWithGroup = false)
+    public static DiskWrite? OnRemoval(VirtualMachineRecord vm, DiskRecord? disk, bool groupDeleting = false)
     {
         ArgumentNullException.ThrowIfNull(vm);
+        if (disk is null)
+            return null;
         OSDisk? osDisk = vm.Model.Properties.StorageProfile?.OsDisk;
-        bool kept = vm.HostName is not null && !deletedWithGroup && !string.Equals(osDisk?.DeleteOption, "Delete", StringComparison.OrdinalIgnoreCase)
-            && osDisk?.Name is not null;
+        bool kept = vm.HostName is not null && !string.Equals(osDisk?.DeleteOption, "Delete", StringComparison.OrdinalIgnoreCase);
         if (!kept)
-            return disk is null ? null : new DiskWrite { Key = disk.Key, Record = null, ExpectedVersion = disk.Version };
-        DiskRecord baseline = disk ?? ForNewVm(vm, null) with { Version = 0 };
+            return new DiskWrite { Key = disk.Key, Record = null, ExpectedVersion = disk.Version };
         return new DiskWrite
         {
-            Key = baseline.Key,
-            ExpectedVersion = disk?.Version,
-            Record = baseline with
+            Key = disk.Key,
+            ExpectedVersion = disk.Version,
+            Record = disk with
             {
-                Version = baseline.Version + 1, State = DiskState.Unattached, ManagedBy = null, ManagedByVmId = null, HostName = vm.HostName,
-                LastVmId = vm.VmId,
+                Version = disk.Version + 1, State = DiskState.Unattached, ManagedBy = null, ManagedByVmId = null, HostName = vm.HostName,
+                LastVmId = vm.VmId, ProvisioningState = groupDeleting ? ProvisioningState.Deleting : disk.ProvisioningState, PendingOperationId = null,
             },
+        };
+    }
+
+    /// <summary>
+    /// The model of a VM its resource group's deletion deletes: its OS disk goes too (as Azure's group deletion deletes the group's
+    /// disks). Written with the VM's Deleting state, so the host's assignment and the disk row's fate read one value.
+    /// </summary>
+    public static VirtualMachineModel DeletedWithGroup(VirtualMachineModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Properties.StorageProfile?.OsDisk is not OSDisk osDisk)
+            return model;
+        return model with
+        {
+            Properties = model.Properties with { StorageProfile = model.Properties.StorageProfile with { OsDisk = osDisk with { DeleteOption = "Delete" } } },
         };
     }
 
@@ -94,6 +110,32 @@ public static class OsDisks
         ArmErrors.Fail(ArmErrors.Conflict, "ConflictingUserInput",
             $"Disk {name} already exists in resource group {resourceGroup.ToUpperInvariant()}. Only CreateOption.Attach is supported.",
             "properties.storageProfile.osDisk.name");
+
+    /// <summary><paramref name="model"/> with its OS disk's <c>managedDisk.id</c> set to <paramref name="diskId"/>.</summary>
+    public static VirtualMachineModel WithManagedDiskId(VirtualMachineModel model, string diskId)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        StorageProfile storage = model.Properties.StorageProfile!;
+        OSDisk osDisk = storage.OsDisk!;
+        return model with
+        {
+            Properties = model.Properties with
+            {
+                StorageProfile = storage with { OsDisk = osDisk with { ManagedDisk = (osDisk.ManagedDisk ?? new ManagedDiskParameters()) with { Id = diskId } } },
+            },
+        };
+    }
+
+    /// <summary>
+    /// Whether <paramref name="disk"/> was made with <paramref name="vm"/> (its <c>uniqueId</c> is the VM's <c>vmId</c>) rather than
+    /// attached to it from an Unattached disk another VM left.
+    /// </summary>
+    public static bool MadeWith(DiskRecord disk, VirtualMachineRecord vm)
+    {
+        ArgumentNullException.ThrowIfNull(disk);
+        ArgumentNullException.ThrowIfNull(vm);
+        return disk.DiskId == vm.VmId;
+    }
 
     /// <summary>The id a VM's model gives its OS disk (<c>storageProfile.osDisk.managedDisk.id</c>).</summary>
     public static string ResourceId(VirtualMachineRecord vm) =>

@@ -203,7 +203,7 @@ public sealed class HostCoordinator(
                     Key = vm.Key, Record = null, ExpectedSequence = vm.ChangeSequence,
                     // Its OS disk goes too (deleteOption Delete), or stays Unattached on this host with its guest state (Detach).
                     OsDisk = Disks.OsDisks.OnRemoval(vm, await diskRows.GetByManagerAsync(vm.VmId, cancellationToken),
-                        deletedWithGroup: await GroupDeletingAsync(vm, cancellationToken)),
+                        groupDeleting: await GroupDeletingAsync(vm, cancellationToken)),
                     Operations = [.. pending is null ? [] : new[] { pending.Complete(OperationStatus.Succeeded, now) }, .. canceledUpdate is null ? [] : new[] { canceledUpdate }],
                 };
             }
@@ -333,15 +333,16 @@ public sealed class HostCoordinator(
                 Extensions = properties.TrustedLaunchExtensions ?? new TrustedLaunchExtensions { NestedVirtualizationEnabled = false },
                 ComputerName = properties.OSProfile?.ComputerName ?? vm.Name,
                 OsDiskName = osDisk.Name!,
-                // A VM deleted with its resource group takes its OS disk along (as Azure's group deletion deletes the group's disks).
-                OsDiskDeleteOption = vm.ProvisioningState == ProvisioningState.Deleting && await GroupDeletingAsync(vm, cancellationToken)
-                    ? "Delete"
-                    : osDisk.DeleteOption ?? "Detach",
+                // Fixed once the VM is Deleting (Delete when its resource group's deletion deletes it): the removal reads the same value.
+                OsDiskDeleteOption = osDisk.DeleteOption ?? "Detach",
                 OsDiskId = disk?.DiskId,
-                AttachDetachedDisk = IsAttach(osDisk) && ResourceIds.TryParseCompute(osDisk.ManagedDisk?.Id, "disks", out _),
+                AttachDetachedDisk = disk is not null && !Disks.OsDisks.MadeWith(disk, vm),
                 OsDiskSizeGB = osDisk.DiskSizeGB,
                 DataDisks = properties.StorageProfile.DataDisks ?? [],
-                SourceSnapshotId = IsAttach(osDisk) ? (await snapshots.FindAsync(osDisk.ManagedDisk?.Id, cancellationToken))?.SnapshotId : null,
+                // A disk made with the VM from a snapshot names it as its source (the VM's model names the disk).
+                SourceSnapshotId = disk is { SourceResourceId: string source } && Disks.OsDisks.MadeWith(disk, vm)
+                    ? (await snapshots.FindAsync(source, cancellationToken))?.SnapshotId
+                    : null,
                 RestoreSnapshotId = vm.Model.Restore?.SnapshotId,
                 RestoreVersion = vm.Model.Restore?.Version,
                 NetworkInterfaces = nics,
@@ -372,8 +373,6 @@ public sealed class HostCoordinator(
 
     private async Task<bool> GroupDeletingAsync(VirtualMachineRecord vm, CancellationToken cancellationToken) =>
         await groups.GetAsync(vm.SubscriptionId, vm.ResourceGroup, cancellationToken) is { State: ResourceGroupState.Deleting };
-
-    private static bool IsAttach(OSDisk osDisk) => string.Equals(osDisk.CreateOption, "Attach", StringComparison.OrdinalIgnoreCase);
 
     private static bool TryPower(string? text, out PowerState power) =>
         Enum.TryParse(text, ignoreCase: true, out power) && power != PowerState.Unknown && !int.TryParse(text, out _);

@@ -29,6 +29,7 @@ public sealed class VirtualMachineLifecycle(
     IAttestationEnrollment enrollment,
     Network.VmNicRelease nics,
     Disks.IDiskStore disks,
+    IResourceGroupStore groups,
     TimeProvider time)
 {
     private const int Attempts = 5;
@@ -76,9 +77,12 @@ public sealed class VirtualMachineLifecycle(
             }
             else
             {
+                // Whether its OS disk is kept is fixed now, with the Deleting state: its host is told that, and its removal reads it.
+                bool withGroup = await groups.GetAsync(vm.SubscriptionId, vm.ResourceGroup, cancellationToken) is { State: ResourceGroupState.Deleting };
                 VirtualMachineRecord deleting = vm with
                 {
                     Version = version, ProvisioningState = ProvisioningState.Deleting, PendingOperationId = operation.OperationId,
+                    Model = withGroup ? Disks.OsDisks.DeletedWithGroup(vm.Model) : vm.Model,
                 };
                 write = new VirtualMachineWrite { Key = key, Record = deleting, ExpectedSequence = vm.ChangeSequence, Operations = [.. writes, operation] };
             }

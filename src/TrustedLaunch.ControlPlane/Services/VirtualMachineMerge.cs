@@ -56,7 +56,8 @@ internal static class VirtualMachineMerge
         Caching = now.Caching ?? before.Caching,
         DiskSizeGB = now.DiskSizeGB ?? before.DiskSizeGB,
         DiffDiskSettings = now.DiffDiskSettings ?? before.DiffDiskSettings,
-        ManagedDisk = now.ManagedDisk ?? before.ManagedDisk,
+        // The OS disk a VM has is fixed at creation: a PUT sending the snapshot or disk it was made from again keeps it.
+        ManagedDisk = now.ManagedDisk is null ? before.ManagedDisk : now.ManagedDisk with { Id = before.ManagedDisk?.Id ?? now.ManagedDisk.Id },
         DeleteOption = now.DeleteOption ?? before.DeleteOption,
     };
 

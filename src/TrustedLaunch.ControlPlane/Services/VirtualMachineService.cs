@@ -279,22 +279,9 @@ public sealed class VirtualMachineService(
             OSDisk osDisk = vm.Model.Properties.StorageProfile!.OsDisk!;
             if (await disks.FindAsync(ResourceIds.Disk(key.SubscriptionId, key.ResourceGroup, osDisk.Name!), cancellationToken) is not null)
                 return Disks.OsDisks.NameTaken(osDisk.Name!, key.ResourceGroup);
-            if (snapshot is null)
-            {
-                vm = vm with
-                {
-                    Model = vm.Model with
-                    {
-                        Properties = vm.Model.Properties with
-                        {
-                            StorageProfile = vm.Model.Properties.StorageProfile with
-                            {
-                                OsDisk = osDisk with { ManagedDisk = (osDisk.ManagedDisk ?? new ManagedDiskParameters()) with { Id = Disks.OsDisks.ResourceId(vm) } },
-                            },
-                        },
-                    },
-                };
-            }
+            // The model names the VM's own new disk, also when it is made from a snapshot (as Azure: the snapshot is the disk's
+            // creationData.sourceResourceId, never the VM's managedDisk.id).
+            vm = vm with { Model = Disks.OsDisks.WithManagedDiskId(vm.Model, Disks.OsDisks.ResourceId(vm)) };
         }
 
         Disks.DiskWrite osDiskWrite = disk is null

@@ -194,4 +194,58 @@ public sealed class DiskApiTests(HostedArmTestService arm) : IClassFixture<Hoste
         Assert.Equal(HttpStatusCode.NotFound, gone.Status);
         Assert.Equal("Succeeded", (await arm.GetAsync(arm.Local(accepted.Header("Azure-AsyncOperation")!))).Body.GetProperty("status").GetString());
     }
+
+    [Fact]
+    public async Task GroupDeleted_WhileItsDetachVmIsBeingDeleted_TheHostDetaches_AndTheDiskIsDeletedThroughThatHost_NoFileWithoutARow()
+    {
+        // The race: the VM's own DELETE (deleteOption Detach) reaches its host, then the group's DELETE starts before the host reports.
+        string group = await arm.CreateGroupAsync();
+        JsonObject body = ArmTestService.VmBody();
+        body["properties"]!["storageProfile"]!["osDisk"]!["deleteOption"] = "Detach";
+        string diskId = OsDiskId(await arm.CreateRunningAsync(group, "race1", body));
+        string uniqueId = Properties(await GetDiskAsync(diskId)).GetProperty("uniqueId").GetString()!;
+        Assert.Equal(HttpStatusCode.Accepted, (await arm.SendAsync(HttpMethod.Delete, ArmTestService.WithApi(arm.VmPath(group, "race1")))).Status);
+        JsonElement told = FakeHost.Assignment(await arm.Host.PollAsync(), "race1"); // the host acts on this: Deleted, Detach
+
+        ArmAnswer groupDeleting = await arm.SendAsync(HttpMethod.Delete, ArmTestService.WithApi(arm.GroupPath(group), "2021-04-01"));
+        JsonElement toldAgain = FakeHost.Assignment(await arm.Host.PollAsync(), "race1");
+        Assert.Equal(HttpStatusCode.OK, (await arm.Host.ReportAsync(FakeHost.Report(told, deleted: true))).Status); // files detached
+        JsonElement disk = await GetDiskAsync(diskId);
+        JsonElement kept = (await arm.Host.PollAsync()).GetProperty("disks").EnumerateArray().Single(d => d.GetProperty("diskId").GetString() == uniqueId);
+        ArmAnswer groupWhileDiskStays = await arm.GetAsync(ArmTestService.WithApi(arm.GroupPath(group), "2021-04-01"));
+        ArmAnswer reported = await arm.SendAsync(HttpMethod.Post, $"/v1/hosts/{arm.Host.Name}/reports",
+            new JsonObject { ["disks"] = new JsonArray(new JsonObject { ["diskId"] = uniqueId, ["state"] = "Deleted" }) });
+
+        Assert.Equal(HttpStatusCode.Accepted, groupDeleting.Status);
+        Assert.Equal(("Deleted", "Detach"), (told.GetProperty("desiredPowerState").GetString(), told.GetProperty("spec").GetProperty("osDiskDeleteOption").GetString()));
+        Assert.Equal("Detach", toldAgain.GetProperty("spec").GetProperty("osDiskDeleteOption").GetString()); // fixed when the VM went Deleting
+        Assert.Equal(("Unattached", "Deleting"), (Properties(disk).GetProperty("diskState").GetString(), Properties(disk).GetProperty("provisioningState").GetString()));
+        Assert.Equal("Deleted", kept.GetProperty("desiredState").GetString()); // its host is told to remove the detached files
+        Assert.Equal(HttpStatusCode.OK, groupWhileDiskStays.Status);
+        Assert.Equal(HttpStatusCode.OK, reported.Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await arm.GetAsync(ArmTestService.WithApi(diskId, DiskApi))).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await arm.GetAsync(ArmTestService.WithApi(arm.GroupPath(group), "2021-04-01"))).Status);
+    }
+
+    [Fact]
+    public async Task GroupDeleted_BeforeItsDetachVm_TheHostIsToldDelete_AndNoRowStays()
+    {
+        string group = await arm.CreateGroupAsync();
+        JsonObject body = ArmTestService.VmBody();
+        body["properties"]!["storageProfile"]!["osDisk"]!["deleteOption"] = "Detach";
+        string diskId = OsDiskId(await arm.CreateRunningAsync(group, "race2", body));
+
+        ArmAnswer groupDeleting = await arm.SendAsync(HttpMethod.Delete, ArmTestService.WithApi(arm.GroupPath(group), "2021-04-01"));
+        JsonElement told = FakeHost.Assignment(await arm.Host.PollAsync(), "race2");
+        ArmAnswer ownDelete = await arm.SendAsync(HttpMethod.Delete, ArmTestService.WithApi(arm.VmPath(group, "race2")));
+        JsonElement toldAgain = FakeHost.Assignment(await arm.Host.PollAsync(), "race2");
+        await arm.Host.ReportAsync(FakeHost.Report(told, deleted: true));
+
+        Assert.Equal(HttpStatusCode.Accepted, groupDeleting.Status);
+        Assert.Equal(HttpStatusCode.Accepted, ownDelete.Status); // the deletion already under way
+        Assert.Equal(("Deleted", "Delete"), (told.GetProperty("desiredPowerState").GetString(), told.GetProperty("spec").GetProperty("osDiskDeleteOption").GetString()));
+        Assert.Equal("Delete", toldAgain.GetProperty("spec").GetProperty("osDiskDeleteOption").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await arm.GetAsync(ArmTestService.WithApi(diskId, DiskApi))).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await arm.GetAsync(ArmTestService.WithApi(arm.GroupPath(group), "2021-04-01"))).Status);
+    }
 }

@@ -174,6 +174,54 @@ public sealed class SnapshotApiTests(HostedArmTestService arm) : IClassFixture<H
     }
 
     [Fact]
+    public async Task AttachedVm_ItsModelNamesItsOwnNewDisk_WhoseSourceIsTheSnapshot_AndAPutAgainKeepsIt()
+    {
+        string group = await arm.CreateGroupAsync();
+        JsonElement snapshot = await SnapshotOfStoppedVmAsync(group, "ownsrc1", "ownsnap1");
+        string snapshotId = snapshot.GetProperty("id").GetString()!;
+        JsonObject body = ArmTestService.VmBody();
+        JsonObject storage = body["properties"]!["storageProfile"]!.AsObject();
+        storage.Remove("imageReference");
+        storage["osDisk"] = new JsonObject { ["createOption"] = "Attach", ["managedDisk"] = new JsonObject { ["id"] = snapshotId }, ["deleteOption"] = "Detach" };
+
+        ArmAnswer created = await arm.PutVmAsync(group, "owncopy1", body);
+        JsonElement spec = FakeHost.Assignment(await arm.Host.PollAsync(), "owncopy1").GetProperty("spec");
+        await arm.Host.ConvergeAsync();
+        string vmId = created.Body.GetProperty("properties").GetProperty("vmId").GetString()!;
+        string diskId = $"{arm.GroupPath(group)}/providers/Microsoft.Compute/disks/owncopy1_OsDisk_1_{Guid.Parse(vmId):N}";
+        JsonElement disk = (await arm.GetAsync(ArmTestService.WithApi(diskId, DiskApi))).Body;
+        ArmAnswer again = await arm.PutVmAsync(group, "owncopy1", body); // the same body, naming the snapshot, sent again
+        JsonElement specAgain = FakeHost.Assignment(await arm.Host.PollAsync(), "owncopy1").GetProperty("spec");
+
+        Assert.True(created.Status == HttpStatusCode.Created, created.ToString());
+        Assert.Equal(diskId, created.Body.GetProperty("properties").GetProperty("storageProfile").GetProperty("osDisk").GetProperty("managedDisk").GetProperty("id").GetString());
+        Assert.Equal(snapshot.GetProperty("properties").GetProperty("uniqueId").GetString(), spec.GetProperty("sourceSnapshotId").GetString());
+        Assert.False(spec.GetProperty("attachDetachedDisk").GetBoolean()); // a new disk, not one another VM left
+        Assert.Equal(vmId, spec.GetProperty("osDiskId").GetString());
+        Assert.Equal("Copy", disk.GetProperty("properties").GetProperty("creationData").GetProperty("createOption").GetString());
+        Assert.Equal(snapshotId, disk.GetProperty("properties").GetProperty("creationData").GetProperty("sourceResourceId").GetString());
+        Assert.Equal(created.Body.GetProperty("id").GetString(), disk.GetProperty("managedBy").GetString());
+        Assert.True(again.Status == HttpStatusCode.OK, again.ToString());
+        Assert.Equal(diskId, again.Body.GetProperty("properties").GetProperty("storageProfile").GetProperty("osDisk").GetProperty("managedDisk").GetProperty("id").GetString());
+        Assert.Equal(spec.GetProperty("sourceSnapshotId").GetString(), specAgain.GetProperty("sourceSnapshotId").GetString());
+
+        // Deleted with Detach, the disk stays Unattached with its source; a new VM attaches it in place, not from the snapshot.
+        Assert.Equal(HttpStatusCode.Accepted, (await arm.SendAsync(HttpMethod.Delete, ArmTestService.WithApi(arm.VmPath(group, "owncopy1")))).Status);
+        await arm.Host.ConvergeAsync();
+        JsonObject attach = ArmTestService.VmBody();
+        JsonObject attachStorage = attach["properties"]!["storageProfile"]!.AsObject();
+        attachStorage.Remove("imageReference");
+        attachStorage["osDisk"] = new JsonObject { ["createOption"] = "Attach", ["managedDisk"] = new JsonObject { ["id"] = diskId }, ["deleteOption"] = "Delete" };
+        ArmAnswer second = await arm.PutVmAsync(group, "owncopy2", attach);
+        JsonElement secondSpec = FakeHost.Assignment(await arm.Host.PollAsync(), "owncopy2").GetProperty("spec");
+
+        Assert.True(second.Status == HttpStatusCode.Created, second.ToString());
+        Assert.True(secondSpec.GetProperty("attachDetachedDisk").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, secondSpec.TryGetProperty("sourceSnapshotId", out JsonElement none) ? none.ValueKind : JsonValueKind.Null);
+        Assert.Equal(vmId, secondSpec.GetProperty("osDiskId").GetString());
+    }
+
+    [Fact]
     public async Task AttachedVm_SecurityTypeMismatch_AzuresMessage_AndOtherRefusals()
     {
         string group = await arm.CreateGroupAsync();

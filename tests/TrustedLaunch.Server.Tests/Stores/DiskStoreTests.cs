@@ -153,29 +153,52 @@ public abstract class DiskStoreTests(StoreEngine engine) : StoreTests(engine)
     }
 
     [Fact]
-    public async Task OsDisk_OfAVmMadeBeforeDisks_GetsItsRowWhenDetached_EvenInADeletingGroup()
+    public async Task OsDisk_DetachedByItsHost_WhileItsGroupIsBeingDeleted_KeepsItsRow_DeletingThroughThatHost_ThenTheGroupGoes()
     {
+        // The VM was deleted on its own (Detach fixed in its Deleting state, so its host detached the files); its group's deletion
+        // began before the host reported. The row follows what the host did: Unattached on host1, and Deleting so that host removes it.
         string subscription = await GroupAsync();
         var vms = new SqlVirtualMachineStore(Database);
-        VirtualMachineRecord vm = Vm(subscription, "old");
-        await vms.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = vm }, default); // no disk row: made before disks were resources
+        VirtualMachineRecord vm = Vm(subscription, "vm1");
+        DiskRecord osDisk = OsDisks.ForNewVm(vm, null);
+        await vms.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = vm, OsDisk = new DiskWrite { Key = osDisk.Key, Record = osDisk } }, default);
         VirtualMachineRecord stored = (await vms.GetAsync(vm.Key, default))!;
         ResourceGroupRecord group = (await new SqlResourceGroupStore(Database).GetAsync(subscription, "rg1", default))!;
         await new SqlResourceGroupStore(Database).SaveAsync(group with { State = ResourceGroupState.Deleting, Version = 2 }, 1, default);
 
         WriteOutcome removed = await vms.WriteAsync(new VirtualMachineWrite
         {
-            Key = vm.Key, Record = null, ExpectedSequence = stored.ChangeSequence, OsDisk = OsDisks.OnRemoval(stored, null),
+            Key = vm.Key, Record = null, ExpectedSequence = stored.ChangeSequence, OsDisk = OsDisks.OnRemoval(stored, osDisk, groupDeleting: true),
         }, default);
 
         Assert.Equal(WriteOutcome.Written, removed);
         DiskRecord disk = (await new SqlDiskStore(Database).GetByIdAsync(vm.VmId, default))!;
-        Assert.Equal(("old_OsDisk_1", DiskState.Unattached, "host1"), (disk.Name, disk.State, disk.HostName));
+        Assert.Equal((DiskState.Unattached, "host1", ProvisioningState.Deleting), (disk.State, disk.HostName, disk.ProvisioningState));
+        Assert.Equal(disk.DiskId, Assert.Single(await new SqlDiskStore(Database).ListByHostAsync("host1", default)).DiskId);
         // The group waits for its disk as for its VMs.
-        Assert.NotNull(await new SqlResourceGroupStore(Database).GetAsync(subscription, "rg1", default));
         Assert.Equal(WriteOutcome.NotEmpty, await new SqlResourceGroupStore(Database).RemoveAsync(subscription, "rg1", 2, default));
         Assert.Equal(WriteOutcome.Written, await new SqlDiskStore(Database).WriteAsync(new DiskWrite { Key = disk.Key, ExpectedVersion = disk.Version }, default));
         Assert.Null(await new SqlResourceGroupStore(Database).GetAsync(subscription, "rg1", default)); // the last member took the group with it
+    }
+
+    [Fact]
+    public async Task OsDisk_OfAVmItsGroupsDeletionDeletes_GoesWithIt_WhateverItsOwnDeleteOption()
+    {
+        string subscription = await GroupAsync();
+        var vms = new SqlVirtualMachineStore(Database);
+        VirtualMachineRecord vm = Vm(subscription, "vm1"); // Detach
+        DiskRecord osDisk = OsDisks.ForNewVm(vm, null);
+        await vms.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = vm, OsDisk = new DiskWrite { Key = osDisk.Key, Record = osDisk } }, default);
+        VirtualMachineRecord stored = (await vms.GetAsync(vm.Key, default))!;
+        VirtualMachineRecord deleting = stored with { ProvisioningState = ProvisioningState.Deleting, Model = OsDisks.DeletedWithGroup(stored.Model) };
+
+        Assert.Equal("Delete", deleting.Model.Properties.StorageProfile!.OsDisk!.DeleteOption);
+        Assert.Null(OsDisks.OnRemoval(stored, null)); // no row, nothing to write (every VM has one since schema 16)
+        Assert.Equal(WriteOutcome.Written, await vms.WriteAsync(new VirtualMachineWrite
+        {
+            Key = vm.Key, Record = null, ExpectedSequence = stored.ChangeSequence, OsDisk = OsDisks.OnRemoval(deleting, osDisk, groupDeleting: true),
+        }, default));
+        Assert.Null(await new SqlDiskStore(Database).GetByIdAsync(vm.VmId, default));
     }
 }
 

@@ -89,8 +89,14 @@ public abstract class StoreDatabase : IDisposable
 
         for (int version = current; version < SchemaVersion; version++)
         {
-            await using (DbCommand migrate = SqlCommands.Create(connection, transaction, spell(StoreSchema.Migrations[version])))
+            if (!string.IsNullOrWhiteSpace(StoreSchema.Migrations[version]))
+            {
+                await using DbCommand migrate = SqlCommands.Create(connection, transaction, spell(StoreSchema.Migrations[version]));
                 await migrate.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            if (StoreSchema.Steps.TryGetValue(version, out var step))
+                await step(connection, transaction, cancellationToken);
             await using DbCommand record = SqlCommands.Create(connection, transaction, "INSERT INTO schema_version (version, applied_at) VALUES (@version, @at)")
                 .With("@version", (long)version + 1).With("@at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             await record.ExecuteNonQueryAsync(cancellationToken);

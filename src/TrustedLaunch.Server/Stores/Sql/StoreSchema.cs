@@ -1,4 +1,6 @@
+using System.Data.Common;
 using System.Text.RegularExpressions;
+using TrustedLaunch.Server.Stores.Sql.ControlPlane;
 
 namespace TrustedLaunch.Server.Stores.Sql;
 
@@ -11,7 +13,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 15;
+    public const int Version = 16;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -387,7 +389,7 @@ public static partial class StoreSchema
         ALTER TABLE virtual_machines ADD COLUMN secure_boot_key_update_json TEXT NULL;
         """,
         // 15: Microsoft.Compute/disks: the record as JSON, found by key, by uniqueId, by the VM it is attached to and (Unattached)
-        // by the host that keeps its files. VMs made before this get their disk row lazily, when they are removed (docs/control-plane.md).
+        // by the host that keeps its files. VMs made before this get their disk row from migration 16.
         """
         CREATE TABLE disks (
             subscription_id TEXT NOT NULL,
@@ -403,7 +405,19 @@ public static partial class StoreSchema
         CREATE INDEX disks_managed_by ON disks (managed_by_vm_id);
         CREATE INDEX disks_host ON disks (host_key);
         """,
+        // 16: every VM made before 15 gets its OS disk row, and every VM's model names its disk (Steps[15], OsDiskBackfill). No DDL.
+        "",
     ];
+
+    /// <summary>
+    /// What a migration needs beyond portable SQL, keyed by the index of its entry in <see cref="Migrations"/>: run after that entry's
+    /// SQL, in the same transaction. A step reads only the columns that exist at its version.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<int, Func<DbConnection, DbTransaction, CancellationToken, Task>> Steps =
+        new Dictionary<int, Func<DbConnection, DbTransaction, CancellationToken, Task>>
+        {
+            [15] = OsDiskBackfill.RunAsync,
+        };
 
     /// <summary>A migration in PostgreSQL's type names: 64-bit integers (times are Unix milliseconds), bytea, identity keys.</summary>
     public static string ForPostgres(string migration)
