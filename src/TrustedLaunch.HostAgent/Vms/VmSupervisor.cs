@@ -34,6 +34,7 @@ internal sealed class VmSupervisor : IAsyncDisposable
     private long _attestationGeneration = -1;
     private IReadOnlyList<VTpmKeyReport>? _newKeys;
     private int _resetsBeforeBoot;
+    private bool _rebootedUnwatched;
     private readonly System.Collections.Concurrent.ConcurrentQueue<(Guid SnapshotId, TaskCompletionSource<SnapshotReport> Done)> _snapshots = new();
 
     public VmSupervisor(HostAgentContext host, Guid vmId)
@@ -139,9 +140,19 @@ internal sealed class VmSupervisor : IAsyncDisposable
         {
             // It ended while no agent watched it: write its variable store back and clean up, as at any end.
             VmStopReport stopped = await vm.WaitForExitAsync().ConfigureAwait(false);
-            Log.Adopted(_host.Logger, VmId, vm.QemuProcessId, $"had exited: {stopped.How}");
+            // No agent held QMP, so QEMU's SHUTDOWN reason went unread: the guest kernel's last words on the console tell a reboot
+            // (-no-reboot made it an exit) from a power-off.
+            bool rebooted = stopped.GuestReset || KernelRestartLine.EndedInRestart(vm.Console.Lines);
+            Log.Adopted(_host.Logger, VmId, vm.QemuProcessId, $"had exited: {stopped.How}{(rebooted ? " (the guest rebooted)" : "")}");
             if (_applied is { PowerState: "Running" } applied)
             {
+                if (rebooted)
+                {
+                    // A guest reboot is not a stop: the first convergence starts it again as EndRunAsync would have (no Stopped, no Starting).
+                    _rebootedUnwatched = true;
+                    return;
+                }
+
                 _applied = applied with { PowerState = "Stopped" };
                 Report(applied.Version, "Stopped", vm.Console.Verdict);
             }
@@ -176,6 +187,13 @@ internal sealed class VmSupervisor : IAsyncDisposable
 
         if (Volatile.Read(ref _desired) is not VmAssignment desired)
             return false;
+        if (_rebootedUnwatched && _run is null)
+        {
+            _rebootedUnwatched = false;
+            guestReboot = true;
+            Log.Action(_host.Logger, VmId, "rebooted by the guest while no agent ran; starting it again");
+        }
+
         if (_run is { Verdict.Outcome: BootOutcome.Booted } booted)
             EnsureAttestation(booted, desired.Spec);
         if (desired.AttestationGeneration > _attestationGeneration)

@@ -8,6 +8,7 @@ using TrustedLaunch.HostAgent.Vms;
 using TrustedLaunch.Images;
 using TrustedLaunch.Images.Agent;
 using TrustedLaunch.Runtime;
+using TrustedLaunch.Runtime.Qemu;
 using TrustedLaunch.Testing;
 using Xunit.Abstractions;
 
@@ -69,6 +70,87 @@ public sealed class GuestRebootTests(ITestOutputHelper output)
             supervisor.Desire(Assignment(vmId, spec, version: 2, "Deleted"));
             Next(reports, r => r.Deleted, "delete");
             Assert.Empty(PlatformHome.ProcessesOf(vmId));
+        }
+    }
+
+    [Fact]
+    public async Task GuestReboot_WhileNoAgentRuns_TheNextAgentStartsItAgain_RunningWithTheNewBootsVerdict_NeverStopped()
+    {
+        // -no-reboot turns the guest's reset into a QEMU exit that no agent sees (nobody holds QMP); the next agent adopts an
+        // exited QEMU. The guest kernel's "reboot: Restarting system" on the console says it was a reboot, not a power-off.
+        string cache = RepositoryPaths.TestImageCache;
+        DebianImage image = DebianImageBuilder.Build(new DebianImageRequest
+        {
+            GuestAgent = GuestAgentPublisher.Publish(RepositoryPaths.RepositoryRoot, Path.Combine(cache, "guest-agent")),
+            ImageCache = Path.Combine(cache, "images"),
+            PackageCache = Path.Combine(cache, "debs"),
+        });
+        LifecycleHost host = LifecycleHost.Fresh();
+        var vmId = Guid.NewGuid();
+        VmRuntimeSpec spec = VTpmStateLockedTests.Spec(image.RawPath);
+        var reports = new BlockingCollection<VmReport>();
+        using var client = new ControlPlaneClient(host.Options.Server);
+        var context = new HostAgentContext(host.Options, client, NullLogger.Instance, host.HostKeyPath, () => host.Ca, reports.Add);
+        VmSupervisor? supervisor = new VmSupervisor(context, vmId);
+        try
+        {
+            supervisor.Desire(Assignment(vmId, spec, version: 1, "Running"));
+            Next(reports, r => r.Error is not null || r.BootVerdict == "booted", "first boot");
+            VirtualMachine first = supervisor.RunningVm ?? throw new InvalidOperationException("no run after the first boot");
+            int qemu = first.QemuProcessId;
+            string qmpSocket = VmRunRecord.Read(first.RunDirectory)!.QmpSocket;
+            await supervisor.DisposeAsync(); // the agent goes; the VM runs on
+            supervisor = null;
+
+            await using (QmpClient qmp = await QmpClient.ConnectAsync(qmpSocket, TimeSpan.FromSeconds(10), () => false, CancellationToken.None))
+                await qmp.ExecuteAsync("send-key", """{"keys":[{"type":"qcode","data":"ctrl"},{"type":"qcode","data":"alt"},{"type":"qcode","data":"delete"}]}""", CancellationToken.None);
+            using (var exited = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
+            {
+                while (Alive(qemu))
+                    await Task.Delay(200, exited.Token);
+            }
+
+            output.WriteLine($"QEMU {qemu} exited on the guest's reboot while no agent ran");
+            while (reports.TryTake(out _))
+            {
+                // What the first agent said is not the question.
+            }
+
+            supervisor = new VmSupervisor(context, vmId);
+            supervisor.Desire(Assignment(vmId, spec, version: 1, "Running"));
+            var between = new List<VmReport>();
+            VmSupervisor adopter = supervisor;
+            VmReport second = Next(reports, r =>
+            {
+                between.Add(r);
+                return r.Error is not null || r.PowerState == "Stopped" || (r.BootVerdict == "booted" && adopter.RunningVm is { } vm && vm.QemuProcessId != qemu);
+            }, "boot after adoption");
+
+            Assert.Null(second.Error);
+            Assert.Equal(("Running", "booted"), (second.PowerState, second.BootVerdict));
+            Assert.DoesNotContain(between, r => r.PowerState is "Stopped" or "Starting" or "Stopping");
+            Assert.Equal(1, second.ObservedVersion); // the same assignment: nobody asked for this start
+        }
+        finally
+        {
+            supervisor ??= new VmSupervisor(context, vmId);
+            supervisor.Desire(Assignment(vmId, spec, version: 2, "Deleted"));
+            Next(reports, r => r.Deleted, "delete");
+            await supervisor.DisposeAsync();
+            Assert.Empty(PlatformHome.ProcessesOf(vmId));
+        }
+    }
+
+    // Running, not gone and not a zombie waiting for its parent.
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            return !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
+        {
+            return false;
         }
     }
 
