@@ -70,13 +70,13 @@ internal sealed partial class VTpmHostProcess : IDisposable
             if (_options.NotNeedInit && device.Init(deleteVolatile: false) != LibTpmsResult.Success)
                 return Fail(log, HostExitCode.StateRefused, $"libtpms rejected the state in {_options.StateDescription}: {device.InitFailure?.Message}");
 
-            var control = new SwtpmControlServer(device) { AttachDataFd = fd => AttachDataFd(fd, device, log) };
+            var control = new SwtpmControlServer(device) { AttachDataFd = fd => AttachDataFd(fd, device, source.Store, log) };
             var listeners = new List<ChannelListener>();
             try
             {
                 listeners.Add(ChannelListener.Start(_options.Control, "ctrl", s => ControlConnection.Serve(s, control, log, () => _exit.Set())));
                 if (_options.Server is not null)
-                    listeners.Add(ChannelListener.Start(_options.Server, "server", s => DataConnection.Serve(s, device, log)));
+                    listeners.Add(ChannelListener.Start(_options.Server, "server", s => DataConnection.Serve(s, device, source.Store, log)));
             }
             catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
             {
@@ -107,7 +107,7 @@ internal sealed partial class VTpmHostProcess : IDisposable
         _exit.Set();
     }
 
-    private uint AttachDataFd(int fd, VTpmDevice device, HostLog log)
+    private uint AttachDataFd(int fd, VTpmDevice device, VTpmStateStore store, HostLog log)
     {
         lock (_dataGate)
         {
@@ -121,7 +121,7 @@ internal sealed partial class VTpmHostProcess : IDisposable
             _attachedData = socket;
             new Thread(() =>
             {
-                DataConnection.Serve(socket, device, log);
+                DataConnection.Serve(socket, device, store, log);
                 // The fd QEMU handed over with SET_DATAFD reached end of file: QEMU is gone (it does not always send
                 // CMD_SHUTDOWN on a guest power-off), and nobody else can reach this channel. End as on CMD_SHUTDOWN, so the
                 // supervisor sees the vTPM exit with QEMU instead of waiting and signalling. Every NV change is stored already.

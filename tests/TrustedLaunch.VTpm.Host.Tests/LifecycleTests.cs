@@ -41,6 +41,36 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void DataConnection_Ends_LogsItsCommandsBytesAndStateWrites()
+    {
+        // What docs/benchmarks.md reads per boot: every command by code with its time, and the durable state writes.
+        ManufacturedVTpm vtpm = ManufacturedVTpm.Create("vm-tally");
+        using var server = TlVtpmServer.Start(vtpm);
+        using (TpmClient client = server.Client())
+        {
+            for (int i = 0; i < 3; i++)
+                client.PcrExtend(16, [new TpmtHa(TpmAlgId.Sha256, new byte[32])]);
+            client.NvDefineSpace(new TpmsNvPublic(TestIndex, TpmAlgId.Sha256, TpmaNv.OwnerWrite | TpmaNv.OwnerRead, [], 8));
+            client.NvWrite(TestIndex, new byte[8], authHandle: TpmHandles.Owner);
+        }
+
+        // The server logs when it reads the end of the connection, on its own thread: wait for that before stopping it.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!File.ReadAllText(server.LogPath).Contains("data channel: ", StringComparison.Ordinal) && waited.Elapsed < TimeSpan.FromSeconds(10))
+            Thread.Sleep(20);
+        Assert.Equal(0, server.Terminate());
+        string line = Assert.Single(File.ReadAllLines(server.LogPath), l => l.Contains("data channel: ", StringComparison.Ordinal));
+        var tally = System.Text.RegularExpressions.Regex.Match(line,
+            @"data channel: (?<commands>\d+) commands, (?<in>\d+) bytes in, (?<out>\d+) bytes out, [\d.]+ ms executing; (?<writes>\d+) state writes");
+        Assert.True(tally.Success, line);
+        Assert.True(int.Parse(tally.Groups["commands"].Value, System.Globalization.CultureInfo.InvariantCulture) >= 5, line);
+        Assert.True(int.Parse(tally.Groups["writes"].Value, System.Globalization.CultureInfo.InvariantCulture) >= 2, line); // define + write
+        Assert.Matches(@" PCR_Extend=3/[\d.]+ms", line);
+        Assert.Matches(@" NV_DefineSpace=1/[\d.]+ms", line);
+        Assert.Matches(@" NV_Write=1/[\d.]+ms", line);
+    }
+
+    [Fact]
     public void SeveralInstances_AtOnce_HaveDistinctIdentities()
     {
         ManufacturedVTpm[] vtpms = Enumerable.Range(0, 3).Select(i => ManufacturedVTpm.Create($"vm-multi-{i}")).ToArray();

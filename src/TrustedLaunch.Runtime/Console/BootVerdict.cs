@@ -49,12 +49,18 @@ public sealed record BootVerdict
     /// <summary>How far the boot got before the verdict.</summary>
     public required BootStage Stage { get; init; }
 
+    /// <summary>When the console first showed each stage after the firmware, from launch (empty when the console was not timed).</summary>
+    public IReadOnlyList<BootStageReached> StagesReached { get; init; } = [];
+
     /// <summary>What the guest reported about itself (<c>TL-GUEST: key=value</c> lines): secure-boot, tpm, module-unsigned, agent…</summary>
     public IReadOnlyDictionary<string, string> GuestFacts { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Time from launch to the verdict.</summary>
     public TimeSpan Elapsed { get; init; }
 }
+
+/// <summary>A stage and when the console first showed it, counted from launch.</summary>
+public sealed record BootStageReached(BootStage Stage, TimeSpan Elapsed);
 
 /// <summary>Boot progress markers, in the order a boot passes them.</summary>
 public enum BootStage

@@ -88,7 +88,7 @@ internal sealed class ConsoleFollower : IAsyncDisposable
                 offset += n;
                 lock (_gate)
                 {
-                    Parser.Feed(buffer.AsSpan(0, n));
+                    Parser.Feed(buffer.AsSpan(0, n), DateTime.UtcNow - _startedAt);
                     if (Parser.Verdict is BootVerdict verdict)
                         _verdict.TrySetResult(verdict with { Elapsed = DateTime.UtcNow - _startedAt });
                 }

@@ -20,6 +20,8 @@ public sealed partial class ConsoleVerdictParser
     private readonly Dictionary<string, string> _facts = new(StringComparer.Ordinal);
     private EscapeState _escape;
     private string? _currentBootOption;
+    private TimeSpan? _now;
+    private readonly List<BootStageReached> _stagesReached = [];
 
     /// <summary>The verdict once the console has shown one; null while the boot is still undecided.</summary>
     public BootVerdict? Verdict { get; private set; }
@@ -28,6 +30,9 @@ public sealed partial class ConsoleVerdictParser
     public BootStage Stage { get; private set; } = BootStage.Firmware;
 
     public IReadOnlyDictionary<string, string> GuestFacts => _facts;
+
+    /// <summary>When each stage was first seen, for bytes fed with a time (<see cref="Feed(ReadOnlySpan{byte}, TimeSpan)"/>).</summary>
+    public IReadOnlyList<BootStageReached> StagesReached => _stagesReached;
 
     /// <summary>Every refusal seen (firmware may refuse several boot options before giving up).</summary>
     public IList<SecureBootRefusal> Refusals { get; } = [];
@@ -42,6 +47,16 @@ public sealed partial class ConsoleVerdictParser
         parser.Feed(console);
         parser.Flush();
         return parser;
+    }
+
+    /// <summary>
+    /// Consumes console bytes that arrived <paramref name="sinceLaunch"/> after the VM started, so the stages they reach
+    /// are timed (<see cref="StagesReached"/>): how long the firmware, GRUB and the kernel each took.
+    /// </summary>
+    public void Feed(ReadOnlySpan<byte> bytes, TimeSpan sinceLaunch)
+    {
+        _now = sinceLaunch;
+        Feed(bytes);
     }
 
     /// <summary>Consumes more console bytes; partial lines are kept until their end arrives.</summary>
@@ -97,6 +112,7 @@ public sealed partial class ConsoleVerdictParser
             Outcome = outcome,
             Summary = $"{reason} (last stage: {Describe(Stage)})",
             Stage = Stage,
+            StagesReached = [.. _stagesReached],
             GuestFacts = new Dictionary<string, string>(_facts, StringComparer.Ordinal),
         };
         return Verdict;
@@ -215,14 +231,18 @@ public sealed partial class ConsoleVerdictParser
             Summary = summary,
             Refusal = refusal,
             Stage = Stage,
+            StagesReached = [.. _stagesReached],
             GuestFacts = new Dictionary<string, string>(_facts, StringComparer.Ordinal),
         };
     }
 
     private void Advance(BootStage stage)
     {
-        if (stage > Stage)
-            Stage = stage;
+        if (stage <= Stage)
+            return;
+        Stage = stage;
+        if (_now is TimeSpan now)
+            _stagesReached.Add(new BootStageReached(stage, now));
     }
 
     private static string Describe(BootStage stage) => stage switch

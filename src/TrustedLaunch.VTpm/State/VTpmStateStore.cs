@@ -21,6 +21,12 @@ public sealed class VTpmStateStore
     /// <summary>Where the state lives, for messages (a path, "memory", a VMGS entry).</summary>
     public string Description { get; }
 
+    /// <summary>How many times <see cref="Persist"/> wrote the image (each one a durable write), and how long they took.</summary>
+    public int PersistCount { get; private set; }
+
+    /// <inheritdoc cref="PersistCount"/>
+    public TimeSpan PersistTime { get; private set; }
+
     /// <summary>Reads the state; a missing state is an error here (only manufacturing starts from nothing).</summary>
     public VTpmStateImage Load(uint runningLibtpmsVersion)
     {
@@ -81,6 +87,7 @@ public sealed class VTpmStateStore
     public void Persist(VTpmStateImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             _store.Persist(image.Serialize());
@@ -89,6 +96,9 @@ public sealed class VTpmStateStore
         {
             throw new VTpmStateException(VTpmStateFailure.Unavailable, $"vTPM state {Description} cannot be written: {e.Message}", e);
         }
+
+        PersistCount++;
+        PersistTime += System.Diagnostics.Stopwatch.GetElapsedTime(started);
     }
 
     public static string LibTpmsVersionText(uint version) => $"{version >> 16}.{(version >> 8) & 0xff}.{version & 0xff}";

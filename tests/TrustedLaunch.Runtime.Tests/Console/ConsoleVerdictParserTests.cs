@@ -52,6 +52,43 @@ public sealed class ConsoleVerdictParserTests
     }
 
     [Fact]
+    public void Feed_TimedChunks_VerdictCarriesWhenEachStageWasFirstSeen()
+    {
+        // The golden boot fed in three timed chunks, cut at its firmware's "loading" line and inside the first kernel line:
+        // each stage takes the time of the chunk that showed it, so a later chunk never moves an earlier stage.
+        byte[] console = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Console", "Golden", "debian12-ms-sb-vtpm.console.log"));
+        int bootOption = IndexOf(console, "BdsDxe: loading");
+        int kernel = IndexOf(console, "ima: Can not");
+        var parser = new ConsoleVerdictParser();
+        parser.Feed(console.AsSpan(0, bootOption), TimeSpan.FromSeconds(1));
+        parser.Feed(console.AsSpan(bootOption, kernel - bootOption), TimeSpan.FromSeconds(4));
+        parser.Feed(console.AsSpan(kernel), TimeSpan.FromSeconds(9));
+
+        BootVerdict verdict = Assert.IsType<BootVerdict>(parser.Verdict);
+        Assert.Equal(BootOutcome.Booted, verdict.Outcome);
+        BootStageReached option = Assert.Single(verdict.StagesReached, s => s.Stage == BootStage.BootOptionStarted);
+        Assert.Equal(TimeSpan.FromSeconds(4), option.Elapsed);
+        Assert.Equal(TimeSpan.FromSeconds(9), Assert.Single(verdict.StagesReached, s => s.Stage == BootStage.Kernel).Elapsed);
+        Assert.Equal(TimeSpan.FromSeconds(9), Assert.Single(verdict.StagesReached, s => s.Stage == BootStage.Init).Elapsed);
+        Assert.Equal([.. verdict.StagesReached.Select(s => s.Stage).Order()], verdict.StagesReached.Select(s => s.Stage));
+    }
+
+    [Fact]
+    public void ParseAll_Untimed_ReachesStagesWithoutTimes()
+    {
+        ConsoleVerdictParser parser = ParseGolden("debian12-ms-sb-vtpm.console.log");
+        Assert.Equal(BootStage.Init, parser.Stage);
+        Assert.Empty(parser.Verdict!.StagesReached);
+    }
+
+    private static int IndexOf(byte[] haystack, string needle)
+    {
+        int at = haystack.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(needle));
+        Assert.True(at > 0, $"the golden console has no '{needle}'");
+        return at;
+    }
+
+    [Fact]
     public void Parse_CorpusBoots_ReachKernelWithoutRefusalOrVerdict()
     {
         // The corpus guests (make-capture.sh) print no TL-GUEST marker and power off: the live verdict stays open and
