@@ -8,6 +8,7 @@ packages=(
   swtpm swtpm-tools libtpms0 tpm2-tools    # libtpms is our vTPM engine; swtpm and tpm2-tools are peers/oracles
   sbsigntool openssl xxd                   # Authenticode oracle (sbverify/sbsign), PKI oracle
   hyperfine                                # benchmarks: whole-process side-by-side runs against peer tools
+  strace                                   # NativeTlTests: which files `tl attest verify` opens (no system trust store)
   mtools cpio fdisk                        # guest image: ESP via mtools; cpio and sfdisk are its test oracles
   efitools                                 # sign-efi-sig-list/cert-to-efi-sig-list: independent EFI_VARIABLE_AUTHENTICATION_2 peer
   clang llvm                               # NativeAOT publish of tl-guest-agent (clang links it, llvm-objcopy strips it)

@@ -103,36 +103,7 @@ internal static class AkCertificateValidator
         if (now < certificate.NotBefore.ToUniversalTime() || now > certificate.NotAfter.ToUniversalTime())
             return $"the certificate is not valid at {now:O} (valid {certificate.NotBefore.ToUniversalTime():O} to {certificate.NotAfter.ToUniversalTime():O})";
 
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        // The certificate is the attacker's input: never fetch what its AIA extension names (a stall per request, before any check).
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-        chain.ChainPolicy.VerificationTimeIgnored = false;
-        foreach (X509Certificate2 authority in authorities)
-        {
-            if (authority.SubjectName.RawData.AsSpan().SequenceEqual(authority.IssuerName.RawData))
-                chain.ChainPolicy.CustomTrustStore.Add(authority);
-            else
-                chain.ChainPolicy.ExtraStore.Add(authority);
-        }
-
-        if (chain.ChainPolicy.CustomTrustStore.Count == 0)
-            return "no trust anchor (self-signed root) among the expected AK CA certificates";
-        if (!chain.Build(certificate))
-        {
-            string status = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0));
-            return $"the certificate issued by '{certificate.Issuer}' does not chain to the platform AK CA: {status}";
-        }
-
-        // The issuer must be one of the given CAs (the AK CA), not merely some CA under the same root (e.g. the EK CA).
-        X509Certificate2 issuer = chain.ChainElements[Math.Min(1, chain.ChainElements.Count - 1)].Certificate;
-        if (!authorities.Cast<X509Certificate2>().Any(a => a.RawData.AsSpan().SequenceEqual(issuer.RawData)))
-            return $"the certificate was issued by '{issuer.Subject}', which is not among the expected AK CAs";
-
-        notAfter = chain.ChainElements.Cast<X509ChainElement>().Min(e => new DateTimeOffset(e.Certificate.NotAfter.ToUniversalTime()));
-        return null;
+        return AkCertificatePath.Failure(certificate, authorities, now, out notAfter);
     }
 
     private static byte[]? SubjectPublicKeyInfo(TpmtPublic key)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace TrustedLaunch.Cli.Commands.Arm;
 
@@ -22,7 +23,32 @@ internal static class ArmOutput
             output.WriteLine(Indent(value));
     }
 
-    private static string Indent(JsonElement value)
+    /// <summary>An answer the CLI built (az's summary objects) as an element, written by the node itself: no reflection.</summary>
+    public static JsonElement Element(JsonNode value)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+            value.WriteTo(writer);
+        return JsonElement.Parse(buffer.WrittenSpan);
+    }
+
+    /// <summary>Resources gathered from several answers as one JSON array.</summary>
+    public static JsonElement Element(IEnumerable<JsonElement> values)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (JsonElement value in values)
+                value.WriteTo(writer);
+            writer.WriteEndArray();
+        }
+
+        return JsonElement.Parse(buffer.WrittenSpan);
+    }
+
+    /// <summary>Indented JSON as az prints it (relaxed escaping: non-ASCII and HTML characters as they are).</summary>
+    public static string Indent(JsonElement value)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, Indented))

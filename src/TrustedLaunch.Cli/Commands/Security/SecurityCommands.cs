@@ -17,8 +17,6 @@ internal static class SecurityCommands
     private const string ScoresApi = "2020-01-01";
     private const string WebhooksApi = "2024-01-01";
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public static Command Create()
     {
         var command = new Command("security", "Posture like Defender for Cloud: assessments, alerts, suppression rules, plans, secure score, webhooks (tl server's Microsoft.Security API).");
@@ -60,7 +58,7 @@ internal static class SecurityCommands
             JsonElement history = await client.SendAsync(HttpMethod.Get, $"{path}/statusHistory?api-version={AssessmentsApi}", null, ct2);
             JsonObject node = JsonNode.Parse(assessment.GetRawText())!.AsObject();
             node["properties"]!["statusHistory"] = JsonNode.Parse(history.GetProperty("value").GetRawText());
-            return JsonSerializer.SerializeToElement(node);
+            return Arm.ArmOutput.Element(node);
         }));
         group.Subcommands.Add(list);
         group.Subcommands.Add(show);
@@ -163,13 +161,13 @@ internal static class SecurityCommands
             foreach (string condition in parse.GetValue(scopeIn) ?? [])
             {
                 (string field, string values) = Split(condition, "--scope-in");
-                allOf.Add(new JsonObject { ["field"] = field, ["in"] = new JsonArray(values.Split(',').Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()) });
+                allOf.Add((JsonNode)new JsonObject { ["field"] = field, ["in"] = new JsonArray(values.Split(',').Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()) });
             }
 
             foreach (string condition in parse.GetValue(scopeContains) ?? [])
             {
                 (string field, string text) = Split(condition, "--scope-contains");
-                allOf.Add(new JsonObject { ["field"] = field, ["contains"] = text });
+                allOf.Add((JsonNode)new JsonObject { ["field"] = field, ["contains"] = text });
             }
 
             var properties = new JsonObject
@@ -304,7 +302,7 @@ internal static class SecurityCommands
         using var client = new SecurityClient(parse.GetValue<string?>(ServerOption), parse.GetValue<string?>(SubscriptionOption), token: parse.GetValue<string?>("--token"));
         JsonElement? result = await action(client, cancellationToken).ConfigureAwait(false);
         if (result is JsonElement json && json.ValueKind != JsonValueKind.Undefined)
-            await parse.Out().WriteLineAsync(JsonSerializer.Serialize(json, Indented)).ConfigureAwait(false);
+            await parse.Out().WriteLineAsync(Arm.ArmOutput.Indent(json)).ConfigureAwait(false);
         return (int)ExitCode.Ok;
     }
 #pragma warning restore CA1068

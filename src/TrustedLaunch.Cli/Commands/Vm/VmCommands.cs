@@ -67,7 +67,7 @@ internal static class VmCommands
             ["securityType"] = ArmOutput.At(vm, "properties.securityProfile.securityType") ?? "Standard",
             ["vmId"] = ArmOutput.At(vm, "properties.vmId"),
         };
-        ArmOutput.Write(output, format, JsonSerializer.SerializeToElement(summary), Columns);
+        ArmOutput.Write(output, format, ArmOutput.Element(summary), Columns);
     }
 
     internal static JsonElement? InstanceView(JsonElement vm) =>
@@ -119,7 +119,7 @@ internal static class VmCommands
             }
         }
 
-        ArmOutput.Write(parse.Out(), arm.Format(parse), JsonSerializer.SerializeToElement(vms), Columns);
+        ArmOutput.Write(parse.Out(), arm.Format(parse), ArmOutput.Element(vms), Columns);
         return (int)ExitCode.Ok;
     }
 

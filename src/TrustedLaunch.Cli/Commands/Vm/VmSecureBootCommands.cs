@@ -87,7 +87,7 @@ internal static class VmSecureBootCommands
                 }
             })).ConfigureAwait(false);
 
-            ArmOutput.Write(parse.Out(), arm.Format(parse), JsonSerializer.SerializeToElement(new JsonArray([.. results])), Columns);
+            ArmOutput.Write(parse.Out(), arm.Format(parse), ArmOutput.Element(new JsonArray([.. results])), Columns);
             return results.Any(r => r["outcome"]!.GetValue<string>() is "Refused" or "Failed" or "Canceled") ? (int)ExitCode.VerificationFailed : (int)ExitCode.Ok;
         });
         return command;

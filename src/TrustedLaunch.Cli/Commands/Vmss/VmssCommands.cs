@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrustedLaunch.Cli.Commands.Arm;
@@ -94,7 +95,7 @@ internal static class VmssCommands
             using ArmApi api = arm.Connect(parse);
             string scaleSet = parse.GetValue(name)!;
             string path = await PathAsync(api, parse.GetValue(group)!, scaleSet, cancellationToken).ConfigureAwait(false);
-            byte[] body = JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["sku"] = new JsonObject { ["capacity"] = parse.GetValue(capacity) } });
+            byte[] body = Encoding.UTF8.GetBytes(new JsonObject { ["sku"] = new JsonObject { ["capacity"] = parse.GetValue(capacity) } }.ToJsonString());
             ArmAnswer answer = await api.SendAsync(HttpMethod.Patch, path, ArmApi.ComputeApiVersion, body, cancellationToken).ConfigureAwait(false);
             if (!parse.GetValue(noWait) && answer.AsyncOperation is string operation)
             {
