@@ -166,8 +166,8 @@ public sealed class AttestationAgent : IDisposable
             outbox.Writer.TryComplete();
             await Task.WhenAny(writer, Task.Delay(TimeSpan.FromSeconds(2), _time, CancellationToken.None)).ConfigureAwait(false);
             await session.CancelAsync().ConfigureAwait(false);
-            // A write to a virtio port whose host end went away blocks in the kernel until a host returns; cancellation
-            // cannot interrupt it, so do not wait for it forever: the next open retries (EBUSY) until that write is done.
+            // The port's reads and writes wait in poll() slices (VirtioPortStream), so they end within one slice of the
+            // cancellation; a Unix-socket link's are cancelled at once. The bound is a last resort, not the normal path.
             await Task.WhenAny(Task.WhenAll(writer, ticker), Task.Delay(TimeSpan.FromSeconds(5), _time, CancellationToken.None)).ConfigureAwait(false);
         }
 

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 
 namespace TrustedLaunch.GuestAgent.Links;
 
@@ -44,48 +43,24 @@ public sealed class UnixSocketHostLink(string path) : HostLink
 
 /// <summary>
 /// A virtio-serial port (/dev/virtio-ports/NAME). drivers/char/virtio_console.c: while no host program has the
-/// chardev open, read() returns 0 at once and write() blocks, and poll() reports POLLHUP; so the agent polls before
-/// using the port and treats POLLHUP as "host absent".
+/// chardev open, read() returns 0 at once and write() cannot proceed, and poll() reports POLLHUP; so the agent polls
+/// before using the port and treats POLLHUP as "host absent". The port is used non-blocking (<see cref="VirtioPortStream"/>).
 /// </summary>
-public sealed partial class VirtioPortHostLink(string path) : HostLink
+public sealed class VirtioPortHostLink(string path) : HostLink
 {
-    private const short PollIn = 0x001;
-    private const short PollOut = 0x004;
-    private const short PollHup = 0x010;
-
     public override string Description => path;
 
     public override Task<(Stream? Stream, string? Absent)> TryOpenAsync(CancellationToken cancellationToken)
     {
-        FileStream port;
-        try
-        {
-            port = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Task.FromResult<(Stream?, string?)>((null, e.Message));
-        }
-
-        var fd = new PollFd { Descriptor = (int)port.SafeFileHandle.DangerousGetHandle(), Events = PollIn | PollOut };
-        int ready = Poll(ref fd, 1, 0);
-        if (ready < 0 || (fd.ReturnedEvents & PollHup) != 0 || (fd.ReturnedEvents & PollOut) == 0)
+        VirtioPortStream? port = VirtioPortStream.TryOpen(path, out string? failure);
+        if (port is null)
+            return Task.FromResult<(Stream?, string?)>((null, failure));
+        if (!port.HostPresent(out string? absent))
         {
             port.Dispose();
-            return Task.FromResult<(Stream?, string?)>((null, ready < 0 ? $"poll failed (errno {Marshal.GetLastPInvokeError()})" : "no host program on the port"));
+            return Task.FromResult<(Stream?, string?)>((null, absent));
         }
 
         return Task.FromResult<(Stream?, string?)>((port, null));
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Descriptor;
-        public short Events;
-        public short ReturnedEvents;
-    }
-
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static partial int Poll(ref PollFd fds, nuint count, int timeoutMilliseconds);
 }

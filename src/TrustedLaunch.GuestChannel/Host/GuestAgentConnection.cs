@@ -25,6 +25,7 @@ public sealed class GuestAgentConnection : IAsyncDisposable
     private readonly Task _readLoop;
     private long _nextId;
     private int _malformedMessages;
+    private int _requestsResent;
     private Exception? _closedBecause;
 
     private GuestAgentConnection(Stream stream, TimeProvider time)
@@ -61,6 +62,18 @@ public sealed class GuestAgentConnection : IAsyncDisposable
                 return [.. _findings];
         }
     }
+
+    /// <summary>
+    /// Sends a request again, with the same id, when no answer came within this time (null: never). A guest kernel drops
+    /// what QEMU queued for a port whose file is being released (drivers/char/virtio_console.c, port_fops_release →
+    /// discard_port_data), which happens when the agent's previous session ends while a new host connects: the request
+    /// is lost, not refused. Every request is idempotent (an attestation's nonce is spent only when its evidence is
+    /// posted), the first answer wins and a later one with the same id is ignored.
+    /// </summary>
+    public TimeSpan? ResendUnansweredAfter { get; set; }
+
+    /// <summary>Requests sent again under <see cref="ResendUnansweredAfter"/>.</summary>
+    public int RequestsResent => Volatile.Read(ref _requestsResent);
 
     /// <summary>When the agent last sent anything.</summary>
     public DateTimeOffset? LastHeardFrom { get; private set; }
@@ -169,8 +182,9 @@ public sealed class GuestAgentConnection : IAsyncDisposable
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
             try
             {
-                await _frames.WriteAsync(GuestMessageCodec.Encode(request), linked.Token).ConfigureAwait(false);
-                GuestMessage answer = await reply.Task.WaitAsync(linked.Token).ConfigureAwait(false);
+                byte[] frame = GuestMessageCodec.Encode(request);
+                await _frames.WriteAsync(frame, linked.Token).ConfigureAwait(false);
+                GuestMessage answer = await AnswerAsync(reply.Task, frame, linked.Token).ConfigureAwait(false);
                 return answer is ErrorMessage error ? throw new GuestAgentErrorException(error.Code, error.Message) : answer;
             }
             catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -186,6 +200,24 @@ public sealed class GuestAgentConnection : IAsyncDisposable
         {
             _pending.TryRemove(id, out _);
         }
+    }
+
+    private async Task<GuestMessage> AnswerAsync(Task<GuestMessage> answer, byte[] frame, CancellationToken cancellationToken)
+    {
+        while (ResendUnansweredAfter is TimeSpan resend)
+        {
+            try
+            {
+                return await answer.WaitAsync(resend, Time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Interlocked.Increment(ref _requestsResent);
+                await _frames.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return await answer.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task ReadLoopAsync()

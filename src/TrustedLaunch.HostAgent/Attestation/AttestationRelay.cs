@@ -32,6 +32,12 @@ internal sealed class AttestationRelay(Guid vmId, string agentSocket, ControlPla
     /// <summary>The agent retries its port every 5 s at most (AgentOptions.MaxBackoff, + 20 % jitter); three times that under TCG.</summary>
     public static readonly TimeSpan DefaultHandshake = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// An answer takes well under a second (a quote, 0.1–2 s under TCG with a bound key made first); a request unanswered
+    /// this long was most likely lost in the guest's kernel (GuestAgentConnection.ResendUnansweredAfter) and goes again.
+    /// </summary>
+    private static readonly TimeSpan ResendUnansweredAfter = TimeSpan.FromSeconds(20);
+
     /// <summary>Three of the agent's default 30 s heartbeats.</summary>
     private static readonly TimeSpan SilentTooLong = TimeSpan.FromSeconds(90);
 
@@ -99,6 +105,7 @@ internal sealed class AttestationRelay(Guid vmId, string agentSocket, ControlPla
             TimeSpan left = deadline - Stopwatch.GetElapsedTime(started);
             if (await agent.WaitForAgentAsync(left < _handshake ? left : _handshake, cancellationToken).ConfigureAwait(false))
             {
+                agent.ResendUnansweredAfter = ResendUnansweredAfter;
                 if (connections > 1)
                     Log.AgentSessionOpened(logger, vmId, connections);
                 return _agent = agent;

@@ -128,6 +128,38 @@ public sealed class GuestAgentConnectionTests
     }
 
     [Fact]
+    public async Task RequestEvidenceAsync_FirstRequestLost_SentAgainWithTheSameIdAndTheFirstAnswerWins()
+    {
+        await using var peer = Peer.Listen();
+        await using GuestAgentConnection connection = await peer.ConnectAsync();
+        connection.ResendUnansweredAfter = TimeSpan.FromMilliseconds(300);
+        byte[] nonce = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+        Task<AttestationEvidence> request = connection.RequestEvidenceAsync(nonce, TimeSpan.FromSeconds(10));
+
+        var lost = Assert.IsType<AttestRequest>(await peer.ReceiveAsync()); // a guest kernel dropped this one
+        var again = Assert.IsType<AttestRequest>(await peer.ReceiveAsync());
+        await peer.SendAsync(new EvidenceMessage(again.RequestId, SampleEvidence.Create(nonce)));
+        await peer.SendAsync(new EvidenceMessage(again.RequestId, SampleEvidence.Create(nonce))); // a late second answer: ignored
+
+        Assert.Equal((lost.RequestId, lost.Nonce), (again.RequestId, again.Nonce));
+        Assert.Equal(nonce, (await request).Nonce);
+        Assert.InRange(connection.RequestsResent, 1, 2);
+        Assert.Equal(0, connection.MalformedMessages);
+    }
+
+    [Fact]
+    public async Task RequestEvidenceAsync_ResendingAndStillNoAnswer_ThrowsUnresponsiveAtTheDeadline()
+    {
+        await using var peer = Peer.Listen();
+        await using GuestAgentConnection connection = await peer.ConnectAsync();
+        connection.ResendUnansweredAfter = TimeSpan.FromMilliseconds(150);
+        var watch = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<GuestAgentUnresponsiveException>(() => connection.RequestEvidenceAsync(new byte[16], TimeSpan.FromMilliseconds(700)));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(650), TimeSpan.FromSeconds(5));
+        Assert.InRange(connection.RequestsResent, 2, 4);
+    }
+
+    [Fact]
     public async Task RequestEvidenceAsync_ErrorAnswer_ThrowsWithTheAgentsCode()
     {
         await using var peer = Peer.Listen();
