@@ -77,7 +77,7 @@ port=$((20000 + RANDOM % 20000)); url="http://127.0.0.1:$port"
 "$tl" server --data "$work/server" --listen "$url" --ca "$work/pki" --no-local-host >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do "$tl" group list --server "$url" >/dev/null 2>&1 && break; sleep 0.3; done
-"$tl" group create -n libvirt-rg -l westus --server "$url" >/dev/null
+"$tl" group create -n libvirt-rg -l westus --tags trustedLaunch.registeringHosts=libvirt-host --server "$url" >/dev/null
 PATH="$work/virsh-bin:$PATH" "$tl" host --server "$url" --name libvirt-host --data "$work/host" --ca "$work/pki" \
   --libvirt-domain tl-interop-proof --libvirt-uri qemu:///session --libvirt-resource-group libvirt-rg >"$work/host.log" 2>&1 &
 host_pid=$!

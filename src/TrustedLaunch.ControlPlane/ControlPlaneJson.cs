@@ -60,6 +60,7 @@ namespace TrustedLaunch.ControlPlane;
 [JsonSerializable(typeof(HostRegistration))]
 [JsonSerializable(typeof(LibvirtDomainRegistration))]
 [JsonSerializable(typeof(LibvirtDomainRegistered))]
+[JsonSerializable(typeof(Disks.RestoredDiskRegistration))]
 [JsonSerializable(typeof(HostView))]
 [JsonSerializable(typeof(IReadOnlyList<HostView>))]
 [JsonSerializable(typeof(HostReportResult))]

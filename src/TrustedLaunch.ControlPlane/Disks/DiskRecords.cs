@@ -73,10 +73,13 @@ public sealed record DiskRecord
 
     public int? DiskSizeGB { get; init; }
 
-    /// <summary>FromImage, or Copy (a VM made from a snapshot: <see cref="SourceResourceId"/>).</summary>
+    /// <summary>FromImage, Copy (a VM made from a snapshot: <see cref="SourceResourceId"/>) or Restore (a backup: <see cref="RestoredFrom"/>).</summary>
     public required string CreateOption { get; init; }
 
     public string? SourceResourceId { get; init; }
+
+    /// <summary>The backup archive a Restore disk was made from (<see cref="RestoredDiskService"/>); null otherwise.</summary>
+    public DiskBackupSource? RestoredFrom { get; init; }
 
     public string? PendingOperationId { get; init; }
 
@@ -84,6 +87,9 @@ public sealed record DiskRecord
 
     public string ResourceId => ResourceIds.Disk(SubscriptionId, ResourceGroup, Name);
 }
+
+/// <summary>The archive a restored disk came from: its backup id, the VM it was taken of (whose vTPM it holds) and when.</summary>
+public sealed record DiskBackupSource(Guid BackupId, Guid SourceVmId, DateTimeOffset TakenAt);
 
 /// <summary>One atomic change of a disk row and the operations that go with it (alone, or inside a VM's write).</summary>
 public sealed record DiskWrite

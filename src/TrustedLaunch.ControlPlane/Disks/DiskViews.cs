@@ -44,6 +44,9 @@ public static class DiskViews
                     HostName = disk.HostName,
                     LastVmId = disk.LastVmId.ToString(),
                     GuestStateIncluded = disk.Generation == HyperVGeneration.V2,
+                    RestoredFromBackup = disk.RestoredFrom is DiskBackupSource backup
+                        ? new RestoredFromBackup { BackupId = backup.BackupId.ToString(), SourceVmId = backup.SourceVmId.ToString(), TakenAt = backup.TakenAt }
+                        : null,
                 },
             },
         };

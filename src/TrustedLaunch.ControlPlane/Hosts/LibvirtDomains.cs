@@ -20,7 +20,7 @@ public sealed record LibvirtDomainRegistration
 
     public string? AgentSocket { get; init; }
 
-    /// <summary>Where the VM resource goes; the default subscription when absent. The resource group must exist.</summary>
+    /// <summary>Where the VM resource goes; the default subscription when absent. The resource group must exist and grant the host (<see cref="HostGrants"/>).</summary>
     public string? SubscriptionId { get; init; }
 
     public string? ResourceGroup { get; init; }
@@ -80,6 +80,8 @@ public sealed class LibvirtDomainService(
             return ArmErrors.ResourceGroupNotFound(registration.ResourceGroup!);
         if (group.State == ResourceGroupState.Deleting)
             return ArmErrors.ResourceGroupBeingDeleted(group.Name);
+        if (HostGrants.Check(group, host.Name, "Microsoft.Compute/virtualMachines/write") is ArmFailure forbidden)
+            return forbidden;
         var key = new VirtualMachineKey(subscriptionId, group.Name, registration.DomainName!);
         for (int attempt = 0; attempt < 5; attempt++)
         {

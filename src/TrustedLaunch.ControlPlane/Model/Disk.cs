@@ -54,7 +54,7 @@ public sealed record DiskProperties
     public TrustedLaunchDisk? TrustedLaunchDisk { get; init; }
 }
 
-/// <summary>Azure's <c>creationData</c> of a disk: <c>FromImage</c> with the image's id, or <c>Copy</c> of a snapshot.</summary>
+/// <summary>Azure's <c>creationData</c> of a disk: <c>FromImage</c> with the image's id, <c>Copy</c> of a snapshot, or <c>Restore</c> of a backup.</summary>
 public sealed record DiskCreationData
 {
     public string? CreateOption { get; init; }
@@ -81,4 +81,17 @@ public sealed record TrustedLaunchDisk
 
     /// <summary>The VM guest state (UEFI variables, vTPM) lives beside the disk and goes with it (Generation 2).</summary>
     public bool? GuestStateIncluded { get; init; }
+
+    /// <summary>A disk restored from a backup archive (<c>creationData.createOption: Restore</c>): which backup, of which VM, taken when.</summary>
+    public RestoredFromBackup? RestoredFromBackup { get; init; }
+}
+
+/// <summary>The backup archive a restored disk came from (<c>tl backup restore --disk</c>); its vTPM is the source VM's.</summary>
+public sealed record RestoredFromBackup
+{
+    public string? BackupId { get; init; }
+
+    public string? SourceVmId { get; init; }
+
+    public DateTimeOffset? TakenAt { get; init; }
 }

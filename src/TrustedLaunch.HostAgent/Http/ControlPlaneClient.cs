@@ -97,6 +97,13 @@ public sealed class ControlPlaneClient : IDisposable
             Json(registration, ControlPlaneJson.Default.LibvirtDomainRegistration), ControlPlaneJson.Default.LibvirtDomainRegistered, TimeSpan.FromSeconds(30),
             cancellationToken);
 
+    /// <summary>Lands a backup this host restored as a disk resource (<c>PUT /v1/hosts/{host}/restoredDisks/{diskId}</c>).</summary>
+    public Task<TrustedLaunch.ControlPlane.Model.DiskResource> RegisterRestoredDiskAsync(string host, Guid diskId,
+        TrustedLaunch.ControlPlane.Disks.RestoredDiskRegistration registration, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, $"v1/hosts/{Uri.EscapeDataString(host)}/restoredDisks/{diskId:D}",
+            Json(registration, ControlPlaneJson.Default.RestoredDiskRegistration), ControlPlaneJson.Default.DiskResource, TimeSpan.FromSeconds(30),
+            cancellationToken);
+
     /// <summary>A fresh single-use nonce for the VM (<c>POST /v1/vms/{id}/challenges</c>).</summary>
     public async Task<byte[]> IssueChallengeAsync(Guid vmId, CancellationToken cancellationToken)
     {

@@ -90,7 +90,41 @@ public static class VmBackups
     /// with the reason and nothing made, when the VM's folder exists, the key is not the archive's, any chunk fails
     /// authentication, a file is not what the header recorded, or the VMGS does not authenticate under the host's key.
     /// </summary>
-    public static BackupHeader Restore(string archive, string backupKeyPath, string vmsDirectory, string runRoot, string hostKeyPath)
+    public static BackupHeader Restore(string archive, string backupKeyPath, string vmsDirectory, string runRoot, string hostKeyPath) =>
+        Restore(archive, backupKeyPath, hostKeyPath, header =>
+        {
+            var vm = new VmFolder(vmsDirectory, runRoot, header.VmId);
+            if (vm.Exists)
+                throw new VmLifecycleException(VmLifecycleException.Exists, $"Virtual machine {header.VmId} has files on this host: delete it first, or restore a snapshot into it.");
+            return vm;
+        });
+
+    /// <summary>
+    /// Restores <paramref name="archive"/> as a detached disk (<c>TL_HOME/detached/&lt;diskName&gt;-&lt;diskId:N&gt;</c>), the form the control
+    /// plane lands as a <c>Microsoft.Compute/disks</c> resource (<c>tl backup restore --disk</c>): built and checked like a VM folder's
+    /// restore (in <c>detached/.restoring/</c>), then renamed into place. The vTPM is the backed-up one; the VM it names has no folder here.
+    /// </summary>
+    public static (BackupHeader Header, string Folder) RestoreAsDisk(string archive, string backupKeyPath, string detachedDirectory, string diskName,
+        Guid diskId, string hostKeyPath)
+    {
+        string target = VmFolder.DetachedFolder(detachedDirectory, diskName, diskId);
+        if (Directory.Exists(target))
+            throw new VmLifecycleException(VmLifecycleException.Exists, $"{target} exists: the disk {diskName} has files on this host already.");
+        string staging = Path.Combine(detachedDirectory, ".restoring");
+        VmFolder? built = null;
+        BackupHeader header = Restore(archive, backupKeyPath, hostKeyPath, h =>
+        {
+            built = new VmFolder(staging, staging, h.VmId);
+            if (built.Exists)
+                Directory.Delete(built.Path, recursive: true); // a restore cut short before its rename: never a disk
+            return built;
+        });
+        Directory.Move(built!.Path, target);
+        DurableFile.SyncDirectory(detachedDirectory);
+        return (header, target);
+    }
+
+    private static BackupHeader Restore(string archive, string backupKeyPath, string hostKeyPath, Func<BackupHeader, VmFolder> place)
     {
         SealingKey backupKey = SealingKey.Load(backupKeyPath);
         using var input = new FileStream(archive, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
@@ -102,9 +136,7 @@ public static class VmBackups
                 $"{archive} was written with another backup key (key check {header.KeyCheck}; {backupKeyPath} is {keyCheck}).");
         }
 
-        var vm = new VmFolder(vmsDirectory, runRoot, header.VmId);
-        if (vm.Exists)
-            throw new VmLifecycleException(VmLifecycleException.Exists, $"Virtual machine {header.VmId} has files on this host: delete it first, or restore a snapshot into it.");
+        VmFolder vm = place(header);
         byte[] key = new byte[SealingKey.KeyLength];
         backupKey.CopyTo(key);
         try

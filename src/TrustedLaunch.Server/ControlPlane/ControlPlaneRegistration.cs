@@ -53,6 +53,7 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<LibvirtDomainService>();
         services.TryAddSingleton<SnapshotService>();
         services.TryAddSingleton<TrustedLaunch.ControlPlane.Disks.DiskService>();
+        services.TryAddSingleton<TrustedLaunch.ControlPlane.Disks.RestoredDiskService>();
         services.TryAddSingleton<SnapshotRestoreService>();
         services.TryAddSingleton<IQuoteClockFloors, QuoteClockFloors>();
         services.TryAddSingleton<BuiltImageRegistration>();

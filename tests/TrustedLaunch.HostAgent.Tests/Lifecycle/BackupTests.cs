@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using TrustedLaunch.Cli;
+using TrustedLaunch.HostAgent.Lifecycle;
 using TrustedLaunch.HostAgent.Vms;
 using TrustedLaunch.Testing;
 using TrustedLaunch.Vmgs.Keys;
@@ -53,6 +55,37 @@ public sealed class BackupTests
         // Restoring over an existing VM is refused (exit 2): its files are not replaced.
         ToolResult again = Tl(2, "backup", "restore", Archive(archives), "--key-file", key, "--data", host.Options.DataDirectory);
         Assert.Contains("has files on this host", again.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RestoreAsDisk_TheDetachedFolderHoldsTheBackedUpPair_AndItsFactsNameTheImageAndTheEk()
+    {
+        LifecycleHost host = LifecycleHost.Fresh();
+        (VmFolder vm, IReadOnlyList<TrustedLaunch.ControlPlane.Hosts.VTpmKeyReport> keys) = host.NewVm();
+        string scratch = RepositoryPaths.NewTempDirectory("tl-lc-backup-disk");
+        (string disk, string vmgs) before = (Sha256(vm.Disk), Sha256(vm.Vmgs));
+        string key = BackupKey(scratch);
+        string archives = Path.Combine(scratch, "archives");
+        Tl(0, "backup", "create", "--vm-id", vm.VmId.ToString(), "--to", archives, "--key-file", key, "--data", host.Options.DataDirectory);
+        vm.Delete();
+        var diskId = Guid.NewGuid();
+
+        (BackupHeader header, string folder) = VmBackups.RestoreAsDisk(Archive(archives), key, host.Options.DetachedDirectory, "restored1", diskId, host.HostKeyPath);
+        RestoredDiskFacts facts = RestoredDiskFacts.Read(folder, host.HostKeyPath);
+        var again = Assert.Throws<VmLifecycleException>(() =>
+            VmBackups.RestoreAsDisk(Archive(archives), key, host.Options.DetachedDirectory, "restored1", diskId, host.HostKeyPath));
+
+        Assert.Equal(vm.VmId, header.VmId);
+        Assert.Equal(VmFolder.DetachedFolder(host.Options.DetachedDirectory, "restored1", diskId), folder);
+        Assert.False(vm.Exists); // a disk, not the VM's folder: the control plane decides whose it becomes
+        Assert.Equal(before, (Sha256(Path.Combine(folder, VmFolder.DiskName)), Sha256(Path.Combine(folder, VmFolder.VmgsName))));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(host.Options.DetachedDirectory, ".restoring")));
+        Assert.True(facts.GuestStateIncluded);
+        Assert.True(facts.VTpm);
+        Assert.Equal(Path.GetFullPath(host.Image), Path.GetFullPath(facts.BackingFile));
+        using X509Certificate2 ek = X509Certificate2.CreateFromPem(keys.First(k => k.Role.StartsWith("ek", StringComparison.Ordinal)).CertificatePem!);
+        Assert.Equal(ek.SerialNumber, facts.EkCertificateSerial, ignoreCase: true);
+        Assert.Equal(VmLifecycleException.Exists, again.Code);
     }
 
     [Theory]

@@ -72,10 +72,10 @@ public class ArmTestService : IAsyncLifetime
 
     public static string WithApi(string path, string apiVersion = ApiVersion) => path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "api-version=" + apiVersion;
 
-    public async Task<string> CreateGroupAsync(string? name = null)
+    public async Task<string> CreateGroupAsync(string? name = null, JsonObject? tags = null)
     {
         name ??= NewName("rg");
-        ArmAnswer created = await SendAsync(HttpMethod.Put, WithApi(GroupPath(name), "2021-04-01"), new JsonObject { ["location"] = "westus" });
+        ArmAnswer created = await SendAsync(HttpMethod.Put, WithApi(GroupPath(name), "2021-04-01"), new JsonObject { ["location"] = "westus", ["tags"] = tags });
         Assert.True(created.Status == HttpStatusCode.Created, created.ToString());
         return name;
     }

@@ -11,6 +11,9 @@ namespace TrustedLaunch.Server.Tests.ControlPlane;
 /// </summary>
 public sealed class LibvirtDomainApiTests(HostedArmTestService arm) : IClassFixture<HostedArmTestService>
 {
+    // The group grants the test's host (HostGrants): a host registers resources only where a group's tag lets it.
+    private static JsonObject Granted(string hosts = "host1") => new() { ["trustedLaunch.registeringHosts"] = hosts };
+
     private Task<ArmAnswer> RegisterAsync(Guid uuid, JsonObject body, string? host = null) =>
         arm.SendAsync(HttpMethod.Put, $"/v1/hosts/{host ?? arm.Host.Name}/libvirtDomains/{uuid:D}", body);
 
@@ -24,7 +27,7 @@ public sealed class LibvirtDomainApiTests(HostedArmTestService arm) : IClassFixt
     [Fact]
     public async Task Registered_IsAVmResourceMarkedExternallyManaged_NotTheHostsToRun_PowerAndUpdatesRefused_AttestationEnrolled_DeleteRemovesItOnly()
     {
-        string group = await arm.CreateGroupAsync();
+        string group = await arm.CreateGroupAsync(tags: Granted());
         var uuid = Guid.NewGuid();
 
         ArmAnswer registered = await RegisterAsync(uuid, Domain(group, "dom1"));
@@ -82,7 +85,7 @@ public sealed class LibvirtDomainApiTests(HostedArmTestService arm) : IClassFixt
     [Fact]
     public async Task Register_Refusals_UnknownHost_BadBody_MissingGroup_AnotherVmsId_AndAPutThatSetsTheMarker()
     {
-        string group = await arm.CreateGroupAsync();
+        string group = await arm.CreateGroupAsync(tags: Granted());
         JsonElement platformVm = await arm.CreateRunningAsync(group, "own1");
         var platformVmId = Guid.Parse(platformVm.GetProperty("properties").GetProperty("vmId").GetString()!);
 
@@ -107,5 +110,34 @@ public sealed class LibvirtDomainApiTests(HostedArmTestService arm) : IClassFixt
         Assert.Equal(HttpStatusCode.Conflict, takenId.Status);
         Assert.Equal(HttpStatusCode.BadRequest, put.Status);
         Assert.Contains("read-only", put.Error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Register_IntoAGroupThatDoesNotGrantTheHost_Is403NamingTheGroup_AGrantOrStarLetsItIn()
+    {
+        string untagged = await arm.CreateGroupAsync();
+        string otherHost = await arm.CreateGroupAsync(tags: Granted("host7, host8"));
+        string star = await arm.CreateGroupAsync(tags: Granted("*"));
+        string listed = await arm.CreateGroupAsync(tags: Granted("host9,HOST1"));
+
+        ArmAnswer refused = await RegisterAsync(Guid.NewGuid(), Domain(untagged, "dom1"));
+        ArmAnswer refusedOther = await RegisterAsync(Guid.NewGuid(), Domain(otherHost, "dom1"));
+        ArmAnswer byStar = await RegisterAsync(Guid.NewGuid(), Domain(star, "dom1"));
+        ArmAnswer byName = await RegisterAsync(Guid.NewGuid(), Domain(listed, "dom1"));
+        ArmAnswer nothing = await arm.GetAsync(ArmTestService.WithApi(arm.VmPath(untagged, "dom1")));
+
+        foreach ((ArmAnswer answer, string group) in new[] { (refused, untagged), (refusedOther, otherHost) })
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, answer.Status);
+            Assert.Equal("AuthorizationFailed", answer.ErrorCode);
+            string message = answer.Error.GetProperty("message").GetString()!;
+            Assert.Contains($"Resource group '{group}' does not grant host 'host1'", message, StringComparison.Ordinal);
+            Assert.Contains("'Microsoft.Compute/virtualMachines/write'", message, StringComparison.Ordinal);
+            Assert.Contains("trustedLaunch.registeringHosts", message, StringComparison.Ordinal);
+        }
+
+        Assert.True(byStar.Status == HttpStatusCode.OK, byStar.ToString());
+        Assert.True(byName.Status == HttpStatusCode.OK, byName.ToString());
+        Assert.Equal(HttpStatusCode.NotFound, nothing.Status);
     }
 }

@@ -57,6 +57,24 @@ public abstract class DiskStoreTests(StoreEngine engine) : StoreTests(engine)
         };
 
     [Fact]
+    public async Task ARestoredDisk_KeepsItsBackupSource_AndCreateOption_ThroughTheStore()
+    {
+        string subscription = await GroupAsync();
+        var store = new SqlDiskStore(Database);
+        var source = new DiskBackupSource(Guid.NewGuid(), Guid.NewGuid(), T0.AddDays(-2));
+        DiskRecord restored = Unattached(subscription, "restored1") with { CreateOption = RestoredDiskService.CreateOption, RestoredFrom = source, LastVmId = source.SourceVmId };
+
+        Assert.Equal(WriteOutcome.Written, await store.WriteAsync(new DiskWrite { Key = restored.Key, Record = restored }, default));
+        DiskRecord? read = await store.GetByIdAsync(restored.DiskId, default);
+
+        Assert.NotNull(read);
+        Assert.Equal("Restore", read.CreateOption);
+        Assert.Equal(source, read.RestoredFrom);
+        Assert.Equal(source.SourceVmId, read.LastVmId);
+        Assert.Contains(await store.ListByHostAsync("host1", default), d => d.DiskId == restored.DiskId && d.RestoredFrom == source);
+    }
+
+    [Fact]
     public async Task Insert_ThenGetByKeyIdAndHost_RoundTrips_AndAdmissionRefusesMissingOrDeletingGroups()
     {
         string subscription = await GroupAsync();

@@ -3,6 +3,8 @@ using System.Globalization;
 using TrustedLaunch.HostAgent;
 using TrustedLaunch.HostAgent.Lifecycle;
 using TrustedLaunch.HostAgent.Vms;
+using TrustedLaunch.Cli.Commands.Arm;
+using TrustedLaunch.Cli.Commands.Host;
 using TrustedLaunch.HostSystem;
 
 namespace TrustedLaunch.Cli.Commands.Backup;
@@ -74,26 +76,48 @@ internal static class BackupCommands
         var archive = new Argument<string>("ARCHIVE") { Description = "The archive ('tl backup list')." };
         var key = BackupKey();
         var data = Data();
+        var disk = new Option<string?>("--disk")
+        {
+            Description = "Restore as this host's Unattached disk NAME (TL_HOME/detached/) and land it in the control plane as a Microsoft.Compute/disks " +
+                "resource (createOption Restore), which 'tl vm create --attach-os-disk NAME' brings up with the backed-up vTPM. Refused (exit 2, nothing " +
+                "kept) while the backed-up VM or another holder of its vTPM identity (EK) exists there.",
+        };
+        var group = new Option<string?>("--resource-group", "-g") { Description = "With --disk: the resource group the disk resource goes in." };
+        var subscription = ArmOptions.Subscription();
+        var server = ArmOptions.Server();
+        var hostName = new Option<string?>("--host-name") { Description = "With --disk: this host's name in the control plane (default: this machine's name)." };
         var command = new Command("restore",
             "Make the VM's folder again from the archive, with its original identity (the same VMGS, so the same vTPM). Refused, with the reason and " +
             "nothing made, when a chunk fails authentication, a file is not the one recorded, or the VMGS does not authenticate under this host's key. " +
-            "Exit 0 restored, 1 refused (integrity), 2 the VM's folder exists or bad key file.")
+            "Exit 0 restored, 1 refused (integrity), 2 the VM's folder exists, bad key file or the control plane refused the disk, 3 the control plane is unreachable.")
         {
-            archive, key, data,
+            archive, key, data, disk, group, subscription, server, hostName,
         };
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             string home = Home(parse.GetValue(data));
-            BackupHeader header = VmBackups.Restore(parse.GetValue(archive)!, parse.GetValue(key)!, Path.Combine(home, "vms"), Path.GetTempPath(), HostKeyPath(home));
-            parse.Out().WriteLine($"Restored VM {header.VmId} into {Path.Combine(home, "vms", header.VmId.ToString("D"))}");
+            if (parse.GetValue(disk) is not string diskName)
+            {
+                if (parse.GetValue(group) is not null)
+                    throw new CliException(ExitCode.BadInput, "--resource-group goes with --disk.");
+                BackupHeader header = VmBackups.Restore(parse.GetValue(archive)!, parse.GetValue(key)!, Path.Combine(home, "vms"), Path.GetTempPath(), HostKeyPath(home));
+                parse.Out().WriteLine($"Restored VM {header.VmId} into {Path.Combine(home, "vms", header.VmId.ToString("D"))}");
+                return (int)ExitCode.Ok;
+            }
+
+            if (parse.GetValue(group) is not string resourceGroup)
+                throw new CliException(ExitCode.BadInput, "--disk needs --resource-group: the resource group the disk resource goes in.");
+            HostAgentOptions host = HostCommand.Options(ArmOptions.ServerUri(parse.GetValue(server)), parse.GetValue(hostName), home, Path.Combine(home, "pki"));
+            await BackupDiskRestore.RunAsync(parse, host, parse.GetValue(archive)!, parse.GetValue(key)!, diskName, parse.GetValue(subscription), resourceGroup,
+                cancellationToken).ConfigureAwait(false);
             return (int)ExitCode.Ok;
         });
         return command;
     }
 
-    private static string Home(string? data) => Path.GetFullPath(data ?? TlHome.Path);
+    internal static string Home(string? data) => Path.GetFullPath(data ?? TlHome.Path);
 
-    private static string HostKeyPath(string home) => Path.Combine(home, "host", HostKey.FileName);
+    internal static string HostKeyPath(string home) => Path.Combine(home, "host", HostKey.FileName);
 
     private static void Print(TextWriter output, BackupHeader header)
     {

@@ -31,12 +31,20 @@ internal static class GroupCommands
     {
         var name = ArmOptions.Name("resource group");
         var location = new Option<string>("--location", "-l") { Description = "Location (any Azure region name; a label on this platform).", DefaultValueFactory = _ => "local" };
-        var command = new Command("create", "Create (or update) a resource group. Exit 0 ok, 2 refused (the message is ARM's), 3 no control plane.") { name, location };
+        var tags = new Option<string[]>("--tags")
+        {
+            Description = "Space-separated tags: key[=value] (as az). 'trustedLaunch.registeringHosts=HOST[,HOST]|*' lets those hosts register " +
+                "libvirt domains and restored disks into the group.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var command = new Command("create", "Create (or update) a resource group. Exit 0 ok, 2 refused (the message is ARM's), 3 no control plane.") { name, location, tags };
         ArmArguments arm = ArmArguments.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using ArmApi api = arm.Connect(parse);
-            byte[] body = ArmApi.Json(new ResourceGroupResource { Location = parse.GetValue(location) }, ControlPlaneJson.Web.ResourceGroupResource);
+            string[] given = parse.GetValue(tags) ?? [];
+            Dictionary<string, string>? tagged = given.Length == 0 ? null : given.Select(t => t.Split('=', 2)).DistinctBy(p => p[0], StringComparer.OrdinalIgnoreCase).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "");
+            byte[] body = ArmApi.Json(new ResourceGroupResource { Location = parse.GetValue(location), Tags = tagged }, ControlPlaneJson.Web.ResourceGroupResource);
             ArmAnswer answer = await api.SendAsync(HttpMethod.Put, await api.GroupPathAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false),
                 ArmApi.ResourcesApiVersion, body, cancellationToken).ConfigureAwait(false);
             ArmOutput.Write(parse.Out(), arm.Format(parse), answer.Body!.Value, Columns);

@@ -113,7 +113,7 @@ internal static class HostCommand
     }
 
     // The host's client certificate: enrolled now with a join token, else the one enrolled before, else none (a loopback service without auth).
-    private static async Task<HostCredential?> CredentialAsync(HostAgentOptions options, string? joinToken, TextWriter progress, CancellationToken cancellationToken)
+    internal static async Task<HostCredential?> CredentialAsync(HostAgentOptions options, string? joinToken, TextWriter progress, CancellationToken cancellationToken)
     {
         string rootPath = PlatformCaLayout.CertificatePath(options.CaDirectory, PlatformCaLayout.RootName);
         X509Certificate2? root = File.Exists(rootPath) ? X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(rootPath, cancellationToken).ConfigureAwait(false)) : null;

@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using TrustedLaunch.ControlPlane;
 using TrustedLaunch.ControlPlane.Arm;
+using TrustedLaunch.ControlPlane.Disks;
 using TrustedLaunch.ControlPlane.Hosts;
+using TrustedLaunch.ControlPlane.Model;
 
 namespace TrustedLaunch.Server.Endpoints.Arm;
 
@@ -12,7 +14,8 @@ namespace TrustedLaunch.Server.Endpoints.Arm;
 /// The host contract (<see cref="HostAssignments"/>), for <c>tl host</c>: <c>PUT /v1/hosts/{name}</c> registers,
 /// <c>GET /v1/hosts/{name}/assignments?token=&amp;timeoutSeconds=</c> long-polls the desired state,
 /// <c>POST /v1/hosts/{name}/reports</c> reports what the host observed, <c>PUT /v1/hosts/{name}/libvirtDomains/{uuid}</c> registers a
-/// libvirt domain the host attests (<see cref="LibvirtDomainService"/>); <c>GET /v1/hosts</c> lists hosts. Not ARM
+/// libvirt domain the host attests (<see cref="LibvirtDomainService"/>), <c>PUT /v1/hosts/{name}/restoredDisks/{diskId}</c> lands a backup
+/// the host restored as a disk (<see cref="RestoredDiskService"/>); <c>GET /v1/hosts</c> lists hosts. Not ARM
 /// resources (no api-version), but errors use ARM's envelope like the rest of the control plane.
 /// </summary>
 internal static class HostEndpoints
@@ -33,6 +36,24 @@ internal static class HostEndpoints
         hosts.MapPut("/{hostName}/libvirtDomains/{domainUuid}", RegisterDomainAsync).WithName("Hosts_RegisterLibvirtDomain")
             .Accepts<LibvirtDomainRegistration>("application/json").Produces<LibvirtDomainRegistered>().ProducesArmErrors()
             .AddEndpointFilter<ArmLoopbackOnlyFilter>();
+        hosts.MapPut("/{hostName}/restoredDisks/{diskId}", RegisterRestoredDiskAsync).WithName("Hosts_RegisterRestoredDisk")
+            .Accepts<RestoredDiskRegistration>("application/json").Produces<DiskResource>().ProducesArmErrors()
+            .AddEndpointFilter<ArmLoopbackOnlyFilter>();
+    }
+
+    private static async Task<IResult> RegisterRestoredDiskAsync(string hostName, string diskId, HttpContext context, RestoredDiskService restored,
+        CancellationToken cancellationToken)
+    {
+        byte[]? body = await RequestBody.ReadAsync(context, MaxBodyBytes, cancellationToken);
+        if (body is null)
+            return TooLarge();
+        ArmResult<RestoredDiskRegistration> registration = ControlPlaneJson.Read(body, ControlPlaneJson.Web.RestoredDiskRegistration);
+        if (registration.Failure is ArmFailure malformed)
+            return ArmHttp.Error(malformed);
+        ArmResult<DiskRecord> registered = await restored.RegisterAsync(hostName, diskId, registration.Value!, cancellationToken);
+        return registered.Failure is ArmFailure failure
+            ? ArmHttp.Error(failure)
+            : Results.Json(DiskViews.Resource(registered.Value!), ControlPlaneJson.Web.DiskResource);
     }
 
     private static async Task<IResult> RegisterDomainAsync(string hostName, string domainUuid, HttpContext context, LibvirtDomainService domains,
