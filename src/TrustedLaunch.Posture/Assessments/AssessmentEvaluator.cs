@@ -63,8 +63,15 @@ public static class AssessmentEvaluator
         Recommendation r = Recommendations.GuestAttestationAgent;
         if (NotAttestable(vm, r) is AssessmentOutcome na)
             return na;
+        // A Healthy description names nothing that moves with every answer (the boot, not the answer's time): a VM that
+        // keeps attesting keeps its stored assessment as it is, and posture writes nothing for it (docs/benchmarks.md).
         if (vm.AgentAnsweredSinceBoot)
-            return new(r, AssessmentStatusCode.Healthy, null, $"The guest attestation agent answered at {Time(vm.LastAgentAnswerAt!.Value)}.");
+        {
+            return new(r, AssessmentStatusCode.Healthy, null, vm.RunningSince is DateTimeOffset since
+                ? $"The guest attestation agent has answered since the VM booted at {Time(since)}."
+                : "The guest attestation agent has answered.");
+        }
+
         string sinceBoot = vm.RunningSince is DateTimeOffset booted ? $" since the VM booted at {Time(booted)}" : "";
         string last = vm.LastAgentAnswerAt is DateTimeOffset before ? $" (last answer {Time(before)}, before this boot)" : "";
         return new(r, AssessmentStatusCode.Unhealthy, Causes.AgentNotAnswering,
@@ -91,7 +98,8 @@ public static class AssessmentEvaluator
                 $"The latest attestation passed at {Time(latest.At)}, more than {FreshnessIntervals} intervals ({maximumAge.TotalSeconds:0} s) ago."));
         }
 
-        return new(r, AssessmentStatusCode.Healthy, null, $"The latest attestation passed at {Time(latest.At)}.");
+        return new(r, AssessmentStatusCode.Healthy, null, string.Create(CultureInfo.InvariantCulture,
+            $"The latest attestation passed and is fresh (not older than {FreshnessIntervals} intervals, {maximumAge.TotalSeconds:0} s)."));
     }
 
     // Azure's applicability of the Secure Boot and vTPM checks: VMs that support Trusted Launch and are Trusted Launch VMs.

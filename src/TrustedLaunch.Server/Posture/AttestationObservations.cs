@@ -12,9 +12,16 @@ namespace TrustedLaunch.Server.Posture;
 /// </summary>
 internal static class AttestationObservations
 {
-    public static AttestationObservation From(AttestationRecord record)
+    public static AttestationObservation From(AttestationRecord record) => From(record, out _);
+
+    /// <summary>
+    /// The observation and, for a pass, the Secure Boot keys its claims prove (<see cref="SecureBootKeysClaim"/>; null when
+    /// absent), from one parse of the claims: they are kilobytes, and posture reads both of every result it folds.
+    /// </summary>
+    public static AttestationObservation From(AttestationRecord record, out SecureBootKeys? keys)
     {
         ArgumentNullException.ThrowIfNull(record);
+        keys = null;
         var deviations = new List<DeviationObservation>();
         var violations = new List<string>();
         var findings = new List<FindingObservation>();
@@ -29,6 +36,7 @@ internal static class AttestationObservations
                 {
                     policy = Text(root, AttestationClaims.Policy);
                     ReadFindings(root, AttestationClaims.Findings, findings);
+                    keys = SecureBootKeysClaim.Read(root);
                 }
                 else
                 {

@@ -148,6 +148,10 @@ public sealed class PostureEngine(
                 await FoldAsync(run, batch, results, vms, cancellationToken);
             if (!await ApplyAsync(run, batch, cancellationToken))
                 return false;
+            // A short batch took every VM there was: results stored since wake the worker again, so another claim (a write
+            // statement) would most often find nothing.
+            if (claims.Count < options.ResultBatchSize)
+                return true;
         }
 
         return true;
@@ -158,7 +162,7 @@ public sealed class PostureEngine(
         CancellationToken cancellationToken)
     {
         Guid[] known = [.. vms.Keys];
-        var latest = await store.LatestResultsAsync(known, cancellationToken);
+        var latest = await LatestResultsAsync(results, known, cancellationToken);
         Dictionary<Guid, List<SecurityAlert>> open = await store.OpenAlertsOfAsync(known, cancellationToken);
         Dictionary<Guid, Dictionary<string, StoredAssessment>> assessments = await store.AssessmentsOfAsync(known, cancellationToken);
         await ReadBootsAsync(run, known, cancellationToken);
@@ -168,10 +172,37 @@ public sealed class PostureEngine(
                 continue;
             PostureVm subject = Subject(vm, latest, run);
             if (run.AlertsOn(vm.SubscriptionId))
-                FoldResult(run, batch, subject, AttestationObservations.From(result), open[vm.VmId]);
+                FoldResult(run, batch, subject, Observe(run, result), open[vm.VmId]);
         }
 
         await EvaluateAsync(run, batch, [.. vms.Values], latest, assessments, open, cancellationToken);
+    }
+
+    // Each VM's newest result and last agent answer. The claimed results are the VMs' newest (each VM's range runs to its
+    // last result): when a VM's newest one is an answer, both are known without a read; the others are read.
+    private async Task<Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)>> LatestResultsAsync(List<AttestationRecord> results,
+        Guid[] vmIds, CancellationToken cancellationToken)
+    {
+        var newest = new Dictionary<Guid, AttestationRecord>();
+        foreach (AttestationRecord result in results)
+            newest[result.VmId] = result; // oldest first: the last one wins
+        var latest = new Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)>();
+        var unread = new List<Guid>();
+        foreach (Guid vmId in vmIds)
+        {
+            if (newest.TryGetValue(vmId, out AttestationRecord? result) && AttestationObservations.IsAgentAnswer(result))
+                latest[vmId] = (result, result.At);
+            else
+                unread.Add(vmId);
+        }
+
+        if (unread.Count > 0)
+        {
+            foreach ((Guid vmId, var read) in await store.LatestResultsAsync(unread, cancellationToken))
+                latest[vmId] = read;
+        }
+
+        return latest;
     }
 
     private async Task<bool> ProcessChangedVmsAsync(RunState run, CancellationToken cancellationToken)
@@ -262,7 +293,7 @@ public sealed class PostureEngine(
                 : assessmentsOfAll.GetValueOrDefault(vm.VmId) ?? [];
             foreach (AssessmentOutcome outcome in AssessmentEvaluator.Evaluate(subject, run.Now))
                 Compare(run, batch, vm, outcome, stored.GetValueOrDefault(outcome.Recommendation.Key));
-            foreach (AssessmentOutcome outcome in SecureBootRolloverEvaluator.Evaluate(subject, AttestedKeys(latest, vm.VmId), options.NewestDbx))
+            foreach (AssessmentOutcome outcome in SecureBootRolloverEvaluator.Evaluate(subject, AttestedKeys(run, latest, vm.VmId), options.NewestDbx))
                 Compare(run, batch, vm, outcome, stored.GetValueOrDefault(outcome.Recommendation.Key));
             if (run.AlertsOn(vm.SubscriptionId) && AlertRules.Overdue(subject, run.Now) is AlertCandidate overdue)
             {
@@ -380,25 +411,30 @@ public sealed class PostureEngine(
 
     // The Secure Boot keys PCR 7 proved in the VM's newest result, when it passed (a failed one proves no keys to judge).
     // Remembered by result id: every sweep meets the same results again, and their claims are kilobytes of JSON.
-    private TrustedLaunch.Attestation.SecureBootKeys? AttestedKeys(Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest, Guid vmId)
+    private TrustedLaunch.Attestation.SecureBootKeys? AttestedKeys(RunState run, Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest,
+        Guid vmId)
     {
-        if (latest.GetValueOrDefault(vmId).Latest is not { Verdict: AttestationVerdict.Pass, ClaimsJson: string claims } result)
+        if (latest.GetValueOrDefault(vmId).Latest is not { Verdict: AttestationVerdict.Pass, ClaimsJson: not null } result)
             return null;
         if (_attestedKeys.TryGetValue(vmId, out var known) && known.ResultId == result.Id)
             return known.Keys;
-        TrustedLaunch.Attestation.SecureBootKeys? keys;
-        try
-        {
-            using JsonDocument document = JsonDocument.Parse(claims);
-            keys = SecureBootKeysClaim.Read(document.RootElement);
-        }
-        catch (JsonException)
-        {
-            keys = null;
-        }
-
+        run.Observations[result.Id] = AttestationObservations.From(result, out TrustedLaunch.Attestation.SecureBootKeys? keys);
         _attestedKeys[vmId] = (result.Id, keys);
         return keys;
+    }
+
+    // A result as posture sees it, parsed once per run (a result is met by its fold, its VM's evaluation and the rollover
+    // checks); a pass's attested keys are remembered on the way.
+    private AttestationObservation Observe(RunState run, AttestationRecord result)
+    {
+        if (run.Observations.TryGetValue(result.Id, out AttestationObservation? seen))
+            return seen;
+        AttestationObservation observation = AttestationObservations.From(result, out TrustedLaunch.Attestation.SecureBootKeys? keys);
+        run.Observations[result.Id] = observation;
+        if (result.Verdict == AttestationVerdict.Pass && result.ClaimsJson is not null
+            && (!_attestedKeys.TryGetValue(result.VmId, out var known) || known.ResultId <= result.Id))
+            _attestedKeys[result.VmId] = (result.Id, keys);
+        return observation;
     }
 
     private PostureVm Subject(VirtualMachineRecord vm, Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest, RunState run)
@@ -426,7 +462,7 @@ public sealed class PostureEngine(
             Running = vm.ActualPower == PowerState.Running && vm.DesiredPower == DesiredPowerState.Running,
             RunningSince = boot?.RunningSince,
             AttestationIntervalSeconds = properties.TrustedLaunchExtensions?.AttestationIntervalSeconds ?? 60,
-            LatestAttestation = newest is null ? null : AttestationObservations.From(newest),
+            LatestAttestation = newest is null ? null : Observe(run, newest),
             LastAgentAnswerAt = answered,
         };
     }
@@ -454,6 +490,9 @@ public sealed class PostureEngine(
             else
                 _bootsRead.UnionWith(vmIds);
         }
+
+        /// <summary>The results met in this run as posture sees them, by result id.</summary>
+        public Dictionary<long, AttestationObservation> Observations { get; } = [];
 
         /// <summary>What the batch being built will write.</summary>
         public Tally Pending { get; set; } = new();

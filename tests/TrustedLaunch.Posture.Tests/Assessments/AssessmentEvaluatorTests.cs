@@ -31,6 +31,16 @@ public sealed class AssessmentEvaluatorTests
         Assert.Equal(AssessmentEvaluator.Evaluate(Attested(), Now), AssessmentEvaluator.Evaluate(Attested(), Now));
 
     [Fact]
+    public void Evaluate_AVmThatKeepsAttesting_SameOutcomesAtEveryPass()
+    {
+        // What makes a steady fleet cost posture no write: a later answer and pass change neither status nor description.
+        PostureVm later = Attested() with { LastAgentAnswerAt = Now.AddSeconds(-5), LatestAttestation = PostureVms.Pass(Now.AddSeconds(-5), id: 2) };
+
+        Assert.Equal(AssessmentEvaluator.Evaluate(Attested(), Now), AssessmentEvaluator.Evaluate(later, Now.AddSeconds(55)));
+        Assert.Contains("since the VM booted at 2026-03-01T12:00:00Z", Outcome(later, Recommendations.GuestAttestationAgent).Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Evaluate_Gen1Vm_AllNotApplicableWithTheCause()
     {
         PostureVm gen1 = Attested() with { Generation = VmGeneration.V1, TrustedLaunch = false, SecureBootEnabled = false, VTpmEnabled = false };

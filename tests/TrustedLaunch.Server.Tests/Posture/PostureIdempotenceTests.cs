@@ -47,7 +47,7 @@ public sealed class PostureIdempotenceTests : IAsyncLifetime
 
         StoredAssessment agent = await AssessmentAsync(vm.VmId, Recommendations.GuestAttestationAgent.Key);
         Assert.Equal(AssessmentStatusCode.Healthy, agent.Status);
-        Assert.StartsWith("The guest attestation agent answered at", agent.Description, StringComparison.Ordinal);
+        Assert.StartsWith("The guest attestation agent has answered since the VM booted at", agent.Description, StringComparison.Ordinal);
         Assert.Equal(new PostureRun(1, 3, 0, 0, Assessments, 0), first); // evaluated by each phase, recorded by the first; nothing Unhealthy to announce
         Assert.Equal(new PostureRun(0, 1, 0, 0, 0, 0), second);
         await AssertEachRecordedOnceAsync(vm.VmId);

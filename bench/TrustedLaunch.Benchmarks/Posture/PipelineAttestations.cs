@@ -1,0 +1,122 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using TrustedLaunch.Attestation;
+using TrustedLaunch.Attestation.Evidence;
+using TrustedLaunch.Benchmarks.Attestation;
+using TrustedLaunch.ControlPlane.State;
+using TrustedLaunch.Server.Posture;
+using TrustedLaunch.Server.Posture.Stores;
+using TrustedLaunch.Server.Stores;
+
+namespace TrustedLaunch.Benchmarks.Posture;
+
+/// <summary>
+/// A fleet of store-backed Trusted Launch VMs with plan Standard and the service's work for one attestation without
+/// HTTP (<see cref="AttestAsync"/>): the store calls of <c>AttestationStoreBenchmarks.OneAttestation</c> (nonce issued for the
+/// registered VM, state read, nonce spent), verification of the golden genuine bundle against its baseline, an ES256
+/// token, the result (with the token's claims, as the service stores them) stored for the next VM of the fleet. Shared by <see cref="AlertPipelineBenchmarks"/> and <see cref="PostureCpu"/>.
+/// </summary>
+internal sealed class PipelineAttestations : IAsyncDisposable
+{
+    private readonly string _directory;
+    private readonly WebApplication _app;
+    private readonly VirtualMachineRecord[] _vms;
+    private readonly IAttestationResultStore _results;
+    private readonly INonceStore _nonces;
+    private readonly IAttestationStateStore _states;
+    private readonly AttestationVerifier _verifier;
+    private readonly AttestationEvidence _evidence;
+    private readonly AttestationExpectations _expectations;
+    private readonly TokenSigningKey _key;
+    private readonly AttestationTokenIssuer _issuer;
+    private int _next;
+
+    private PipelineAttestations(string directory, WebApplication app, VirtualMachineRecord[] vms, AttestationVerifier verifier, GoldenEvidence golden,
+        TokenSigningKey key)
+    {
+        _directory = directory;
+        _app = app;
+        _vms = vms;
+        IServiceProvider services = app.Services;
+        Engine = services.GetRequiredService<PostureEngine>();
+        _results = services.GetRequiredService<IAttestationResultStore>();
+        _nonces = services.GetRequiredService<INonceStore>();
+        _states = services.GetRequiredService<IAttestationStateStore>();
+        _verifier = verifier;
+        _evidence = golden.Evidence;
+        _expectations = golden.Expectations with { Baseline = golden.Baseline };
+        _key = key;
+        _issuer = new AttestationTokenIssuer(key, "https://bench", TimeProvider.System);
+    }
+
+    public PostureEngine Engine { get; }
+
+    /// <summary>
+    /// Whether a pass keeps the golden evidence's guest finding (the unsigned <c>ttyprintk</c> refused), so that every pass
+    /// repeats the VM's open untrusted-module alert; otherwise the claims are a healthy VM's (no findings).
+    /// </summary>
+    public bool WithFindings { get; set; } = true;
+
+    /// <summary>Starts the service with <paramref name="vms"/> VMs (one passed result each), plan Standard, and a first full sweep done.</summary>
+    public static async Task<PipelineAttestations> StartAsync(int vms)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"tl-alert-bench-{Guid.NewGuid():N}");
+        (WebApplication app, string subscriptionId, VirtualMachineRecord[] fleet) = await BenchFleet.StartAsync(directory, vms, backgroundWork: false);
+        IServiceProvider services = app.Services;
+        await services.GetRequiredService<SqlSecurityStore>().SetTierAsync(subscriptionId, PricingTier.Standard, DateTimeOffset.UtcNow, default);
+        await services.GetRequiredService<PostureEngine>().RunOnceAsync(fullSweep: true, default);
+
+        var verifier = new AttestationVerifier(TimeProvider.System, new VerificationCaches(new VerificationCacheOptions()));
+        GoldenEvidence golden = GoldenEvidence.Load(verifier);
+        await services.GetRequiredService<IVmRegistry>().RegisterAsync(new RegisteredVm(golden.Expectations.VmId, null, DateTimeOffset.UtcNow), default);
+        await services.GetRequiredService<IBaselineStore>().SaveAsync(golden.Expectations.VmId, new string('x', 8192), DateTimeOffset.UtcNow, default);
+        return new PipelineAttestations(directory, app, fleet, verifier, golden, TokenSigningKey.Create(TokenAlgorithm.ES256));
+    }
+
+    /// <summary>One attestation as the service makes it, HTTP left out; <paramref name="failure"/> stores a failed result with that reason.</summary>
+    public async Task<AttestationRecord> AttestAsync(string? failure)
+    {
+        Guid attested = _expectations.VmId;
+        byte[] nonce = RandomNumberGenerator.GetBytes(32);
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        if (!await _nonces.AddForRegisteredVmAsync(new IssuedNonce(attested, nonce, now, now.AddMinutes(5)), default))
+            throw new InvalidOperationException("VM not registered");
+        await _states.ReadAsync(attested, default);
+        if ((await _nonces.ConsumeAsync(attested, nonce, now, default)).Result != NonceConsumption.Consumed)
+            throw new InvalidOperationException("nonce not consumed");
+        AttestationResult result = _verifier.Verify(_evidence, _expectations);
+        string token = _issuer.Issue(result, _expectations.VmId);
+        Guid vmId = _vms[_next++ % _vms.Length].VmId;
+        return await _results.AddAsync(new AttestationRecord
+        {
+            VmId = vmId, At = DateTimeOffset.UtcNow, Verdict = failure is null ? AttestationVerdict.Pass : AttestationVerdict.Fail, Reason = failure,
+            Component = failure is null ? null : "PCR[7]", Message = failure is null ? null : "PCR 7 differs from the baseline",
+            TokenId = token[^16..], ClaimsJson = failure is null ? ClaimsOf(token) : "{}",
+        }, new AttestationStateWrites(result.QuoteClock, null, now), default);
+    }
+
+    // What the service stores with a pass: the token's claims (its JWS payload), a few kilobytes that posture reads.
+    private string ClaimsOf(string token)
+    {
+        byte[] payload = Base64Url.DecodeFromChars(token.AsSpan(token.IndexOf('.') + 1, token.LastIndexOf('.') - token.IndexOf('.') - 1));
+        if (WithFindings)
+            return Encoding.UTF8.GetString(payload);
+        JsonObject claims = JsonNode.Parse(payload)!.AsObject();
+        claims.Remove(AttestationClaims.Findings);
+        return claims.ToJsonString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _key.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
