@@ -11,7 +11,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 15;
+    public const int Version = 16;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -402,6 +402,14 @@ public static partial class StoreSchema
             PRIMARY KEY (subscription_id, group_key, name_key));
         CREATE INDEX disks_managed_by ON disks (managed_by_vm_id);
         CREATE INDEX disks_host ON disks (host_key);
+        """,
+        // 16: which replica serves a host's long-poll (docs/scale-out.md, host long-polls): one row per host that polled,
+        // claimed by the replica serving its poll until claimed_until, renewed while the poll waits, taken over after expiry.
+        """
+        CREATE TABLE host_poll_claims (
+            host_key TEXT PRIMARY KEY NOT NULL,
+            claimed_by TEXT NULL,
+            claimed_until INTEGER NULL);
         """,
     ];
 
