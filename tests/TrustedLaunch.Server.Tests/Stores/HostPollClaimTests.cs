@@ -1,4 +1,5 @@
 using TrustedLaunch.ControlPlane.Hosts;
+using TrustedLaunch.ControlPlane.Stores;
 using TrustedLaunch.Server.Replicas;
 using TrustedLaunch.Server.Stores.Sql.ControlPlane;
 using TrustedLaunch.Testing;
@@ -112,14 +113,36 @@ public abstract class HostPollClaimTests(StoreEngine engine) : StoreTests(engine
         SqlHostPollClaims a = Replica("a", lease, sameDatabase: true), b = Replica("b", lease);
         Assert.Null(await a.TryClaimAsync("host-1", TimeProvider.System.GetUtcNow(), default));
         var signals = new HostSignals();
-        Task poll = new HostPollWait(b, signals, TimeProvider.System).WaitAsync("host-1", signals.NextAsync("host-1"),
+        var seen = new RefusalSeen(b);
+        Task poll = new HostPollWait(seen, signals, TimeProvider.System).WaitAsync("host-1", signals.NextAsync("host-1"),
             TimeProvider.System.GetUtcNow().AddSeconds(60), () => Task.FromResult(false), default, default);
 
+        await seen.Refused.WaitAsync(TimeSpan.FromSeconds(30)); // b found a's claim and waits for it
         await a.ReleaseAsync("host-1", default); // a's poll answered; b takes the claim at its next look and re-reads
         Assert.Same(poll, await Task.WhenAny(poll, Task.Delay(TimeSpan.FromSeconds(30))));
         await poll;
         Assert.Null(await b.HolderAsync("host-1", TimeProvider.System.GetUtcNow(), default));
     }
+}
+
+// The real claims of a replica, telling when one was refused (another replica held the row).
+internal sealed class RefusalSeen(IHostPollClaims inner) : IHostPollClaims
+{
+    private readonly TaskCompletionSource _refused = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Refused => _refused.Task;
+
+    public TimeSpan Duration => inner.Duration;
+
+    public async Task<DateTimeOffset?> TryClaimAsync(string hostName, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? other = await inner.TryClaimAsync(hostName, now, cancellationToken);
+        if (other is not null)
+            _refused.TrySetResult();
+        return other;
+    }
+
+    public Task ReleaseAsync(string hostName, CancellationToken cancellationToken) => inner.ReleaseAsync(hostName, cancellationToken);
 }
 
 public sealed class SqliteHostPollClaimTests() : HostPollClaimTests(new SqliteStoreEngine());
