@@ -12,6 +12,7 @@ using TrustedLaunch.Server.Stores.Sql;
 using TrustedLaunch.Testing.Postgres;
 
 // fleet-sim [--vms N] [--interval S] [--replicas R] [--warmup S] [--duration S] [--kill-every S] [--tl PATH/tl.dll] [--json FILE]
+// fleet-sim --host-polls N [--replicas R] [--tl PATH/tl.dll]: the change-to-host latency across replicas instead (HostPollLatency).
 // Starts a throw-away PostgreSQL cluster (durable settings) and R `tl server` replicas on it (--no-local-host), registers
 // N VMs, then every VM attests once per interval, phase-spread: challenge from one replica, a genuine TPM2_Quote over
 // that nonce with an AK certificate naming the VM, evidence to the next replica (so every nonce crosses replicas).
@@ -36,6 +37,12 @@ try
         "--database", connectionString, "--no-local-host", "--ca", factory.CaDirectory);
     for (int r = 0; r < options.Replicas; r++)
         replicas.Add(await StartReplicaAsync());
+    if (options.HostPolls > 0)
+    {
+        using var pollClient = new HttpClient { Timeout = TimeSpan.FromSeconds(90) };
+        Console.WriteLine(await HostPollLatency.RunAsync(pollClient, replicas, options.HostPolls));
+        return 0;
+    }
 
     // VMs, each with its own AK certificate (the same genuine AK, certified for that VM id by the platform CA).
     var vms = new Guid[options.Vms];
@@ -79,7 +86,7 @@ finally
 
 namespace TrustedLaunch.FleetSim
 {
-    internal sealed record Options(string Tl, int Vms, int Interval, int Replicas, int Warmup, int Duration, int KillEvery, string? Json)
+    internal sealed record Options(string Tl, int Vms, int Interval, int Replicas, int Warmup, int Duration, int KillEvery, string? Json, int HostPolls = 0)
     {
         public static Options Parse(string[] args)
         {
@@ -100,6 +107,7 @@ namespace TrustedLaunch.FleetSim
                     "--duration" => o with { Duration = Int() },
                     "--kill-every" => o with { KillEvery = Int() },
                     "--json" => o with { Json = args[i + 1] },
+                    "--host-polls" => o with { HostPolls = Int() },
                     _ => throw new ArgumentException($"unknown option {args[i]}"),
                 };
             }

@@ -21,6 +21,7 @@ public sealed class HostCoordinator(
     ImageCatalogService images,
     Placement placement,
     HostSignals signals,
+    HostPollWait pollWait,
     IAttestationEnrollment enrollment,
     Snapshots.SnapshotService snapshots,
     Snapshots.SnapshotRestoreService restores,
@@ -93,7 +94,12 @@ public sealed class HostCoordinator(
             return ArmResult.Ok<HostAssignments>(assignments);
         TimeSpan wait = timeout < options.MaxLongPoll ? timeout : options.MaxLongPoll;
         using (var waitEnds = CancellationTokenSource.CreateLinkedTokenSource(endWaitEarly, cancellationToken))
-            await Task.WhenAny(changed, Task.Delay(wait, time, waitEnds.Token));
+        {
+            // Served by the replica holding the host's poll claim; the others wait for it to pass (HostPollWait).
+            await pollWait.WaitAsync(host.Name, changed, time.GetUtcNow() + wait,
+                async () => (await AssignmentsAsync(host.Name, cancellationToken)).Token == token, waitEnds.Token, cancellationToken);
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         await hosts.TouchAsync(host.Name, time.GetUtcNow(), cancellationToken);
         return ArmResult.Ok<HostAssignments>(await AssignmentsAsync(host.Name, cancellationToken));

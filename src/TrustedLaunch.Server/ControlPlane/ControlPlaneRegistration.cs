@@ -39,6 +39,9 @@ public static class ControlPlaneRegistration
         services.TryAddSingleton<IKeyChangeSanctions, KeyChangeSanctions>();
         services.TryAddSingleton<SecureBootKeyUpdates>();
         services.TryAddSingleton<HostSignals>();
+        services.TryAddSingleton<SqlHostPollClaims>();
+        services.TryAddSingleton<IHostPollClaims>(s => s.GetRequiredService<SqlHostPollClaims>());
+        services.TryAddSingleton<HostPollWait>();
         services.TryAddSingleton<Placement>();
         services.TryAddSingleton<SubscriptionService>();
         services.TryAddSingleton<ImageCatalogService>();
@@ -61,6 +64,7 @@ public static class ControlPlaneRegistration
         services.AddHostedService<ControlPlaneBootstrap>();
         services.AddHostedService<BuiltImageBootstrap>();
         services.AddHostedService<ScaleSetSweeper>();
+        services.AddHostedService<HostPollClaimSweeper>();
         return services;
     }
 }

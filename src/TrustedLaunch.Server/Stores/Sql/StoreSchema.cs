@@ -13,7 +13,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 16;
+    public const int Version = 17;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -407,6 +407,14 @@ public static partial class StoreSchema
         """,
         // 16: every VM made before 15 gets its OS disk row, and every VM's model names its disk (Steps[15], OsDiskBackfill). No DDL.
         "",
+        // 17: which replica serves a host's long-poll (docs/scale-out.md, host long-polls): one row per host that polled,
+        // claimed by the replica serving its poll until claimed_until, renewed while the poll waits, taken over after expiry.
+        """
+        CREATE TABLE host_poll_claims (
+            host_key TEXT PRIMARY KEY NOT NULL,
+            claimed_by TEXT NULL,
+            claimed_until INTEGER NULL);
+        """,
     ];
 
     /// <summary>
