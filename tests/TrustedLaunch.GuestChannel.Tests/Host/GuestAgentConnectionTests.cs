@@ -141,7 +141,8 @@ public sealed class GuestAgentConnectionTests
         await peer.SendAsync(new EvidenceMessage(again.RequestId, SampleEvidence.Create(nonce)));
         await peer.SendAsync(new EvidenceMessage(again.RequestId, SampleEvidence.Create(nonce))); // a late second answer: ignored
 
-        Assert.Equal((lost.RequestId, lost.Nonce), (again.RequestId, again.Nonce));
+        Assert.Equal(lost.RequestId, again.RequestId);
+        Assert.Equal(lost.Nonce, again.Nonce);
         Assert.Equal(nonce, (await request).Nonce);
         Assert.InRange(connection.RequestsResent, 1, 2);
         Assert.Equal(0, connection.MalformedMessages);
