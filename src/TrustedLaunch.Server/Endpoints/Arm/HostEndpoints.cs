@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -41,48 +42,22 @@ internal static class HostEndpoints
             .AddEndpointFilter<ArmLoopbackOnlyFilter>();
     }
 
-    private static async Task<IResult> RegisterRestoredDiskAsync(string hostName, string diskId, HttpContext context, RestoredDiskService restored,
-        CancellationToken cancellationToken)
-    {
-        byte[]? body = await RequestBody.ReadAsync(context, MaxBodyBytes, cancellationToken);
-        if (body is null)
-            return TooLarge();
-        ArmResult<RestoredDiskRegistration> registration = ControlPlaneJson.Read(body, ControlPlaneJson.Web.RestoredDiskRegistration);
-        if (registration.Failure is ArmFailure malformed)
-            return ArmHttp.Error(malformed);
-        ArmResult<DiskRecord> registered = await restored.RegisterAsync(hostName, diskId, registration.Value!, cancellationToken);
-        return registered.Failure is ArmFailure failure
-            ? ArmHttp.Error(failure)
-            : Results.Json(DiskViews.Resource(registered.Value!), ControlPlaneJson.Web.DiskResource);
-    }
+    private static Task<IResult> RegisterRestoredDiskAsync(string hostName, string diskId, HttpContext context, RestoredDiskService restored,
+        CancellationToken cancellationToken) =>
+        ExchangeAsync(context, ControlPlaneJson.Web.RestoredDiskRegistration, registration => restored.RegisterAsync(hostName, diskId, registration, cancellationToken),
+            registered => Results.Json(DiskViews.Resource(registered), ControlPlaneJson.Web.DiskResource), cancellationToken);
 
-    private static async Task<IResult> RegisterDomainAsync(string hostName, string domainUuid, HttpContext context, LibvirtDomainService domains,
-        CancellationToken cancellationToken)
-    {
-        byte[]? body = await RequestBody.ReadAsync(context, MaxBodyBytes, cancellationToken);
-        if (body is null)
-            return TooLarge();
-        ArmResult<LibvirtDomainRegistration> registration = ControlPlaneJson.Read(body, ControlPlaneJson.Web.LibvirtDomainRegistration);
-        if (registration.Failure is ArmFailure malformed)
-            return ArmHttp.Error(malformed);
-        ArmResult<LibvirtDomainRegistered> registered = await domains.RegisterAsync(hostName, domainUuid, registration.Value!, cancellationToken);
-        return registered.Failure is ArmFailure failure ? ArmHttp.Error(failure) : Results.Json(registered.Value!, ControlPlaneJson.Web.LibvirtDomainRegistered);
-    }
+    private static Task<IResult> RegisterDomainAsync(string hostName, string domainUuid, HttpContext context, LibvirtDomainService domains,
+        CancellationToken cancellationToken) =>
+        ExchangeAsync(context, ControlPlaneJson.Web.LibvirtDomainRegistration, registration => domains.RegisterAsync(hostName, domainUuid, registration, cancellationToken),
+            registered => Results.Json(registered, ControlPlaneJson.Web.LibvirtDomainRegistered), cancellationToken);
 
     private static async Task<IResult> ListAsync(HostCoordinator coordinator, CancellationToken cancellationToken) =>
         Results.Json(await coordinator.ListAsync(cancellationToken), ControlPlaneJson.Web.IReadOnlyListHostView);
 
-    private static async Task<IResult> RegisterAsync(string hostName, HttpContext context, HostCoordinator coordinator, CancellationToken cancellationToken)
-    {
-        byte[]? body = await RequestBody.ReadAsync(context, MaxBodyBytes, cancellationToken);
-        if (body is null)
-            return TooLarge();
-        ArmResult<HostRegistration> registration = ControlPlaneJson.Read(body, ControlPlaneJson.Web.HostRegistration);
-        if (registration.Failure is ArmFailure malformed)
-            return ArmHttp.Error(malformed);
-        ArmResult<HostView> registered = await coordinator.RegisterAsync(hostName, registration.Value!, cancellationToken);
-        return registered.Failure is ArmFailure failure ? ArmHttp.Error(failure) : Results.Json(registered.Value!, ControlPlaneJson.Web.HostView);
-    }
+    private static Task<IResult> RegisterAsync(string hostName, HttpContext context, HostCoordinator coordinator, CancellationToken cancellationToken) =>
+        ExchangeAsync(context, ControlPlaneJson.Web.HostRegistration, registration => coordinator.RegisterAsync(hostName, registration, cancellationToken),
+            registered => Results.Json(registered, ControlPlaneJson.Web.HostView), cancellationToken);
 
     // A waiting poll answers the current state as soon as the service stops: graceful shutdown waits for requests in flight.
     private static async Task<IResult> AssignmentsAsync(string hostName, string? token, int? timeoutSeconds, HostCoordinator coordinator,
@@ -93,16 +68,23 @@ internal static class HostEndpoints
         return assignments.Failure is ArmFailure failure ? ArmHttp.Error(failure) : Results.Json(assignments.Value!, ControlPlaneJson.Web.HostAssignments);
     }
 
-    private static async Task<IResult> ReportAsync(string hostName, HttpContext context, HostCoordinator coordinator, CancellationToken cancellationToken)
+    private static Task<IResult> ReportAsync(string hostName, HttpContext context, HostCoordinator coordinator, CancellationToken cancellationToken) =>
+        ExchangeAsync(context, ControlPlaneJson.Web.HostReport, report => coordinator.ReportAsync(hostName, report, cancellationToken),
+            applied => Results.Json(applied, ControlPlaneJson.Web.HostReportResult), cancellationToken);
+
+    /// <summary>Every write of the host contract: a JSON body within the limit, read as its type, handed on, and the answer or the refusal.</summary>
+    private static async Task<IResult> ExchangeAsync<TRequest, TAnswer>(HttpContext context, JsonTypeInfo<TRequest> requestType,
+        Func<TRequest, Task<ArmResult<TAnswer>>> handle, Func<TAnswer, IResult> answer, CancellationToken cancellationToken)
+        where TRequest : class
     {
         byte[]? body = await RequestBody.ReadAsync(context, MaxBodyBytes, cancellationToken);
         if (body is null)
             return TooLarge();
-        ArmResult<HostReport> report = ControlPlaneJson.Read(body, ControlPlaneJson.Web.HostReport);
-        if (report.Failure is ArmFailure malformed)
+        ArmResult<TRequest> request = ControlPlaneJson.Read(body, requestType);
+        if (request.Failure is ArmFailure malformed)
             return ArmHttp.Error(malformed);
-        ArmResult<HostReportResult> applied = await coordinator.ReportAsync(hostName, report.Value!, cancellationToken);
-        return applied.Failure is ArmFailure failure ? ArmHttp.Error(failure) : Results.Json(applied.Value!, ControlPlaneJson.Web.HostReportResult);
+        ArmResult<TAnswer> handled = await handle(request.Value!);
+        return handled.Failure is ArmFailure failure ? ArmHttp.Error(failure) : answer(handled.Value!);
     }
 
     private static IResult TooLarge() => ArmHttp.Error(ArmErrors.Fail(StatusCodes.Status413PayloadTooLarge, "RequestEntityTooLarge",
