@@ -107,13 +107,7 @@ public sealed class SqlDiskStore(StoreDatabase database) : IDiskStore
         if (next is null)
         {
             // The last member of a group being deleted takes the group with it (as the last VM does).
-            await using DbCommand group = KeyParameters(SqlCommands.Create(connection, transaction, """
-                DELETE FROM resource_groups WHERE subscription_id = @s AND name_key = @g AND state = 'Deleting'
-                AND NOT EXISTS (SELECT 1 FROM virtual_machines WHERE subscription_id = @s AND group_key = @g)
-                AND NOT EXISTS (SELECT 1 FROM snapshots WHERE subscription_id = @s AND group_key = @g)
-                AND NOT EXISTS (SELECT 1 FROM disks WHERE subscription_id = @s AND group_key = @g)
-                """), key);
-            await group.ExecuteNonQueryAsync(cancellationToken);
+            await SqlResourceGroupStore.RemoveIfDeletingAndEmptyAsync(connection, transaction, key.SubscriptionId, key.ResourceGroupKey, cancellationToken);
         }
 
         return WriteOutcome.Written;

@@ -58,12 +58,9 @@ public sealed class SqlResourceGroupStore(StoreDatabase database) : IResourceGro
     {
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         await using DbTransaction transaction = await database.BeginWriteTransactionAsync(writer.Connection, cancellationToken);
-        await using (DbCommand delete = SqlCommands.Create(writer.Connection, transaction, """
-            DELETE FROM resource_groups WHERE subscription_id = @s AND name_key = @k AND version = @expected
-            AND NOT EXISTS (SELECT 1 FROM virtual_machines WHERE subscription_id = @s AND group_key = @k)
-            AND NOT EXISTS (SELECT 1 FROM snapshots WHERE subscription_id = @s AND group_key = @k)
-            AND NOT EXISTS (SELECT 1 FROM disks WHERE subscription_id = @s AND group_key = @k)
-            """).With("@s", Subscription(subscriptionId)).With("@k", ResourceIds.Key(name)).With("@expected", expectedVersion))
+        await using (DbCommand delete = SqlCommands.Create(writer.Connection, transaction, $"""
+            DELETE FROM resource_groups WHERE subscription_id = @s AND name_key = @g AND version = @expected AND {NoMembers}
+            """).With("@s", Subscription(subscriptionId)).With("@g", ResourceIds.Key(name)).With("@expected", expectedVersion))
         {
             if (await delete.ExecuteNonQueryAsync(cancellationToken) == 1)
             {
@@ -82,10 +79,8 @@ public sealed class SqlResourceGroupStore(StoreDatabase database) : IResourceGro
             }
         }
 
-        await using DbCommand why = SqlCommands.Create(writer.Connection, transaction,
-            "SELECT (SELECT COUNT(*) FROM virtual_machines WHERE subscription_id = @s AND group_key = @k) + (SELECT COUNT(*) FROM snapshots WHERE subscription_id = @s AND group_key = @k)" +
-            " + (SELECT COUNT(*) FROM disks WHERE subscription_id = @s AND group_key = @k)")
-            .With("@s", Subscription(subscriptionId)).With("@k", ResourceIds.Key(name));
+        await using DbCommand why = SqlCommands.Create(writer.Connection, transaction, $"SELECT {MemberCount}")
+            .With("@s", Subscription(subscriptionId)).With("@g", ResourceIds.Key(name));
         return (long)(await why.ExecuteScalarAsync(cancellationToken))! > 0 ? WriteOutcome.NotEmpty : WriteOutcome.Conflict;
     }
 
@@ -96,6 +91,28 @@ public sealed class SqlResourceGroupStore(StoreDatabase database) : IResourceGro
     }
 
     internal static string Subscription(string subscriptionId) => subscriptionId.ToLowerInvariant();
+
+    /// <summary>The tables whose rows are a group's members and keep it from being removed: a store of a new member kind adds its table here.</summary>
+    private static readonly string[] MemberTables = ["virtual_machines", "snapshots", "disks"];
+
+    /// <summary>SQL condition: the group <c>@s</c>/<c>@g</c> has no member left.</summary>
+    private static readonly string NoMembers =
+        string.Join(" AND ", MemberTables.Select(table => $"NOT EXISTS (SELECT 1 FROM {table} WHERE subscription_id = @s AND group_key = @g)"));
+
+    private static readonly string MemberCount =
+        string.Join(" + ", MemberTables.Select(table => $"(SELECT COUNT(*) FROM {table} WHERE subscription_id = @s AND group_key = @g)"));
+
+    /// <summary>
+    /// Inside the write transaction that removed a member's row: the last member of a group being deleted takes the group with it.
+    /// </summary>
+    internal static async Task RemoveIfDeletingAndEmptyAsync(DbConnection connection, DbTransaction transaction, string subscriptionId,
+        string groupKey, CancellationToken cancellationToken)
+    {
+        await using DbCommand group = SqlCommands.Create(connection, transaction,
+                $"DELETE FROM resource_groups WHERE subscription_id = @s AND name_key = @g AND state = 'Deleting' AND {NoMembers}")
+            .With("@s", Subscription(subscriptionId)).With("@g", groupKey);
+        await group.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     /// <summary>
     /// Inside a write transaction: null when the group exists and is not being deleted, so a new resource may join it;

@@ -131,13 +131,7 @@ public sealed class SqlVirtualMachineStore(StoreDatabase database) : IVirtualMac
             }
 
             // The last VM of a group being deleted takes the group with it.
-            await using DbCommand group = KeyParameters(SqlCommands.Create(connection, transaction, """
-                DELETE FROM resource_groups WHERE subscription_id = @s AND name_key = @g AND state = 'Deleting'
-                AND NOT EXISTS (SELECT 1 FROM virtual_machines WHERE subscription_id = @s AND group_key = @g)
-                AND NOT EXISTS (SELECT 1 FROM snapshots WHERE subscription_id = @s AND group_key = @g)
-                AND NOT EXISTS (SELECT 1 FROM disks WHERE subscription_id = @s AND group_key = @g)
-                """), key);
-            await group.ExecuteNonQueryAsync(cancellationToken);
+            await SqlResourceGroupStore.RemoveIfDeletingAndEmptyAsync(connection, transaction, key.SubscriptionId, key.ResourceGroupKey, cancellationToken);
             return WriteOutcome.Written;
         }
 
