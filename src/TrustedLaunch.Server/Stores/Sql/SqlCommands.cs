@@ -38,6 +38,19 @@ internal static class SqlCommands
     public static T? FromJson<T>(DbDataReader reader, int ordinal, JsonTypeInfo<T> type) where T : class =>
         reader.IsDBNull(ordinal) ? null : JsonSerializer.Deserialize(reader.GetString(ordinal), type);
 
+    /// <summary>The records a query finds, one JSON column each (<c>SELECT record_json …</c>), on a connection of its own.</summary>
+    public static async Task<IReadOnlyList<T>> QueryJsonAsync<T>(StoreDatabase database, string sql, Func<DbCommand, DbCommand> parameters,
+        JsonTypeInfo<T> type, CancellationToken cancellationToken) where T : class
+    {
+        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
+        await using DbCommand command = parameters(Create(connection, null, sql));
+        var found = new List<T>();
+        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            found.Add(FromJson(reader, 0, type)!);
+        return found;
+    }
+
     public static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     public static long? NullableInt64(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);

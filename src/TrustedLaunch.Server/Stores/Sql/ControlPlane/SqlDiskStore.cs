@@ -113,16 +113,8 @@ public sealed class SqlDiskStore(StoreDatabase database) : IDiskStore
         return WriteOutcome.Written;
     }
 
-    private async Task<IReadOnlyList<DiskRecord>> QueryAsync(string sql, Func<DbCommand, DbCommand> parameters, CancellationToken cancellationToken)
-    {
-        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
-        await using DbCommand command = parameters(SqlCommands.Create(connection, null, sql));
-        var found = new List<DiskRecord>();
-        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            found.Add(SqlCommands.FromJson(reader, 0, ControlPlaneJson.Default.DiskRecord)!);
-        return found;
-    }
+    private Task<IReadOnlyList<DiskRecord>> QueryAsync(string sql, Func<DbCommand, DbCommand> parameters, CancellationToken cancellationToken) =>
+        SqlCommands.QueryJsonAsync(database, sql, parameters, ControlPlaneJson.Default.DiskRecord, cancellationToken);
 
     private static DbCommand KeyParameters(DbCommand command, DiskKey key) =>
         command.With("@s", SqlResourceGroupStore.Subscription(key.SubscriptionId)).With("@g", key.ResourceGroupKey).With("@n", key.NameKey);

@@ -89,16 +89,8 @@ public sealed class SqlSnapshotStore(StoreDatabase database) : ISnapshotStore
         return WriteOutcome.Written;
     }
 
-    private async Task<IReadOnlyList<SnapshotRecord>> QueryAsync(string sql, Func<DbCommand, DbCommand> parameters, CancellationToken cancellationToken)
-    {
-        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
-        await using DbCommand command = parameters(SqlCommands.Create(connection, null, sql));
-        var found = new List<SnapshotRecord>();
-        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            found.Add(SqlCommands.FromJson(reader, 0, ControlPlaneJson.Default.SnapshotRecord)!);
-        return found;
-    }
+    private Task<IReadOnlyList<SnapshotRecord>> QueryAsync(string sql, Func<DbCommand, DbCommand> parameters, CancellationToken cancellationToken) =>
+        SqlCommands.QueryJsonAsync(database, sql, parameters, ControlPlaneJson.Default.SnapshotRecord, cancellationToken);
 
     private static DbCommand KeyParameters(DbCommand command, SnapshotKey key) =>
         command.With("@s", SqlResourceGroupStore.Subscription(key.SubscriptionId)).With("@g", key.ResourceGroupKey).With("@n", key.NameKey);
