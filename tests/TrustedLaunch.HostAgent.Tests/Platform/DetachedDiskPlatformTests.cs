@@ -28,10 +28,7 @@ public sealed class DetachedDiskPlatformTests(ITestOutputHelper output)
         void Step(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  {what}");
         try
         {
-            ToolResult built = home.TlProcess(TimeSpan.FromMinutes(15), "image", "build", "debian-12", "--generation", "2");
-            Assert.True(built.ExitCode == 0, built.ToString());
-            home.StartServer();
-            Assert.Equal(0, home.Tl("group", "create", "-n", Group).ExitCode);
+            home.StartWithGroup(Group);
 
             // 1. The first VM: Trusted Launch, its OS disk detached when it is deleted; it runs and its first attestation passes.
             ToolResult first = home.Tl("vm", "create", "-g", Group, "-n", "first", "--image", "debian-12", "--size", "Standard_B1s", "--os-disk-delete-option", "Detach");

@@ -16,7 +16,8 @@ namespace TrustedLaunch.HostAgent.Tests.Platform;
 /// One TL_HOME for a platform test, driven by the real programs in the test's output folder (<c>tl server</c>, <c>tl host</c>,
 /// <c>tl quickstart</c> as processes; <c>tl vm …</c> in process through <see cref="TlCli"/>). State is fresh each run; the
 /// guest images, Debian packages and published guest agents are shared with the other boot tests, so only the first run
-/// builds. Disposing kills whatever the test started and every VM process of this home.
+/// builds. Disposing kills whatever the test started and every VM process of this home, and removes the VMs' run folders
+/// (<c>/tmp/tl-run-*</c>) a failed test leaves behind.
 /// </summary>
 public sealed class PlatformHome : IDisposable
 {
@@ -52,6 +53,27 @@ public sealed class PlatformHome : IDisposable
         File.CreateSymbolicLink(System.IO.Path.Combine(path, "cache", "debs"), System.IO.Path.Combine(RepositoryPaths.TestImageCache, "debs"));
         File.CreateSymbolicLink(System.IO.Path.Combine(path, "cache", "guest-agent"), System.IO.Path.Combine(RepositoryPaths.TestImageCache, "guest-agent"));
         return new PlatformHome(path, FreePort());
+    }
+
+    /// <summary>
+    /// The prologue of most platform tests: the default image (Debian 12, Generation 2; built once, then cached), <c>tl server</c>
+    /// with its local host, and the resource group (<c>tl group create -n GROUP [--tags …]</c>).
+    /// </summary>
+    public DetachedProcess StartWithGroup(string group, params string[] groupTags)
+    {
+        BuildDefaultImage();
+        DetachedProcess server = StartServer();
+        string[] tags = groupTags.Length == 0 ? [] : ["--tags", .. groupTags];
+        ToolResult created = Tl(["group", "create", "-n", group, .. tags]);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        return server;
+    }
+
+    /// <summary><c>tl image build debian-12 --generation 2</c> (a no-op once the image cache holds it).</summary>
+    public void BuildDefaultImage()
+    {
+        ToolResult built = TlProcess(TimeSpan.FromMinutes(20), "image", "build", "debian-12", "--generation", "2");
+        Assert.True(built.ExitCode == 0, built.ToString());
     }
 
     /// <summary><c>dotnet tl.dll ARGS</c> as a process with this TL_HOME.</summary>
@@ -167,6 +189,37 @@ public sealed class PlatformHome : IDisposable
             {
                 foreach (int pid in ProcessesOf(id))
                     KillQuietly(pid);
+            }
+        }
+
+        RemoveRunFolders();
+    }
+
+    /// <summary>
+    /// The run folders of this home's VMs (their run record's QEMU command line names a file under this home): a VM deleted through
+    /// the platform removes its own, but a test that fails midway leaves them in /tmp. Their processes are killed first.
+    /// </summary>
+    private void RemoveRunFolders()
+    {
+        string mine = Path + "/";
+        foreach (string run in Directory.EnumerateDirectories(System.IO.Path.GetTempPath(), "tl-run-*"))
+        {
+            string record = System.IO.Path.Combine(run, "run.json");
+            try
+            {
+                if (!File.Exists(record) || !File.ReadAllText(record).Contains(mine, StringComparison.Ordinal))
+                    continue;
+                if (Guid.TryParseExact(System.IO.Path.GetFileName(run)["tl-run-".Length..], "N", out Guid id))
+                {
+                    foreach (int pid in ProcessesOf(id))
+                        KillQuietly(pid);
+                }
+
+                Directory.Delete(run, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Removed meanwhile, or still held: nothing of this test depends on it.
             }
         }
     }

@@ -27,10 +27,7 @@ public sealed class SnapshotPlatformTests(ITestOutputHelper output)
         void Step(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  {what}");
         try
         {
-            ToolResult built = home.TlProcess(TimeSpan.FromMinutes(15), "image", "build", "debian-12", "--generation", "2");
-            Assert.True(built.ExitCode == 0, built.ToString());
-            home.StartServer();
-            Assert.Equal(0, home.Tl("group", "create", "-n", Group).ExitCode);
+            home.StartWithGroup(Group);
 
             // 1. The source: a Trusted Launch VM, booted, then deallocated (its pair cannot change while it is off).
             ToolResult source = home.Tl("vm", "create", "-g", Group, "-n", "src", "--image", "debian-12", "--size", "Standard_B1s", "--os-disk-delete-option", "Delete");

@@ -64,10 +64,7 @@ public sealed class UpgradePlatformTests(ITestOutputHelper output)
         void Step(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  {what}");
         try
         {
-            ToolResult built = home.TlProcess(TimeSpan.FromMinutes(20), "image", "build", "debian-12", "--generation", "2");
-            Assert.True(built.ExitCode == 0, built.ToString());
-            home.StartServer();
-            Assert.Equal(0, home.Tl("group", "create", "-n", Group).ExitCode);
+            home.StartWithGroup(Group);
 
             // 1. A Standard Gen2 VM: UEFI without Secure Boot, no vTPM.
             ToolResult created = home.Tl("vm", "create", "-g", Group, "-n", Vm, "--image", "debian-12", "--size", "Standard_B1s",
