@@ -23,9 +23,11 @@ public sealed class SwtpmCapabilityDocumentTests
         using JsonDocument doc = JsonDocument.Parse(SwtpmCapabilityDocument.Setup("1.2.3"));
         Assert.Equal("swtpm_setup", doc.RootElement.GetProperty("type").GetString());
         Assert.Contains("tpm-2.0", doc.RootElement.GetProperty("features").EnumerateArray().Select(f => f.GetString()));
-        // Not advertised, so libvirt never sends --reconfigure (banks are fixed at manufacture) or --create-config-files.
-        Assert.DoesNotContain("cmdarg-reconfigure-pcr-banks", SwtpmCapabilityDocument.SetupFeatures);
+        // Advertised: --reconfigure --pcr-banks works (libvirt sends it for <active_pcr_banks> on an existing TPM).
+        Assert.Contains("cmdarg-reconfigure-pcr-banks", doc.RootElement.GetProperty("features").EnumerateArray().Select(f => f.GetString()));
+        // Not advertised, so libvirt never sends --create-config-files; nor --migration to swtpm socket (no cmdarg-migration).
         Assert.DoesNotContain("cmdarg-create-config-files", SwtpmCapabilityDocument.SetupFeatures);
+        Assert.DoesNotContain("cmdarg-migration", SwtpmCapabilityDocument.SocketFeatures);
     }
 
     /// <summary>The oracle: every feature we claim is spelled as the real swtpm 0.7 on this machine spells it, same line shape.</summary>

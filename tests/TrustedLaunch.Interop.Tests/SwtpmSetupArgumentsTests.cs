@@ -47,6 +47,22 @@ public sealed class SwtpmSetupArgumentsTests
         Assert.True(a.PrintCapabilities || a.CreateConfigFiles);
     }
 
+    /// <summary>
+    /// libvirt 9.0's qemuTPMEmulatorReconfigure argv for a domain with <c>&lt;active_pcr_banks&gt;</c> whose TPM exists (sent only when
+    /// swtpm_setup advertises <c>cmdarg-reconfigure-pcr-banks</c>), with an encrypted TPM's passphrase fd; no platform CA needed.
+    /// </summary>
+    [Fact]
+    public void Parse_LibvirtReconfigureArgv_ReadsBanksAndKey_NeedsNoPlatformCa()
+    {
+        SwtpmSetupArguments a = SwtpmSetupArguments.Parse(["--tpm2", "--tpm-state", "/var/lib/libvirt/swtpm/f0bca952-eb8b-45b9-8217-b5d13855005b/tpm2",
+            "--logfile", "/var/log/swtpm/libvirt/qemu/tlprobe-swtpm.log", "--pcr-banks", "sha256,sha384", "--reconfigure", "--pwdfile-fd", "21", "--cipher", "aes-256-cbc"]);
+        Assert.True(a.Reconfigure);
+        Assert.Equal(["sha256", "sha384"], a.PcrBanks);
+        Assert.Equal(new SwtpmKeySource(SwtpmKeyKind.PassphraseFd, null, 21, "aes-256-cbc"), a.Key);
+        Assert.Null(a.PlatformCa);
+        Assert.False(SwtpmSetupArguments.Parse(Libvirt9Argv).Reconfigure);
+    }
+
     [Fact]
     public void VmUuid_WholeGuidOrNameColonUuidOrNeither()
     {
@@ -61,7 +77,8 @@ public sealed class SwtpmSetupArgumentsTests
     [InlineData(new[] { "--tpm2", "--tl-platform-ca", "/p" }, "--tpm-state DIR is required")]
     [InlineData(new[] { "--tpm2", "--tpm-state", "/d" }, "--tl-platform-ca DIR is required")]
     [InlineData(new[] { "--tpm2", "--tpm-state", "/d", "--tl-platform-ca", "/p", "--overwrite", "--not-overwrite" }, "exclude each other")]
-    [InlineData(new[] { "--tpm2", "--tpm-state", "/d", "--tl-platform-ca", "/p", "--reconfigure" }, "--reconfigure is not supported")]
+    [InlineData(new[] { "--tpm2", "--tpm-state", "/d", "--tl-platform-ca", "/p", "--reconfigure" }, "--reconfigure needs --pcr-banks")]
+    [InlineData(new[] { "--tpm2", "--tpm-state", "/d", "--reconfigure", "--pcr-banks", "sha256", "--overwrite" }, "--reconfigure and --overwrite exclude each other")]
     [InlineData(new[] { "--tpm2", "--tpm-state", "/d", "--tl-platform-ca", "/p", "--rsa-keysize", "3072" }, "2048 bits")]
     [InlineData(new[] { "--tpm2", "--tpm-state", "/d", "--tl-platform-ca", "/p", "--pwdfile", "/a", "--keyfile", "/b" }, "give one of")]
     [InlineData(new[] { "--tpm2", "--tpm-state", "/d", "--tl-platform-ca", "/p", "--pwdfile-fd", "x" }, "not a file descriptor")]

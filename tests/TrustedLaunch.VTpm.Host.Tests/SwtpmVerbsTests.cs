@@ -133,6 +133,67 @@ public sealed class SwtpmVerbsTests
         Assert.Empty(Directory.GetFiles(work));
     }
 
+    /// <summary>
+    /// libvirt's <c>swtpm_setup --reconfigure --pcr-banks</c> on an existing TPM (a changed <c>&lt;active_pcr_banks&gt;</c>): the banks
+    /// change, as tpm2_getcap sees them through the swtpm socket afterwards, and the EK certificate in NV is the one manufactured;
+    /// asked again for the banks it already has, the state file is not written at all; a folder without state is refused.
+    /// </summary>
+    [Fact]
+    public void SwtpmSetupReconfigure_ChangesThePcrBanks_KeepsTheEk_AndTheSameBanksWriteNothing()
+    {
+        string work = RepositoryPaths.NewTempDirectory("tl-swtpm-verbs");
+        string state = Path.Combine(work, "tpm2");
+        string certs = Path.Combine(work, "certs");
+        ToolResult setup = TlVtpm([.. LibvirtSetup(state, Path.Combine(work, "setup.log")), "--pcr-banks", "sha256", "--write-ek-cert-files", certs]);
+        Assert.True(setup.ExitCode == 0, setup.ToString());
+        string[] reconfigure = ["swtpm_setup", "--tl-platform-ca", ManufacturedVTpm.Ca.Directory, "--tpm2", "--tpm-state", state,
+            "--logfile", Path.Combine(work, "reconfigure.log"), "--pcr-banks", "sha256,sha384", "--reconfigure"];
+
+        ToolResult changed = TlVtpm(reconfigure);
+        byte[] reconfigured = File.ReadAllBytes(Path.Combine(state, "tl-vtpm.state"));
+        ToolResult same = TlVtpm(reconfigure);
+        ToolResult nothing = TlVtpm(["swtpm_setup", "--tpm2", "--tpm-state", Path.Combine(work, "empty"), "--pcr-banks", "sha256", "--reconfigure"]);
+
+        Assert.True(changed.ExitCode == 0, changed.ToString());
+        Assert.True(same.ExitCode == 0, same.ToString());
+        string log = File.ReadAllText(Path.Combine(work, "reconfigure.log"));
+        Assert.Contains("sha256 -> sha256,sha384", log, StringComparison.Ordinal);
+        Assert.Contains("are already sha256,sha384; nothing changed", log, StringComparison.Ordinal);
+        Assert.Equal(reconfigured, File.ReadAllBytes(Path.Combine(state, "tl-vtpm.state")));
+        Assert.Equal(1, nothing.ExitCode);
+        Assert.Contains("holds no tl-vtpm state", nothing.StandardError, StringComparison.Ordinal);
+
+        string data = Path.Combine(work, "data.sock");
+        using Process socket = StartSocket(state, data + ".ctrl", "--server", $"type=unixio,path={data}");
+        try
+        {
+            Assert.False(socket.HasExited, socket.HasExited ? socket.StandardError.ReadToEnd() : "");
+            Assert.Equal(0, ExternalTool.Run(ExternalTool.Require("swtpm_ioctl"), ["--unix", data + ".ctrl", "-i"]).ExitCode);
+            var tcti = new Dictionary<string, string> { ["TPM2TOOLS_TCTI"] = $"swtpm:path={data}" };
+            Assert.Equal(0, ExternalTool.Run(ExternalTool.Require("tpm2_startup"), ["-c"], environment: tcti).ExitCode);
+            ToolResult pcrs = ExternalTool.Run(ExternalTool.Require("tpm2_getcap"), ["pcrs"], environment: tcti);
+            Assert.True(pcrs.ExitCode == 0, pcrs.ToString());
+            string Bank(string name) => Assert.Single(pcrs.StandardOutput.Split('\n', StringSplitOptions.TrimEntries), l => l.StartsWith($"- {name}:", StringComparison.Ordinal))
+                .Split('[', ']')[1].Replace(" ", "", StringComparison.Ordinal);
+            string all = string.Join(',', Enumerable.Range(0, 24));
+            Assert.Equal(all, Bank("sha384"));
+            Assert.Equal(all, Bank("sha256"));
+            Assert.Equal("", Bank("sha1"));
+            string ekCert = Path.Combine(work, "ek.der");
+            ToolResult nv = ExternalTool.Run(ExternalTool.Require("tpm2_nvread"), ["0x01C00002", "-C", "o", "-o", ekCert], environment: tcti);
+            Assert.True(nv.ExitCode == 0, nv.ToString());
+            using var manufactured = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(certs, "ek-rsa2048.crt")));
+            Assert.Equal(manufactured.RawData, File.ReadAllBytes(ekCert));
+            Assert.Equal(0, TlVtpm("swtpm_ioctl", "--unix", data + ".ctrl", "-s").ExitCode);
+            Assert.True(socket.WaitForExit(TimeSpan.FromSeconds(20)));
+        }
+        finally
+        {
+            if (!socket.HasExited)
+                socket.Kill();
+        }
+    }
+
     [Fact]
     public void PrintCapabilities_AreTheDocumentsLibvirtReads()
     {

@@ -21,10 +21,10 @@ public static class SwtpmCapabilityDocument
 
     /// <summary>
     /// tpm-2.0 only; key and passphrase fds (libvirt passes <c>--pwdfile-fd</c> for an encrypted TPM), EK certificate files,
-    /// RSA-2048 EKs. Not <c>cmdarg-reconfigure-pcr-banks</c>: banks are fixed at manufacture.
+    /// RSA-2048 EKs, and <c>--reconfigure --pcr-banks</c> (libvirt then honours a changed <c>&lt;active_pcr_banks&gt;</c> on an existing TPM).
     /// </summary>
     public static readonly IReadOnlyList<string> SetupFeatures =
-        ["tpm-2.0", "cmdarg-keyfile-fd", "cmdarg-pwdfile-fd", "cmdarg-write-ek-cert-files", "tpm2-rsa-keysize-2048"];
+        ["tpm-2.0", "cmdarg-keyfile-fd", "cmdarg-pwdfile-fd", "cmdarg-write-ek-cert-files", "tpm2-rsa-keysize-2048", "cmdarg-reconfigure-pcr-banks"];
 
     public static string Socket(string tlVersion) => Render("swtpm", SocketFeatures, tlVersion);
 

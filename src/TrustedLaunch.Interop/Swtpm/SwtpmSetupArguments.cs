@@ -3,8 +3,10 @@ namespace TrustedLaunch.Interop.Swtpm;
 /// <summary>
 /// <c>swtpm_setup</c>'s command line as libvirt runs it on a VM's first start (<c>--tpm2 --tpm-state D --vmid NAME:UUID
 /// --logfile F --createek --create-ek-cert --create-platform-cert --lock-nvram --not-overwrite [--pwdfile-fd N --cipher
-/// aes-256-cbc] [--pcr-banks …]</c>), plus the platform CA folder the shim adds (<c>--tl-platform-ca DIR</c>, our
-/// extension). Options that would give the TPM another shape than tl-vtpm's manufacture makes are refused by name.
+/// aes-256-cbc] [--pcr-banks …]</c>) and on later starts of a domain with <c>&lt;active_pcr_banks&gt;</c> (<c>--tpm2 --tpm-state D
+/// --reconfigure --pcr-banks … [--pwdfile-fd N --cipher …] --logfile F</c>), plus the platform CA folder the shim adds
+/// (<c>--tl-platform-ca DIR</c>, our extension). Options that would give the TPM another shape than tl-vtpm's manufacture makes are
+/// refused by name.
 /// </summary>
 public sealed record SwtpmSetupArguments
 {
@@ -20,6 +22,9 @@ public sealed record SwtpmSetupArguments
     public string? VmId { get; init; }
     public string? LogFile { get; init; }
     public bool Overwrite { get; init; }
+
+    /// <summary><c>--reconfigure</c>: change an existing TPM's active PCR banks (<see cref="PcrBanks"/>) and nothing else.</summary>
+    public bool Reconfigure { get; init; }
     public bool NotOverwrite { get; init; }
     public bool LockNvram { get; init; }
     public bool CreateEkCertificate { get; init; }
@@ -75,8 +80,7 @@ public sealed record SwtpmSetupArguments
                 case "--write-ek-cert-files": result = result with { WriteEkCertificateFiles = Value() }; break;
                 case "--config" or "--tpm" or "--swtpm_ioctl": _ = Value(); break; // swtpm's own tools and config: tl-vtpm needs neither
                 case PlatformCaOption: result = result with { PlatformCa = Value() }; break;
-                case "--reconfigure":
-                    throw new SwtpmArgumentException("--reconfigure is not supported: the PCR banks of a tl-vtpm are chosen when it is manufactured");
+                case "--reconfigure": result = result with { Reconfigure = true }; break;
                 case "--allow-signing" or "--take-ownership" or "--create-spk" or "--ecc" or "--runas" or "--print-profiles" or "--profile":
                     throw new SwtpmArgumentException($"{option} is not supported by tl-vtpm's manufacture");
                 default:
@@ -102,6 +106,16 @@ public sealed record SwtpmSetupArguments
             throw new SwtpmArgumentException("--tpm-state DIR is required");
         if (result.Overwrite && result.NotOverwrite)
             throw new SwtpmArgumentException("--overwrite and --not-overwrite exclude each other");
+        if (result.Reconfigure)
+        {
+            // swtpm_setup 0.7: --reconfigure changes the active PCR banks of an existing TPM, nothing else.
+            if (result.PcrBanks is null)
+                throw new SwtpmArgumentException("--reconfigure needs --pcr-banks: the active PCR banks are the only thing it changes");
+            if (result.Overwrite)
+                throw new SwtpmArgumentException("--reconfigure and --overwrite exclude each other: --overwrite makes a new TPM, --reconfigure keeps it");
+            return result;
+        }
+
         if (result.PlatformCa is null)
             throw new SwtpmArgumentException($"{PlatformCaOption} DIR is required (the installed swtpm_setup shim passes it)");
         return result;

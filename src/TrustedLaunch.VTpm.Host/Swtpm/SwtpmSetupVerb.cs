@@ -10,7 +10,8 @@ namespace TrustedLaunch.VTpm.Host.Swtpm;
 /// <summary>
 /// <c>tl-vtpm swtpm_setup …</c>: manufactures this project's vTPM (EK RSA-2048 + EK ECC P-256 with EK certificates and the
 /// AK with its certificate, all from the platform CA, NV write-locked) into libvirt's state folder. With
-/// <c>--not-overwrite</c> an existing state is kept untouched, as swtpm_setup does.
+/// <c>--not-overwrite</c> an existing state is kept untouched, as swtpm_setup does; <c>--reconfigure --pcr-banks</c> changes an
+/// existing state's active PCR banks and nothing else (<see cref="VTpmPcrBanks"/>).
 /// </summary>
 internal static class SwtpmSetupVerb
 {
@@ -38,7 +39,7 @@ internal static class SwtpmSetupVerb
         using var log = new HostLog(setup.LogFile, 1);
         try
         {
-            return Manufacture(setup, log);
+            return setup.Reconfigure ? ReconfigurePcrBanks(setup, log) : Manufacture(setup, log);
         }
         catch (Exception e) when (e is SwtpmArgumentException or SealingKeyException or PlatformCaException or IOException
             or UnauthorizedAccessException or VTpmStateException or ArgumentException or InvalidOperationException)
@@ -97,6 +98,22 @@ internal static class SwtpmSetupVerb
         log.Info($"Successfully authored TPM state (PCR banks {string.Join(',', identity.PcrBanks)}; NV certificates write-locked).");
         return 0;
     }
+
+    private static int ReconfigurePcrBanks(SwtpmSetupArguments setup, HostLog log)
+    {
+        string directory = setup.StateDirectory!;
+        string statePath = SwtpmStateFolder.StatePath(directory);
+        if (!File.Exists(statePath))
+            throw new SwtpmArgumentException($"{directory} holds no tl-vtpm state ({SwtpmStateFolder.StateFileName}) to reconfigure; run swtpm_setup without --reconfigure first");
+        SealingKey key = setup.Key is null ? SealingKey.Load(SwtpmStateFolder.KeyPath(directory)) : SealingKey.FromBytes(setup.Key.ReadSealingKey());
+        PcrBankChange change = VTpmPcrBanks.Reconfigure(VTpmStateFile.Open(statePath, key), setup.PcrBanks!.Select(ParseBank).ToList());
+        log.Info(change.Changed
+            ? $"Reconfigured the active PCR banks of {directory}: {Names(change.Before)} -> {Names(change.After)} (EK, AK, certificates and NV kept)."
+            : $"The active PCR banks of {directory} are already {Names(change.After)}; nothing changed.");
+        return 0;
+    }
+
+    private static string Names(IReadOnlyList<TpmAlgId> banks) => string.Join(',', banks.Select(b => b.ToString().ToLowerInvariant()));
 
     /// <summary>swtpm_setup's <c>--write-ek-cert-files DIR</c>: the EK certificates as PEM files, one per EK.</summary>
     private static void WriteEkCertificates(VTpmIdentity identity, string folder, HostLog log)

@@ -41,10 +41,7 @@ public static class VTpmManufacturer
         client.Startup(TpmSu.Clear);
 
         // Part 3 §22.5: the allocation takes effect at the next _TPM_Init, i.e. a libtpms restart.
-        var allocation = new TpmlPcrSelection(VTpmLayout.ImplementedBanks
-            .Select(bank => new TpmsPcrSelection(bank, options.PcrBanks.Contains(bank) ? Enumerable.Range(0, 24).ToArray() : []))
-            .ToArray());
-        PcrAllocateResult allocated = client.PcrAllocate(allocation);
+        PcrAllocateResult allocated = client.PcrAllocate(Allocation(options.PcrBanks));
         if (!allocated.Success)
             throw new InvalidOperationException($"TPM2_PCR_Allocate refused the banks {string.Join(',', options.PcrBanks)}.");
         client.Shutdown(TpmSu.Clear);
@@ -88,7 +85,12 @@ public static class VTpmManufacturer
         client.NvWriteLock(slot.CertificateIndex, authHandle: TpmHandles.Platform); // swtpm_setup --lock-nvram
     }
 
-    private static void ValidateBanks(IReadOnlyList<TpmAlgId> banks)
+    /// <summary>TPM2_PCR_Allocate's selection: all 24 PCRs in each of <paramref name="banks"/>, none in every other implemented bank.</summary>
+    internal static TpmlPcrSelection Allocation(IReadOnlyList<TpmAlgId> banks) => new(VTpmLayout.ImplementedBanks
+        .Select(bank => new TpmsPcrSelection(bank, banks.Contains(bank) ? Enumerable.Range(0, 24).ToArray() : []))
+        .ToArray());
+
+    internal static void ValidateBanks(IReadOnlyList<TpmAlgId> banks)
     {
         if (banks.Count == 0)
             throw new ArgumentException("At least one PCR bank must be active.", nameof(banks));
