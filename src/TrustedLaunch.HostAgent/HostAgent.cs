@@ -125,6 +125,12 @@ public sealed class HostAgent
                 vm.Desire(assignment);
             }
 
+            foreach (LibvirtDomainAssignment domain in assignments.LibvirtDomains ?? [])
+            {
+                foreach ((Libvirt.LibvirtDomainAttestation attestation, _) in _libvirt.Where(l => l.Attestation.Is(domain)))
+                    attestation.Desire(domain);
+            }
+
             snapshots.Converge(assignments.Snapshots, id => _vms.GetValueOrDefault(id), token);
             disks.Converge(assignments.Disks, token);
             foreach ((Guid id, VmSupervisor vm) in _vms.ToArray())

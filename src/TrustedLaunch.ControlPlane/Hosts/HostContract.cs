@@ -69,6 +69,24 @@ public sealed record HostAssignments
 
     /// <summary>The Unattached disks whose files the host keeps (<c>TL_HOME/detached/&lt;name&gt;-&lt;diskId:N&gt;</c>): remove the Deleted ones.</summary>
     public IReadOnlyList<DiskAssignment>? Disks { get; init; }
+
+    /// <summary>
+    /// The libvirt domains this host registered (<c>tl host --libvirt-domain</c>): never the host's to run, only to attest. Their
+    /// attestation generations are part of the token, so a <c>POST …/attest</c> on one wakes the host's poll.
+    /// </summary>
+    public IReadOnlyList<LibvirtDomainAssignment>? LibvirtDomains { get; init; }
+}
+
+/// <summary>A libvirt domain a host attests (its VM resource is <c>externallyManaged</c>).</summary>
+public sealed record LibvirtDomainAssignment
+{
+    /// <summary>The VM's id: the domain's UUID.</summary>
+    public required Guid VmId { get; init; }
+
+    public required string DomainName { get; init; }
+
+    /// <summary>Increases with every request to attest the domain now: attest when it is above the one last handled.</summary>
+    public required long AttestationGeneration { get; init; }
 }
 
 /// <summary>One Unattached disk a host keeps: the OS disk and VM guest state a VM deleted with <c>deleteOption: Detach</c> left.</summary>

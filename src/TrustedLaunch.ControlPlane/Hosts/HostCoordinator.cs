@@ -270,8 +270,11 @@ public sealed class HostCoordinator(
 
     private async Task<HostAssignments> AssignmentsAsync(string hostName, CancellationToken cancellationToken)
     {
-        // A VM another manager runs (a libvirt domain this host attests) is never the host's to create, start or stop.
-        IReadOnlyList<VirtualMachineRecord> vms = [.. (await machines.ListByHostAsync(hostName, cancellationToken)).Where(v => LibvirtDomainService.External(v) is null)];
+        // A VM another manager runs (a libvirt domain this host attests) is never the host's to create, start or stop: only to attest.
+        IReadOnlyList<VirtualMachineRecord> all = await machines.ListByHostAsync(hostName, cancellationToken);
+        IReadOnlyList<VirtualMachineRecord> vms = [.. all.Where(v => LibvirtDomainService.External(v) is null)];
+        IReadOnlyList<LibvirtDomainAssignment> domains = [.. all.Where(v => LibvirtDomainService.External(v) is not null)
+            .Select(v => new LibvirtDomainAssignment { VmId = v.VmId, DomainName = v.Name, AttestationGeneration = v.AttestationGeneration })];
         var assignments = new List<VmAssignment>(vms.Count);
         IReadOnlyDictionary<Guid, IReadOnlyList<VmNetworkInterfaceSpec>> nics = await network.PlanAsync(vms, cancellationToken);
         foreach (VirtualMachineRecord vm in vms)
@@ -282,10 +285,12 @@ public sealed class HostCoordinator(
         return new HostAssignments
         {
             Host = hostName,
-            Token = string.Create(CultureInfo.InvariantCulture, $"{newest}.{vms.Count}{SnapshotsToken(kept)}{DisksToken(detached)}{HostNetworkPlanner.Token(nics)}"),
+            Token = string.Create(CultureInfo.InvariantCulture,
+                $"{newest}.{vms.Count}{SnapshotsToken(kept)}{DisksToken(detached)}{DomainsToken(domains)}{HostNetworkPlanner.Token(nics)}"),
             VirtualMachines = assignments,
             Snapshots = kept,
             Disks = detached,
+            LibvirtDomains = domains,
         };
     }
 
@@ -305,6 +310,15 @@ public sealed class HostCoordinator(
             return "";
         string all = string.Join(',', kept.Select(k => $"{k.DiskId:N}{k.DesiredState[0]}"));
         return ".d" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(all)).AsSpan(0, 8));
+    }
+
+    // The libvirt domains' part of the long-poll token: which domains the host attests and their attestation generations.
+    private static string DomainsToken(IReadOnlyList<LibvirtDomainAssignment> domains)
+    {
+        if (domains.Count == 0)
+            return "";
+        string all = string.Join(',', domains.OrderBy(d => d.VmId).Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.VmId:N}:{d.AttestationGeneration}")));
+        return ".l" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(all)).AsSpan(0, 8));
     }
 
     private async Task<VmAssignment> AssignmentAsync(VirtualMachineRecord vm, IReadOnlyList<VmNetworkInterfaceSpec> nics, CancellationToken cancellationToken)

@@ -11,11 +11,42 @@ namespace TrustedLaunch.HostAgent.Libvirt;
 /// (<c>virsh -c URI dumpxml</c> and <c>domstate</c>), registers it with the control plane as a VM resource marked externally managed
 /// (<c>PUT /v1/hosts/{host}/libvirtDomains/{uuid}</c>), and — while it runs — relays a challenge to its guest agent over the
 /// domain's virtio-serial channel and posts the evidence, as for the VMs the host runs itself (<see cref="AttestationRelay"/>).
+/// A request to attest it now (<c>POST …/attest</c>, <c>tl vm attest</c>) reaches it through the host's long poll
+/// (<see cref="Desire"/>) and starts a round at once instead of at the end of the interval.
 /// </summary>
 internal sealed class LibvirtDomainAttestation(HostAgentOptions options, ControlPlaneClient client, ILogger logger, string domainName) : IAsyncDisposable
 {
+    private readonly SemaphoreSlim _attestNow = new(0, 1);
+    private readonly Lock _gate = new(); // _uuid is written by the rounds and read by the host's poll loop
     private AttestationRelay? _relay;
     private string? _relaySocket;
+    private Guid? _uuid;
+    private long _attestationGeneration = -1;
+
+    /// <summary>Whether the control plane's assignment is this domain's (by name, or by UUID once a round has read it from libvirt).</summary>
+    public bool Is(LibvirtDomainAssignment assignment)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        lock (_gate)
+        {
+            return assignment.DomainName == domainName || assignment.VmId == _uuid
+                || (Guid.TryParse(domainName, out Guid named) && named == assignment.VmId);
+        }
+    }
+
+    /// <summary>
+    /// The control plane's view of the domain: an attestation generation above the one last seen is a request to attest now. The
+    /// first one seen only sets the mark (a request made before this agent started was for the agent that ran then).
+    /// </summary>
+    public void Desire(LibvirtDomainAssignment assignment)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        if (assignment.AttestationGeneration <= _attestationGeneration)
+            return;
+        if (_attestationGeneration >= 0 && _attestNow.CurrentCount == 0)
+            _attestNow.Release();
+        _attestationGeneration = assignment.AttestationGeneration;
+    }
 
     public async Task RunAsync(CancellationToken token)
     {
@@ -39,7 +70,7 @@ internal sealed class LibvirtDomainAttestation(HostAgentOptions options, Control
 
             try
             {
-                await Task.Delay(interval, token).ConfigureAwait(false);
+                _ = await _attestNow.WaitAsync(interval, token).ConfigureAwait(false); // the interval, or a request to attest now
             }
             catch (OperationCanceledException)
             {
@@ -51,6 +82,8 @@ internal sealed class LibvirtDomainAttestation(HostAgentOptions options, Control
     private async Task<TimeSpan> RoundAsync(CancellationToken token)
     {
         LibvirtDomain domain = LibvirtDomain.Parse(Virsh("dumpxml", domainName));
+        lock (_gate)
+            _uuid = domain.Uuid;
         bool running = Virsh("domstate", domainName).Trim().StartsWith("running", StringComparison.Ordinal);
         LibvirtDomainRegistered registered = await client.RegisterLibvirtDomainAsync(options.HostName, domain.Uuid, new LibvirtDomainRegistration
         {
@@ -104,5 +137,6 @@ internal sealed class LibvirtDomainAttestation(HostAgentOptions options, Control
     {
         if (_relay is not null)
             await _relay.DisposeAsync().ConfigureAwait(false);
+        _attestNow.Dispose();
     }
 }

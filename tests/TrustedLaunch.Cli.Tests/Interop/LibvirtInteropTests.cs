@@ -41,6 +41,7 @@ public sealed class LibvirtInteropTests
         Assert.Contains("tl host attested libvirt domain tl-interop-proof: VM resource /subscriptions/", output, StringComparison.Ordinal);
         Assert.Contains("through tl host: pass", output, StringComparison.Ordinal);
         Assert.Contains("managed by libvirt on host libvirt-host", output, StringComparison.Ordinal);
+        Assert.Contains("tl vm attest on libvirt domain tl-interop-proof: pass", output, StringComparison.Ordinal); // on request, through the host's long poll
         Assert.Contains("PROOF OK", output, StringComparison.Ordinal);
         Assert.Contains("Successfully authored TPM state", File.ReadAllText(Directory.GetFiles(Path.Combine(work, "xdg", "cache", "libvirt", "qemu", "log"), "*-swtpm.log").Single()),
             StringComparison.Ordinal);

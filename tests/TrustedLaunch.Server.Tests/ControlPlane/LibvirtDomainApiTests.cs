@@ -83,6 +83,38 @@ public sealed class LibvirtDomainApiTests(HostedArmTestService arm) : IClassFixt
     }
 
     [Fact]
+    public async Task AttestOnRequest_ListedInTheHostsAssignments_RaisesTheDomainsGeneration_AndWakesTheHostsLongPoll()
+    {
+        string group = await arm.CreateGroupAsync(tags: Granted());
+        var uuid = Guid.NewGuid();
+        Assert.Equal(HttpStatusCode.OK, (await RegisterAsync(uuid, Domain(group, "domattest"))).Status);
+        JsonElement before = Domain(await arm.Host.PollAsync(), uuid);
+        string? tokenBefore = arm.Host.Token;
+
+        Task<JsonElement> poll = arm.Host.PollAsync(timeoutSeconds: 30);
+        await Task.Delay(200);
+        Assert.False(poll.IsCompleted, "nothing changed: the poll waits");
+        ArmAnswer attest = await arm.SendAsync(HttpMethod.Post, ArmTestService.WithApi(arm.VmPath(group, "domattest") + "/attest"));
+        JsonElement after = Domain(await poll.WaitAsync(TimeSpan.FromSeconds(20)), uuid);
+        ArmAnswer stopped = await RegisterAsync(uuid, Domain(group, "domattest", power: "Stopped"));
+        ArmAnswer refused = await arm.SendAsync(HttpMethod.Post, ArmTestService.WithApi(arm.VmPath(group, "domattest") + "/attest"));
+
+        Assert.Equal("domattest", before.GetProperty("domainName").GetString());
+        Assert.Equal(0, before.GetProperty("attestationGeneration").GetInt64());
+        Assert.True(attest.Status == HttpStatusCode.Accepted, attest.ToString());
+        Assert.Equal(uuid.ToString(), attest.Body.GetProperty("vmId").GetString());
+        Assert.Equal(1, after.GetProperty("attestationGeneration").GetInt64());
+        Assert.NotEqual(tokenBefore, arm.Host.Token);
+        Assert.Equal(HttpStatusCode.OK, stopped.Status);
+        Assert.Equal(HttpStatusCode.Conflict, refused.Status); // a stopped domain is not attested on request
+        Assert.Equal("OperationNotAllowed", refused.ErrorCode);
+        Assert.Equal(1, Domain(await arm.Host.PollAsync(), uuid).GetProperty("attestationGeneration").GetInt64()); // kept across re-registration
+    }
+
+    private static JsonElement Domain(JsonElement assignments, Guid uuid) =>
+        Assert.Single(assignments.GetProperty("libvirtDomains").EnumerateArray(), d => d.GetProperty("vmId").GetString() == uuid.ToString());
+
+    [Fact]
     public async Task Register_Refusals_UnknownHost_BadBody_MissingGroup_AnotherVmsId_AndAPutThatSetsTheMarker()
     {
         string group = await arm.CreateGroupAsync(tags: Granted());
