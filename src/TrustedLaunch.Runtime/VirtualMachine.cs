@@ -131,6 +131,7 @@ public sealed class VirtualMachine : IAsyncDisposable
                 Nics = options.Nics,
                 NestedVirtualization = options.NestedVirtualization,
                 ExitOnReboot = options.ExitOnReboot,
+                Trace = options.QemuTrace,
                 Name = options.Name,
                 Uuid = options.Uuid,
             };

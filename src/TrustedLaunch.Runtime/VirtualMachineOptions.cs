@@ -82,6 +82,9 @@ public sealed record VirtualMachineOptions
 
     public Guid? Uuid { get; init; }
 
+    /// <summary>QEMU trace events to log with timestamps (<c>tl boot --qemu-trace</c>, docs/cli.md); null traces nothing.</summary>
+    public Qemu.QemuTrace? QemuTrace { get; init; }
+
     /// <summary>Exit when the guest reboots or panics instead of resetting.</summary>
     public bool ExitOnReboot { get; init; } = true;
 

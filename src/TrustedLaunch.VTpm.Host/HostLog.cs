@@ -4,7 +4,7 @@ namespace TrustedLaunch.VTpm.Host;
 
 /// <summary>
 /// swtpm-style <c>--log file=F,level=N</c>: errors always go to the log (or stderr when there is none);
-/// level ≥ 1 adds lifecycle lines, level ≥ 5 every control command.
+/// level ≥ 1 adds lifecycle lines, level ≥ 5 every control command, level ≥ 20 every data-channel command.
 /// </summary>
 internal sealed class HostLog : IDisposable
 {
@@ -35,6 +35,14 @@ internal sealed class HostLog : IDisposable
     public void Info(string message) => Write(1, "info", message);
 
     public void Debug(string message) => Write(5, "debug", message);
+
+    /// <summary>The level of one line per TPM command (swtpm logs its per-command traffic at 20 too).</summary>
+    public const int CommandLevel = 20;
+
+    /// <summary>Whether <see cref="Command"/> lines are written: check first, so a command's line is never formatted for nothing.</summary>
+    public bool LogsCommands => _ownsWriter && _level >= CommandLevel;
+
+    public void Command(string message) => Write(CommandLevel, "cmd", message);
 
     private void Write(int level, string kind, string message)
     {

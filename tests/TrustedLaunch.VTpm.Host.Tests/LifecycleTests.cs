@@ -70,6 +70,36 @@ public sealed class LifecycleTests
         Assert.Matches(@" NV_Write=1/[\d.]+ms", line);
     }
 
+    [Theory]
+    [InlineData(20, true)]
+    [InlineData(5, false)]
+    public void DataCommands_AtLevel20_OneLineEachInOrder(int level, bool logged)
+    {
+        // The per-command lines that are set against QEMU's tpm_* trace of a boot (docs/benchmarks.md): in order, PCR named.
+        ManufacturedVTpm vtpm = ManufacturedVTpm.Create("vm-cmdlog");
+        using var server = TlVtpmServer.StartLogging(vtpm, level);
+        using (TpmClient client = server.Client())
+        {
+            client.PcrExtend(16, [new TpmtHa(TpmAlgId.Sha256, new byte[32])]);
+            _ = Pcr16(client);
+        }
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!File.ReadAllText(server.LogPath).Contains("data channel: ", StringComparison.Ordinal) && waited.Elapsed < TimeSpan.FromSeconds(10))
+            Thread.Sleep(20);
+        Assert.Equal(0, server.Terminate());
+        string[] commands = File.ReadAllLines(server.LogPath).Where(l => l.Contains(" cmd: ", StringComparison.Ordinal)).ToArray();
+        if (!logged)
+        {
+            Assert.Empty(commands);
+            return;
+        }
+
+        Assert.Equal(2, commands.Length);
+        Assert.Matches(@" cmd: PCR_Extend PCR 16 \(\d+ bytes\) -> rc 0x0 \(\d+ bytes\) in [\d.]+ ms$", commands[0]);
+        Assert.Matches(@" cmd: PCR_Read \(\d+ bytes\) -> rc 0x0 \(\d+ bytes\) in [\d.]+ ms$", commands[1]);
+    }
+
     [Fact]
     public void SeveralInstances_AtOnce_HaveDistinctIdentities()
     {

@@ -80,6 +80,17 @@ public sealed class TlVtpmServer : IDisposable
         return Launch(Arguments(statePath, keyPath, data, notNeedInit, log), data, log);
     }
 
+    /// <summary>Like <see cref="Start(ManufacturedVTpm, bool)"/>, logging at <c>--log level=<paramref name="logLevel"/></c>.</summary>
+    public static TlVtpmServer StartLogging(ManufacturedVTpm vtpm, int logLevel)
+    {
+        string work = RepositoryPaths.NewTempDirectory("tl-vtpm-run");
+        string data = Path.Combine(work, "tpm.sock");
+        string log = Path.Combine(work, "tl-vtpm.log");
+        List<string> args = Arguments(vtpm.StatePath, vtpm.KeyPath, data, notNeedInit: true, log);
+        args[args.IndexOf($"file={log},level=5")] = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"file={log},level={logLevel}");
+        return Launch(args, data, log);
+    }
+
     /// <summary>tl-vtpm on the vtpm entry of a VMGS (<c>--vmgs FILE --kek-file KEK</c>).</summary>
     public static TlVtpmServer StartVmgs(string vmgsPath, string kekPath, bool notNeedInit = true)
     {

@@ -109,6 +109,15 @@ public static class QemuCommandLine
         Add("-vga", "none");
         if (spec.ExitOnReboot)
             Add("-no-reboot");
+        if (spec.Trace is QemuTrace trace)
+        {
+            // The log backend (Debian's build) writes enabled events to -D's file; -msg timestamp=on gives each line its
+            // wall-clock time (TID@SECONDS.MICROS:event), which is what makes a trace a timing tool.
+            foreach (string pattern in trace.Patterns)
+                Add("-trace", $"enable={pattern}");
+            Add("-D", trace.File);
+            Add("-msg", "timestamp=on");
+        }
         return args;
     }
 

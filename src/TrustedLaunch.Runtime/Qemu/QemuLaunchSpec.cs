@@ -48,6 +48,9 @@ public sealed record QemuLaunchSpec
     /// <summary>Exit instead of resetting when the guest reboots or panics (one boot per launch).</summary>
     public bool ExitOnReboot { get; init; } = true;
 
+    /// <summary>QEMU trace events to log with timestamps (diagnosis); null traces nothing.</summary>
+    public QemuTrace? Trace { get; init; }
+
     public string? Name { get; init; }
 
     /// <summary>SMBIOS system UUID (the VM identity the guest and the event log see).</summary>

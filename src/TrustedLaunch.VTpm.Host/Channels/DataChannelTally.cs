@@ -46,6 +46,18 @@ internal sealed class DataChannelTally
         return text.ToString();
     }
 
+    /// <summary>One command: its name, the PCR a PCR_Extend names, sizes, the response code and the time it took.</summary>
+    public static string DescribeOne(ReadOnlySpan<byte> command, ReadOnlySpan<byte> response, TimeSpan elapsed)
+    {
+        uint code = command.Length >= 10 ? BinaryPrimitives.ReadUInt32BigEndian(command[6..]) : 0;
+        uint rc = response.Length >= 10 ? BinaryPrimitives.ReadUInt32BigEndian(response[6..]) : 0;
+        string pcr = code == (uint)TpmCc.PCR_Extend && command.Length >= 14
+            ? string.Create(CultureInfo.InvariantCulture, $" PCR {BinaryPrimitives.ReadUInt32BigEndian(command[10..])}")
+            : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{Name(code)}{pcr} ({command.Length} bytes) -> rc 0x{rc:X} ({response.Length} bytes) in {elapsed.TotalMilliseconds:0.000} ms");
+    }
+
     private static string Name(uint code) =>
         Enum.IsDefined((TpmCc)code) ? ((TpmCc)code).ToString() : string.Create(CultureInfo.InvariantCulture, $"0x{code:X8}");
 

@@ -47,7 +47,10 @@ internal static class DataConnection
                         _ = device.SetLocality(locality);
                     long started = Stopwatch.GetTimestamp();
                     byte[] response = device.Execute(buffer.AsSpan(frame.CommandOffset, frame.CommandLength));
-                    tally.Add(buffer.AsSpan(frame.CommandOffset, frame.CommandLength), response.Length, Stopwatch.GetElapsedTime(started));
+                    TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
+                    tally.Add(buffer.AsSpan(frame.CommandOffset, frame.CommandLength), response.Length, elapsed);
+                    if (log.LogsCommands) // the order and time of each command, to set against QEMU's tpm_* trace of the same boot
+                        log.Command(DataChannelTally.DescribeOne(buffer.AsSpan(frame.CommandOffset, frame.CommandLength), response, elapsed));
                     socket.Send(frame.Locality is null ? response : SwtpmDataFraming.WrapResponse(response));
                     buffer.AsSpan(frame.TotalLength, filled - frame.TotalLength).CopyTo(buffer);
                     filled -= frame.TotalLength;

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.Console;
 using TrustedLaunch.Runtime.GuestState;
+using TrustedLaunch.Runtime.Qemu;
 using TrustedLaunch.Runtime.VTpm;
 using TrustedLaunch.Storage;
 
@@ -19,7 +20,7 @@ internal static class BootCommands
         var vtpmState = new Option<string?>("--vtpm-state") { Description = "vTPM state file (tl-vtpm; with swtpm a linear state file). Default: a fresh throw-away TPM." };
         var vtpmKey = new Option<string?>("--vtpm-key") { Description = "Key file sealing --vtpm-state (tl-vtpm)." };
         var vtpmProgram = new Option<string?>("--vtpm-program") { Description = "swtpm-compatible vTPM program: tl-vtpm, swtpm or a path (default: tl-vtpm when installed and a state file is given, else swtpm)." };
-        var secureBoot = new Option<string>("--secure-boot") { Description = "on: secure-boot OVMF build (SMM, image verification); off: plain OVMF build.", DefaultValueFactory = _ => "on" };
+        var secureBoot = new Option<string>("--secure-boot") { Description = "on: the secure-boot OVMF build (SMM) verifies images with the store's keys; off: the same build from the firmware's key-less store (nothing verified; the VM's store is left untouched).", DefaultValueFactory = _ => "on" };
         secureBoot.AcceptOnlyFromAmong("on", "off");
         var vtpm = new Option<string>("--vtpm") { Description = "on: give the VM a vTPM (TPM 2.0 CRB); off: no TPM.", DefaultValueFactory = _ => "on" };
         vtpm.AcceptOnlyFromAmong("on", "off");
@@ -29,13 +30,16 @@ internal static class BootCommands
         var console = new Option<string?>("--console") { Description = "Keep the serial console log in this file." };
         var network = new Option<bool>("--network") { Description = "Give the VM a user-mode NIC (off by default)." };
         var keep = new Option<bool>("--keep-running") { Description = "After a 'booted' verdict keep the VM in the foreground until it powers off or Ctrl-C." };
+        var qemuTrace = new Option<string?>("--qemu-trace") { Description = "QEMU trace events to log, comma-separated names or globs as 'qemu-system-x86_64 -trace help' lists them (e.g. tpm_*). Needs --qemu-trace-file." };
+        var qemuTraceFile = new Option<string?>("--qemu-trace-file") { Description = "File QEMU appends the --qemu-trace events to, one timestamped line each (TID@SECONDS.MICROS:event args)." };
         var json = CliOptions.Json("Print the verdict as JSON.");
         var command = new Command("boot", "Boot one VM in the foreground and report the boot verdict (exit 0 booted, 1 refused/failed/timeout, 2 bad input, 3 environment).")
         {
-            image, vmgs, kekFile, vars, vtpmState, vtpmKey, vtpmProgram, secureBoot, vtpm, memory, cpus, timeout, console, network, keep, json,
+            image, vmgs, kekFile, vars, vtpmState, vtpmKey, vtpmProgram, secureBoot, vtpm, memory, cpus, timeout, console, network, keep, qemuTrace, qemuTraceFile, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            QemuTrace? trace = Trace(parse.GetValue(qemuTrace), parse.GetValue(qemuTraceFile));
             if (parse.GetValue(vmgs) is string vmgsPath)
             {
                 if (parse.GetValue(vars) is not null || parse.GetValue(vtpmState) is not null || parse.GetValue(vtpmKey) is not null)
@@ -57,6 +61,7 @@ internal static class BootCommands
                     ConsoleLog = parse.GetValue(console),
                     Name = $"tl-{state.VmId}",
                     Uuid = state.VmUuid,
+                    QemuTrace = trace,
                     Progress = new ProgressLines(parse.Error()),
                 };
                 fromVmgs.Progress.Report($"vmgs: {state.Path}: VM {state.VmId}{(state.VmUuid is null ? " (not a UUID: no -uuid)" : "")}, template {state.SecureBootTemplate ?? "unknown"}");
@@ -82,6 +87,7 @@ internal static class BootCommands
                 Cpus = parse.GetValue(cpus),
                 Network = parse.GetValue(network),
                 ConsoleLog = parse.GetValue(console),
+                QemuTrace = trace,
                 Progress = new ProgressLines(parse.Error()),
             };
             return await BootAsync(parse, options, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(keep), parse.GetValue(json), cancellationToken)
@@ -89,6 +95,14 @@ internal static class BootCommands
         });
         return command;
     }
+
+    private static QemuTrace? Trace(string? patterns, string? file) => (patterns, file) switch
+    {
+        (null, null) => null,
+        (null, _) => throw new CliException(ExitCode.BadInput, "--qemu-trace-file goes with --qemu-trace (the events to log)."),
+        (_, null) => throw new CliException(ExitCode.BadInput, "--qemu-trace needs --qemu-trace-file (where QEMU writes the events)."),
+        _ => QemuTrace.Create(patterns, file),
+    };
 
     private static VTpmOptions ChooseVTpm(string? program, string? state, string? key)
     {
