@@ -62,6 +62,12 @@ public sealed class PostureEngine(
 
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    // VM records and stored assessments kept between runs, each valid while the store's version of it is unchanged.
+    private readonly PostureReadCache _cache = new(machines, store);
+
+    // Plans and suppression rules at their version (SqlSecurityStore.SettingsVersionAsync); read and written only inside a run.
+    private (long Version, Dictionary<string, PricingTier> Tiers, IReadOnlyList<SuppressionRule> Rules)? _settings;
+
     /// <summary>Whose claims this engine's are: the replica, and this engine among others in one process (tests, benchmarks).</summary>
     public string Claimant { get; } = $"{replica.ReplicaId}/{Guid.NewGuid().ToString("N")[..6]}";
 
@@ -84,11 +90,11 @@ public sealed class PostureEngine(
             var total = new Tally();
             for (int attempt = 1; ; attempt++)
             {
-                var run = new RunState(StoredInstant(time.GetUtcNow()), await security.TiersAsync(cancellationToken),
-                    await security.ListRulesAsync(null, cancellationToken));
+                (Dictionary<string, PricingTier> tiers, IReadOnlyList<SuppressionRule> rules) = await SettingsAsync(cancellationToken);
+                var run = new RunState(StoredInstant(time.GetUtcNow()), tiers, rules);
                 // A sweep evaluates every VM: read every observed boot once; otherwise only those of the VMs evaluated.
                 if (fullSweep)
-                    run.AddBoots(await store.BootStatesAsync(null, cancellationToken), vmIds: null);
+                    run.AddBoots(await store.ObservedVmsAsync(null, cancellationToken), vmIds: null);
                 bool done = await ProcessClaimedResultsAsync(run, cancellationToken)
                     && (!leaderWork || await ProcessChangedVmsAsync(run, cancellationToken) && (!fullSweep || await SweepAsync(run, cancellationToken)));
                 total.Add(run.Committed);
@@ -111,6 +117,19 @@ public sealed class PostureEngine(
     }
 
     public void Dispose() => _gate.Dispose();
+
+    // Plans and rules as stored: read again only when their version moved (read first, so what is held is never older).
+    private async Task<(Dictionary<string, PricingTier> Tiers, IReadOnlyList<SuppressionRule> Rules)> SettingsAsync(CancellationToken cancellationToken)
+    {
+        long version = await security.SettingsVersionAsync(cancellationToken);
+        if (_settings is not { } held || held.Version != version)
+        {
+            held = (version, await security.TiersAsync(cancellationToken), await security.ListRulesAsync(null, cancellationToken));
+            _settings = held;
+        }
+
+        return (held.Tiers, held.Rules);
+    }
 
     /// <summary>An instant as the stores keep it (whole milliseconds).</summary>
     internal static DateTimeOffset StoredInstant(DateTimeOffset at) => DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds());
@@ -142,7 +161,7 @@ public sealed class PostureEngine(
 
             // Only the VMs the control plane holds are evaluated (one read for the batch); results of VMs registered with
             // tl server vm add only are folded as nothing, at the cost of that one read.
-            var vms = (await machines.GetByVmIdsAsync([.. results.Select(r => r.VmId).Distinct()], cancellationToken)).ToDictionary(v => v.VmId);
+            Dictionary<Guid, VirtualMachineRecord> vms = await _cache.VmsAsync([.. results.Select(r => r.VmId).Distinct()], cancellationToken);
             run.Pending.Results += results.Count;
             if (vms.Count > 0)
                 await FoldAsync(run, batch, results, vms, cancellationToken);
@@ -164,8 +183,8 @@ public sealed class PostureEngine(
         Guid[] known = [.. vms.Keys];
         var latest = await LatestResultsAsync(results, known, cancellationToken);
         Dictionary<Guid, List<SecurityAlert>> open = await store.OpenAlertsOfAsync(known, cancellationToken);
-        Dictionary<Guid, Dictionary<string, StoredAssessment>> assessments = await store.AssessmentsOfAsync(known, cancellationToken);
         await ReadBootsAsync(run, known, cancellationToken);
+        Dictionary<Guid, Dictionary<string, StoredAssessment>> assessments = await _cache.AssessmentsAsync(known, run.AssessmentVersions, cancellationToken);
         foreach (AttestationRecord result in results)
         {
             if (!vms.TryGetValue(result.VmId, out VirtualMachineRecord? vm))
@@ -212,12 +231,14 @@ public sealed class PostureEngine(
         if (newest == cursor)
             return true;
         IReadOnlyList<VirtualMachineRecord> vms = await machines.GetByVmIdsAsync([.. ids.Distinct()], cancellationToken);
+        foreach (VirtualMachineRecord vm in vms)
+            _cache.Remember(vm);
 
         var batch = new PostureBatch();
         Guid[] changed = [.. vms.Select(v => v.VmId)];
         var latest = await store.LatestResultsAsync(changed, cancellationToken);
         await ReadBootsAsync(run, changed, cancellationToken);
-        var assessments = changed.Length <= MaxBoundIds ? await store.AssessmentsOfAsync(changed, cancellationToken) : null;
+        var assessments = changed.Length <= MaxBoundIds ? await _cache.AssessmentsAsync(changed, run.AssessmentVersions, cancellationToken) : null;
         await EvaluateAsync(run, batch, vms, latest, assessments, openAlerts: null, cancellationToken);
         batch.Cursors[SqlPostureStore.VmChangesCursor] = new CursorMove(cursor, newest);
         return await ApplyAsync(run, batch, cancellationToken);
@@ -237,7 +258,10 @@ public sealed class PostureEngine(
             {
                 Page<VirtualMachineRecord> page = await machines.ListAsync(subscription.SubscriptionId, null, token, PageSize, cancellationToken);
                 foreach (VirtualMachineRecord vm in page.Items)
+                {
                     seen.Add(vm.VmId);
+                    _cache.Remember(vm);
+                }
                 await EvaluateAsync(run, batch, page.Items, latest, stored, openAlerts: null, cancellationToken);
                 token = page.ContinuationToken;
             }
@@ -247,6 +271,7 @@ public sealed class PostureEngine(
         batch.RemovedVms.AddRange(stored.Keys.Where(id => !seen.Contains(id)));
         foreach (Guid gone in _attestedKeys.Keys.Where(id => !seen.Contains(id)).ToArray())
             _attestedKeys.Remove(gone);
+        _cache.KeepOnly(seen);
         int changes = run.Pending.StatusChanges;
         if (!await ApplyAsync(run, batch, cancellationToken))
             return false;
@@ -261,7 +286,7 @@ public sealed class PostureEngine(
         if (missing.Length == 0)
             return;
         Guid[]? ids = missing.Length > MaxBoundIds ? null : missing;
-        run.AddBoots(await store.BootStatesAsync(ids, cancellationToken), ids);
+        run.AddBoots(await store.ObservedVmsAsync(ids, cancellationToken), ids);
     }
 
     // Writes the batch if what it was computed from still holds; the run's counts move only with what was written.
@@ -269,7 +294,11 @@ public sealed class PostureEngine(
     {
         bool applied = await store.ApplyAsync(batch, cancellationToken);
         if (applied)
+        {
             run.Committed.Add(run.Pending);
+            _cache.Written(batch);
+        }
+
         run.Pending = new Tally();
         return applied;
     }
@@ -480,11 +509,18 @@ public sealed class PostureEngine(
         /// <summary>Whether <see cref="Boots"/> holds what the store has for this VM (a VM never observed has nothing).</summary>
         public bool BootsRead(Guid vmId) => _allBootsRead || _bootsRead.Contains(vmId);
 
+        /// <summary>The version of each VM's stored assessments, read with its boot (a VM never observed has none).</summary>
+        public Dictionary<Guid, long> AssessmentVersions { get; } = [];
+
         /// <summary>Boots read for <paramref name="vmIds"/> (null: for every VM).</summary>
-        public void AddBoots(Dictionary<Guid, VmBootState> read, IReadOnlyCollection<Guid>? vmIds)
+        public void AddBoots(Dictionary<Guid, ObservedVm> read, IReadOnlyCollection<Guid>? vmIds)
         {
-            foreach ((Guid vmId, VmBootState state) in read)
-                Boots.TryAdd(vmId, state);
+            foreach ((Guid vmId, ObservedVm observed) in read)
+            {
+                Boots.TryAdd(vmId, observed.Boot);
+                AssessmentVersions.TryAdd(vmId, observed.AssessmentsVersion);
+            }
+
             if (vmIds is null)
                 _allBootsRead = true;
             else

@@ -151,3 +151,6 @@ public readonly record struct CursorMove(long Expected, long Value);
 
 /// <summary>What posture observed of a VM's power: whether it runs, its restart generation, since when it runs (its current boot).</summary>
 public sealed record VmBootState(Guid VmId, bool Running, long RestartGeneration, DateTimeOffset? RunningSince);
+
+/// <summary>A VM's observed boot and the version of its stored assessments (counted up by every batch that writes them).</summary>
+public readonly record struct ObservedVm(VmBootState Boot, long AssessmentsVersion);
