@@ -26,8 +26,9 @@ public sealed record PostureRun(int Results, int VmsEvaluated, int AlertsCreated
 /// <summary>
 /// Evaluates posture from the stores: new attestation results of the VMs this engine claims (<see cref="SqlPostureWork"/>:
 /// any replica's engine takes its share; each result folded exactly once, the claim released in the transaction that
-/// writes what the result raised), and on the maintenance leader VMs changed since the last run (updates, host reports,
-/// boots) and every VM on a full sweep (freshness, overdue agents, deleted VMs). The rules are the posture library's; this class
+/// writes what the result raised), VMs changed since their last evaluation (updates, host reports, boots), claimed the
+/// same way (<see cref="SqlPostureVmChanges"/>), and on the maintenance leader every VM on a full sweep (freshness,
+/// overdue agents, deleted VMs). The rules are the posture library's; this class
 /// reads their inputs and writes their outputs.
 /// </summary>
 /// <remarks>
@@ -57,8 +58,11 @@ public sealed class PostureEngine(
     // A run that lost a race this often leaves the rest to the next interval.
     private const int MaxAttempts = 3;
 
-    // Claim batches per run: a run under a steady stream of results ends, and the leader's passes get their turn.
+    // Claim batches per run and kind of work: a run under a steady stream of results ends, and the other passes get their turn.
     private const int MaxClaimRounds = 8;
+
+    // VM changes fed into the claim table per run (SqlPostureVmChanges.FeedAsync).
+    private const int MaxFedChanges = 5000;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -76,13 +80,13 @@ public sealed class PostureEngine(
 
     public SizeCatalog Sizes { get; init; } = SizeCatalog.Default;
 
-    /// <summary>New results, changed VMs, and (with <paramref name="fullSweep"/>) every VM.</summary>
-    public Task<PostureRun> RunOnceAsync(bool fullSweep, CancellationToken cancellationToken) => RunAsync(leaderWork: true, fullSweep, cancellationToken);
+    /// <summary>The new results and changed VMs this engine can claim, and (with <paramref name="fullSweep"/>: the maintenance leader's) every VM.</summary>
+    public Task<PostureRun> RunOnceAsync(bool fullSweep, CancellationToken cancellationToken) => RunAsync(fullSweep, cancellationToken);
 
-    /// <summary>Only the new results this engine can claim: what every replica does, leader or not.</summary>
-    public Task<PostureRun> RunClaimedAsync(CancellationToken cancellationToken) => RunAsync(leaderWork: false, fullSweep: false, cancellationToken);
+    /// <summary>Only the new results and changed VMs this engine can claim: what every replica does, leader or not.</summary>
+    public Task<PostureRun> RunClaimedAsync(CancellationToken cancellationToken) => RunAsync(fullSweep: false, cancellationToken);
 
-    private async Task<PostureRun> RunAsync(bool leaderWork, bool fullSweep, CancellationToken cancellationToken)
+    private async Task<PostureRun> RunAsync(bool fullSweep, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -96,7 +100,7 @@ public sealed class PostureEngine(
                 if (fullSweep)
                     run.AddBoots(await store.ObservedVmsAsync(null, cancellationToken), vmIds: null);
                 bool done = await ProcessClaimedResultsAsync(run, cancellationToken)
-                    && (!leaderWork || await ProcessChangedVmsAsync(run, cancellationToken) && (!fullSweep || await SweepAsync(run, cancellationToken)));
+                    && await ProcessChangedVmsAsync(run, cancellationToken) && (!fullSweep || await SweepAsync(run, cancellationToken));
                 total.Add(run.Committed);
                 if (done || attempt == MaxAttempts)
                 {
@@ -224,24 +228,38 @@ public sealed class PostureEngine(
         return latest;
     }
 
+    // VMs written since they were last evaluated (updates, host reports, boots), claimed like results by any replica's engine
+    // (docs/scale-out.md, posture work): fed from the VMs' change sequence, a batch at a time, each written with its claims'
+    // release, so a change is evaluated by one committed batch and a killed replica's claims pass to another at expiry.
     private async Task<bool> ProcessChangedVmsAsync(RunState run, CancellationToken cancellationToken)
     {
-        long cursor = await store.GetCursorAsync(SqlPostureStore.VmChangesCursor, cancellationToken);
-        (IReadOnlyList<Guid> ids, long newest) = await store.ChangedVmsAsync(cursor, cancellationToken);
-        if (newest == cursor)
-            return true;
-        IReadOnlyList<VirtualMachineRecord> vms = await machines.GetByVmIdsAsync([.. ids.Distinct()], cancellationToken);
-        foreach (VirtualMachineRecord vm in vms)
-            _cache.Remember(vm);
+        await work.VmChanges.FeedAsync(MaxFedChanges, cancellationToken);
+        for (int round = 0; round < MaxClaimRounds; round++)
+        {
+            DateTimeOffset now = time.GetUtcNow();
+            IReadOnlyList<VmChangeClaim> claims = await work.VmChanges.ClaimAsync(Claimant, now, now + replica.LeaseDuration, options.ResultBatchSize,
+                cancellationToken);
+            if (claims.Count == 0)
+                return true;
+            telemetry?.LeaseClaimed("posture-vm-changes", "claimed", claims.Count);
+            IReadOnlyList<VirtualMachineRecord> vms = await machines.GetByVmIdsAsync([.. claims.Select(c => c.VmId)], cancellationToken);
+            foreach (VirtualMachineRecord vm in vms)
+                _cache.Remember(vm);
 
-        var batch = new PostureBatch();
-        Guid[] changed = [.. vms.Select(v => v.VmId)];
-        var latest = await store.LatestResultsAsync(changed, cancellationToken);
-        await ReadBootsAsync(run, changed, cancellationToken);
-        var assessments = changed.Length <= MaxBoundIds ? await _cache.AssessmentsAsync(changed, run.AssessmentVersions, cancellationToken) : null;
-        await EvaluateAsync(run, batch, vms, latest, assessments, openAlerts: null, cancellationToken);
-        batch.Cursors[SqlPostureStore.VmChangesCursor] = new CursorMove(cursor, newest);
-        return await ApplyAsync(run, batch, cancellationToken);
+            var batch = new PostureBatch { Claimant = Claimant };
+            batch.VmChanges.AddRange(claims); // a VM deleted since is released as evaluated: the sweep removes what it leaves
+            Guid[] changed = [.. vms.Select(v => v.VmId)];
+            var latest = await store.LatestResultsAsync(changed, cancellationToken);
+            await ReadBootsAsync(run, changed, cancellationToken);
+            var assessments = changed.Length <= MaxBoundIds ? await _cache.AssessmentsAsync(changed, run.AssessmentVersions, cancellationToken) : null;
+            await EvaluateAsync(run, batch, vms, latest, assessments, openAlerts: null, cancellationToken);
+            if (!await ApplyAsync(run, batch, cancellationToken))
+                return false;
+            if (claims.Count < options.ResultBatchSize)
+                return true;
+        }
+
+        return true;
     }
 
     private async Task<bool> SweepAsync(RunState run, CancellationToken cancellationToken)

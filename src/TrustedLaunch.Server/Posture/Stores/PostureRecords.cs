@@ -130,8 +130,11 @@ public sealed record PostureBatch
     /// <summary>Claimed VMs whose results this batch folds; the batch is written only while every claim is still the claimant's.</summary>
     public List<PostureRelease> Releases { get; } = [];
 
+    /// <summary>Claimed VM changes this batch evaluated; given back with it, under the same condition.</summary>
+    public List<VmChangeClaim> VmChanges { get; } = [];
+
     public bool IsEmpty => Assessments.Count == 0 && RemovedVms.Count == 0 && Alerts.Count == 0 && Events.Count == 0 && BootStates.Count == 0
-        && Cursors.Count == 0 && Releases.Count == 0;
+        && Cursors.Count == 0 && Releases.Count == 0 && VmChanges.Count == 0;
 }
 
 /// <summary>

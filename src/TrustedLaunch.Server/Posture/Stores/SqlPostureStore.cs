@@ -63,24 +63,6 @@ public sealed class SqlPostureStore(StoreDatabase database)
         return latest;
     }
 
-    /// <summary>The ids of VMs written after change sequence <paramref name="after"/>, and the newest sequence seen.</summary>
-    public async Task<(IReadOnlyList<Guid> VmIds, long Newest)> ChangedVmsAsync(long after, CancellationToken cancellationToken)
-    {
-        var ids = new List<Guid>();
-        long newest = after;
-        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
-        await using DbCommand command = SqlCommands.Create(connection, null,
-            "SELECT vm_id, change_seq FROM virtual_machines WHERE change_seq > @after ORDER BY change_seq LIMIT 5000").With("@after", after);
-        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            ids.Add(Guid.Parse(reader.GetString(0)));
-            newest = Math.Max(newest, reader.GetInt64(1));
-        }
-
-        return (ids, newest);
-    }
-
     public async Task<Dictionary<Guid, VmBootState>> BootStatesAsync(CancellationToken cancellationToken) =>
         (await ObservedVmsAsync(null, cancellationToken)).ToDictionary(p => p.Key, p => p.Value.Boot);
 
@@ -291,6 +273,7 @@ public sealed class SqlPostureStore(StoreDatabase database)
         DbConnection connection = writer.Connection;
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
         bool current = await SqlPostureWork.ReleaseAsync(connection, transaction, batch.Claimant, batch.Releases, cancellationToken)
+            && await SqlPostureVmChanges.ReleaseAsync(connection, transaction, batch.Claimant, batch.VmChanges, cancellationToken)
             && await MoveCursorsAsync(connection, transaction, batch.Cursors, cancellationToken)
             && await WriteAssessmentsAsync(connection, transaction, batch.Assessments, cancellationToken)
             && await WriteBootStatesAsync(connection, transaction, batch.BootStates, cancellationToken)

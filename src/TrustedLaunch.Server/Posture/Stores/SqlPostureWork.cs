@@ -17,6 +17,9 @@ public sealed class SqlPostureWork(StoreDatabase database)
 {
     private static readonly string ResultColumns = string.Join(", ", SqlPostureStore.ResultColumnNames.Select(c => "r." + c));
 
+    /// <summary>The other kind of posture work per VM: its changes, claimed the same way.</summary>
+    public SqlPostureVmChanges VmChanges { get; } = new(database);
+
     /// <summary>Claims up to <paramref name="limit"/> VMs with unfolded results for <paramref name="claimant"/> until <paramref name="until"/>.</summary>
     public async Task<IReadOnlyList<PostureClaim>> ClaimAsync(string claimant, DateTimeOffset now, DateTimeOffset until, int limit,
         CancellationToken cancellationToken)
