@@ -26,8 +26,9 @@ public sealed record PostureRun(int Results, int VmsEvaluated, int AlertsCreated
 /// <summary>
 /// Evaluates posture from the stores: new attestation results of the VMs this engine claims (<see cref="SqlPostureWork"/>:
 /// any replica's engine takes its share; each result folded exactly once, the claim released in the transaction that
-/// writes what the result raised), and on the maintenance leader VMs changed since the last run (updates, host reports,
-/// boots) and every VM on a full sweep (freshness, overdue agents, deleted VMs). The rules are the posture library's; this class
+/// writes what the result raised), VMs changed since their last evaluation (updates, host reports, boots), claimed the
+/// same way (<see cref="SqlPostureVmChanges"/>), and on the maintenance leader every VM on a full sweep (freshness,
+/// overdue agents, deleted VMs). The rules are the posture library's; this class
 /// reads their inputs and writes their outputs.
 /// </summary>
 /// <remarks>
@@ -57,10 +58,19 @@ public sealed class PostureEngine(
     // A run that lost a race this often leaves the rest to the next interval.
     private const int MaxAttempts = 3;
 
-    // Claim batches per run: a run under a steady stream of results ends, and the leader's passes get their turn.
+    // Claim batches per run and kind of work: a run under a steady stream of results ends, and the other passes get their turn.
     private const int MaxClaimRounds = 8;
 
+    // VM changes fed into the claim table per run (SqlPostureVmChanges.FeedAsync).
+    private const int MaxFedChanges = 5000;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    // VM records and stored assessments kept between runs, each valid while the store's version of it is unchanged.
+    private readonly PostureReadCache _cache = new(machines, store);
+
+    // Plans and suppression rules at their version (SqlSecurityStore.SettingsVersionAsync); read and written only inside a run.
+    private (long Version, Dictionary<string, PricingTier> Tiers, IReadOnlyList<SuppressionRule> Rules)? _settings;
 
     /// <summary>Whose claims this engine's are: the replica, and this engine among others in one process (tests, benchmarks).</summary>
     public string Claimant { get; } = $"{replica.ReplicaId}/{Guid.NewGuid().ToString("N")[..6]}";
@@ -70,13 +80,13 @@ public sealed class PostureEngine(
 
     public SizeCatalog Sizes { get; init; } = SizeCatalog.Default;
 
-    /// <summary>New results, changed VMs, and (with <paramref name="fullSweep"/>) every VM.</summary>
-    public Task<PostureRun> RunOnceAsync(bool fullSweep, CancellationToken cancellationToken) => RunAsync(leaderWork: true, fullSweep, cancellationToken);
+    /// <summary>The new results and changed VMs this engine can claim, and (with <paramref name="fullSweep"/>: the maintenance leader's) every VM.</summary>
+    public Task<PostureRun> RunOnceAsync(bool fullSweep, CancellationToken cancellationToken) => RunAsync(fullSweep, cancellationToken);
 
-    /// <summary>Only the new results this engine can claim: what every replica does, leader or not.</summary>
-    public Task<PostureRun> RunClaimedAsync(CancellationToken cancellationToken) => RunAsync(leaderWork: false, fullSweep: false, cancellationToken);
+    /// <summary>Only the new results and changed VMs this engine can claim: what every replica does, leader or not.</summary>
+    public Task<PostureRun> RunClaimedAsync(CancellationToken cancellationToken) => RunAsync(fullSweep: false, cancellationToken);
 
-    private async Task<PostureRun> RunAsync(bool leaderWork, bool fullSweep, CancellationToken cancellationToken)
+    private async Task<PostureRun> RunAsync(bool fullSweep, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -84,13 +94,13 @@ public sealed class PostureEngine(
             var total = new Tally();
             for (int attempt = 1; ; attempt++)
             {
-                var run = new RunState(StoredInstant(time.GetUtcNow()), await security.TiersAsync(cancellationToken),
-                    await security.ListRulesAsync(null, cancellationToken));
+                (Dictionary<string, PricingTier> tiers, IReadOnlyList<SuppressionRule> rules) = await SettingsAsync(cancellationToken);
+                var run = new RunState(StoredInstant(time.GetUtcNow()), tiers, rules);
                 // A sweep evaluates every VM: read every observed boot once; otherwise only those of the VMs evaluated.
                 if (fullSweep)
-                    run.AddBoots(await store.BootStatesAsync(null, cancellationToken), vmIds: null);
+                    run.AddBoots(await store.ObservedVmsAsync(null, cancellationToken), vmIds: null);
                 bool done = await ProcessClaimedResultsAsync(run, cancellationToken)
-                    && (!leaderWork || await ProcessChangedVmsAsync(run, cancellationToken) && (!fullSweep || await SweepAsync(run, cancellationToken)));
+                    && await ProcessChangedVmsAsync(run, cancellationToken) && (!fullSweep || await SweepAsync(run, cancellationToken));
                 total.Add(run.Committed);
                 if (done || attempt == MaxAttempts)
                 {
@@ -111,6 +121,19 @@ public sealed class PostureEngine(
     }
 
     public void Dispose() => _gate.Dispose();
+
+    // Plans and rules as stored: read again only when their version moved (read first, so what is held is never older).
+    private async Task<(Dictionary<string, PricingTier> Tiers, IReadOnlyList<SuppressionRule> Rules)> SettingsAsync(CancellationToken cancellationToken)
+    {
+        long version = await security.SettingsVersionAsync(cancellationToken);
+        if (_settings is not { } held || held.Version != version)
+        {
+            held = (version, await security.TiersAsync(cancellationToken), await security.ListRulesAsync(null, cancellationToken));
+            _settings = held;
+        }
+
+        return (held.Tiers, held.Rules);
+    }
 
     /// <summary>An instant as the stores keep it (whole milliseconds).</summary>
     internal static DateTimeOffset StoredInstant(DateTimeOffset at) => DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds());
@@ -142,7 +165,7 @@ public sealed class PostureEngine(
 
             // Only the VMs the control plane holds are evaluated (one read for the batch); results of VMs registered with
             // tl server vm add only are folded as nothing, at the cost of that one read.
-            var vms = (await machines.GetByVmIdsAsync([.. results.Select(r => r.VmId).Distinct()], cancellationToken)).ToDictionary(v => v.VmId);
+            Dictionary<Guid, VirtualMachineRecord> vms = await _cache.VmsAsync([.. results.Select(r => r.VmId).Distinct()], cancellationToken);
             run.Pending.Results += results.Count;
             if (vms.Count > 0)
                 await FoldAsync(run, batch, results, vms, cancellationToken);
@@ -164,8 +187,8 @@ public sealed class PostureEngine(
         Guid[] known = [.. vms.Keys];
         var latest = await LatestResultsAsync(results, known, cancellationToken);
         Dictionary<Guid, List<SecurityAlert>> open = await store.OpenAlertsOfAsync(known, cancellationToken);
-        Dictionary<Guid, Dictionary<string, StoredAssessment>> assessments = await store.AssessmentsOfAsync(known, cancellationToken);
         await ReadBootsAsync(run, known, cancellationToken);
+        Dictionary<Guid, Dictionary<string, StoredAssessment>> assessments = await _cache.AssessmentsAsync(known, run.AssessmentVersions, cancellationToken);
         foreach (AttestationRecord result in results)
         {
             if (!vms.TryGetValue(result.VmId, out VirtualMachineRecord? vm))
@@ -205,22 +228,38 @@ public sealed class PostureEngine(
         return latest;
     }
 
+    // VMs written since they were last evaluated (updates, host reports, boots), claimed like results by any replica's engine
+    // (docs/scale-out.md, posture work): fed from the VMs' change sequence, a batch at a time, each written with its claims'
+    // release, so a change is evaluated by one committed batch and a killed replica's claims pass to another at expiry.
     private async Task<bool> ProcessChangedVmsAsync(RunState run, CancellationToken cancellationToken)
     {
-        long cursor = await store.GetCursorAsync(SqlPostureStore.VmChangesCursor, cancellationToken);
-        (IReadOnlyList<Guid> ids, long newest) = await store.ChangedVmsAsync(cursor, cancellationToken);
-        if (newest == cursor)
-            return true;
-        IReadOnlyList<VirtualMachineRecord> vms = await machines.GetByVmIdsAsync([.. ids.Distinct()], cancellationToken);
+        await work.VmChanges.FeedAsync(MaxFedChanges, cancellationToken);
+        for (int round = 0; round < MaxClaimRounds; round++)
+        {
+            DateTimeOffset now = time.GetUtcNow();
+            IReadOnlyList<VmChangeClaim> claims = await work.VmChanges.ClaimAsync(Claimant, now, now + replica.LeaseDuration, options.ResultBatchSize,
+                cancellationToken);
+            if (claims.Count == 0)
+                return true;
+            telemetry?.LeaseClaimed("posture-vm-changes", "claimed", claims.Count);
+            IReadOnlyList<VirtualMachineRecord> vms = await machines.GetByVmIdsAsync([.. claims.Select(c => c.VmId)], cancellationToken);
+            foreach (VirtualMachineRecord vm in vms)
+                _cache.Remember(vm);
 
-        var batch = new PostureBatch();
-        Guid[] changed = [.. vms.Select(v => v.VmId)];
-        var latest = await store.LatestResultsAsync(changed, cancellationToken);
-        await ReadBootsAsync(run, changed, cancellationToken);
-        var assessments = changed.Length <= MaxBoundIds ? await store.AssessmentsOfAsync(changed, cancellationToken) : null;
-        await EvaluateAsync(run, batch, vms, latest, assessments, openAlerts: null, cancellationToken);
-        batch.Cursors[SqlPostureStore.VmChangesCursor] = new CursorMove(cursor, newest);
-        return await ApplyAsync(run, batch, cancellationToken);
+            var batch = new PostureBatch { Claimant = Claimant };
+            batch.VmChanges.AddRange(claims); // a VM deleted since is released as evaluated: the sweep removes what it leaves
+            Guid[] changed = [.. vms.Select(v => v.VmId)];
+            var latest = await store.LatestResultsAsync(changed, cancellationToken);
+            await ReadBootsAsync(run, changed, cancellationToken);
+            var assessments = changed.Length <= MaxBoundIds ? await _cache.AssessmentsAsync(changed, run.AssessmentVersions, cancellationToken) : null;
+            await EvaluateAsync(run, batch, vms, latest, assessments, openAlerts: null, cancellationToken);
+            if (!await ApplyAsync(run, batch, cancellationToken))
+                return false;
+            if (claims.Count < options.ResultBatchSize)
+                return true;
+        }
+
+        return true;
     }
 
     private async Task<bool> SweepAsync(RunState run, CancellationToken cancellationToken)
@@ -237,7 +276,10 @@ public sealed class PostureEngine(
             {
                 Page<VirtualMachineRecord> page = await machines.ListAsync(subscription.SubscriptionId, null, token, PageSize, cancellationToken);
                 foreach (VirtualMachineRecord vm in page.Items)
+                {
                     seen.Add(vm.VmId);
+                    _cache.Remember(vm);
+                }
                 await EvaluateAsync(run, batch, page.Items, latest, stored, openAlerts: null, cancellationToken);
                 token = page.ContinuationToken;
             }
@@ -247,6 +289,7 @@ public sealed class PostureEngine(
         batch.RemovedVms.AddRange(stored.Keys.Where(id => !seen.Contains(id)));
         foreach (Guid gone in _attestedKeys.Keys.Where(id => !seen.Contains(id)).ToArray())
             _attestedKeys.Remove(gone);
+        _cache.KeepOnly(seen);
         int changes = run.Pending.StatusChanges;
         if (!await ApplyAsync(run, batch, cancellationToken))
             return false;
@@ -261,7 +304,7 @@ public sealed class PostureEngine(
         if (missing.Length == 0)
             return;
         Guid[]? ids = missing.Length > MaxBoundIds ? null : missing;
-        run.AddBoots(await store.BootStatesAsync(ids, cancellationToken), ids);
+        run.AddBoots(await store.ObservedVmsAsync(ids, cancellationToken), ids);
     }
 
     // Writes the batch if what it was computed from still holds; the run's counts move only with what was written.
@@ -269,7 +312,11 @@ public sealed class PostureEngine(
     {
         bool applied = await store.ApplyAsync(batch, cancellationToken);
         if (applied)
+        {
             run.Committed.Add(run.Pending);
+            _cache.Written(batch);
+        }
+
         run.Pending = new Tally();
         return applied;
     }
@@ -480,11 +527,18 @@ public sealed class PostureEngine(
         /// <summary>Whether <see cref="Boots"/> holds what the store has for this VM (a VM never observed has nothing).</summary>
         public bool BootsRead(Guid vmId) => _allBootsRead || _bootsRead.Contains(vmId);
 
+        /// <summary>The version of each VM's stored assessments, read with its boot (a VM never observed has none).</summary>
+        public Dictionary<Guid, long> AssessmentVersions { get; } = [];
+
         /// <summary>Boots read for <paramref name="vmIds"/> (null: for every VM).</summary>
-        public void AddBoots(Dictionary<Guid, VmBootState> read, IReadOnlyCollection<Guid>? vmIds)
+        public void AddBoots(Dictionary<Guid, ObservedVm> read, IReadOnlyCollection<Guid>? vmIds)
         {
-            foreach ((Guid vmId, VmBootState state) in read)
-                Boots.TryAdd(vmId, state);
+            foreach ((Guid vmId, ObservedVm observed) in read)
+            {
+                Boots.TryAdd(vmId, observed.Boot);
+                AssessmentVersions.TryAdd(vmId, observed.AssessmentsVersion);
+            }
+
             if (vmIds is null)
                 _allBootsRead = true;
             else

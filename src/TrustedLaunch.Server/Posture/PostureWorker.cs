@@ -6,8 +6,8 @@ namespace TrustedLaunch.Server.Posture;
 
 /// <summary>
 /// Runs the engine: shortly after an attestation result is stored here (<see cref="PostureOptions.ResultCoalescing"/>) and every
-/// <see cref="PostureOptions.ChangePollInterval"/>, on every replica, for the results it can claim (whichever replica stored
-/// them); on the maintenance leader also for changed VMs (another process's writes included) and a full sweep every
+/// <see cref="PostureOptions.ChangePollInterval"/>, on every replica, for the results and changed VMs it can claim (whichever
+/// replica stored them; another process's VM writes included); on the maintenance leader also a full sweep every
 /// <see cref="PostureOptions.FullSweepInterval"/> (the first at start-up). A failed run is logged and retried; it never stops the service.
 /// </summary>
 internal sealed class PostureWorker(PostureEngine engine, MaintenanceLeader leader, PostureSignals signals, PostureOptions options, TimeProvider time,
@@ -22,8 +22,8 @@ internal sealed class PostureWorker(PostureEngine engine, MaintenanceLeader lead
             Task wake = signals.NextEvaluationAsync();
             try
             {
-                // Every replica folds the results it claims (docs/scale-out.md, posture work); the changed-VM poll and the
-                // sweeps are the maintenance leader's. A replica that becomes leader sweeps first.
+                // Every replica folds the results and evaluates the VM changes it claims (docs/scale-out.md, posture work);
+                // the sweeps are the maintenance leader's. A replica that becomes leader sweeps first.
                 if (!leader.IsLeader)
                 {
                     nextSweep = DateTimeOffset.MinValue;

@@ -130,8 +130,11 @@ public sealed record PostureBatch
     /// <summary>Claimed VMs whose results this batch folds; the batch is written only while every claim is still the claimant's.</summary>
     public List<PostureRelease> Releases { get; } = [];
 
+    /// <summary>Claimed VM changes this batch evaluated; given back with it, under the same condition.</summary>
+    public List<VmChangeClaim> VmChanges { get; } = [];
+
     public bool IsEmpty => Assessments.Count == 0 && RemovedVms.Count == 0 && Alerts.Count == 0 && Events.Count == 0 && BootStates.Count == 0
-        && Cursors.Count == 0 && Releases.Count == 0;
+        && Cursors.Count == 0 && Releases.Count == 0 && VmChanges.Count == 0;
 }
 
 /// <summary>
@@ -151,3 +154,6 @@ public readonly record struct CursorMove(long Expected, long Value);
 
 /// <summary>What posture observed of a VM's power: whether it runs, its restart generation, since when it runs (its current boot).</summary>
 public sealed record VmBootState(Guid VmId, bool Running, long RestartGeneration, DateTimeOffset? RunningSince);
+
+/// <summary>A VM's observed boot and the version of its stored assessments (counted up by every batch that writes them).</summary>
+public readonly record struct ObservedVm(VmBootState Boot, long AssessmentsVersion);

@@ -63,46 +63,51 @@ public sealed class SqlPostureStore(StoreDatabase database)
         return latest;
     }
 
-    /// <summary>The ids of VMs written after change sequence <paramref name="after"/>, and the newest sequence seen.</summary>
-    public async Task<(IReadOnlyList<Guid> VmIds, long Newest)> ChangedVmsAsync(long after, CancellationToken cancellationToken)
+    public async Task<Dictionary<Guid, VmBootState>> BootStatesAsync(CancellationToken cancellationToken) =>
+        (await ObservedVmsAsync(null, cancellationToken)).ToDictionary(p => p.Key, p => p.Value.Boot);
+
+    /// <summary>
+    /// The observed boots of <paramref name="vmIds"/> (null: of every VM), each with the version of the VM's stored
+    /// assessments (counted up by every batch that writes them); a VM never observed has none.
+    /// </summary>
+    public async Task<Dictionary<Guid, ObservedVm>> ObservedVmsAsync(IReadOnlyCollection<Guid>? vmIds, CancellationToken cancellationToken)
     {
-        var ids = new List<Guid>();
-        long newest = after;
-        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
-        await using DbCommand command = SqlCommands.Create(connection, null,
-            "SELECT vm_id, change_seq FROM virtual_machines WHERE change_seq > @after ORDER BY change_seq LIMIT 5000").With("@after", after);
-        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            ids.Add(Guid.Parse(reader.GetString(0)));
-            newest = Math.Max(newest, reader.GetInt64(1));
-        }
-
-        return (ids, newest);
-    }
-
-    public Task<Dictionary<Guid, VmBootState>> BootStatesAsync(CancellationToken cancellationToken) => BootStatesAsync(null, cancellationToken);
-
-    /// <summary>The observed boots of <paramref name="vmIds"/> (null: of every VM); a VM never observed has none.</summary>
-    public async Task<Dictionary<Guid, VmBootState>> BootStatesAsync(IReadOnlyCollection<Guid>? vmIds, CancellationToken cancellationToken)
-    {
-        var states = new Dictionary<Guid, VmBootState>();
+        var states = new Dictionary<Guid, ObservedVm>();
         if (vmIds is { Count: 0 })
             return states;
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         string filter = vmIds is null ? "" : $" WHERE vm_id IN ({string.Join(",", vmIds.Select((_, i) => "@v" + i))})";
         await using DbCommand command = SqlCommands.Create(connection, null,
-            "SELECT vm_id, running, restart_generation, running_since FROM posture_vm_state" + filter);
+            "SELECT vm_id, running, restart_generation, running_since, assessments_version FROM posture_vm_state" + filter);
         Bind(command, vmIds);
         await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             var vmId = Guid.Parse(reader.GetString(0));
-            states[vmId] = new VmBootState(vmId, reader.GetInt64(1) != 0, reader.GetInt64(2),
-                SqlCommands.NullableInt64(reader, 3) is long since ? StoreDatabase.FromUnixMilliseconds(since) : null);
+            states[vmId] = new ObservedVm(new VmBootState(vmId, reader.GetInt64(1) != 0, reader.GetInt64(2),
+                SqlCommands.NullableInt64(reader, 3) is long since ? StoreDatabase.FromUnixMilliseconds(since) : null), reader.GetInt64(4));
         }
 
         return states;
+    }
+
+    /// <summary>The change sequence of each of <paramref name="vmIds"/> the control plane holds: one narrow read, no model.</summary>
+    public async Task<Dictionary<Guid, long>> VmChangeSequencesAsync(IReadOnlyCollection<Guid> vmIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vmIds);
+        var sequences = new Dictionary<Guid, long>(vmIds.Count);
+        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
+        foreach (Guid[] chunk in vmIds.Chunk(500))
+        {
+            await using DbCommand command = SqlCommands.Create(connection, null,
+                $"SELECT vm_id, change_seq FROM virtual_machines WHERE vm_id IN ({string.Join(",", chunk.Select((_, i) => "@v" + i))})");
+            Bind(command, chunk);
+            await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                sequences[Guid.Parse(reader.GetString(0))] = reader.GetInt64(1);
+        }
+
+        return sequences;
     }
 
     /// <summary>Stored assessments: of one subscription (and group, and VM) or, with <paramref name="subscriptionId"/> null, all.</summary>
@@ -268,9 +273,11 @@ public sealed class SqlPostureStore(StoreDatabase database)
         DbConnection connection = writer.Connection;
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
         bool current = await SqlPostureWork.ReleaseAsync(connection, transaction, batch.Claimant, batch.Releases, cancellationToken)
+            && await SqlPostureVmChanges.ReleaseAsync(connection, transaction, batch.Claimant, batch.VmChanges, cancellationToken)
             && await MoveCursorsAsync(connection, transaction, batch.Cursors, cancellationToken)
             && await WriteAssessmentsAsync(connection, transaction, batch.Assessments, cancellationToken)
-            && await WriteBootStatesAsync(connection, transaction, batch.BootStates, cancellationToken);
+            && await WriteBootStatesAsync(connection, transaction, batch.BootStates, cancellationToken)
+            && await CountAssessmentVersionsAsync(connection, transaction, batch.Assessments, cancellationToken);
         foreach (AlertWrite alert in batch.Alerts)
         {
             if (!current)
@@ -393,6 +400,24 @@ public sealed class SqlPostureStore(StoreDatabase database)
             recorded[4].Value = a.Description;
             recorded[5].Value = p[9].Value;
             await history.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return true;
+    }
+
+    // After the boot states (a VM's first batch inserts its row): a VM whose assessments this batch writes gets a new version,
+    // so every engine holding them (PostureEngine's cache) reads them again.
+    private static async Task<bool> CountAssessmentVersionsAsync(DbConnection connection, DbTransaction transaction, List<AssessmentWrite> writes,
+        CancellationToken cancellationToken)
+    {
+        if (writes.Count == 0)
+            return true;
+        await using DbCommand command = SqlCommands.Create(connection, transaction,
+            "UPDATE posture_vm_state SET assessments_version = assessments_version + 1 WHERE vm_id = @v").With("@v", "");
+        foreach (Guid vmId in writes.Select(w => w.Next.VmId).Distinct())
+        {
+            command.Parameters["@v"].Value = vmId.ToString("D");
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
         return true;

@@ -17,6 +17,9 @@ public sealed class SqlPostureWork(StoreDatabase database)
 {
     private static readonly string ResultColumns = string.Join(", ", SqlPostureStore.ResultColumnNames.Select(c => "r." + c));
 
+    /// <summary>The other kind of posture work per VM: its changes, claimed the same way.</summary>
+    public SqlPostureVmChanges VmChanges { get; } = new(database);
+
     /// <summary>Claims up to <paramref name="limit"/> VMs with unfolded results for <paramref name="claimant"/> until <paramref name="until"/>.</summary>
     public async Task<IReadOnlyList<PostureClaim>> ClaimAsync(string claimant, DateTimeOffset now, DateTimeOffset until, int limit,
         CancellationToken cancellationToken)
@@ -74,19 +77,22 @@ public sealed class SqlPostureWork(StoreDatabase database)
     internal static async Task<bool> ReleaseAsync(DbConnection connection, DbTransaction transaction, string? claimant,
         IReadOnlyList<PostureRelease> releases, CancellationToken cancellationToken)
     {
-        if (releases.Count == 0)
-            return true;
-        await using DbCommand command = SqlCommands.Create(connection, transaction,
-            "UPDATE posture_work SET folded_result_id = @to, done_seq = @seq, claimed_by = NULL, claimed_until = NULL " +
-            "WHERE vm_id = @v AND claimed_by = @me AND folded_result_id = @from");
-        command.With("@me", claimant).With("@v", "").With("@to", 0L).With("@seq", 0L).With("@from", 0L);
-        foreach (PostureRelease release in releases)
+        // One statement per chunk of VMs (UPDATE … FROM VALUES, the same on both engines; VALUES' columns are column1…4),
+        // each row under its own guard: a chunk that updates fewer rows than it names lost a claim.
+        foreach (PostureRelease[] chunk in releases.Chunk(250))
         {
-            command.Parameters["@v"].Value = release.VmId.ToString("D");
-            command.Parameters["@to"].Value = release.FoldedResultId;
-            command.Parameters["@seq"].Value = release.StoredSeq;
-            command.Parameters["@from"].Value = release.ClaimedFrom;
-            if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+            await using DbCommand command = SqlCommands.Create(connection, transaction,
+                "UPDATE posture_work SET folded_result_id = v.column2, done_seq = v.column3, claimed_by = NULL, claimed_until = NULL " +
+                $"FROM (VALUES {string.Join(", ", chunk.Select((_, i) => $"(@v{i}, @to{i}, @seq{i}, @from{i})"))}) AS v " +
+                "WHERE posture_work.vm_id = v.column1 AND posture_work.claimed_by = @me AND posture_work.folded_result_id = v.column4");
+            command.With("@me", claimant);
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                command.With("@v" + i, chunk[i].VmId.ToString("D")).With("@to" + i, chunk[i].FoldedResultId).With("@seq" + i, chunk[i].StoredSeq)
+                    .With("@from" + i, chunk[i].ClaimedFrom);
+            }
+
+            if (await command.ExecuteNonQueryAsync(cancellationToken) != chunk.Length)
                 return false;
         }
 

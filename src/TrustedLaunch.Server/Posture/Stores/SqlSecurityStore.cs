@@ -38,13 +38,33 @@ public sealed class SqlSecurityStore(StoreDatabase database)
             : (PricingTier.Free, null);
     }
 
+    /// <summary>
+    /// The version of the plans and suppression rules, counted up in the transaction of every write of either: whoever
+    /// holds them as read after this version was read holds them as stored while it stays the same.
+    /// </summary>
+    public async Task<long> SettingsVersionAsync(CancellationToken cancellationToken)
+    {
+        await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
+        await using DbCommand command = SqlCommands.Create(connection, null, "SELECT value FROM security_settings_version WHERE id = 1");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public async Task SetTierAsync(string subscriptionId, PricingTier tier, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
-        await using DbCommand command = SqlCommands.Create(writer.Connection, null,
+        await using DbTransaction transaction = await database.BeginWriteTransactionAsync(writer.Connection, cancellationToken);
+        await using DbCommand command = SqlCommands.Create(writer.Connection, transaction,
                 "INSERT INTO security_pricings (subscription_id, tier, changed_at) VALUES (@s, @t, @at) " +
                 "ON CONFLICT (subscription_id) DO UPDATE SET tier = excluded.tier, changed_at = CASE WHEN tier = excluded.tier THEN changed_at ELSE excluded.changed_at END")
             .With("@s", SqlResourceGroupStore.Subscription(subscriptionId)).With("@t", tier.ToString()).With("@at", StoreDatabase.ToUnixMilliseconds(at));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        await CountSettingsVersionAsync(writer.Connection, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task CountSettingsVersionAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using DbCommand command = SqlCommands.Create(connection, transaction, "UPDATE security_settings_version SET value = value + 1 WHERE id = 1");
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -67,17 +87,30 @@ public sealed class SqlSecurityStore(StoreDatabase database)
         ArgumentNullException.ThrowIfNull(rule);
         bool existed = await GetRuleAsync(rule.SubscriptionId, rule.Name, cancellationToken) is not null;
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
-        await using DbCommand command = SqlCommands.Create(writer.Connection, null,
+        await using DbTransaction transaction = await database.BeginWriteTransactionAsync(writer.Connection, cancellationToken);
+        await using DbCommand command = SqlCommands.Create(writer.Connection, transaction,
                 "INSERT INTO security_suppression_rules (subscription_id, name_key, rule_json) VALUES (@s, @k, @j) " +
                 "ON CONFLICT (subscription_id, name_key) DO UPDATE SET rule_json = excluded.rule_json")
             .With("@s", SqlResourceGroupStore.Subscription(rule.SubscriptionId)).With("@k", ResourceIds.Key(rule.Name))
             .With("@j", JsonSerializer.Serialize(rule, PostureJson.Default.SuppressionRule));
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await CountSettingsVersionAsync(writer.Connection, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return !existed;
     }
 
-    public Task<bool> DeleteRuleAsync(string subscriptionId, string name, CancellationToken cancellationToken) =>
-        DeleteAsync("DELETE FROM security_suppression_rules WHERE subscription_id = @s AND name_key = @k", subscriptionId, name, cancellationToken);
+    public async Task<bool> DeleteRuleAsync(string subscriptionId, string name, CancellationToken cancellationToken)
+    {
+        await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
+        await using DbTransaction transaction = await database.BeginWriteTransactionAsync(writer.Connection, cancellationToken);
+        await using DbCommand command = SqlCommands.Create(writer.Connection, transaction,
+                "DELETE FROM security_suppression_rules WHERE subscription_id = @s AND name_key = @k")
+            .With("@s", SqlResourceGroupStore.Subscription(subscriptionId)).With("@k", ResourceIds.Key(name));
+        bool deleted = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        await CountSettingsVersionAsync(writer.Connection, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return deleted;
+    }
 
     public Task<IReadOnlyList<WebhookSubscription>> ListWebhooksAsync(string? subscriptionId, CancellationToken cancellationToken) =>
         ListJsonAsync("webhook_json", "security_webhooks", subscriptionId, PostureJson.Default.WebhookSubscription, cancellationToken);

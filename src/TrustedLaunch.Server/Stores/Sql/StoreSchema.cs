@@ -13,7 +13,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 17;
+    public const int Version = 19;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -412,6 +412,23 @@ public static partial class StoreSchema
         """
         CREATE TABLE host_poll_claims (
             host_key TEXT PRIMARY KEY NOT NULL,
+            claimed_by TEXT NULL,
+            claimed_until INTEGER NULL);
+        """,
+        // 18: posture's caches (PostureEngine): every batch that writes a VM's assessments counts up the VM's version, so an
+        // engine that holds them at the version it reads back needs not read them again.
+        // Plans and suppression rules have one version, counted up with every write of either, for the same purpose.
+        """
+        ALTER TABLE posture_vm_state ADD COLUMN assessments_version INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE security_settings_version (id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1), value INTEGER NOT NULL);
+        INSERT INTO security_settings_version (id, value) VALUES (1, 0);
+        """,
+        // 19: VM changes evaluated by whichever replica claims them (docs/scale-out.md, posture work): fed from the VMs' change
+        // sequence past the "vm-changes" cursor (moved in the same transaction), one row per changed VM until evaluated.
+        """
+        CREATE TABLE posture_vm_changes (
+            vm_id TEXT PRIMARY KEY NOT NULL,
+            change_seq INTEGER NOT NULL,
             claimed_by TEXT NULL,
             claimed_until INTEGER NULL);
         """,
