@@ -61,6 +61,39 @@ public sealed class VmSnapshotsTests
         Assert.Single(VmSnapshots.List(host.Snapshots));
     }
 
+    /// <summary>
+    /// The "snapshot → change → restore → the old PCR-sealed secret unseals again", on the vTPM the guest's
+    /// driver talks to (tl-vtpm over the VMGS): a data object sealed under a PolicyPCR on PCR 23 and made persistent,
+    /// replaced after the snapshot, is back after the restore and unseals only once PCR 23 holds the sealed-to value.
+    /// Each start is a TPM2_Startup(CLEAR), as a boot: PCRs begin at zero.
+    /// </summary>
+    [Fact]
+    public void SnapshotChangeRestore_PcrSealedSecretUnsealsAgain_OnlyUnderItsPcrPolicy()
+    {
+        LifecycleHost host = LifecycleHost.Fresh();
+        (VmFolder vm, _) = host.NewVm();
+        string scratch = RepositoryPaths.NewTempDirectory("tl-lc-seal");
+        using (VmgsVTpm tpm = VmgsVTpm.Start(vm.Vmgs, host.HostKeyPath))
+            Seal(tpm, scratch, "sealed-before-16");
+
+        SnapshotManifest taken = VmSnapshots.Take(vm, host.Snapshots, Guid.NewGuid(), host.HostKeyPath, T0);
+        using (VmgsVTpm tpm = VmgsVTpm.Start(vm.Vmgs, host.HostKeyPath))
+        {
+            tpm.Must("tpm2_evictcontrol", "-C", "o", "-c", SealedHandle);
+            Seal(tpm, scratch, "changed-after-16");
+            Assert.Equal("changed-after-16", Unseal(tpm));
+        }
+
+        VmSnapshots.Restore(vm, VmSnapshots.Folder(host.Snapshots, taken.SnapshotId), host.HostKeyPath);
+
+        using (VmgsVTpm tpm = VmgsVTpm.Start(vm.Vmgs, host.HostKeyPath))
+        {
+            Assert.NotEqual(0, tpm.Tool("tpm2_unseal", "-c", SealedHandle, "-p", "pcr:sha256:23").ExitCode); // PCR 23 still zero
+            tpm.Must("tpm2_pcrextend", $"23:sha256={SealedPcrDigest}");
+            Assert.Equal("sealed-before-16", Unseal(tpm));
+        }
+    }
+
     [Fact]
     public void CreateVm_FromSnapshot_NewVmIdNewEkAndAkUefiVariablesCopied_SourceNvNotShared()
     {
@@ -208,6 +241,36 @@ public sealed class VmSnapshotsTests
 
         Assert.Equal(committed ? (taken.Disk.Sha256, taken.Vmgs.Sha256) : current, (Sha256(vm.Disk), Sha256(vm.Vmgs)));
         Assert.False(Directory.Exists(staging));
+    }
+
+    private const string SealedHandle = "0x81010016";
+    private const string SealedPcrDigest = "9d4a1c3f0b2e8f6a7c5d3e1f2a4b6c8d0e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b";
+
+    /// <summary>Seals <paramref name="text"/> under PolicyPCR(PCR 23 = zero extended once by <see cref="SealedPcrDigest"/>) at <see cref="SealedHandle"/>.</summary>
+    private static void Seal(VmgsVTpm tpm, string scratch, string text)
+    {
+        string d = Path.Combine(scratch, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(d);
+        File.WriteAllText(Path.Combine(d, "secret"), text);
+        tpm.Must("tpm2_pcrextend", $"23:sha256={SealedPcrDigest}");
+        tpm.Must("tpm2_createpolicy", "--policy-pcr", "-l", "sha256:23", "-L", Path.Combine(d, "policy"));
+        // No resource manager between tpm2-tools and the vTPM: each tool's transient objects stay loaded until flushed.
+        tpm.Must("tpm2_createprimary", "-C", "o", "-c", Path.Combine(d, "primary.ctx"));
+        tpm.Must("tpm2_flushcontext", "-t");
+        tpm.Must("tpm2_create", "-C", Path.Combine(d, "primary.ctx"), "-L", Path.Combine(d, "policy"), "-i", Path.Combine(d, "secret"),
+            "-u", Path.Combine(d, "seal.pub"), "-r", Path.Combine(d, "seal.priv"));
+        tpm.Must("tpm2_flushcontext", "-t");
+        tpm.Must("tpm2_load", "-C", Path.Combine(d, "primary.ctx"), "-u", Path.Combine(d, "seal.pub"), "-r", Path.Combine(d, "seal.priv"),
+            "-c", Path.Combine(d, "seal.ctx"));
+        tpm.Must("tpm2_evictcontrol", "-C", "o", "-c", Path.Combine(d, "seal.ctx"), SealedHandle);
+        tpm.Must("tpm2_flushcontext", "-t");
+    }
+
+    private static string Unseal(VmgsVTpm tpm)
+    {
+        ToolResult result = tpm.Tool("tpm2_unseal", "-c", SealedHandle, "-p", "pcr:sha256:23");
+        Assert.True(result.ExitCode == 0, $"tpm2_unseal: {result}");
+        return result.StandardOutput;
     }
 
     private static void Write(VmgsVTpm tpm, string scratch, string text)
