@@ -60,12 +60,24 @@ public sealed class AttestationService(
 
     private async Task<AttestationOutcome> DecideAsync(Guid vmId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        // The VM, its policy, baseline and quote clock in one read. Reading the baseline and the clock before the nonce is
-        // spent rather than after decides nothing differently: a concurrent attestation can move either at any point
-        // before this one's result is stored, and the clock's conditional upsert never moves it back.
+        // Parsed first, so the one read below can take the presented nonce's row with the VM's state.
+        AttestationEvidence? evidence = null;
+        EvidenceFormatException? malformation = null;
+        try
+        {
+            evidence = EvidenceJson.Parse(body.Span);
+        }
+        catch (EvidenceFormatException e)
+        {
+            malformation = e;
+        }
+
+        // The VM, its policy, baseline, quote clock and the presented nonce in one read. Reading the baseline and the
+        // clock before the nonce is spent decides nothing differently: a concurrent attestation can move either at any
+        // point before this one's result is stored, and the clock's conditional upsert never moves it back.
         AttestationState? state;
         using (telemetry.StartStep("store", time))
-            state = await states.ReadAsync(vmId, cancellationToken);
+            state = await states.ReadAsync(vmId, evidence is null ? ReadOnlyMemory<byte>.Empty : evidence.Nonce, cancellationToken);
         if (state is null)
             return new AttestationOutcome { Kind = AttestationOutcomeKind.UnknownVm, Reason = "UnknownVm", Message = $"VM {vmId} is not registered." };
 
@@ -74,42 +86,23 @@ public sealed class AttestationService(
         X509Certificate2Collection akCa = trust.AkCaFor(vm);
         ReferencePolicy? policy = PolicyFor(state);
         DateTimeOffset now = time.GetUtcNow();
-        AttestationEvidence evidence;
-        try
+        if (evidence is null)
         {
-            evidence = EvidenceJson.Parse(body.Span);
-        }
-        catch (EvidenceFormatException e)
-        {
-            Log.EvidenceMalformed(logger, vmId, e.Field);
-            string component = "evidence: " + e.Field;
-            AttestationRecord malformed = await RecordFailureAsync(vmId, now, nameof(AttestationFailureReason.EvidenceMalformed), component, e.Message, null, cancellationToken);
+            string field = malformation!.Field;
+            Log.EvidenceMalformed(logger, vmId, field);
+            string component = "evidence: " + field;
+            AttestationRecord malformed = await RecordFailureAsync(vmId, now, nameof(AttestationFailureReason.EvidenceMalformed), component, malformation.Message, null, cancellationToken);
             return new AttestationOutcome
             {
-                Kind = AttestationOutcomeKind.Malformed, Record = malformed, Reason = malformed.Reason, Component = component, Message = e.Message,
+                Kind = AttestationOutcomeKind.Malformed, Record = malformed, Reason = malformed.Reason, Component = component, Message = malformation.Message,
             };
         }
 
-        NonceConsumption consumption;
-        DateTimeOffset? nonceIssuedAt;
-        using (telemetry.StartStep("nonce", time))
-            (consumption, nonceIssuedAt) = await nonces.ConsumeAsync(vmId, evidence.Nonce, now, cancellationToken);
-        telemetry.NonceSpent(consumption);
-        if (consumption != NonceConsumption.Consumed)
-        {
-            string message = consumption switch
-            {
-                NonceConsumption.AlreadyUsed => "The nonce was already used by an earlier attestation (replay).",
-                NonceConsumption.Expired => "The nonce expired; request a new challenge.",
-                _ => "The nonce was not issued to this VM by this service.",
-            };
-            Log.NonceRejected(logger, vmId, consumption);
-            AttestationRecord rejected = await RecordFailureAsync(vmId, now, "NonceRejected", "nonce: " + consumption, message, null, cancellationToken);
-            return new AttestationOutcome
-            {
-                Kind = AttestationOutcomeKind.NonceRejected, Record = rejected, Reason = rejected.Reason, Component = rejected.Component, Message = message,
-            };
-        }
+        // A nonce that was never issued to this VM, is spent or expired is refused before any verification work. Only
+        // the spend in the result's transaction decides a valid-looking one (two requests may present it at once).
+        NonceConsumption spendable = state.Nonce?.SpendableAt(now) ?? NonceConsumption.Unknown;
+        if (spendable != NonceConsumption.Consumed)
+            return await NonceRejectedAsync(vmId, now, spendable, cancellationToken);
 
         StoredBaseline? stored = state.Baseline;
         // Compared with the newest quote ever accepted for this VM; the verifier lets an older one through only as a
@@ -125,7 +118,7 @@ public sealed class AttestationService(
             Policy = policy,
             PreviousQuoteClock = lastClock?.Clock,
             PreviousQuoteAcceptedAt = lastClock?.SeenAt,
-            NonceIssuedAt = nonceIssuedAt,
+            NonceIssuedAt = state.Nonce!.IssuedAt,
             ConcurrentAttestationWindow = options.ConcurrentAttestationWindow,
             VerificationTime = now,
         };
@@ -139,11 +132,13 @@ public sealed class AttestationService(
         {
             AttestationFailure failure = result.Failure!;
             Log.AttestationFailed(logger, vmId, failure.Reason, failure.Component);
-            AttestationRecord failed = await StoreAsync(new AttestationRecord
+            SpentResult spentFailed = await StoreSpendingAsync(new AttestationRecord
             {
                 VmId = vmId, At = now, Verdict = AttestationVerdict.Fail, Reason = failure.Reason.ToString(), Component = failure.Component,
                 Message = failure.Message, ClaimsJson = SummaryJson(result),
-            }, new AttestationStateWrites(result.QuoteClock, null, now), cancellationToken);
+            }, new AttestationStateWrites(result.QuoteClock, null, now), evidence.Nonce, cancellationToken);
+            if (spentFailed.Record is not { } failed)
+                return await NonceRejectedAsync(vmId, now, spentFailed.Nonce, cancellationToken);
             return new AttestationOutcome
             {
                 Kind = failure.Reason == AttestationFailureReason.EvidenceMalformed ? AttestationOutcomeKind.Malformed : AttestationOutcomeKind.Failed,
@@ -172,11 +167,13 @@ public sealed class AttestationService(
             // recorded as a pass without a token (no jti), and nothing readable is returned.
             BoundKeyFailure refused = result.BoundKeyFailure!;
             Log.BoundKeyRefused(logger, vmId, refused.Reason, refused.Component);
-            AttestationRecord untokened = await StoreAsync(new AttestationRecord
+            SpentResult spentUntokened = await StoreSpendingAsync(new AttestationRecord
             {
                 VmId = vmId, At = now, Verdict = AttestationVerdict.Pass, ClaimsJson = token.ClaimsJson, Reason = "BoundKeyRefused",
                 Component = refused.Component, Message = $"{refused.Reason}: {refused.Message}",
-            }, writes, cancellationToken);
+            }, writes, evidence.Nonce, cancellationToken);
+            if (spentUntokened.Record is not { } untokened)
+                return await NonceRejectedAsync(vmId, now, spentUntokened.Nonce, cancellationToken);
             LogRelearned(vmId, sanctioned);
             return new AttestationOutcome
             {
@@ -185,10 +182,13 @@ public sealed class AttestationService(
             };
         }
 
-        AttestationRecord passed = await StoreAsync(new AttestationRecord
+        // The token is returned only once its result is stored with the nonce spent: a nonce backs at most one token.
+        SpentResult spentPassed = await StoreSpendingAsync(new AttestationRecord
         {
             VmId = vmId, At = now, Verdict = AttestationVerdict.Pass, ClaimsJson = token.ClaimsJson, TokenId = token.Id,
-        }, writes, cancellationToken);
+        }, writes, evidence.Nonce, cancellationToken);
+        if (spentPassed.Record is not { } passed)
+            return await NonceRejectedAsync(vmId, now, spentPassed.Nonce, cancellationToken);
         LogRelearned(vmId, sanctioned);
         bool baselineLearned = learn || sanctioned is not null;
         Log.AttestationPassed(logger, baselineLearned ? LogLevel.Information : LogLevel.Debug, vmId, passed.Id, baselineLearned);
@@ -259,6 +259,23 @@ public sealed class AttestationService(
             KeyChangeLog.Relearned(logger, vmId, sanctioned.OperationId);
     }
 
+    private async Task<AttestationOutcome> NonceRejectedAsync(Guid vmId, DateTimeOffset now, NonceConsumption consumption, CancellationToken cancellationToken)
+    {
+        telemetry.NonceSpent(consumption);
+        string message = consumption switch
+        {
+            NonceConsumption.AlreadyUsed => "The nonce was already used by an earlier attestation (replay).",
+            NonceConsumption.Expired => "The nonce expired; request a new challenge.",
+            _ => "The nonce was not issued to this VM by this service.",
+        };
+        Log.NonceRejected(logger, vmId, consumption);
+        AttestationRecord rejected = await RecordFailureAsync(vmId, now, "NonceRejected", "nonce: " + consumption, message, null, cancellationToken);
+        return new AttestationOutcome
+        {
+            Kind = AttestationOutcomeKind.NonceRejected, Record = rejected, Reason = rejected.Reason, Component = rejected.Component, Message = message,
+        };
+    }
+
     private Task<AttestationRecord> RecordFailureAsync(Guid vmId, DateTimeOffset at, string reason, string component, string message,
         string? summaryJson, CancellationToken cancellationToken) =>
         StoreAsync(new AttestationRecord
@@ -266,13 +283,22 @@ public sealed class AttestationService(
             VmId = vmId, At = at, Verdict = AttestationVerdict.Fail, Reason = reason, Component = component, Message = message, ClaimsJson = summaryJson,
         }, cancellationToken);
 
-    private Task<AttestationRecord> StoreAsync(AttestationRecord record, CancellationToken cancellationToken) =>
-        StoreAsync(record, AttestationStateWrites.None, cancellationToken);
-
-    private async Task<AttestationRecord> StoreAsync(AttestationRecord record, AttestationStateWrites writes, CancellationToken cancellationToken)
+    private async Task<AttestationRecord> StoreAsync(AttestationRecord record, CancellationToken cancellationToken)
     {
         using (telemetry.StartStep("store", time))
-            return await results.AddAsync(record, writes, cancellationToken);
+            return await results.AddAsync(record, cancellationToken);
+    }
+
+    // The nonce is spent in the result's transaction: spent and stored, or neither (docs/attestation-service.md, nonces).
+    private async Task<SpentResult> StoreSpendingAsync(AttestationRecord record, AttestationStateWrites writes, ReadOnlyMemory<byte> nonce,
+        CancellationToken cancellationToken)
+    {
+        SpentResult spent;
+        using (telemetry.StartStep("store", time))
+            spent = await results.AddSpendingNonceAsync(record, writes, nonce, cancellationToken);
+        if (spent.Record is not null)
+            telemetry.NonceSpent(NonceConsumption.Consumed);
+        return spent;
     }
 
     // What a failed result still tells (deviations, policy violations, early/late verdicts), kept with the record.

@@ -36,6 +36,15 @@ internal sealed class SignallingResultStore(IAttestationResultStore inner, Postu
         return stored;
     }
 
+    public async Task<SpentResult> AddSpendingNonceAsync(AttestationRecord record, AttestationStateWrites writes, ReadOnlyMemory<byte> nonce,
+        CancellationToken cancellationToken)
+    {
+        SpentResult spent = await inner.AddSpendingNonceAsync(record, writes, nonce, cancellationToken);
+        if (spent.Record is not null)
+            signals.Evaluate();
+        return spent;
+    }
+
     public Task<IReadOnlyList<AttestationRecord>> ListAsync(Guid vmId, int limit, CancellationToken cancellationToken) =>
         inner.ListAsync(vmId, limit, cancellationToken);
 

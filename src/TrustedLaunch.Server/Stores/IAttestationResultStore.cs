@@ -35,6 +35,12 @@ public sealed record AttestationRecord
     public string? TokenId { get; init; }
 }
 
+/// <summary>
+/// What <see cref="IAttestationResultStore.AddSpendingNonceAsync"/> did: <see cref="NonceConsumption.Consumed"/> with the
+/// stored record, or why the nonce could not be spent (and nothing was stored).
+/// </summary>
+public sealed record SpentResult(NonceConsumption Nonce, AttestationRecord? Record);
+
 /// <summary>Every attestation result, passed or failed, kept for audit and for <c>GET …/attestations</c>.</summary>
 public interface IAttestationResultStore
 {
@@ -46,6 +52,15 @@ public interface IAttestationResultStore
     /// transaction: one write turn and one commit per attestation rather than one per store.
     /// </summary>
     Task<AttestationRecord> AddAsync(AttestationRecord record, AttestationStateWrites writes, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Spends <paramref name="nonce"/> (issued to the record's VM, unused, unexpired at <see cref="AttestationStateWrites.At"/>)
+    /// and stores <paramref name="record"/> with <paramref name="writes"/>, all in one transaction: either the nonce is
+    /// spent and the result stored, or neither (a failed write leaves the nonce unspent). When the nonce cannot be spent
+    /// nothing is written and the answer says why (<see cref="NonceConsumption"/>, its <see cref="SpentResult.Record"/> null).
+    /// </summary>
+    Task<SpentResult> AddSpendingNonceAsync(AttestationRecord record, AttestationStateWrites writes, ReadOnlyMemory<byte> nonce,
+        CancellationToken cancellationToken);
 
     /// <summary>The newest <paramref name="limit"/> results of a VM, newest first.</summary>
     Task<IReadOnlyList<AttestationRecord>> ListAsync(Guid vmId, int limit, CancellationToken cancellationToken);

@@ -115,6 +115,111 @@ public abstract class AttestationStateStoreTests(StoreEngine engine) : StoreTest
         Assert.Equal(NonceConsumption.AlreadyUsed, (await nonces.ConsumeAsync(vm.VmId, issued, T0.AddMinutes(2), default)).Result);
     }
 
+    [Fact]
+    public async Task ReadAsync_WithNonce_OnlyANonceIssuedToThisVmJoins()
+    {
+        var nonces = new SqlNonceStore(Database);
+        var states = new SqlAttestationStateStore(Database);
+        var vm = new RegisteredVm(Guid.NewGuid(), null, T0);
+        var other = new RegisteredVm(Guid.NewGuid(), null, T0);
+        await new SqlVmRegistry(Database).RegisterAsync(vm, default);
+        await new SqlVmRegistry(Database).RegisterAsync(other, default);
+        byte[] mine = [1, 1, 1, 1];
+        byte[] theirs = [2, 2, 2, 2];
+        await nonces.AddAsync(new IssuedNonce(vm.VmId, mine, T0, T0.AddMinutes(5)), default);
+        await nonces.AddAsync(new IssuedNonce(other.VmId, theirs, T0, T0.AddMinutes(5)), default);
+
+        Assert.Equal(new StoredNonce(T0, T0.AddMinutes(5), null), (await states.ReadAsync(vm.VmId, mine, default))!.Nonce);
+        Assert.Null((await states.ReadAsync(vm.VmId, theirs, default))!.Nonce);
+        Assert.Null((await states.ReadAsync(vm.VmId, new byte[] { 1, 1, 1, 0 }, default))!.Nonce);
+        await nonces.ConsumeAsync(vm.VmId, mine, T0.AddMinutes(1), default);
+        StoredNonce spent = (await states.ReadAsync(vm.VmId, mine, default))!.Nonce!;
+        Assert.Equal(T0.AddMinutes(1), spent.ConsumedAt);
+        Assert.Equal(NonceConsumption.AlreadyUsed, spent.SpendableAt(T0.AddMinutes(2)));
+        Assert.Equal(NonceConsumption.Expired, new StoredNonce(T0, T0.AddMinutes(5), null).SpendableAt(T0.AddMinutes(5)));
+    }
+
+    [Fact]
+    public async Task AddSpendingNonceAsync_SpendsAndStoresOnce_ThenRefusesAndStoresNothing()
+    {
+        var results = new SqlAttestationResultStore(Database);
+        var vm = Guid.NewGuid();
+        byte[] nonce = [7, 7, 7, 7];
+        await new SqlNonceStore(Database).AddAsync(new IssuedNonce(vm, nonce, T0, T0.AddMinutes(5)), default);
+        var record = new AttestationRecord { VmId = vm, At = T0.AddMinutes(1), Verdict = AttestationVerdict.Pass };
+        var writes = new AttestationStateWrites(new QuoteClock(5_000, 3, 0, Safe: true), "{\"v\":1}", T0.AddMinutes(1));
+
+        SpentResult first = await results.AddSpendingNonceAsync(record, writes, nonce, default);
+        SpentResult replay = await results.AddSpendingNonceAsync(record with { At = T0.AddMinutes(2) }, writes with { At = T0.AddMinutes(2) }, nonce, default);
+        SpentResult foreign = await results.AddSpendingNonceAsync(record with { VmId = Guid.NewGuid() }, writes, nonce, default);
+
+        Assert.Equal(NonceConsumption.Consumed, first.Nonce);
+        Assert.Equal([first.Record!], await results.ListAsync(vm, 10, default));
+        Assert.Equal(new SpentResult(NonceConsumption.AlreadyUsed, null), replay);
+        Assert.Equal(new SpentResult(NonceConsumption.Unknown, null), foreign);
+        Assert.Equal(new StoredBaseline(vm, "{\"v\":1}", T0.AddMinutes(1), false, null), await new SqlBaselineStore(Database).GetAsync(vm, default));
+    }
+
+    [Fact]
+    public async Task AddSpendingNonceAsync_ExpiredNonce_NothingStored()
+    {
+        var results = new SqlAttestationResultStore(Database);
+        var vm = Guid.NewGuid();
+        byte[] nonce = [8, 8, 8, 8];
+        await new SqlNonceStore(Database).AddAsync(new IssuedNonce(vm, nonce, T0, T0.AddMinutes(5)), default);
+
+        SpentResult late = await results.AddSpendingNonceAsync(new AttestationRecord { VmId = vm, At = T0.AddMinutes(5), Verdict = AttestationVerdict.Pass },
+            new AttestationStateWrites(new QuoteClock(5_000, 3, 0, Safe: true), null, T0.AddMinutes(5)), nonce, default);
+
+        Assert.Equal(new SpentResult(NonceConsumption.Expired, null), late);
+        Assert.Empty(await results.ListAsync(vm, 10, default));
+        Assert.Null(await new SqlQuoteClockStore(Database).GetAsync(vm, default));
+    }
+
+    // Decided (docs/attestation-service.md, "One nonce, one result"): a result that could not be stored rolls its nonce's
+    // spend back, so the VM may present the same evidence again before the nonce expires. No token was returned for it, and
+    // the nonce still backs at most one stored result and one token.
+    [Fact]
+    public async Task AddSpendingNonceAsync_ResultInsertFails_NonceStaysUnspentAndUsableOnce()
+    {
+        var results = new SqlAttestationResultStore(Database);
+        var vm = Guid.NewGuid();
+        byte[] nonce = [9, 9, 9, 9];
+        await new SqlVmRegistry(Database).RegisterAsync(new RegisteredVm(vm, null, T0), default);
+        await new SqlNonceStore(Database).AddAsync(new IssuedNonce(vm, nonce, T0, T0.AddMinutes(5)), default);
+        var record = new AttestationRecord { VmId = vm, At = T0.AddMinutes(1), Verdict = AttestationVerdict.Pass };
+        var writes = new AttestationStateWrites(new QuoteClock(5_000, 3, 0, Safe: true), null, T0.AddMinutes(1));
+        await ExecuteAsync("ALTER TABLE attestation_results RENAME TO attestation_results_away");
+
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => results.AddSpendingNonceAsync(record, writes, nonce, default));
+
+        await ExecuteAsync("ALTER TABLE attestation_results_away RENAME TO attestation_results");
+        Assert.Null(await new SqlQuoteClockStore(Database).GetAsync(vm, default));
+        Assert.Equal(new StoredNonce(T0, T0.AddMinutes(5), null), (await new SqlAttestationStateStore(Database).ReadAsync(vm, nonce, default))!.Nonce);
+        Assert.Equal(NonceConsumption.Consumed, (await results.AddSpendingNonceAsync(record, writes, nonce, default)).Nonce);
+        Assert.Equal(NonceConsumption.AlreadyUsed, (await results.AddSpendingNonceAsync(record, writes, nonce, default)).Nonce);
+        Assert.Single(await results.ListAsync(vm, 10, default));
+    }
+
+    [Fact]
+    public async Task AddSpendingNonceAsync_ConcurrentFromTwoReplicas_ExactlyOneStored()
+    {
+        var vm = Guid.NewGuid();
+        byte[] nonce = Enumerable.Range(0, 32).Select(i => (byte)(i * 3)).ToArray();
+        await new SqlNonceStore(Database).AddAsync(new IssuedNonce(vm, nonce, T0, T0.AddMinutes(5)), default);
+        var first = new SqlAttestationResultStore(Database);
+        var second = new SqlAttestationResultStore(OpenReplica());
+        var record = new AttestationRecord { VmId = vm, At = T0.AddSeconds(1), Verdict = AttestationVerdict.Pass };
+        var writes = new AttestationStateWrites(new QuoteClock(5_000, 3, 0, Safe: true), null, T0.AddSeconds(1));
+
+        SpentResult[] outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+            Task.Run(() => (i % 2 == 0 ? first : second).AddSpendingNonceAsync(record, writes, nonce, default))));
+
+        Assert.Single(outcomes, o => o.Nonce == NonceConsumption.Consumed && o.Record is not null);
+        Assert.Equal(15, outcomes.Count(o => o.Nonce == NonceConsumption.AlreadyUsed && o.Record is null));
+        Assert.Single(await first.ListAsync(vm, 10, default));
+    }
+
     private async Task ExecuteAsync(string sql)
     {
         await using StoreWriter writer = await Database.OpenWriterAsync(default);

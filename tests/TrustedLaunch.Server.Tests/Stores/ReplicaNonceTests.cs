@@ -35,6 +35,30 @@ public abstract class ReplicaNonceTests(StoreEngine engine) : StoreTests(engine)
 
         Assert.Equal((1000, 1000), (consumed, refused));
     }
+
+    [Fact]
+    public async Task AddSpendingNonce_SameNonceThroughTwoReplicasConcurrently_ExactlyOneResult_200Times()
+    {
+        var nonces = new SqlNonceStore(Database);
+        var first = new SqlAttestationResultStore(Database);
+        var second = new SqlAttestationResultStore(OpenReplica());
+        var vm = Guid.NewGuid();
+        var record = new AttestationRecord { VmId = vm, At = T0.AddSeconds(1), Verdict = AttestationVerdict.Pass };
+        var writes = new AttestationStateWrites(null, null, T0.AddSeconds(1));
+        for (int i = 0; i < 200; i++)
+        {
+            byte[] nonce = Guid.NewGuid().ToByteArray();
+            await nonces.AddAsync(new IssuedNonce(vm, nonce, T0, T0.AddMinutes(5)), default);
+            using var start = new Barrier(2);
+            SpentResult[] spends = await Task.WhenAll(
+                Task.Run(() => { start.SignalAndWait(); return first.AddSpendingNonceAsync(record, writes, nonce, default); }),
+                Task.Run(() => { start.SignalAndWait(); return second.AddSpendingNonceAsync(record, writes, nonce, default); }));
+            Assert.Single(spends, s => s.Nonce == NonceConsumption.Consumed && s.Record is not null);
+            Assert.Single(spends, s => s.Nonce == NonceConsumption.AlreadyUsed && s.Record is null);
+        }
+
+        Assert.Equal(200, (await first.ListAsync(vm, 1000, default)).Count);
+    }
 }
 
 public sealed class SqliteReplicaNonceTests() : ReplicaNonceTests(new SqliteStoreEngine());

@@ -17,17 +17,52 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
         if (connection.CanCreateBatch)
-            return record with { Id = await AddBatchedAsync(connection, record, writes, cancellationToken) };
+            return record with { Id = await AddBatchedAsync(connection, null, record, writes, cancellationToken) };
 
         await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
+        long id = await AddStatementsAsync(connection, transaction, record, writes, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return record with { Id = id };
+    }
+
+    // The nonce's spend opens the result's transaction: a nonce that cannot be spent stores nothing, and a write that fails
+    // rolls the spend back. One write turn and one commit where the spend and the result were two of each (issue 19).
+    public async Task<SpentResult> AddSpendingNonceAsync(AttestationRecord record, AttestationStateWrites writes, ReadOnlyMemory<byte> nonce,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(writes);
+        byte[] value = nonce.ToArray();
+        await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
+        DbConnection connection = writer.Connection;
+        await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
+        bool spent;
+        await using (DbCommand spend = SqlNonceStore.SpendCommand(connection, transaction, record.VmId, value, writes.At))
+            spent = await spend.ExecuteScalarAsync(cancellationToken) is not null;
+        if (!spent)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return new SpentResult(await SqlNonceStore.WhyNotSpentAsync(connection, record.VmId, value, cancellationToken), null);
+        }
+
+        // PostgreSQL: the result's statements as one batch inside the transaction (BEGIN and the spend, the batch, COMMIT:
+        // three round trips and one commit, where the spend's own commit and the batch were two of each).
+        long id = connection.CanCreateBatch
+            ? await AddBatchedAsync(connection, transaction, record, writes, cancellationToken)
+            : await AddStatementsAsync(connection, transaction, record, writes, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new SpentResult(NonceConsumption.Consumed, record with { Id = id });
+    }
+
+    private static async Task<long> AddStatementsAsync(DbConnection connection, DbTransaction transaction, AttestationRecord record,
+        AttestationStateWrites writes, CancellationToken cancellationToken)
+    {
         DbCommand[] statements = Statements(connection, transaction, record, writes);
         try
         {
             for (int i = 0; i < statements.Length - 1; i++)
                 await statements[i].ExecuteNonQueryAsync(cancellationToken);
-            long id = (long)(await statements[^1].ExecuteScalarAsync(cancellationToken))!;
-            await transaction.CommitAsync(cancellationToken);
-            return record with { Id = id };
+            return (long)(await statements[^1].ExecuteScalarAsync(cancellationToken))!;
         }
         finally
         {
@@ -37,11 +72,13 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
     }
 
     // PostgreSQL: the statements as one batch, which the server runs in one implicit transaction (all or nothing) and
-    // answers in one round trip, where BEGIN, each statement and COMMIT were one round trip each.
-    private static async Task<long> AddBatchedAsync(DbConnection connection, AttestationRecord record, AttestationStateWrites writes,
-        CancellationToken cancellationToken)
+    // answers in one round trip, where BEGIN, each statement and COMMIT were one round trip each; or inside
+    // <paramref name="transaction"/> when one is open.
+    private static async Task<long> AddBatchedAsync(DbConnection connection, DbTransaction? transaction, AttestationRecord record,
+        AttestationStateWrites writes, CancellationToken cancellationToken)
     {
         await using DbBatch batch = connection.CreateBatch();
+        batch.Transaction = transaction;
         foreach (DbCommand statement in Statements(connection, null, record, writes))
         {
             await using (statement)

@@ -37,32 +37,40 @@ public sealed class SqlNonceStore(StoreDatabase database) : INonceStore
     public async Task<NonceSpend> ConsumeAsync(Guid vmId, ReadOnlyMemory<byte> nonce, DateTimeOffset now, CancellationToken cancellationToken)
     {
         byte[] value = nonce.ToArray();
-        long nowMs = StoreDatabase.ToUnixMilliseconds(now);
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
-        // The one statement that decides: only an unused, unexpired nonce of this VM changes, and only once.
-        await using (DbCommand spend = SqlCommands.Prepared(connection, null, """
-                UPDATE nonces SET consumed_at = @now
-                WHERE nonce = @nonce AND vm_id = @vm AND consumed_at IS NULL AND expires_at > @now
-                RETURNING issued_at
-                """))
+        await using (DbCommand spend = SpendCommand(connection, null, vmId, value, now))
         {
-            spend.With("@now", nowMs);
-            spend.With("@nonce", value);
-            spend.With("@vm", VmKey(vmId));
             if (await spend.ExecuteScalarAsync(cancellationToken) is long issuedAt)
                 return new NonceSpend(NonceConsumption.Consumed, StoreDatabase.FromUnixMilliseconds(issuedAt));
         }
 
-        // Not spent: say why (for the caller's error message only; the decision above is already made).
+        return new NonceSpend(await WhyNotSpentAsync(connection, vmId, value, cancellationToken), null);
+    }
+
+    // The one statement that decides: only an unused, unexpired nonce of this VM changes, and only once. It answers the
+    // nonce's issue time, or nothing when it did not spend it.
+    internal static DbCommand SpendCommand(DbConnection connection, DbTransaction? transaction, Guid vmId, byte[] nonce, DateTimeOffset now) =>
+        SqlCommands.Prepared(connection, transaction, """
+                UPDATE nonces SET consumed_at = @now
+                WHERE nonce = @nonce AND vm_id = @vm AND consumed_at IS NULL AND expires_at > @now
+                RETURNING issued_at
+                """)
+            .With("@now", StoreDatabase.ToUnixMilliseconds(now))
+            .With("@nonce", nonce)
+            .With("@vm", VmKey(vmId));
+
+    // After a spend that changed nothing: say why (for the caller's error message only; the spend already decided).
+    internal static async Task<NonceConsumption> WhyNotSpentAsync(DbConnection connection, Guid vmId, byte[] nonce, CancellationToken cancellationToken)
+    {
         await using DbCommand why = connection.CreateCommand();
         why.CommandText = "SELECT consumed_at, expires_at FROM nonces WHERE nonce = @nonce AND vm_id = @vm";
-        why.With("@nonce", value);
+        why.With("@nonce", nonce);
         why.With("@vm", VmKey(vmId));
         await using DbDataReader reader = await why.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
-            return new NonceSpend(NonceConsumption.Unknown, null);
-        return new NonceSpend(!reader.IsDBNull(0) ? NonceConsumption.AlreadyUsed : NonceConsumption.Expired, null);
+            return NonceConsumption.Unknown;
+        return !reader.IsDBNull(0) ? NonceConsumption.AlreadyUsed : NonceConsumption.Expired;
     }
 
     public async Task<int> PurgeExpiredAsync(DateTimeOffset before, CancellationToken cancellationToken)
