@@ -139,6 +139,7 @@ namespace TrustedLaunch.FleetSim
     {
         private const int Attempts = 3;
         private readonly List<double> _latencies = [];
+        private static readonly SemaphoreSlim Tpm = new(1); // the process has one TPM (the factory's swtpm)
         private readonly TlServerProcess[] _slots = [.. replicas];
         private readonly bool[] _alive = replicas.Select(_ => true).ToArray();
         private long _done, _failures, _next, _retries, _acknowledged;
@@ -281,7 +282,19 @@ namespace TrustedLaunch.FleetSim
                 double challengeMs = Stopwatch.GetElapsedTime(a).TotalMilliseconds;
 
                 // The guest's work: a genuine quote over the nonce (one TPM, serialised; not counted in the latency).
-                AttestationEvidence evidence = await Task.Run(() => factory.Attest(log, nonce, certificates[index]) with { VmId = vm.ToString() }, stop);
+                // The one TPM serialises quotes: wait for it without a thread, so at most one pool thread blocks on it (10,000
+                // guests each blocking a pool thread starved the simulator's own HTTP continuations and it stalled).
+                AttestationEvidence evidence;
+                await Tpm.WaitAsync(stop);
+                try
+                {
+                    evidence = await Task.Run(() => factory.Attest(log, nonce, certificates[index]) with { VmId = vm.ToString() }, stop);
+                }
+                finally
+                {
+                    Tpm.Release();
+                }
+
                 using var content = new ByteArrayContent(EvidenceJson.Serialize(evidence));
                 content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
                 long b = Stopwatch.GetTimestamp();
