@@ -62,8 +62,11 @@ try
     var sim = new Simulation(client, factory, log, vms, certificates, replicas, StartReplicaAsync, options.KillEvery);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"fleet-sim: {options.Vms} VMs every {options.Interval} s (offered {options.Vms / (double)options.Interval:F1}/s) against {options.Replicas} replica(s) on PostgreSQL {cluster.Port}; warm-up {options.Warmup} s, measured {options.Duration} s; {Environment.ProcessorCount} CPUs shared by replicas, PostgreSQL, swtpm and this client"));
+    string dataDirectory = cluster.Psql("postgres", "SELECT setting FROM pg_settings WHERE name = 'data_directory'");
+    int postmaster = int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
     Measurement m = await sim.RunAsync(TimeSpan.FromSeconds(options.Interval), TimeSpan.FromSeconds(options.Warmup), TimeSpan.FromSeconds(options.Duration),
-        () => int.Parse(cluster.Psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tl-server'"), CultureInfo.InvariantCulture));
+        () => int.Parse(cluster.Psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tl-server'"), CultureInfo.InvariantCulture),
+        () => ProcessCpu.TreeCpu(postmaster));
     Console.WriteLine(m.Summary());
     Console.WriteLine(string.Join(" | ", replicas.Select((r, i) => $"replica {i}: {(r.HasExited ? "EXITED" : "running")}")));
     Console.WriteLine(await IntegrityCheck.RunAsync(cluster, databaseName, sim.Acknowledged));
@@ -117,13 +120,16 @@ namespace TrustedLaunch.FleetSim
     }
 
     internal sealed record Measurement(int Replicas, int Vms, double OfferedPerSecond, double AttestationsPerSecond, long Attestations, long Failures,
-        double P50Ms, double P99Ms, double[] ReplicaCpuMicrosecondsPerAttestation, int MaxConnections, int Kills, long Retries, string? FirstFailure)
+        double P50Ms, double P99Ms, double[] ReplicaCpuMicrosecondsPerAttestation, int MaxConnections, int Kills, long Retries, string? FirstFailure,
+        double PostgresCpuMicrosecondsPerAttestation, double PostgresCores, double ReplicaCores, double SimulatorCores, double MachineBusyCores, double LoadAtStart, double LoadAtEnd)
     {
         public string Summary() =>
             FormattableString.Invariant($"replicas {Replicas} | VMs {Vms} | offered {OfferedPerSecond:F1}/s | sustained {AttestationsPerSecond:F1}/s | attestations {Attestations} | failures {Failures} | ") +
             FormattableString.Invariant($"p50 {P50Ms:F1} ms | p99 {P99Ms:F1} ms | replica CPU per attestation {string.Join(" + ", ReplicaCpuMicrosecondsPerAttestation.Select(c => c.ToString("F0", CultureInfo.InvariantCulture)))} µs ") +
             FormattableString.Invariant($"= {ReplicaCpuMicrosecondsPerAttestation.Sum():F0} µs | PostgreSQL connections (max sampled) {MaxConnections}") +
             (Kills == 0 ? "" : FormattableString.Invariant($" | replicas killed (SIGKILL) {Kills} | attestations retried {Retries}")) +
+            FormattableString.Invariant($"\nCPU over the window (cores): replicas {ReplicaCores:F2}, PostgreSQL {PostgresCores:F2} ({PostgresCpuMicrosecondsPerAttestation:F0} µs per attestation), ") +
+            FormattableString.Invariant($"simulator {SimulatorCores:F2} (swtpm not included), machine busy {MachineBusyCores:F2} of {Environment.ProcessorCount} | load average {LoadAtStart:F1} → {LoadAtEnd:F1}") +
             (FirstFailure is null ? "" : $"\nfirst failure: {FirstFailure}");
     }
 
@@ -133,6 +139,7 @@ namespace TrustedLaunch.FleetSim
     {
         private const int Attempts = 3;
         private readonly List<double> _latencies = [];
+        private static readonly SemaphoreSlim Tpm = new(1); // the process has one TPM (the factory's swtpm)
         private readonly TlServerProcess[] _slots = [.. replicas];
         private readonly bool[] _alive = replicas.Select(_ => true).ToArray();
         private long _done, _failures, _next, _retries, _acknowledged;
@@ -140,13 +147,15 @@ namespace TrustedLaunch.FleetSim
         private string? _firstFailure;
         private volatile bool _measuring;
 
-        public async Task<Measurement> RunAsync(TimeSpan interval, TimeSpan warmup, TimeSpan duration, Func<int> connections)
+        public async Task<Measurement> RunAsync(TimeSpan interval, TimeSpan warmup, TimeSpan duration, Func<int> connections, Func<TimeSpan> postgresCpu)
         {
             using var stop = new CancellationTokenSource();
             long start = Stopwatch.GetTimestamp();
             Task[] guests = vms.Select((_, i) => GuestAsync(i, interval * i / vms.Length, interval, stop.Token)).ToArray();
             await Task.Delay(warmup);
             TimeSpan[] cpu0 = _slots.Select(r => r.CpuTime).ToArray();
+            TimeSpan pg0 = postgresCpu(), sim0 = Environment.CpuUsage.TotalTime, busy0 = ProcessCpu.MachineBusy();
+            double load0 = ProcessCpu.LoadAverage();
             var cpuOfKilled = new TimeSpan[_slots.Length];
             var restarts = new List<Task>();
             long done0 = Interlocked.Read(ref _done);
@@ -190,7 +199,10 @@ namespace TrustedLaunch.FleetSim
             double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             long attestations = Interlocked.Read(ref _done) - done0;
             await Task.WhenAll(restarts);
-            double[] cpu = _slots.Select((r, i) => (cpuOfKilled[i] + r.CpuTime - cpu0[i]).TotalMicroseconds / Math.Max(1, attestations)).ToArray();
+            TimeSpan[] replicaCpu = _slots.Select((r, i) => cpuOfKilled[i] + r.CpuTime - cpu0[i]).ToArray();
+            double[] cpu = replicaCpu.Select(c => c.TotalMicroseconds / Math.Max(1, attestations)).ToArray();
+            TimeSpan pg = postgresCpu() - pg0, sim = Environment.CpuUsage.TotalTime - sim0, busy = ProcessCpu.MachineBusy() - busy0;
+            double load1 = ProcessCpu.LoadAverage();
             await stop.CancelAsync();
             await Task.WhenAll(guests);
             double[] sorted;
@@ -198,7 +210,8 @@ namespace TrustedLaunch.FleetSim
                 sorted = _latencies.Order().ToArray();
             return new Measurement(_slots.Length, vms.Length, vms.Length / interval.TotalSeconds, attestations / seconds, attestations,
                 Interlocked.Read(ref _failures), Percentile(sorted, 0.50), Percentile(sorted, 0.99), cpu, maxConnections, _kills, Interlocked.Read(ref _retries),
-                _firstFailure);
+                _firstFailure, pg.TotalMicroseconds / Math.Max(1, attestations), pg.TotalSeconds / seconds, replicaCpu.Sum(c => c.TotalSeconds) / seconds,
+                sim.TotalSeconds / seconds, busy.TotalSeconds / seconds, load0, load1);
         }
 
         /// <summary>Attestations a replica answered with a verdict (warm-up and measured window).</summary>
@@ -269,7 +282,19 @@ namespace TrustedLaunch.FleetSim
                 double challengeMs = Stopwatch.GetElapsedTime(a).TotalMilliseconds;
 
                 // The guest's work: a genuine quote over the nonce (one TPM, serialised; not counted in the latency).
-                AttestationEvidence evidence = await Task.Run(() => factory.Attest(log, nonce, certificates[index]) with { VmId = vm.ToString() }, stop);
+                // The one TPM serialises quotes: wait for it without a thread, so at most one pool thread blocks on it (10,000
+                // guests each blocking a pool thread starved the simulator's own HTTP continuations and it stalled).
+                AttestationEvidence evidence;
+                await Tpm.WaitAsync(stop);
+                try
+                {
+                    evidence = await Task.Run(() => factory.Attest(log, nonce, certificates[index]) with { VmId = vm.ToString() }, stop);
+                }
+                finally
+                {
+                    Tpm.Release();
+                }
+
                 using var content = new ByteArrayContent(EvidenceJson.Serialize(evidence));
                 content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
                 long b = Stopwatch.GetTimestamp();

@@ -50,6 +50,12 @@ public sealed class PostgresDatabase : StoreDatabase
         // reused (parse and plan once per connection, not per command). The store's statements are a few dozen fixed texts.
         if (builder.MaxAutoPrepare == 0)
             builder.MaxAutoPrepare = 128;
+        // A pooled connection is handed back as it was taken: the stores leave no session state on one (advisory locks are
+        // transaction-scoped, LISTEN has its own connection outside the pool), so Npgsql's reset — with prepared statements,
+        // six statements run by the server before the next user's first command — is pure cost on every checkout
+        // (docs/benchmarks.md, the fleet profile). An operator who sets the keyword keeps their choice.
+        if (!NamesKeyword(connectionString, "No Reset On Close", "NoResetOnClose"))
+            builder.NoResetOnClose = true;
         string description = $"postgresql://{builder.Host}:{builder.Port}/{builder.Database}";
         // The doorbell's LISTEN is session state: it gets a connection of its own, outside the pool, held for the process's life.
         string listener = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false, KeepAlive = 30 }.ConnectionString;
@@ -70,6 +76,13 @@ public sealed class PostgresDatabase : StoreDatabase
         }
 
         return database;
+    }
+
+    // Npgsql's builder answers every known keyword as present; the generic builder holds only those the text names.
+    private static bool NamesKeyword(string connectionString, params string[] spellings)
+    {
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        return spellings.Any(given.ContainsKey);
     }
 
     public override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
