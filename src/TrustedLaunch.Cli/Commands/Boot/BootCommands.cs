@@ -30,7 +30,7 @@ internal static class BootCommands
         var network = new Option<bool>("--network") { Description = "Give the VM a user-mode NIC (off by default)." };
         var keep = new Option<bool>("--keep-running") { Description = "After a 'booted' verdict keep the VM in the foreground until it powers off or Ctrl-C." };
         var json = CliOptions.Json("Print the verdict as JSON.");
-        var command = new Command("boot", "Boot one VM in the foreground and report the boot verdict (exit 0 booted, 1 refused/failed/timeout, 2 bad input, 3 environment).")
+        var command = new Command("boot", ServiceVerbs.Description(ServiceVerb.Boot))
         {
             image, vmgs, kekFile, vars, vtpmState, vtpmKey, vtpmProgram, secureBoot, vtpm, memory, cpus, timeout, console, network, keep, json,
         };
