@@ -73,7 +73,8 @@ public sealed class CliJsonContractTests
     public void VariableStoreReport_PrintsWhatReflectionPrints(SecureBootTemplate template)
     {
         using var pk = PlatformKeyGenerator.Generate("TL test PK");
-        OvmfVariableStore store = SecureBootStoreFactory.Create(new SecureBootStoreOptions { Template = template, PlatformKey = pk.RawData });
+        // Written and read back, as tl uefi vars show reads a file (the report needs the parsed image).
+        OvmfVariableStore store = OvmfVariableStore.Load(SecureBootStoreFactory.Create(new SecureBootStoreOptions { Template = template, PlatformKey = pk.RawData }).ToArray());
         AssertSame(VariableStoreReport.From("ms.fd", store, includeDead: true), UefiJsonContext.Shapes.VariableStoreReport);
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TrustedLaunch.Attestation;
+using TrustedLaunch.Tpm.Protocol;
 
 namespace TrustedLaunch.Cli.Commands.Attest;
 
@@ -20,5 +21,5 @@ internal sealed record TokenAccepted(bool valid, string algorithm, string? keyId
 internal sealed partial class AttestJsonContext : JsonSerializerContext
 {
     public static AttestJsonContext Shapes { get; } = new(CliJson.ContextOptions(
-        CliJson.Enum<AttestationFailureReason>(), CliJson.Enum<BaselineVerdict>(), CliJson.Enum<BoundKeyFailureReason>(), CliJson.Enum<BootStage>()));
+        CliJson.Enum<AttestationFailureReason>(), CliJson.Enum<BaselineVerdict>(), CliJson.Enum<BoundKeyFailureReason>(), CliJson.Enum<BootStage>(), CliJson.Enum<TpmAlgId>()));
 }
