@@ -21,5 +21,6 @@ internal sealed record TokenAccepted(bool valid, string algorithm, string? keyId
 internal sealed partial class AttestJsonContext : JsonSerializerContext
 {
     public static AttestJsonContext Shapes { get; } = new(CliJson.ContextOptions(
-        CliJson.Enum<AttestationFailureReason>(), CliJson.Enum<BaselineVerdict>(), CliJson.Enum<BoundKeyFailureReason>(), CliJson.Enum<BootStage>(), CliJson.Enum<TpmAlgId>()));
+        CliJson.Enum<AttestationFailureReason>(), CliJson.Enum<BaselineVerdict>(), CliJson.Enum<BoundKeyFailureReason>(), CliJson.Enum<BootStage>(), CliJson.Enum<TpmAlgId>(),
+        CliJson.Enum<TpmaObject>(), CliJson.Enum<TpmEccCurve>()));
 }
