@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Whole process, side by side, without hyperfine: the NativeAOT `tl` (and the JIT `dotnet tl.dll` for reference) vs
-# the C tools on the same inputs: eventlog replay vs tpm2_eventlog, tpm checkquote vs tpm2_checkquote, secureboot
+# the C tools on the same inputs: eventlog replay (and its --json) vs tpm2_eventlog, tpm checkquote vs tpm2_checkquote, secureboot
 # verify vs sbverify, attest verify vs tpm2_checkquote + tpm2_eventlog. Each command runs RUNS times after one warm-up;
 # prints the median wall time and the median user+system CPU of the process (getrusage of the child). Run from the
 # repository root; builds through ./tl (artifacts/tl; TL_DIR=DIR measures DIR/tl and DIR/tl.dll without building).
@@ -63,6 +63,8 @@ PY
 measure "tl eventlog replay (native)" "$tl eventlog replay $log"
 measure "tl eventlog replay (JIT)" "$jit eventlog replay $log"
 measure "tpm2_eventlog" "tpm2_eventlog $log"
+measure "tl eventlog replay --json (native)" "$tl eventlog replay $log --json"
+measure "tl eventlog replay --json (JIT)" "$jit eventlog replay $log --json"
 measure "tl tpm checkquote (native)" "$tl tpm checkquote $cq"
 measure "tl tpm checkquote (JIT)" "$jit tpm checkquote $cq"
 measure "tpm2_checkquote" "tpm2_checkquote $cq"

@@ -1,8 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
 namespace TrustedLaunch.Cli;
 
-/// <summary>The native half: <c>Program</c> sends every <c>--json</c> invocation to the JIT host before a command runs.</summary>
+/// <summary>The native half: the source-generated contract, no reflection.</summary>
 internal static partial class CliJson
 {
-    public static partial void Write<T>(T value, TextWriter writer) =>
-        throw new CliException(ExitCode.EnvironmentProblem, $"--json output is printed by {ServiceHost.FileName}; run this command through tl.");
+    public static partial void Write<T>(T value, JsonTypeInfo<T> shape, TextWriter writer) => writer.WriteLine(JsonSerializer.Serialize(value, shape));
 }

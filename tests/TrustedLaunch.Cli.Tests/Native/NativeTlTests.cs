@@ -1,11 +1,13 @@
 using TrustedLaunch.Testing;
+using TrustedLaunch.Testing.Qemu;
 
 namespace TrustedLaunch.Cli.Tests.Native;
 
 /// <summary>
 /// The NativeAOT <c>tl</c> against the JIT build (<c>dotnet tl.dll</c>) on the same command lines: the tool verbs it
-/// runs itself (the ARM client verbs against a port nobody listens on: their error path) and the ones it execs <c>tl-server</c> for (a service verb, the root's help and version, <c>--json</c>,
-/// an unknown verb) give the same stdout, stderr and exit code.
+/// runs itself (the ARM client verbs against a port nobody listens on: their error path; <c>--json</c> of every output
+/// family; the root's help, version and usage errors) and the ones it execs <c>tl-server</c> for (the service verbs)
+/// give the same stdout, stderr and exit code.
 /// </summary>
 [IntegrationTest]
 public sealed class NativeTlTests(NativeTlFixture native) : IClassFixture<NativeTlFixture>
@@ -13,6 +15,8 @@ public sealed class NativeTlTests(NativeTlFixture native) : IClassFixture<Native
     private static readonly string Capture = Path.Combine(RepositoryPaths.CorpusRoot, "qemu", "ovmf4m-ms-sb-crb");
     private static readonly string Golden = Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "TrustedLaunch.Cli.Tests", "Attest", "Golden");
     private static readonly string Quote = Path.Combine(RepositoryPaths.CorpusRoot, "public", "go-tpm-tools-gce-cos-85-nonce9009");
+    private static readonly string Public = Path.Combine(RepositoryPaths.CorpusRoot, "public");
+    private static readonly string VmId = File.ReadAllText(Path.Combine(Golden, "vm-id.txt")).Trim();
 
     public static TheoryData<string> CommandLines => new(
     [
@@ -22,7 +26,7 @@ public sealed class NativeTlTests(NativeTlFixture native) : IClassFixture<Native
         $"eventlog replay {Capture}/config.txt",
         $"secureboot verify {Capture}/no-such-image.efi --vars /usr/share/OVMF/OVMF_VARS_4M.ms.fd",
         $"tpm checkquote -u {Quote}/ak.pub -m {Quote}/quote_sha256.bin -s {Quote}/quote_sha256.sig -g sha256 -q 9009",
-        $"attest verify --evidence {Golden}/evidence-sb.json --ca {Golden}/ca --vm-id {File.ReadAllText(Path.Combine(Golden, "vm-id.txt")).Trim()}",
+        $"attest verify --evidence {Golden}/evidence-sb.json --ca {Golden}/ca --vm-id {VmId}",
         "eventlog replay --no-such-option",
         "group list --server http://127.0.0.1:9",
         "deployment group validate --help",
@@ -36,23 +40,56 @@ public sealed class NativeTlTests(NativeTlFixture native) : IClassFixture<Native
         "security assessment list --vm vm1 --server http://127.0.0.1:9",
         "security --help",
         "eventlog --help",
-        // Forwarded to tl-server.
+        // --json, one command line per output family (source-generated contracts against the JIT host's reflection).
         $"eventlog replay {Capture}/binary_bios_measurements --json",
+        $"eventlog replay {Capture}/binary_bios_measurements --pcrs {Capture}/pcrs.txt --json",
+        $"eventlog show {Capture}/binary_bios_measurements --json",
+        $"eventlog summary {Capture}/binary_bios_measurements --json",
+        $"eventlog summary {Public}/go-attestation-windows_gcp_shielded_vm/binary_bios_measurements --json",
+        $"tpm checkquote -u {Quote}/ak.pub -m {Quote}/quote_sha256.bin -s {Quote}/quote_sha256.sig -g sha256 -q 9009 --json",
+        "uefi vars show /usr/share/OVMF/OVMF_VARS_4M.ms.fd --json",
+        $"attest verify --evidence {Golden}/evidence-sb.json --ca {Golden}/ca --vm-id {VmId} --json",
+        $"attest verify --evidence {Golden}/evidence-sb.json --ca {Golden}/ca --vm-id {VmId} --nonce 00 --json",
+        // The root: its help, version and usage errors (the service verbs are names and descriptions in the native tree).
         "--help",
         "--version",
-        "server --help",
         "no-such-verb",
         "",
+        // Forwarded to tl-server.
+        "server --help",
+        "vmgs --help",
+        "boot --no-such-option",
     ]);
+
+    // The Debian boot chain's files come from a download (cached), so these are not in the static list.
+    [Fact]
+    public void NativeTl_JsonOfSecureBootAndModuleVerdicts_IsTheJitBuilds()
+    {
+        string certs = RepositoryPaths.NewTempDirectory("tl-native-certs");
+        Assert.Equal(0, native.Run("module", "kernel-certs", DebianBootChain.Kernel, "--out", certs).ExitCode);
+        string module = Path.Combine(DebianBootChain.Modules, "kernel", "drivers", "char", "ttyprintk.ko");
+        const string Store = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd";
+        string[][] commandLines =
+        [
+            ["secureboot", "verify", DebianBootChain.Shim, "--vars", Store, "--json"],
+            ["secureboot", "verify", DebianBootChain.Kernel, "--vars", Store, "--json"],
+            ["module", "kernel-certs", DebianBootChain.Kernel, "--json"],
+            ["module", "verify", module, "--cert", Path.Combine(certs, "kernel-cert-0.der"), "--json"],
+            ["module", "verify", module, "--cert", Path.Combine(Golden, "ca", "vtpm-ak-ca.crt"), "--json"],
+        ];
+        foreach (string[] args in commandLines)
+            AssertSameRun(args);
+    }
 
     [Theory]
     [MemberData(nameof(CommandLines))]
-    public void NativeTl_PrintsWhatTheJitBuildPrints(string commandLine)
+    public void NativeTl_PrintsWhatTheJitBuildPrints(string commandLine) => AssertSameRun(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+
+    private void AssertSameRun(string[] args)
     {
-        string[] args = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         ToolResult jit = TlRun.Spawned(args);
         ToolResult aot = native.Run(args);
-        Assert.True(jit.ExitCode == aot.ExitCode, $"JIT: {jit}\nnative: {aot}");
+        Assert.True(jit.ExitCode == aot.ExitCode, $"{string.Join(' ', args)}\nJIT: {jit}\nnative: {aot}");
         Assert.Equal(jit.StandardOutput, aot.StandardOutput);
         Assert.Equal(jit.StandardError, aot.StandardError);
     }

@@ -62,6 +62,27 @@ public sealed class SecureBootCliTests : IDisposable
         Assert.Equal(2, Tl("secureboot", "verify", Path.Combine(_dir, "missing.efi"), "--vars", MicrosoftStore).ExitCode);
     }
 
+    // The image is mapped, not read: what has no bytes to map (a FIFO, which reading would block on until a writer
+    // came) is a malformed image at once, and a mapped image gives the verdict the bytes give.
+    [Fact]
+    public void Verify_FifoOrEmptyFile_Exit2WithoutReading_MappedImageSameVerdictAsCopy()
+    {
+        string fifo = Path.Combine(_dir, "image.fifo");
+        Assert.Equal(0, ExternalTool.Run("mkfifo", [fifo]).ExitCode);
+        var fromFifo = Tl("secureboot", "verify", fifo, "--vars", MicrosoftStore);
+        Assert.True(fromFifo.ExitCode == 2, fromFifo.ToString());
+        string empty = Path.Combine(_dir, "empty.efi");
+        File.WriteAllBytes(empty, []);
+        Assert.Equal(fromFifo.StandardOutput.Replace(fifo, empty, StringComparison.Ordinal), Tl("secureboot", "verify", empty, "--vars", MicrosoftStore).StandardOutput);
+
+        var databases = TrustedLaunch.SecureBoot.ImageSecurityDatabases.FromVariableStore(TrustedLaunch.Uefi.VariableStore.OvmfVariableStore.LoadFile(MicrosoftStore));
+        using var mapped = Commands.SecureBoot.MappedImageFile.Open(DebianBootChain.Shim, long.MaxValue);
+        var fromMap = TrustedLaunch.SecureBoot.FirmwareImageVerifier.Verify(mapped.Memory, databases);
+        var fromCopy = TrustedLaunch.SecureBoot.FirmwareImageVerifier.Verify(File.ReadAllBytes(DebianBootChain.Shim), databases);
+        Assert.True(fromMap.Allowed);
+        Assert.Equal(JsonSerializer.Serialize(fromCopy, CliJson.Options), JsonSerializer.Serialize(fromMap, CliJson.Options));
+    }
+
     [Fact]
     public void ModuleVerify_DebianModuleWithKernelCertPlainAndXz_Exit0AndStrippedExit1()
     {

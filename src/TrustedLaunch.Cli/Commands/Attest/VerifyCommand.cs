@@ -53,7 +53,7 @@ internal static class VerifyCommand
             }
 
             if (parse.GetValue(json))
-                CliJson.Write(new VerifyOutput(result, nonceText is not null, learnedTo, token), parse.Out());
+                CliJson.Write(new VerifyOutput(result, nonceText is not null, learnedTo, token), AttestJsonContext.Shapes.VerifyOutput, parse.Out());
             else
                 VerifyReport.Print(parse.Out(), result, nonceText is not null, learnedTo, token);
 

@@ -35,14 +35,14 @@ internal static class VerifyTokenCommand
             if (!validator.TryValidate(text, expectations, out ValidatedAttestationToken? valid, out AttestationTokenException? refusal))
             {
                 if (parse.GetValue(json))
-                    CliJson.Write(new { valid = false, reason = refusal!.Error.ToString(), message = refusal.Message }, parse.Out());
+                    CliJson.Write(new TokenRefusal(false, refusal!.Error.ToString(), refusal.Message), AttestJsonContext.Shapes.TokenRefusal, parse.Out());
                 else
                     await parse.Out().WriteLineAsync($"refused ({refusal!.Error}): {refusal.Message}");
                 return (int)ExitCode.VerificationFailed;
             }
 
             if (parse.GetValue(json))
-                CliJson.Write(new { valid = true, algorithm = valid!.Algorithm.ToString(), keyId = valid.KeyId, vmId = valid.VmId, expires = valid.Expires, claims = valid.Claims }, parse.Out());
+                CliJson.Write(new TokenAccepted(true, valid!.Algorithm.ToString(), valid.KeyId, valid.VmId, valid.Expires, valid.Claims), AttestJsonContext.Shapes.TokenAccepted, parse.Out());
             else
                 await parse.Out().WriteLineAsync($"valid: {valid!.Algorithm} key {valid.KeyId}, VM {valid.VmId:D}, expires {valid.Expires:u}, secure boot {Claim(valid, AttestationClaims.SecureBoot)}");
             return (int)ExitCode.Ok;

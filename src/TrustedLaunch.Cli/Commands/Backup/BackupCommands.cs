@@ -18,7 +18,7 @@ internal static class BackupCommands
 {
     public static Command Create()
     {
-        var command = new Command("backup", "Backups of a VM's OS disk and VMGS as one encrypted archive (the host's files; the VM stopped or deallocated).");
+        var command = new Command("backup", ServiceVerbs.Description(ServiceVerb.Backup));
         command.Subcommands.Add(CreateCreate());
         command.Subcommands.Add(CreateList());
         command.Subcommands.Add(CreateRestore());

@@ -33,7 +33,7 @@ internal static class BootCommands
         var qemuTrace = new Option<string?>("--qemu-trace") { Description = "QEMU trace events to log, comma-separated names or globs as 'qemu-system-x86_64 -trace help' lists them (e.g. tpm_*). Needs --qemu-trace-file." };
         var qemuTraceFile = new Option<string?>("--qemu-trace-file") { Description = "File QEMU appends the --qemu-trace events to, one timestamped line each (TID@SECONDS.MICROS:event args)." };
         var json = CliOptions.Json("Print the verdict as JSON.");
-        var command = new Command("boot", "Boot one VM in the foreground and report the boot verdict (exit 0 booted, 1 refused/failed/timeout, 2 bad input, 3 environment).")
+        var command = new Command("boot", ServiceVerbs.Description(ServiceVerb.Boot))
         {
             image, vmgs, kekFile, vars, vtpmState, vtpmKey, vtpmProgram, secureBoot, vtpm, memory, cpus, timeout, console, network, keep, qemuTrace, qemuTraceFile, json,
         };

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Serialization;
 using TrustedLaunch.HostSystem;
 using TrustedLaunch.VTpm.Identity;
 
@@ -27,16 +28,14 @@ internal static class CaCommands
             string dir = parse.GetValue(directory)!;
             FilePlatformCa ca = FilePlatformCa.Create(dir, parse.GetValue(organization)!);
 
-            var result = new
-            {
-                directory = Path.GetFullPath(dir),
-                root = Describe(ca.RootCertificate, PlatformCaLayout.RootName, dir),
-                endorsementKeyCa = Describe(ca.EndorsementKeyCa.Certificate, PlatformCaLayout.EndorsementKeyCaName, dir),
-                attestationKeyCa = Describe(ca.AttestationKeyCa.Certificate, PlatformCaLayout.AttestationKeyCaName, dir),
-            };
+            var result = new CaInit(
+                Path.GetFullPath(dir),
+                Describe(ca.RootCertificate, PlatformCaLayout.RootName, dir),
+                Describe(ca.EndorsementKeyCa.Certificate, PlatformCaLayout.EndorsementKeyCaName, dir),
+                Describe(ca.AttestationKeyCa.Certificate, PlatformCaLayout.AttestationKeyCaName, dir));
             if (parse.GetValue(json))
             {
-                CliJson.Write(result, parse.Out());
+                CliJson.Write(result, CaJsonContext.Shapes.CaInit, parse.Out());
             }
             else
             {
@@ -54,7 +53,18 @@ internal static class CaCommands
         new(certificate.Subject, Path.GetFullPath(PlatformCaLayout.CertificatePath(dir, name)), Path.GetFullPath(PlatformCaLayout.KeyPath(dir, name)),
             certificate.NotAfter.ToUniversalTime());
 
+}
+
 #pragma warning disable IDE1006 // camelCase members: they are the JSON field names
-    private sealed record CaFiles(string subject, string certificate, string key, DateTime notAfter);
+internal sealed record CaInit(string directory, CaFiles root, CaFiles endorsementKeyCa, CaFiles attestationKeyCa);
+
+internal sealed record CaFiles(string subject, string certificate, string key, DateTime notAfter);
 #pragma warning restore IDE1006
+
+/// <summary>The <c>tl ca init --json</c> contract.</summary>
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
+[JsonSerializable(typeof(CaInit))]
+internal sealed partial class CaJsonContext : JsonSerializerContext
+{
+    public static CaJsonContext Shapes { get; } = new(CliJson.ContextOptions());
 }

@@ -24,7 +24,7 @@ internal static class EventLogReplayCommand
         var comparison = expected is null ? null : replay.CompareWith(expected);
         if (json)
         {
-            CliJson.Write(EventLogJson.Replay(file.Name, replay, comparison), o);
+            CliJson.Write(EventLogJson.Replay(file.Name, replay, comparison), EventLogJsonContext.Shapes.ReplayJson, o);
             return comparison is null || comparison.Passed ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
         }
 

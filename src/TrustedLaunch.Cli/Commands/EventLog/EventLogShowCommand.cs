@@ -21,7 +21,7 @@ internal static class EventLogShowCommand
         var log = EventLogInput.Load(file);
         if (json)
         {
-            CliJson.Write(EventLogJson.Log(file.Name, log), o);
+            CliJson.Write(EventLogJson.Log(file.Name, log), EventLogJsonContext.Shapes.LogJson, o);
             return (int)ExitCode.Ok;
         }
 

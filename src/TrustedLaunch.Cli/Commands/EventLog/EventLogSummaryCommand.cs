@@ -24,7 +24,7 @@ internal static class EventLogSummaryCommand
         int exit = comparison.Passed ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;
         if (json)
         {
-            CliJson.Write(EventLogJson.Summary(file.Name, summary, comparison), o);
+            CliJson.Write(EventLogJson.Summary(file.Name, summary, comparison), EventLogJsonContext.Shapes.SummaryJson, o);
             return exit;
         }
 

@@ -46,9 +46,7 @@ internal static class HostCommand
         };
         var libvirtUri = new Option<string?>("--libvirt-uri") { Description = "The libvirt connection of --libvirt-domain (default qemu:///system; qemu:///session for a user's daemon)." };
         var libvirtGroup = new Option<string?>("--libvirt-resource-group") { Description = "The resource group (it must exist) the --libvirt-domain VM resources go in." };
-        var command = new Command("host",
-            "Run the host agent: register with the control plane, run the VMs placed on this host (they outlive the agent and are adopted again), " +
-            "attest them continuously, report. Exit 0 stopped (Ctrl-C/SIGTERM), 2 bad option, 3 environment (CA, host key, tools).")
+        var command = new Command("host", ServiceVerbs.Description(ServiceVerb.Host))
         {
             server, name, data, ca, vcpus, memory, accelerator, logFormat, otlp, otlpProtocol, metricsListen, joinToken, libvirtDomain, libvirtUri, libvirtGroup,
         };

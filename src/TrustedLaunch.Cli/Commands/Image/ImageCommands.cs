@@ -10,7 +10,7 @@ internal static class ImageCommands
 {
     public static Command Create()
     {
-        var command = new Command("image", "Build and inspect guest disk images.");
+        var command = new Command("image", ServiceVerbs.Description(ServiceVerb.Image));
         command.Subcommands.Add(CreateBuild());
         command.Subcommands.Add(CreateInspect());
         command.Subcommands.Add(ImageRegisterCommand.Create());

@@ -13,7 +13,7 @@ internal static class InteropCommands
 {
     public static Command Create()
     {
-        var command = new Command("interop", "Use TrustedLaunch's vTPM and firmware from libvirt (and the stacks on it): swtpm shims, QEMU firmware descriptors.");
+        var command = new Command("interop", ServiceVerbs.Description(ServiceVerb.Interop));
         command.Subcommands.Add(CreateInstallShims());
         command.Subcommands.Add(CreateFirmwareDescriptors());
         command.Subcommands.Add(CollectEvidenceCommand.Create());

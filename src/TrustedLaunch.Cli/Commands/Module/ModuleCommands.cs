@@ -37,7 +37,7 @@ internal static class ModuleCommands
                 module = ExternalDecompressor.Decompress(compression, module);
             var result = ModuleSignatureVerifier.Verify(module, trusted);
             if (parse.GetValue(json))
-                CliJson.Write(new { File = path, Compression = compression, Result = result }, parse.Out());
+                CliJson.Write(new ModuleVerifyJson(path, compression, result), ModuleJsonContext.Shapes.ModuleVerifyJson, parse.Out());
             else
                 parse.Out().WriteLine($"{result.Status.ToString().ToUpperInvariant()}: {path}\n  {result.Message}");
             return result.Status switch
@@ -81,9 +81,9 @@ internal static class ModuleCommands
                     File.WriteAllBytes(Path.Combine(dir, $"kernel-cert-{i}.der"), certificates[i].RawData);
             }
 
-            var rows = certificates.Select((c, i) => new { Index = i, c.Subject, c.Issuer, c.SerialNumber, Sha256 = Convert.ToHexStringLower(SHA256.HashData(c.RawData)) }).ToList();
+            var rows = certificates.Select((c, i) => new ModuleCertificateJson(i, c.Subject, c.Issuer, c.SerialNumber, Convert.ToHexStringLower(SHA256.HashData(c.RawData)))).ToList();
             if (parse.GetValue(json))
-                CliJson.Write(new { File = path, Compression = payload.Format, Certificates = rows }, parse.Out());
+                CliJson.Write(new ModuleCertsJson(path, payload.Format, rows), ModuleJsonContext.Shapes.ModuleCertsJson, parse.Out());
             else
                 rows.ForEach(r => parse.Out().WriteLine($"{r.Index}: {r.Subject} (serial {r.SerialNumber}, sha256 {r.Sha256})"));
             return certificates.Count > 0 ? (int)ExitCode.Ok : (int)ExitCode.VerificationFailed;

@@ -29,10 +29,7 @@ internal static class QuickstartCommand
         var size = new Option<string>("--size") { Description = "The VM size.", DefaultValueFactory = _ => "Standard_B1s" };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the VM to run and attest.", DefaultValueFactory = _ => 600 };
         var stop = new Option<bool>("--stop") { Description = "Delete the quickstart VMs (resource group 'quickstart') and end the service quickstart started." };
-        var command = new Command("quickstart",
-            "Install missing packages, build the Debian guest, start tl server with its local host in the background, create a Trusted Launch VM through the API, " +
-            "wait until it runs and its first attestation passed, report. The service keeps running (--stop ends it). " +
-            "Exit 0 running and attested, 1 the VM failed to run or to attest, 2 bad input, 3 environment.")
+        var command = new Command("quickstart", ServiceVerbs.Description(ServiceVerb.Quickstart))
         {
             json, listen, size, timeout, stop,
         };

@@ -28,9 +28,10 @@ internal static class SecureBootVerifyCommand
         {
             string imagePath = parse.GetValue(file)!;
             var databases = LoadDatabases(parse.GetValue(vars)!);
-            var verdict = FirmwareImageVerifier.Verify(ReadImage(imagePath), databases);
+            using MappedImageFile image = MappedImageFile.Open(imagePath, MaxImageSize);
+            var verdict = FirmwareImageVerifier.Verify(image.Memory, databases);
             if (parse.GetValue(json))
-                CliJson.Write(new { File = imagePath, verdict.Verdict, Detail = verdict }, parse.Out());
+                CliJson.Write(new SecureBootVerifyJson(imagePath, verdict.Verdict, verdict), SecureBootJsonContext.Shapes.SecureBootVerifyJson, parse.Out());
             else
                 parse.Out().Write(ToText(imagePath, verdict));
             if (verdict.Reason == VerdictReason.MalformedImage)
@@ -50,16 +51,6 @@ internal static class SecureBootVerifyCommand
         {
             throw new CliException(ExitCode.BadInput, $"{path} is not a valid OVMF variable store: {e.Message}");
         }
-    }
-
-    private static byte[] ReadImage(string path)
-    {
-        var info = new FileInfo(path);
-        if (!info.Exists)
-            throw new CliException(ExitCode.BadInput, $"Image file not found: {path}");
-        if (info.Length > MaxImageSize)
-            throw new CliException(ExitCode.BadInput, $"{path} is {info.Length} bytes; EFI images above {MaxImageSize} bytes are not accepted.");
-        return File.ReadAllBytes(path);
     }
 
     private static string ToText(string path, SecureBootVerdict verdict)

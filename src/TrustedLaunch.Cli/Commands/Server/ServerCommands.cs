@@ -53,9 +53,7 @@ internal static class ServerCommands
         var otlpProtocol = CliOptions.OtlpProtocol();
         var noMetrics = new Option<bool>("--no-metrics") { Description = "Do not serve Prometheus metrics at /metrics." };
         ServerSecurityOptions security = ServerSecurityOptions.Create();
-        var command = new Command("server",
-            "Run the attestation service and the ARM control plane, with a local host that runs the VMs, until Ctrl-C or SIGTERM (the VMs keep running). " +
-            "Exit 0 stopped cleanly, 2 bad option, 3 cannot start (port in use, database unusable).")
+        var command = new Command("server", ServiceVerbs.Description(ServiceVerb.Server))
         {
             data, listen, ca, tokenAlg, issuer, nonceLifetime, noLocalHost, hostName, liveness, dbxUpdate, database, logFormat, otlp, otlpProtocol, noMetrics,
         };

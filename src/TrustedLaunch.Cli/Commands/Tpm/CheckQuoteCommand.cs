@@ -91,7 +91,7 @@ internal static class CheckQuoteCommand
                 Hex(result.ComputedPcrDigest), $"{signature.SigAlg}/{signature.Hash}",
                 values?.OrderBy(v => v.Key.Item1).ThenBy(v => v.Key.Item2)
                     .Select(v => new PcrValue(TpmHashAlgorithm.BankName(v.Key.Item1) ?? v.Key.Item1.ToString(), v.Key.Item2, Convert.ToHexString(v.Value)))
-                    .ToList()), parse.Out());
+                    .ToList()), TpmJsonContext.Shapes.CheckQuoteReport, parse.Out());
             return;
         }
 

@@ -40,7 +40,7 @@ internal static class PcrReadCommand
         var ordered = selection.Pcrs().Select(p => (Bank: TpmHashAlgorithm.BankName(p.Hash)!, p.Index, Value: Convert.ToHexString(values[p]))).ToList();
         if (json)
         {
-            CliJson.Write(ordered.Select(p => new { p.Bank, p.Index, p.Value }).ToList(), output);
+            CliJson.Write(ordered.Select(p => new CheckQuoteCommand.PcrValue(p.Bank, p.Index, p.Value)).ToList(), TpmJsonContext.Shapes.ListPcrValue, output);
             return 0;
         }
 

@@ -45,7 +45,7 @@ internal static class VarsApplyUpdateCommand
 
             if (parse.GetValue(json))
             {
-                CliJson.Write(new { Status = result.Status, result.Message, Signer = result.Signer?.Subject, Variable = target.Name, Written = written }, parse.Out());
+                CliJson.Write(new VarsUpdateDecision(result.Status, result.Message, result.Signer?.Subject, target.Name, written), UefiJsonContext.Shapes.VarsUpdateDecision, parse.Out());
             }
             else
             {

@@ -81,7 +81,7 @@ internal static class VarsCreateCommand
             KeyMaterialFiles.WriteNew(outPath, flash, overwrite);
             var written = OvmfVariableStore.Load(flash);
             if (parse.GetValue(json))
-                CliJson.Write(VariableStoreReport.From(outPath, written, includeDead: false), parse.Out());
+                CliJson.Write(VariableStoreReport.From(outPath, written, includeDead: false), UefiJsonContext.Shapes.VariableStoreReport, parse.Out());
             else
                 parse.Out().Write(VariableStoreReport.From(outPath, written, includeDead: false).ToText());
             return (int)ExitCode.Ok;

@@ -25,7 +25,7 @@ internal static class VarsShowCommand
             if (parse.GetValue(export) is { } dir)
                 ExportCertificates(store, dir);
             if (parse.GetValue(json))
-                CliJson.Write(report, parse.Out());
+                CliJson.Write(report, UefiJsonContext.Shapes.VariableStoreReport, parse.Out());
             else
                 parse.Out().Write(report.ToText());
             return (int)ExitCode.Ok;

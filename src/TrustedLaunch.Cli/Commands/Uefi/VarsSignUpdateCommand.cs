@@ -44,21 +44,11 @@ internal static class VarsSignUpdateCommand
             string outPath = parse.GetValue(output)!;
             byte[] encoded = auth.Encode();
             KeyMaterialFiles.WriteNew(outPath, encoded, parse.GetValue(force));
-            var summary = new
-            {
-                File = outPath,
-                Variable = target.Name,
-                VendorGuid = target.VendorGuid,
-                Attributes = (uint)attributes,
-                Append = parse.GetValue(append),
-                TimeStamp = timeStamp.ToString(),
-                Signer = signer.Subject,
-                SignedDataBytes = auth.SignedData.Length,
-                PayloadBytes = payload.Length,
-                Size = encoded.Length,
-            };
+            var summary = new VarsSignedUpdate(
+                outPath, target.Name, target.VendorGuid, (uint)attributes, parse.GetValue(append), timeStamp.ToString(), signer.Subject,
+                auth.SignedData.Length, payload.Length, encoded.Length);
             if (parse.GetValue(json))
-                CliJson.Write(summary, parse.Out());
+                CliJson.Write(summary, UefiJsonContext.Shapes.VarsSignedUpdate, parse.Out());
             else
                 parse.Out().WriteLine($"Wrote {outPath}: {(summary.Append ? "append to" : payload.Length == 0 ? "delete" : "replace")} {target.Name} " +
                     $"({payload.Length}-byte value, attributes 0x{summary.Attributes:X}), timestamp {summary.TimeStamp}, signed by {signer.Subject}.");

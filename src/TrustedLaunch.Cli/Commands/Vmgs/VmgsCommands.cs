@@ -13,7 +13,7 @@ internal static class VmgsCommands
 {
     public static Command Create()
     {
-        var command = new Command("vmgs", "VM guest state files (UEFI variables + vTPM state + identity, AES-256-GCM per entry).");
+        var command = new Command("vmgs", ServiceVerbs.Description(ServiceVerb.Vmgs));
         command.Subcommands.Add(CreateKeygen());
         command.Subcommands.Add(VmgsCreateCommand.Create());
         command.Subcommands.Add(VmgsShowCommand.Create());

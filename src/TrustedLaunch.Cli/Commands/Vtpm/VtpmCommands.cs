@@ -123,7 +123,7 @@ internal static class VtpmCommands
     {
         if (json)
         {
-            CliJson.Write(identity, parse.Out());
+            CliJson.Write(identity, VtpmJsonContext.Shapes.VTpmIdentity, parse.Out());
             return;
         }
 
