@@ -163,22 +163,8 @@ public sealed class PostureCacheTests : IAsyncLifetime
             _arm.Service.Service<SqlSecurityStore>(), new ReplicaOptions { ReplicaId = "other" }, new PostureSignals(),
             new PostureOptions { RunBackgroundWork = false }, _arm.Service.Clock, NullLogger<PostureEngine>.Instance);
 
-    private async Task SetSecureBootAsync(Guid vmId, bool enabled)
-    {
-        IVirtualMachineStore machines = _arm.Service.Service<IVirtualMachineStore>();
-        VirtualMachineRecord vm = (await machines.GetByVmIdAsync(vmId, default))!;
-        SecurityProfile profile = vm.Model.Properties.SecurityProfile!;
-        VirtualMachineRecord next = vm with
-        {
-            Version = vm.Version + 1,
-            Model = vm.Model with
-            {
-                Properties = vm.Model.Properties with { SecurityProfile = profile with { UefiSettings = profile.UefiSettings! with { SecureBootEnabled = enabled } } },
-            },
-        };
-        Assert.Equal(WriteOutcome.Written,
-            await machines.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = next, ExpectedSequence = vm.ChangeSequence }, default));
-    }
+    private Task SetSecureBootAsync(Guid vmId, bool enabled) =>
+        StoredVmEdits.SetSecureBootAsync(_arm.Service.Service<IVirtualMachineStore>(), vmId, enabled);
 
     private async Task<AssessmentStatusCode> StatusAsync(Guid vmId, string key) =>
         (await Store.ListAssessmentsAsync(null, null, vmId, default)).Single(a => a.Key == key).Status;

@@ -132,22 +132,8 @@ public abstract class PostureVmChangeClaimTests(StoreEngine engine) : StoreTests
         return added;
     }
 
-    private async Task SetSecureBootAsync(VirtualMachineRecord added, bool enabled)
-    {
-        var machines = new SqlVirtualMachineStore(Database);
-        VirtualMachineRecord vm = (await machines.GetByVmIdAsync(added.VmId, default))!;
-        SecurityProfile profile = vm.Model.Properties.SecurityProfile!;
-        VirtualMachineRecord next = vm with
-        {
-            Version = vm.Version + 1,
-            Model = vm.Model with
-            {
-                Properties = vm.Model.Properties with { SecurityProfile = profile with { UefiSettings = profile.UefiSettings! with { SecureBootEnabled = enabled } } },
-            },
-        };
-        Assert.Equal(WriteOutcome.Written,
-            await machines.WriteAsync(new VirtualMachineWrite { Key = vm.Key, Record = next, ExpectedSequence = vm.ChangeSequence }, default));
-    }
+    private Task SetSecureBootAsync(VirtualMachineRecord added, bool enabled) =>
+        StoredVmEdits.SetSecureBootAsync(new SqlVirtualMachineStore(Database), added.VmId, enabled);
 
     private async Task<AssessmentStatusCode> SecureBootAsync(Guid vmId) =>
         (await new SqlPostureStore(Database).ListAssessmentsAsync(null, null, vmId, default)).Single(a => a.Key == Recommendations.SecureBoot.Key).Status;
