@@ -1,3 +1,6 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
 namespace TrustedLaunch.Server.Stores.Sql;
 
 /// <summary>
@@ -25,9 +28,18 @@ public abstract class SqlDialect
     /// </summary>
     public abstract string SkipLocked { get; }
 
+    /// <summary>
+    /// Whether <paramref name="exception"/> is a foreign-key violation: on PostgreSQL two statements that each checked the
+    /// other's row in their own snapshot can both proceed, and the key constraint is what decides between them (SQLSTATE
+    /// 23503); SQLite's one writer never gets there, but its constraint reports the same case (SQLITE_CONSTRAINT_FOREIGNKEY, 787).
+    /// </summary>
+    public abstract bool IsForeignKeyViolation(DbException exception);
+
     private sealed class SqliteDialect : SqlDialect
     {
         public override string SkipLocked => "";
+
+        public override bool IsForeignKeyViolation(DbException exception) => exception is SqliteException { SqliteExtendedErrorCode: 787 };
 
         public override string Greatest(string left, string right) => $"MAX({left}, {right})";
 
@@ -39,6 +51,8 @@ public abstract class SqlDialect
     private sealed class PostgresDialect : SqlDialect
     {
         public override string SkipLocked => " FOR UPDATE SKIP LOCKED";
+
+        public override bool IsForeignKeyViolation(DbException exception) => exception.SqlState == "23503";
 
         public override string Greatest(string left, string right) => $"GREATEST({left}, {right})";
 

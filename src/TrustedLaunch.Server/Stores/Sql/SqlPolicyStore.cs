@@ -61,8 +61,16 @@ public sealed class SqlPolicyStore(StoreDatabase database) : IPolicyStore
             // The one statement that decides, so a VM assigned the policy meanwhile keeps it.
             delete.CommandText = "DELETE FROM policies WHERE name = @name AND NOT EXISTS (SELECT 1 FROM vms WHERE policy_name = @name)";
             delete.With("@name", name);
-            if (await delete.ExecuteNonQueryAsync(cancellationToken) == 1)
-                return PolicyRemoval.Removed;
+            try
+            {
+                if (await delete.ExecuteNonQueryAsync(cancellationToken) == 1)
+                    return PolicyRemoval.Removed;
+            }
+            catch (DbException e) when (database.Dialect.IsForeignKeyViolation(e))
+            {
+                // A VM was assigned the policy between this statement's check and its key check (PostgreSQL, read committed).
+                return PolicyRemoval.InUse;
+            }
         }
 
         // Not removed: say why (the decision above is already made).

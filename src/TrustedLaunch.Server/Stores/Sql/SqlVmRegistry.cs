@@ -71,8 +71,16 @@ public sealed class SqlVmRegistry(StoreDatabase database) : IVmRegistry
             assign.CommandText = $"UPDATE vms SET policy_name = @policy WHERE vm_id = @vm AND {PolicyExists}";
             assign.With("@vm", SqlNonceStore.VmKey(vmId));
             assign.With("@policy", (object?)policyName ?? DBNull.Value);
-            if (await assign.ExecuteNonQueryAsync(cancellationToken) == 1)
-                return PolicyAssignment.Assigned;
+            try
+            {
+                if (await assign.ExecuteNonQueryAsync(cancellationToken) == 1)
+                    return PolicyAssignment.Assigned;
+            }
+            catch (DbException e) when (database.Dialect.IsForeignKeyViolation(e))
+            {
+                // The policy was removed between this statement's check and its key check (PostgreSQL, read committed).
+                return PolicyAssignment.UnknownPolicy;
+            }
         }
 
         // Not assigned: say why (the decision above is already made).
