@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using TrustedLaunch.ControlPlane.Hosts;
 using TrustedLaunch.HostAgent.Tests.Vms;
 using TrustedLaunch.HostAgent.Vms;
+using TrustedLaunch.Images;
+using TrustedLaunch.Images.Agent;
 using TrustedLaunch.Testing;
 using TrustedLaunch.VTpm.Identity;
 
@@ -45,6 +47,18 @@ public sealed class LifecycleHost
     public string Snapshots => Path.Combine(Options.DataDirectory, "snapshots");
 
     public static LifecycleHost Fresh() => new(RepositoryPaths.NewTempDirectory("tl-lifecycle"));
+
+    /// <summary>The Debian test image with the guest agent, built once and cached (the real-boot lifecycle tests share it).</summary>
+    public static DebianImage AgentImage()
+    {
+        string cache = RepositoryPaths.TestImageCache;
+        return DebianImageBuilder.Build(new DebianImageRequest
+        {
+            GuestAgent = GuestAgentPublisher.Publish(RepositoryPaths.RepositoryRoot, Path.Combine(cache, "guest-agent")),
+            ImageCache = Path.Combine(cache, "images"),
+            PackageCache = Path.Combine(cache, "debs"),
+        });
+    }
 
     public VmFolder Folder(Guid vmId) => new(Options.VmsDirectory, Options.RunRoot, vmId);
 

@@ -10,7 +10,6 @@ using TrustedLaunch.HostAgent.Tests.Platform;
 using TrustedLaunch.HostAgent.Tests.Vms;
 using TrustedLaunch.HostAgent.Vms;
 using TrustedLaunch.Images;
-using TrustedLaunch.Images.Agent;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.Console;
 using TrustedLaunch.Runtime.GuestState;
@@ -35,7 +34,7 @@ public sealed class SnapshotBootTests(ITestOutputHelper output)
     [Fact]
     public async Task RestoredVm_AttestsWithItsIdentity_QuoteClockRolledBack_CopyAttestsUnderItsOwnIdWithANewEk()
     {
-        DebianImage image = AgentImage();
+        DebianImage image = LifecycleHost.AgentImage();
         LifecycleHost host = LifecycleHost.Fresh();
         VmFolder vm = host.Folder(Guid.NewGuid());
         IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(vm, VTpmStateLockedTests.Spec(image.RawPath), host.HostKeyPath, () => host.Ca);
@@ -89,7 +88,7 @@ public sealed class SnapshotBootTests(ITestOutputHelper output)
     {
         LifecycleHost host = LifecycleHost.Fresh();
         VmFolder vm = host.Folder(Guid.NewGuid());
-        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(vm, VTpmStateLockedTests.Spec(AgentImage().RawPath), host.HostKeyPath, () => host.Ca);
+        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(vm, VTpmStateLockedTests.Spec(LifecycleHost.AgentImage().RawPath), host.HostKeyPath, () => host.Ca);
         X509Certificate2Collection anchors = [host.Ca.RootCertificate, host.Ca.AttestationKeyCa.Certificate];
         var verifier = new AttestationVerifier(TimeProvider.System);
         Guid snapshotId = Guid.NewGuid();
@@ -142,7 +141,7 @@ public sealed class SnapshotBootTests(ITestOutputHelper output)
     {
         LifecycleHost host = LifecycleHost.Fresh();
         VmFolder vm = host.Folder(Guid.NewGuid());
-        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(vm, VTpmStateLockedTests.Spec(AgentImage().RawPath), host.HostKeyPath, () => host.Ca);
+        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(vm, VTpmStateLockedTests.Spec(LifecycleHost.AgentImage().RawPath), host.HostKeyPath, () => host.Ca);
         string scratch = RepositoryPaths.NewTempDirectory("tl-lc-backup-boot");
         string key = BackupTests.BackupKey(scratch);
         string archives = Path.Combine(scratch, "archives");
@@ -169,7 +168,7 @@ public sealed class SnapshotBootTests(ITestOutputHelper output)
         LifecycleHost from = LifecycleHost.Fresh();
         LifecycleHost to = LifecycleHost.Fresh();
         VmFolder source = from.Folder(Guid.NewGuid());
-        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(source, VTpmStateLockedTests.Spec(AgentImage().RawPath), from.HostKeyPath, () => from.Ca);
+        IReadOnlyList<VTpmKeyReport> keys = VmProvisioner.Create(source, VTpmStateLockedTests.Spec(LifecycleHost.AgentImage().RawPath), from.HostKeyPath, () => from.Ca);
         VmFolder target = to.Folder(source.VmId);
 
         BackupTests.Tl(0, "host", "move-vm", "--vm-id", source.VmId.ToString(), "--data", from.Options.DataDirectory, "--to-data", to.Options.DataDirectory);
@@ -183,17 +182,6 @@ public sealed class SnapshotBootTests(ITestOutputHelper output)
         Assert.True(result.Passed, result.Failure?.ToString());
         string akPem = Assert.Single(keys, k => k.Role == "ak-rsa2048").CertificatePem!;
         Assert.Equal(X509Certificate2.CreateFromPem(akPem).RawData, evidence.Tpm.AkCertificate);
-    }
-
-    private static DebianImage AgentImage()
-    {
-        string cache = RepositoryPaths.TestImageCache;
-        return DebianImageBuilder.Build(new DebianImageRequest
-        {
-            GuestAgent = GuestAgentPublisher.Publish(RepositoryPaths.RepositoryRoot, Path.Combine(cache, "guest-agent")),
-            ImageCache = Path.Combine(cache, "images"),
-            PackageCache = Path.Combine(cache, "debs"),
-        });
     }
 
     private static QuoteClock ReadClock(VmgsVTpm tpm)

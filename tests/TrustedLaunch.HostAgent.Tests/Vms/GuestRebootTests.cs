@@ -6,7 +6,6 @@ using TrustedLaunch.HostAgent.Tests.Lifecycle;
 using TrustedLaunch.HostAgent.Tests.Platform;
 using TrustedLaunch.HostAgent.Vms;
 using TrustedLaunch.Images;
-using TrustedLaunch.Images.Agent;
 using TrustedLaunch.Runtime;
 using TrustedLaunch.Runtime.Qemu;
 using TrustedLaunch.Testing;
@@ -28,13 +27,7 @@ public sealed class GuestRebootTests(ITestOutputHelper output)
     [Fact]
     public async Task GuestReboot_KeepsTheVmRunning_NewQemuAndVTpmSameGuestState_SecondBootBoots()
     {
-        string cache = RepositoryPaths.TestImageCache;
-        DebianImage image = DebianImageBuilder.Build(new DebianImageRequest
-        {
-            GuestAgent = GuestAgentPublisher.Publish(RepositoryPaths.RepositoryRoot, Path.Combine(cache, "guest-agent")),
-            ImageCache = Path.Combine(cache, "images"),
-            PackageCache = Path.Combine(cache, "debs"),
-        });
+        DebianImage image = LifecycleHost.AgentImage();
         LifecycleHost host = LifecycleHost.Fresh();
         var vmId = Guid.NewGuid();
         VmRuntimeSpec spec = VTpmStateLockedTests.Spec(image.RawPath);
@@ -78,13 +71,7 @@ public sealed class GuestRebootTests(ITestOutputHelper output)
     {
         // -no-reboot turns the guest's reset into a QEMU exit that no agent sees (nobody holds QMP); the next agent adopts an
         // exited QEMU. The guest kernel's "reboot: Restarting system" on the console says it was a reboot, not a power-off.
-        string cache = RepositoryPaths.TestImageCache;
-        DebianImage image = DebianImageBuilder.Build(new DebianImageRequest
-        {
-            GuestAgent = GuestAgentPublisher.Publish(RepositoryPaths.RepositoryRoot, Path.Combine(cache, "guest-agent")),
-            ImageCache = Path.Combine(cache, "images"),
-            PackageCache = Path.Combine(cache, "debs"),
-        });
+        DebianImage image = LifecycleHost.AgentImage();
         LifecycleHost host = LifecycleHost.Fresh();
         var vmId = Guid.NewGuid();
         VmRuntimeSpec spec = VTpmStateLockedTests.Spec(image.RawPath);
