@@ -12,6 +12,7 @@ using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.Server.Posture;
 using TrustedLaunch.Server.Posture.Stores;
 using TrustedLaunch.Server.Stores;
+using TrustedLaunch.Server.Stores.Sql;
 
 namespace TrustedLaunch.Benchmarks.Posture;
 
@@ -27,6 +28,7 @@ internal sealed class PipelineAttestations : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly VirtualMachineRecord[] _vms;
     private readonly IAttestationResultStore _results;
+    private readonly IAttestationResultStore _withoutPosture;
     private readonly INonceStore _nonces;
     private readonly IAttestationStateStore _states;
     private readonly AttestationVerifier _verifier;
@@ -34,7 +36,7 @@ internal sealed class PipelineAttestations : IAsyncDisposable
     private readonly AttestationExpectations _expectations;
     private readonly TokenSigningKey _key;
     private readonly AttestationTokenIssuer _issuer;
-    private int _next;
+    private readonly int[] _next = new int[2];
 
     private PipelineAttestations(string directory, WebApplication app, VirtualMachineRecord[] vms, AttestationVerifier verifier, GoldenEvidence golden,
         TokenSigningKey key)
@@ -45,6 +47,8 @@ internal sealed class PipelineAttestations : IAsyncDisposable
         IServiceProvider services = app.Services;
         Engine = services.GetRequiredService<PostureEngine>();
         _results = services.GetRequiredService<IAttestationResultStore>();
+        _withoutPosture = new SqlAttestationResultStore(services.GetRequiredService<StoreDatabase>());
+        Signals = services.GetRequiredService<PostureSignals>();
         _nonces = services.GetRequiredService<INonceStore>();
         _states = services.GetRequiredService<IAttestationStateStore>();
         _verifier = verifier;
@@ -55,6 +59,15 @@ internal sealed class PipelineAttestations : IAsyncDisposable
     }
 
     public PostureEngine Engine { get; }
+
+    /// <summary>The service's wake-ups: a result that posture did not fold where it was stored signals the engine.</summary>
+    public PostureSignals Signals { get; }
+
+    /// <summary>
+    /// Whether results are stored as the service stores them, through posture's decorator (a fingerprint each, a repeat
+    /// folded in its own transaction, a signal otherwise); false: by the bare store, posture's work left for later.
+    /// </summary>
+    public bool WithPosture { get; set; } = true;
 
     /// <summary>
     /// Whether a pass keeps the golden evidence's guest finding (the unsigned <c>ttyprintk</c> refused), so that every pass
@@ -91,8 +104,10 @@ internal sealed class PipelineAttestations : IAsyncDisposable
             throw new InvalidOperationException("nonce not consumed");
         AttestationResult result = _verifier.Verify(_evidence, _expectations);
         string token = _issuer.Issue(result, _expectations.VmId);
-        Guid vmId = _vms[_next++ % _vms.Length].VmId;
-        return await _results.AddAsync(new AttestationRecord
+        // Each kind of claims has its half of the fleet, so a VM's results are all alike, as a steady VM's are.
+        int kind = WithFindings ? 0 : 1, half = _vms.Length / 2;
+        Guid vmId = _vms[kind * half + _next[kind]++ % half].VmId;
+        return await (WithPosture ? _results : _withoutPosture).AddAsync(new AttestationRecord
         {
             VmId = vmId, At = DateTimeOffset.UtcNow, Verdict = failure is null ? AttestationVerdict.Pass : AttestationVerdict.Fail, Reason = failure,
             Component = failure is null ? null : "PCR[7]", Message = failure is null ? null : "PCR 7 differs from the baseline",

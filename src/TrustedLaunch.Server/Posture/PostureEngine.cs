@@ -94,8 +94,8 @@ public sealed class PostureEngine(
             var total = new Tally();
             for (int attempt = 1; ; attempt++)
             {
-                (Dictionary<string, PricingTier> tiers, IReadOnlyList<SuppressionRule> rules) = await SettingsAsync(cancellationToken);
-                var run = new RunState(StoredInstant(time.GetUtcNow()), tiers, rules);
+                (long settingsVersion, Dictionary<string, PricingTier> tiers, IReadOnlyList<SuppressionRule> rules) = await SettingsAsync(cancellationToken);
+                var run = new RunState(StoredInstant(time.GetUtcNow()), tiers, rules) { SettingsVersion = settingsVersion };
                 // A sweep evaluates every VM: read every observed boot once; otherwise only those of the VMs evaluated.
                 if (fullSweep)
                     run.AddBoots(await store.ObservedVmsAsync(null, cancellationToken), vmIds: null);
@@ -123,7 +123,7 @@ public sealed class PostureEngine(
     public void Dispose() => _gate.Dispose();
 
     // Plans and rules as stored: read again only when their version moved (read first, so what is held is never older).
-    private async Task<(Dictionary<string, PricingTier> Tiers, IReadOnlyList<SuppressionRule> Rules)> SettingsAsync(CancellationToken cancellationToken)
+    private async Task<(long Version, Dictionary<string, PricingTier> Tiers, IReadOnlyList<SuppressionRule> Rules)> SettingsAsync(CancellationToken cancellationToken)
     {
         long version = await security.SettingsVersionAsync(cancellationToken);
         if (_settings is not { } held || held.Version != version)
@@ -132,7 +132,7 @@ public sealed class PostureEngine(
             _settings = held;
         }
 
-        return (held.Tiers, held.Rules);
+        return held;
     }
 
     /// <summary>An instant as the stores keep it (whole milliseconds).</summary>
@@ -199,7 +199,105 @@ public sealed class PostureEngine(
         }
 
         await EvaluateAsync(run, batch, [.. vms.Values], latest, assessments, open, cancellationToken);
+        MarkRepeats(run, batch, results, vms, latest, assessments, open);
     }
+
+    // Each folded VM's repeat mark (docs/posture.md, a repeat folded where it is stored): what a result like its newest would
+    // do after this batch, tried on a scratch batch. When that is nothing, or one more occurrence of open alerts, such a
+    // result is folded in its own transaction until the VM, the settings, its alerts or its posture change.
+    private void MarkRepeats(RunState run, PostureBatch batch, List<AttestationRecord> results, Dictionary<Guid, VirtualMachineRecord> vms,
+        Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest,
+        Dictionary<Guid, Dictionary<string, StoredAssessment>> assessments, Dictionary<Guid, List<SecurityAlert>> open)
+    {
+        var newest = new Dictionary<Guid, AttestationRecord>();
+        foreach (AttestationRecord result in results)
+            newest[result.VmId] = result; // oldest first: the last one wins
+        foreach ((Guid vmId, AttestationRecord result) in newest)
+        {
+            if (!vms.TryGetValue(vmId, out VirtualMachineRecord? vm) || vm.ProvisioningState == ProvisioningState.Deleting
+                || PostureFingerprint.Of(result) is not string fingerprint)
+                continue;
+            if (RepeatedBy(run, batch, vm, result, latest, assessments.GetValueOrDefault(vmId), open[vmId]) is not { } repeated)
+                continue;
+            string tag = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fingerprint}:{result.Id}");
+            foreach (SecurityAlert alert in repeated)
+            {
+                int index = batch.Alerts.FindIndex(a => a.Next.Name == alert.Name);
+                if (index >= 0)
+                    batch.Alerts[index] = batch.Alerts[index] with { RepeatsWith = tag };
+                else
+                    batch.Alerts.Add(new AlertWrite(alert, alert, tag));
+            }
+
+            batch.Repeats[vmId] = new RepeatMark(fingerprint, tag, vm.ChangeSequence, run.SettingsVersion, repeated.Count);
+        }
+    }
+
+    // The open alerts a result like <paramref name="result"/>, arriving now, would only count again; null when it would do
+    // anything else (raise, suppress or annotate an alert, change an assessment, announce something).
+    private List<SecurityAlert>? RepeatedBy(RunState run, PostureBatch batch, VirtualMachineRecord vm, AttestationRecord result,
+        Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest, Dictionary<string, StoredAssessment>? stored,
+        List<SecurityAlert> open)
+    {
+        AttestationObservation probe = Observe(run, result) with { ResultId = long.MaxValue, At = run.Now };
+        PostureVm subject = Subject(vm, latest, run) with
+        {
+            LatestAttestation = probe,
+            LastAgentAnswerAt = AttestationObservations.IsAgentAnswer(result) ? run.Now : latest.GetValueOrDefault(vm.VmId).LastAnswer,
+        };
+        var after = new Dictionary<string, StoredAssessment>(stored ?? [], StringComparer.OrdinalIgnoreCase);
+        foreach (AssessmentWrite write in batch.Assessments)
+        {
+            if (write.Next.VmId == vm.VmId)
+                after[write.Next.Key] = write.Next;
+        }
+
+        var scratch = new PostureBatch();
+        Tally pending = run.Pending;
+        run.Pending = new Tally();
+        try
+        {
+            if (run.AlertsOn(vm.SubscriptionId))
+            {
+                if (AlertRules.Overdue(subject, run.Now) is not null)
+                    return null;
+                FoldResult(run, scratch, subject, probe, [.. open]);
+            }
+
+            foreach (AssessmentOutcome outcome in AssessmentEvaluator.Evaluate(subject, run.Now))
+                Compare(run, scratch, vm, outcome, after.GetValueOrDefault(outcome.Recommendation.Key));
+            foreach (AssessmentOutcome outcome in SecureBootRolloverEvaluator.Evaluate(subject, AttestedKeys(run, latest, vm.VmId), options.NewestDbx))
+                Compare(run, scratch, vm, outcome, after.GetValueOrDefault(outcome.Recommendation.Key));
+            if (scratch.Assessments.Count > 0 || scratch.Events.Count > 0)
+                return null;
+            var repeated = new List<SecurityAlert>(scratch.Alerts.Count);
+            foreach (AlertWrite write in scratch.Alerts)
+            {
+                if (write.Previous is not { } before || !PlainRepeat(before, write.Next))
+                    return null;
+                repeated.Add(before);
+            }
+
+            return repeated;
+        }
+        finally
+        {
+            run.Pending = pending;
+        }
+    }
+
+    // One more occurrence and nothing else: what a repeat folded where it is stored writes (count, end time, last result, and
+    // the extended properties naming them); everything else the alert shows is the same.
+    private static bool PlainRepeat(SecurityAlert before, SecurityAlert after) => Comparable(before) == Comparable(after);
+
+    private static string Comparable(SecurityAlert alert) => JsonSerializer.Serialize(alert with
+    {
+        Count = 0,
+        EndTimeUtc = default,
+        LastResultId = 0,
+        ExtendedProperties = new SortedDictionary<string, string>(
+            alert.ExtendedProperties.Where(p => p.Key is not ("occurrences" or "attestationResultId")).ToDictionary(StringComparer.Ordinal), StringComparer.Ordinal),
+    }, PostureJson.Default.SecurityAlert);
 
     // Each VM's newest result and last agent answer. The claimed results are the VMs' newest (each VM's range runs to its
     // last result): when a VM's newest one is an answer, both are known without a read; the others are read.
@@ -520,6 +618,9 @@ public sealed class PostureEngine(
         private bool _allBootsRead;
 
         public DateTimeOffset Now { get; } = now;
+
+        /// <summary>The security settings' version the run's plans and rules are at (a repeat mark is valid at it only).</summary>
+        public long SettingsVersion { get; init; }
 
         /// <summary>The observed boots read so far (and those this run saw begin).</summary>
         public Dictionary<Guid, VmBootState> Boots { get; } = [];

@@ -19,28 +19,29 @@ public sealed class PostureSignals
     private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
-/// <summary>The attestation result store, waking posture after every stored result (the result is in the database first).</summary>
+/// <summary>
+/// The attestation result store as posture needs it: each result carries its posture fingerprint, so that one repeating
+/// what posture concluded for its VM is folded where it is stored (docs/posture.md); any other result wakes the posture
+/// worker once it is in the database.
+/// </summary>
 internal sealed class SignallingResultStore(IAttestationResultStore inner, PostureSignals signals) : IAttestationResultStore
 {
-    public async Task<AttestationRecord> AddAsync(AttestationRecord record, CancellationToken cancellationToken)
-    {
-        AttestationRecord stored = await inner.AddAsync(record, cancellationToken);
-        signals.Evaluate();
-        return stored;
-    }
+    public Task<AttestationRecord> AddAsync(AttestationRecord record, CancellationToken cancellationToken) =>
+        AddAsync(record, AttestationStateWrites.None, cancellationToken);
 
     public async Task<AttestationRecord> AddAsync(AttestationRecord record, AttestationStateWrites writes, CancellationToken cancellationToken)
     {
-        AttestationRecord stored = await inner.AddAsync(record, writes, cancellationToken);
-        signals.Evaluate();
+        AttestationRecord stored = await inner.AddAsync(record, WithFingerprint(record, writes), cancellationToken);
+        if (!stored.PostureFolded)
+            signals.Evaluate();
         return stored;
     }
 
     public async Task<SpentResult> AddSpendingNonceAsync(AttestationRecord record, AttestationStateWrites writes, ReadOnlyMemory<byte> nonce,
         CancellationToken cancellationToken)
     {
-        SpentResult spent = await inner.AddSpendingNonceAsync(record, writes, nonce, cancellationToken);
-        if (spent.Record is not null)
+        SpentResult spent = await inner.AddSpendingNonceAsync(record, WithFingerprint(record, writes), nonce, cancellationToken);
+        if (spent.Record is { PostureFolded: false })
             signals.Evaluate();
         return spent;
     }
@@ -49,4 +50,11 @@ internal sealed class SignallingResultStore(IAttestationResultStore inner, Postu
         inner.ListAsync(vmId, limit, cancellationToken);
 
     public Task<AttestationRecord?> GetLatestAsync(Guid vmId, CancellationToken cancellationToken) => inner.GetLatestAsync(vmId, cancellationToken);
+
+    private static AttestationStateWrites WithFingerprint(AttestationRecord record, AttestationStateWrites writes)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(writes);
+        return PostureFingerprint.Of(record) is string fingerprint ? writes with { PostureFingerprint = fingerprint } : writes;
+    }
 }

@@ -33,6 +33,12 @@ public sealed record AttestationRecord
 
     /// <summary>The <c>jti</c> of the token issued for a pass.</summary>
     public string? TokenId { get; init; }
+
+    /// <summary>
+    /// Not stored: set on the record an add returns when the result repeated what posture already concluded for its VM and
+    /// was folded in its own transaction (<see cref="AttestationStateWrites.PostureFingerprint"/>), so no engine needs to run.
+    /// </summary>
+    public bool PostureFolded { get; init; }
 }
 
 /// <summary>

@@ -32,6 +32,12 @@ public sealed record AttestationStateWrites(QuoteClock? QuoteClock, string? Lear
 {
     /// <summary>Nothing besides the result.</summary>
     public static AttestationStateWrites None { get; } = new(null, null, DateTimeOffset.MinValue);
+
+    /// <summary>
+    /// The result's posture fingerprint (<c>PostureFingerprint</c>), set by posture's decorator: when it is the one posture
+    /// marked for the VM, the result is folded in its own transaction (docs/posture.md, a repeat folded where it is stored).
+    /// </summary>
+    public string? PostureFingerprint { get; init; }
 }
 
 /// <summary>

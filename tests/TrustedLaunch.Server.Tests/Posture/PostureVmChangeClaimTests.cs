@@ -96,41 +96,7 @@ public abstract class PostureVmChangeClaimTests(StoreEngine engine) : StoreTests
 
     private SqlPostureWork Work => new(Database);
 
-    private async Task<VirtualMachineRecord[]> AddVmsAsync(int count)
-    {
-        SubscriptionRecord subscription = await new SqlSubscriptionStore(Database).EnsureDefaultAsync(T0, default);
-        var groups = new SqlResourceGroupStore(Database);
-        if (await groups.GetAsync(subscription.SubscriptionId, "rg1", default) is null)
-        {
-            Assert.Equal(WriteOutcome.Written, await groups.SaveAsync(new ResourceGroupRecord
-            {
-                SubscriptionId = subscription.SubscriptionId, Name = "rg1", Location = "westus", Version = 1, State = ResourceGroupState.Succeeded, CreatedAt = T0,
-            }, null, default));
-        }
-
-        var machines = new SqlVirtualMachineStore(Database);
-        var added = new VirtualMachineRecord[count];
-        for (int i = 0; i < count; i++)
-        {
-            added[i] = new VirtualMachineRecord
-            {
-                SubscriptionId = subscription.SubscriptionId, ResourceGroup = "rg1", Name = $"vm{i}", VmId = Guid.NewGuid(), Location = "westus", Version = 1,
-                Model = new VirtualMachineModel
-                {
-                    Properties = new VirtualMachineProperties
-                    {
-                        HardwareProfile = new HardwareProfile { VmSize = "Standard_D2s_v3" },
-                        SecurityProfile = new SecurityProfile { SecurityType = "TrustedLaunch", UefiSettings = new UefiSettings { SecureBootEnabled = true, VTpmEnabled = true } },
-                    },
-                },
-                ProvisioningState = ProvisioningState.Succeeded, DesiredPower = DesiredPowerState.Running, ActualPower = PowerState.Running, VCpus = 2,
-                MemoryInMB = 1024, Generation = HyperVGeneration.V2, RestartGeneration = 0, TimeCreated = T0,
-            };
-            Assert.Equal(WriteOutcome.Written, await machines.WriteAsync(new VirtualMachineWrite { Key = added[i].Key, Record = added[i] }, default));
-        }
-
-        return added;
-    }
+    private Task<VirtualMachineRecord[]> AddVmsAsync(int count) => StoredVmEdits.AddRunningVmsAsync(Database, T0, count);
 
     private Task SetSecureBootAsync(VirtualMachineRecord added, bool enabled) =>
         StoredVmEdits.SetSecureBootAsync(new SqlVirtualMachineStore(Database), added.VmId, enabled);

@@ -43,39 +43,21 @@ public abstract class OsDiskBackfillTests(StoreEngine engine) : StoreTests(engin
         Generation = HyperVGeneration.V2, RestartGeneration = 0, TimeCreated = T0,
     };
 
-    private static DbConnection Raw(string database) =>
-        StoreDatabase.IsConnectionString(database) ? new NpgsqlConnection(database) : new SqliteConnection($"Data Source={database};Pooling=False");
-
-    private static async Task ExecuteAsync(DbConnection connection, string sql, params (string Name, object? Value)[] parameters)
-    {
-        await using DbCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach ((string name, object? value) in parameters)
-            command.With(name, value);
-        await command.ExecuteNonQueryAsync();
-    }
-
     /// <summary>A database as schema 14 left it: the migrations up to 14 only, and the VMs written as that version wrote them (no disk).</summary>
     private static async Task WriteVersion14Async(string database, IEnumerable<VirtualMachineRecord> vms)
     {
-        Func<string, string> spell = StoreDatabase.IsConnectionString(database) ? StoreSchema.ForPostgres : sql => sql;
-        await using DbConnection connection = Raw(database);
+        await using DbConnection connection = RawDatabase.Connect(database);
         await connection.OpenAsync();
-        await ExecuteAsync(connection, spell("CREATE TABLE schema_version (version INTEGER PRIMARY KEY NOT NULL, applied_at INTEGER NOT NULL)"));
-        for (int version = 0; version < 14; version++)
-        {
-            await ExecuteAsync(connection, spell(StoreSchema.Migrations[version]));
-            await ExecuteAsync(connection, "INSERT INTO schema_version (version, applied_at) VALUES (@v, 0)", ("@v", (long)version + 1));
-        }
+        await RawDatabase.MigrateAsync(connection, database, 14);
 
         long t0 = T0.ToUnixTimeMilliseconds();
-        await ExecuteAsync(connection, "INSERT INTO subscriptions VALUES (@s, 'Default', 1, @t)", ("@s", Subscription), ("@t", t0));
-        await ExecuteAsync(connection, "INSERT INTO resource_groups VALUES (@s, 'RG1', 'rg1', 'westus', NULL, 1, 'Succeeded', @t)", ("@s", Subscription), ("@t", t0));
-        await ExecuteAsync(connection, "INSERT INTO hosts VALUES ('HOST1', 'host1', 4, 8192, 'Kvm', NULL, @t, @t)", ("@t", t0));
+        await RawDatabase.ExecuteAsync(connection, "INSERT INTO subscriptions VALUES (@s, 'Default', 1, @t)", ("@s", Subscription), ("@t", t0));
+        await RawDatabase.ExecuteAsync(connection, "INSERT INTO resource_groups VALUES (@s, 'RG1', 'rg1', 'westus', NULL, 1, 'Succeeded', @t)", ("@s", Subscription), ("@t", t0));
+        await RawDatabase.ExecuteAsync(connection, "INSERT INTO hosts VALUES ('HOST1', 'host1', 4, 8192, 'Kvm', NULL, @t, @t)", ("@t", t0));
         long sequence = 0;
         foreach (VirtualMachineRecord vm in vms)
         {
-            await ExecuteAsync(connection, """
+            await RawDatabase.ExecuteAsync(connection, """
                 INSERT INTO virtual_machines (subscription_id, group_key, name_key, resource_group, name, vm_id, location, version, model_json,
                     provisioning_state, desired_power, actual_power, host_key, host_name, vcpus, memory_mb, generation, pending_operation_id,
                     restart_generation, time_created, report_json, change_seq)
@@ -86,7 +68,7 @@ public abstract class OsDiskBackfillTests(StoreEngine engine) : StoreTests(engin
                 ("@model", JsonSerialize(vm.Model)), ("@hk", vm.HostName?.ToUpperInvariant()), ("@host", vm.HostName), ("@t", t0), ("@seq", ++sequence));
         }
 
-        await ExecuteAsync(connection, "UPDATE change_sequence SET value = @seq WHERE id = 1", ("@seq", sequence));
+        await RawDatabase.ExecuteAsync(connection, "UPDATE change_sequence SET value = @seq WHERE id = 1", ("@seq", sequence));
     }
 
     private static string JsonSerialize(VirtualMachineModel model) => System.Text.Json.JsonSerializer.Serialize(model, ControlPlaneJson.Default.VirtualMachineModel);

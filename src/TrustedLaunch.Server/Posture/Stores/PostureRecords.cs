@@ -133,6 +133,12 @@ public sealed record PostureBatch
     /// <summary>Claimed VM changes this batch evaluated; given back with it, under the same condition.</summary>
     public List<VmChangeClaim> VmChanges { get; } = [];
 
+    /// <summary>
+    /// The repeat marks of the VMs whose results this batch folds (<see cref="Releases"/>); a released VM without one, and
+    /// every other VM the batch writes for, is marked <see cref="RepeatMark.None"/>.
+    /// </summary>
+    public Dictionary<Guid, RepeatMark> Repeats { get; } = [];
+
     public bool IsEmpty => Assessments.Count == 0 && RemovedVms.Count == 0 && Alerts.Count == 0 && Events.Count == 0 && BootStates.Count == 0
         && Cursors.Count == 0 && Releases.Count == 0 && VmChanges.Count == 0;
 }
@@ -143,8 +149,22 @@ public sealed record PostureBatch
 /// </summary>
 public sealed record AssessmentWrite(StoredAssessment? Previous, StoredAssessment Next, bool StatusChanged);
 
-/// <summary>An alert to store over <paramref name="Previous"/> (the alert as read: its status, count and last result; null: a new alert).</summary>
-public sealed record AlertWrite(SecurityAlert? Previous, SecurityAlert Next);
+/// <summary>
+/// An alert to store over <paramref name="Previous"/> (the alert as read: its status, count and last result; null: a new
+/// alert). <paramref name="RepeatsWith"/>: the repeat tag (<see cref="RepeatMark.Tag"/>) under which a result folded where
+/// it is stored counts one more occurrence of it; empty: none does.
+/// </summary>
+public sealed record AlertWrite(SecurityAlert? Previous, SecurityAlert Next, string RepeatsWith = "");
+
+/// <summary>
+/// What a result of a VM must look like to be folded where it is stored (docs/posture.md): its fingerprint
+/// (<see cref="PostureFingerprint"/>), valid while the VM's change sequence and the security settings' version are these,
+/// and the tag of the <paramref name="Alerts"/> open alerts it repeats. <see cref="None"/>: every result goes through an engine.
+/// </summary>
+public sealed record RepeatMark(string Fingerprint, string Tag, long VmChangeSequence, long SettingsVersion, int Alerts)
+{
+    public static RepeatMark None { get; } = new("", "", -1, -1, 0);
+}
 
 /// <summary>A VM's observed boot to store over <paramref name="Previous"/> (null: none was stored).</summary>
 public sealed record BootStateWrite(VmBootState? Previous, VmBootState Next);

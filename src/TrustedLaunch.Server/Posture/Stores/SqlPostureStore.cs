@@ -176,9 +176,9 @@ public sealed class SqlPostureStore(StoreDatabase database)
     {
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         await using DbCommand command = SqlCommands.Create(connection, null,
-            "SELECT alert_json FROM security_alerts WHERE name = @n AND subscription_id = @s").With("@n", name)
+            $"SELECT {AlertRows.Columns} FROM security_alerts WHERE name = @n AND subscription_id = @s").With("@n", name)
             .With("@s", SqlResourceGroupStore.Subscription(subscriptionId));
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? JsonSerializer.Deserialize(json, PostureJson.Default.SecurityAlert) : null;
+        return await AlertRows.ReadOneAsync(command, cancellationToken);
     }
 
     /// <summary>Alerts of a subscription (or one of its groups), newest first.</summary>
@@ -186,9 +186,9 @@ public sealed class SqlPostureStore(StoreDatabase database)
     {
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         await using DbCommand command = SqlCommands.Create(connection, null,
-                $"SELECT alert_json FROM security_alerts WHERE subscription_id = @s{(resourceGroup is null ? "" : " AND group_key = @g")} ORDER BY name")
+                $"SELECT {AlertRows.Columns} FROM security_alerts WHERE subscription_id = @s{(resourceGroup is null ? "" : " AND group_key = @g")} ORDER BY name")
             .With("@s", SqlResourceGroupStore.Subscription(subscriptionId)).With("@g", resourceGroup is null ? null : ResourceIds.Key(resourceGroup));
-        return await ReadAlertsAsync(command, cancellationToken);
+        return await AlertRows.ReadAllAsync(command, cancellationToken);
     }
 
     /// <summary>The open (Active or InProgress) alerts of one VM.</summary>
@@ -196,8 +196,8 @@ public sealed class SqlPostureStore(StoreDatabase database)
     {
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         await using DbCommand command = SqlCommands.Create(connection, null,
-            "SELECT alert_json FROM security_alerts WHERE vm_id = @v AND status IN ('Active', 'InProgress')").With("@v", vmId.ToString("D"));
-        return await ReadAlertsAsync(command, cancellationToken);
+            $"SELECT {AlertRows.Columns} FROM security_alerts WHERE vm_id = @v AND status IN ('Active', 'InProgress')").With("@v", vmId.ToString("D"));
+        return await AlertRows.ReadAllAsync(command, cancellationToken);
     }
 
     /// <summary>The open alerts of each of <paramref name="vmIds"/>, in one query (a VM with none has an empty list).</summary>
@@ -209,9 +209,9 @@ public sealed class SqlPostureStore(StoreDatabase database)
             return open;
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         await using DbCommand command = SqlCommands.Create(connection, null,
-            $"SELECT alert_json FROM security_alerts WHERE status IN ('Active', 'InProgress') AND vm_id IN ({string.Join(",", vmIds.Select((_, i) => "@v" + i))})");
+            $"SELECT {AlertRows.Columns} FROM security_alerts WHERE status IN ('Active', 'InProgress') AND vm_id IN ({string.Join(",", vmIds.Select((_, i) => "@v" + i))})");
         Bind(command, vmIds);
-        foreach (SecurityAlert alert in await ReadAlertsAsync(command, cancellationToken))
+        foreach (SecurityAlert alert in await AlertRows.ReadAllAsync(command, cancellationToken))
             open[alert.VmId].Add(alert);
         return open;
     }
@@ -222,8 +222,8 @@ public sealed class SqlPostureStore(StoreDatabase database)
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         // Names begin with reverse ticks: the first by name is the newest.
         await using DbCommand command = SqlCommands.Create(connection, null,
-            "SELECT alert_json FROM security_alerts WHERE vm_id = @v AND dedup_key = @d ORDER BY name LIMIT 1").With("@v", vmId.ToString("D")).With("@d", dedupKey);
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? JsonSerializer.Deserialize(json, PostureJson.Default.SecurityAlert) : null;
+            $"SELECT {AlertRows.Columns} FROM security_alerts WHERE vm_id = @v AND dedup_key = @d ORDER BY name LIMIT 1").With("@v", vmId.ToString("D")).With("@d", dedupKey);
+        return await AlertRows.ReadOneAsync(command, cancellationToken);
     }
 
     public async Task<RemediationRecord?> GetRemediationAsync(Guid vmId, string key, CancellationToken cancellationToken)
@@ -272,7 +272,7 @@ public sealed class SqlPostureStore(StoreDatabase database)
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
-        bool current = await SqlPostureWork.ReleaseAsync(connection, transaction, batch.Claimant, batch.Releases, cancellationToken)
+        bool current = await SqlPostureWork.ReleaseAsync(connection, transaction, batch.Claimant, batch.Releases, batch.Repeats, cancellationToken)
             && await SqlPostureVmChanges.ReleaseAsync(connection, transaction, batch.Claimant, batch.VmChanges, cancellationToken)
             && await MoveCursorsAsync(connection, transaction, batch.Cursors, cancellationToken)
             && await WriteAssessmentsAsync(connection, transaction, batch.Assessments, cancellationToken)
@@ -300,8 +300,22 @@ public sealed class SqlPostureStore(StoreDatabase database)
 
         foreach (NewSecurityEvent e in batch.Events)
             await SqlSecurityStore.AppendEventAsync(connection, transaction, e, cancellationToken);
+        HashSet<Guid> written = WrittenOtherwise(batch);
+        if (written.Count > 0)
+            await SqlPostureWork.ClearRepeatsAsync(connection, transaction, written, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
+    }
+
+    // The VMs the batch writes for other than as released claims (whose marks the release sets).
+    private static HashSet<Guid> WrittenOtherwise(PostureBatch batch)
+    {
+        var vms = new HashSet<Guid>(batch.Assessments.Select(a => a.Next.VmId));
+        vms.UnionWith(batch.Alerts.Select(a => a.Next.VmId));
+        vms.UnionWith(batch.BootStates.Select(b => b.Next.VmId));
+        vms.UnionWith(batch.RemovedVms);
+        vms.ExceptWith(batch.Releases.Select(r => r.VmId));
+        return vms;
     }
 
     /// <summary>
@@ -317,19 +331,20 @@ public sealed class SqlPostureStore(StoreDatabase database)
         string json = JsonSerializer.Serialize(alert, PostureJson.Default.SecurityAlert);
         DbCommand command = write.Previous is not SecurityAlert previous
             ? SqlCommands.Create(connection, transaction,
-                    "INSERT INTO security_alerts (name, subscription_id, group_key, vm_id, dedup_key, status, alert_json) VALUES (@n, @s, @g, @v, @d, @st, @j) " +
-                    "ON CONFLICT DO NOTHING")
+                    "INSERT INTO security_alerts (name, subscription_id, group_key, vm_id, dedup_key, status, alert_json, alert_count, end_time, last_result_id, " +
+                    "repeats_with) VALUES (@n, @s, @g, @v, @d, @st, @j, @count, @end, @result, @tag) ON CONFLICT DO NOTHING")
                 .With("@s", SqlResourceGroupStore.Subscription(alert.SubscriptionId)).With("@g", ResourceIds.Key(alert.ResourceGroup))
                 .With("@v", alert.VmId.ToString("D")).With("@d", alert.DedupKey)
             : SqlCommands.Create(connection, transaction,
-                    "UPDATE security_alerts SET status = @st, alert_json = @j WHERE name = @n AND status = @previousStatus " +
-                    $"AND {dialect.JsonInteger("alert_json", "count")} = @previousCount AND {dialect.JsonInteger("alert_json", "lastResultId")} = @previousResult " +
+                    "UPDATE security_alerts SET status = @st, alert_json = @j, alert_count = @count, end_time = @end, last_result_id = @result, repeats_with = @tag " +
+                    "WHERE name = @n AND status = @previousStatus AND alert_count = @previousCount AND last_result_id = @previousResult " +
                     "AND (@st NOT IN ('Active', 'InProgress') OR NOT EXISTS (SELECT 1 FROM security_alerts other WHERE other.dedup_key = security_alerts.dedup_key " +
                     "AND other.status IN ('Active', 'InProgress') AND other.name <> security_alerts.name))")
                 .With("@previousStatus", previous.Status.ToString()).With("@previousCount", previous.Count).With("@previousResult", previous.LastResultId);
         await using (command)
         {
-            command.With("@n", alert.Name).With("@st", alert.Status.ToString()).With("@j", json);
+            command.With("@n", alert.Name).With("@st", alert.Status.ToString()).With("@j", json).With("@count", alert.Count)
+                .With("@end", StoreDatabase.ToUnixMilliseconds(alert.EndTimeUtc)).With("@result", alert.LastResultId).With("@tag", write.RepeatsWith);
             return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
         }
     }
@@ -483,15 +498,6 @@ public sealed class SqlPostureStore(StoreDatabase database)
         ClaimsJson = SqlCommands.NullableString(reader, 7),
         TokenId = SqlCommands.NullableString(reader, 8),
     };
-
-    private static async Task<IReadOnlyList<SecurityAlert>> ReadAlertsAsync(DbCommand command, CancellationToken cancellationToken)
-    {
-        var list = new List<SecurityAlert>();
-        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            list.Add(JsonSerializer.Deserialize(reader.GetString(0), PostureJson.Default.SecurityAlert)!);
-        return list;
-    }
 
     private static StoredAssessment ReadAssessment(DbDataReader reader) => new()
     {

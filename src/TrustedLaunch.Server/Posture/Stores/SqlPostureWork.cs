@@ -75,21 +75,25 @@ public sealed class SqlPostureWork(StoreDatabase database)
     /// only where the claim is still <paramref name="claimant"/>'s and the VM's fold point is the one it claimed. False when any is not.
     /// </summary>
     internal static async Task<bool> ReleaseAsync(DbConnection connection, DbTransaction transaction, string? claimant,
-        IReadOnlyList<PostureRelease> releases, CancellationToken cancellationToken)
+        IReadOnlyList<PostureRelease> releases, IReadOnlyDictionary<Guid, RepeatMark> repeats, CancellationToken cancellationToken)
     {
-        // One statement per chunk of VMs (UPDATE … FROM VALUES, the same on both engines; VALUES' columns are column1…4),
-        // each row under its own guard: a chunk that updates fewer rows than it names lost a claim.
-        foreach (PostureRelease[] chunk in releases.Chunk(250))
+        // One statement per chunk of VMs (UPDATE … FROM VALUES, the same on both engines; VALUES' columns are column1…9),
+        // each row under its own guard: a chunk that updates fewer rows than it names lost a claim. The VM's repeat mark
+        // is set with it (docs/posture.md, a repeat folded where it is stored).
+        foreach (PostureRelease[] chunk in releases.Chunk(200))
         {
             await using DbCommand command = SqlCommands.Create(connection, transaction,
-                "UPDATE posture_work SET folded_result_id = v.column2, done_seq = v.column3, claimed_by = NULL, claimed_until = NULL " +
-                $"FROM (VALUES {string.Join(", ", chunk.Select((_, i) => $"(@v{i}, @to{i}, @seq{i}, @from{i})"))}) AS v " +
+                "UPDATE posture_work SET folded_result_id = v.column2, done_seq = v.column3, claimed_by = NULL, claimed_until = NULL, " +
+                "repeat_fp = v.column5, repeat_tag = v.column6, repeat_vm_seq = v.column7, repeat_settings = v.column8, repeat_alerts = v.column9 " +
+                $"FROM (VALUES {string.Join(", ", chunk.Select((_, i) => $"(@v{i}, @to{i}, @seq{i}, @from{i}, @fp{i}, @tag{i}, @vs{i}, @ss{i}, @ra{i})"))}) AS v " +
                 "WHERE posture_work.vm_id = v.column1 AND posture_work.claimed_by = @me AND posture_work.folded_result_id = v.column4");
             command.With("@me", claimant);
             for (int i = 0; i < chunk.Length; i++)
             {
+                RepeatMark mark = repeats.GetValueOrDefault(chunk[i].VmId) ?? RepeatMark.None;
                 command.With("@v" + i, chunk[i].VmId.ToString("D")).With("@to" + i, chunk[i].FoldedResultId).With("@seq" + i, chunk[i].StoredSeq)
-                    .With("@from" + i, chunk[i].ClaimedFrom);
+                    .With("@from" + i, chunk[i].ClaimedFrom).With("@fp" + i, mark.Fingerprint).With("@tag" + i, mark.Tag)
+                    .With("@vs" + i, mark.VmChangeSequence).With("@ss" + i, mark.SettingsVersion).With("@ra" + i, (long)mark.Alerts);
             }
 
             if (await command.ExecuteNonQueryAsync(cancellationToken) != chunk.Length)
@@ -97,6 +101,34 @@ public sealed class SqlPostureWork(StoreDatabase database)
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Inside a batch's transaction: the VMs it wrote for other than through their results (a sweep's stale attestation or
+    /// overdue agent, a VM change) lose their repeat mark, so their next result goes through an engine.
+    /// </summary>
+    internal static async Task ClearRepeatsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<Guid> vmIds,
+        CancellationToken cancellationToken)
+    {
+        foreach (Guid[] chunk in vmIds.Chunk(500))
+        {
+            await using DbCommand command = SqlCommands.Create(connection, transaction,
+                $"UPDATE posture_work SET repeat_fp = '' WHERE repeat_fp <> '' AND vm_id IN ({string.Join(", ", chunk.Select((_, i) => "@v" + i))})");
+            for (int i = 0; i < chunk.Length; i++)
+                command.With("@v" + i, chunk[i].ToString("D"));
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// In the transaction of a status action on an alert (a person's): the VM's repeat mark is dropped first, so no result
+    /// is folded against an alert that was just closed, and the row lock orders it with the VM's results (PostgreSQL).
+    /// </summary>
+    internal static async Task ClearRepeatAsync(DbConnection connection, DbTransaction transaction, Guid vmId, CancellationToken cancellationToken)
+    {
+        await using DbCommand command = SqlCommands.Create(connection, transaction, "UPDATE posture_work SET repeat_fp = '' WHERE vm_id = @v")
+            .With("@v", vmId.ToString("D"));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
 

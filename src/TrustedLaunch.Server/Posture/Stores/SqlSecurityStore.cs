@@ -55,7 +55,7 @@ public sealed class SqlSecurityStore(StoreDatabase database)
         await using DbTransaction transaction = await database.BeginWriteTransactionAsync(writer.Connection, cancellationToken);
         await using DbCommand command = SqlCommands.Create(writer.Connection, transaction,
                 "INSERT INTO security_pricings (subscription_id, tier, changed_at) VALUES (@s, @t, @at) " +
-                "ON CONFLICT (subscription_id) DO UPDATE SET tier = excluded.tier, changed_at = CASE WHEN tier = excluded.tier THEN changed_at ELSE excluded.changed_at END")
+                "ON CONFLICT (subscription_id) DO UPDATE SET tier = excluded.tier, changed_at = CASE WHEN security_pricings.tier = excluded.tier THEN security_pricings.changed_at ELSE excluded.changed_at END")
             .With("@s", SqlResourceGroupStore.Subscription(subscriptionId)).With("@t", tier.ToString()).With("@at", StoreDatabase.ToUnixMilliseconds(at));
         await command.ExecuteNonQueryAsync(cancellationToken);
         await CountSettingsVersionAsync(writer.Connection, transaction, cancellationToken);
@@ -194,6 +194,7 @@ public sealed class SqlSecurityStore(StoreDatabase database)
         ArgumentNullException.ThrowIfNull(alert);
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         await using var transaction = await database.BeginWriteTransactionAsync(writer.Connection, cancellationToken);
+        await SqlPostureWork.ClearRepeatAsync(writer.Connection, transaction, alert.VmId, cancellationToken);
         if (!await SqlPostureStore.WriteAlertAsync(writer.Connection, transaction, database.Dialect, new AlertWrite(previous, alert), cancellationToken))
             return false;
         if (change is not null)

@@ -17,12 +17,12 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
         if (connection.CanCreateBatch)
-            return record with { Id = await AddBatchedAsync(connection, null, record, writes, cancellationToken) };
+            return await AddBatchedAsync(connection, null, record, writes, cancellationToken);
 
         await using DbTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
-        long id = await AddStatementsAsync(connection, transaction, record, writes, cancellationToken);
+        AttestationRecord stored = await AddStatementsAsync(connection, transaction, record, writes, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return record with { Id = id };
+        return stored;
     }
 
     // The nonce's spend opens the result's transaction: a nonce that cannot be spent stores nothing, and a write that fails
@@ -47,22 +47,32 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
 
         // PostgreSQL: the result's statements as one batch inside the transaction (BEGIN and the spend, the batch, COMMIT:
         // three round trips and one commit, where the spend's own commit and the batch were two of each).
-        long id = connection.CanCreateBatch
+        AttestationRecord stored = connection.CanCreateBatch
             ? await AddBatchedAsync(connection, transaction, record, writes, cancellationToken)
             : await AddStatementsAsync(connection, transaction, record, writes, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new SpentResult(NonceConsumption.Consumed, record with { Id = id });
+        return new SpentResult(NonceConsumption.Consumed, stored);
     }
 
-    private static async Task<long> AddStatementsAsync(DbConnection connection, DbTransaction transaction, AttestationRecord record,
+    private static async Task<AttestationRecord> AddStatementsAsync(DbConnection connection, DbTransaction transaction, AttestationRecord record,
         AttestationStateWrites writes, CancellationToken cancellationToken)
     {
-        DbCommand[] statements = Statements(connection, transaction, record, writes);
+        DbCommand[] statements = Statements(connection, transaction, record, writes, out int insert);
         try
         {
-            for (int i = 0; i < statements.Length - 1; i++)
+            for (int i = 0; i < insert; i++)
                 await statements[i].ExecuteNonQueryAsync(cancellationToken);
-            return (long)(await statements[^1].ExecuteScalarAsync(cancellationToken))!;
+            long id = (long)(await statements[insert].ExecuteScalarAsync(cancellationToken))!;
+            // The fold answers the number of open alerts the result repeats (no row: not folded here); only then are they moved.
+            bool folded = false;
+            if (statements.Length > insert + 1 && await statements[insert + 1].ExecuteScalarAsync(cancellationToken) is { } repeats)
+            {
+                folded = true;
+                if (Convert.ToInt64(repeats, System.Globalization.CultureInfo.InvariantCulture) > 0)
+                    await statements[insert + 2].ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return record with { Id = id, PostureFolded = folded };
         }
         finally
         {
@@ -74,12 +84,12 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
     // PostgreSQL: the statements as one batch, which the server runs in one implicit transaction (all or nothing) and
     // answers in one round trip, where BEGIN, each statement and COMMIT were one round trip each; or inside
     // <paramref name="transaction"/> when one is open.
-    private static async Task<long> AddBatchedAsync(DbConnection connection, DbTransaction? transaction, AttestationRecord record,
+    private static async Task<AttestationRecord> AddBatchedAsync(DbConnection connection, DbTransaction? transaction, AttestationRecord record,
         AttestationStateWrites writes, CancellationToken cancellationToken)
     {
         await using DbBatch batch = connection.CreateBatch();
         batch.Transaction = transaction;
-        foreach (DbCommand statement in Statements(connection, null, record, writes))
+        foreach (DbCommand statement in Statements(connection, null, record, writes, out _))
         {
             await using (statement)
             {
@@ -97,22 +107,34 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
             }
         }
 
-        // Only the result's INSERT … RETURNING answers a row; it is the last statement.
+        // Rows come from the result's INSERT … RETURNING id and, when the result repeats what posture concluded, the fold's
+        // RETURNING repeat_alerts (its alerts' update, guarded by the fold, runs in the batch either way).
         long? id = null;
+        bool folded = false;
         await using DbDataReader reader = await batch.ExecuteReaderAsync(cancellationToken);
         do
         {
+            bool isId = reader.FieldCount > 0 && reader.GetName(0) == "id";
             while (await reader.ReadAsync(cancellationToken))
-                id = reader.GetInt64(0);
+            {
+                if (isId)
+                    id = reader.GetInt64(0);
+                else
+                    folded = true;
+            }
         }
         while (await reader.NextResultAsync(cancellationToken));
-        return id ?? throw new StoreException("The attestation result's insert returned no id.");
+        return record with { Id = id ?? throw new StoreException("The attestation result's insert returned no id."), PostureFolded = folded };
     }
 
     // In the order every writer takes these rows (no deadlock on PostgreSQL): the quote clock and a learned baseline, then
     // the VM's posture work row — its lock (PostgreSQL) orders the results of one VM by commit, and a claim (FOR UPDATE
     // SKIP LOCKED) passes over a VM whose result is being stored (docs/scale-out.md, posture work) — then the result.
-    private static DbCommand[] Statements(DbConnection connection, DbTransaction? transaction, AttestationRecord record, AttestationStateWrites writes)
+    // Then, with a posture fingerprint, the fold where the result is stored (docs/posture.md): the VM's work row moves past
+    // this result only when nothing else of the VM is pending or claimed and the result is the repeat posture marked, for
+    // the VM and settings as they still are; then the open alerts carrying the mark's tag count one more occurrence.
+    private static DbCommand[] Statements(DbConnection connection, DbTransaction? transaction, AttestationRecord record, AttestationStateWrites writes,
+        out int insert)
     {
         var statements = new List<DbCommand>(4);
         try
@@ -138,6 +160,27 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
                 .With("@message", record.Message)
                 .With("@claims", record.ClaimsJson)
                 .With("@token", record.TokenId));
+            insert = statements.Count - 1;
+            if (writes.PostureFingerprint is { Length: > 0 } fingerprint)
+            {
+                statements.Add(SqlCommands.Prepared(connection, transaction, """
+                        UPDATE posture_work SET done_seq = stored_seq, folded_result_id = (SELECT MAX(id) FROM attestation_results WHERE vm_id = @vm)
+                        WHERE vm_id = @vm AND done_seq = stored_seq - 1 AND claimed_by IS NULL AND repeat_fp = @fp
+                          AND repeat_vm_seq = (SELECT change_seq FROM virtual_machines WHERE vm_id = @vm)
+                          AND repeat_settings = (SELECT value FROM security_settings_version WHERE id = 1)
+                        RETURNING repeat_alerts
+                        """)
+                    .With("@vm", SqlNonceStore.VmKey(record.VmId)).With("@fp", fingerprint));
+                statements.Add(SqlCommands.Prepared(connection, transaction, """
+                        UPDATE security_alerts SET alert_count = alert_count + 1, end_time = CASE WHEN end_time < @at THEN @at ELSE end_time END,
+                          last_result_id = (SELECT MAX(id) FROM attestation_results WHERE vm_id = @vm)
+                        WHERE vm_id = @vm AND status IN ('Active', 'InProgress') AND repeats_with <> ''
+                          AND repeats_with = (SELECT w.repeat_tag FROM posture_work w WHERE w.vm_id = @vm
+                            AND w.folded_result_id = (SELECT MAX(id) FROM attestation_results WHERE vm_id = @vm))
+                        """)
+                    .With("@vm", SqlNonceStore.VmKey(record.VmId)).With("@at", StoreDatabase.ToUnixMilliseconds(record.At)));
+            }
+
             return [.. statements];
         }
         catch

@@ -13,7 +13,7 @@ namespace TrustedLaunch.Server.Stores.Sql;
 public static partial class StoreSchema
 {
     /// <summary>The schema version this code writes; an older database is migrated, a newer one refused.</summary>
-    public const int Version = 19;
+    public const int Version = 20;
 
     // Each entry brings the schema from version index to index+1. Never edit a shipped entry: append a new one.
     internal static readonly string[] Migrations =
@@ -432,6 +432,22 @@ public static partial class StoreSchema
             claimed_by TEXT NULL,
             claimed_until INTEGER NULL);
         """,
+        // 20: a repeat folded where it is stored (docs/posture.md). posture_work: the fingerprint of the result an engine last
+        // folded for the VM when a result like it would change nothing but alert counts (repeat_fp, '' when it would), valid
+        // while the VM's change_seq and the security settings' version are the ones it was computed at, and the tag of the
+        // open alerts such a result repeats. security_alerts: count, end time and last result as columns (a repeat moves
+        // them without the JSON; Steps[19] fills them for existing alerts) and the tag.
+        """
+        ALTER TABLE posture_work ADD COLUMN repeat_fp TEXT NOT NULL DEFAULT '';
+        ALTER TABLE posture_work ADD COLUMN repeat_tag TEXT NOT NULL DEFAULT '';
+        ALTER TABLE posture_work ADD COLUMN repeat_vm_seq INTEGER NOT NULL DEFAULT -1;
+        ALTER TABLE posture_work ADD COLUMN repeat_settings INTEGER NOT NULL DEFAULT -1;
+        ALTER TABLE posture_work ADD COLUMN repeat_alerts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE security_alerts ADD COLUMN alert_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE security_alerts ADD COLUMN end_time INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE security_alerts ADD COLUMN last_result_id INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE security_alerts ADD COLUMN repeats_with TEXT NOT NULL DEFAULT '';
+        """,
     ];
 
     /// <summary>
@@ -442,6 +458,7 @@ public static partial class StoreSchema
         new Dictionary<int, Func<DbConnection, DbTransaction, CancellationToken, Task>>
         {
             [15] = OsDiskBackfill.RunAsync,
+            [19] = TrustedLaunch.Server.Posture.Stores.AlertColumnsBackfill.RunAsync,
         };
 
     /// <summary>A migration in PostgreSQL's type names: 64-bit integers (times are Unix milliseconds), bytea, identity keys.</summary>
