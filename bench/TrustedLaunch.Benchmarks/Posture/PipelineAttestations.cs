@@ -36,7 +36,7 @@ internal sealed class PipelineAttestations : IAsyncDisposable
     private readonly AttestationExpectations _expectations;
     private readonly TokenSigningKey _key;
     private readonly AttestationTokenIssuer _issuer;
-    private readonly int[] _next = new int[2];
+    private readonly int[] _next = new int[3];
 
     private PipelineAttestations(string directory, WebApplication app, VirtualMachineRecord[] vms, AttestationVerifier verifier, GoldenEvidence golden,
         TokenSigningKey key)
@@ -75,6 +75,14 @@ internal sealed class PipelineAttestations : IAsyncDisposable
     /// </summary>
     public bool WithFindings { get; set; } = true;
 
+    /// <summary>
+    /// With <see cref="WithFindings"/>: each pass's finding words the refusal differently (a counter in the kernel's
+    /// message), so that no result repeats the one before and every one goes through the engine (a fleet in flux).
+    /// </summary>
+    public bool ChangingFindings { get; set; }
+
+    private int _changes;
+
     /// <summary>Starts the service with <paramref name="vms"/> VMs (one passed result each), plan Standard, and a first full sweep done.</summary>
     public static async Task<PipelineAttestations> StartAsync(int vms)
     {
@@ -104,9 +112,9 @@ internal sealed class PipelineAttestations : IAsyncDisposable
             throw new InvalidOperationException("nonce not consumed");
         AttestationResult result = _verifier.Verify(_evidence, _expectations);
         string token = _issuer.Issue(result, _expectations.VmId);
-        // Each kind of claims has its half of the fleet, so a VM's results are all alike, as a steady VM's are.
-        int kind = WithFindings ? 0 : 1, half = _vms.Length / 2;
-        Guid vmId = _vms[kind * half + _next[kind]++ % half].VmId;
+        // Each kind of claims has its third of the fleet, so a steady VM's results are all alike, as they are in a steady fleet.
+        int kind = ChangingFindings ? 2 : WithFindings ? 0 : 1, third = _vms.Length / 3;
+        Guid vmId = _vms[kind * third + _next[kind]++ % third].VmId;
         return await (WithPosture ? _results : _withoutPosture).AddAsync(new AttestationRecord
         {
             VmId = vmId, At = DateTimeOffset.UtcNow, Verdict = failure is null ? AttestationVerdict.Pass : AttestationVerdict.Fail, Reason = failure,
@@ -119,10 +127,13 @@ internal sealed class PipelineAttestations : IAsyncDisposable
     private string ClaimsOf(string token)
     {
         byte[] payload = Base64Url.DecodeFromChars(token.AsSpan(token.IndexOf('.') + 1, token.LastIndexOf('.') - token.IndexOf('.') - 1));
-        if (WithFindings)
+        if (WithFindings && !ChangingFindings)
             return Encoding.UTF8.GetString(payload);
         JsonObject claims = JsonNode.Parse(payload)!.AsObject();
-        claims.Remove(AttestationClaims.Findings);
+        if (!WithFindings)
+            claims.Remove(AttestationClaims.Findings);
+        else
+            claims[AttestationClaims.Findings]![0]!["message"] = $"Loading of unsigned module is rejected (#{++_changes})";
         return claims.ToJsonString();
     }
 

@@ -8,12 +8,15 @@ namespace TrustedLaunch.Benchmarks.Posture;
 /// <summary>
 /// The posture pipeline's CPU per attestation, measured so that machine load cannot blur it: CPU time (the process's, and
 /// the measuring thread's), not wall time. Same process, same fleet (<see cref="PipelineAttestations"/>, 1,000 VMs, plan
-/// Standard): blocks of attestations with posture off (no engine run; the block's results are folded afterwards, untimed)
-/// and on (an engine run after every <c>B</c> attestations: B = 1 is an idle service, each result in its own run; 10 and 100
-/// a busy one whose coalescing window gathers that many; passes of a healthy VM, or with "a" passes that repeat the VM's
-/// open untrusted-module alert), interleaved and alternating which goes first, repeated. Each
-/// round gives one paired difference per B; the report is their mean with a 95 % confidence interval (Student's t), as
-/// µs of CPU per attestation and as a share of the posture-off attestation. Allocation per attestation from the GC's counters.
+/// Standard): blocks of attestations stored without posture (the bare result store; the block's results are folded
+/// afterwards, untimed) and with it, as the service stores them (a fingerprint each, a repeat folded where it is stored, an
+/// engine run after every <c>B</c> attestations when one of them asked for it: B = 1 is an idle service, each result in
+/// its own run; 10 and 100 a busy one whose coalescing window gathers that many), interleaved and alternating which goes
+/// first, repeated. Cases: passes of a healthy VM; "a": passes that repeat the VM's open untrusted-module alert; "c":
+/// passes whose finding is worded anew each time, so nothing repeats and the engine folds every result (a fleet in flux).
+/// Each round gives one paired difference per case; the report is their mean with a 95 % confidence interval (Student's
+/// t), as µs of CPU per attestation and as a share of the posture-off attestation. Allocation per attestation from the
+/// GC's counters.
 /// Run: flock /tmp/tl-build.lock dotnet run -c Release --project bench/TrustedLaunch.Benchmarks -- posture-cpu [ROUNDS [BLOCK [B,B,…]]] (default 10 500 1,10,100,100a)
 /// </summary>
 internal static class PostureCpu
@@ -31,7 +34,8 @@ internal static class PostureCpu
     {
         int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
         int block = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500;
-        // A case: B, or B followed by "a" (the passes repeat an open alert: the golden evidence's refused module).
+        // A case: B, or B followed by "a" (the passes repeat an open alert: the golden evidence's refused module) or "c" (each
+        // pass words that finding differently: nothing repeats, every result goes through the engine).
         string[] cases = args.Length > 2 ? args[2].Split(',') : ["1", "10", "100", "100a"];
         // One thread runs every continuation (a pumped synchronization context), so its CPU time is the pipeline's own; the
         // process's adds the GC's and the host's idle timers.
@@ -71,7 +75,7 @@ internal static class PostureCpu
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"posture-cpu: {rounds} rounds × {block} attestations per block and case, 1,000 VMs, plan Standard; {clock.Elapsed.TotalSeconds:F0} s; load average before {loadBefore}, after {LoadAverage()}"));
-        Console.WriteLine("B = attestations per posture run (a: each pass repeats the VM's open alert). CPU µs per attestation (mean of rounds); " +
+        Console.WriteLine("B = attestations per posture run (a: each pass repeats the VM's open alert; c: each pass changes that alert's evidence). CPU µs per attestation (mean of rounds); " +
             "posture = on − off, paired per round, ±95 % CI; writes = assessment status changes + events + alerts created, per run; " +
             "folded where stored = share of the on block's results folded in their own transaction; engine runs = runs × B ÷ block.");
         Console.WriteLine("| B | off: process CPU | on: process CPU | posture: process CPU | share | posture: thread CPU | share | allocated off → on (bytes/attestation) | writes per run | folded where stored | engine runs |");
@@ -104,8 +108,9 @@ internal static class PostureCpu
     // after the block, untimed.
     private static async Task<Sample> Block(PipelineAttestations fleet, int block, string b, bool posture)
     {
-        int batch = int.Parse(b.TrimEnd('a'), CultureInfo.InvariantCulture);
-        fleet.WithFindings = b.EndsWith('a');
+        int batch = int.Parse(b.TrimEnd('a', 'c'), CultureInfo.InvariantCulture);
+        fleet.WithFindings = b.EndsWith('a') || b.EndsWith('c');
+        fleet.ChangingFindings = b.EndsWith('c');
         using Process process = Process.GetCurrentProcess();
         int threadId = Environment.CurrentManagedThreadId;
         TimeSpan cpu0 = process.TotalProcessorTime;

@@ -88,7 +88,8 @@ public static class AssessmentEvaluator
         if (!latest.Passed)
         {
             string detail = string.Join(": ", new[] { latest.Reason, latest.Component, latest.Message }.Where(s => !string.IsNullOrEmpty(s)));
-            return new(r, AssessmentStatusCode.Unhealthy, Causes.AttestationFailed, $"The latest attestation ({Time(latest.At)}) failed: {detail}");
+            // No time in the description (the status change date has it): a VM that keeps failing the same way rewrites nothing.
+            return new(r, AssessmentStatusCode.Unhealthy, Causes.AttestationFailed, $"The latest attestation failed: {detail}");
         }
 
         TimeSpan maximumAge = TimeSpan.FromSeconds((double)FreshnessIntervals * Math.Max(1, vm.AttestationIntervalSeconds));

@@ -160,7 +160,7 @@ public sealed class PostureEngine(
                         folded = Math.Max(folded, result.Id);
                 }
 
-                batch.Releases.Add(new PostureRelease(claim.VmId, claim.FoldedResultId, folded, claim.StoredSeq));
+                batch.Releases.Add(new PostureRelease(claim.VmId, claim.FoldedResultId, folded, claim.StoredSeq, claim.RepeatEpoch));
             }
 
             // Only the VMs the control plane holds are evaluated (one read for the batch); results of VMs registered with
@@ -217,7 +217,13 @@ public sealed class PostureEngine(
             if (!vms.TryGetValue(vmId, out VirtualMachineRecord? vm) || vm.ProvisioningState == ProvisioningState.Deleting
                 || PostureFingerprint.Of(result) is not string fingerprint)
                 continue;
-            if (RepeatedBy(run, batch, vm, result, latest, assessments.GetValueOrDefault(vmId), open[vmId]) is not { } repeated)
+            // Tried at two instants: now, and past the freshness deadline in another second, so that nothing a later
+            // arrival would change (a time in a description, an overdue agent) is missed.
+            TimeSpan deadline = TimeSpan.FromSeconds((double)AssessmentEvaluator.FreshnessIntervals
+                * Math.Max(1, vm.Model.Properties.TrustedLaunchExtensions?.AttestationIntervalSeconds ?? 60) + 1);
+            Dictionary<string, StoredAssessment>? stored = assessments.GetValueOrDefault(vmId);
+            if (RepeatedBy(run, batch, vm, result, latest, stored, open[vmId], run.Now) is not { } repeated
+                || RepeatedBy(run, batch, vm, result, latest, stored, open[vmId], run.Now + deadline) is not { } later || later.Count != repeated.Count)
                 continue;
             string tag = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fingerprint}:{result.Id}");
             foreach (SecurityAlert alert in repeated)
@@ -233,17 +239,17 @@ public sealed class PostureEngine(
         }
     }
 
-    // The open alerts a result like <paramref name="result"/>, arriving now, would only count again; null when it would do
-    // anything else (raise, suppress or annotate an alert, change an assessment, announce something).
+    // The open alerts a result like <paramref name="result"/>, arriving at <paramref name="at"/>, would only count again;
+    // null when it would do anything else (raise, suppress or annotate an alert, change an assessment, announce something).
     private List<SecurityAlert>? RepeatedBy(RunState run, PostureBatch batch, VirtualMachineRecord vm, AttestationRecord result,
         Dictionary<Guid, (AttestationRecord? Latest, DateTimeOffset? LastAnswer)> latest, Dictionary<string, StoredAssessment>? stored,
-        List<SecurityAlert> open)
+        List<SecurityAlert> open, DateTimeOffset at)
     {
-        AttestationObservation probe = Observe(run, result) with { ResultId = long.MaxValue, At = run.Now };
+        AttestationObservation probe = Observe(run, result) with { ResultId = long.MaxValue, At = at };
         PostureVm subject = Subject(vm, latest, run) with
         {
             LatestAttestation = probe,
-            LastAgentAnswerAt = AttestationObservations.IsAgentAnswer(result) ? run.Now : latest.GetValueOrDefault(vm.VmId).LastAnswer,
+            LastAgentAnswerAt = AttestationObservations.IsAgentAnswer(result) ? at : latest.GetValueOrDefault(vm.VmId).LastAnswer,
         };
         var after = new Dictionary<string, StoredAssessment>(stored ?? [], StringComparer.OrdinalIgnoreCase);
         foreach (AssessmentWrite write in batch.Assessments)
@@ -259,12 +265,12 @@ public sealed class PostureEngine(
         {
             if (run.AlertsOn(vm.SubscriptionId))
             {
-                if (AlertRules.Overdue(subject, run.Now) is not null)
+                if (AlertRules.Overdue(subject, at) is not null)
                     return null;
                 FoldResult(run, scratch, subject, probe, [.. open]);
             }
 
-            foreach (AssessmentOutcome outcome in AssessmentEvaluator.Evaluate(subject, run.Now))
+            foreach (AssessmentOutcome outcome in AssessmentEvaluator.Evaluate(subject, at))
                 Compare(run, scratch, vm, outcome, after.GetValueOrDefault(outcome.Recommendation.Key));
             foreach (AssessmentOutcome outcome in SecureBootRolloverEvaluator.Evaluate(subject, AttestedKeys(run, latest, vm.VmId), options.NewestDbx))
                 Compare(run, scratch, vm, outcome, after.GetValueOrDefault(outcome.Recommendation.Key));

@@ -18,7 +18,7 @@ namespace TrustedLaunch.Server.Posture;
 public static class PostureFingerprint
 {
     // Every claim AttestationObservations reads, whatever the verdict (a pass's token claims, a failure's summary).
-    private static readonly byte[][] ReadClaims =
+    private static readonly byte[][] ReadClaimNames =
     [
         .. new[] { AttestationClaims.Policy, AttestationClaims.Findings, AttestationClaims.SecureBootKeys, "policy", "findings", "pcrDeviations", "policyViolations" }
             .Select(Encoding.UTF8.GetBytes),
@@ -28,28 +28,40 @@ public static class PostureFingerprint
     public static string? Of(AttestationRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Field(hash, record.Verdict == AttestationVerdict.Pass ? "pass" : "fail");
-        Field(hash, AttestationObservations.IsAgentAnswer(record) ? "answer" : "silence");
-        Field(hash, record.Reason);
-        Field(hash, record.Component);
-        Field(hash, record.Message);
-        if (record.ClaimsJson is string json && !Claims(hash, json))
-            return null;
-        Span<byte> digest = stackalloc byte[32];
-        hash.GetHashAndReset(digest);
-        return Convert.ToHexStringLower(digest[..16]);
-    }
-
-    // Each read claim's name and raw value, in document order (duplicates included: whichever one a parser keeps, equal
-    // fingerprints mean it is equal). False when the text is not one JSON object.
-    private static bool Claims(IncrementalHash hash, string json)
-    {
-        byte[] rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(json.Length));
+        string? json = record.ClaimsJson;
+        int claimBytes = json is null ? 0 : Encoding.UTF8.GetMaxByteCount(json.Length);
+        int fieldBytes = 64 + Encoding.UTF8.GetMaxByteCount((record.Reason?.Length ?? 0) + (record.Component?.Length ?? 0) + (record.Message?.Length ?? 0));
+        // One pooled buffer: the claims' UTF-8 text first, then what is hashed (never longer than the text plus the fields).
+        byte[] rented = ArrayPool<byte>.Shared.Rent(2 * claimBytes + fieldBytes + 32);
         try
         {
-            int length = Encoding.UTF8.GetBytes(json, rented);
-            var reader = new Utf8JsonReader(rented.AsSpan(0, length));
+            Span<byte> buffer = rented;
+            int claims = json is null ? 0 : Encoding.UTF8.GetBytes(json, buffer);
+            var hashed = new HashInput(buffer[claims..]);
+            hashed.Field(record.Verdict == AttestationVerdict.Pass ? "pass" : "fail");
+            hashed.Field(AttestationObservations.IsAgentAnswer(record) ? "answer" : "silence");
+            hashed.Field(record.Reason);
+            hashed.Field(record.Component);
+            hashed.Field(record.Message);
+            if (json is not null && !ReadClaims(buffer[..claims], ref hashed))
+                return null;
+            Span<byte> digest = stackalloc byte[32];
+            SHA256.HashData(hashed.Written, digest);
+            return Convert.ToHexStringLower(digest[..16]);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    // Each read claim's index and raw value, in document order (duplicates included: whichever one a parser keeps, equal
+    // fingerprints mean it is equal). False when the text is not one JSON object.
+    private static bool ReadClaims(ReadOnlySpan<byte> utf8, ref HashInput hashed)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
                 return false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -61,41 +73,64 @@ public static class PostureFingerprint
                 reader.Skip();
                 if (claim >= 0)
                 {
-                    ReadOnlySpan<byte> value = rented.AsSpan(start, (int)reader.BytesConsumed - start);
-                    hash.AppendData(BitConverter.GetBytes(claim));
-                    hash.AppendData(BitConverter.GetBytes(value.Length));
-                    hash.AppendData(value);
+                    hashed.Int(claim);
+                    hashed.Bytes(utf8[start..(int)reader.BytesConsumed]);
                 }
             }
 
-            return reader.TokenType == JsonTokenType.EndObject;
+            // Anything after the object (JsonDocument.Parse, which posture reads with, refuses it) throws here too.
+            return reader.TokenType == JsonTokenType.EndObject && !reader.Read();
         }
         catch (JsonException)
         {
             return false;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
     }
 
     private static int ReadClaimIndex(ref Utf8JsonReader reader)
     {
-        for (int i = 0; i < ReadClaims.Length; i++)
+        for (int i = 0; i < ReadClaimNames.Length; i++)
         {
-            if (reader.ValueTextEquals(ReadClaims[i]))
+            if (reader.ValueTextEquals(ReadClaimNames[i]))
                 return i;
         }
 
         return -1;
     }
 
-    // Length-prefixed, so that ("ab", "c") and ("a", "bc") differ; null differs from empty.
-    private static void Field(IncrementalHash hash, string? value)
+    // What is hashed, written into the caller's buffer: length-prefixed fields, so ("ab", "c") and ("a", "bc") differ and
+    // null differs from empty.
+    private ref struct HashInput(Span<byte> buffer)
     {
-        hash.AppendData(BitConverter.GetBytes(value is null ? -1 : value.Length));
-        if (value is not null)
-            hash.AppendData(Encoding.UTF8.GetBytes(value));
+        private readonly Span<byte> _buffer = buffer;
+        private int _length;
+
+        public readonly ReadOnlySpan<byte> Written => _buffer[.._length];
+
+        public void Int(int value)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(_buffer[_length..], value);
+            _length += 4;
+        }
+
+        public void Bytes(ReadOnlySpan<byte> value)
+        {
+            Int(value.Length);
+            value.CopyTo(_buffer[_length..]);
+            _length += value.Length;
+        }
+
+        public void Field(string? value)
+        {
+            if (value is null)
+            {
+                Int(-1);
+                return;
+            }
+
+            int length = Encoding.UTF8.GetBytes(value, _buffer[(_length + 4)..]);
+            Int(length);
+            _length += length;
+        }
     }
 }

@@ -164,6 +164,64 @@ public abstract class PostureRepeatFoldTests(StoreEngine engine) : StoreTests(en
     }
 
     [Fact]
+    public async Task RepeatedFailure_HealthDescriptionCarriesNoTime_AFailingVmRewritesNothing()
+    {
+        using PostureEngine posture = NewEngine();
+        VirtualMachineRecord vm = (await StoredVmEdits.AddRunningVmsAsync(Database, T0, 1))[0];
+        await AddAsync(Deviation(vm.VmId, "PCR 7 differs"));
+        await posture.RunClaimedAsync(default);
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Assert.True((await AddAsync(Deviation(vm.VmId, "PCR 7 differs"))).PostureFolded);
+
+        Assert.Equal(new PostureRun(0, 1, 0, 0, 0, 0), await posture.RunOnceAsync(fullSweep: true, default)); // the sweep agrees: nothing to write
+        StoredAssessment health = (await Store.ListAssessmentsAsync(null, null, vm.VmId, default)).Single(a => a.Key == Recommendations.AttestationHealth.Key);
+        Assert.Equal("The latest attestation failed: BaselineDeviation: PCR[7]: PCR 7 differs", health.Description);
+    }
+
+    [Fact]
+    public async Task NoAnswerRepeated_OnStandard_GoesThroughTheEngine_ALaterOneCouldBeOverdue()
+    {
+        using PostureEngine posture = NewEngine();
+        VirtualMachineRecord vm = (await StoredVmEdits.AddRunningVmsAsync(Database, T0, 1))[0];
+        await Security.SetTierAsync(vm.SubscriptionId, PricingTier.Standard, T0, default);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.False((await AddAsync(new AttestationRecord
+            {
+                VmId = vm.VmId, At = _time.GetUtcNow(), Verdict = AttestationVerdict.Fail, Reason = "NonceRejected", Component = "nonce: Expired", Message = "expired",
+            })).PostureFolded);
+            await posture.RunClaimedAsync(default);
+            _time.Advance(TimeSpan.FromSeconds(60));
+        }
+    }
+
+    [Fact]
+    public async Task ClearedWhileABatchWasComputing_TheBatchsMarkIsNotSet()
+    {
+        VirtualMachineRecord[] vms = await StoredVmEdits.AddRunningVmsAsync(Database, T0, 2);
+        foreach (VirtualMachineRecord vm in vms)
+            await new SqlAttestationResultStore(Database).AddAsync(Pass(vm.VmId, iat: 1), default);
+        var work = new SqlPostureWork(Database);
+        IReadOnlyList<PostureClaim> claims = await work.ClaimAsync("x", T0, T0.AddSeconds(15), 10, default);
+
+        // Between the claim and the batch's write, another writer (a sweep's boot state here) writes for the first VM.
+        var sweep = new PostureBatch();
+        sweep.BootStates.Add(new BootStateWrite(null, new VmBootState(vms[0].VmId, true, 0, T0)));
+        Assert.True(await Store.ApplyAsync(sweep, default));
+
+        var batch = new PostureBatch { Claimant = "x" };
+        foreach (PostureClaim claim in claims)
+        {
+            batch.Releases.Add(new PostureRelease(claim.VmId, claim.FoldedResultId, claim.FoldedResultId + 1, claim.StoredSeq, claim.RepeatEpoch));
+            batch.Repeats[claim.VmId] = new RepeatMark("f00d", "f00d:1", 1, 0, 0);
+        }
+
+        Assert.True(await Store.ApplyAsync(batch, default));
+        Assert.Equal("", await RepeatFingerprintAsync(vms[0].VmId));
+        Assert.Equal("f00d", await RepeatFingerprintAsync(vms[1].VmId));
+    }
+
+    [Fact]
     public async Task AlertsStoredBeforeSchema20_Upgraded_CountEndAndLastResultAsColumns_StatusActionsStillGuarded()
     {
         using PostureEngine posture = NewEngine();
@@ -203,6 +261,14 @@ public abstract class PostureRepeatFoldTests(StoreEngine engine) : StoreTests(en
         {
             Engine.Release(old);
         }
+    }
+
+    private async Task<string> RepeatFingerprintAsync(Guid vmId)
+    {
+        await using System.Data.Common.DbConnection connection = await Database.OpenConnectionAsync(default);
+        await using System.Data.Common.DbCommand command = SqlCommands.Create(connection, null, "SELECT repeat_fp FROM posture_work WHERE vm_id = @v")
+            .With("@v", vmId.ToString("D"));
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 
     private Task<AttestationRecord> AddAsync(AttestationRecord record) => Results.AddAsync(record, default);

@@ -272,6 +272,10 @@ public sealed class SqlPostureStore(StoreDatabase database)
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         DbConnection connection = writer.Connection;
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
+        HashSet<Guid> written = WrittenOtherwise(batch);
+        await SqlPostureWork.LockAsync(connection, transaction, database.Dialect, written.Concat(batch.Releases.Select(r => r.VmId)), cancellationToken);
+        if (written.Count > 0)
+            await SqlPostureWork.ClearRepeatsAsync(connection, transaction, written, cancellationToken);
         bool current = await SqlPostureWork.ReleaseAsync(connection, transaction, batch.Claimant, batch.Releases, batch.Repeats, cancellationToken)
             && await SqlPostureVmChanges.ReleaseAsync(connection, transaction, batch.Claimant, batch.VmChanges, cancellationToken)
             && await MoveCursorsAsync(connection, transaction, batch.Cursors, cancellationToken)
@@ -300,9 +304,6 @@ public sealed class SqlPostureStore(StoreDatabase database)
 
         foreach (NewSecurityEvent e in batch.Events)
             await SqlSecurityStore.AppendEventAsync(connection, transaction, e, cancellationToken);
-        HashSet<Guid> written = WrittenOtherwise(batch);
-        if (written.Count > 0)
-            await SqlPostureWork.ClearRepeatsAsync(connection, transaction, written, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }

@@ -30,13 +30,13 @@ public sealed class SqlPostureWork(StoreDatabase database)
         await using DbCommand command = SqlCommands.Create(writer.Connection, null,
                 "UPDATE posture_work SET claimed_by = @me, claimed_until = @until WHERE vm_id IN (SELECT vm_id FROM posture_work " +
                 "WHERE stored_seq > done_seq AND (claimed_until IS NULL OR claimed_until <= @now OR claimed_by = @me) " +
-                $"LIMIT @limit{database.Dialect.SkipLocked}) RETURNING vm_id, folded_result_id, stored_seq")
+                $"LIMIT @limit{database.Dialect.SkipLocked}) RETURNING vm_id, folded_result_id, stored_seq, repeat_epoch")
             .With("@me", claimant).With("@until", StoreDatabase.ToUnixMilliseconds(until)).With("@now", StoreDatabase.ToUnixMilliseconds(now))
             .With("@limit", limit);
         var claims = new List<PostureClaim>();
         await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            claims.Add(new PostureClaim(Guid.Parse(reader.GetString(0)), reader.GetInt64(1), reader.GetInt64(2)));
+            claims.Add(new PostureClaim(Guid.Parse(reader.GetString(0)), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
         return claims;
     }
 
@@ -77,15 +77,16 @@ public sealed class SqlPostureWork(StoreDatabase database)
     internal static async Task<bool> ReleaseAsync(DbConnection connection, DbTransaction transaction, string? claimant,
         IReadOnlyList<PostureRelease> releases, IReadOnlyDictionary<Guid, RepeatMark> repeats, CancellationToken cancellationToken)
     {
-        // One statement per chunk of VMs (UPDATE … FROM VALUES, the same on both engines; VALUES' columns are column1…9),
+        // One statement per chunk of VMs (UPDATE … FROM VALUES, the same on both engines; VALUES' columns are column1…10),
         // each row under its own guard: a chunk that updates fewer rows than it names lost a claim. The VM's repeat mark
-        // is set with it (docs/posture.md, a repeat folded where it is stored).
+        // is set with it (docs/posture.md, a repeat folded where it is stored) unless a clearing came since the claim.
         foreach (PostureRelease[] chunk in releases.Chunk(200))
         {
             await using DbCommand command = SqlCommands.Create(connection, transaction,
                 "UPDATE posture_work SET folded_result_id = v.column2, done_seq = v.column3, claimed_by = NULL, claimed_until = NULL, " +
-                "repeat_fp = v.column5, repeat_tag = v.column6, repeat_vm_seq = v.column7, repeat_settings = v.column8, repeat_alerts = v.column9 " +
-                $"FROM (VALUES {string.Join(", ", chunk.Select((_, i) => $"(@v{i}, @to{i}, @seq{i}, @from{i}, @fp{i}, @tag{i}, @vs{i}, @ss{i}, @ra{i})"))}) AS v " +
+                "repeat_fp = CASE WHEN posture_work.repeat_epoch = v.column10 THEN v.column5 ELSE '' END, repeat_tag = v.column6, repeat_vm_seq = v.column7, " +
+                "repeat_settings = v.column8, repeat_alerts = v.column9 " +
+                $"FROM (VALUES {string.Join(", ", chunk.Select((_, i) => $"(@v{i}, @to{i}, @seq{i}, @from{i}, @fp{i}, @tag{i}, @vs{i}, @ss{i}, @ra{i}, @ep{i})"))}) AS v " +
                 "WHERE posture_work.vm_id = v.column1 AND posture_work.claimed_by = @me AND posture_work.folded_result_id = v.column4");
             command.With("@me", claimant);
             for (int i = 0; i < chunk.Length; i++)
@@ -93,7 +94,8 @@ public sealed class SqlPostureWork(StoreDatabase database)
                 RepeatMark mark = repeats.GetValueOrDefault(chunk[i].VmId) ?? RepeatMark.None;
                 command.With("@v" + i, chunk[i].VmId.ToString("D")).With("@to" + i, chunk[i].FoldedResultId).With("@seq" + i, chunk[i].StoredSeq)
                     .With("@from" + i, chunk[i].ClaimedFrom).With("@fp" + i, mark.Fingerprint).With("@tag" + i, mark.Tag)
-                    .With("@vs" + i, mark.VmChangeSequence).With("@ss" + i, mark.SettingsVersion).With("@ra" + i, (long)mark.Alerts);
+                    .With("@vs" + i, mark.VmChangeSequence).With("@ss" + i, mark.SettingsVersion).With("@ra" + i, (long)mark.Alerts)
+                    .With("@ep" + i, chunk[i].RepeatEpoch);
             }
 
             if (await command.ExecuteNonQueryAsync(cancellationToken) != chunk.Length)
@@ -104,8 +106,29 @@ public sealed class SqlPostureWork(StoreDatabase database)
     }
 
     /// <summary>
+    /// First in a batch's transaction (PostgreSQL): the work rows of every VM it releases or clears, locked in one order
+    /// (by VM id), before any other row. Every writer of a VM's posture (a result's store, a status action, a batch) takes
+    /// the VM's work row first, so no two of them wait on each other in opposite orders.
+    /// </summary>
+    internal static async Task LockAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect, IEnumerable<Guid> vmIds,
+        CancellationToken cancellationToken)
+    {
+        if (dialect.ForUpdate.Length == 0)
+            return;
+        foreach (string[] chunk in vmIds.Select(id => id.ToString("D")).Distinct().Order(StringComparer.Ordinal).Chunk(500))
+        {
+            await using DbCommand command = SqlCommands.Create(connection, transaction,
+                $"SELECT vm_id FROM posture_work WHERE vm_id IN ({string.Join(", ", chunk.Select((_, i) => "@v" + i))}) ORDER BY vm_id{dialect.ForUpdate}");
+            for (int i = 0; i < chunk.Length; i++)
+                command.With("@v" + i, chunk[i]);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
     /// Inside a batch's transaction: the VMs it wrote for other than through their results (a sweep's stale attestation or
-    /// overdue agent, a VM change) lose their repeat mark, so their next result goes through an engine.
+    /// overdue agent, a VM change) lose their repeat mark, so their next result goes through an engine; the epoch counted
+    /// up keeps a batch that read before this one from setting a mark over it.
     /// </summary>
     internal static async Task ClearRepeatsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<Guid> vmIds,
         CancellationToken cancellationToken)
@@ -113,7 +136,8 @@ public sealed class SqlPostureWork(StoreDatabase database)
         foreach (Guid[] chunk in vmIds.Chunk(500))
         {
             await using DbCommand command = SqlCommands.Create(connection, transaction,
-                $"UPDATE posture_work SET repeat_fp = '' WHERE repeat_fp <> '' AND vm_id IN ({string.Join(", ", chunk.Select((_, i) => "@v" + i))})");
+                "UPDATE posture_work SET repeat_fp = '', repeat_epoch = repeat_epoch + 1 " +
+                $"WHERE vm_id IN ({string.Join(", ", chunk.Select((_, i) => "@v" + i))})");
             for (int i = 0; i < chunk.Length; i++)
                 command.With("@v" + i, chunk[i].ToString("D"));
             await command.ExecuteNonQueryAsync(cancellationToken);
@@ -126,14 +150,18 @@ public sealed class SqlPostureWork(StoreDatabase database)
     /// </summary>
     internal static async Task ClearRepeatAsync(DbConnection connection, DbTransaction transaction, Guid vmId, CancellationToken cancellationToken)
     {
-        await using DbCommand command = SqlCommands.Create(connection, transaction, "UPDATE posture_work SET repeat_fp = '' WHERE vm_id = @v")
+        await using DbCommand command = SqlCommands.Create(connection, transaction,
+                "UPDATE posture_work SET repeat_fp = '', repeat_epoch = repeat_epoch + 1 WHERE vm_id = @v")
             .With("@v", vmId.ToString("D"));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
 
-/// <summary>A VM claimed: its results after <paramref name="FoldedResultId"/> are to be folded; <paramref name="StoredSeq"/> counts what was stored by then.</summary>
-public readonly record struct PostureClaim(Guid VmId, long FoldedResultId, long StoredSeq);
+/// <summary>
+/// A VM claimed: its results after <paramref name="FoldedResultId"/> are to be folded; <paramref name="StoredSeq"/> counts
+/// what was stored by then; <paramref name="RepeatEpoch"/> is the repeat mark's epoch then.
+/// </summary>
+public readonly record struct PostureClaim(Guid VmId, long FoldedResultId, long StoredSeq, long RepeatEpoch = 0);
 
 /// <summary>A claim given back: the VM's results folded from <paramref name="ClaimedFrom"/> up to <paramref name="FoldedResultId"/>.</summary>
-public readonly record struct PostureRelease(Guid VmId, long ClaimedFrom, long FoldedResultId, long StoredSeq);
+public readonly record struct PostureRelease(Guid VmId, long ClaimedFrom, long FoldedResultId, long StoredSeq, long RepeatEpoch = 0);

@@ -132,7 +132,8 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
     // SKIP LOCKED) passes over a VM whose result is being stored (docs/scale-out.md, posture work) — then the result.
     // Then, with a posture fingerprint, the fold where the result is stored (docs/posture.md): the VM's work row moves past
     // this result only when nothing else of the VM is pending or claimed and the result is the repeat posture marked, for
-    // the VM and settings as they still are; then the open alerts carrying the mark's tag count one more occurrence.
+    // the VM and settings as they still are and with every alert the mark counts still open; then those alerts count one
+    // more occurrence. Whoever writes the VM's alerts takes its work row first, which this transaction holds.
     private static DbCommand[] Statements(DbConnection connection, DbTransaction? transaction, AttestationRecord record, AttestationStateWrites writes,
         out int insert)
     {
@@ -168,6 +169,8 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
                         WHERE vm_id = @vm AND done_seq = stored_seq - 1 AND claimed_by IS NULL AND repeat_fp = @fp
                           AND repeat_vm_seq = (SELECT change_seq FROM virtual_machines WHERE vm_id = @vm)
                           AND repeat_settings = (SELECT value FROM security_settings_version WHERE id = 1)
+                          AND repeat_alerts = (SELECT COUNT(*) FROM security_alerts a WHERE a.vm_id = @vm AND a.status IN ('Active', 'InProgress')
+                            AND a.repeats_with = posture_work.repeat_tag)
                         RETURNING repeat_alerts
                         """)
                     .With("@vm", SqlNonceStore.VmKey(record.VmId)).With("@fp", fingerprint));

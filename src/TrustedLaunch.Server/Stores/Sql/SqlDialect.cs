@@ -29,6 +29,12 @@ public abstract class SqlDialect
     public abstract string SkipLocked { get; }
 
     /// <summary>
+    /// The row-lock clause of a <c>SELECT</c> that takes rows in a chosen order before writing them (" FOR UPDATE" on
+    /// PostgreSQL); empty on SQLite, whose one writer never waits on a row.
+    /// </summary>
+    public abstract string ForUpdate { get; }
+
+    /// <summary>
     /// Whether <paramref name="exception"/> is a foreign-key violation: on PostgreSQL two statements that each checked the
     /// other's row in their own snapshot can both proceed, and the key constraint is what decides between them (SQLSTATE
     /// 23503); SQLite's one writer never gets there, but its constraint reports the same case (SQLITE_CONSTRAINT_FOREIGNKEY, 787).
@@ -38,6 +44,8 @@ public abstract class SqlDialect
     private sealed class SqliteDialect : SqlDialect
     {
         public override string SkipLocked => "";
+
+        public override string ForUpdate => "";
 
         public override bool IsForeignKeyViolation(DbException exception) => exception is SqliteException { SqliteExtendedErrorCode: 787 };
 
@@ -51,6 +59,8 @@ public abstract class SqlDialect
     private sealed class PostgresDialect : SqlDialect
     {
         public override string SkipLocked => " FOR UPDATE SKIP LOCKED";
+
+        public override string ForUpdate => " FOR UPDATE";
 
         public override bool IsForeignKeyViolation(DbException exception) => exception.SqlState == "23503";
 
