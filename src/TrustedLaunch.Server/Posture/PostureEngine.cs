@@ -235,7 +235,7 @@ public sealed class PostureEngine(
                     batch.Alerts.Add(new AlertWrite(alert, alert, tag));
             }
 
-            batch.Repeats[vmId] = new RepeatMark(fingerprint, tag, vm.ChangeSequence, run.SettingsVersion, repeated.Count);
+            batch.Repeats[vmId] = new RepeatMark(fingerprint, tag, vm.ChangeSequence, run.SettingsVersion);
         }
     }
 
@@ -292,18 +292,32 @@ public sealed class PostureEngine(
         }
     }
 
-    // One more occurrence and nothing else: what a repeat folded where it is stored writes (count, end time, last result, and
-    // the extended properties naming them); everything else the alert shows is the same.
-    private static bool PlainRepeat(SecurityAlert before, SecurityAlert after) => Comparable(before) == Comparable(after);
+    // One more occurrence and nothing else: what a repeat folded where it is stored counts (count, end time, last result,
+    // and the extended properties naming them); every other field is the same (the record's equality, once those are
+    // set aside; the alert's lists are the open alert's own unless the fold replaced them).
+    private static bool PlainRepeat(SecurityAlert before, SecurityAlert after) =>
+        after with
+        {
+            Count = before.Count, EndTimeUtc = before.EndTimeUtc, LastResultId = before.LastResultId, ExtendedProperties = before.ExtendedProperties,
+            SupportingEvidence = before.SupportingEvidence,
+        } == before
+        && SameProperties(before.ExtendedProperties, after.ExtendedProperties) && SameProperties(after.ExtendedProperties, before.ExtendedProperties)
+        && before.SupportingEvidence.Title == after.SupportingEvidence.Title
+        && before.SupportingEvidence.Columns.SequenceEqual(after.SupportingEvidence.Columns)
+        && before.SupportingEvidence.Rows.Count == after.SupportingEvidence.Rows.Count
+        && before.SupportingEvidence.Rows.Zip(after.SupportingEvidence.Rows).All(rows => rows.First.SequenceEqual(rows.Second));
 
-    private static string Comparable(SecurityAlert alert) => JsonSerializer.Serialize(alert with
+    // Every property of <paramref name="some"/> but the occurrence's own is in <paramref name="other"/> with its value.
+    private static bool SameProperties(IReadOnlyDictionary<string, string> some, IReadOnlyDictionary<string, string> other)
     {
-        Count = 0,
-        EndTimeUtc = default,
-        LastResultId = 0,
-        ExtendedProperties = new SortedDictionary<string, string>(
-            alert.ExtendedProperties.Where(p => p.Key is not ("occurrences" or "attestationResultId")).ToDictionary(StringComparer.Ordinal), StringComparer.Ordinal),
-    }, PostureJson.Default.SecurityAlert);
+        foreach ((string key, string value) in some)
+        {
+            if (key is not ("occurrences" or "attestationResultId") && (!other.TryGetValue(key, out string? found) || found != value))
+                return false;
+        }
+
+        return true;
+    }
 
     // Each VM's newest result and last agent answer. The claimed results are the VMs' newest (each VM's range runs to its
     // last result): when a VM's newest one is an answer, both are known without a read; the others are read.

@@ -85,6 +85,35 @@ public abstract class PostureRepeatFoldTests(StoreEngine engine) : StoreTests(en
     }
 
     [Fact]
+    public async Task RepeatsCountedUnderAMark_KeptWhenTheNextResultNoLongerRepeatsTheAlert()
+    {
+        using PostureEngine posture = NewEngine();
+        VirtualMachineRecord vm = (await StoredVmEdits.AddRunningVmsAsync(Database, T0, 1))[0];
+        await Security.SetTierAsync(vm.SubscriptionId, PricingTier.Standard, T0, default);
+        await AddAsync(Pass(vm.VmId, iat: 1, Refused));
+        Assert.Equal(1, (await posture.RunClaimedAsync(default)).AlertsCreated);
+        for (int i = 2; i <= 3; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(60));
+            Assert.True((await AddAsync(Pass(vm.VmId, iat: i, Refused))).PostureFolded);
+        }
+
+        // The module is no longer refused (another boot's log): the engine folds it; the alert stays open, its count kept.
+        _time.Advance(TimeSpan.FromSeconds(60));
+        Assert.False((await AddAsync(Pass(vm.VmId, iat: 4))).PostureFolded);
+        await posture.RunClaimedAsync(default);
+        for (int i = 5; i <= 6; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(60));
+            Assert.True((await AddAsync(Pass(vm.VmId, iat: i))).PostureFolded);
+        }
+
+        SecurityAlert alert = Assert.Single(await Store.OpenAlertsAsync(vm.VmId, default));
+        Assert.Equal((AlertTypes.UntrustedKernelModule, 3, T0.AddSeconds(120)), (alert.AlertType, alert.Count, alert.EndTimeUtc));
+        Assert.Equal("3", alert.ExtendedProperties["occurrences"]);
+    }
+
+    [Fact]
     public async Task AlertResolvedByAPerson_TheNextRepeatGoesThroughTheEngine_ANewAlert()
     {
         using PostureEngine posture = NewEngine();
@@ -213,7 +242,7 @@ public abstract class PostureRepeatFoldTests(StoreEngine engine) : StoreTests(en
         foreach (PostureClaim claim in claims)
         {
             batch.Releases.Add(new PostureRelease(claim.VmId, claim.FoldedResultId, claim.FoldedResultId + 1, claim.StoredSeq, claim.RepeatEpoch));
-            batch.Repeats[claim.VmId] = new RepeatMark("f00d", "f00d:1", 1, 0, 0);
+            batch.Repeats[claim.VmId] = new RepeatMark("f00d", "f00d:1", 1, 0);
         }
 
         Assert.True(await Store.ApplyAsync(batch, default));
@@ -276,11 +305,13 @@ public abstract class PostureRepeatFoldTests(StoreEngine engine) : StoreTests(en
     private async Task<AssessmentStatusCode> StatusAsync(Guid vmId, string key) =>
         (await Store.ListAssessmentsAsync(null, null, vmId, default)).Single(a => a.Key == key).Status;
 
+    private const string Refused = """[{"kind":"module-rejected","module":"ttyprintk","message":"Loading of unsigned module is rejected","at":"2026-12-06T09:59:00Z"}]""";
+
     // A pass's token claims: what posture reads (policy, findings) and what differs from one token to the next (iat, jti).
-    private AttestationRecord Pass(Guid vm, int iat) => new()
+    private AttestationRecord Pass(Guid vm, int iat, string findings = "[]") => new()
     {
         VmId = vm, At = _time.GetUtcNow(), Verdict = AttestationVerdict.Pass, TokenId = $"jti-{iat}",
-        ClaimsJson = $$"""{"iat":{{iat}},"jti":"jti-{{iat}}","x-tl-policy":"minimum","x-tl-findings":[]}""",
+        ClaimsJson = $$"""{"iat":{{iat}},"jti":"jti-{{iat}}","x-tl-policy":"minimum","x-tl-findings":{{findings}}}""",
     };
 
     private AttestationRecord Deviation(Guid vm, string message) => new()

@@ -159,11 +159,11 @@ public sealed record AlertWrite(SecurityAlert? Previous, SecurityAlert Next, str
 /// <summary>
 /// What a result of a VM must look like to be folded where it is stored (docs/posture.md): its fingerprint
 /// (<see cref="PostureFingerprint"/>), valid while the VM's change sequence and the security settings' version are these,
-/// and the tag of the <paramref name="Alerts"/> open alerts it repeats. <see cref="None"/>: every result goes through an engine.
+/// and the tag written on the open alerts it repeats. <see cref="None"/>: every result goes through an engine.
 /// </summary>
-public sealed record RepeatMark(string Fingerprint, string Tag, long VmChangeSequence, long SettingsVersion, int Alerts)
+public sealed record RepeatMark(string Fingerprint, string Tag, long VmChangeSequence, long SettingsVersion)
 {
-    public static RepeatMark None { get; } = new("", "", -1, -1, 0);
+    public static RepeatMark None { get; } = new("", "", -1, -1);
 }
 
 /// <summary>A VM's observed boot to store over <paramref name="Previous"/> (null: none was stored).</summary>

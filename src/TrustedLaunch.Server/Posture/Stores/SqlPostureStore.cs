@@ -176,7 +176,7 @@ public sealed class SqlPostureStore(StoreDatabase database)
     {
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         await using DbCommand command = SqlCommands.Create(connection, null,
-            $"SELECT {AlertRows.Columns} FROM security_alerts WHERE name = @n AND subscription_id = @s").With("@n", name)
+            $"{AlertRows.Select(database.Dialect)} WHERE a.name = @n AND a.subscription_id = @s").With("@n", name)
             .With("@s", SqlResourceGroupStore.Subscription(subscriptionId));
         return await AlertRows.ReadOneAsync(command, cancellationToken);
     }
@@ -186,7 +186,7 @@ public sealed class SqlPostureStore(StoreDatabase database)
     {
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         await using DbCommand command = SqlCommands.Create(connection, null,
-                $"SELECT {AlertRows.Columns} FROM security_alerts WHERE subscription_id = @s{(resourceGroup is null ? "" : " AND group_key = @g")} ORDER BY name")
+                $"{AlertRows.Select(database.Dialect)} WHERE a.subscription_id = @s{(resourceGroup is null ? "" : " AND a.group_key = @g")} ORDER BY a.name")
             .With("@s", SqlResourceGroupStore.Subscription(subscriptionId)).With("@g", resourceGroup is null ? null : ResourceIds.Key(resourceGroup));
         return await AlertRows.ReadAllAsync(command, cancellationToken);
     }
@@ -196,7 +196,7 @@ public sealed class SqlPostureStore(StoreDatabase database)
     {
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         await using DbCommand command = SqlCommands.Create(connection, null,
-            $"SELECT {AlertRows.Columns} FROM security_alerts WHERE vm_id = @v AND status IN ('Active', 'InProgress')").With("@v", vmId.ToString("D"));
+            $"{AlertRows.Select(database.Dialect)} WHERE a.vm_id = @v AND a.status IN ('Active', 'InProgress')").With("@v", vmId.ToString("D"));
         return await AlertRows.ReadAllAsync(command, cancellationToken);
     }
 
@@ -209,7 +209,7 @@ public sealed class SqlPostureStore(StoreDatabase database)
             return open;
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         await using DbCommand command = SqlCommands.Create(connection, null,
-            $"SELECT {AlertRows.Columns} FROM security_alerts WHERE status IN ('Active', 'InProgress') AND vm_id IN ({string.Join(",", vmIds.Select((_, i) => "@v" + i))})");
+            $"{AlertRows.Select(database.Dialect)} WHERE a.status IN ('Active', 'InProgress') AND a.vm_id IN ({string.Join(",", vmIds.Select((_, i) => "@v" + i))})");
         Bind(command, vmIds);
         foreach (SecurityAlert alert in await AlertRows.ReadAllAsync(command, cancellationToken))
             open[alert.VmId].Add(alert);
@@ -222,7 +222,7 @@ public sealed class SqlPostureStore(StoreDatabase database)
         await using DbConnection connection = await database.OpenConnectionAsync(cancellationToken);
         // Names begin with reverse ticks: the first by name is the newest.
         await using DbCommand command = SqlCommands.Create(connection, null,
-            $"SELECT {AlertRows.Columns} FROM security_alerts WHERE vm_id = @v AND dedup_key = @d ORDER BY name LIMIT 1").With("@v", vmId.ToString("D")).With("@d", dedupKey);
+            $"{AlertRows.Select(database.Dialect)} WHERE a.vm_id = @v AND a.dedup_key = @d ORDER BY a.name LIMIT 1").With("@v", vmId.ToString("D")).With("@d", dedupKey);
         return await AlertRows.ReadOneAsync(command, cancellationToken);
     }
 
@@ -276,7 +276,8 @@ public sealed class SqlPostureStore(StoreDatabase database)
         await SqlPostureWork.LockAsync(connection, transaction, database.Dialect, written.Concat(batch.Releases.Select(r => r.VmId)), cancellationToken);
         if (written.Count > 0)
             await SqlPostureWork.ClearRepeatsAsync(connection, transaction, written, cancellationToken);
-        bool current = await SqlPostureWork.ReleaseAsync(connection, transaction, batch.Claimant, batch.Releases, batch.Repeats, cancellationToken)
+        bool current = await SqlPostureWork.ReleaseAsync(connection, transaction, database.Dialect, batch.Claimant, batch.Releases, batch.Repeats,
+                cancellationToken)
             && await SqlPostureVmChanges.ReleaseAsync(connection, transaction, batch.Claimant, batch.VmChanges, cancellationToken)
             && await MoveCursorsAsync(connection, transaction, batch.Cursors, cancellationToken)
             && await WriteAssessmentsAsync(connection, transaction, batch.Assessments, cancellationToken)
@@ -338,7 +339,8 @@ public sealed class SqlPostureStore(StoreDatabase database)
                 .With("@v", alert.VmId.ToString("D")).With("@d", alert.DedupKey)
             : SqlCommands.Create(connection, transaction,
                     "UPDATE security_alerts SET status = @st, alert_json = @j, alert_count = @count, end_time = @end, last_result_id = @result, repeats_with = @tag " +
-                    "WHERE name = @n AND status = @previousStatus AND alert_count = @previousCount AND last_result_id = @previousResult " +
+                    $"WHERE name = @n AND status = @previousStatus AND {AlertRows.Count("security_alerts")} = @previousCount " +
+                    $"AND {AlertRows.LastResult(dialect, "security_alerts")} = @previousResult " +
                     "AND (@st NOT IN ('Active', 'InProgress') OR NOT EXISTS (SELECT 1 FROM security_alerts other WHERE other.dedup_key = security_alerts.dedup_key " +
                     "AND other.status IN ('Active', 'InProgress') AND other.name <> security_alerts.name))")
                 .With("@previousStatus", previous.Status.ToString()).With("@previousCount", previous.Count).With("@previousResult", previous.LastResultId);

@@ -74,19 +74,21 @@ public sealed class SqlPostureWork(StoreDatabase database)
     /// Inside the batch's transaction: each claim released with its VM's results folded up to <see cref="PostureRelease.FoldedResultId"/>,
     /// only where the claim is still <paramref name="claimant"/>'s and the VM's fold point is the one it claimed. False when any is not.
     /// </summary>
-    internal static async Task<bool> ReleaseAsync(DbConnection connection, DbTransaction transaction, string? claimant,
+    internal static async Task<bool> ReleaseAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect, string? claimant,
         IReadOnlyList<PostureRelease> releases, IReadOnlyDictionary<Guid, RepeatMark> repeats, CancellationToken cancellationToken)
     {
-        // One statement per chunk of VMs (UPDATE … FROM VALUES, the same on both engines; VALUES' columns are column1…10),
+        // One statement per chunk of VMs (UPDATE … FROM VALUES, the same on both engines; VALUES' columns are column1…9),
         // each row under its own guard: a chunk that updates fewer rows than it names lost a claim. The VM's repeat mark
-        // is set with it (docs/posture.md, a repeat folded where it is stored) unless a clearing came since the claim.
+        // is set with it (docs/posture.md, a repeat folded where it is stored) unless a clearing came since the claim; the
+        // repeats folded under the mark it replaces are first added to the alerts that carry its tag.
         foreach (PostureRelease[] chunk in releases.Chunk(200))
         {
+            await AddRepeatsToAlertsAsync(connection, transaction, dialect, chunk, cancellationToken);
             await using DbCommand command = SqlCommands.Create(connection, transaction,
                 "UPDATE posture_work SET folded_result_id = v.column2, done_seq = v.column3, claimed_by = NULL, claimed_until = NULL, " +
-                "repeat_fp = CASE WHEN posture_work.repeat_epoch = v.column10 THEN v.column5 ELSE '' END, repeat_tag = v.column6, repeat_vm_seq = v.column7, " +
-                "repeat_settings = v.column8, repeat_alerts = v.column9 " +
-                $"FROM (VALUES {string.Join(", ", chunk.Select((_, i) => $"(@v{i}, @to{i}, @seq{i}, @from{i}, @fp{i}, @tag{i}, @vs{i}, @ss{i}, @ra{i}, @ep{i})"))}) AS v " +
+                "repeat_fp = CASE WHEN posture_work.repeat_epoch = v.column9 THEN v.column5 ELSE '' END, repeat_tag = v.column6, repeat_vm_seq = v.column7, " +
+                "repeat_settings = v.column8, repeat_count = 0, repeat_last_at = 0, repeat_last_result = 0 " +
+                $"FROM (VALUES {string.Join(", ", chunk.Select((_, i) => $"(@v{i}, @to{i}, @seq{i}, @from{i}, @fp{i}, @tag{i}, @vs{i}, @ss{i}, @ep{i})"))}) AS v " +
                 "WHERE posture_work.vm_id = v.column1 AND posture_work.claimed_by = @me AND posture_work.folded_result_id = v.column4");
             command.With("@me", claimant);
             for (int i = 0; i < chunk.Length; i++)
@@ -94,8 +96,7 @@ public sealed class SqlPostureWork(StoreDatabase database)
                 RepeatMark mark = repeats.GetValueOrDefault(chunk[i].VmId) ?? RepeatMark.None;
                 command.With("@v" + i, chunk[i].VmId.ToString("D")).With("@to" + i, chunk[i].FoldedResultId).With("@seq" + i, chunk[i].StoredSeq)
                     .With("@from" + i, chunk[i].ClaimedFrom).With("@fp" + i, mark.Fingerprint).With("@tag" + i, mark.Tag)
-                    .With("@vs" + i, mark.VmChangeSequence).With("@ss" + i, mark.SettingsVersion).With("@ra" + i, (long)mark.Alerts)
-                    .With("@ep" + i, chunk[i].RepeatEpoch);
+                    .With("@vs" + i, mark.VmChangeSequence).With("@ss" + i, mark.SettingsVersion).With("@ep" + i, chunk[i].RepeatEpoch);
             }
 
             if (await command.ExecuteNonQueryAsync(cancellationToken) != chunk.Length)
@@ -103,6 +104,22 @@ public sealed class SqlPostureWork(StoreDatabase database)
         }
 
         return true;
+    }
+
+    // The repeats a VM's mark counted, written into the alerts carrying its tag (count, end time, last result), before the
+    // mark is replaced; an alert the batch writes too is then written over these counts (its guard reads them as such).
+    private static async Task AddRepeatsToAlertsAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect, PostureRelease[] chunk,
+        CancellationToken cancellationToken)
+    {
+        await using DbCommand command = SqlCommands.Create(connection, transaction,
+            "UPDATE security_alerts SET alert_count = security_alerts.alert_count + w.repeat_count, " +
+            $"end_time = {dialect.Greatest("security_alerts.end_time", "w.repeat_last_at")}, " +
+            $"last_result_id = {dialect.Greatest("security_alerts.last_result_id", "w.repeat_last_result")} FROM posture_work w " +
+            "WHERE security_alerts.repeats_with <> '' AND w.vm_id = security_alerts.vm_id AND w.repeat_tag = security_alerts.repeats_with " +
+            $"AND w.repeat_count > 0 AND w.vm_id IN ({string.Join(", ", chunk.Select((_, i) => "@v" + i))})");
+        for (int i = 0; i < chunk.Length; i++)
+            command.With("@v" + i, chunk[i].VmId.ToString("D"));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>

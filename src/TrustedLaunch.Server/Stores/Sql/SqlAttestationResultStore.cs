@@ -63,15 +63,7 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
             for (int i = 0; i < insert; i++)
                 await statements[i].ExecuteNonQueryAsync(cancellationToken);
             long id = (long)(await statements[insert].ExecuteScalarAsync(cancellationToken))!;
-            // The fold answers the number of open alerts the result repeats (no row: not folded here); only then are they moved.
-            bool folded = false;
-            if (statements.Length > insert + 1 && await statements[insert + 1].ExecuteScalarAsync(cancellationToken) is { } repeats)
-            {
-                folded = true;
-                if (Convert.ToInt64(repeats, System.Globalization.CultureInfo.InvariantCulture) > 0)
-                    await statements[insert + 2].ExecuteNonQueryAsync(cancellationToken);
-            }
-
+            bool folded = statements.Length > insert + 1 && await statements[insert + 1].ExecuteScalarAsync(cancellationToken) is not null;
             return record with { Id = id, PostureFolded = folded };
         }
         finally
@@ -108,7 +100,7 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
         }
 
         // Rows come from the result's INSERT … RETURNING id and, when the result repeats what posture concluded, the fold's
-        // RETURNING repeat_alerts (its alerts' update, guarded by the fold, runs in the batch either way).
+        // RETURNING repeat_count.
         long? id = null;
         bool folded = false;
         await using DbDataReader reader = await batch.ExecuteReaderAsync(cancellationToken);
@@ -131,9 +123,9 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
     // the VM's posture work row — its lock (PostgreSQL) orders the results of one VM by commit, and a claim (FOR UPDATE
     // SKIP LOCKED) passes over a VM whose result is being stored (docs/scale-out.md, posture work) — then the result.
     // Then, with a posture fingerprint, the fold where the result is stored (docs/posture.md): the VM's work row moves past
-    // this result only when nothing else of the VM is pending or claimed and the result is the repeat posture marked, for
-    // the VM and settings as they still are and with every alert the mark counts still open; then those alerts count one
-    // more occurrence. Whoever writes the VM's alerts takes its work row first, which this transaction holds.
+    // this result, and counts one more repeat under its mark (which the alerts carrying the mark's tag add to their own),
+    // only when nothing else of the VM is pending or claimed and the result is the repeat posture marked, for the VM and
+    // settings as they still are. One statement, on the row this transaction already holds.
     private static DbCommand[] Statements(DbConnection connection, DbTransaction? transaction, AttestationRecord record, AttestationStateWrites writes,
         out int insert)
     {
@@ -165,23 +157,15 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
             if (writes.PostureFingerprint is { Length: > 0 } fingerprint)
             {
                 statements.Add(SqlCommands.Prepared(connection, transaction, """
-                        UPDATE posture_work SET done_seq = stored_seq, folded_result_id = (SELECT MAX(id) FROM attestation_results WHERE vm_id = @vm)
+                        UPDATE posture_work SET done_seq = stored_seq, folded_result_id = (SELECT MAX(id) FROM attestation_results WHERE vm_id = @vm),
+                          repeat_count = repeat_count + 1, repeat_last_at = CASE WHEN repeat_last_at < @at THEN @at ELSE repeat_last_at END,
+                          repeat_last_result = (SELECT MAX(id) FROM attestation_results WHERE vm_id = @vm)
                         WHERE vm_id = @vm AND done_seq = stored_seq - 1 AND claimed_by IS NULL AND repeat_fp = @fp
                           AND repeat_vm_seq = (SELECT change_seq FROM virtual_machines WHERE vm_id = @vm)
                           AND repeat_settings = (SELECT value FROM security_settings_version WHERE id = 1)
-                          AND repeat_alerts = (SELECT COUNT(*) FROM security_alerts a WHERE a.vm_id = @vm AND a.status IN ('Active', 'InProgress')
-                            AND a.repeats_with = posture_work.repeat_tag)
-                        RETURNING repeat_alerts
+                        RETURNING repeat_count
                         """)
-                    .With("@vm", SqlNonceStore.VmKey(record.VmId)).With("@fp", fingerprint));
-                statements.Add(SqlCommands.Prepared(connection, transaction, """
-                        UPDATE security_alerts SET alert_count = alert_count + 1, end_time = CASE WHEN end_time < @at THEN @at ELSE end_time END,
-                          last_result_id = (SELECT MAX(id) FROM attestation_results WHERE vm_id = @vm)
-                        WHERE vm_id = @vm AND status IN ('Active', 'InProgress') AND repeats_with <> ''
-                          AND repeats_with = (SELECT w.repeat_tag FROM posture_work w WHERE w.vm_id = @vm
-                            AND w.folded_result_id = (SELECT MAX(id) FROM attestation_results WHERE vm_id = @vm))
-                        """)
-                    .With("@vm", SqlNonceStore.VmKey(record.VmId)).With("@at", StoreDatabase.ToUnixMilliseconds(record.At)));
+                    .With("@vm", SqlNonceStore.VmKey(record.VmId)).With("@fp", fingerprint).With("@at", StoreDatabase.ToUnixMilliseconds(record.At)));
             }
 
             return [.. statements];

@@ -434,16 +434,19 @@ public static partial class StoreSchema
         """,
         // 20: a repeat folded where it is stored (docs/posture.md). posture_work: the fingerprint of the result an engine last
         // folded for the VM when a result like it would change nothing but alert counts (repeat_fp, '' when it would), valid
-        // while the VM's change_seq and the security settings' version are the ones it was computed at, the tag and number of
-        // the open alerts such a result repeats, and an epoch every clearing counts up (a mark computed before is not set). security_alerts: count, end time and last result as columns (a repeat moves
-        // them without the JSON; Steps[19] fills them for existing alerts) and the tag.
+        // while the VM's change_seq and the security settings' version are the ones it was computed at, the tag of the open
+        // alerts such a result repeats, an epoch every clearing counts up (a mark computed before is not set), and the
+        // repeats folded under the mark (count, newest time and result), which the tagged alerts add to their own.
+        // security_alerts: count, end time and last result as columns (Steps[19] fills them for existing alerts) and the tag.
         """
         ALTER TABLE posture_work ADD COLUMN repeat_fp TEXT NOT NULL DEFAULT '';
         ALTER TABLE posture_work ADD COLUMN repeat_tag TEXT NOT NULL DEFAULT '';
         ALTER TABLE posture_work ADD COLUMN repeat_vm_seq INTEGER NOT NULL DEFAULT -1;
         ALTER TABLE posture_work ADD COLUMN repeat_settings INTEGER NOT NULL DEFAULT -1;
-        ALTER TABLE posture_work ADD COLUMN repeat_alerts INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE posture_work ADD COLUMN repeat_epoch INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE posture_work ADD COLUMN repeat_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE posture_work ADD COLUMN repeat_last_at INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE posture_work ADD COLUMN repeat_last_result INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE security_alerts ADD COLUMN alert_count INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE security_alerts ADD COLUMN end_time INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE security_alerts ADD COLUMN last_result_id INTEGER NOT NULL DEFAULT 0;
