@@ -123,6 +123,24 @@ internal sealed class PipelineAttestations : IAsyncDisposable
         }, new AttestationStateWrites(result.QuoteClock, null, now), default);
     }
 
+    /// <summary>
+    /// Only the store call of <see cref="AttestAsync"/>: a pass with the claims of a token issued once, stored with
+    /// posture (<see cref="WithPosture"/>: the next VM of the case's third of the fleet) or without (the next VM of the
+    /// last third, whose results are left unfolded, so that the other VMs stay steady without an engine run).
+    /// </summary>
+    public Task<AttestationRecord> StoreAsync()
+    {
+        _claims ??= ClaimsOf(_issuer.Issue(_verifier.Verify(_evidence, _expectations), _expectations.VmId));
+        int kind = !WithPosture ? 2 : WithFindings ? 0 : 1, third = _vms.Length / 3;
+        Guid vmId = _vms[kind * third + _next[kind]++ % third].VmId;
+        return (WithPosture ? _results : _withoutPosture).AddAsync(new AttestationRecord
+        {
+            VmId = vmId, At = DateTimeOffset.UtcNow, Verdict = AttestationVerdict.Pass, TokenId = Guid.NewGuid().ToString("N")[..16], ClaimsJson = _claims,
+        }, new AttestationStateWrites(null, null, DateTimeOffset.UtcNow), default);
+    }
+
+    private string? _claims;
+
     // What the service stores with a pass: the token's claims (its JWS payload), a few kilobytes that posture reads.
     private string ClaimsOf(string token)
     {
