@@ -167,6 +167,12 @@ public sealed class PostureEngine(
             // tl server vm add only are folded as nothing, at the cost of that one read.
             Dictionary<Guid, VirtualMachineRecord> vms = await _cache.VmsAsync([.. results.Select(r => r.VmId).Distinct()], cancellationToken);
             run.Pending.Results += results.Count;
+            foreach (PostureClaim claim in claims)
+            {
+                if (!vms.ContainsKey(claim.VmId))
+                    batch.Repeats[claim.VmId] = RepeatMark.NotInControlPlane(run.SettingsVersion);
+            }
+
             if (vms.Count > 0)
                 await FoldAsync(run, batch, results, vms, cancellationToken);
             if (!await ApplyAsync(run, batch, cancellationToken))

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using TrustedLaunch.ControlPlane.State;
+using TrustedLaunch.ControlPlane.Stores;
 using TrustedLaunch.Posture.Alerts;
 using TrustedLaunch.Posture.Assessments;
 using TrustedLaunch.Server.Posture;
@@ -50,6 +51,29 @@ public abstract class PostureRepeatFoldTests(StoreEngine engine) : StoreTests(en
         Assert.Equal(new PostureRun(0, 0, 0, 0, 0, 0), await posture.RunClaimedAsync(default));
         Assert.Equal(repeat.Id, (await Store.LatestResultsAsync([vm.VmId], default))[vm.VmId].Latest!.Id);
         Assert.Equal(AssessmentStatusCode.Healthy, await StatusAsync(vm.VmId, Recommendations.AttestationHealth.Key));
+    }
+
+    [Fact]
+    public async Task VmNotInTheControlPlane_AnyResultFoldsAsNothingWhereStored_UntilTheControlPlaneHoldsIt()
+    {
+        using PostureEngine posture = NewEngine();
+        Guid registeredOnly = Guid.NewGuid(); // tl server vm add: attested, no posture
+        Assert.False((await AddAsync(Pass(registeredOnly, iat: 1))).PostureFolded);
+        Assert.Equal(1, (await posture.RunClaimedAsync(default)).Results);
+        Assert.True((await AddAsync(Pass(registeredOnly, iat: 2))).PostureFolded);
+        Assert.True((await AddAsync(Deviation(registeredOnly, "anything at all"))).PostureFolded);
+
+        // A VM the control plane holds and then deletes: its marks no longer hold once it is gone; then it folds as nothing.
+        VirtualMachineRecord vm = (await StoredVmEdits.AddRunningVmsAsync(Database, T0, 1))[0];
+        await AddAsync(Pass(vm.VmId, iat: 1));
+        await posture.RunClaimedAsync(default);
+        var machines = new SqlVirtualMachineStore(Database);
+        VirtualMachineRecord stored = (await machines.GetByVmIdAsync(vm.VmId, default))!;
+        Assert.Equal(WriteOutcome.Written, await machines.WriteAsync(
+            new VirtualMachineWrite { Key = stored.Key, Record = null, ExpectedSequence = stored.ChangeSequence }, default));
+        Assert.False((await AddAsync(Pass(vm.VmId, iat: 2))).PostureFolded);
+        await posture.RunClaimedAsync(default);
+        Assert.True((await AddAsync(Pass(vm.VmId, iat: 3))).PostureFolded);
     }
 
     [Fact]

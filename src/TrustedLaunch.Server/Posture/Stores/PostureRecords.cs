@@ -163,7 +163,16 @@ public sealed record AlertWrite(SecurityAlert? Previous, SecurityAlert Next, str
 /// </summary>
 public sealed record RepeatMark(string Fingerprint, string Tag, long VmChangeSequence, long SettingsVersion)
 {
+    /// <summary>The fingerprint that matches any result: a VM the control plane does not hold, whose results posture folds as nothing.</summary>
+    public const string AnyResult = "*";
+
     public static RepeatMark None { get; } = new("", "", -1, -1);
+
+    /// <summary>
+    /// For a VM registered with the attestation service only (<c>tl server vm add</c>): every result folds as nothing while
+    /// the control plane holds no VM with its id (the fold reads a missing VM's change sequence as -1).
+    /// </summary>
+    public static RepeatMark NotInControlPlane(long settingsVersion) => new(AnyResult, "", -1, settingsVersion);
 }
 
 /// <summary>A VM's observed boot to store over <paramref name="Previous"/> (null: none was stored).</summary>

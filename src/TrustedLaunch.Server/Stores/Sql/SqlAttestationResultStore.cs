@@ -160,8 +160,8 @@ public sealed class SqlAttestationResultStore(StoreDatabase database) : IAttesta
                         UPDATE posture_work SET done_seq = stored_seq, folded_result_id = (SELECT MAX(id) FROM attestation_results WHERE vm_id = @vm),
                           repeat_count = repeat_count + 1, repeat_last_at = CASE WHEN repeat_last_at < @at THEN @at ELSE repeat_last_at END,
                           repeat_last_result = (SELECT MAX(id) FROM attestation_results WHERE vm_id = @vm)
-                        WHERE vm_id = @vm AND done_seq = stored_seq - 1 AND claimed_by IS NULL AND repeat_fp = @fp
-                          AND repeat_vm_seq = (SELECT change_seq FROM virtual_machines WHERE vm_id = @vm)
+                        WHERE vm_id = @vm AND done_seq = stored_seq - 1 AND claimed_by IS NULL AND repeat_fp IN (@fp, '*')
+                          AND repeat_vm_seq = COALESCE((SELECT change_seq FROM virtual_machines WHERE vm_id = @vm), -1)
                           AND repeat_settings = (SELECT value FROM security_settings_version WHERE id = 1)
                         RETURNING repeat_count
                         """)
