@@ -80,9 +80,7 @@ public abstract class PostureRepeatFoldTests(StoreEngine engine) : StoreTests(en
     public async Task RepeatedFailure_CountsOnTheOpenAlertWhereStored_TheEngineCarriesTheCountOn()
     {
         using PostureEngine posture = NewEngine();
-        VirtualMachineRecord vm = (await StoredVmEdits.AddRunningVmsAsync(Database, T0, 1))[0];
-        await Security.SetTierAsync(vm.SubscriptionId, PricingTier.Standard, T0, default);
-        await AddAsync(Deviation(vm.VmId, "PCR 7 differs"));
+        VirtualMachineRecord vm = await StandardVmWithDeviationAsync();
         Assert.Equal(1, (await posture.RunClaimedAsync(default)).AlertsCreated);
         long events = await Security.LastEventSeqAsync(default);
 
@@ -141,9 +139,7 @@ public abstract class PostureRepeatFoldTests(StoreEngine engine) : StoreTests(en
     public async Task AlertResolvedByAPerson_TheNextRepeatGoesThroughTheEngine_ANewAlert()
     {
         using PostureEngine posture = NewEngine();
-        VirtualMachineRecord vm = (await StoredVmEdits.AddRunningVmsAsync(Database, T0, 1))[0];
-        await Security.SetTierAsync(vm.SubscriptionId, PricingTier.Standard, T0, default);
-        await AddAsync(Deviation(vm.VmId, "PCR 7 differs"));
+        VirtualMachineRecord vm = await StandardVmWithDeviationAsync();
         await posture.RunClaimedAsync(default);
         SecurityAlert first = Assert.Single(await Store.OpenAlertsAsync(vm.VmId, default));
         Assert.True(await Security.SaveAlertAsync(first, AlertLedger.WithStatus(first, AlertStatus.Resolved, _time.GetUtcNow()), null, default));
@@ -182,9 +178,7 @@ public abstract class PostureRepeatFoldTests(StoreEngine engine) : StoreTests(en
     public async Task PassesAfterAFailureAlert_EachIsWrittenIntoTheAlertByTheEngine()
     {
         using PostureEngine posture = NewEngine();
-        VirtualMachineRecord vm = (await StoredVmEdits.AddRunningVmsAsync(Database, T0, 1))[0];
-        await Security.SetTierAsync(vm.SubscriptionId, PricingTier.Standard, T0, default);
-        await AddAsync(Deviation(vm.VmId, "PCR 7 differs"));
+        VirtualMachineRecord vm = await StandardVmWithDeviationAsync();
         await posture.RunClaimedAsync(default);
 
         for (int pass = 1; pass <= 2; pass++)
@@ -278,9 +272,7 @@ public abstract class PostureRepeatFoldTests(StoreEngine engine) : StoreTests(en
     public async Task AlertsStoredBeforeSchema20_Upgraded_CountEndAndLastResultAsColumns_StatusActionsStillGuarded()
     {
         using PostureEngine posture = NewEngine();
-        VirtualMachineRecord vm = (await StoredVmEdits.AddRunningVmsAsync(Database, T0, 1))[0];
-        await Security.SetTierAsync(vm.SubscriptionId, PricingTier.Standard, T0, default);
-        await AddAsync(Deviation(vm.VmId, "PCR 7 differs"));
+        VirtualMachineRecord vm = await StandardVmWithDeviationAsync();
         await posture.RunClaimedAsync(default);
         _time.Advance(TimeSpan.FromSeconds(60));
         await AddAsync(Deviation(vm.VmId, "PCR 7 and PCR 4 differ"));
@@ -322,6 +314,15 @@ public abstract class PostureRepeatFoldTests(StoreEngine engine) : StoreTests(en
         await using System.Data.Common.DbCommand command = SqlCommands.Create(connection, null, "SELECT repeat_fp FROM posture_work WHERE vm_id = @v")
             .With("@v", vmId.ToString("D"));
         return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    // A running VM on plan Standard whose first result, a baseline deviation, is stored (not yet folded).
+    private async Task<VirtualMachineRecord> StandardVmWithDeviationAsync()
+    {
+        VirtualMachineRecord vm = (await StoredVmEdits.AddRunningVmsAsync(Database, T0, 1))[0];
+        await Security.SetTierAsync(vm.SubscriptionId, PricingTier.Standard, T0, default);
+        await AddAsync(Deviation(vm.VmId, "PCR 7 differs"));
+        return vm;
     }
 
     private Task<AttestationRecord> AddAsync(AttestationRecord record) => Results.AddAsync(record, default);

@@ -59,14 +59,8 @@ internal static class AlertRows
         };
     }
 
-    public static async Task<IReadOnlyList<SecurityAlert>> ReadAllAsync(DbCommand command, CancellationToken cancellationToken)
-    {
-        var list = new List<SecurityAlert>();
-        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            list.Add(Read(reader));
-        return list;
-    }
+    public static Task<IReadOnlyList<SecurityAlert>> ReadAllAsync(DbCommand command, CancellationToken cancellationToken) =>
+        SqlCommands.ReadAllAsync(command, Read, cancellationToken);
 
     public static async Task<SecurityAlert?> ReadOneAsync(DbCommand command, CancellationToken cancellationToken)
     {

@@ -480,14 +480,8 @@ public sealed class SqlPostureStore(StoreDatabase database)
             command.With("@v" + i++, id.ToString("D"));
     }
 
-    internal static async Task<IReadOnlyList<AttestationRecord>> ReadResultsAsync(DbCommand command, CancellationToken cancellationToken)
-    {
-        var list = new List<AttestationRecord>();
-        await using DbDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            list.Add(ReadResult(reader));
-        return list;
-    }
+    internal static Task<IReadOnlyList<AttestationRecord>> ReadResultsAsync(DbCommand command, CancellationToken cancellationToken) =>
+        SqlCommands.ReadAllAsync(command, ReadResult, cancellationToken);
 
     private static AttestationRecord ReadResult(DbDataReader reader) => new()
     {
