@@ -112,9 +112,7 @@ internal sealed class PipelineAttestations : IAsyncDisposable
             throw new InvalidOperationException("nonce not consumed");
         AttestationResult result = _verifier.Verify(_evidence, _expectations);
         string token = _issuer.Issue(result, _expectations.VmId);
-        // Each kind of claims has its third of the fleet, so a steady VM's results are all alike, as they are in a steady fleet.
-        int kind = ChangingFindings ? 2 : WithFindings ? 0 : 1, third = _vms.Length / 3;
-        Guid vmId = _vms[kind * third + _next[kind]++ % third].VmId;
+        Guid vmId = NextVm(ChangingFindings ? 2 : WithFindings ? 0 : 1);
         return await (WithPosture ? _results : _withoutPosture).AddAsync(new AttestationRecord
         {
             VmId = vmId, At = DateTimeOffset.UtcNow, Verdict = failure is null ? AttestationVerdict.Pass : AttestationVerdict.Fail, Reason = failure,
@@ -131,8 +129,7 @@ internal sealed class PipelineAttestations : IAsyncDisposable
     public Task<AttestationRecord> StoreAsync()
     {
         _claims ??= ClaimsOf(_issuer.Issue(_verifier.Verify(_evidence, _expectations), _expectations.VmId));
-        int kind = !WithPosture ? 2 : WithFindings ? 0 : 1, third = _vms.Length / 3;
-        Guid vmId = _vms[kind * third + _next[kind]++ % third].VmId;
+        Guid vmId = NextVm(!WithPosture ? 2 : WithFindings ? 0 : 1);
         return (WithPosture ? _results : _withoutPosture).AddAsync(new AttestationRecord
         {
             VmId = vmId, At = DateTimeOffset.UtcNow, Verdict = AttestationVerdict.Pass, TokenId = Guid.NewGuid().ToString("N")[..16], ClaimsJson = _claims,
@@ -140,6 +137,13 @@ internal sealed class PipelineAttestations : IAsyncDisposable
     }
 
     private string? _claims;
+
+    // Each kind of claims has its third of the fleet, so a steady VM's results are all alike, as they are in a steady fleet.
+    private Guid NextVm(int kind)
+    {
+        int third = _vms.Length / 3;
+        return _vms[kind * third + _next[kind]++ % third].VmId;
+    }
 
     // What the service stores with a pass: the token's claims (its JWS payload), a few kilobytes that posture reads.
     private string ClaimsOf(string token)

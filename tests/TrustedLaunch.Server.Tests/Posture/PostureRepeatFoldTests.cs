@@ -1,11 +1,9 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using TrustedLaunch.ControlPlane.State;
 using TrustedLaunch.ControlPlane.Stores;
 using TrustedLaunch.Posture.Alerts;
 using TrustedLaunch.Posture.Assessments;
 using TrustedLaunch.Server.Posture;
 using TrustedLaunch.Server.Posture.Stores;
-using TrustedLaunch.Server.Replicas;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sql;
 using TrustedLaunch.Server.Stores.Sql.ControlPlane;
@@ -345,10 +343,7 @@ public abstract class PostureRepeatFoldTests(StoreEngine engine) : StoreTests(en
         ClaimsJson = """{"policy":"minimum","pcrDeviations":[{"stage":"secure boot","pcr":7,"bank":"sha256","expected":"aa","actual":"bb","description":"db changed"}]}""",
     };
 
-    private PostureEngine NewEngine() =>
-        new(new SqlVirtualMachineStore(Database), new SqlSubscriptionStore(Database), Store, new SqlPostureWork(Database), Security,
-            new ReplicaOptions { ReplicaId = "a", LeaseDuration = TimeSpan.FromSeconds(15) }, _signals,
-            new PostureOptions { RunBackgroundWork = false }, _time, NullLogger<PostureEngine>.Instance);
+    private PostureEngine NewEngine() => StoreBackedEngine.Create(Database, "a", _time, TimeSpan.FromSeconds(15), signals: _signals);
 }
 
 public sealed class SqlitePostureRepeatFoldTests() : PostureRepeatFoldTests(new SqliteStoreEngine());

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using TrustedLaunch.ControlPlane.Catalogs;
 using TrustedLaunch.ControlPlane.Model;
 using TrustedLaunch.ControlPlane.State;
@@ -6,7 +5,6 @@ using TrustedLaunch.ControlPlane.Stores;
 using TrustedLaunch.Posture.Assessments;
 using TrustedLaunch.Server.Posture;
 using TrustedLaunch.Server.Posture.Stores;
-using TrustedLaunch.Server.Replicas;
 using TrustedLaunch.Server.Stores.Sql;
 using TrustedLaunch.Server.Stores.Sql.ControlPlane;
 using TrustedLaunch.Server.Tests.Stores;
@@ -105,10 +103,7 @@ public abstract class PostureVmChangeClaimTests(StoreEngine engine) : StoreTests
         (await new SqlPostureStore(Database).ListAssessmentsAsync(null, null, vmId, default)).Single(a => a.Key == Recommendations.SecureBoot.Key).Status;
 
     private static PostureEngine NewEngine(StoreDatabase database, string replica, TimeProvider time, int batchSize) =>
-        new(new SqlVirtualMachineStore(database), new SqlSubscriptionStore(database), new SqlPostureStore(database),
-            new SqlPostureWork(database), new SqlSecurityStore(database), new ReplicaOptions { ReplicaId = replica, LeaseDuration = ClaimPeriod },
-            new PostureSignals(), new PostureOptions { ResultBatchSize = batchSize, RunBackgroundWork = false }, time,
-            NullLogger<PostureEngine>.Instance);
+        StoreBackedEngine.Create(database, replica, time, ClaimPeriod, batchSize);
 }
 
 public sealed class SqlitePostureVmChangeClaimTests() : PostureVmChangeClaimTests(new SqliteStoreEngine());

@@ -1,8 +1,6 @@
 using System.Data.Common;
-using Microsoft.Extensions.Logging.Abstractions;
 using TrustedLaunch.Server.Posture;
 using TrustedLaunch.Server.Posture.Stores;
-using TrustedLaunch.Server.Replicas;
 using TrustedLaunch.Server.Stores;
 using TrustedLaunch.Server.Stores.Sql;
 using TrustedLaunch.Server.Stores.Sql.ControlPlane;
@@ -119,10 +117,7 @@ public abstract class PostureWorkClaimTests(StoreEngine engine) : StoreTests(eng
     }
 
     private static PostureEngine NewEngine(StoreDatabase database, string replica, TimeProvider time, int batchSize) =>
-        new PostureEngine(new SqlVirtualMachineStore(database), new SqlSubscriptionStore(database), new SqlPostureStore(database),
-            new SqlPostureWork(database), new SqlSecurityStore(database), new ReplicaOptions { ReplicaId = replica, LeaseDuration = ClaimPeriod },
-            new PostureSignals(), new PostureOptions { ResultBatchSize = batchSize, RunBackgroundWork = false }, time,
-            NullLogger<PostureEngine>.Instance);
+        StoreBackedEngine.Create(database, replica, time, ClaimPeriod, batchSize);
 
     // Every VM's fold point is its newest result and nothing is claimed.
     private async Task AssertFoldedUpToNewestAsync(IEnumerable<Guid> vms)

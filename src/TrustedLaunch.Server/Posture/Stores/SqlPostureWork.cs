@@ -143,9 +143,10 @@ public sealed class SqlPostureWork(StoreDatabase database)
     }
 
     /// <summary>
-    /// Inside a batch's transaction: the VMs it wrote for other than through their results (a sweep's stale attestation or
-    /// overdue agent, a VM change) lose their repeat mark, so their next result goes through an engine; the epoch counted
-    /// up keeps a batch that read before this one from setting a mark over it.
+    /// The VMs' repeat marks dropped, so their next result goes through an engine; the epoch counted up keeps a batch that
+    /// read before this from setting a mark over it. In a batch's transaction, for the VMs it wrote for other than through
+    /// their results (a sweep's stale attestation or overdue agent, a VM change); first in a status action's (a person's)
+    /// on an alert, so no result is folded against an alert just closed and the row lock orders it with the VM's results.
     /// </summary>
     internal static async Task ClearRepeatsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<Guid> vmIds,
         CancellationToken cancellationToken)
@@ -159,18 +160,6 @@ public sealed class SqlPostureWork(StoreDatabase database)
                 command.With("@v" + i, chunk[i].ToString("D"));
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
-    }
-
-    /// <summary>
-    /// In the transaction of a status action on an alert (a person's): the VM's repeat mark is dropped first, so no result
-    /// is folded against an alert that was just closed, and the row lock orders it with the VM's results (PostgreSQL).
-    /// </summary>
-    internal static async Task ClearRepeatAsync(DbConnection connection, DbTransaction transaction, Guid vmId, CancellationToken cancellationToken)
-    {
-        await using DbCommand command = SqlCommands.Create(connection, transaction,
-                "UPDATE posture_work SET repeat_fp = '', repeat_epoch = repeat_epoch + 1 WHERE vm_id = @v")
-            .With("@v", vmId.ToString("D"));
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
 

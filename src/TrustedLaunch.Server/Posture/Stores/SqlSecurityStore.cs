@@ -194,7 +194,7 @@ public sealed class SqlSecurityStore(StoreDatabase database)
         ArgumentNullException.ThrowIfNull(alert);
         await using StoreWriter writer = await database.OpenWriterAsync(cancellationToken);
         await using var transaction = await database.BeginWriteTransactionAsync(writer.Connection, cancellationToken);
-        await SqlPostureWork.ClearRepeatAsync(writer.Connection, transaction, alert.VmId, cancellationToken);
+        await SqlPostureWork.ClearRepeatsAsync(writer.Connection, transaction, [alert.VmId], cancellationToken);
         if (!await SqlPostureStore.WriteAlertAsync(writer.Connection, transaction, database.Dialect, new AlertWrite(previous, alert), cancellationToken))
             return false;
         if (change is not null)
